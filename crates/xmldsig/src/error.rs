@@ -1,0 +1,319 @@
+//! Error types. Every variant speaks to the administrator doing the setup: what was expected,
+//! what arrived, and what to change.
+
+use crate::key::Fingerprint;
+use crate::limits::LimitKind;
+
+/// Any error of this crate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is not acceptable XML.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The document cannot be canonicalized.
+    #[error(transparent)]
+    C14n(#[from] C14nError),
+    /// A certificate or public key could not be used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A signature did not verify, or was refused.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// Why an XML document was refused by the hardened parser.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The document exceeds one of the configured [`Limits`](crate::Limits).
+    #[error("XML refused at line {line}, column {column}: the {limit} exceeds the limit of {max}")]
+    LimitExceeded {
+        /// Which limit.
+        limit: LimitKind,
+        /// The configured maximum.
+        max: usize,
+        /// 1-based line where the limit was crossed.
+        line: u32,
+        /// 1-based column where the limit was crossed.
+        column: u32,
+    },
+    /// The document has a document type declaration. DTDs are refused: they enable entity
+    /// expansion attacks and parser differentials, and SAML forbids them.
+    #[error("XML refused at line {line}, column {column}: a DOCTYPE declaration is not allowed (SAML messages and metadata never need one)")]
+    DtdNotAllowed {
+        /// 1-based line of the declaration.
+        line: u32,
+        /// 1-based column of the declaration.
+        column: u32,
+    },
+    /// The document is not well-formed, namespace-well-formed XML.
+    #[error("XML is not well-formed at line {line}, column {column}: {message}")]
+    Syntax {
+        /// What is wrong.
+        message: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+    },
+}
+
+/// Why canonicalization failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum C14nError {
+    /// A namespace declaration uses a relative URI, which canonical XML cannot represent.
+    #[error("namespace {} is bound to the relative URI {uri:?}; canonical XML requires absolute namespace URIs", prefix.as_deref().map(|p| format!("prefix {p:?}")).unwrap_or_else(|| "the default namespace".to_owned()))]
+    RelativeNamespaceUri {
+        /// The prefix, `None` for the default namespace.
+        prefix: Option<String>,
+        /// The relative URI.
+        uri: String,
+    },
+    /// A prefixed namespace was bound to the empty URI, which XML Namespaces 1.0 forbids.
+    #[error("prefix {prefix:?} is bound to an empty namespace URI, which XML Namespaces 1.0 forbids")]
+    EmptyPrefixedNamespace {
+        /// The prefix.
+        prefix: String,
+    },
+    /// The subtree to canonicalize was not found.
+    #[error("no element has an ID, Id or id attribute equal to {id:?}")]
+    SubtreeNotFound {
+        /// The ID that was looked up.
+        id: String,
+    },
+    /// More than one element carries the ID.
+    #[error("{count} elements carry the ID {id:?}; IDs must be unique")]
+    DuplicateId {
+        /// The duplicated ID.
+        id: String,
+        /// How many elements carry it.
+        count: usize,
+    },
+    /// The canonical form of the selected content is empty.
+    #[error("the canonical form of the referenced content is empty")]
+    EmptyOutput,
+    /// A qualified name in the source could not be mapped to the parsed tree.
+    #[error("malformed qualified name at byte offset {offset}")]
+    MalformedName {
+        /// Byte offset in the input.
+        offset: usize,
+    },
+}
+
+/// A certificate or key that cannot be used as a trusted key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The PEM text has no usable block.
+    #[error("no PEM block found: expected -----BEGIN CERTIFICATE----- or -----BEGIN PUBLIC KEY-----")]
+    NoPemBlock,
+    /// A PEM block is damaged (missing END line, bad base64).
+    #[error("the PEM block {label:?} is damaged: {reason}")]
+    BadPem {
+        /// The label after BEGIN.
+        label: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The PEM block is of a kind that cannot be a trusted key (for example a private key).
+    #[error("a PEM block labelled {label:?} cannot be a trusted key: paste the IdP's certificate (BEGIN CERTIFICATE) or public key (BEGIN PUBLIC KEY)")]
+    UnexpectedPemLabel {
+        /// The label after BEGIN.
+        label: String,
+    },
+    /// The certificate's DER could not be parsed.
+    #[error("the certificate cannot be parsed: {reason}")]
+    BadCertificate {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The public key could not be parsed.
+    #[error("the public key cannot be parsed: {reason}")]
+    BadPublicKey {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The key type is not supported (supported: RSA, EC P-256, EC P-384).
+    #[error("unsupported public key type {oid}: fedkit verifies RSA, EC P-256 and EC P-384 keys")]
+    UnsupportedKeyType {
+        /// The algorithm or curve OID, dotted.
+        oid: String,
+    },
+}
+
+/// What kind of algorithm an algorithm error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AlgorithmRole {
+    /// `SignedInfo/CanonicalizationMethod`.
+    Canonicalization,
+    /// `SignedInfo/SignatureMethod`.
+    Signature,
+    /// `Reference/DigestMethod`.
+    Digest,
+    /// `Reference/Transforms/Transform`.
+    Transform,
+}
+
+impl core::fmt::Display for AlgorithmRole {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            AlgorithmRole::Canonicalization => "canonicalization method",
+            AlgorithmRole::Signature => "signature method",
+            AlgorithmRole::Digest => "digest method",
+            AlgorithmRole::Transform => "transform",
+        })
+    }
+}
+
+/// Why a signature was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// No `ds:Signature` element where one was required.
+    #[error("{element} is not signed: no ds:Signature element found{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    MissingSignature {
+        /// What was expected to be signed.
+        element: String,
+        /// What to change.
+        hint: Option<&'static str>,
+    },
+    /// More than one signature where exactly one is allowed.
+    #[error("{element} carries {count} ds:Signature children; exactly one is allowed")]
+    MultipleSignatures {
+        /// The signed element.
+        element: String,
+        /// How many.
+        count: usize,
+    },
+    /// The `ds:Signature` element does not have the structure XML-DSig prescribes, or uses
+    /// a construct this verifier refuses.
+    #[error("malformed ds:Signature: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An algorithm that is not implemented (or never allowed, such as HMAC, XPath, XSLT).
+    #[error("unsupported {role} {uri:?}: {allowed}")]
+    UnsupportedAlgorithm {
+        /// Which role the algorithm plays.
+        role: AlgorithmRole,
+        /// The algorithm URI from the document.
+        uri: String,
+        /// What is supported instead.
+        allowed: &'static str,
+    },
+    /// An implemented algorithm refused by the [`AlgorithmPolicy`](crate::AlgorithmPolicy).
+    #[error("the {role} {uri:?} is refused by policy: {reason}")]
+    AlgorithmRefused {
+        /// Which role the algorithm plays.
+        role: AlgorithmRole,
+        /// The algorithm URI.
+        uri: String,
+        /// Why, and how to allow it.
+        reason: &'static str,
+    },
+    /// The reference URI is not a same-document `#ID` reference.
+    #[error("Reference URI {uri:?} is refused: only a same-document reference of the form \"#ID\" to a single element is allowed")]
+    ReferenceUri {
+        /// The URI as written.
+        uri: Option<String>,
+    },
+    /// The reference points nowhere.
+    #[error("Reference URI \"#{id}\" points to no element: no ID, Id or id attribute has that value")]
+    ReferenceNotFound {
+        /// The ID.
+        id: String,
+    },
+    /// An ID value is carried by more than one element (a signature-wrapping indicator).
+    #[error("the ID {id:?} is carried by {count} elements; IDs must be unique (this is how signature-wrapping attacks start)")]
+    DuplicateId {
+        /// The duplicated ID value.
+        id: String,
+        /// How many elements carry it.
+        count: usize,
+    },
+    /// The signature covers a different element than the one being consumed.
+    #[error("the signature covers the element with ID {covered:?}, not {expected}")]
+    WrongReference {
+        /// What was expected.
+        expected: String,
+        /// The ID the signature references.
+        covered: String,
+    },
+    /// Base64 content of DigestValue or SignatureValue is malformed.
+    #[error("{element} is not valid base64 content: {reason}")]
+    BadBase64 {
+        /// `DigestValue` or `SignatureValue`.
+        element: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The digest of the referenced content does not match: it was modified after signing.
+    #[error("the content of element #{id} was modified after it was signed: its {algorithm} digest does not match the signed DigestValue")]
+    DigestMismatch {
+        /// The referenced ID.
+        id: String,
+        /// The digest algorithm name.
+        algorithm: &'static str,
+    },
+    /// No pinned key verifies the signature.
+    #[error("{}", bad_signature_message(.keyinfo_certificate.as_ref(), .keyinfo_trusted, .pinned))]
+    SignatureInvalid {
+        /// SHA-256 fingerprint of the certificate in KeyInfo, if any.
+        keyinfo_certificate: Option<Fingerprint>,
+        /// Whether that certificate's key is among the pinned keys.
+        keyinfo_trusted: bool,
+        /// Fingerprints of the pinned keys that were tried.
+        pinned: Vec<Fingerprint>,
+    },
+    /// No pinned key is usable with the signature algorithm (for example only RSA keys are
+    /// pinned and the document is signed with ECDSA).
+    #[error("the document is signed with {algorithm} but none of the {pinned} pinned key(s) is of that type; pin the IdP's current signing certificate")]
+    NoUsableKey {
+        /// Signature algorithm name.
+        algorithm: &'static str,
+        /// How many keys are pinned.
+        pinned: usize,
+    },
+    /// The key that would verify is too weak for the policy.
+    #[error("the pinned RSA key {fingerprint} has {bits} bits; the policy requires at least {min} (regenerate the IdP signing certificate with a 2048-bit or larger key)")]
+    WeakKey {
+        /// The key's fingerprint.
+        fingerprint: Fingerprint,
+        /// Its size.
+        bits: usize,
+        /// The policy minimum.
+        min: usize,
+    },
+    /// Canonicalization failed.
+    #[error("canonicalization failed: {0}")]
+    C14n(#[from] C14nError),
+}
+
+fn bad_signature_message(
+    keyinfo: Option<&Fingerprint>,
+    keyinfo_trusted: &bool,
+    pinned: &[Fingerprint],
+) -> String {
+    let pins = if pinned.is_empty() {
+        "no keys are pinned".to_owned()
+    } else {
+        let list: Vec<String> = pinned.iter().map(|f| f.to_string()).collect();
+        format!("pinned: {}", list.join(", "))
+    };
+    match keyinfo {
+        Some(fp) if !*keyinfo_trusted => format!(
+            "the signature was made with a certificate that is not trusted: KeyInfo carries SHA-256 fingerprint {fp}, {pins}. \
+             If the IdP rotated its signing certificate, download the new one from the IdP and pin it"
+        ),
+        Some(fp) => format!(
+            "the signature does not verify with the pinned certificate {fp} named in KeyInfo: the SignedInfo was altered or signed with another key"
+        ),
+        None => format!(
+            "the signature does not verify with any pinned key ({pins}); check that the certificate configured for this IdP is its current signing certificate"
+        ),
+    }
+}

@@ -1,0 +1,399 @@
+//! Pinned keys: certificates and public keys the host trusts, with SHA-256 fingerprints.
+
+use base64::Engine as _;
+use sha2::Digest as _;
+use x509_parser::prelude::FromDer as _;
+
+use crate::error::KeyError;
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_EC: &str = "1.2.840.10045.2.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+
+/// A SHA-256 fingerprint, shown as colon-separated upper-case hex (`AB:CD:…`) as IdP
+/// consoles show it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    /// SHA-256 of `der`.
+    pub fn of(der: &[u8]) -> Self {
+        Self(sha2::Sha256::digest(der).into())
+    }
+
+    /// The raw digest.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl core::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
+impl core::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+/// The type of a public key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyType {
+    /// RSA with a modulus of `bits` bits.
+    Rsa {
+        /// Modulus size.
+        bits: usize,
+    },
+    /// ECDSA on NIST P-256.
+    EcP256,
+    /// ECDSA on NIST P-384.
+    EcP384,
+}
+
+impl core::fmt::Display for KeyType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            KeyType::Rsa { bits } => write!(f, "RSA-{bits}"),
+            KeyType::EcP256 => f.write_str("EC P-256"),
+            KeyType::EcP384 => f.write_str("EC P-384"),
+        }
+    }
+}
+
+/// A parsed public key, as crypto providers consume it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    key_type: KeyType,
+    spki_der: Vec<u8>,
+    /// RSA: the PKCS#1 RSAPublicKey DER; EC: the uncompressed point.
+    subject_public_key: Vec<u8>,
+    /// RSA only: big-endian modulus and exponent without leading zeros.
+    rsa_modulus: Vec<u8>,
+    rsa_exponent: Vec<u8>,
+}
+
+impl core::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("type", &self.key_type)
+            .field("spki_sha256", &Fingerprint::of(&self.spki_der))
+            .finish()
+    }
+}
+
+fn strip_leading_zeros(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|&x| x != 0).unwrap_or(b.len());
+    b.get(start..).unwrap_or_default()
+}
+
+impl PublicKey {
+    /// Parses a DER `SubjectPublicKeyInfo`.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der).map_err(|e| {
+            KeyError::BadPublicKey {
+                reason: e.to_string(),
+            }
+        })?;
+        Self::from_parsed(&spki)
+    }
+
+    fn from_parsed(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Result<Self, KeyError> {
+        let oid = spki.algorithm.algorithm.to_id_string();
+        let raw = spki.subject_public_key.data.to_vec();
+        let bad = |reason: &str| KeyError::BadPublicKey {
+            reason: reason.to_owned(),
+        };
+        match oid.as_str() {
+            OID_RSA => {
+                let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = spki.parsed() else {
+                    return Err(bad("the RSA public key is malformed"));
+                };
+                let modulus = strip_leading_zeros(rsa.modulus);
+                let exponent = strip_leading_zeros(rsa.exponent);
+                let Some(&first) = modulus.first() else {
+                    return Err(bad("the RSA modulus is zero"));
+                };
+                if exponent.is_empty() {
+                    return Err(bad("the RSA exponent is zero"));
+                }
+                let bits = (modulus.len() - 1) * 8 + (8 - first.leading_zeros() as usize);
+                Ok(Self {
+                    key_type: KeyType::Rsa { bits },
+                    spki_der: spki.raw.to_vec(),
+                    subject_public_key: raw,
+                    rsa_modulus: modulus.to_vec(),
+                    rsa_exponent: exponent.to_vec(),
+                })
+            }
+            OID_EC => {
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.as_oid().ok())
+                    .map(|o| o.to_id_string())
+                    .ok_or_else(|| bad("the EC key does not name its curve"))?;
+                let (key_type, len) = match curve.as_str() {
+                    OID_P256 => (KeyType::EcP256, 65),
+                    OID_P384 => (KeyType::EcP384, 97),
+                    _ => return Err(KeyError::UnsupportedKeyType { oid: curve }),
+                };
+                if raw.len() != len || raw.first() != Some(&4) {
+                    return Err(bad("the EC point is not an uncompressed point of the named curve"));
+                }
+                Ok(Self {
+                    key_type,
+                    spki_der: spki.raw.to_vec(),
+                    subject_public_key: raw,
+                    rsa_modulus: Vec::new(),
+                    rsa_exponent: Vec::new(),
+                })
+            }
+            _ => Err(KeyError::UnsupportedKeyType { oid }),
+        }
+    }
+
+    /// The key type.
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
+    /// The DER `SubjectPublicKeyInfo`.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// The `subjectPublicKey` bits: PKCS#1 `RSAPublicKey` DER for RSA, the uncompressed point
+    /// for EC.
+    pub fn subject_public_key(&self) -> &[u8] {
+        &self.subject_public_key
+    }
+
+    /// RSA modulus (big-endian, no leading zeros); empty for EC keys.
+    pub fn rsa_modulus(&self) -> &[u8] {
+        &self.rsa_modulus
+    }
+
+    /// RSA public exponent (big-endian, no leading zeros); empty for EC keys.
+    pub fn rsa_exponent(&self) -> &[u8] {
+        &self.rsa_exponent
+    }
+}
+
+/// What a pinned certificate says about itself. Validity is informational here: the
+/// signature layer treats a pinned certificate as a bare key; hosts decide whether expiry
+/// matters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateInfo {
+    /// Subject distinguished name, RFC 4514 style.
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Start of validity, Unix seconds.
+    pub not_before: i64,
+    /// End of validity, Unix seconds.
+    pub not_after: i64,
+    /// Serial number, hex.
+    pub serial: String,
+}
+
+/// A key the host trusts: a pinned certificate or public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedKey {
+    key: PublicKey,
+    fingerprint: Fingerprint,
+    certificate: Option<CertificateInfo>,
+    certificate_der: Option<Vec<u8>>,
+}
+
+impl TrustedKey {
+    /// A trusted key from a DER X.509 certificate. Its fingerprint is the SHA-256 of the
+    /// certificate, as IdP consoles display it.
+    pub fn from_certificate_der(der: &[u8]) -> Result<Self, KeyError> {
+        let (rest, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| KeyError::BadCertificate {
+            reason: e.to_string(),
+        })?;
+        if !rest.is_empty() {
+            return Err(KeyError::BadCertificate {
+                reason: format!("{} unexpected bytes after the certificate", rest.len()),
+            });
+        }
+        let key = PublicKey::from_parsed(cert.public_key())?;
+        let validity = cert.validity();
+        Ok(Self {
+            key,
+            fingerprint: Fingerprint::of(der),
+            certificate: Some(CertificateInfo {
+                subject: cert.subject().to_string(),
+                issuer: cert.issuer().to_string(),
+                not_before: validity.not_before.timestamp(),
+                not_after: validity.not_after.timestamp(),
+                serial: cert.raw_serial_as_string(),
+            }),
+            certificate_der: Some(der.to_vec()),
+        })
+    }
+
+    /// A trusted key from a bare public key; its fingerprint is the SHA-256 of the DER
+    /// `SubjectPublicKeyInfo`.
+    pub fn from_public_key(key: PublicKey) -> Self {
+        Self {
+            fingerprint: Fingerprint::of(key.spki_der()),
+            key,
+            certificate: None,
+            certificate_der: None,
+        }
+    }
+
+    /// Every certificate and public key in a PEM text (`BEGIN CERTIFICATE`,
+    /// `BEGIN PUBLIC KEY`). Fails when there is none, or when any block is unusable.
+    pub fn from_pem(text: &str) -> Result<Vec<Self>, KeyError> {
+        let blocks = parse_pem(text)?;
+        if blocks.is_empty() {
+            return Err(KeyError::NoPemBlock);
+        }
+        blocks
+            .into_iter()
+            .map(|(label, der)| match label.as_str() {
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Self::from_certificate_der(&der),
+                "PUBLIC KEY" => PublicKey::from_spki_der(&der).map(Self::from_public_key),
+                _ => Err(KeyError::UnexpectedPemLabel { label }),
+            })
+            .collect()
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.key
+    }
+
+    /// SHA-256 fingerprint of the certificate (or of the SPKI for a bare key).
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
+    /// Certificate details, when pinned as a certificate.
+    pub fn certificate(&self) -> Option<&CertificateInfo> {
+        self.certificate.as_ref()
+    }
+
+    /// The DER certificate, when pinned as a certificate.
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        self.certificate_der.as_deref()
+    }
+}
+
+/// The set of keys a verifier trusts. Never empty: a verifier cannot be built that trusts
+/// nothing, or whatever a document's KeyInfo offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedKeys {
+    keys: Vec<TrustedKey>,
+}
+
+impl TrustedKeys {
+    /// A key set; `None` when `keys` is empty.
+    pub fn new(keys: Vec<TrustedKey>) -> Option<Self> {
+        (!keys.is_empty()).then_some(Self { keys })
+    }
+
+    /// Every certificate and public key in a PEM text.
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        let keys = TrustedKey::from_pem(text)?;
+        Self::new(keys).ok_or(KeyError::NoPemBlock)
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &[TrustedKey] {
+        &self.keys
+    }
+
+    /// The fingerprints of all keys.
+    pub fn fingerprints(&self) -> Vec<Fingerprint> {
+        self.keys.iter().map(TrustedKey::fingerprint).collect()
+    }
+}
+
+/// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
+fn parse_pem(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) else {
+            continue;
+        };
+        let label = label.to_owned();
+        let end = format!("-----END {label}-----");
+        let mut body = String::new();
+        let mut closed = false;
+        for line in lines.by_ref() {
+            if line == end {
+                closed = true;
+                break;
+            }
+            if line.starts_with("-----") {
+                break;
+            }
+            body.push_str(line);
+        }
+        if !closed {
+            return Err(KeyError::BadPem {
+                label,
+                reason: format!("no matching {end} line"),
+            });
+        }
+        let body: String = body.split_whitespace().collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map_err(|e| KeyError::BadPem {
+                label: label.clone(),
+                reason: format!("invalid base64 ({e})"),
+            })?;
+        blocks.push((label, der));
+    }
+    Ok(blocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_display() {
+        let f = Fingerprint([0xAB; 32]);
+        assert!(f.to_string().starts_with("AB:AB:"));
+        assert_eq!(f.to_string().len(), 32 * 3 - 1);
+    }
+
+    #[test]
+    fn pem_errors() {
+        assert_eq!(TrustedKey::from_pem("hello").unwrap_err(), KeyError::NoPemBlock);
+        assert!(matches!(
+            TrustedKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n").unwrap_err(),
+            KeyError::BadPem { .. }
+        ));
+        assert!(matches!(
+            TrustedKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap_err(),
+            KeyError::UnexpectedPemLabel { .. }
+        ));
+        assert!(matches!(
+            TrustedKey::from_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n").unwrap_err(),
+            KeyError::BadPem { .. }
+        ));
+        assert!(matches!(
+            TrustedKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap_err(),
+            KeyError::BadCertificate { .. }
+        ));
+        assert!(TrustedKeys::new(Vec::new()).is_none());
+    }
+}

@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod algorithm;
+pub mod c14n;
+pub mod crypto;
+mod document;
+mod error;
+pub mod key;
+mod limits;
+mod signature;
+mod verify;
+
+pub use algorithm::{AlgorithmPolicy, DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
+pub use document::Document;
+pub use error::{AlgorithmRole, C14nError, Error, KeyError, ParseError, VerifyError};
+pub use key::{Fingerprint, TrustedKey, TrustedKeys};
+pub use limits::{LimitKind, Limits};
+pub use signature::{is_signature, DSIG_NS, ENVELOPED_SIGNATURE};
+pub use verify::{find_signatures, SignatureInfo, Verified, VerifiedElement, Verifier};
+
+/// The XML parser this crate is built on, re-exported so callers navigate the same tree
+/// (and the same version) that was verified.
+pub use roxmltree;
