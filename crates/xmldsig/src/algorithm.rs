@@ -297,14 +297,22 @@ mod tests {
             Err(VerifyError::AlgorithmRefused { .. })
         ));
         let legacy = AlgorithmPolicy::default().dangerous_allow_sha1();
-        assert_eq!(legacy.check_signature(SignatureAlgorithm::RSA_SHA1.uri()), Ok(SignatureAlgorithm::RSA_SHA1));
-        assert_eq!(legacy.check_digest(DigestAlgorithm::Sha1.uri()), Ok(DigestAlgorithm::Sha1));
+        assert_eq!(
+            legacy.check_signature(SignatureAlgorithm::RSA_SHA1.uri()),
+            Ok(SignatureAlgorithm::RSA_SHA1)
+        );
+        assert_eq!(
+            legacy.check_digest(DigestAlgorithm::Sha1.uri()),
+            Ok(DigestAlgorithm::Sha1)
+        );
     }
 
     #[test]
     fn hmac_is_never_accepted() {
         let legacy = AlgorithmPolicy::default().dangerous_allow_sha1();
-        let err = legacy.check_signature("http://www.w3.org/2000/09/xmldsig#hmac-sha1").unwrap_err();
+        let err = legacy
+            .check_signature("http://www.w3.org/2000/09/xmldsig#hmac-sha1")
+            .unwrap_err();
         assert!(err.to_string().contains("HMAC"));
     }
 }

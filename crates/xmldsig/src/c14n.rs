@@ -81,7 +81,10 @@ impl Algorithm {
 
     /// Whether comments are kept.
     pub fn with_comments(self) -> bool {
-        matches!(self, Algorithm::InclusiveWithComments | Algorithm::ExclusiveWithComments)
+        matches!(
+            self,
+            Algorithm::InclusiveWithComments | Algorithm::ExclusiveWithComments
+        )
     }
 }
 
@@ -159,9 +162,19 @@ pub struct SubtreeOptions {
 }
 
 /// Canonicalizes the whole document into `out`.
-pub fn canonicalize_document<S: Sink>(doc: &Document<'_>, method: &Method, out: &mut S) -> Result<(), C14nError> {
+pub fn canonicalize_document<S: Sink>(
+    doc: &Document<'_>,
+    method: &Method,
+    out: &mut S,
+) -> Result<(), C14nError> {
     let tree = doc.tree();
-    let mut w = Writer::new(tree.input_text(), method, method.algorithm.with_comments(), None, out);
+    let mut w = Writer::new(
+        tree.input_text(),
+        method,
+        method.algorithm.with_comments(),
+        None,
+        out,
+    );
     let mut seen_root = false;
     for child in tree.root().children() {
         match child.node_type() {
@@ -210,7 +223,13 @@ pub fn canonicalize_subtree<S: Sink>(
     out: &mut S,
 ) -> Result<(), C14nError> {
     let with_comments = method.algorithm.with_comments() && !options.strip_comments;
-    let mut w = Writer::new(apex.document().input_text(), method, with_comments, options.exclude, out);
+    let mut w = Writer::new(
+        apex.document().input_text(),
+        method,
+        with_comments,
+        options.exclude,
+        out,
+    );
     if apex.is_element() {
         w.walk(apex, true)
     } else {
@@ -243,12 +262,16 @@ fn is_absolute_uri(uri: &str) -> bool {
 /// The qualified name of an element as written in the source.
 fn element_qname<'d>(input: &'d str, node: Node<'_, '_>) -> Result<&'d str, C14nError> {
     let start = node.range().start + 1;
-    let tail = input.get(start..).ok_or(C14nError::MalformedName { offset: start })?;
+    let tail = input
+        .get(start..)
+        .ok_or(C14nError::MalformedName { offset: start })?;
     let end = tail
         .bytes()
         .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>'))
         .unwrap_or(tail.len());
-    let qname = tail.get(..end).ok_or(C14nError::MalformedName { offset: start })?;
+    let qname = tail
+        .get(..end)
+        .ok_or(C14nError::MalformedName { offset: start })?;
     let local = qname.rsplit_once(':').map_or(qname, |(_, l)| l);
     if local != node.tag_name().name() {
         return Err(C14nError::MalformedName { offset: start });
@@ -282,7 +305,13 @@ struct Writer<'m, 'd, 'o, S: Sink> {
 }
 
 impl<'m, 'd, 'o, S: Sink> Writer<'m, 'd, 'o, S> {
-    fn new(input: &'d str, method: &'m Method, with_comments: bool, exclude: Option<NodeId>, out: &'o mut S) -> Self {
+    fn new(
+        input: &'d str,
+        method: &'m Method,
+        with_comments: bool,
+        exclude: Option<NodeId>,
+        out: &'o mut S,
+    ) -> Self {
         Self {
             input,
             method,
@@ -417,7 +446,10 @@ impl<'m, 'd, 'o, S: Sink> Writer<'m, 'd, 'o, S> {
             for ancestor in node.ancestors().skip(1) {
                 for a in ancestor.attributes() {
                     if a.namespace() == Some(XML_NS)
-                        && !self.attr_buf.iter().any(|x| x.ns == XML_NS && x.local == a.name())
+                        && !self
+                            .attr_buf
+                            .iter()
+                            .any(|x| x.ns == XML_NS && x.local == a.name())
                     {
                         let range = a.range_qname();
                         let aq = self
@@ -462,7 +494,9 @@ impl<'m, 'd, 'o, S: Sink> Writer<'m, 'd, 'o, S> {
             }
         } else {
             let unchanged = !is_subset_apex
-                && node.parent_element().is_some_and(|parent| same_namespaces(node, parent));
+                && node
+                    .parent_element()
+                    .is_some_and(|parent| same_namespaces(node, parent));
             if !unchanged {
                 for ns in node.namespaces() {
                     self.consider(ns.name(), ns.uri());
@@ -508,7 +542,8 @@ impl<'m, 'd, 'o, S: Sink> Writer<'m, 'd, 'o, S> {
             self.rendered.push((prefix, uri));
         }
 
-        self.attr_buf.sort_by(|a, b| (a.ns, a.local).cmp(&(b.ns, b.local)));
+        self.attr_buf
+            .sort_by(|a, b| (a.ns, a.local).cmp(&(b.ns, b.local)));
         for a in &self.attr_buf {
             self.out.write(b" ");
             self.out.write(a.qname.as_bytes());
@@ -621,7 +656,10 @@ pub fn find_by_id<'a, 'i>(doc: &'a Document<'i>, id: &str) -> Result<Node<'a, 'i
     }
     match (found, count) {
         (Some(node), 1) => Ok(node),
-        (Some(_), n) => Err(C14nError::DuplicateId { id: id.to_owned(), count: n }),
+        (Some(_), n) => Err(C14nError::DuplicateId {
+            id: id.to_owned(),
+            count: n,
+        }),
         (None, _) => Err(C14nError::SubtreeNotFound { id: id.to_owned() }),
     }
 }
@@ -649,13 +687,20 @@ mod tests {
     fn sub_c14n(xml: &str, id: &str, method: &Method) -> String {
         let doc = Document::parse(xml).unwrap();
         let node = find_by_id(&doc, id).unwrap();
-        String::from_utf8(canonicalize_subtree_to_vec(node, method, SubtreeOptions::default()).unwrap()).unwrap()
+        String::from_utf8(canonicalize_subtree_to_vec(node, method, SubtreeOptions::default()).unwrap())
+            .unwrap()
     }
 
     #[test]
     fn escapes_text_and_attributes() {
-        let out = doc_c14n("<a b='&lt;&amp;&quot;&#9;&#10;&#13;>'>&lt;&amp;&gt;&#13;\"'</a>", Algorithm::Inclusive);
-        assert_eq!(out, "<a b=\"&lt;&amp;&quot;&#x9;&#xA;&#xD;>\">&lt;&amp;&gt;&#xD;\"'</a>");
+        let out = doc_c14n(
+            "<a b='&lt;&amp;&quot;&#9;&#10;&#13;>'>&lt;&amp;&gt;&#13;\"'</a>",
+            Algorithm::Inclusive,
+        );
+        assert_eq!(
+            out,
+            "<a b=\"&lt;&amp;&quot;&#x9;&#xA;&#xD;>\">&lt;&amp;&gt;&#xD;\"'</a>"
+        );
     }
 
     #[test]
@@ -669,7 +714,8 @@ mod tests {
 
     #[test]
     fn exclusive_renders_only_utilized_namespaces() {
-        let xml = r#"<r xmlns:u="urn:u" xmlns:p="urn:p"><p:a ID="x" xmlns:q="urn:q"><p:b/><c q:z="1"/></p:a></r>"#;
+        let xml =
+            r#"<r xmlns:u="urn:u" xmlns:p="urn:p"><p:a ID="x" xmlns:q="urn:q"><p:b/><c q:z="1"/></p:a></r>"#;
         assert_eq!(
             sub_c14n(xml, "x", &Method::new(Algorithm::Exclusive)),
             r#"<p:a xmlns:p="urn:p" ID="x"><p:b></p:b><c xmlns:q="urn:q" q:z="1"></c></p:a>"#
@@ -692,10 +738,19 @@ mod tests {
     #[test]
     fn default_namespace_undeclaration() {
         let xml = r#"<a xmlns="urn:a"><b xmlns=""><c/></b></a>"#;
-        assert_eq!(doc_c14n(xml, Algorithm::Inclusive), r#"<a xmlns="urn:a"><b xmlns=""><c></c></b></a>"#);
-        assert_eq!(doc_c14n(xml, Algorithm::Exclusive), r#"<a xmlns="urn:a"><b xmlns=""><c></c></b></a>"#);
+        assert_eq!(
+            doc_c14n(xml, Algorithm::Inclusive),
+            r#"<a xmlns="urn:a"><b xmlns=""><c></c></b></a>"#
+        );
+        assert_eq!(
+            doc_c14n(xml, Algorithm::Exclusive),
+            r#"<a xmlns="urn:a"><b xmlns=""><c></c></b></a>"#
+        );
         // A redundant undeclaration is not output.
-        assert_eq!(doc_c14n(r#"<a><b xmlns=""/></a>"#, Algorithm::Inclusive), "<a><b></b></a>");
+        assert_eq!(
+            doc_c14n(r#"<a><b xmlns=""/></a>"#, Algorithm::Inclusive),
+            "<a><b></b></a>"
+        );
     }
 
     #[test]
@@ -714,8 +769,12 @@ mod tests {
         let doc = Document::parse(xml).unwrap();
         let apex = find_by_id(&doc, "x").unwrap();
         let s = apex.first_element_child().unwrap();
-        let opts = SubtreeOptions { exclude: Some(s.id()), strip_comments: true };
-        let out = canonicalize_subtree_to_vec(apex, &Method::new(Algorithm::ExclusiveWithComments), opts).unwrap();
+        let opts = SubtreeOptions {
+            exclude: Some(s.id()),
+            strip_comments: true,
+        };
+        let out =
+            canonicalize_subtree_to_vec(apex, &Method::new(Algorithm::ExclusiveWithComments), opts).unwrap();
         assert_eq!(out, br#"<a ID="x"><u></u></a>"#);
     }
 
@@ -723,17 +782,32 @@ mod tests {
     fn refuses_relative_namespace_uris() {
         let doc = Document::parse(r#"<a xmlns="foo/bar"/>"#).unwrap();
         let err = canonicalize_document_to_vec(&doc, &Method::new(Algorithm::Inclusive)).unwrap_err();
-        assert!(matches!(err, C14nError::RelativeNamespaceUri { prefix: None, .. }));
+        assert!(matches!(
+            err,
+            C14nError::RelativeNamespaceUri { prefix: None, .. }
+        ));
         let doc = Document::parse(r#"<p:a xmlns:p="../x"/>"#).unwrap();
         let err = canonicalize_document_to_vec(&doc, &Method::new(Algorithm::Exclusive)).unwrap_err();
-        assert!(matches!(err, C14nError::RelativeNamespaceUri { prefix: Some(_), .. }));
+        assert!(matches!(
+            err,
+            C14nError::RelativeNamespaceUri { prefix: Some(_), .. }
+        ));
     }
 
     #[test]
     fn duplicate_ids_are_errors() {
         let doc = Document::parse(r#"<a><b ID="x"/><c Id="x"/></a>"#).unwrap();
-        assert_eq!(find_by_id(&doc, "x").unwrap_err(), C14nError::DuplicateId { id: "x".into(), count: 2 });
-        assert_eq!(find_by_id(&doc, "y").unwrap_err(), C14nError::SubtreeNotFound { id: "y".into() });
+        assert_eq!(
+            find_by_id(&doc, "x").unwrap_err(),
+            C14nError::DuplicateId {
+                id: "x".into(),
+                count: 2
+            }
+        );
+        assert_eq!(
+            find_by_id(&doc, "y").unwrap_err(),
+            C14nError::SubtreeNotFound { id: "y".into() }
+        );
     }
 
     #[test]

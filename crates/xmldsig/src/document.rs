@@ -167,7 +167,12 @@ fn is_xml_space(b: u8) -> bool {
 /// would refuse: it only refuses earlier.
 fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
     if b.len() > limits.max_bytes {
-        return Err(limit_error(b, limits.max_bytes, LimitKind::Bytes, limits.max_bytes));
+        return Err(limit_error(
+            b,
+            limits.max_bytes,
+            LimitKind::Bytes,
+            limits.max_bytes,
+        ));
     }
     let find = |needle: &[u8], from: usize| -> Option<usize> {
         b.get(from..)
@@ -232,7 +237,9 @@ fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
                         if after_space {
                             let name = b.get(j..).unwrap_or_default();
                             let is_decl = name.starts_with(b"xmlns")
-                                && name.get(5).is_some_and(|&n| n == b':' || n == b'=' || is_xml_space(n));
+                                && name
+                                    .get(5)
+                                    .is_some_and(|&n| n == b':' || n == b'=' || is_xml_space(n));
                             if is_decl {
                                 decls += 1;
                                 if decls > limits.max_namespace_declarations_per_element {
@@ -288,8 +295,8 @@ mod tests {
 
     #[test]
     fn refuses_dtd_with_position() {
-        let err = Document::parse("<?xml version='1.0'?>\n<!DOCTYPE a [<!ENTITY e 'x'>]>\n<a>&e;</a>")
-            .unwrap_err();
+        let err =
+            Document::parse("<?xml version='1.0'?>\n<!DOCTYPE a [<!ENTITY e 'x'>]>\n<a>&e;</a>").unwrap_err();
         assert_eq!(err, ParseError::DtdNotAllowed { line: 2, column: 1 });
     }
 
@@ -304,21 +311,38 @@ mod tests {
 
     #[test]
     fn enforces_depth() {
-        let limits = Limits { max_depth: 3, ..Limits::default() };
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
         Document::parse_with_limits("<a><b><c/></b></a>", &limits).unwrap();
         let err = Document::parse_with_limits("<a><b><c><d/></c></b></a>", &limits).unwrap_err();
-        assert!(matches!(err, ParseError::LimitExceeded { limit: LimitKind::Depth, max: 3, .. }));
+        assert!(matches!(
+            err,
+            ParseError::LimitExceeded {
+                limit: LimitKind::Depth,
+                max: 3,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn quotes_and_comments_do_not_confuse_the_scan() {
-        let limits = Limits { max_attributes_per_element: 2, ..Limits::default() };
+        let limits = Limits {
+            max_attributes_per_element: 2,
+            ..Limits::default()
+        };
         let ok = "<a x='>' y=\"a b=c\"><!-- <b c='1' d='2' e='3'> --><![CDATA[<x a='1' b='2' c='3'>]]></a>";
         assert!(Document::parse_with_limits(ok, &limits).is_ok());
         let err = Document::parse_with_limits("<a x='1'\n y='2'\tz='3'/>", &limits).unwrap_err();
         assert!(matches!(
             err,
-            ParseError::LimitExceeded { limit: LimitKind::AttributesPerElement, line: 2, .. }
+            ParseError::LimitExceeded {
+                limit: LimitKind::AttributesPerElement,
+                line: 2,
+                ..
+            }
         ));
     }
 
@@ -334,20 +358,36 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             err,
-            ParseError::LimitExceeded { limit: LimitKind::NamespaceDeclarationsPerElement, .. }
+            ParseError::LimitExceeded {
+                limit: LimitKind::NamespaceDeclarationsPerElement,
+                ..
+            }
         ));
     }
 
     #[test]
     fn enforces_namespaces_in_scope() {
-        let limits = Limits { max_namespaces_in_scope: 2, ..Limits::default() };
-        assert!(Document::parse_with_limits("<a xmlns:x='urn:x'><b xmlns:y='urn:y'/><c xmlns:y='urn:y'/></a>", &limits).is_ok());
+        let limits = Limits {
+            max_namespaces_in_scope: 2,
+            ..Limits::default()
+        };
+        assert!(Document::parse_with_limits(
+            "<a xmlns:x='urn:x'><b xmlns:y='urn:y'/><c xmlns:y='urn:y'/></a>",
+            &limits
+        )
+        .is_ok());
         let err = Document::parse_with_limits(
             "<a xmlns:x='urn:x'><b xmlns:y='urn:y'><c xmlns:z='urn:z'/></b></a>",
             &limits,
         )
         .unwrap_err();
-        assert!(matches!(err, ParseError::LimitExceeded { limit: LimitKind::NamespacesInScope, .. }));
+        assert!(matches!(
+            err,
+            ParseError::LimitExceeded {
+                limit: LimitKind::NamespacesInScope,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -358,7 +398,13 @@ mod tests {
         }
         doc.push_str("/>");
         let err = Document::parse(&doc).unwrap_err();
-        assert!(matches!(err, ParseError::LimitExceeded { limit: LimitKind::AttributesPerElement, .. }));
+        assert!(matches!(
+            err,
+            ParseError::LimitExceeded {
+                limit: LimitKind::AttributesPerElement,
+                ..
+            }
+        ));
 
         let mut doc = String::from("<a");
         for i in 0..50_000 {
@@ -368,27 +414,56 @@ mod tests {
         let err = Document::parse(&doc).unwrap_err();
         assert!(matches!(
             err,
-            ParseError::LimitExceeded { limit: LimitKind::NamespaceDeclarationsPerElement, .. }
+            ParseError::LimitExceeded {
+                limit: LimitKind::NamespaceDeclarationsPerElement,
+                ..
+            }
         ));
     }
 
     #[test]
     fn refuses_non_utf8() {
         let err = Document::parse_bytes(b"<a>\xff</a>").unwrap_err();
-        assert!(matches!(err, ParseError::Syntax { line: 1, column: 4, .. }));
+        assert!(matches!(
+            err,
+            ParseError::Syntax {
+                line: 1,
+                column: 4,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn size_limit() {
-        let limits = Limits { max_bytes: 10, ..Limits::default() };
+        let limits = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
         let err = Document::parse_with_limits("<a>0123456789</a>", &limits).unwrap_err();
-        assert!(matches!(err, ParseError::LimitExceeded { limit: LimitKind::Bytes, max: 10, .. }));
+        assert!(matches!(
+            err,
+            ParseError::LimitExceeded {
+                limit: LimitKind::Bytes,
+                max: 10,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn node_limit() {
-        let limits = Limits { max_nodes: 3, ..Limits::default() };
+        let limits = Limits {
+            max_nodes: 3,
+            ..Limits::default()
+        };
         let err = Document::parse_with_limits("<a><b/><c/><d/></a>", &limits).unwrap_err();
-        assert!(matches!(err, ParseError::LimitExceeded { limit: LimitKind::Nodes, .. }));
+        assert!(matches!(
+            err,
+            ParseError::LimitExceeded {
+                limit: LimitKind::Nodes,
+                ..
+            }
+        ));
     }
 }

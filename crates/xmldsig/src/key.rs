@@ -100,11 +100,10 @@ fn strip_leading_zeros(b: &[u8]) -> &[u8] {
 impl PublicKey {
     /// Parses a DER `SubjectPublicKeyInfo`.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der).map_err(|e| {
-            KeyError::BadPublicKey {
+        let (_, spki) =
+            x509_parser::x509::SubjectPublicKeyInfo::from_der(der).map_err(|e| KeyError::BadPublicKey {
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         Self::from_parsed(&spki)
     }
 
@@ -150,7 +149,9 @@ impl PublicKey {
                     _ => return Err(KeyError::UnsupportedKeyType { oid: curve }),
                 };
                 if raw.len() != len || raw.first() != Some(&4) {
-                    return Err(bad("the EC point is not an uncompressed point of the named curve"));
+                    return Err(bad(
+                        "the EC point is not an uncompressed point of the named curve",
+                    ));
                 }
                 Ok(Self {
                     key_type,
@@ -221,9 +222,10 @@ impl TrustedKey {
     /// A trusted key from a DER X.509 certificate. Its fingerprint is the SHA-256 of the
     /// certificate, as IdP consoles display it.
     pub fn from_certificate_der(der: &[u8]) -> Result<Self, KeyError> {
-        let (rest, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| KeyError::BadCertificate {
-            reason: e.to_string(),
-        })?;
+        let (rest, cert) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| KeyError::BadCertificate {
+                reason: e.to_string(),
+            })?;
         if !rest.is_empty() {
             return Err(KeyError::BadCertificate {
                 reason: format!("{} unexpected bytes after the certificate", rest.len()),
@@ -266,7 +268,9 @@ impl TrustedKey {
         blocks
             .into_iter()
             .map(|(label, der)| match label.as_str() {
-                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Self::from_certificate_der(&der),
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                    Self::from_certificate_der(&der)
+                }
                 "PUBLIC KEY" => PublicKey::from_spki_der(&der).map(Self::from_public_key),
                 _ => Err(KeyError::UnexpectedPemLabel { label }),
             })
@@ -329,7 +333,10 @@ fn parse_pem(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
     let mut blocks = Vec::new();
     let mut lines = text.lines().map(str::trim);
     while let Some(line) = lines.next() {
-        let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) else {
+        let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        else {
             continue;
         };
         let label = label.to_owned();
@@ -383,15 +390,18 @@ mod tests {
             KeyError::BadPem { .. }
         ));
         assert!(matches!(
-            TrustedKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap_err(),
+            TrustedKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+                .unwrap_err(),
             KeyError::UnexpectedPemLabel { .. }
         ));
         assert!(matches!(
-            TrustedKey::from_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n").unwrap_err(),
+            TrustedKey::from_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
+                .unwrap_err(),
             KeyError::BadPem { .. }
         ));
         assert!(matches!(
-            TrustedKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap_err(),
+            TrustedKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+                .unwrap_err(),
             KeyError::BadCertificate { .. }
         ));
         assert!(TrustedKeys::new(Vec::new()).is_none());

@@ -14,7 +14,8 @@ pub const ENVELOPED_SIGNATURE: &str = "http://www.w3.org/2000/09/xmldsig#envelop
 
 const TRANSFORMS_ALLOWED: &str = "only enveloped-signature and the Canonical XML 1.0 / Exclusive C14N 1.0 \
 transforms are allowed (XPath, XPointer, XSLT, Base64 and others are refused)";
-const C14N_ALLOWED: &str = "use Exclusive C14N (http://www.w3.org/2001/10/xml-exc-c14n#) or Canonical XML 1.0, \
+const C14N_ALLOWED: &str =
+    "use Exclusive C14N (http://www.w3.org/2001/10/xml-exc-c14n#) or Canonical XML 1.0, \
 with or without comments";
 
 /// A `ds:Signature` whose structure passed the checks, with its values decoded.
@@ -37,7 +38,9 @@ pub(crate) struct ParsedReference<'a> {
 }
 
 fn malformed(reason: impl Into<String>) -> VerifyError {
-    VerifyError::Malformed { reason: reason.into() }
+    VerifyError::Malformed {
+        reason: reason.into(),
+    }
 }
 
 fn is_dsig(node: Node<'_, '_>, local: &str) -> bool {
@@ -57,13 +60,20 @@ fn element_children<'a, 'i>(node: Node<'a, 'i>, context: &str) -> Result<Vec<Nod
         match child.node_type() {
             NodeType::Element => out.push(child),
             NodeType::Text => {
-                if !child.text().unwrap_or_default().trim_matches([' ', '\t', '\r', '\n']).is_empty() {
+                if !child
+                    .text()
+                    .unwrap_or_default()
+                    .trim_matches([' ', '\t', '\r', '\n'])
+                    .is_empty()
+                {
                     return Err(malformed(format!("unexpected text inside {context}")));
                 }
             }
             NodeType::Comment => {}
             NodeType::PI | NodeType::Root => {
-                return Err(malformed(format!("unexpected processing instruction inside {context}")))
+                return Err(malformed(format!(
+                    "unexpected processing instruction inside {context}"
+                )))
             }
         }
     }
@@ -120,14 +130,19 @@ fn c14n_method(node: Node<'_, '_>, uri: &str, role: AlgorithmRole) -> Result<Met
     let algorithm = Algorithm::from_uri(uri).ok_or_else(|| VerifyError::UnsupportedAlgorithm {
         role,
         uri: uri.to_owned(),
-        allowed: if role == AlgorithmRole::Transform { TRANSFORMS_ALLOWED } else { C14N_ALLOWED },
+        allowed: if role == AlgorithmRole::Transform {
+            TRANSFORMS_ALLOWED
+        } else {
+            C14N_ALLOWED
+        },
     })?;
     let children = element_children(node, &name_of(node))?;
     match children.as_slice() {
         [] => Ok(Method::new(algorithm)),
-        [inc] if algorithm.is_exclusive()
-            && inc.tag_name().namespace() == Some(EXC_C14N_NS)
-            && inc.tag_name().name() == "InclusiveNamespaces" =>
+        [inc]
+            if algorithm.is_exclusive()
+                && inc.tag_name().namespace() == Some(EXC_C14N_NS)
+                && inc.tag_name().name() == "InclusiveNamespaces" =>
         {
             only_attributes(*inc, &["PrefixList"])?;
             if !element_children(*inc, "ec:InclusiveNamespaces")?.is_empty() {
@@ -159,7 +174,10 @@ fn base64_content(node: Node<'_, '_>, element: &'static str) -> Result<Vec<u8>, 
             }
         }
     }
-    let compact: Vec<u8> = text.bytes().filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')).collect();
+    let compact: Vec<u8> = text
+        .bytes()
+        .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .collect();
     if compact.is_empty() {
         return Err(VerifyError::BadBase64 {
             element,
@@ -181,7 +199,9 @@ fn reference_id(uri: Option<&str>) -> Result<&str, VerifyError> {
     let id = uri.and_then(|u| u.strip_prefix('#')).ok_or_else(bad)?;
     let valid = !id.is_empty()
         && !id.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
-        && id.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.') || !c.is_ascii());
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.') || !c.is_ascii());
     if valid {
         Ok(id)
     } else {
@@ -197,7 +217,10 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
     let mut enveloped = false;
     let mut c14n: Option<Method> = None;
     if children.first().is_some_and(|&n| is_dsig(n, "Transforms")) {
-        let transforms_node = children.first().copied().ok_or_else(|| malformed("ds:Transforms vanished"))?;
+        let transforms_node = children
+            .first()
+            .copied()
+            .ok_or_else(|| malformed("ds:Transforms vanished"))?;
         only_attributes(transforms_node, &[])?;
         let transforms = element_children(transforms_node, "ds:Transforms")?;
         if transforms.is_empty() {
@@ -205,7 +228,10 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
         }
         for (i, &t) in transforms.iter().enumerate() {
             if !is_dsig(t, "Transform") {
-                return Err(malformed(format!("unexpected {} inside ds:Transforms", name_of(t))));
+                return Err(malformed(format!(
+                    "unexpected {} inside ds:Transforms",
+                    name_of(t)
+                )));
             }
             only_attributes(t, &["Algorithm"])?;
             let uri = algorithm_attr(t)?;
@@ -224,7 +250,9 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
                     return Err(malformed("more than one canonicalization transform"));
                 }
                 if i + 1 != transforms.len() {
-                    return Err(malformed("the canonicalization transform must be the last transform"));
+                    return Err(malformed(
+                        "the canonicalization transform must be the last transform",
+                    ));
                 }
                 c14n = Some(c14n_method(t, uri, AlgorithmRole::Transform)?);
             }
@@ -239,7 +267,10 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
     let digest_value = expect_dsig(&children, index + 1, "DigestValue", "ds:Reference")?;
     only_attributes(digest_value, &[])?;
     if let Some(extra) = children.get(index + 2) {
-        return Err(malformed(format!("unexpected {} after ds:DigestValue", name_of(*extra))));
+        return Err(malformed(format!(
+            "unexpected {} after ds:DigestValue",
+            name_of(*extra)
+        )));
     }
     Ok(ParsedReference {
         id,
@@ -253,9 +284,14 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
 }
 
 /// Reads a `ds:Signature` element strictly.
-pub(crate) fn parse_signature<'a, 'i>(signature: Node<'a, 'i>) -> Result<ParsedSignature<'a, 'i>, VerifyError> {
+pub(crate) fn parse_signature<'a, 'i>(
+    signature: Node<'a, 'i>,
+) -> Result<ParsedSignature<'a, 'i>, VerifyError> {
     if !is_signature(signature) {
-        return Err(malformed(format!("expected ds:Signature, found {}", name_of(signature))));
+        return Err(malformed(format!(
+            "expected ds:Signature, found {}",
+            name_of(signature)
+        )));
     }
     only_attributes(signature, &["Id"])?;
     let children = element_children(signature, "ds:Signature")?;
@@ -277,7 +313,11 @@ pub(crate) fn parse_signature<'a, 'i>(signature: Node<'a, 'i>) -> Result<ParsedS
     let si_children = element_children(signed_info, "ds:SignedInfo")?;
     let c14n_node = expect_dsig(&si_children, 0, "CanonicalizationMethod", "ds:SignedInfo")?;
     only_attributes(c14n_node, &["Algorithm"])?;
-    let c14n = c14n_method(c14n_node, algorithm_attr(c14n_node)?, AlgorithmRole::Canonicalization)?;
+    let c14n = c14n_method(
+        c14n_node,
+        algorithm_attr(c14n_node)?,
+        AlgorithmRole::Canonicalization,
+    )?;
     let sm_node = expect_dsig(&si_children, 1, "SignatureMethod", "ds:SignedInfo")?;
     only_attributes(sm_node, &["Algorithm"])?;
     let signature_method = algorithm_attr(sm_node)?;
@@ -288,7 +328,10 @@ pub(crate) fn parse_signature<'a, 'i>(signature: Node<'a, 'i>) -> Result<ParsedS
     }
     let references: Vec<Node<'a, 'i>> = si_children.iter().skip(2).copied().collect();
     if let Some(other) = references.iter().find(|n| !is_dsig(**n, "Reference")) {
-        return Err(malformed(format!("unexpected {} inside ds:SignedInfo", name_of(*other))));
+        return Err(malformed(format!(
+            "unexpected {} inside ds:SignedInfo",
+            name_of(*other)
+        )));
     }
     let reference = match references.as_slice() {
         [one] => parse_reference(*one)?,

@@ -124,7 +124,10 @@ impl<'a, 'i> VerifiedElement<'a, 'i> {
 
     /// An unqualified attribute's value.
     pub fn attribute(&self, name: &str) -> Option<&'a str> {
-        self.node.attributes().find(|a| a.namespace().is_none() && a.name() == name).map(|a| a.value())
+        self.node
+            .attributes()
+            .find(|a| a.namespace().is_none() && a.name() == name)
+            .map(|a| a.value())
     }
 
     /// A namespace-qualified attribute's value.
@@ -137,7 +140,9 @@ impl<'a, 'i> VerifiedElement<'a, 'i> {
 
     /// All attributes as `(namespace, local name, value)`.
     pub fn attributes(&self) -> impl Iterator<Item = (Option<&'a str>, &'a str, &'a str)> + 'a {
-        self.node.attributes().map(|a| (a.namespace(), a.name(), a.value()))
+        self.node
+            .attributes()
+            .map(|a| (a.namespace(), a.name(), a.value()))
     }
 
     /// The namespace URI bound to `prefix` here (`None` for the default namespace). Useful for
@@ -254,7 +259,11 @@ pub(crate) fn digest_subtree(
         total: 0,
     };
     c14n::canonicalize_subtree(apex, method, options, &mut sink)?;
-    let HashSink { mut hasher, buf, total } = sink;
+    let HashSink {
+        mut hasher,
+        buf,
+        total,
+    } = sink;
     hasher.update(&buf);
     Ok((hasher.finish(), total))
 }
@@ -291,11 +300,11 @@ fn resolve_reference<'a, 'i>(doc: &'a Document<'i>, id: &str) -> Result<Node<'a,
 }
 
 fn key_suits(scheme: SignatureScheme, key: &PublicKey) -> bool {
-    match (scheme, key.key_type()) {
-        (SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss, KeyType::Rsa { .. }) => true,
-        (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384) => true,
-        _ => false,
-    }
+    matches!(
+        (scheme, key.key_type()),
+        (SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss, KeyType::Rsa { .. })
+            | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
+    )
 }
 
 impl Verifier {
@@ -339,7 +348,10 @@ impl Verifier {
         element: Node<'a, 'i>,
     ) -> Result<Verified<'a, 'i>, VerifyError> {
         let name = element.tag_name().name().to_owned();
-        let signatures: Vec<Node<'a, 'i>> = element.children().filter(|n| signature::is_signature(*n)).collect();
+        let signatures: Vec<Node<'a, 'i>> = element
+            .children()
+            .filter(|n| signature::is_signature(*n))
+            .collect();
         let signature = match signatures.as_slice() {
             [one] => *one,
             [] => {
@@ -400,7 +412,13 @@ impl Verifier {
             exclude,
             strip_comments: true,
         };
-        let (digest, len) = digest_subtree(self.provider, digest_algorithm, target, &parsed.reference.c14n, options)?;
+        let (digest, len) = digest_subtree(
+            self.provider,
+            digest_algorithm,
+            target,
+            &parsed.reference.c14n,
+            options,
+        )?;
         if len == 0 {
             return Err(VerifyError::C14n(crate::error::C14nError::EmptyOutput));
         }
@@ -439,7 +457,12 @@ impl Verifier {
         algorithm: SignatureAlgorithm,
     ) -> Result<(usize, Option<Fingerprint>), VerifyError> {
         let mut signed_info = Vec::with_capacity(1024);
-        c14n::canonicalize_subtree(parsed.signed_info, &parsed.c14n, SubtreeOptions::default(), &mut signed_info)?;
+        c14n::canonicalize_subtree(
+            parsed.signed_info,
+            &parsed.c14n,
+            SubtreeOptions::default(),
+            &mut signed_info,
+        )?;
 
         // KeyInfo may select a pinned key, never add one.
         let keyinfo_der = parsed.keyinfo_certificates.first();
@@ -455,7 +478,10 @@ impl Verifier {
         let keyinfo_trusted = keys.iter().any(matches_keyinfo);
 
         let mut order: Vec<usize> = (0..keys.len())
-            .filter(|&i| keys.get(i).is_some_and(|k| key_suits(algorithm.scheme(), k.public_key())))
+            .filter(|&i| {
+                keys.get(i)
+                    .is_some_and(|k| key_suits(algorithm.scheme(), k.public_key()))
+            })
             .collect();
         if order.is_empty() {
             return Err(VerifyError::NoUsableKey {
@@ -497,7 +523,11 @@ impl Verifier {
         Err(VerifyError::SignatureInvalid {
             keyinfo_certificate: keyinfo_fp,
             keyinfo_trusted,
-            pinned: order.iter().filter_map(|&i| keys.get(i)).map(TrustedKey::fingerprint).collect(),
+            pinned: order
+                .iter()
+                .filter_map(|&i| keys.get(i))
+                .map(TrustedKey::fingerprint)
+                .collect(),
         })
     }
 }

@@ -6,8 +6,8 @@
 #                 (this changes every signed fixture)
 #   --resign      re-sign ECDSA cases even when the previous output can be kept
 #
-# Everything in this folder except README.md and this script is written by
-# this script.  Signed fixtures must NEVER be edited by hand: change the
+# Everything in this folder except README.md, .gitattributes and this script
+# is written by it.  Signed fixtures must NEVER be edited by hand: change the
 # templates below and run the script again.  See README.md.
 #
 # Determinism: keys and certificates are created once and then reused, so a
@@ -247,6 +247,15 @@ def cmd_tamper(kind, src, out):
         orig = the_assertion(doc)
         evil = forged_from(orig, b"_assert1")
         doc = replace_once(doc, orig, orig + evil)
+    elif kind == "attr-literal-whitespace":
+        # literal TAB / LF in an attribute value: attribute-value normalisation
+        # turns them back into the spaces that were signed
+        doc = replace_once(doc, b'deep:literal="literal tab and newline become spaces"',
+                           b'deep:literal="literal\ttab and\nnewline become spaces"')
+    elif kind == "crlf":
+        if b"\r" in doc:
+            sys.exit("tamper: document already contains CR")
+        doc = doc.replace(b"\n", b"\r\n")
     elif kind == "copy":
         pass
     else:
@@ -733,22 +742,23 @@ negative_case() {
   local pin="keys/$key.crt.pem"
   [[ -n $wrong ]] && pin="keys/$wrong.crt.pem"
   xmlsec_verify "$pin" "$out"
-  local sm dm c14n pl sha1 bits local_name
+  local sm dm c14n pl sha1 bits docname local_name
   # copy the algorithm fields from the source case's record
-  IFS=$'\t' read -r sm dm c14n pl sha1 bits <<<"$(python3 - "$RECORDS" "$src" <<'PY'
+  IFS=$'\t' read -r sm dm c14n pl sha1 bits docname <<<"$(python3 - "$RECORDS" "$src" <<'PY'
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
     r = json.loads(line)
     if r["name"] in (sys.argv[2], sys.argv[2] + ".response"):
         print("\t".join([r["signature_method"], r["digest_method"], r["c14n_method"],
-              r["prefix_list"] or "null", str(r["uses_sha1"]).lower(), str(r["key_bits"])]))
+              r["prefix_list"] or "null", str(r["uses_sha1"]).lower(), str(r["key_bits"]),
+              r["document"]]))
         break
 else:
     sys.exit("no record for " + sys.argv[2])
 PY
 )"
   if [[ $signed_id == _assert1 ]]; then local_name=Assertion; else local_name=Response; fi
-  record name="$name" file="$out" kind=tampered document=plain derived_from="signed/$src.xml" \
+  record name="$name" file="$out" kind=tampered document="$docname" derived_from="signed/$src.xml" \
     signed_local_name="$local_name" signed_id="$signed_id" \
     signature_method="$sm" digest_method="$dm" c14n_method="$c14n" \
     reference_transforms="$(c14n_transforms_json "$c14n")" prefix_list="$pl" \
@@ -844,6 +854,10 @@ negative_case tamper-response-status-changed response-rsa2048-sha256 status-chan
   "Response-signed document: StatusCode changed from Success to Requester after signing"
 negative_case tamper-both-nameid-changed both-rsa2048-sha256 nameid-changed rsa-2048 "" reject digest_mismatch _resp1 \
   "doubly-signed document with the NameID changed: both the Response and the Assertion signature must fail (xmlsec1 was run on the first signature in document order, the Response's)"
+negative_case tamper-attr-literal-whitespace c14n-exc attr-literal-whitespace rsa-2048 "" accept "" _assert1 \
+  "not an attack: after signing, the space characters of the deep:literal attribute were replaced by a literal TAB and a literal LF. XML attribute-value normalisation turns both back into spaces, so the canonical bytes, the digest and the signature are unchanged (xmlsec1 agrees). A verifier must parse per XML 1.0, not hash the raw text"
+negative_case tamper-crlf-line-endings c14n-exc crlf rsa-2048 "" accept "" _assert1 \
+  "not an attack: every LF of the signed file was turned into CR LF (as a Windows checkout with autocrlf would do). XML end-of-line handling turns them back into LF before canonicalization, so the signature stays valid (xmlsec1 agrees). The base64 text of SignatureValue/X509Certificate then contains CR LF line breaks"
 
 # --------------------------------------------------------------------------
 # 7. Manifest

@@ -31,7 +31,10 @@ fn ecdsa_fixed_to_der(signature: &[u8], field_len: usize) -> Option<Vec<u8>> {
     }
     let (r, s) = signature.split_at(field_len);
     let integer = |v: &[u8]| -> Vec<u8> {
-        let start = v.iter().position(|&b| b != 0).unwrap_or(v.len().saturating_sub(1));
+        let start = v
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(v.len().saturating_sub(1));
         let v = v.get(start..).unwrap_or_default();
         let mut out = vec![0x02];
         let pad = v.first().is_some_and(|&b| b & 0x80 != 0);
@@ -110,16 +113,17 @@ impl CryptoProvider for AwsLcRs {
             (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384) => {
                 let p256 = key.key_type() == KeyType::EcP256;
                 let field_len = if p256 { 32 } else { 48 };
-                let (alg, fixed): (&'static dyn sig::VerificationAlgorithm, bool) = match (p256, algorithm.hash()) {
-                    (true, Sha256) => (&sig::ECDSA_P256_SHA256_FIXED, true),
-                    (true, Sha384) => (&sig::ECDSA_P256_SHA384_ASN1, false),
-                    (true, Sha512) => (&sig::ECDSA_P256_SHA512_ASN1, false),
-                    (true, Sha1) => (&sig::ECDSA_P256_SHA1_ASN1, false),
-                    (false, Sha384) => (&sig::ECDSA_P384_SHA384_FIXED, true),
-                    (false, Sha256) => (&sig::ECDSA_P384_SHA256_ASN1, false),
-                    (false, Sha512) => (&sig::ECDSA_P384_SHA512_ASN1, false),
-                    (false, Sha1) => return RustCrypto.verify(algorithm, key, message, signature),
-                };
+                let (alg, fixed): (&'static dyn sig::VerificationAlgorithm, bool) =
+                    match (p256, algorithm.hash()) {
+                        (true, Sha256) => (&sig::ECDSA_P256_SHA256_FIXED, true),
+                        (true, Sha384) => (&sig::ECDSA_P256_SHA384_ASN1, false),
+                        (true, Sha512) => (&sig::ECDSA_P256_SHA512_ASN1, false),
+                        (true, Sha1) => (&sig::ECDSA_P256_SHA1_ASN1, false),
+                        (false, Sha384) => (&sig::ECDSA_P384_SHA384_FIXED, true),
+                        (false, Sha256) => (&sig::ECDSA_P384_SHA256_ASN1, false),
+                        (false, Sha512) => (&sig::ECDSA_P384_SHA512_ASN1, false),
+                        (false, Sha1) => return RustCrypto.verify(algorithm, key, message, signature),
+                    };
                 if signature.len() != 2 * field_len {
                     return Err(BadSignature);
                 }

@@ -58,7 +58,9 @@ impl CryptoProvider for RustCrypto {
                     DigestAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
                     DigestAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
                 };
-                rsa_key(key)?.verify(scheme, &hashed, signature).map_err(|_| BadSignature)
+                rsa_key(key)?
+                    .verify(scheme, &hashed, signature)
+                    .map_err(|_| BadSignature)
             }
             (SignatureScheme::RsaPss, KeyType::Rsa { .. }) => {
                 let scheme = match algorithm.hash() {
@@ -67,7 +69,9 @@ impl CryptoProvider for RustCrypto {
                     DigestAlgorithm::Sha384 => rsa::Pss::new::<sha2::Sha384>(),
                     DigestAlgorithm::Sha512 => rsa::Pss::new::<sha2::Sha512>(),
                 };
-                rsa_key(key)?.verify(scheme, &hashed, signature).map_err(|_| BadSignature)
+                rsa_key(key)?
+                    .verify(scheme, &hashed, signature)
+                    .map_err(|_| BadSignature)
             }
             (SignatureScheme::Ecdsa, KeyType::EcP256) => {
                 let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(key.subject_public_key())
