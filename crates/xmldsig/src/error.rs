@@ -64,7 +64,7 @@ pub enum ParseError {
 #[non_exhaustive]
 pub enum C14nError {
     /// A namespace declaration uses a relative URI, which canonical XML cannot represent.
-    #[error("namespace {} is bound to the relative URI {uri:?}; canonical XML requires absolute namespace URIs", prefix.as_deref().map(|p| format!("prefix {p:?}")).unwrap_or_else(|| "the default namespace".to_owned()))]
+    #[error("{} is bound to the relative URI {uri:?}; canonical XML requires absolute namespace URIs", prefix.as_deref().map(|p| format!("namespace prefix {p:?}")).unwrap_or_else(|| "the default namespace".to_owned()))]
     RelativeNamespaceUri {
         /// The prefix, `None` for the default namespace.
         prefix: Option<String>,

@@ -302,8 +302,10 @@ fn resolve_reference<'a, 'i>(doc: &'a Document<'i>, id: &str) -> Result<Node<'a,
 fn key_suits(scheme: SignatureScheme, key: &PublicKey) -> bool {
     matches!(
         (scheme, key.key_type()),
-        (SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss, KeyType::Rsa { .. })
-            | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
+        (
+            SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss,
+            KeyType::Rsa { .. }
+        ) | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
     )
 }
 
@@ -406,6 +408,11 @@ impl Verifier {
 
         let (key_index, keyinfo_certificate) = self.verify_signed_info(&parsed, signature_algorithm)?;
 
+        // The enveloped-signature transform removes this whole Signature element: a reference
+        // to content inside it (a ds:Object) then selects nothing at all.
+        if parsed.reference.enveloped && target.ancestors().any(|a| a.id() == signature.id()) {
+            return Err(VerifyError::C14n(crate::error::C14nError::EmptyOutput));
+        }
         let exclude = (parsed.reference.enveloped && signature.ancestors().any(|a| a.id() == target.id()))
             .then(|| signature.id());
         let options = SubtreeOptions {
