@@ -15,7 +15,7 @@ use fedkit_xmldsig::c14n::{self, Method, SubtreeOptions};
 use fedkit_xmldsig::crypto::all_providers;
 use fedkit_xmldsig::roxmltree::Node;
 use fedkit_xmldsig::{
-    find_signatures, AlgorithmPolicy, Document, TrustedKeys, Verifier, VerifyError, DSIG_NS,
+    find_signatures, AlgorithmPolicy, C14nError, Document, TrustedKeys, Verifier, VerifyError, DSIG_NS,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
