@@ -78,8 +78,7 @@ fn name_id(v: &fedkit_xmldsig::Verified<'_, '_>) -> Option<String> {
 fn reference_method(sig: Node<'_, '_>) -> Method {
     let transform = sig
         .descendants()
-        .filter(|n| n.has_tag_name((DSIG_NS, "Transform")))
-        .next_back()
+        .rfind(|n| n.has_tag_name((DSIG_NS, "Transform")))
         .unwrap();
     let alg = c14n::Algorithm::from_uri(transform.attribute("Algorithm").unwrap()).unwrap();
     let prefixes = transform

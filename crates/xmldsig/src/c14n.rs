@@ -248,6 +248,20 @@ pub fn canonicalize_subtree_to_vec(
     Ok(out)
 }
 
+/// Writes comment or processing-instruction content with XML 1.0 §2.11 end-of-line handling
+/// (CRLF and a lone CR become LF), which roxmltree applies to text and attribute values but
+/// not to these nodes.
+fn write_line_normalized<S: Sink>(out: &mut S, text: &str) {
+    let mut rest = text.as_bytes();
+    while let Some(p) = memchr::memchr(b'\r', rest) {
+        out.write(rest.get(..p).unwrap_or_default());
+        out.write(b"\n");
+        let skip = if rest.get(p + 1) == Some(&b'\n') { 2 } else { 1 };
+        rest = rest.get(p + skip..).unwrap_or_default();
+    }
+    out.write(rest);
+}
+
 /// Whether `uri` is an absolute URI (has a scheme), as canonical XML requires of namespace
 /// names.
 fn is_absolute_uri(uri: &str) -> bool {
@@ -386,7 +400,7 @@ impl<'m, 'd, 'o, S: Sink> Writer<'m, 'd, 'o, S> {
 
     fn comment(&mut self, node: Node<'_, '_>) {
         self.out.write(b"<!--");
-        self.out.write(node.text().unwrap_or_default().as_bytes());
+        write_line_normalized(self.out, node.text().unwrap_or_default());
         self.out.write(b"-->");
     }
 
@@ -396,7 +410,7 @@ impl<'m, 'd, 'o, S: Sink> Writer<'m, 'd, 'o, S> {
             self.out.write(pi.target.as_bytes());
             if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
                 self.out.write(b" ");
-                self.out.write(value.as_bytes());
+                write_line_normalized(self.out, value);
             }
             self.out.write(b"?>");
         }
@@ -780,14 +794,27 @@ mod tests {
 
     #[test]
     fn refuses_relative_namespace_uris() {
-        let doc = Document::parse(r#"<a xmlns="foo/bar"/>"#).unwrap();
-        let err = canonicalize_document_to_vec(&doc, &Method::new(Algorithm::Inclusive)).unwrap_err();
+        // The hardened parser already refuses them…
+        assert!(Document::parse(r#"<a xmlns="foo/bar"/>"#).is_err());
+        // …and canonicalization of a tree parsed elsewhere refuses them too.
+        let tree = roxmltree::Document::parse(r#"<a xmlns="foo/bar"/>"#).unwrap();
+        let err = canonicalize_subtree_to_vec(
+            tree.root_element(),
+            &Method::new(Algorithm::Inclusive),
+            SubtreeOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(
             err,
             C14nError::RelativeNamespaceUri { prefix: None, .. }
         ));
-        let doc = Document::parse(r#"<p:a xmlns:p="../x"/>"#).unwrap();
-        let err = canonicalize_document_to_vec(&doc, &Method::new(Algorithm::Exclusive)).unwrap_err();
+        let tree = roxmltree::Document::parse(r#"<p:a xmlns:p="../x"/>"#).unwrap();
+        let err = canonicalize_subtree_to_vec(
+            tree.root_element(),
+            &Method::new(Algorithm::Exclusive),
+            SubtreeOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(
             err,
             C14nError::RelativeNamespaceUri { prefix: Some(_), .. }

@@ -246,6 +246,9 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
                 }
                 enveloped = true;
             } else {
+                // An unknown transform (XPath, XSLT, Base64…) is reported as such, wherever it
+                // stands.
+                let method = c14n_method(t, uri, AlgorithmRole::Transform)?;
                 if c14n.is_some() {
                     return Err(malformed("more than one canonicalization transform"));
                 }
@@ -254,7 +257,7 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
                         "the canonicalization transform must be the last transform",
                     ));
                 }
-                c14n = Some(c14n_method(t, uri, AlgorithmRole::Transform)?);
+                c14n = Some(method);
             }
         }
         index = 1;

@@ -1,0 +1,103 @@
+//! Verifying a 7–8 KB signed SAML Response (JumpCloud-like: 15 attributes, Response signed
+//! with RSA-2048/SHA-256 and exclusive c14n, certificate in KeyInfo): fedkit with each crypto
+//! provider next to libxmlsec1, in the same run. Each iteration parses the bytes and
+//! verifies against the pinned key, as an SP's ACS endpoint does per login.
+//!
+//! ```text
+//! cargo bench -p fedkit-xmldsig --all-features --bench verify
+//! ```
+//!
+//! The Response is signed at setup by libxmlsec1 with examples/data/idp-key.pem; all
+//! verifiers are checked to accept it before anything is timed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use fedkit_xmldsig::crypto::{CryptoProvider, RustCrypto};
+use fedkit_xmldsig::{AlgorithmPolicy, Document, TrustedKeys, Verifier};
+
+fn fedkit_verifier(provider: &'static dyn CryptoProvider) -> Verifier {
+    let keys = TrustedKeys::from_pem(common::IDP_CERT_PEM).expect("pinned certificate");
+    Verifier::new(keys, AlgorithmPolicy::default()).with_provider(provider)
+}
+
+fn fedkit_parse_and_verify(verifier: &Verifier, xml: &str) -> usize {
+    let doc = Document::parse(xml).expect("fedkit parses the Response");
+    let verified = verifier
+        .verify_enveloped(&doc, doc.root_element())
+        .expect("fedkit verifies the Response");
+    verified.info().key_index
+}
+
+fn providers() -> Vec<(&'static str, &'static dyn CryptoProvider)> {
+    #[allow(unused_mut)]
+    let mut v: Vec<(&'static str, &'static dyn CryptoProvider)> = vec![("rustcrypto", &RustCrypto)];
+    #[cfg(feature = "aws-lc-rs")]
+    v.push(("aws-lc-rs", &fedkit_xmldsig::crypto::AwsLcRs));
+    v
+}
+
+fn bench_verify(c: &mut Criterion) {
+    let xml = common::sign_with_libxmlsec1(&common::saml_response_template(), common::RESPONSE_ROOT);
+    assert!(
+        (7000..=8192).contains(&xml.len()),
+        "the Response should be 7–8 KB, is {} bytes",
+        xml.len()
+    );
+    println!("signed SAML Response: {} bytes", xml.len());
+
+    // Every contestant must accept the document before it is timed.
+    let libxmlsec1 = common::LibXmlSec1::new(common::RESPONSE_ROOT);
+    assert!(
+        libxmlsec1.parse_and_verify(xml.as_bytes()),
+        "libxmlsec1 rejects the Response"
+    );
+    let verifiers: Vec<(&str, Verifier)> = providers()
+        .into_iter()
+        .map(|(name, p)| (name, fedkit_verifier(p)))
+        .collect();
+    for (name, verifier) in &verifiers {
+        assert_eq!(fedkit_parse_and_verify(verifier, &xml), 0, "fedkit/{name}");
+        // A modified copy must fail, so the bench cannot be timing a verifier that accepts anything.
+        let tampered = xml.replace(">Platform Engineering<", ">Finance<");
+        let doc = Document::parse(&tampered).unwrap();
+        assert!(verifier.verify_enveloped(&doc, doc.root_element()).is_err());
+    }
+    let tampered = xml.replace(">Platform Engineering<", ">Finance<");
+    assert!(!libxmlsec1.parse_and_verify(tampered.as_bytes()));
+
+    let mut group = c.benchmark_group("saml_response_verify");
+    group.throughput(Throughput::Bytes(xml.len() as u64));
+    for (name, verifier) in &verifiers {
+        group.bench_function(format!("fedkit/{name}"), |b| {
+            b.iter(|| fedkit_parse_and_verify(verifier, black_box(&xml)))
+        });
+    }
+    group.bench_function("libxmlsec1", |b| {
+        b.iter(|| libxmlsec1.parse_and_verify(black_box(xml.as_bytes())))
+    });
+    group.finish();
+
+    // Where fedkit's time goes: parsing alone, for the breakdown in docs/performance.md.
+    let mut group = c.benchmark_group("saml_response_parse");
+    group.throughput(Throughput::Bytes(xml.len() as u64));
+    group.bench_function("fedkit", |b| {
+        b.iter(|| Document::parse(black_box(&xml)).unwrap().root_element().id())
+    });
+    group.bench_function("libxml2", |b| {
+        b.iter(|| common::parse_libxml(black_box(xml.as_bytes())))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_verify);
+criterion_main!(benches);
