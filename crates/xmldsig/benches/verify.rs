@@ -21,9 +21,13 @@ mod common;
 
 use std::hint::black_box;
 
+use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use fedkit_xmldsig::c14n::{self, Algorithm, Method, SubtreeOptions};
 use fedkit_xmldsig::crypto::{CryptoProvider, RustCrypto};
-use fedkit_xmldsig::{AlgorithmPolicy, Document, TrustedKeys, Verifier};
+use fedkit_xmldsig::{
+    is_signature, AlgorithmPolicy, DigestAlgorithm, Document, SignatureAlgorithm, TrustedKeys, Verifier,
+};
 
 fn fedkit_verifier(provider: &'static dyn CryptoProvider) -> Verifier {
     let keys = TrustedKeys::from_pem(common::IDP_CERT_PEM).expect("pinned certificate");
@@ -87,7 +91,8 @@ fn bench_verify(c: &mut Criterion) {
     });
     group.finish();
 
-    // Where fedkit's time goes: parsing alone, for the breakdown in docs/performance.md.
+    // Where fedkit's time goes, for the breakdown in docs/performance.md: parsing, the
+    // reference's c14n alone, SHA-256 of the canonical bytes, and the RSA check alone.
     let mut group = c.benchmark_group("saml_response_parse");
     group.throughput(Throughput::Bytes(xml.len() as u64));
     group.bench_function("fedkit", |b| {
@@ -96,6 +101,62 @@ fn bench_verify(c: &mut Criterion) {
     group.bench_function("libxml2", |b| {
         b.iter(|| common::parse_libxml(black_box(xml.as_bytes())))
     });
+    group.finish();
+
+    let doc = Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    let signature = root.children().find(|n| is_signature(*n)).unwrap();
+    let options = SubtreeOptions {
+        exclude: Some(signature.id()),
+        strip_comments: true,
+    };
+    let method = Method::new(Algorithm::Exclusive);
+    let canonical = c14n::canonicalize_subtree_to_vec(root, &method, options).unwrap();
+    let signed_info = signature
+        .children()
+        .find(|n| n.has_tag_name((common::DSIG_NS, "SignedInfo")))
+        .unwrap();
+    let signed_info_c14n =
+        c14n::canonicalize_subtree_to_vec(signed_info, &method, SubtreeOptions::default()).unwrap();
+    let signature_value: String = signature
+        .children()
+        .find(|n| n.has_tag_name((common::DSIG_NS, "SignatureValue")))
+        .and_then(|n| n.text())
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let signature_value = base64::engine::general_purpose::STANDARD
+        .decode(signature_value)
+        .unwrap();
+    let key = TrustedKeys::from_pem(common::IDP_CERT_PEM).unwrap();
+    let key = key.keys()[0].public_key().clone();
+    let mut group = c.benchmark_group("saml_response_breakdown");
+    group.bench_function("exc-c14n-only/fedkit", |b| {
+        b.iter(|| c14n::canonicalize_subtree_to_vec(black_box(root), &method, options).unwrap())
+    });
+    for (name, provider) in providers() {
+        assert!(provider
+            .verify(
+                SignatureAlgorithm::RSA_SHA256,
+                &key,
+                &signed_info_c14n,
+                &signature_value
+            )
+            .is_ok());
+        group.bench_function(format!("sha256-{}-bytes/{name}", canonical.len()), |b| {
+            b.iter(|| provider.digest(DigestAlgorithm::Sha256, black_box(&canonical)))
+        });
+        group.bench_function(format!("rsa2048-verify-only/{name}"), |b| {
+            b.iter(|| {
+                provider.verify(
+                    SignatureAlgorithm::RSA_SHA256,
+                    &key,
+                    black_box(&signed_info_c14n),
+                    &signature_value,
+                )
+            })
+        });
+    }
     group.finish();
 }
 

@@ -186,6 +186,17 @@ fn is_name_char(c: char) -> bool {
 
 /// Whether `name` is an `NCName` (a name without a colon).
 fn is_ncname(name: &[u8]) -> bool {
+    // ASCII names (nearly all of them) without decoding.
+    let ascii_name_char = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    if let Some((first, rest)) = name.split_first() {
+        if first.is_ascii_alphabetic() || *first == b'_' {
+            if rest.iter().all(ascii_name_char) {
+                return true;
+            }
+        } else if first.is_ascii() {
+            return false;
+        }
+    }
     let Ok(name) = core::str::from_utf8(name) else {
         return false;
     };
@@ -245,8 +256,11 @@ fn check_char_refs(b: &[u8], from: usize, to: usize) -> Result<(), ParseError> {
 
 /// Decodes an attribute value as the parser will (predefined entities, character references,
 /// whitespace normalization); `None` if it contains anything else, which the parser refuses.
-fn attribute_value(raw: &[u8]) -> Option<String> {
+fn attribute_value(raw: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     let raw = core::str::from_utf8(raw).ok()?;
+    if !raw.contains(['&', '\t', '\n', '\r']) {
+        return Some(std::borrow::Cow::Borrowed(raw));
+    }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(p) = rest.find(['&', '\t', '\n', '\r']) {
@@ -278,7 +292,7 @@ fn attribute_value(raw: &[u8]) -> Option<String> {
         rest = tail.get(end + 1..)?;
     }
     out.push_str(rest);
-    Some(out)
+    Some(std::borrow::Cow::Owned(out))
 }
 
 /// Whether `uri` can be a namespace name: an absolute URI (a scheme, then URI characters).

@@ -472,10 +472,22 @@ impl Verifier {
         )?;
 
         // KeyInfo may select a pinned key, never add one.
-        let keyinfo_der = parsed.keyinfo_certificates.first();
-        let keyinfo_fp = keyinfo_der.map(|d| Fingerprint::of(d));
-        let keyinfo_key = keyinfo_der.and_then(|d| TrustedKey::from_certificate_der(d).ok());
         let keys = self.keys.keys();
+        let keyinfo_der = parsed.keyinfo_certificates.first().map(Vec::as_slice);
+        // The common case, the pinned certificate itself in KeyInfo, needs no hashing or
+        // certificate parsing: its fingerprint is known.
+        let pinned_certificate =
+            keyinfo_der.and_then(|d| keys.iter().find(|k| k.certificate_der() == Some(d)));
+        let keyinfo_fp = match pinned_certificate {
+            Some(k) => Some(k.fingerprint()),
+            None => keyinfo_der.map(Fingerprint::of),
+        };
+        // Otherwise the KeyInfo certificate may still carry a pinned public key (a bare key
+        // was pinned, or the certificate was re-issued for the same key).
+        let keyinfo_key = match pinned_certificate {
+            Some(_) => None,
+            None => keyinfo_der.and_then(|d| TrustedKey::from_certificate_der(d).ok()),
+        };
         let matches_keyinfo = |k: &TrustedKey| {
             keyinfo_fp == Some(k.fingerprint())
                 || keyinfo_key
