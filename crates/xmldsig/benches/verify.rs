@@ -160,5 +160,28 @@ fn bench_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_verify);
+/// The hostile inputs: one element with 50 000 attributes, and one with 50 000
+/// namespace declarations (about 1 MiB each). roxmltree alone needs seconds (its duplicate
+/// check is quadratic); the pre-scan must refuse them in well under 10 ms.
+fn bench_hostile(c: &mut Criterion) {
+    let mut attributes = String::from("<a");
+    let mut declarations = String::from("<a");
+    for i in 0..50_000 {
+        attributes.push_str(&format!(" attribute{i}='value'"));
+        declarations.push_str(&format!(" xmlns:p{i}='urn:x:{i}'"));
+    }
+    attributes.push_str("/>");
+    declarations.push_str("/>");
+    let mut group = c.benchmark_group("hostile_refusal");
+    for (name, doc) in [("50k-attributes", &attributes), ("50k-xmlns", &declarations)] {
+        assert!(Document::parse(doc).is_err());
+        group.throughput(Throughput::Bytes(doc.len() as u64));
+        group.bench_function(format!("{name}-{}-bytes", doc.len()), |b| {
+            b.iter(|| Document::parse(black_box(doc)).is_err())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_verify, bench_hostile);
 criterion_main!(benches);
