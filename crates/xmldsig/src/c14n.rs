@@ -264,7 +264,7 @@ fn write_line_normalized<S: Sink>(out: &mut S, text: &str) {
 
 /// Whether `uri` is an absolute URI (has a scheme), as canonical XML requires of namespace
 /// names.
-fn is_absolute_uri(uri: &str) -> bool {
+pub(crate) fn is_absolute_uri(uri: &str) -> bool {
     let Some((scheme, _)) = uri.split_once(':') else {
         return false;
     };

@@ -299,13 +299,8 @@ fn attribute_value(raw: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
 /// libxml2 refuses a document with any other namespace name, even one that is never used;
 /// canonical XML cannot represent relative ones (C14N 1.0 §2.1).
 fn is_namespace_name(uri: &str) -> bool {
-    let Some((scheme, rest)) = uri.split_once(':') else {
-        return false;
-    };
-    let mut scheme_bytes = scheme.bytes();
-    scheme_bytes.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme_bytes.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
-        && rest.bytes().all(|c| {
+    crate::c14n::is_absolute_uri(uri)
+        && uri.bytes().all(|c| {
             c.is_ascii_alphanumeric()
                 || matches!(
                     c,
