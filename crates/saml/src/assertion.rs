@@ -1,0 +1,145 @@
+//! The verified assertion: what a signature covered, and nothing else.
+
+use chrono::{DateTime, Utc};
+use fedkit_xmldsig::Fingerprint;
+
+use crate::error::SignedPart;
+
+/// The subject's name identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameId {
+    /// The identifier, read as the full text of the element (a comment or processing
+    /// instruction inside it can never truncate it).
+    pub value: String,
+    /// `Format`, e.g. `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`.
+    pub format: Option<String>,
+    /// `NameQualifier`.
+    pub name_qualifier: Option<String>,
+    /// `SPNameQualifier`.
+    pub sp_name_qualifier: Option<String>,
+}
+
+/// One `saml:Attribute` with all its values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// `Name`, e.g. `email` (JumpCloud) or
+    /// `http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress` (Entra ID).
+    pub name: String,
+    /// `NameFormat`, when given.
+    pub name_format: Option<String>,
+    /// `FriendlyName`, when given.
+    pub friendly_name: Option<String>,
+    /// The text of each `AttributeValue`, in order.
+    pub values: Vec<String>,
+}
+
+/// The authentication statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authn {
+    /// When the user authenticated at the IdP.
+    pub instant: DateTime<Utc>,
+    /// `SessionIndex`, needed for Single Logout.
+    pub session_index: Option<String>,
+    /// `SessionNotOnOrAfter`: when the IdP wants the SP session to end.
+    pub session_not_on_or_after: Option<DateTime<Utc>>,
+    /// `AuthnContextClassRef`, e.g. `...:ac:classes:PasswordProtectedTransport`.
+    pub context_class: Option<String>,
+}
+
+/// A SAML assertion whose signature verified against a pinned key and whose every condition
+/// held at the time given. Only [`ResponseValidator`](crate::ResponseValidator) constructs
+/// one, and every value in it was read from the signed element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedAssertion {
+    pub(crate) id: String,
+    pub(crate) issuer: String,
+    pub(crate) name_id: NameId,
+    pub(crate) attributes: Vec<Attribute>,
+    pub(crate) authn: Option<Authn>,
+    pub(crate) not_before: Option<DateTime<Utc>>,
+    pub(crate) not_on_or_after: Option<DateTime<Utc>>,
+    pub(crate) in_response_to: Option<String>,
+    pub(crate) one_time_use: bool,
+    pub(crate) signed: Vec<SignedPart>,
+    pub(crate) signing_key: Fingerprint,
+}
+
+impl VerifiedAssertion {
+    /// The assertion's `ID` (what the replay cache remembers).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The IdP entity ID (the assertion's `Issuer`, equal to the configured one).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The subject's `NameID`.
+    pub fn name_id(&self) -> &NameId {
+        &self.name_id
+    }
+
+    /// Every attribute, in document order.
+    pub fn attributes(&self) -> &[Attribute] {
+        &self.attributes
+    }
+
+    /// The values of the first attribute whose `Name` or `FriendlyName` equals `name`
+    /// (case-sensitive, as SAML names are).
+    pub fn attribute(&self, name: &str) -> Option<&[String]> {
+        self.attributes
+            .iter()
+            .find(|a| a.name == name || a.friendly_name.as_deref() == Some(name))
+            .map(|a| a.values.as_slice())
+    }
+
+    /// The first value of the attribute `name`.
+    pub fn first_value(&self, name: &str) -> Option<&str> {
+        self.attribute(name)
+            .and_then(<[String]>::first)
+            .map(String::as_str)
+    }
+
+    /// The authentication statement, if the assertion has one.
+    pub fn authn(&self) -> Option<&Authn> {
+        self.authn.as_ref()
+    }
+
+    /// `SessionIndex` of the authentication statement.
+    pub fn session_index(&self) -> Option<&str> {
+        self.authn.as_ref()?.session_index.as_deref()
+    }
+
+    /// `Conditions/@NotBefore`.
+    pub fn not_before(&self) -> Option<DateTime<Utc>> {
+        self.not_before
+    }
+
+    /// `Conditions/@NotOnOrAfter`.
+    pub fn not_on_or_after(&self) -> Option<DateTime<Utc>> {
+        self.not_on_or_after
+    }
+
+    /// The request this assertion answers (`None` for an IdP-initiated login).
+    pub fn in_response_to(&self) -> Option<&str> {
+        self.in_response_to.as_deref()
+    }
+
+    /// Whether the IdP marked the assertion `OneTimeUse` (the replay cache enforces one use
+    /// of every assertion anyway).
+    pub fn one_time_use(&self) -> bool {
+        self.one_time_use
+    }
+
+    /// Which elements carried a valid signature, outermost first.
+    pub fn signed(&self) -> &[SignedPart] {
+        &self.signed
+    }
+
+    /// The SHA-256 fingerprint of the pinned key that verified the signature covering the
+    /// assertion.
+    pub fn signing_key(&self) -> Fingerprint {
+        self.signing_key
+    }
+}

@@ -1,0 +1,137 @@
+//! The SP's own settings and the IdP it trusts.
+
+use fedkit_xmldsig::{AlgorithmPolicy, TrustedKeys};
+
+use crate::error::{ConfigError, SigningRequirement};
+
+/// This Service Provider, as the IdP knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceProvider {
+    entity_id: String,
+    acs_urls: Vec<String>,
+}
+
+fn check_url(field: &'static str, value: &str) -> Result<(), ConfigError> {
+    let lower = value.to_ascii_lowercase();
+    let host = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    if host.is_some_and(|h| !h.is_empty()) && !value.chars().any(char::is_whitespace) {
+        Ok(())
+    } else {
+        Err(ConfigError::Url {
+            field,
+            value: value.to_owned(),
+        })
+    }
+}
+
+impl ServiceProvider {
+    /// An SP with its entity ID (the IdP's "Audience" / "SP Entity ID" field; any non-empty
+    /// string, often a URL) and its Assertion Consumer Service URL(s) (the IdP's "ACS URL").
+    ///
+    /// ```
+    /// use fedkit_saml::ServiceProvider;
+    /// let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"])?;
+    /// assert!(ServiceProvider::new("", ["https://app.example.com/saml/acs"]).is_err());
+    /// assert!(ServiceProvider::new("app", ["ftp://app.example.com/acs"]).is_err());
+    /// assert!(ServiceProvider::new("app", ["/saml/acs"]).is_err());
+    /// # Ok::<(), fedkit_saml::ConfigError>(())
+    /// ```
+    pub fn new<I, S>(entity_id: &str, acs_urls: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if entity_id.trim().is_empty() {
+            return Err(ConfigError::Empty {
+                field: "SP entity ID",
+            });
+        }
+        let acs_urls: Vec<String> = acs_urls.into_iter().map(Into::into).collect();
+        if acs_urls.is_empty() {
+            return Err(ConfigError::Empty { field: "ACS URL" });
+        }
+        for url in &acs_urls {
+            check_url("ACS URL", url)?;
+        }
+        Ok(Self {
+            entity_id: entity_id.to_owned(),
+            acs_urls,
+        })
+    }
+
+    /// The SP entity ID.
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// The ACS URLs.
+    pub fn acs_urls(&self) -> &[String] {
+        &self.acs_urls
+    }
+}
+
+/// The Identity Provider this connection trusts: its entity ID and its pinned signing keys.
+/// There is no way to build one without a key, so there is no way to accept unsigned or
+/// self-signed content by accident.
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    entity_id: String,
+    signing_keys: TrustedKeys,
+}
+
+impl IdentityProvider {
+    /// An IdP with its entity ID (JumpCloud: "IdP Entity ID") and its signing certificates or
+    /// keys (several during a certificate rotation).
+    pub fn new(entity_id: &str, signing_keys: TrustedKeys) -> Result<Self, ConfigError> {
+        if entity_id.trim().is_empty() {
+            return Err(ConfigError::Empty {
+                field: "IdP entity ID",
+            });
+        }
+        Ok(Self {
+            entity_id: entity_id.to_owned(),
+            signing_keys,
+        })
+    }
+
+    /// The IdP entity ID.
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// The pinned signing keys.
+    pub fn signing_keys(&self) -> &TrustedKeys {
+        &self.signing_keys
+    }
+}
+
+/// How strictly Responses are checked. The defaults are the safe ones.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Which signatures are required. Default: [`SigningRequirement::Either`].
+    pub signing: SigningRequirement,
+    /// Signature and digest algorithms accepted. Default: no SHA-1, RSA ≥ 2048 bits.
+    pub algorithms: AlgorithmPolicy,
+    /// Clock skew tolerated on every time check, in seconds. Default: 120.
+    pub clock_skew_seconds: i64,
+    /// Whether IdP-initiated (unsolicited) Responses are accepted. Default: `false`.
+    pub allow_unsolicited: bool,
+    /// Largest accepted message, in bytes of XML (the base64 form may be a third larger).
+    /// Default: 256 KiB.
+    pub max_message_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            signing: SigningRequirement::Either,
+            algorithms: AlgorithmPolicy::default(),
+            clock_skew_seconds: 120,
+            allow_unsolicited: false,
+            max_message_bytes: 256 * 1024,
+        }
+    }
+}

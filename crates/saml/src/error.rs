@@ -1,0 +1,295 @@
+//! Why a SAML Response was refused: one variant per check, each with a stable
+//! [`code`](Error::code) and a message for the administrator who configured the connection.
+
+use chrono::{DateTime, Utc};
+use fedkit_xmldsig::{Fingerprint, ParseError, VerifyError};
+
+use crate::time::show;
+
+/// Which signed element a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedPart {
+    /// The `samlp:Response` element.
+    Response,
+    /// The `saml:Assertion` element.
+    Assertion,
+}
+
+impl core::fmt::Display for SignedPart {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SignedPart::Response => "Response",
+            SignedPart::Assertion => "Assertion",
+        })
+    }
+}
+
+/// Which signatures the SP requires (JumpCloud offers "Sign Assertion", "Sign Response" and
+/// both; other IdPs have the same three settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SigningRequirement {
+    /// The assertion must be covered by a signature: its own, or the Response's (the default).
+    #[default]
+    Either,
+    /// The Assertion element must carry its own signature.
+    Assertion,
+    /// The Response element must be signed.
+    Response,
+    /// Both the Response and the Assertion must be signed.
+    Both,
+}
+
+impl core::fmt::Display for SigningRequirement {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SigningRequirement::Either => "a signed Assertion or a signed Response",
+            SigningRequirement::Assertion => "a signed Assertion",
+            SigningRequirement::Response => "a signed Response",
+            SigningRequirement::Both => "a signed Response and a signed Assertion",
+        })
+    }
+}
+
+fn fingerprints(list: &[Fingerprint]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn or_absent(value: &Option<String>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "(absent)".to_owned(), |v| format!("{v:?}"))
+}
+
+/// Why a SAML Response was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The `SAMLResponse` form value is not base64.
+    #[error("the SAMLResponse form value is not valid base64 ({reason}); the IdP must post it with the HTTP-POST binding")]
+    Base64 {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The message is larger than the configured limit.
+    #[error("the SAML message is {actual} bytes, more than the limit of {max} bytes")]
+    TooLarge {
+        /// The limit.
+        max: usize,
+        /// The size received.
+        actual: usize,
+    },
+    /// The XML could not be parsed (or was refused by the hardened parser).
+    #[error("the SAML Response is not acceptable XML: {0}")]
+    Xml(ParseError),
+    /// The root element is not a SAML 2.0 `samlp:Response`.
+    #[error("expected a SAML 2.0 samlp:Response, found {found}")]
+    NotAResponse {
+        /// What the root element is.
+        found: String,
+    },
+    /// A required element or attribute is missing or malformed.
+    #[error("malformed SAML {element}: {reason}")]
+    Malformed {
+        /// Where.
+        element: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The IdP reported that authentication failed.
+    #[error("the IdP did not authenticate the user: status {status}{}{}", second_level.as_deref().map(|s| format!(" / {s}")).unwrap_or_default(), message.as_deref().map(|m| format!(" ({m:?})")).unwrap_or_default())]
+    Status {
+        /// The top-level status code URI.
+        status: String,
+        /// The second-level status code URI, when given (e.g. `...:status:AuthnFailed`).
+        second_level: Option<String>,
+        /// The IdP's `StatusMessage`, when given (e.g. "User is not assigned to this application").
+        message: Option<String>,
+    },
+    /// The Response does not contain exactly one assertion.
+    #[error("the Response must contain exactly one Assertion, it contains {found} (assertions inside other elements included)")]
+    AssertionCount {
+        /// How many were found.
+        found: usize,
+    },
+    /// The assertion is encrypted, and decryption is not supported yet.
+    #[error("the assertion is encrypted (EncryptedAssertion); assertion encryption is not supported yet: turn off assertion encryption in the IdP's application settings")]
+    EncryptedAssertion,
+    /// A signature is present but does not verify.
+    #[error("the {part} signature is not valid: {source}")]
+    Signature {
+        /// Which element's signature.
+        part: SignedPart,
+        /// Why it failed (which key signed vs which are pinned, the algorithm, the digest...).
+        source: VerifyError,
+    },
+    /// The signatures the SP requires are absent.
+    #[error("the SP requires {required}, but the Response {}; enable signing in the IdP's application settings (JumpCloud: \"Sign Assertion\" / \"Sign Response\")", match (response_signed, assertion_signed) { (false, false) => "is not signed at all".to_owned(), (true, false) => "signs only the Response".to_owned(), (false, true) => "signs only the Assertion".to_owned(), (true, true) => "signs both".to_owned() })]
+    Unsigned {
+        /// What the SP requires.
+        required: SigningRequirement,
+        /// Whether the Response carried a (valid) signature.
+        response_signed: bool,
+        /// Whether the Assertion carried a (valid) signature.
+        assertion_signed: bool,
+    },
+    /// The Issuer is not the configured IdP entity ID.
+    #[error("the {part} Issuer is {}, but this connection expects the IdP entity ID {expected:?}; check the IdP Entity ID copied from the IdP's console", or_absent(found))]
+    Issuer {
+        /// Which element's Issuer.
+        part: SignedPart,
+        /// The configured IdP entity ID.
+        expected: String,
+        /// What arrived.
+        found: Option<String>,
+    },
+    /// `Destination` is not one of this SP's ACS URLs.
+    #[error("the Response was sent to {}, but this SP's ACS URL is {}; set the ACS URL in the IdP's application settings to this SP's ACS URL", or_absent(found), expected.join(" or "))]
+    Destination {
+        /// This SP's ACS URLs.
+        expected: Vec<String>,
+        /// The Response's `Destination` (absent on a signed Response, which requires one).
+        found: Option<String>,
+    },
+    /// `InResponseTo` does not match the request this login started with.
+    #[error(
+        "the Response answers request {}, but this login started with request {}",
+        or_absent(found),
+        or_absent(expected)
+    )]
+    InResponseTo {
+        /// The request ID the SP sent (`None` for an IdP-initiated login).
+        expected: Option<String>,
+        /// What the Response (or its SubjectConfirmationData) carries.
+        found: Option<String>,
+    },
+    /// An IdP-initiated (unsolicited) Response arrived, and they are not allowed.
+    #[error("the Response is IdP-initiated (no InResponseTo), and this connection does not allow IdP-initiated logins; start the login from the SP, or allow unsolicited responses")]
+    Unsolicited,
+    /// No bearer `SubjectConfirmation` satisfied the checks.
+    #[error("no bearer SubjectConfirmation is acceptable: {}", reasons.join("; "))]
+    SubjectConfirmation {
+        /// Why each candidate was refused.
+        reasons: Vec<String>,
+    },
+    /// The assertion is not valid yet.
+    #[error("the assertion is not valid before {} and it is now {} (clock skew allowed: {skew_seconds} s); check the clocks of the SP and the IdP", show(*not_before), show(*now))]
+    NotYetValid {
+        /// `Conditions/@NotBefore`.
+        not_before: DateTime<Utc>,
+        /// The time the caller passed.
+        now: DateTime<Utc>,
+        /// The allowed skew.
+        skew_seconds: i64,
+    },
+    /// The assertion (or its subject confirmation, or its session) has expired.
+    #[error("the {what} expired at {} and it is now {} (clock skew allowed: {skew_seconds} s); the login took too long or the clocks differ", show(*not_on_or_after), show(*now))]
+    Expired {
+        /// What expired.
+        what: &'static str,
+        /// The expiry.
+        not_on_or_after: DateTime<Utc>,
+        /// The time the caller passed.
+        now: DateTime<Utc>,
+        /// The allowed skew.
+        skew_seconds: i64,
+    },
+    /// The audience restriction does not name this SP.
+    #[error("the assertion is meant for {}, but this SP's entity ID is {expected:?}; set the SP Entity ID (Audience) in the IdP's application settings to this SP's entity ID", if found.is_empty() { "no audience".to_owned() } else { found.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>().join(", ") })]
+    Audience {
+        /// This SP's entity ID.
+        expected: String,
+        /// The audiences of the failing `AudienceRestriction`.
+        found: Vec<String>,
+    },
+    /// The assertion was already used.
+    #[error("assertion {id:?} was already used (replay); each SAML assertion can log in only once")]
+    Replay {
+        /// The assertion ID.
+        id: String,
+    },
+    /// The replay cache refused to store the assertion ID.
+    #[error("the replay cache is full ({capacity} assertions); the login is refused rather than accepted unchecked")]
+    ReplayCacheFull {
+        /// The cache's capacity.
+        capacity: usize,
+    },
+}
+
+impl Error {
+    /// A stable `snake_case` code for logs, metrics and API responses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Base64 { .. } => "bad_base64",
+            Error::TooLarge { .. } => "too_large",
+            Error::Xml(_) => "bad_xml",
+            Error::NotAResponse { .. } => "not_a_response",
+            Error::Malformed { .. } => "malformed",
+            Error::Status { .. } => "status_not_success",
+            Error::AssertionCount { .. } => "assertion_count",
+            Error::EncryptedAssertion => "encrypted_assertion_unsupported",
+            Error::Signature { source, .. } => match source {
+                VerifyError::SignatureInvalid { .. } => "signature_invalid",
+                VerifyError::DigestMismatch { .. } => "digest_mismatch",
+                VerifyError::AlgorithmRefused { .. } => "algorithm_refused",
+                VerifyError::UnsupportedAlgorithm { .. } => "algorithm_unsupported",
+                VerifyError::DuplicateId { .. } => "duplicate_id",
+                VerifyError::WeakKey { .. } => "weak_key",
+                _ => "signature_malformed",
+            },
+            Error::Unsigned { .. } => "unsigned",
+            Error::Issuer { .. } => "issuer_mismatch",
+            Error::Destination { .. } => "destination_mismatch",
+            Error::InResponseTo { .. } => "in_response_to_mismatch",
+            Error::Unsolicited => "unsolicited",
+            Error::SubjectConfirmation { .. } => "subject_confirmation",
+            Error::NotYetValid { .. } => "not_yet_valid",
+            Error::Expired { .. } => "expired",
+            Error::Audience { .. } => "audience_mismatch",
+            Error::Replay { .. } => "replay",
+            Error::ReplayCacheFull { .. } => "replay_cache_full",
+        }
+    }
+
+    /// For [`Error::Signature`] failures by an unpinned key: the SHA-256 fingerprint of the
+    /// certificate the Response carried and of every pinned one, for the admin to compare
+    /// with the IdP console.
+    pub fn fingerprints(&self) -> Option<(Option<Fingerprint>, String)> {
+        match self {
+            Error::Signature {
+                source:
+                    VerifyError::SignatureInvalid {
+                        keyinfo_certificate,
+                        pinned,
+                        ..
+                    },
+                ..
+            } => Some((*keyinfo_certificate, fingerprints(pinned))),
+            _ => None,
+        }
+    }
+}
+
+/// Why a configuration value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required value is empty.
+    #[error("{field} is empty")]
+    Empty {
+        /// The field.
+        field: &'static str,
+    },
+    /// A URL is not an absolute `https` or `http` URL.
+    #[error("{field} must be an absolute https:// (or http://) URL, got {value:?}")]
+    Url {
+        /// The field.
+        field: &'static str,
+        /// What was given.
+        value: String,
+    },
+}

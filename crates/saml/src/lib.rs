@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod assertion;
+pub mod config;
+pub mod error;
+pub mod replay;
+pub mod response;
+mod time;
+
+pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion};
+pub use config::{IdentityProvider, ServiceProvider, Settings};
+pub use error::{ConfigError, Error, SignedPart, SigningRequirement};
+pub use replay::{InMemoryReplayCache, ReplayCache};
+pub use response::ResponseValidator;

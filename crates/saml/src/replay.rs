@@ -1,0 +1,123 @@
+//! Replay protection: each assertion ID is accepted once, until it expires.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Error;
+
+/// Remembers assertion IDs until they expire. Implement it over the host's shared store
+/// (Redis, a database) when several processes accept logins; [`InMemoryReplayCache`] serves a
+/// single process.
+pub trait ReplayCache: Send + Sync {
+    /// Records `id` as used until `expires`, or fails with [`Error::Replay`] if it is already
+    /// recorded and not expired at `now`. Must be atomic: two concurrent calls with the same
+    /// ID must not both succeed.
+    fn check_and_insert(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error>;
+}
+
+/// A bounded in-memory [`ReplayCache`]. Expired IDs are dropped as new ones arrive; when the
+/// cache is full of unexpired IDs, new logins are refused ([`Error::ReplayCacheFull`]) rather
+/// than accepted unchecked.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use fedkit_saml::{InMemoryReplayCache, ReplayCache};
+/// let cache = InMemoryReplayCache::new(10_000);
+/// let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+/// let expires = Utc.with_ymd_and_hms(2026, 11, 22, 10, 5, 0).unwrap();
+/// assert!(cache.check_and_insert("_a1", expires, now).is_ok());
+/// assert_eq!(cache.check_and_insert("_a1", expires, now).unwrap_err().code(), "replay");
+/// ```
+#[derive(Debug)]
+pub struct InMemoryReplayCache {
+    capacity: usize,
+    inner: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_id: HashMap<String, DateTime<Utc>>,
+    by_expiry: BTreeMap<(DateTime<Utc>, String), ()>,
+}
+
+impl InMemoryReplayCache {
+    /// A cache holding at most `capacity` unexpired assertion IDs.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new(Entries::default()),
+        }
+    }
+
+    /// How many IDs are held (expired ones included until the next insertion).
+    pub fn len(&self) -> usize {
+        self.inner.lock().map_or(0, |e| e.by_id.len())
+    }
+
+    /// Whether the cache holds no ID.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl ReplayCache for InMemoryReplayCache {
+    fn check_and_insert(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+        // A poisoned lock only means another thread panicked mid-update; the maps are
+        // still consistent (every update below is a pair of infallible inserts/removes).
+        let mut entries = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Drop what has expired.
+        while let Some(((when, old), ())) = entries.by_expiry.first_key_value() {
+            if *when > now {
+                break;
+            }
+            let key = (*when, old.clone());
+            entries.by_expiry.remove(&key);
+            entries.by_id.remove(&key.1);
+        }
+        if entries.by_id.contains_key(id) {
+            return Err(Error::Replay { id: id.to_owned() });
+        }
+        if entries.by_id.len() >= self.capacity {
+            return Err(Error::ReplayCacheFull {
+                capacity: self.capacity,
+            });
+        }
+        entries.by_id.insert(id.to_owned(), expires);
+        entries.by_expiry.insert((expires, id.to_owned()), ());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, 10, min, 0).unwrap()
+    }
+
+    #[test]
+    fn ids_expire_and_capacity_is_enforced() {
+        let cache = InMemoryReplayCache::new(2);
+        cache.check_and_insert("a", t(5), t(0)).unwrap();
+        cache.check_and_insert("b", t(6), t(0)).unwrap();
+        assert_eq!(
+            cache.check_and_insert("c", t(6), t(1)),
+            Err(Error::ReplayCacheFull { capacity: 2 })
+        );
+        assert_eq!(
+            cache.check_and_insert("a", t(9), t(4)),
+            Err(Error::Replay { id: "a".into() })
+        );
+        // At 10:05 "a" has expired: room for "c", and "a" may be seen again.
+        cache.check_and_insert("c", t(9), t(5)).unwrap();
+        assert_eq!(cache.len(), 2);
+        assert!(cache.check_and_insert("a", t(9), t(6)).is_ok());
+    }
+}

@@ -1,0 +1,664 @@
+//! Processing a `samlp:Response` into a [`VerifiedAssertion`].
+
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use fedkit_xmldsig::crypto::CryptoProvider;
+use fedkit_xmldsig::roxmltree::Node;
+use fedkit_xmldsig::{is_signature, Document, Limits, Verified, VerifiedElement, Verifier};
+
+use crate::assertion::{Attribute, Authn, NameId, VerifiedAssertion};
+use crate::config::{IdentityProvider, ServiceProvider, Settings};
+use crate::error::{Error, SignedPart, SigningRequirement};
+use crate::replay::ReplayCache;
+use crate::time::parse_instant;
+
+/// The SAML 2.0 protocol namespace.
+pub const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+/// The SAML 2.0 assertion namespace.
+pub const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+
+/// Checks SAML Responses for one SP and one IdP.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use fedkit_saml::{IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider};
+/// use fedkit_xmldsig::TrustedKeys;
+///
+/// let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"])?;
+/// let pem = include_str!("../tests/data/keys/idp.crt.pem"); // the IdP certificate, from its console
+/// let idp = IdentityProvider::new("https://sso.jumpcloud.com/saml2/fedkit-test", TrustedKeys::from_pem(pem)?)?;
+/// let validator = ResponseValidator::new(sp, idp);
+/// let replay = InMemoryReplayCache::new(100_000);
+///
+/// // The XML the IdP posted (`process_post` takes the base64 form value directly).
+/// let xml = include_str!("../tests/data/signed/assertion-signed.xml");
+/// let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 1, 0).unwrap();
+/// let assertion = validator.process_xml(xml.as_bytes(), Some("_req-7f3a"), now, &replay)?;
+/// assert_eq!(assertion.name_id().value, "jane.doe@example.com");
+/// assert_eq!(assertion.first_value("firstName"), Some("Jane"));
+///
+/// // The same assertion cannot log in twice.
+/// let again = validator.process_xml(xml.as_bytes(), Some("_req-7f3a"), now, &replay);
+/// assert_eq!(again.unwrap_err().code(), "replay");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ResponseValidator {
+    sp: ServiceProvider,
+    idp: IdentityProvider,
+    settings: Settings,
+    verifier: Verifier,
+}
+
+impl ResponseValidator {
+    /// A validator with the default (strict) [`Settings`].
+    pub fn new(sp: ServiceProvider, idp: IdentityProvider) -> Self {
+        Self::with_settings(sp, idp, Settings::default())
+    }
+
+    /// A validator with the given settings.
+    pub fn with_settings(sp: ServiceProvider, idp: IdentityProvider, settings: Settings) -> Self {
+        let verifier = Verifier::new(idp.signing_keys().clone(), settings.algorithms.clone());
+        Self {
+            sp,
+            idp,
+            settings,
+            verifier,
+        }
+    }
+
+    /// Uses another crypto provider (e.g. `fedkit_xmldsig::crypto::AwsLcRs`).
+    pub fn with_provider(mut self, provider: &'static dyn CryptoProvider) -> Self {
+        self.verifier = self.verifier.with_provider(provider);
+        self
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The SP.
+    pub fn service_provider(&self) -> &ServiceProvider {
+        &self.sp
+    }
+
+    /// The IdP.
+    pub fn identity_provider(&self) -> &IdentityProvider {
+        &self.idp
+    }
+
+    /// Processes the `SAMLResponse` value of an HTTP-POST binding form (base64, line breaks
+    /// allowed). `request_id` is the ID of the AuthnRequest this login started with, `None`
+    /// for an IdP-initiated login; `now` is the current time.
+    pub fn process_post(
+        &self,
+        saml_response: &str,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+        replay: &dyn ReplayCache,
+    ) -> Result<VerifiedAssertion, Error> {
+        let compact: Vec<u8> = saml_response
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let max_encoded = self.settings.max_message_bytes.div_ceil(3) * 4;
+        if compact.len() > max_encoded {
+            return Err(Error::TooLarge {
+                max: self.settings.max_message_bytes,
+                actual: compact.len() / 4 * 3,
+            });
+        }
+        let xml = base64::engine::general_purpose::STANDARD
+            .decode(&compact)
+            .map_err(|e| Error::Base64 {
+                reason: e.to_string(),
+            })?;
+        self.process_xml(&xml, request_id, now, replay)
+    }
+
+    /// Processes a Response given as XML bytes.
+    pub fn process_xml(
+        &self,
+        xml: &[u8],
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+        replay: &dyn ReplayCache,
+    ) -> Result<VerifiedAssertion, Error> {
+        if xml.len() > self.settings.max_message_bytes {
+            return Err(Error::TooLarge {
+                max: self.settings.max_message_bytes,
+                actual: xml.len(),
+            });
+        }
+        let limits = Limits {
+            max_bytes: self.settings.max_message_bytes,
+            ..Limits::default()
+        };
+        let doc = Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)?;
+        let checked = self.check(&doc, request_id, now)?;
+        replay.check_and_insert(&checked.id, checked.replay_until, now)?;
+        Ok(checked.assertion)
+    }
+
+    fn skew(&self) -> Duration {
+        Duration::seconds(self.settings.clock_skew_seconds)
+    }
+
+    fn check(
+        &self,
+        doc: &Document<'_>,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Checked, Error> {
+        let response = doc.root_element();
+        if !has_name(response, SAMLP_NS, "Response") {
+            return Err(Error::NotAResponse {
+                found: describe(response),
+            });
+        }
+        if response.attribute("Version") != Some("2.0") {
+            return Err(malformed("Response", "Version must be \"2.0\""));
+        }
+
+        // The Response's own fields are read before the signatures only to refuse early;
+        // nothing read here is returned.
+        if let Some(issuer) = child(response, SAML_NS, "Issuer") {
+            self.check_issuer(SignedPart::Response, Some(text_of(issuer)))?;
+        }
+        check_status(response)?;
+
+        let assertion = the_assertion(response)?;
+
+        // Signatures: each present signature must verify, whatever the requirement.
+        let response_verified = self.verify_if_signed(doc, response, SignedPart::Response)?;
+        let assertion_verified = self.verify_if_signed(doc, assertion, SignedPart::Assertion)?;
+        let (response_signed, assertion_signed) = (response_verified.is_some(), assertion_verified.is_some());
+        let satisfied = match self.settings.signing {
+            SigningRequirement::Either => response_signed || assertion_signed,
+            SigningRequirement::Assertion => assertion_signed,
+            SigningRequirement::Response => response_signed,
+            SigningRequirement::Both => response_signed && assertion_signed,
+        };
+        if !satisfied {
+            return Err(Error::Unsigned {
+                required: self.settings.signing,
+                response_signed,
+                assertion_signed,
+            });
+        }
+        // From here on, the assertion is read only through a verified element.
+        let (signed_assertion, signing_key) = match (&assertion_verified, &response_verified) {
+            (Some(a), _) => (a.element(), a.info().key_fingerprint),
+            (None, Some(r)) => {
+                let element = r
+                    .element()
+                    .children()
+                    .find(|c| c.node_id() == assertion.id())
+                    .ok_or_else(|| {
+                        malformed("Response", "the signed Response does not contain the assertion")
+                    })?;
+                (element, r.info().key_fingerprint)
+            }
+            (None, None) => {
+                return Err(Error::Unsigned {
+                    required: self.settings.signing,
+                    response_signed,
+                    assertion_signed,
+                })
+            }
+        };
+
+        // Destination: required on a signed Response (SAML Bindings §3.5.5.2).
+        match response.attribute("Destination") {
+            Some(d) if self.sp.acs_urls().iter().any(|u| u == d) => {}
+            None if !response_signed => {}
+            found => {
+                return Err(Error::Destination {
+                    expected: self.sp.acs_urls().to_vec(),
+                    found: found.map(str::to_owned),
+                })
+            }
+        }
+
+        let mut signed = Vec::new();
+        if response_signed {
+            signed.push(SignedPart::Response);
+        }
+        if assertion_signed {
+            signed.push(SignedPart::Assertion);
+        }
+        self.check_assertion(
+            signed_assertion,
+            response.attribute("InResponseTo"),
+            request_id,
+            now,
+            signed,
+            signing_key,
+        )
+    }
+
+    fn verify_if_signed<'a, 'i>(
+        &self,
+        doc: &'a Document<'i>,
+        element: Node<'a, 'i>,
+        part: SignedPart,
+    ) -> Result<Option<Verified<'a, 'i>>, Error> {
+        if !element.children().any(is_signature) {
+            return Ok(None);
+        }
+        self.verifier
+            .verify_enveloped(doc, element)
+            .map(Some)
+            .map_err(|source| Error::Signature { part, source })
+    }
+
+    fn check_issuer(&self, part: SignedPart, found: Option<String>) -> Result<(), Error> {
+        if found.as_deref() == Some(self.idp.entity_id()) {
+            Ok(())
+        } else {
+            Err(Error::Issuer {
+                part,
+                expected: self.idp.entity_id().to_owned(),
+                found,
+            })
+        }
+    }
+
+    fn check_assertion(
+        &self,
+        a: VerifiedElement<'_, '_>,
+        response_in_response_to: Option<&str>,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+        signed: Vec<SignedPart>,
+        signing_key: fedkit_xmldsig::Fingerprint,
+    ) -> Result<Checked, Error> {
+        let skew = self.skew();
+        if a.attribute("Version") != Some("2.0") {
+            return Err(malformed("Assertion", "Version must be \"2.0\""));
+        }
+        let id = a
+            .attribute("ID")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| malformed("Assertion", "the ID attribute is missing"))?
+            .to_owned();
+        let issuer = a.child(SAML_NS, "Issuer").map(|i| i.text());
+        self.check_issuer(SignedPart::Assertion, issuer)?;
+
+        // Conditions.
+        let mut not_before = None;
+        let mut not_on_or_after = None;
+        let mut one_time_use = false;
+        let mut conditions = a.children_named(SAML_NS, "Conditions");
+        if let Some(c) = conditions.next() {
+            not_before = optional_instant(&c, "NotBefore", "Conditions")?;
+            not_on_or_after = optional_instant(&c, "NotOnOrAfter", "Conditions")?;
+            if let Some(nb) = not_before {
+                if now + skew < nb {
+                    return Err(Error::NotYetValid {
+                        not_before: nb,
+                        now,
+                        skew_seconds: skew.num_seconds(),
+                    });
+                }
+            }
+            if let Some(end) = not_on_or_after {
+                if now - skew >= end {
+                    return Err(Error::Expired {
+                        what: "assertion (Conditions NotOnOrAfter)",
+                        not_on_or_after: end,
+                        now,
+                        skew_seconds: skew.num_seconds(),
+                    });
+                }
+            }
+            for restriction in c.children_named(SAML_NS, "AudienceRestriction") {
+                let audiences: Vec<String> = restriction
+                    .children_named(SAML_NS, "Audience")
+                    .map(|x| x.text().trim().to_owned())
+                    .collect();
+                if !audiences.iter().any(|x| x == self.sp.entity_id()) {
+                    return Err(Error::Audience {
+                        expected: self.sp.entity_id().to_owned(),
+                        found: audiences,
+                    });
+                }
+            }
+            one_time_use = c.child(SAML_NS, "OneTimeUse").is_some();
+        }
+        if conditions.next().is_some() {
+            return Err(malformed("Assertion", "more than one Conditions element"));
+        }
+
+        // Subject.
+        let subject = a
+            .child(SAML_NS, "Subject")
+            .ok_or_else(|| malformed("Assertion", "the Subject is missing"))?;
+        if subject.child(SAML_NS, "EncryptedID").is_some() {
+            return Err(malformed(
+                "Subject",
+                "the NameID is encrypted (EncryptedID), which is not supported yet",
+            ));
+        }
+        let name_id_element = subject
+            .child(SAML_NS, "NameID")
+            .ok_or_else(|| malformed("Subject", "the NameID is missing"))?;
+        if name_id_element.has_child_elements() {
+            return Err(malformed("NameID", "it contains elements"));
+        }
+        let name_id = NameId {
+            value: name_id_element.text().trim().to_owned(),
+            format: name_id_element.attribute("Format").map(str::to_owned),
+            name_qualifier: name_id_element.attribute("NameQualifier").map(str::to_owned),
+            sp_name_qualifier: name_id_element.attribute("SPNameQualifier").map(str::to_owned),
+        };
+        if name_id.value.is_empty() {
+            return Err(malformed("NameID", "it is empty"));
+        }
+        let confirmation_in_response_to;
+        let confirmation_until;
+        {
+            let mut reasons = Vec::new();
+            let mut accepted = None;
+            for sc in subject.children_named(SAML_NS, "SubjectConfirmation") {
+                if sc.attribute("Method") != Some(BEARER) {
+                    reasons.push(format!(
+                        "method {:?} is not bearer",
+                        sc.attribute("Method").unwrap_or("")
+                    ));
+                    continue;
+                }
+                match self.check_confirmation(&sc, now) {
+                    Ok(found) => {
+                        accepted = Some(found);
+                        break;
+                    }
+                    Err(reason) => reasons.push(reason),
+                }
+            }
+            let Some((irt, until)) = accepted else {
+                if reasons.is_empty() {
+                    reasons.push("the Subject has no SubjectConfirmation".to_owned());
+                }
+                return Err(Error::SubjectConfirmation { reasons });
+            };
+            confirmation_in_response_to = irt;
+            confirmation_until = until;
+        }
+
+        // InResponseTo: the Response's and the confirmation's must both match the request.
+        let in_response_to = self.check_in_response_to(
+            response_in_response_to,
+            confirmation_in_response_to.as_deref(),
+            request_id,
+        )?;
+
+        // Authentication statement.
+        let mut authn = None;
+        if let Some(s) = a.child(SAML_NS, "AuthnStatement") {
+            let instant = required_instant(&s, "AuthnInstant", "AuthnStatement")?;
+            let session_not_on_or_after = optional_instant(&s, "SessionNotOnOrAfter", "AuthnStatement")?;
+            if let Some(end) = session_not_on_or_after {
+                if now - skew >= end {
+                    return Err(Error::Expired {
+                        what: "IdP session (AuthnStatement SessionNotOnOrAfter)",
+                        not_on_or_after: end,
+                        now,
+                        skew_seconds: skew.num_seconds(),
+                    });
+                }
+            }
+            let context_class = s
+                .child(SAML_NS, "AuthnContext")
+                .and_then(|c| c.child(SAML_NS, "AuthnContextClassRef"))
+                .map(|c| c.text().trim().to_owned());
+            authn = Some(Authn {
+                instant,
+                session_index: s.attribute("SessionIndex").map(str::to_owned),
+                session_not_on_or_after,
+                context_class,
+            });
+        }
+
+        let mut attributes = Vec::new();
+        for statement in a.children_named(SAML_NS, "AttributeStatement") {
+            for attr in statement.children_named(SAML_NS, "Attribute") {
+                let name = attr
+                    .attribute("Name")
+                    .filter(|n| !n.is_empty())
+                    .ok_or_else(|| malformed("Attribute", "the Name attribute is missing"))?;
+                attributes.push(Attribute {
+                    name: name.to_owned(),
+                    name_format: attr.attribute("NameFormat").map(str::to_owned),
+                    friendly_name: attr.attribute("FriendlyName").map(str::to_owned),
+                    values: attr
+                        .children_named(SAML_NS, "AttributeValue")
+                        .map(|v| v.text())
+                        .collect(),
+                });
+            }
+        }
+
+        // Remember the ID for as long as any part of the assertion could still be accepted.
+        let replay_until = [not_on_or_after, Some(confirmation_until)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(confirmation_until)
+            + skew;
+        Ok(Checked {
+            id: id.clone(),
+            replay_until,
+            assertion: VerifiedAssertion {
+                id,
+                issuer: self.idp.entity_id().to_owned(),
+                name_id,
+                attributes,
+                authn,
+                not_before,
+                not_on_or_after,
+                in_response_to,
+                one_time_use,
+                signed,
+                signing_key,
+            },
+        })
+    }
+
+    /// Checks one bearer `SubjectConfirmationData`; returns its `InResponseTo` and expiry, or
+    /// why it is not acceptable.
+    fn check_confirmation(
+        &self,
+        sc: &VerifiedElement<'_, '_>,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<String>, DateTime<Utc>), String> {
+        let skew = self.skew();
+        let Some(data) = sc.child(SAML_NS, "SubjectConfirmationData") else {
+            return Err("a bearer SubjectConfirmation has no SubjectConfirmationData".to_owned());
+        };
+        match data.attribute("Recipient") {
+            Some(r) if self.sp.acs_urls().iter().any(|u| u == r) => {}
+            found => {
+                return Err(format!(
+                    "Recipient is {}, but this SP's ACS URL is {} (set the ACS URL in the IdP's application settings)",
+                    found.map_or_else(|| "absent".to_owned(), |f| format!("{f:?}")),
+                    self.sp.acs_urls().join(" or ")
+                ))
+            }
+        }
+        let Some(until) = data.attribute("NotOnOrAfter") else {
+            return Err("SubjectConfirmationData has no NotOnOrAfter".to_owned());
+        };
+        let Some(until) = parse_instant(until) else {
+            return Err(format!(
+                "SubjectConfirmationData NotOnOrAfter {until:?} is not a time"
+            ));
+        };
+        if now - skew >= until {
+            return Err(format!(
+                "SubjectConfirmationData expired at {} and it is now {} (clock skew allowed: {} s)",
+                crate::time::show(until),
+                crate::time::show(now),
+                skew.num_seconds()
+            ));
+        }
+        if let Some(nb) = data.attribute("NotBefore") {
+            match parse_instant(nb) {
+                Some(nb) if now + skew >= nb => {}
+                _ => return Err(format!("SubjectConfirmationData is not valid before {nb}")),
+            }
+        }
+        Ok((data.attribute("InResponseTo").map(str::to_owned), until))
+    }
+
+    fn check_in_response_to(
+        &self,
+        response: Option<&str>,
+        confirmation: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Result<Option<String>, Error> {
+        let found = response.or(confirmation);
+        let Some(found) = found else {
+            // No InResponseTo anywhere: an IdP-initiated login.
+            return if self.settings.allow_unsolicited {
+                Ok(None)
+            } else {
+                Err(Error::Unsolicited)
+            };
+        };
+        for value in [response, confirmation].into_iter().flatten() {
+            if Some(value) != request_id {
+                return Err(Error::InResponseTo {
+                    expected: request_id.map(str::to_owned),
+                    found: Some(value.to_owned()),
+                });
+            }
+        }
+        Ok(Some(found.to_owned()))
+    }
+}
+
+/// The outcome of the checks, before the replay cache records the ID.
+struct Checked {
+    id: String,
+    replay_until: DateTime<Utc>,
+    assertion: VerifiedAssertion,
+}
+
+fn malformed(element: &'static str, reason: &str) -> Error {
+    Error::Malformed {
+        element,
+        reason: reason.to_owned(),
+    }
+}
+
+fn has_name(node: Node<'_, '_>, namespace: &str, local: &str) -> bool {
+    node.is_element() && node.tag_name().namespace() == Some(namespace) && node.tag_name().name() == local
+}
+
+fn child<'a, 'i>(node: Node<'a, 'i>, namespace: &str, local: &str) -> Option<Node<'a, 'i>> {
+    node.children().find(|c| has_name(*c, namespace, local))
+}
+
+fn describe(node: Node<'_, '_>) -> String {
+    match node.tag_name().namespace() {
+        Some(ns) => format!("{{{ns}}}{}", node.tag_name().name()),
+        None => node.tag_name().name().to_owned(),
+    }
+}
+
+/// Text content of an unverified element, used only for refusals and status messages.
+fn text_of(node: Node<'_, '_>) -> String {
+    node.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn check_status(response: Node<'_, '_>) -> Result<(), Error> {
+    let status =
+        child(response, SAMLP_NS, "Status").ok_or_else(|| malformed("Response", "the Status is missing"))?;
+    let code = child(status, SAMLP_NS, "StatusCode")
+        .ok_or_else(|| malformed("Status", "the StatusCode is missing"))?;
+    let value = code.attribute("Value").unwrap_or_default();
+    if value == STATUS_SUCCESS {
+        return Ok(());
+    }
+    Err(Error::Status {
+        status: value.to_owned(),
+        second_level: child(code, SAMLP_NS, "StatusCode")
+            .and_then(|c| c.attribute("Value"))
+            .map(str::to_owned),
+        message: child(status, SAMLP_NS, "StatusMessage").map(text_of),
+    })
+}
+
+/// The one assertion of the Response: exactly one `Assertion` or `EncryptedAssertion` in the
+/// whole document (those inside an `Advice` do not count), and it must be a direct child of
+/// the Response. An assertion hidden in Extensions, an Object or a second copy is refused
+/// rather than ignored.
+fn the_assertion<'a, 'i>(response: Node<'a, 'i>) -> Result<Node<'a, 'i>, Error> {
+    let mut found = Vec::new();
+    let mut advice_depth: Vec<fedkit_xmldsig::roxmltree::NodeId> = Vec::new();
+    for n in response.descendants() {
+        if !n.is_element() {
+            continue;
+        }
+        while let Some(top) = advice_depth.last() {
+            if n.ancestors().any(|a| a.id() == *top) {
+                break;
+            }
+            advice_depth.pop();
+        }
+        if has_name(n, SAML_NS, "Advice") {
+            advice_depth.push(n.id());
+            continue;
+        }
+        if advice_depth.is_empty()
+            && (has_name(n, SAML_NS, "Assertion") || has_name(n, SAML_NS, "EncryptedAssertion"))
+        {
+            found.push(n);
+        }
+    }
+    match found.as_slice() {
+        [one] if one.parent() == Some(response) => {
+            if has_name(*one, SAML_NS, "EncryptedAssertion") {
+                Err(Error::EncryptedAssertion)
+            } else {
+                Ok(*one)
+            }
+        }
+        [_] => Err(malformed(
+            "Response",
+            "the assertion is not a direct child of the Response",
+        )),
+        other => Err(Error::AssertionCount { found: other.len() }),
+    }
+}
+
+fn optional_instant(
+    element: &VerifiedElement<'_, '_>,
+    attribute: &'static str,
+    what: &'static str,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    match element.attribute(attribute) {
+        None => Ok(None),
+        Some(v) => parse_instant(v)
+            .map(Some)
+            .ok_or_else(|| malformed(what, &format!("{attribute} {v:?} is not a time with a time zone"))),
+    }
+}
+
+fn required_instant(
+    element: &VerifiedElement<'_, '_>,
+    attribute: &'static str,
+    what: &'static str,
+) -> Result<DateTime<Utc>, Error> {
+    optional_instant(element, attribute, what)?
+        .ok_or_else(|| malformed(what, &format!("the {attribute} attribute is missing")))
+}

@@ -1,0 +1,671 @@
+//! fedkit-saml against Responses signed by the xmlsec1 CLI (`tests/data/generate.sh`), and
+//! attacks derived from them at run time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use base64::Engine as _;
+use chrono::{DateTime, TimeZone, Utc};
+use fedkit_saml::{
+    Error, IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings, SignedPart,
+    SigningRequirement,
+};
+use fedkit_xmldsig::crypto::all_providers;
+use fedkit_xmldsig::{AlgorithmPolicy, ParseError, TrustedKeys, VerifyError};
+
+const IDP: &str = "https://sso.jumpcloud.com/saml2/fedkit-test";
+const SP: &str = "https://app.example.com/saml/metadata";
+const ACS: &str = "https://app.example.com/saml/acs";
+const REQUEST: &str = "_req-7f3a";
+const IDP_CERT: &str = include_str!("data/keys/idp.crt.pem");
+const OTHER_CERT: &str = include_str!("data/keys/other.crt.pem");
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/data/signed/{name}.xml", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e} (run tests/data/generate.sh)"))
+}
+
+fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
+}
+
+/// 10:01:00, a minute after the fixtures were issued.
+fn now() -> DateTime<Utc> {
+    at(10, 1, 0)
+}
+
+fn validator_with(settings: Settings) -> ResponseValidator {
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let idp = IdentityProvider::new(IDP, TrustedKeys::from_pem(IDP_CERT).unwrap()).unwrap();
+    ResponseValidator::with_settings(sp, idp, settings)
+}
+
+fn validator() -> ResponseValidator {
+    validator_with(Settings::default())
+}
+
+/// Runs `xml` through a fresh replay cache, with every crypto provider; all must agree.
+fn process_with(
+    v: &ResponseValidator,
+    xml: &str,
+    request: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<fedkit_saml::VerifiedAssertion, Error> {
+    let mut results = all_providers().into_iter().map(|p| {
+        let v = v.clone().with_provider(p);
+        v.process_xml(xml.as_bytes(), request, now, &InMemoryReplayCache::new(10))
+    });
+    let first = results.next().unwrap();
+    for other in results {
+        assert_eq!(other, first, "providers disagree");
+    }
+    first
+}
+
+fn process(xml: &str) -> Result<fedkit_saml::VerifiedAssertion, Error> {
+    process_with(&validator(), xml, Some(REQUEST), now())
+}
+
+fn refused(xml: &str) -> Error {
+    process(xml).expect_err("must be refused")
+}
+
+// ---------------------------------------------------------------------------------------
+// Accepted responses.
+
+#[test]
+fn jumpcloud_shaped_responses_are_accepted_whichever_element_is_signed() {
+    for (name, signed) in [
+        ("assertion-signed", vec![SignedPart::Assertion]),
+        ("response-signed", vec![SignedPart::Response]),
+        ("both-signed", vec![SignedPart::Response, SignedPart::Assertion]),
+    ] {
+        let a = process(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(a.signed(), signed.as_slice(), "{name}");
+        assert_eq!(a.id(), "_assert-9b41");
+        assert_eq!(a.issuer(), IDP);
+        assert_eq!(a.name_id().value, "jane.doe@example.com");
+        assert_eq!(
+            a.name_id().format.as_deref(),
+            Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
+        );
+        assert_eq!(a.first_value("email"), Some("jane.doe@example.com"));
+        assert_eq!(a.first_value("firstName"), Some("Jane"));
+        assert_eq!(a.first_value("lastName"), Some("Doe"));
+        assert_eq!(
+            a.attribute("groups").unwrap(),
+            ["Engineering", "SSO Admins & Auditors"],
+            "by FriendlyName"
+        );
+        assert_eq!(a.attribute("memberOf"), a.attribute("groups"));
+        assert_eq!(a.session_index(), Some("_session-31d8"));
+        let authn = a.authn().unwrap();
+        assert_eq!(authn.instant, at(9, 59, 58));
+        assert_eq!(
+            authn.context_class.as_deref(),
+            Some("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")
+        );
+        assert_eq!(a.not_before(), Some(at(9, 59, 0)));
+        assert_eq!(a.not_on_or_after(), Some(at(10, 5, 0)));
+        assert_eq!(a.in_response_to(), Some(REQUEST));
+        assert!(!a.one_time_use());
+        let pinned = TrustedKeys::from_pem(IDP_CERT).unwrap().fingerprints()[0];
+        assert_eq!(a.signing_key(), pinned);
+    }
+}
+
+#[test]
+fn post_binding_value_is_decoded_with_line_breaks() {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(fixture("assertion-signed"));
+    let wrapped: String = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| format!("{}\r\n", std::str::from_utf8(c).unwrap()))
+        .collect();
+    let cache = InMemoryReplayCache::new(10);
+    let a = validator()
+        .process_post(&wrapped, Some(REQUEST), now(), &cache)
+        .unwrap();
+    assert_eq!(a.name_id().value, "jane.doe@example.com");
+
+    let err = validator()
+        .process_post("PHNhbWxwOlJlc3BvbnNl$$$", Some(REQUEST), now(), &cache)
+        .unwrap_err();
+    assert_eq!(err.code(), "bad_base64");
+
+    let small = validator_with(Settings {
+        max_message_bytes: 1024,
+        ..Settings::default()
+    });
+    let err = small
+        .process_post(&encoded, Some(REQUEST), now(), &cache)
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge { max: 1024, .. }), "{err:?}");
+}
+
+#[test]
+fn one_time_use_is_reported() {
+    assert!(process(&fixture("one-time-use")).unwrap().one_time_use());
+}
+
+// ---------------------------------------------------------------------------------------
+// Signing requirements.
+
+#[test]
+fn unsigned_responses_are_refused() {
+    assert_eq!(
+        refused(&fixture("unsigned")),
+        Error::Unsigned {
+            required: SigningRequirement::Either,
+            response_signed: false,
+            assertion_signed: false
+        }
+    );
+}
+
+#[test]
+fn signing_requirements_are_enforced() {
+    let cases = [
+        (
+            SigningRequirement::Assertion,
+            "response-signed",
+            Some((true, false)),
+        ),
+        (SigningRequirement::Assertion, "assertion-signed", None),
+        (
+            SigningRequirement::Response,
+            "assertion-signed",
+            Some((false, true)),
+        ),
+        (SigningRequirement::Response, "response-signed", None),
+        (SigningRequirement::Both, "assertion-signed", Some((false, true))),
+        (SigningRequirement::Both, "response-signed", Some((true, false))),
+        (SigningRequirement::Both, "both-signed", None),
+    ];
+    for (required, name, refusal) in cases {
+        let v = validator_with(Settings {
+            signing: required,
+            ..Settings::default()
+        });
+        let result = process_with(&v, &fixture(name), Some(REQUEST), now());
+        match refusal {
+            None => assert!(result.is_ok(), "{required:?} {name}: {result:?}"),
+            Some((response_signed, assertion_signed)) => {
+                let err = result.unwrap_err();
+                assert_eq!(
+                    err,
+                    Error::Unsigned {
+                        required,
+                        response_signed,
+                        assertion_signed
+                    },
+                    "{required:?} {name}"
+                );
+                assert!(err.to_string().contains("Sign Assertion"), "{err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn sha1_needs_the_opt_in() {
+    let err = refused(&fixture("sha1"));
+    assert!(
+        matches!(
+            &err,
+            Error::Signature {
+                part: SignedPart::Assertion,
+                source: VerifyError::AlgorithmRefused { .. }
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "algorithm_refused");
+    let v = validator_with(Settings {
+        algorithms: AlgorithmPolicy::default().dangerous_allow_sha1(),
+        ..Settings::default()
+    });
+    assert!(process_with(&v, &fixture("sha1"), Some(REQUEST), now()).is_ok());
+}
+
+#[test]
+fn signature_by_an_unpinned_key_names_both_fingerprints() {
+    let err = refused(&fixture("other-key"));
+    assert_eq!(err.code(), "signature_invalid");
+    let (keyinfo, pinned) = err.fingerprints().unwrap();
+    let other = TrustedKeys::from_pem(OTHER_CERT).unwrap().fingerprints()[0];
+    let ours = TrustedKeys::from_pem(IDP_CERT).unwrap().fingerprints()[0];
+    assert_eq!(keyinfo, Some(other));
+    assert_eq!(pinned, ours.to_string());
+    let message = err.to_string();
+    assert!(
+        message.contains(&other.to_string()) && message.contains(&ours.to_string()),
+        "{message}"
+    );
+    // Pinning the other certificate too (a rotation) accepts it.
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let both = TrustedKeys::from_pem(&format!("{IDP_CERT}{OTHER_CERT}")).unwrap();
+    let v = ResponseValidator::new(sp, IdentityProvider::new(IDP, both).unwrap());
+    assert!(process_with(&v, &fixture("other-key"), Some(REQUEST), now()).is_ok());
+}
+
+// ---------------------------------------------------------------------------------------
+// Protocol checks, each on a fixture signed with the wrong value.
+
+#[test]
+fn audience_must_name_this_sp() {
+    let err = refused(&fixture("wrong-audience"));
+    assert_eq!(
+        err,
+        Error::Audience {
+            expected: SP.into(),
+            found: vec!["https://other-app.example.com/saml/metadata".into()]
+        }
+    );
+    assert!(err.to_string().contains("SP Entity ID"));
+}
+
+#[test]
+fn recipient_must_be_the_acs_url() {
+    let err = refused(&fixture("wrong-recipient"));
+    let Error::SubjectConfirmation { reasons } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        reasons[0].contains("https://other-app.example.com/saml/acs"),
+        "{reasons:?}"
+    );
+    assert!(reasons[0].contains(ACS));
+}
+
+#[test]
+fn destination_must_be_the_acs_url_and_present_on_signed_responses() {
+    assert_eq!(
+        refused(&fixture("wrong-destination")),
+        Error::Destination {
+            expected: vec![ACS.into()],
+            found: Some("https://other-app.example.com/saml/acs".into())
+        }
+    );
+    assert_eq!(
+        refused(&fixture("signed-response-without-destination")),
+        Error::Destination {
+            expected: vec![ACS.into()],
+            found: None
+        }
+    );
+}
+
+#[test]
+fn issuer_must_be_the_idp() {
+    assert_eq!(
+        refused(&fixture("wrong-issuer")),
+        Error::Issuer {
+            part: SignedPart::Response,
+            expected: IDP.into(),
+            found: Some("https://evil.example.com/idp".into())
+        }
+    );
+    // Without the Response Issuer (it is optional), the Assertion's is checked.
+    let xml = fixture("wrong-issuer").replacen(
+        "<saml2:Issuer xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\">https://evil.example.com/idp</saml2:Issuer>",
+        "",
+        1,
+    );
+    assert_eq!(
+        refused(&xml),
+        Error::Issuer {
+            part: SignedPart::Assertion,
+            expected: IDP.into(),
+            found: Some("https://evil.example.com/idp".into())
+        }
+    );
+}
+
+#[test]
+fn in_response_to_must_match_the_request() {
+    let xml = fixture("wrong-in-response-to");
+    assert_eq!(
+        refused(&xml),
+        Error::InResponseTo {
+            expected: Some(REQUEST.into()),
+            found: Some("_req-other".into())
+        }
+    );
+    // A solicited response arriving where no request is pending.
+    assert_eq!(
+        process_with(&validator(), &fixture("assertion-signed"), None, now()).unwrap_err(),
+        Error::InResponseTo {
+            expected: None,
+            found: Some(REQUEST.into())
+        }
+    );
+}
+
+#[test]
+fn idp_initiated_logins_need_the_opt_in() {
+    let xml = fixture("idp-initiated");
+    assert_eq!(
+        process_with(&validator(), &xml, None, now()).unwrap_err(),
+        Error::Unsolicited
+    );
+    assert_eq!(refused(&xml), Error::Unsolicited);
+    let v = validator_with(Settings {
+        allow_unsolicited: true,
+        ..Settings::default()
+    });
+    let a = process_with(&v, &xml, None, now()).unwrap();
+    assert_eq!(a.in_response_to(), None);
+}
+
+#[test]
+fn failed_status_is_reported_with_the_idp_message() {
+    let err = refused(&fixture("status-authn-failed"));
+    assert_eq!(
+        err,
+        Error::Status {
+            status: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+            second_level: Some("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed".into()),
+            message: Some("User is not assigned to this application".into())
+        }
+    );
+    assert!(err.to_string().contains("User is not assigned"));
+}
+
+#[test]
+fn time_windows_apply_the_clock_skew() {
+    let xml = fixture("assertion-signed");
+    let v = validator();
+    // NotBefore 09:59:00 and NotOnOrAfter 10:05:00, with 120 s of skew.
+    assert!(process_with(&v, &xml, Some(REQUEST), at(9, 57, 0)).is_ok());
+    let err = process_with(&v, &xml, Some(REQUEST), at(9, 56, 59)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::NotYetValid {
+            not_before: at(9, 59, 0),
+            now: at(9, 56, 59),
+            skew_seconds: 120
+        }
+    );
+    assert!(err.to_string().contains("2026-11-22T09:59:00Z"), "{err}");
+    assert!(process_with(&v, &xml, Some(REQUEST), at(10, 6, 59)).is_ok());
+    let err = process_with(&v, &xml, Some(REQUEST), at(10, 7, 0)).unwrap_err();
+    assert!(matches!(err, Error::Expired { .. }), "{err:?}");
+    // No skew: the exact bounds.
+    let strict = validator_with(Settings {
+        clock_skew_seconds: 0,
+        ..Settings::default()
+    });
+    assert_eq!(
+        process_with(&strict, &xml, Some(REQUEST), at(9, 58, 59))
+            .unwrap_err()
+            .code(),
+        "not_yet_valid"
+    );
+    assert_eq!(
+        process_with(&strict, &xml, Some(REQUEST), at(10, 5, 0))
+            .unwrap_err()
+            .code(),
+        "expired"
+    );
+}
+
+#[test]
+fn subject_confirmation_expiry_is_checked() {
+    // SubjectConfirmationData NotOnOrAfter 10:00:30, Conditions until 10:05.
+    let xml = fixture("expired-confirmation");
+    assert!(process_with(&validator(), &xml, Some(REQUEST), at(10, 2, 29)).is_ok());
+    let err = process_with(&validator(), &xml, Some(REQUEST), at(10, 2, 30)).unwrap_err();
+    let Error::SubjectConfirmation { reasons } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        reasons[0].contains("expired at 2026-11-22T10:00:30Z"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn replayed_assertions_are_refused() {
+    let v = validator();
+    let cache = InMemoryReplayCache::new(10);
+    let xml = fixture("both-signed");
+    v.process_xml(xml.as_bytes(), Some(REQUEST), now(), &cache)
+        .unwrap();
+    assert_eq!(
+        v.process_xml(xml.as_bytes(), Some(REQUEST), at(10, 4, 0), &cache),
+        Err(Error::Replay {
+            id: "_assert-9b41".into()
+        })
+    );
+    // A refused login does not consume the ID.
+    let cache = InMemoryReplayCache::new(10);
+    assert!(v.process_xml(xml.as_bytes(), None, now(), &cache).is_err());
+    assert!(cache.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Attacks, derived from valid fixtures at run time.
+
+const EVIL_ASSERTION_ID: &str = "_evil-assertion";
+
+/// The signed fixture's assertion, re-labelled and re-addressed to the attacker, with its own
+/// signature removed.
+fn evil_assertion(xml: &str) -> String {
+    let start = xml.find("<saml2:Assertion ").unwrap();
+    let end = xml.find("</saml2:Assertion>").unwrap() + "</saml2:Assertion>".len();
+    let mut evil = xml[start..end]
+        .replace("_assert-9b41", EVIL_ASSERTION_ID)
+        .replace("jane.doe@example.com", "admin@example.com");
+    if let (Some(s), Some(e)) = (evil.find("<ds:Signature"), evil.find("</ds:Signature>")) {
+        evil.replace_range(s..e + "</ds:Signature>".len(), "");
+    }
+    evil
+}
+
+fn signed_assertion(xml: &str) -> (usize, usize) {
+    let start = xml.find("<saml2:Assertion ").unwrap();
+    let end = xml.find("</saml2:Assertion>").unwrap() + "</saml2:Assertion>".len();
+    (start, end)
+}
+
+#[test]
+fn signature_wrapping_shapes_are_refused() {
+    for base in ["assertion-signed", "response-signed", "both-signed"] {
+        let xml = fixture(base);
+        let evil = evil_assertion(&xml);
+        let (start, end) = signed_assertion(&xml);
+        let original = &xml[start..end];
+        let mut shapes: Vec<(&str, String)> = Vec::new();
+        // XSW: an evil assertion before or after the signed one.
+        shapes.push((
+            "evil before signed",
+            format!("{}{evil}{}", &xml[..start], &xml[start..]),
+        ));
+        shapes.push((
+            "evil after signed",
+            format!("{}{evil}{}", &xml[..end], &xml[end..]),
+        ));
+        // The signed assertion moved into Extensions, the evil one in its place.
+        shapes.push((
+            "signed in Extensions",
+            format!(
+                "{}{evil}{}",
+                xml[..start].replacen(
+                    "<saml2p:Status>",
+                    &format!("<saml2p:Extensions>{original}</saml2p:Extensions><saml2p:Status>"),
+                    1
+                ),
+                &xml[end..]
+            ),
+        ));
+        // The signed assertion moved into the evil assertion's Advice: the only counted
+        // assertion is the evil, unsigned one.
+        let evil_with_advice = evil.replacen(
+            "<saml2:AttributeStatement>",
+            &format!("<saml2:Advice>{original}</saml2:Advice><saml2:AttributeStatement>"),
+            1,
+        );
+        shapes.push((
+            "signed in evil's Advice",
+            format!("{}{evil_with_advice}{}", &xml[..start], &xml[end..]),
+        ));
+        // The signed assertion inside the evil one's Subject (not Advice): two assertions.
+        let evil_with_nested = evil.replacen("<saml2:Subject>", &format!("<saml2:Subject>{original}"), 1);
+        shapes.push((
+            "signed nested in evil",
+            format!("{}{evil_with_nested}{}", &xml[..start], &xml[end..]),
+        ));
+        // An evil assertion carrying the signed one's ID, the original kept elsewhere.
+        let evil_same_id = evil.replace(EVIL_ASSERTION_ID, "_assert-9b41");
+        shapes.push((
+            "evil with the signed ID",
+            format!("{}{evil_same_id}{}", &xml[..end], &xml[end..]),
+        ));
+        // The signed assertion replaced by the evil one.
+        shapes.push((
+            "evil replaces signed",
+            format!("{}{evil}{}", &xml[..start], &xml[end..]),
+        ));
+        for (what, attack) in shapes {
+            let result = process(&attack);
+            let err = result.expect_err(&format!("{base}: {what} accepted"));
+            assert!(
+                matches!(
+                    err,
+                    Error::AssertionCount { .. }
+                        | Error::Unsigned { .. }
+                        | Error::Signature { .. }
+                        | Error::Malformed { .. }
+                ),
+                "{base}: {what}: {err:?}"
+            );
+            // Whatever the error, the attacker's identity never comes out.
+            assert!(
+                !format!("{err:?}").contains("admin@example.com"),
+                "{base}: {what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrapping_the_signed_response_inside_an_evil_one_is_refused() {
+    // XSW on the Response signature: a new, unsigned root Response carries the evil assertion
+    // and hides the original signed Response in its Extensions.
+    let xml = fixture("response-signed");
+    let body_start = xml.find("<saml2p:Response ").unwrap();
+    let original = &xml[body_start..];
+    let evil = evil_assertion(&xml);
+    let (start, _) = signed_assertion(&xml);
+    let head = xml[body_start..start].replace("_resp-5c2e", "_evil-response");
+    let sig_start = head.find("<ds:Signature").unwrap();
+    let sig_end = head.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let head = format!("{}{}", &head[..sig_start], &head[sig_end..]).replacen(
+        "<saml2p:Status>",
+        &format!("<saml2p:Extensions>{original}</saml2p:Extensions><saml2p:Status>"),
+        1,
+    );
+    let attack = format!("{head}{evil}</saml2p:Response>");
+    let err = refused(&attack);
+    assert!(matches!(err, Error::AssertionCount { found: 2 }), "{err:?}");
+}
+
+#[test]
+fn duplicate_ids_are_refused() {
+    let xml = fixture("assertion-signed").replacen(
+        "<saml2p:Status>",
+        "<saml2p:Extensions><x xmlns=\"urn:x\" ID=\"_assert-9b41\"/></saml2p:Extensions><saml2p:Status>",
+        1,
+    );
+    let err = refused(&xml);
+    assert_eq!(err.code(), "duplicate_id", "{err:?}");
+}
+
+#[test]
+fn tampered_content_fails_the_digest() {
+    for base in ["assertion-signed", "response-signed", "both-signed"] {
+        let xml = fixture(base).replacen(
+            ">jane.doe@example.com</saml2:NameID>",
+            ">admin@example.com</saml2:NameID>",
+            1,
+        );
+        let err = refused(&xml);
+        assert_eq!(err.code(), "digest_mismatch", "{base}: {err:?}");
+    }
+}
+
+#[test]
+fn comments_and_processing_instructions_cannot_truncate_the_name_id() {
+    // Signed with the comment inside: the NameID is the whole text.
+    let a = process(&fixture("nameid-with-comment")).unwrap();
+    assert_eq!(a.name_id().value, "jane.doe@example.com.evil.com");
+    // Inserted after signing (exclusive c14n without comments ignores it): still verifies,
+    // and the value is read whole.
+    for insert in ["<!---->", "<?x?>"] {
+        let xml = fixture("assertion-signed").replacen(
+            "jane.doe@example.com</saml2:NameID>",
+            &format!("jane.doe@{insert}example.com</saml2:NameID>"),
+            1,
+        );
+        if insert.starts_with("<?") {
+            // A processing instruction is part of the canonical form: the digest breaks.
+            assert_eq!(refused(&xml).code(), "digest_mismatch");
+        } else {
+            assert_eq!(process(&xml).unwrap().name_id().value, "jane.doe@example.com");
+        }
+    }
+}
+
+#[test]
+fn dtds_and_entities_are_refused_before_anything_else() {
+    let xml = fixture("assertion-signed");
+    for prolog in [
+        "<!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>",
+        "<!DOCTYPE r [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>",
+    ] {
+        let attack = xml.replacen("?>\n", &format!("?>\n{prolog}\n"), 1);
+        let err = refused(&attack);
+        assert!(
+            matches!(err, Error::Xml(ParseError::DtdNotAllowed { .. })),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn not_a_response_is_named() {
+    let xml = fixture("assertion-signed");
+    let (start, end) = signed_assertion(&xml);
+    let err = refused(&xml[start..end]);
+    assert_eq!(
+        err,
+        Error::NotAResponse {
+            found: "{urn:oasis:names:tc:SAML:2.0:assertion}Assertion".into()
+        }
+    );
+}
+
+#[test]
+fn encrypted_assertions_are_refused_clearly() {
+    let xml = fixture("unsigned");
+    let (start, end) = signed_assertion(&xml);
+    let attack = format!(
+        "{}<saml2:EncryptedAssertion xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\"/>{}",
+        &xml[..start],
+        &xml[end..]
+    );
+    assert_eq!(refused(&attack), Error::EncryptedAssertion);
+}
+
+#[test]
+fn configuration_refuses_what_cannot_work() {
+    assert!(ServiceProvider::new(SP, Vec::<String>::new()).is_err());
+    assert!(ServiceProvider::new(SP, ["javascript:alert(1)"]).is_err());
+    assert!(ServiceProvider::new(SP, ["https:///acs"]).is_err());
+    assert!(ServiceProvider::new(SP, ["http://localhost:8080/acs"]).is_ok());
+    assert!(IdentityProvider::new(" ", TrustedKeys::from_pem(IDP_CERT).unwrap()).is_err());
+}

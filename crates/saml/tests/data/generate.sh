@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Generates the SAML Response fixtures of fedkit-saml's tests, signed by the xmlsec1 CLI.
+#
+# Usage: generate.sh [--fresh-keys]
+#
+# Everything under keys/, templates/ and signed/ is written by this script. Never edit a
+# signed fixture by hand: change the case table below and run the script again. Attack
+# variants (wrapping, duplication, comment injection after signing...) are NOT made here:
+# the tests derive them from these valid fixtures at run time, so each rejection is
+# attributable to a structural defence rather than to a broken digest.
+#
+# Keys are test-only. RSA PKCS#1 v1.5 signatures are deterministic, so a re-run with the same
+# keys gives byte-identical fixtures.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$HERE"
+export LC_ALL=C TZ=UTC
+command -v xmlsec1 >/dev/null || { echo "xmlsec1 not found (apt-get install xmlsec1)" >&2; exit 1; }
+
+if [[ "${1:-}" == --fresh-keys ]]; then rm -f keys/*.pem; fi
+for k in idp other; do
+  if [[ ! -f keys/$k.key.pem ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -keyout "keys/$k.key.pem" -out "keys/$k.crt.pem" \
+      -subj "/CN=$k.fedkit-saml.test/O=fedkit-saml tests" 2>/dev/null
+  fi
+done
+
+ID_ARGS=(--id-attr:ID urn:oasis:names:tc:SAML:2.0:assertion:Assertion --id-attr:ID urn:oasis:names:tc:SAML:2.0:protocol:Response)
+rm -f templates/*.xml signed/*.xml
+
+# Writes templates/NAME.xml from key=value overrides of the defaults (see make_template.py).
+python3 - "$@" <<'PY'
+import os, sys
+IDP = "https://sso.jumpcloud.com/saml2/fedkit-test"
+SP = "https://app.example.com/saml/metadata"
+ACS = "https://app.example.com/saml/acs"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+
+def sig(ref, sigalg=RSA_SHA256, digest=SHA256):
+    return f'''<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+      <ds:SignedInfo>
+        <ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>
+        <ds:SignatureMethod Algorithm="{sigalg}"/>
+        <ds:Reference URI="#{ref}">
+          <ds:Transforms>
+            <ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>
+            <ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>
+          </ds:Transforms>
+          <ds:DigestMethod Algorithm="{digest}"/>
+          <ds:DigestValue/>
+        </ds:Reference>
+      </ds:SignedInfo>
+      <ds:SignatureValue/>
+      <ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo>
+    </ds:Signature>'''
+
+def response(sign="assertion", idp=IDP, assertion_issuer=None, audience=SP, recipient=ACS,
+             destination=ACS, in_response_to="_req-7f3a", nameid="jane.doe@example.com",
+             status="<saml2p:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"/>",
+             status_message="", with_assertion=True, sigalg=RSA_SHA256, digest=SHA256,
+             not_before="2026-11-22T09:59:00Z", not_on_or_after="2026-11-22T10:05:00Z",
+             confirmation_not_on_or_after="2026-11-22T10:05:00Z", one_time_use=False):
+    irt = f' InResponseTo="{in_response_to}"' if in_response_to else ""
+    dest = f' Destination="{destination}"' if destination else ""
+    rsig = sig("_resp-5c2e", sigalg, digest) if sign in ("response", "both") else ""
+    asig = sig("_assert-9b41", sigalg, digest) if sign in ("assertion", "both") else ""
+    otu = "<saml2:OneTimeUse/>" if one_time_use else ""
+    assertion = f'''
+  <saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="_assert-9b41" IssueInstant="2026-11-22T10:00:00Z" Version="2.0">
+    <saml2:Issuer>{assertion_issuer or idp}</saml2:Issuer>
+    {asig}
+    <saml2:Subject>
+      <saml2:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{nameid}</saml2:NameID>
+      <saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+        <saml2:SubjectConfirmationData{irt} NotOnOrAfter="{confirmation_not_on_or_after}" Recipient="{recipient}"/>
+      </saml2:SubjectConfirmation>
+    </saml2:Subject>
+    <saml2:Conditions NotBefore="{not_before}" NotOnOrAfter="{not_on_or_after}">
+      <saml2:AudienceRestriction>
+        <saml2:Audience>{audience}</saml2:Audience>
+      </saml2:AudienceRestriction>{otu}
+    </saml2:Conditions>
+    <saml2:AuthnStatement AuthnInstant="2026-11-22T09:59:58Z" SessionIndex="_session-31d8" SessionNotOnOrAfter="2026-11-22T18:00:00Z">
+      <saml2:AuthnContext>
+        <saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml2:AuthnContextClassRef>
+      </saml2:AuthnContext>
+    </saml2:AuthnStatement>
+    <saml2:AttributeStatement>
+      <saml2:Attribute Name="email" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">jane.doe@example.com</saml2:AttributeValue>
+      </saml2:Attribute>
+      <saml2:Attribute Name="firstName" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Jane</saml2:AttributeValue>
+      </saml2:Attribute>
+      <saml2:Attribute Name="lastName" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Doe</saml2:AttributeValue>
+      </saml2:Attribute>
+      <saml2:Attribute Name="memberOf" FriendlyName="groups" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Engineering</saml2:AttributeValue>
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">SSO Admins &amp; Auditors</saml2:AttributeValue>
+      </saml2:Attribute>
+    </saml2:AttributeStatement>
+  </saml2:Assertion>''' if with_assertion else ""
+    return f'''<?xml version="1.0" encoding="UTF-8"?>
+<saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol"{dest} ID="_resp-5c2e"{irt} IssueInstant="2026-11-22T10:00:00Z" Version="2.0">
+  <saml2:Issuer xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion">{idp}</saml2:Issuer>
+  {rsig}
+  <saml2p:Status>
+    {status}{status_message}
+  </saml2p:Status>{assertion}
+</saml2p:Response>
+'''
+
+failure = ('<saml2p:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder">'
+           '<saml2p:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></saml2p:StatusCode>')
+cases = {
+    # name: (signing key, kwargs)
+    "assertion-signed": ("idp", dict(sign="assertion")),
+    "response-signed": ("idp", dict(sign="response")),
+    "both-signed": ("idp", dict(sign="both")),
+    "unsigned": (None, dict(sign="none")),
+    "idp-initiated": ("idp", dict(sign="assertion", in_response_to=None)),
+    "one-time-use": ("idp", dict(sign="assertion", one_time_use=True)),
+    "wrong-audience": ("idp", dict(sign="assertion", audience="https://other-app.example.com/saml/metadata")),
+    "wrong-recipient": ("idp", dict(sign="assertion", recipient="https://other-app.example.com/saml/acs")),
+    "wrong-destination": ("idp", dict(sign="response", destination="https://other-app.example.com/saml/acs")),
+    "signed-response-without-destination": ("idp", dict(sign="response", destination=None)),
+    "wrong-issuer": ("idp", dict(sign="assertion", idp="https://evil.example.com/idp")),
+    "wrong-in-response-to": ("idp", dict(sign="both", in_response_to="_req-other")),
+    "status-authn-failed": ("idp", dict(sign="response", status=failure,
+        status_message="\n    <saml2p:StatusMessage>User is not assigned to this application</saml2p:StatusMessage>",
+        with_assertion=False)),
+    "sha1": ("idp", dict(sign="assertion", sigalg=RSA_SHA1, digest=SHA1)),
+    "other-key": ("other", dict(sign="assertion")),
+    "nameid-with-comment": ("idp", dict(sign="assertion", nameid="jane.doe@example.com<!-- c -->.evil.com")),
+    "expired-confirmation": ("idp", dict(sign="assertion", confirmation_not_on_or_after="2026-11-22T10:00:30Z")),
+}
+with open("cases.txt", "w") as f:
+    for name, (key, kw) in cases.items():
+        with open(f"templates/{name}.xml", "w") as t:
+            t.write(response(**kw))
+        f.write(f"{name} {key or '-'} {kw.get('sign')}\n")
+PY
+
+while read -r name key sign; do
+  if [[ $key == - ]]; then cp "templates/$name.xml" "signed/$name.xml"; continue; fi
+  cp "templates/$name.xml" work.xml
+  nodes=()
+  case $sign in assertion) nodes=(_assert-9b41) ;; response) nodes=(_resp-5c2e) ;; both) nodes=(_assert-9b41 _resp-5c2e) ;; esac
+  for node in "${nodes[@]}"; do
+    xmlsec1 --sign --privkey-pem "keys/$key.key.pem,keys/$key.crt.pem" "${ID_ARGS[@]}" \
+      --node-id "$node" --output work-signed.xml work.xml 2>/dev/null
+    mv work-signed.xml work.xml
+  done
+  # Every signature must verify with xmlsec1 and the signing certificate.
+  for node in "${nodes[@]}"; do
+    xmlsec1 --verify --enabled-key-data key-name --pubkey-cert-pem "keys/$key.crt.pem" "${ID_ARGS[@]}" \
+      --node-id "$node" work.xml 2>/dev/null || { echo "$name: xmlsec1 does not verify $node" >&2; exit 1; }
+  done
+  mv work.xml "signed/$name.xml"
+done < cases.txt
+rm -f cases.txt
+echo "generated $(ls signed | wc -l) fixtures"
