@@ -14,6 +14,7 @@
 
 mod conformance {
     mod gosaml2;
+    mod gosaml2_saml;
     mod santuario;
     mod support;
     mod xmlsec_c14n;

@@ -105,19 +105,25 @@ fn every_case_has_a_test_and_every_exception_a_case() {
 
 /// The response bytes, decoded as the manifest's `encoding` says.
 fn decode(source: &Source, case: &Case) -> Vec<u8> {
-    let raw = source.read(&case.response);
+    decode_response(source, &case.name, &case.response, &case.encoding)
+}
+
+/// The bytes of response file `response` of case `name`, decoded per `encoding` (`xml`,
+/// `base64`, `base64-deflate`). Shared with the SAML-layer harness.
+pub(super) fn decode_response(source: &Source, name: &str, response: &str, encoding: &str) -> Vec<u8> {
+    let raw = source.read(response);
     let base64 = || {
         let compact: Vec<u8> = raw.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
         base64::engine::general_purpose::STANDARD
             .decode(compact)
-            .unwrap_or_else(|e| panic!("{}: {} is not base64: {e}", case.name, case.response))
+            .unwrap_or_else(|e| panic!("{name}: {response} is not base64: {e}"))
     };
-    match case.encoding.as_str() {
+    match encoding {
         "xml" => raw.clone(),
         "base64" => base64(),
         "base64-deflate" => miniz_oxide::inflate::decompress_to_vec_with_limit(&base64(), MAX_INFLATED)
-            .unwrap_or_else(|e| panic!("{}: raw DEFLATE does not inflate: {e:?}", case.name)),
-        other => panic!("{}: unknown encoding {other:?}", case.name),
+            .unwrap_or_else(|e| panic!("{name}: raw DEFLATE does not inflate: {e:?}")),
+        other => panic!("{name}: unknown encoding {other:?}"),
     }
 }
 
