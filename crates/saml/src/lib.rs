@@ -4,6 +4,7 @@
 pub mod assertion;
 pub mod config;
 pub mod error;
+pub mod mapping;
 pub mod replay;
 pub mod response;
 mod time;
@@ -11,5 +12,6 @@ mod time;
 pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion};
 pub use config::{IdentityProvider, ServiceProvider, Settings};
 pub use error::{ConfigError, Error, SignedPart, SigningRequirement};
+pub use mapping::{AttributeMapping, EmailDomainAllowlist, MappingError, UniqueId, UserProfile};
 pub use replay::{InMemoryReplayCache, ReplayCache};
 pub use response::ResponseValidator;

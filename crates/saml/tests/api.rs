@@ -669,3 +669,90 @@ fn configuration_refuses_what_cannot_work() {
     assert!(ServiceProvider::new(SP, ["http://localhost:8080/acs"]).is_ok());
     assert!(IdentityProvider::new(" ", TrustedKeys::from_pem(IDP_CERT).unwrap()).is_err());
 }
+
+// ---------------------------------------------------------------------------------------
+// Attribute mapping.
+
+#[test]
+fn profiles_come_from_jumpcloud_and_entra_default_names() {
+    use fedkit_saml::{AttributeMapping, UniqueId, UserProfile};
+    let mapping = AttributeMapping::default();
+    let jumpcloud = process(&fixture("assertion-signed")).unwrap();
+    assert_eq!(
+        mapping.profile_with_email(&jumpcloud).unwrap(),
+        UserProfile {
+            unique_id: "jane.doe@example.com".into(),
+            email: Some("jane.doe@example.com".into()),
+            first_name: Some("Jane".into()),
+            last_name: Some("Doe".into()),
+            display_name: Some("Jane Doe".into()),
+            groups: vec!["Engineering".into(), "SSO Admins & Auditors".into()],
+        }
+    );
+    let entra = process(&fixture("entra-claims")).unwrap();
+    let profile = mapping.profile_with_email(&entra).unwrap();
+    assert_eq!(profile.unique_id, "jdoe-7Qz4v1Xr", "the persistent NameID");
+    assert_eq!(profile.email.as_deref(), Some("jane.doe@example.com"));
+    assert_eq!(profile.display_name.as_deref(), Some("Jane Doe (Platform)"));
+    assert_eq!(profile.groups.len(), 2);
+    let by_object_id = AttributeMapping {
+        unique_id: UniqueId::Attribute(
+            "http://schemas.microsoft.com/identity/claims/objectidentifier".into(),
+        ),
+        ..AttributeMapping::default()
+    };
+    assert_eq!(
+        by_object_id.profile(&entra).unwrap().unique_id,
+        "3f2a1c9e-8d4b-4e6f-9a7c-2b5d8e1f0a3c"
+    );
+}
+
+#[test]
+fn a_missing_email_names_what_did_arrive() {
+    use fedkit_saml::{AttributeMapping, MappingError, UniqueId};
+    let a = process(&fixture("no-email")).unwrap();
+    let mapping = AttributeMapping::default();
+    assert_eq!(
+        mapping.profile(&a).unwrap().email,
+        None,
+        "the NameID is not an email"
+    );
+    let err = mapping.profile_with_email(&a).unwrap_err();
+    let MappingError::MissingEmail { arrived, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(arrived, &["uid", "department"]);
+    assert!(err.to_string().contains("\"uid\", \"department\""), "{err}");
+    let by_mail = AttributeMapping {
+        unique_id: UniqueId::Attribute("mail".into()),
+        ..AttributeMapping::default()
+    };
+    assert!(matches!(
+        by_mail.profile(&a),
+        Err(MappingError::MissingUniqueId { .. })
+    ));
+}
+
+#[test]
+fn email_domains_are_matched_exactly() {
+    use fedkit_saml::{EmailDomainAllowlist, MappingError};
+    let allow = EmailDomainAllowlist::new(["example.com", "@Corp.Example"]);
+    assert!(allow.check("jane.doe@example.com").is_ok());
+    assert!(allow.check("JANE@CORP.EXAMPLE").is_ok());
+    for bad in [
+        "jane@sub.example.com",
+        "jane@example.com.evil",
+        "jane@notexample.com",
+        "@example.com",
+        "a@b@example.com",
+        "example.com",
+    ] {
+        assert!(
+            matches!(allow.check(bad), Err(MappingError::DomainNotAllowed { .. })),
+            "{bad}"
+        );
+    }
+    assert!(EmailDomainAllowlist::new(Vec::<String>::new())
+        .check("jane@example.com")
+        .is_err());
+}

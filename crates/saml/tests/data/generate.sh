@@ -57,12 +57,47 @@ def sig(ref, sigalg=RSA_SHA256, digest=SHA256):
       <ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo>
     </ds:Signature>'''
 
+JUMPCLOUD_ATTRIBUTES = '''    <saml2:AttributeStatement>
+      <saml2:Attribute Name="email" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">jane.doe@example.com</saml2:AttributeValue>
+      </saml2:Attribute>
+      <saml2:Attribute Name="firstName" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Jane</saml2:AttributeValue>
+      </saml2:Attribute>
+      <saml2:Attribute Name="lastName" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Doe</saml2:AttributeValue>
+      </saml2:Attribute>
+      <saml2:Attribute Name="memberOf" FriendlyName="groups" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Engineering</saml2:AttributeValue>
+        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">SSO Admins &amp; Auditors</saml2:AttributeValue>
+      </saml2:Attribute>
+    </saml2:AttributeStatement>'''
+CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+def claim(name, *values):
+    vals = "".join(f'<AttributeValue>{v}</AttributeValue>' for v in values)
+    return f'\n      <Attribute Name="{name}">{vals}</Attribute>'
+ENTRA_ATTRIBUTES = ('<AttributeStatement xmlns="urn:oasis:names:tc:SAML:2.0:assertion">'
+    + claim("http://schemas.microsoft.com/identity/claims/objectidentifier", "3f2a1c9e-8d4b-4e6f-9a7c-2b5d8e1f0a3c")
+    + claim(CLAIMS + "emailaddress", "jane.doe@example.com")
+    + claim(CLAIMS + "givenname", "Jane")
+    + claim(CLAIMS + "surname", "Doe")
+    + claim("http://schemas.microsoft.com/identity/claims/displayname", "Jane Doe (Platform)")
+    + claim("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+            "0b6a1f43-5e9d-4c1b-8a2f-7d3e9c6b1a50", "9c8d7e6f-1a2b-4c3d-8e9f-0a1b2c3d4e5f")
+    + "\n    </AttributeStatement>")
+NO_EMAIL_ATTRIBUTES = ('<saml2:AttributeStatement>'
+    + '<saml2:Attribute Name="uid"><saml2:AttributeValue>jdoe</saml2:AttributeValue></saml2:Attribute>'
+    + '<saml2:Attribute Name="department"><saml2:AttributeValue>Platform</saml2:AttributeValue></saml2:Attribute>'
+    + '</saml2:AttributeStatement>')
+ATTRIBUTES = {"jumpcloud": JUMPCLOUD_ATTRIBUTES.lstrip(), "entra": ENTRA_ATTRIBUTES, "no-email": NO_EMAIL_ATTRIBUTES}
+
 def response(sign="assertion", idp=IDP, assertion_issuer=None, audience=SP, recipient=ACS,
              destination=ACS, in_response_to="_req-7f3a", nameid="jane.doe@example.com",
              status="<saml2p:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"/>",
              status_message="", with_assertion=True, sigalg=RSA_SHA256, digest=SHA256,
              not_before="2026-11-22T09:59:00Z", not_on_or_after="2026-11-22T10:05:00Z",
-             confirmation_not_on_or_after="2026-11-22T10:05:00Z", one_time_use=False):
+             confirmation_not_on_or_after="2026-11-22T10:05:00Z", one_time_use=False,
+             attrs="jumpcloud", nameid_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"):
     irt = f' InResponseTo="{in_response_to}"' if in_response_to else ""
     dest = f' Destination="{destination}"' if destination else ""
     rsig = sig("_resp-5c2e", sigalg, digest) if sign in ("response", "both") else ""
@@ -73,7 +108,7 @@ def response(sign="assertion", idp=IDP, assertion_issuer=None, audience=SP, reci
     <saml2:Issuer>{assertion_issuer or idp}</saml2:Issuer>
     {asig}
     <saml2:Subject>
-      <saml2:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{nameid}</saml2:NameID>
+      <saml2:NameID Format="{nameid_format}">{nameid}</saml2:NameID>
       <saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
         <saml2:SubjectConfirmationData{irt} NotOnOrAfter="{confirmation_not_on_or_after}" Recipient="{recipient}"/>
       </saml2:SubjectConfirmation>
@@ -88,21 +123,7 @@ def response(sign="assertion", idp=IDP, assertion_issuer=None, audience=SP, reci
         <saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml2:AuthnContextClassRef>
       </saml2:AuthnContext>
     </saml2:AuthnStatement>
-    <saml2:AttributeStatement>
-      <saml2:Attribute Name="email" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
-        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">jane.doe@example.com</saml2:AttributeValue>
-      </saml2:Attribute>
-      <saml2:Attribute Name="firstName" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
-        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Jane</saml2:AttributeValue>
-      </saml2:Attribute>
-      <saml2:Attribute Name="lastName" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
-        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Doe</saml2:AttributeValue>
-      </saml2:Attribute>
-      <saml2:Attribute Name="memberOf" FriendlyName="groups" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified">
-        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Engineering</saml2:AttributeValue>
-        <saml2:AttributeValue xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">SSO Admins &amp; Auditors</saml2:AttributeValue>
-      </saml2:Attribute>
-    </saml2:AttributeStatement>
+    {ATTRIBUTES[attrs]}
   </saml2:Assertion>''' if with_assertion else ""
     return f'''<?xml version="1.0" encoding="UTF-8"?>
 <saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol"{dest} ID="_resp-5c2e"{irt} IssueInstant="2026-11-22T10:00:00Z" Version="2.0">
@@ -137,6 +158,10 @@ cases = {
     "other-key": ("other", dict(sign="assertion")),
     "nameid-with-comment": ("idp", dict(sign="assertion", nameid="jane.doe@example.com<!-- c -->.evil.com")),
     "expired-confirmation": ("idp", dict(sign="assertion", confirmation_not_on_or_after="2026-11-22T10:00:30Z")),
+    "entra-claims": ("idp", dict(sign="assertion", attrs="entra", nameid="jdoe-7Qz4v1Xr",
+        nameid_format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")),
+    "no-email": ("idp", dict(sign="assertion", attrs="no-email", nameid="jdoe",
+        nameid_format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified")),
 }
 with open("cases.txt", "w") as f:
     for name, (key, kw) in cases.items():
