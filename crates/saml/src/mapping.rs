@@ -250,7 +250,7 @@ impl EmailDomainAllowlist {
                 })
             }
         };
-        if self.domains.iter().any(|d| *d == domain) {
+        if self.domains.contains(&domain) {
             Ok(())
         } else {
             Err(MappingError::DomainNotAllowed {
