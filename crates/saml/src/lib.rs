@@ -6,7 +6,9 @@ pub mod config;
 pub mod error;
 pub mod mapping;
 pub mod replay;
+pub mod request;
 pub mod response;
+pub mod sp_metadata;
 mod time;
 
 pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion};

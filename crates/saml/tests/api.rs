@@ -756,3 +756,165 @@ fn email_domains_are_matched_exactly() {
         .check("jane@example.com")
         .is_err());
 }
+
+// ---------------------------------------------------------------------------------------
+// SP-initiated login and SP metadata.
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn authn_request_round_trips_through_the_redirect_binding() {
+    use fedkit_saml::request::{inflate_redirect_message, AuthnRequest, InflateError};
+    use fedkit_xmldsig::Document;
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let request = AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme?x=1", [0xab; 16], now())
+        .with_name_id_format("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
+        .with_force_authn();
+    let xml = request.to_xml();
+    let doc = Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "AuthnRequest");
+    assert_eq!(root.attribute("ID"), Some(request.id()));
+    assert_eq!(root.attribute("AssertionConsumerServiceURL"), Some(ACS));
+    assert_eq!(
+        root.attribute("Destination"),
+        Some("https://sso.jumpcloud.com/saml2/acme?x=1")
+    );
+    assert_eq!(root.attribute("IssueInstant"), Some("2026-11-22T10:01:00Z"));
+    assert_eq!(root.attribute("ForceAuthn"), Some("true"));
+    let url = request.redirect_url(Some("/reports?year=2026&q=a b"));
+    let query = url
+        .strip_prefix("https://sso.jumpcloud.com/saml2/acme?x=1&")
+        .unwrap();
+    let mut params = query.split('&').map(|kv| kv.split_once('=').unwrap());
+    let (k, v) = params.next().unwrap();
+    assert_eq!(k, "SAMLRequest");
+    let inflated = inflate_redirect_message(&percent_decode(v), 1 << 16).unwrap();
+    assert_eq!(String::from_utf8(inflated).unwrap(), xml);
+    assert_eq!(
+        params.next().map(|(k, v)| (k, percent_decode(v))),
+        Some(("RelayState", "/reports?year=2026&q=a b".to_owned()))
+    );
+    // Compression bombs and garbage are refused with a reason.
+    let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b'<'; 5_000_000], 9);
+    let bomb = base64::engine::general_purpose::STANDARD.encode(bomb);
+    assert_eq!(
+        inflate_redirect_message(&bomb, 1 << 20),
+        Err(InflateError::TooLarge { max: 1 << 20 })
+    );
+    assert!(matches!(
+        inflate_redirect_message("***", 100),
+        Err(InflateError::Base64(_))
+    ));
+    assert_eq!(inflate_redirect_message("AAAA", 100), Err(InflateError::Deflate));
+    // The POST form carries the same XML, escaped.
+    let form = request.post_form(Some("\"><script>"));
+    assert!(form.contains("&quot;&gt;&lt;script&gt;"), "{form}");
+    assert!(!form.contains("\"><script>"));
+}
+
+#[test]
+fn relay_state_never_becomes_an_open_redirect() {
+    use fedkit_saml::request::safe_redirect;
+    let origins = ["https://app.example.com", "https://admin.example.com:8443/"];
+    for ok in [
+        "/",
+        "/dashboard?tab=2#x",
+        "https://app.example.com",
+        "https://APP.example.com/x?y",
+        "https://admin.example.com:8443/z",
+    ] {
+        assert_eq!(safe_redirect(ok, &origins), Some(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "//evil.com",
+        "/\\evil.com",
+        "https://evil.com/",
+        "http://app.example.com/",
+        "https://app.example.com.evil.com/",
+        "https://app.example.com@evil.com/",
+        "https://admin.example.com/",
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "/ok\r\nSet-Cookie: x",
+        "evil.com",
+    ] {
+        assert_eq!(safe_redirect(bad, &origins), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn sp_metadata_carries_what_the_idp_needs() {
+    use fedkit_saml::sp_metadata::{SpMetadata, NAME_ID_EMAIL};
+    use fedkit_xmldsig::Document;
+    const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+    let sp = ServiceProvider::new(
+        "https://app.example.com/saml?tenant=a&b",
+        [ACS, "https://app.example.com/saml/acs2"],
+    )
+    .unwrap();
+    let xml = SpMetadata::new(&sp)
+        .name_id_format(NAME_ID_EMAIL)
+        .single_logout("https://app.example.com/saml/slo")
+        .signing_certificates(OTHER_CERT)
+        .unwrap()
+        .encryption_certificates(OTHER_CERT)
+        .unwrap()
+        .to_xml();
+    let doc = Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(
+        root.attribute("entityID"),
+        Some("https://app.example.com/saml?tenant=a&b")
+    );
+    let sp_sso = root
+        .children()
+        .find(|n| n.has_tag_name((MD, "SPSSODescriptor")))
+        .unwrap();
+    assert_eq!(sp_sso.attribute("AuthnRequestsSigned"), Some("true"));
+    assert_eq!(sp_sso.attribute("WantAssertionsSigned"), Some("true"));
+    let acs: Vec<_> = sp_sso
+        .children()
+        .filter(|n| n.has_tag_name((MD, "AssertionConsumerService")))
+        .map(|n| (n.attribute("Location").unwrap(), n.attribute("index").unwrap()))
+        .collect();
+    assert_eq!(acs, [(ACS, "0"), ("https://app.example.com/saml/acs2", "1")]);
+    let certs: Vec<_> = sp_sso
+        .descendants()
+        .filter(|n| n.has_tag_name(("http://www.w3.org/2000/09/xmldsig#", "X509Certificate")))
+        .map(|n| n.text().unwrap().to_owned())
+        .collect();
+    let der = TrustedKeys::from_pem(OTHER_CERT).unwrap().keys()[0]
+        .certificate_der()
+        .unwrap()
+        .to_vec();
+    assert_eq!(
+        certs,
+        vec![base64::engine::general_purpose::STANDARD.encode(&der); 2]
+    );
+    assert_eq!(
+        sp_sso
+            .descendants()
+            .filter(|n| n.has_tag_name((MD, "SingleLogoutService")))
+            .count(),
+        2
+    );
+    // A bare public key cannot go into metadata.
+    let key = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEjlr/fmCS4xaXbavGWw0zCpcEt2ZA\n1hcbzF5dbRT53Hb3O8cthCsuOmKbFhUtQyGIEVHeyUe+M+P0/A+eHZZnfw==\n-----END PUBLIC KEY-----\n";
+    assert!(SpMetadata::new(&sp).signing_certificates(key).is_err());
+}

@@ -1,0 +1,251 @@
+//! SP-initiated login: the AuthnRequest, the HTTP-Redirect and HTTP-POST bindings that carry
+//! it, inflating received Redirect messages, and RelayState redirects that cannot be turned
+//! into open redirects.
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+
+use crate::config::ServiceProvider;
+use crate::time::show;
+
+/// Escapes text for an XML attribute value or element content.
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A SAML 2.0 `AuthnRequest` from this SP to an IdP's SSO URL.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use fedkit_saml::{request::AuthnRequest, ServiceProvider};
+/// let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"])?;
+/// let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+/// // 16 bytes from the host's CSPRNG (e.g. getrandom); keep `request.id()` in the session.
+/// let request = AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme", [7u8; 16], now);
+/// let url = request.redirect_url(Some("/dashboard"));
+/// assert!(url.starts_with("https://sso.jumpcloud.com/saml2/acme?SAMLRequest="));
+/// assert!(url.ends_with("&RelayState=%2Fdashboard"));
+/// assert_eq!(request.id(), "_07070707070707070707070707070707");
+/// # Ok::<(), fedkit_saml::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthnRequest {
+    id: String,
+    issue_instant: DateTime<Utc>,
+    destination: String,
+    sp_entity_id: String,
+    acs_url: String,
+    name_id_format: Option<String>,
+    force_authn: bool,
+}
+
+impl AuthnRequest {
+    /// A request to `sso_url` (the IdP's SSO URL, JumpCloud's "IDP URL"), asking for a
+    /// Response at the SP's first ACS URL over HTTP-POST. `random` must come from a
+    /// cryptographically secure generator: the ID is what ties the Response to this login.
+    pub fn new(sp: &ServiceProvider, sso_url: &str, random: [u8; 16], now: DateTime<Utc>) -> Self {
+        let id = random.iter().fold(String::from("_"), |mut s, b| {
+            s.push_str(&format!("{b:02x}"));
+            s
+        });
+        Self {
+            id,
+            issue_instant: now,
+            destination: sso_url.to_owned(),
+            sp_entity_id: sp.entity_id().to_owned(),
+            acs_url: sp.acs_urls().first().cloned().unwrap_or_default(),
+            name_id_format: None,
+            force_authn: false,
+        }
+    }
+
+    /// Asks for a NameID in this format (e.g. `...:nameid-format:emailAddress`).
+    pub fn with_name_id_format(mut self, format: &str) -> Self {
+        self.name_id_format = Some(format.to_owned());
+        self
+    }
+
+    /// Asks the IdP to authenticate the user again even with a session (`ForceAuthn`).
+    pub fn with_force_authn(mut self) -> Self {
+        self.force_authn = true;
+        self
+    }
+
+    /// The request ID: keep it with the user's session and pass it to
+    /// [`ResponseValidator::process_post`](crate::ResponseValidator::process_post).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The request as XML.
+    pub fn to_xml(&self) -> String {
+        let mut xml = format!(
+            "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
+             xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{}\" Version=\"2.0\" \
+             IssueInstant=\"{}\" Destination=\"{}\" AssertionConsumerServiceURL=\"{}\" \
+             ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\"",
+            xml_escape(&self.id),
+            show(self.issue_instant),
+            xml_escape(&self.destination),
+            xml_escape(&self.acs_url),
+        );
+        if self.force_authn {
+            xml.push_str(" ForceAuthn=\"true\"");
+        }
+        xml.push_str(&format!(
+            "><saml:Issuer>{}</saml:Issuer>",
+            xml_escape(&self.sp_entity_id)
+        ));
+        if let Some(format) = &self.name_id_format {
+            xml.push_str(&format!(
+                "<samlp:NameIDPolicy Format=\"{}\" AllowCreate=\"true\"/>",
+                xml_escape(format)
+            ));
+        }
+        xml.push_str("</samlp:AuthnRequest>");
+        xml
+    }
+
+    /// The HTTP-Redirect binding URL: the request DEFLATE-compressed (raw), base64- and
+    /// URL-encoded into `SAMLRequest`, then `RelayState` if given. (Query-string signing is
+    /// not implemented yet; IdPs that require signed requests need it.)
+    pub fn redirect_url(&self, relay_state: Option<&str>) -> String {
+        let deflated = miniz_oxide::deflate::compress_to_vec(self.to_xml().as_bytes(), 8);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(deflated);
+        let separator = if self.destination.contains('?') { '&' } else { '?' };
+        let mut url = format!(
+            "{}{separator}SAMLRequest={}",
+            self.destination,
+            percent_encode(&encoded)
+        );
+        if let Some(state) = relay_state {
+            url.push_str("&RelayState=");
+            url.push_str(&percent_encode(state));
+        }
+        url
+    }
+
+    /// The HTTP-POST binding: an HTML page with a form that posts `SAMLRequest` (base64, not
+    /// compressed) and `RelayState` to the IdP as soon as it loads.
+    pub fn post_form(&self, relay_state: Option<&str>) -> String {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(self.to_xml());
+        let relay = relay_state
+            .map(|r| {
+                format!(
+                    "<input type=\"hidden\" name=\"RelayState\" value=\"{}\"/>",
+                    xml_escape(r)
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "<!DOCTYPE html><html><body onload=\"document.forms[0].submit()\">\
+             <form method=\"post\" action=\"{}\">\
+             <input type=\"hidden\" name=\"SAMLRequest\" value=\"{encoded}\"/>{relay}\
+             <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
+            xml_escape(&self.destination)
+        )
+    }
+}
+
+/// Why a Redirect-binding message could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InflateError {
+    /// Not base64.
+    #[error("the message is not valid base64: {0}")]
+    Base64(String),
+    /// Not raw DEFLATE data.
+    #[error("the message is not raw DEFLATE data")]
+    Deflate,
+    /// Inflates to more than the limit (a compression bomb, or simply too large).
+    #[error("the message inflates to more than {max} bytes")]
+    TooLarge {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Decodes a `SAMLRequest`/`SAMLResponse` query value of the HTTP-Redirect binding (already
+/// URL-decoded): base64, then raw DEFLATE, stopping at `max` bytes of output so a
+/// compression bomb costs nothing.
+///
+/// ```
+/// # use chrono::{TimeZone, Utc};
+/// # use fedkit_saml::{request::{inflate_redirect_message, AuthnRequest}, ServiceProvider};
+/// # let sp = ServiceProvider::new("https://sp.example", ["https://sp.example/acs"]).unwrap();
+/// # let request = AuthnRequest::new(&sp, "https://idp.example/sso", [1; 16], Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+/// let bomb = vec![b'a'; 10_000_000];
+/// let value = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, miniz_oxide::deflate::compress_to_vec(&bomb, 9));
+/// assert!(inflate_redirect_message(&value, 1 << 20).is_err());
+/// ```
+pub fn inflate_redirect_message(value: &str, max: usize) -> Result<Vec<u8>, InflateError> {
+    let compact: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let deflated = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| InflateError::Base64(e.to_string()))?;
+    miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, max).map_err(|e| match e.status {
+        miniz_oxide::inflate::TINFLStatus::HasMoreOutput => InflateError::TooLarge { max },
+        _ => InflateError::Deflate,
+    })
+}
+
+/// Where to send the user after login, from a `RelayState` value, or `None` when it would be
+/// an open redirect. Accepted: a path on this site (`/dashboard?tab=2`, not `//evil.com` or
+/// `/\evil.com`), or an absolute `https://` URL whose origin (scheme, host and port) is one
+/// of `allowed_origins` (e.g. `https://app.example.com`).
+///
+/// ```
+/// use fedkit_saml::request::safe_redirect;
+/// let origins = ["https://app.example.com"];
+/// assert_eq!(safe_redirect("/dashboard", &origins), Some("/dashboard"));
+/// assert_eq!(safe_redirect("https://app.example.com/x", &origins), Some("https://app.example.com/x"));
+/// assert_eq!(safe_redirect("//evil.com/x", &origins), None);
+/// assert_eq!(safe_redirect("https://app.example.com.evil.com/", &origins), None);
+/// assert_eq!(safe_redirect("javascript:alert(1)", &origins), None);
+/// ```
+pub fn safe_redirect<'a>(relay_state: &'a str, allowed_origins: &[&str]) -> Option<&'a str> {
+    if relay_state.is_empty() || relay_state.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    if let Some(path) = relay_state.strip_prefix('/') {
+        return (!path.starts_with('/')).then_some(relay_state);
+    }
+    let lower = relay_state.to_ascii_lowercase();
+    let after_scheme = lower.strip_prefix("https://")?;
+    let authority_len = after_scheme.find(['/', '?', '#']).unwrap_or(after_scheme.len());
+    let origin = lower.get(..8 + authority_len)?;
+    if origin.contains('@') {
+        return None;
+    }
+    allowed_origins
+        .iter()
+        .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin))
+        .then_some(relay_state)
+}
