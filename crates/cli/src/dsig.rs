@@ -152,7 +152,7 @@ pub(crate) fn run(args: &DsigArgs, json: bool) -> Result<Output, CommandError> {
 }
 
 /// How a path is named in messages.
-fn display_name(path: &Path) -> String {
+pub(crate) fn display_name(path: &Path) -> String {
     if path == Path::new("-") {
         "<stdin>".to_owned()
     } else {
@@ -161,7 +161,7 @@ fn display_name(path: &Path) -> String {
 }
 
 /// Reads a file, or standard input for `-`.
-fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     let result = if path == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
@@ -229,7 +229,7 @@ fn c14n_command(args: &C14nArgs, json: bool) -> Result<Output, CommandError> {
 
 /// Loads every key of every PEM file; duplicates (the same certificate given twice) are kept
 /// once.
-fn load_keys(paths: &[PathBuf]) -> Result<TrustedKeys, Failure> {
+pub(crate) fn load_keys(paths: &[PathBuf]) -> Result<TrustedKeys, Failure> {
     let mut keys: Vec<TrustedKey> = Vec::new();
     for path in paths {
         let name = display_name(path);

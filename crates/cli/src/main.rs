@@ -6,6 +6,7 @@
 
 mod dsig;
 mod output;
+mod saml;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Dsig(dsig::DsigArgs),
+    Saml(saml::SamlArgs),
+    Bench(saml::BenchArgs),
 }
 
 const MAIN_HELP: &str = "\
@@ -51,6 +54,8 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Dsig(args) => dsig::run(args, cli.json),
+        Command::Saml(args) => saml::run(args, cli.json),
+        Command::Bench(args) => saml::run_bench(args, cli.json),
     };
     match result {
         Ok(out) => {

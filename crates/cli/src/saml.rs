@@ -1,0 +1,428 @@
+//! `fedkit saml`: verify a SAML Response as an SP would, build an AuthnRequest, write SP
+//! metadata; and `fedkit bench saml-verify`.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use fedkit_saml::request::AuthnRequest;
+use fedkit_saml::sp_metadata::SpMetadata;
+use fedkit_saml::{
+    IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings, SignedPart,
+    SigningRequirement, VerifiedAssertion,
+};
+use fedkit_xmldsig::crypto::AwsLcRs;
+use fedkit_xmldsig::AlgorithmPolicy;
+use serde::Serialize;
+
+use crate::dsig::{display_name, load_keys, read_input};
+use crate::output::{self, CommandError, Failure, Output};
+
+/// SAML 2.0 Service Provider tools.
+#[derive(Debug, Args)]
+pub(crate) struct SamlArgs {
+    #[command(subcommand)]
+    command: SamlCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum SamlCommand {
+    Verify(VerifyArgs),
+    AuthnRequest(AuthnRequestArgs),
+    SpMetadata(SpMetadataArgs),
+}
+
+/// Benchmarks of full processing, in-process.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    SamlVerify(BenchVerifyArgs),
+}
+
+/// The signatures to require.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Require {
+    /// The assertion covered by its own or the Response's signature (default).
+    Either,
+    /// A signed Assertion.
+    Assertion,
+    /// A signed Response.
+    Response,
+    /// Both signed.
+    Both,
+}
+
+/// Where the IdP's entity ID and signing certificates come from.
+#[derive(Debug, Args)]
+struct IdpArgs {
+    /// The IdP's signing certificate(s), PEM, as downloaded from its console (repeatable;
+    /// several during a rotation).
+    #[arg(long = "idp-cert", value_name = "PEM", required = true)]
+    idp_certs: Vec<PathBuf>,
+    /// The IdP entity ID (JumpCloud: "IdP Entity ID").
+    #[arg(long, value_name = "ID")]
+    idp_entity_id: String,
+}
+
+/// Verify a SAML Response (the SAMLResponse POST value, base64, or raw XML) as this SP.
+#[derive(Debug, Args)]
+#[command(after_long_help = VERIFY_HELP)]
+struct VerifyArgs {
+    #[command(flatten)]
+    idp: IdpArgs,
+    #[command(flatten)]
+    sp: SpArgs,
+    /// The AuthnRequest ID this login started with.
+    #[arg(long, value_name = "ID", conflicts_with = "allow_unsolicited")]
+    request_id: Option<String>,
+    /// Accept IdP-initiated Responses (no InResponseTo).
+    #[arg(long)]
+    allow_unsolicited: bool,
+    /// Verify as of this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    /// Clock skew tolerated on every time check, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    clock_skew: u32,
+    /// Accept SHA-1 signatures and digests (refused by default).
+    #[arg(long)]
+    allow_sha1: bool,
+    /// Which signatures to require.
+    #[arg(long, value_enum, default_value_t = Require::Either)]
+    require: Require,
+    /// The Response: a file with the base64 POST value or the XML, `-` for stdin.
+    #[arg(value_name = "RESPONSE")]
+    response: PathBuf,
+}
+
+const VERIFY_HELP: &str = "\
+Example:
+  fedkit saml verify --idp-cert idp.pem --idp-entity-id https://sso.jumpcloud.com/saml2/acme \\
+      --sp-entity-id https://app.example.com/saml/metadata --acs-url https://app.example.com/saml/acs \\
+      --request-id _7f3a... response.b64
+
+Exit status: 0 accepted; 1 rejected (the error code and message say which check failed and
+what to change in the IdP or SP settings); 2 usage error.";
+
+#[derive(Debug, Args)]
+struct SpArgs {
+    /// This SP's entity ID (the IdP's \"Audience\" / \"SP Entity ID\").
+    #[arg(long, value_name = "ID")]
+    sp_entity_id: String,
+    /// This SP's Assertion Consumer Service URL (repeatable).
+    #[arg(long = "acs-url", value_name = "URL", required = true)]
+    acs_urls: Vec<String>,
+}
+
+/// Run `saml verify` N times in-process and report the time per verification.
+#[derive(Debug, Args)]
+struct BenchVerifyArgs {
+    #[command(flatten)]
+    verify: VerifyArgs,
+    /// Number of verifications.
+    #[arg(long, default_value_t = 1000)]
+    iterations: u32,
+}
+
+/// Build an AuthnRequest and print the HTTP-Redirect URL and the request ID.
+#[derive(Debug, Args)]
+struct AuthnRequestArgs {
+    #[command(flatten)]
+    sp: SpArgs,
+    /// The IdP's SSO URL (JumpCloud: "IDP URL").
+    #[arg(long, value_name = "URL")]
+    sso_url: String,
+    /// RelayState to carry through the login.
+    #[arg(long, value_name = "S")]
+    relay_state: Option<String>,
+}
+
+/// Print SP metadata XML for the IdP.
+#[derive(Debug, Args)]
+struct SpMetadataArgs {
+    #[command(flatten)]
+    sp: SpArgs,
+    /// Single Logout URL.
+    #[arg(long, value_name = "URL")]
+    slo_url: Option<String>,
+    /// The SP's signing certificate (PEM).
+    #[arg(long, value_name = "PEM")]
+    cert: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &SamlArgs, json: bool) -> Result<Output, CommandError> {
+    match &args.command {
+        SamlCommand::Verify(a) => verify(a, json),
+        SamlCommand::AuthnRequest(a) => authn_request(a, json),
+        SamlCommand::SpMetadata(a) => sp_metadata(a),
+    }
+}
+
+pub(crate) fn run_bench(args: &BenchArgs, json: bool) -> Result<Output, CommandError> {
+    match &args.command {
+        BenchCommand::SamlVerify(a) => bench_verify(a, json),
+    }
+}
+
+fn failure(code: &'static str, message: impl Into<String>) -> CommandError {
+    CommandError::Failure(Failure::new(code, message))
+}
+
+fn service_provider(sp: &SpArgs) -> Result<ServiceProvider, CommandError> {
+    ServiceProvider::new(&sp.sp_entity_id, sp.acs_urls.iter().cloned())
+        .map_err(|e| failure("bad_sp_settings", e.to_string()))
+}
+
+fn validator(a: &VerifyArgs) -> Result<ResponseValidator, CommandError> {
+    let keys = load_keys(&a.idp.idp_certs).map_err(CommandError::Failure)?;
+    let idp = IdentityProvider::new(&a.idp.idp_entity_id, keys)
+        .map_err(|e| failure("bad_idp_settings", e.to_string()))?;
+    let mut algorithms = AlgorithmPolicy::default();
+    if a.allow_sha1 {
+        algorithms = algorithms.dangerous_allow_sha1();
+    }
+    let settings = Settings {
+        signing: match a.require {
+            Require::Either => SigningRequirement::Either,
+            Require::Assertion => SigningRequirement::Assertion,
+            Require::Response => SigningRequirement::Response,
+            Require::Both => SigningRequirement::Both,
+        },
+        algorithms,
+        clock_skew_seconds: i64::from(a.clock_skew),
+        allow_unsolicited: a.allow_unsolicited,
+        ..Settings::default()
+    };
+    Ok(ResponseValidator::with_settings(service_provider(&a.sp)?, idp, settings).with_provider(&AwsLcRs))
+}
+
+fn now(a: &VerifyArgs) -> Result<DateTime<Utc>, CommandError> {
+    match &a.now {
+        None => Ok(Utc::now()),
+        Some(t) => DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| CommandError::Usage {
+                command: &["saml", "verify"],
+                message: format!("--now {t:?} is not an RFC 3339 time: {e}"),
+            }),
+    }
+}
+
+/// The Response as XML: raw XML as is, anything else decoded as the base64 POST value.
+enum Input {
+    Xml(Vec<u8>),
+    Post(String),
+}
+
+fn read_response(path: &Path) -> Result<Input, CommandError> {
+    let bytes = read_input(path).map_err(CommandError::Failure)?;
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    if bytes.get(start) == Some(&b'<') || bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Ok(Input::Xml(bytes));
+    }
+    String::from_utf8(bytes).map(Input::Post).map_err(|_| {
+        failure(
+            "bad_base64",
+            format!(
+                "{}: neither XML nor a base64 SAMLResponse value",
+                display_name(path)
+            ),
+        )
+    })
+}
+
+fn process(
+    v: &ResponseValidator,
+    a: &VerifyArgs,
+    input: &Input,
+    now: DateTime<Utc>,
+) -> Result<VerifiedAssertion, fedkit_saml::Error> {
+    let cache = InMemoryReplayCache::new(1);
+    let request = a.request_id.as_deref();
+    match input {
+        Input::Xml(xml) => v.process_xml(xml, request, now, &cache),
+        Input::Post(value) => v.process_post(value, request, now, &cache),
+    }
+}
+
+#[derive(Serialize)]
+struct VerifyJson<'a> {
+    name_id: &'a str,
+    name_id_format: Option<&'a str>,
+    session_index: Option<&'a str>,
+    issuer: &'a str,
+    attributes: serde_json::Map<String, serde_json::Value>,
+    not_on_or_after: Option<String>,
+    signed: Vec<&'static str>,
+}
+
+fn part(p: &SignedPart) -> &'static str {
+    match p {
+        SignedPart::Response => "response",
+        _ => "assertion",
+    }
+}
+
+fn verify(a: &VerifyArgs, json: bool) -> Result<Output, CommandError> {
+    let v = validator(a)?;
+    let now = now(a)?;
+    let input = read_response(&a.response)?;
+    let assertion = process(&v, a, &input, now).map_err(|e| failure(e.code(), e.to_string()))?;
+    let mut attributes = serde_json::Map::new();
+    for attr in assertion.attributes() {
+        let values = attr
+            .values
+            .iter()
+            .cloned()
+            .map(serde_json::Value::String)
+            .collect();
+        attributes
+            .entry(attr.name.clone())
+            .or_insert(serde_json::Value::Array(values));
+    }
+    if json {
+        let doc = VerifyJson {
+            name_id: &assertion.name_id().value,
+            name_id_format: assertion.name_id().format.as_deref(),
+            session_index: assertion.session_index(),
+            issuer: assertion.issuer(),
+            attributes,
+            not_on_or_after: assertion.not_on_or_after().map(|t| t.to_rfc3339()),
+            signed: assertion.signed().iter().map(part).collect(),
+        };
+        return Ok(Output::success(output::json_bytes(&doc)));
+    }
+    let mut out = String::new();
+    let signed: Vec<&str> = assertion.signed().iter().map(part).collect();
+    out.push_str(&format!(
+        "ACCEPTED: the Response passed every check at {}\n",
+        now.to_rfc3339()
+    ));
+    for line in [
+        format!(
+            "  ok  signature(s) on: {} (pinned key {})",
+            signed.join(", "),
+            assertion.signing_key()
+        ),
+        format!("  ok  issuer: {}", assertion.issuer()),
+        "  ok  status: Success; exactly one assertion; no wrapping".to_owned(),
+        format!("  ok  audience: {}", a.sp.sp_entity_id),
+        format!("  ok  destination and recipient: {}", a.sp.acs_urls.join(" or ")),
+        format!("  ok  time window (clock skew {} s)", a.clock_skew),
+        format!(
+            "  ok  InResponseTo: {}",
+            assertion.in_response_to().unwrap_or("(IdP-initiated)")
+        ),
+        format!(
+            "  NameID: {} ({})",
+            assertion.name_id().value,
+            assertion.name_id().format.as_deref().unwrap_or("no format")
+        ),
+    ] {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for attr in assertion.attributes() {
+        out.push_str(&format!(
+            "  attribute {}: {}\n",
+            attr.name,
+            attr.values.join(", ")
+        ));
+    }
+    Ok(Output::success(out.into_bytes()))
+}
+
+#[derive(Serialize)]
+struct BenchJson {
+    iterations: u32,
+    ns_per_op_median: u128,
+    ns_per_op_mean: u128,
+}
+
+fn bench_verify(b: &BenchVerifyArgs, json: bool) -> Result<Output, CommandError> {
+    let a = &b.verify;
+    let v = validator(a)?;
+    let now = now(a)?;
+    let input = read_response(&a.response)?;
+    // Check once, so the benchmark never times a rejection.
+    process(&v, a, &input, now).map_err(|e| failure(e.code(), e.to_string()))?;
+    let iterations = b.iterations.max(1);
+    let mut times: Vec<u128> = Vec::with_capacity(iterations as usize);
+    for _ in 0..iterations {
+        let start = std::time::Instant::now();
+        let result = process(&v, a, &input, now);
+        times.push(start.elapsed().as_nanos());
+        std::hint::black_box(result.is_ok());
+    }
+    times.sort_unstable();
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    let mean = times.iter().sum::<u128>() / times.len().max(1) as u128;
+    let doc = BenchJson {
+        iterations,
+        ns_per_op_median: median,
+        ns_per_op_mean: mean,
+    };
+    if json {
+        return Ok(Output::success(output::json_bytes(&doc)));
+    }
+    Ok(Output::success(
+        format!(
+            "{iterations} verifications: median {:.1} µs, mean {:.1} µs\n",
+            median as f64 / 1000.0,
+            mean as f64 / 1000.0
+        )
+        .into_bytes(),
+    ))
+}
+
+fn random_bytes() -> Result<[u8; 16], CommandError> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| failure(output::IO_ERROR, format!("cannot read /dev/urandom: {e}")))?;
+    Ok(bytes)
+}
+
+#[derive(Serialize)]
+struct AuthnRequestJson<'a> {
+    request_id: &'a str,
+    redirect_url: &'a str,
+}
+
+fn authn_request(a: &AuthnRequestArgs, json: bool) -> Result<Output, CommandError> {
+    let sp = service_provider(&a.sp)?;
+    let request = AuthnRequest::new(&sp, &a.sso_url, random_bytes()?, Utc::now());
+    let url = request.redirect_url(a.relay_state.as_deref());
+    if json {
+        return Ok(Output::success(output::json_bytes(&AuthnRequestJson {
+            request_id: request.id(),
+            redirect_url: &url,
+        })));
+    }
+    Ok(Output::success(
+        format!("request ID: {}\nredirect the browser to:\n{url}\n", request.id()).into_bytes(),
+    ))
+}
+
+fn sp_metadata(a: &SpMetadataArgs) -> Result<Output, CommandError> {
+    let sp = service_provider(&a.sp)?;
+    let mut md = SpMetadata::new(&sp).name_id_format(fedkit_saml::sp_metadata::NAME_ID_EMAIL);
+    if let Some(slo) = &a.slo_url {
+        md = md.single_logout(slo);
+    }
+    if let Some(cert) = &a.cert {
+        let name = display_name(cert);
+        let text = String::from_utf8(read_input(cert).map_err(CommandError::Failure)?)
+            .map_err(|_| failure(output::BAD_PEM, format!("{name}: not a PEM file")))?;
+        md = md
+            .signing_certificates(&text)
+            .map_err(|e| CommandError::Failure(Failure::from_error(&name, e)))?;
+    }
+    Ok(Output::success(md.to_xml().into_bytes()))
+}

@@ -1,0 +1,366 @@
+//! `fedkit saml ...` and `fedkit bench saml-verify` on fedkit-saml's xmlsec1-signed fixtures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+const IDP: &str = "https://sso.jumpcloud.com/saml2/fedkit-test";
+const SP: &str = "https://app.example.com/saml/metadata";
+const ACS: &str = "https://app.example.com/saml/acs";
+const NOW: &str = "2026-11-22T10:01:00Z";
+
+fn data(rel: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../saml/tests/data")
+        .join(rel);
+    assert!(p.exists(), "missing {}", p.display());
+    p.to_string_lossy().into_owned()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+fn fedkit(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fedkit"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        let _ = child.stdin.take().unwrap().write_all(input);
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn verify(extra: &[&str], response: &str, stdin: Option<&[u8]>) -> Run {
+    let cert = data("keys/idp.crt.pem");
+    let mut args = vec![
+        "--json",
+        "saml",
+        "verify",
+        "--idp-cert",
+        &cert,
+        "--idp-entity-id",
+        IDP,
+        "--sp-entity-id",
+        SP,
+        "--acs-url",
+        ACS,
+        "--now",
+        NOW,
+    ];
+    args.extend_from_slice(extra);
+    args.push(response);
+    fedkit(&args, stdin)
+}
+
+#[test]
+fn an_accepted_response_prints_the_documented_fields() {
+    let run = verify(
+        &["--request-id", "_req-7f3a"],
+        &data("signed/both-signed.xml"),
+        None,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["name_id"], "jane.doe@example.com");
+    assert_eq!(
+        json["name_id_format"],
+        "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+    );
+    assert_eq!(json["session_index"], "_session-31d8");
+    assert_eq!(json["issuer"], IDP);
+    assert_eq!(
+        json["attributes"]["memberOf"],
+        serde_json::json!(["Engineering", "SSO Admins & Auditors"])
+    );
+    assert_eq!(json["not_on_or_after"], "2026-11-22T10:05:00+00:00");
+    assert_eq!(json["signed"], serde_json::json!(["response", "assertion"]));
+    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "attributes",
+            "issuer",
+            "name_id",
+            "name_id_format",
+            "not_on_or_after",
+            "session_index",
+            "signed"
+        ]
+    );
+}
+
+#[test]
+fn the_post_value_is_read_from_stdin_and_detected_as_base64() {
+    use base64::Engine as _;
+    let xml = std::fs::read(data("signed/assertion-signed.xml")).unwrap();
+    let mut value = base64::engine::general_purpose::STANDARD.encode(xml).into_bytes();
+    value.push(b'\n');
+    let run = verify(&["--request-id", "_req-7f3a"], "-", Some(&value));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["signed"], serde_json::json!(["assertion"]));
+}
+
+#[test]
+fn rejections_exit_1_with_the_check_that_failed() {
+    for (fixture, extra, code) in [
+        (
+            "wrong-audience",
+            vec!["--request-id", "_req-7f3a"],
+            "audience_mismatch",
+        ),
+        (
+            "other-key",
+            vec!["--request-id", "_req-7f3a"],
+            "signature_invalid",
+        ),
+        ("unsigned", vec!["--request-id", "_req-7f3a"], "unsigned"),
+        ("sha1", vec!["--request-id", "_req-7f3a"], "algorithm_refused"),
+        ("idp-initiated", vec![], "unsolicited"),
+        (
+            "assertion-signed",
+            vec!["--request-id", "_req-7f3a", "--require", "both"],
+            "unsigned",
+        ),
+        (
+            "status-authn-failed",
+            vec!["--request-id", "_req-7f3a"],
+            "status_not_success",
+        ),
+    ] {
+        let run = verify(&extra, &data(&format!("signed/{fixture}.xml")), None);
+        assert_eq!(run.code, 1, "{fixture}: {}", run.stdout);
+        assert_eq!(run.json()["error"]["code"], code, "{fixture}");
+    }
+    // The opt-ins turn two of them into acceptances.
+    let sha1 = verify(
+        &["--request-id", "_req-7f3a", "--allow-sha1"],
+        &data("signed/sha1.xml"),
+        None,
+    );
+    assert_eq!(sha1.code, 0, "{}", sha1.stdout);
+    let unsolicited = verify(&["--allow-unsolicited"], &data("signed/idp-initiated.xml"), None);
+    assert_eq!(unsolicited.code, 0, "{}", unsolicited.stdout);
+    // Time: at 10:08 the assertion has expired even with the default 120 s skew.
+    let cert = data("keys/idp.crt.pem");
+    let late = fedkit(
+        &[
+            "--json",
+            "saml",
+            "verify",
+            "--idp-cert",
+            &cert,
+            "--idp-entity-id",
+            IDP,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--request-id",
+            "_req-7f3a",
+            "--now",
+            "2026-11-22T10:08:00Z",
+            &data("signed/assertion-signed.xml"),
+        ],
+        None,
+    );
+    assert_eq!(late.json()["error"]["code"], "expired");
+}
+
+#[test]
+fn human_output_reports_each_check() {
+    let cert = data("keys/idp.crt.pem");
+    let run = fedkit(
+        &[
+            "saml",
+            "verify",
+            "--idp-cert",
+            &cert,
+            "--idp-entity-id",
+            IDP,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--request-id",
+            "_req-7f3a",
+            "--now",
+            NOW,
+            &data("signed/response-signed.xml"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("ACCEPTED"), "{}", run.stdout);
+    assert!(run.stdout.contains("NameID: jane.doe@example.com"));
+    let run = fedkit(
+        &[
+            "saml",
+            "verify",
+            "--idp-cert",
+            &cert,
+            "--idp-entity-id",
+            IDP,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--request-id",
+            "_req-7f3a",
+            "--now",
+            NOW,
+            &data("signed/wrong-recipient.xml"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("[subject_confirmation]") && run.stderr.contains("Recipient"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let both = verify(
+        &["--request-id", "x", "--allow-unsolicited"],
+        &data("signed/both-signed.xml"),
+        None,
+    );
+    assert_eq!(both.code, 2, "{}", both.stdout);
+    let bad_now = verify(&["--now", "yesterday"], &data("signed/both-signed.xml"), None);
+    assert_eq!(bad_now.code, 2, "{}", bad_now.stdout);
+    assert_eq!(bad_now.json()["error"]["code"], "usage_error");
+}
+
+#[test]
+fn bench_reports_the_time_per_verification() {
+    let cert = data("keys/idp.crt.pem");
+    let run = fedkit(
+        &[
+            "--json",
+            "bench",
+            "saml-verify",
+            "--iterations",
+            "5",
+            "--idp-cert",
+            &cert,
+            "--idp-entity-id",
+            IDP,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--request-id",
+            "_req-7f3a",
+            "--now",
+            NOW,
+            &data("signed/both-signed.xml"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["iterations"], 5);
+    assert!(json["ns_per_op_median"].as_u64().unwrap() > 0);
+    assert!(json["ns_per_op_mean"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn authn_request_and_sp_metadata() {
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "authn-request",
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--sso-url",
+            "https://sso.jumpcloud.com/saml2/acme",
+            "--relay-state",
+            "/home",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    let id = json["request_id"].as_str().unwrap();
+    assert_eq!(id.len(), 33);
+    let url = json["redirect_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://sso.jumpcloud.com/saml2/acme?SAMLRequest="),
+        "{url}"
+    );
+    assert!(url.ends_with("&RelayState=%2Fhome"));
+    // Two requests never share an ID.
+    let again = fedkit(
+        &[
+            "--json",
+            "saml",
+            "authn-request",
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--sso-url",
+            "https://idp.example/sso",
+        ],
+        None,
+    );
+    assert_ne!(again.json()["request_id"].as_str().unwrap(), id);
+
+    let cert = data("keys/other.crt.pem");
+    let md = fedkit(
+        &[
+            "saml",
+            "sp-metadata",
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--slo-url",
+            "https://app.example.com/saml/slo",
+            "--cert",
+            &cert,
+        ],
+        None,
+    );
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    let doc = fedkit_xmldsig::Document::parse(&md.stdout).unwrap();
+    assert_eq!(doc.root_element().attribute("entityID"), Some(SP));
+    assert!(md.stdout.contains("AuthnRequestsSigned=\"true\""));
+    assert!(md.stdout.contains(ACS));
+}
