@@ -3,6 +3,7 @@
 
 pub mod assertion;
 pub mod config;
+pub mod connection;
 pub mod error;
 pub mod mapping;
 pub mod replay;

@@ -918,3 +918,153 @@ fn sp_metadata_carries_what_the_idp_needs() {
     let key = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEjlr/fmCS4xaXbavGWw0zCpcEt2ZA\n1hcbzF5dbRT53Hb3O8cthCsuOmKbFhUtQyGIEVHeyUe+M+P0/A+eHZZnfw==\n-----END PUBLIC KEY-----\n";
     assert!(SpMetadata::new(&sp).signing_certificates(key).is_err());
 }
+
+// ---------------------------------------------------------------------------------------
+// Connections.
+
+fn acme(certificates: Vec<String>) -> fedkit_saml::connection::Connection {
+    use fedkit_saml::connection::{Behavior, Connection, IdpSource};
+    Connection {
+        id: "acme".into(),
+        enabled: true,
+        idp: IdpSource::Explicit {
+            entity_id: IDP.into(),
+            sso_url: "https://sso.jumpcloud.com/saml2/acme".into(),
+            certificates,
+        },
+        behavior: Behavior {
+            jit_provisioning: true,
+            email_domain_allowlist: vec!["example.com".into()],
+            ..Behavior::default()
+        },
+    }
+}
+
+#[test]
+fn a_connection_with_a_pasted_certificate_accepts_its_logins() {
+    // The certificate as some consoles show it: the base64 body only, CRLF, stray spaces.
+    let body: String = IDP_CERT
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(|l| format!("  {l}  \r\n"))
+        .collect();
+    let connection = acme(vec![body]);
+    connection.validate().unwrap();
+    let urls = connection.sp_urls("https://app.example.com/");
+    assert_eq!(urls.entity_id, "https://app.example.com/saml/acme/metadata");
+    assert_eq!(urls.acs_url, "https://app.example.com/saml/acme/acs");
+    let v = connection.validator("https://app.example.com").unwrap();
+    let a = process_with(&v, &fixture("connection-acme"), Some(REQUEST), now()).unwrap();
+    let key = connection.user_key(&a.name_id().value);
+    assert_eq!(
+        (key.connection.as_str(), key.name_id.as_str()),
+        ("acme", "jane.doe@example.com")
+    );
+    connection.allowlist().unwrap().check(&a.name_id().value).unwrap();
+    // Another tenant's validator refuses the same Response (audience and recipient differ).
+    let mut other = acme(vec![IDP_CERT.into()]);
+    other.id = "globex".into();
+    let v = other.validator("https://app.example.com").unwrap();
+    assert_eq!(
+        process_with(&v, &fixture("connection-acme"), Some(REQUEST), now())
+            .unwrap_err()
+            .code(),
+        "destination_mismatch"
+    );
+}
+
+#[test]
+fn connections_round_trip_as_json_and_name_the_wrong_field() {
+    use fedkit_saml::connection::{Connection, ConnectionError, IdpSource};
+    let connection = acme(vec![IDP_CERT.into(), OTHER_CERT.into()]);
+    let json = serde_json::to_string(&connection).unwrap();
+    assert!(json.contains("\"type\":\"explicit\""), "{json}");
+    assert_eq!(serde_json::from_str::<Connection>(&json).unwrap(), connection);
+    // Unknown fields and a second IdP source are refused by the schema.
+    assert!(serde_json::from_str::<Connection>(&json.replace("\"enabled\"", "\"enabeld\"")).is_err());
+
+    let field = |c: &Connection| match c.validate() {
+        Err(ConnectionError::Invalid { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    let mut bad = acme(vec![IDP_CERT.into(), "MIIBroken".into()]);
+    assert_eq!(field(&bad), "idp.certificates[1]");
+    bad = acme(vec![IDP_CERT.into()]);
+    bad.id = "Acme Corp".into();
+    assert_eq!(field(&bad), "id");
+    bad = acme(vec![IDP_CERT.into()]);
+    bad.behavior.email_domain_allowlist.push("@acme".into());
+    assert_eq!(field(&bad), "behavior.email_domain_allowlist[1]");
+    bad = acme(vec![IDP_CERT.into()]);
+    bad.behavior.default_redirect = Some("https://evil.com".into());
+    assert_eq!(field(&bad), "behavior.default_redirect");
+    bad = acme(vec![IDP_CERT.into()]);
+    bad.idp = IdpSource::MetadataUrl {
+        url: "http://idp.acme.com/metadata".into(),
+    };
+    assert_eq!(field(&bad), "idp.url");
+    let metadata = Connection {
+        idp: IdpSource::MetadataUrl {
+            url: "https://idp.acme.com/metadata".into(),
+        },
+        ..acme(vec![])
+    };
+    assert!(matches!(
+        metadata.validator("https://app.example.com"),
+        Err(ConnectionError::NeedsMetadata { .. })
+    ));
+}
+
+#[test]
+fn rotation_keeps_the_entity_id_and_routing_is_by_domain() {
+    use fedkit_saml::connection::{ConnectionError, ConnectionRegistry, IdpSource};
+    let mut connection = acme(vec![IDP_CERT.into()]);
+    // Rotation: the new certificate joins, the entity ID stays.
+    connection
+        .update_idp(IdpSource::Explicit {
+            entity_id: IDP.into(),
+            sso_url: "https://sso.jumpcloud.com/saml2/acme".into(),
+            certificates: vec![IDP_CERT.into(), OTHER_CERT.into()],
+        })
+        .unwrap();
+    let err = connection
+        .update_idp(IdpSource::Explicit {
+            entity_id: "https://evil.example.com".into(),
+            sso_url: "https://evil.example.com/sso".into(),
+            certificates: vec![OTHER_CERT.into()],
+        })
+        .unwrap_err();
+    assert!(matches!(err, ConnectionError::EntityIdChanged { .. }));
+    // A refused change leaves the connection as it was.
+    let fedkit_saml::connection::IdpSource::Explicit { certificates, .. } = &connection.idp else {
+        panic!()
+    };
+    assert_eq!(certificates.len(), 2);
+
+    let mut registry = ConnectionRegistry::default();
+    registry.insert(connection.clone()).unwrap();
+    let mut globex = acme(vec![IDP_CERT.into()]);
+    globex.id = "globex".into();
+    assert_eq!(
+        registry.insert(globex.clone()),
+        Err(ConnectionError::DomainTaken {
+            domain: "example.com".into(),
+            other: "acme".into()
+        })
+    );
+    globex.behavior.email_domain_allowlist = vec!["globex.com".into()];
+    registry.insert(globex).unwrap();
+    assert_eq!(registry.route_email("jane@EXAMPLE.com").unwrap().id, "acme");
+    assert_eq!(registry.route_email("hank@globex.com").unwrap().id, "globex");
+    assert!(registry.route_email("x@initech.com").is_none());
+    // Disabled connections route nothing; replacing by ID frees the old domains.
+    connection.enabled = false;
+    registry.insert(connection.clone()).unwrap();
+    assert!(registry.route_email("jane@example.com").is_none());
+    connection.enabled = true;
+    connection.behavior.email_domain_allowlist = vec!["example.org".into()];
+    registry.insert(connection).unwrap();
+    assert!(registry.route_email("jane@example.com").is_none());
+    assert_eq!(registry.route_email("jane@example.org").unwrap().id, "acme");
+    assert_eq!(registry.get("globex").unwrap().id, "globex");
+}

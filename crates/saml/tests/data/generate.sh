@@ -160,6 +160,8 @@ cases = {
     "expired-confirmation": ("idp", dict(sign="assertion", confirmation_not_on_or_after="2026-11-22T10:00:30Z")),
     "entra-claims": ("idp", dict(sign="assertion", attrs="entra", nameid="jdoe-7Qz4v1Xr",
         nameid_format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")),
+    "connection-acme": ("idp", dict(sign="both", audience="https://app.example.com/saml/acme/metadata",
+        recipient="https://app.example.com/saml/acme/acs", destination="https://app.example.com/saml/acme/acs")),
     "no-email": ("idp", dict(sign="assertion", attrs="no-email", nameid="jdoe",
         nameid_format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified")),
 }
