@@ -239,6 +239,7 @@ impl Error {
                 VerifyError::UnsupportedAlgorithm { .. } => "algorithm_unsupported",
                 VerifyError::DuplicateId { .. } => "duplicate_id",
                 VerifyError::WeakKey { .. } => "weak_key",
+                VerifyError::MissingSignature { .. } => "unsigned",
                 _ => "signature_malformed",
             },
             Error::Unsigned { .. } => "unsigned",

@@ -5,6 +5,7 @@ pub mod assertion;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod logout;
 pub mod mapping;
 pub mod replay;
 pub mod request;

@@ -28,6 +28,11 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e} (run tests/data/generate.sh)"))
 }
 
+fn fixture_raw(name: &str) -> String {
+    let path = format!("{}/tests/data/signed/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
 }
@@ -1067,4 +1072,165 @@ fn rotation_keeps_the_entity_id_and_routing_is_by_domain() {
     assert!(registry.route_email("jane@example.com").is_none());
     assert_eq!(registry.route_email("jane@example.org").unwrap().id, "acme");
     assert_eq!(registry.get("globex").unwrap().id, "globex");
+}
+
+// ---------------------------------------------------------------------------------------
+// Single Logout.
+
+const SLO: &str = "https://app.example.com/saml/slo";
+
+fn logout_validator() -> fedkit_saml::logout::LogoutValidator {
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let idp = IdentityProvider::new(IDP, TrustedKeys::from_pem(IDP_CERT).unwrap()).unwrap();
+    fedkit_saml::logout::LogoutValidator::new(sp, idp, SLO, Settings::default())
+}
+
+fn post_value(name: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(fixture(name))
+}
+
+#[test]
+fn signed_logout_messages_over_post_are_verified() {
+    use fedkit_saml::logout::LogoutMessage;
+    let v = logout_validator();
+    let t = at(11, 1, 0);
+    let LogoutMessage::Request(request) = v
+        .process_post(&post_value("logout-request-post"), None, t)
+        .unwrap()
+    else {
+        panic!("a LogoutRequest")
+    };
+    assert_eq!(request.id, "_logout-req-4d1");
+    assert_eq!(request.name_id.value, "jane.doe@example.com");
+    assert_eq!(request.session_indexes, ["_session-31d8"]);
+    let LogoutMessage::Response(response) = v
+        .process_post(&post_value("logout-response-post"), Some("_sp-logout-1"), t)
+        .unwrap()
+    else {
+        panic!("a LogoutResponse")
+    };
+    assert!(response.success);
+    assert_eq!(response.in_response_to, "_sp-logout-1");
+    // The response must answer our request.
+    assert_eq!(
+        v.process_post(&post_value("logout-response-post"), Some("_sp-logout-2"), t)
+            .unwrap_err()
+            .code(),
+        "in_response_to_mismatch"
+    );
+    // Expired (NotOnOrAfter 11:05 + 120 s).
+    assert_eq!(
+        v.process_post(&post_value("logout-request-post"), None, at(11, 7, 0))
+            .unwrap_err()
+            .code(),
+        "expired"
+    );
+    // Tampered: another user logged out.
+    let tampered = fixture("logout-request-post").replace(">jane.doe@example.com<", ">ceo@example.com<");
+    let err = v
+        .process_post(
+            &base64::engine::general_purpose::STANDARD.encode(tampered),
+            None,
+            t,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "digest_mismatch");
+    // Unsigned: refused (anyone could log users out).
+    let unsigned = fixture("logout-request-post");
+    let start = unsigned.find("<ds:Signature").unwrap();
+    let end = unsigned.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let unsigned = format!("{}{}", &unsigned[..start], &unsigned[end..]);
+    let err = v
+        .process_post(
+            &base64::engine::general_purpose::STANDARD.encode(unsigned),
+            None,
+            t,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "unsigned", "{err:?}");
+}
+
+#[test]
+fn redirect_logout_requests_need_a_valid_query_signature() {
+    use fedkit_saml::logout::LogoutMessage;
+    let v = logout_validator();
+    let t = at(11, 1, 0);
+    let query = fixture_raw("logout-request-redirect.query");
+    let query = query.trim();
+    let LogoutMessage::Request(request) = v.process_redirect(query, None, t).unwrap() else {
+        panic!("a LogoutRequest")
+    };
+    assert_eq!(request.name_id.value, "jane.doe@example.com");
+    // Any change to a signed parameter breaks the signature: the RelayState...
+    let changed = query.replace("RelayState=%2Fgoodbye", "RelayState=%2Fhello");
+    assert_eq!(
+        v.process_redirect(&changed, None, t).unwrap_err().code(),
+        "signature_invalid"
+    );
+    // ...the algorithm (downgrade to SHA-1 is refused by policy before any crypto)...
+    let sha1 = query.replace(
+        "SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256",
+        "SigAlg=http%3A%2F%2Fwww.w3.org%2F2000%2F09%2Fxmldsig%23rsa-sha1",
+    );
+    assert_ne!(sha1, query);
+    assert_eq!(
+        v.process_redirect(&sha1, None, t).unwrap_err().code(),
+        "algorithm_refused"
+    );
+    // ...or dropping the signature.
+    let unsigned = &query[..query.find("&SigAlg=").unwrap()];
+    assert_eq!(
+        v.process_redirect(unsigned, None, t).unwrap_err().code(),
+        "unsigned"
+    );
+    let doubled = format!("{query}&SAMLRequest=x");
+    assert_eq!(
+        v.process_redirect(&doubled, None, t).unwrap_err().code(),
+        "malformed"
+    );
+}
+
+#[test]
+fn outgoing_logout_messages_round_trip() {
+    use fedkit_saml::logout::OutgoingLogout;
+    use fedkit_saml::request::inflate_redirect_message;
+    use fedkit_xmldsig::Document;
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let a = process(&fixture("assertion-signed")).unwrap();
+    let out = OutgoingLogout::request(
+        &sp,
+        "https://sso.jumpcloud.com/saml2/slo",
+        a.name_id(),
+        a.session_index(),
+        [9; 16],
+        now(),
+    );
+    let doc = Document::parse(out.xml()).unwrap();
+    assert_eq!(doc.root_element().tag_name().name(), "LogoutRequest");
+    assert_eq!(doc.root_element().attribute("ID"), Some(out.id()));
+    assert!(out.xml().contains(">jane.doe@example.com</saml:NameID>"));
+    assert!(out
+        .xml()
+        .contains("<samlp:SessionIndex>_session-31d8</samlp:SessionIndex>"));
+    let url = out.redirect_url(None);
+    let value = url.split_once("SAMLRequest=").unwrap().1;
+    let inflated = inflate_redirect_message(&percent_decode(value), 1 << 16).unwrap();
+    assert_eq!(String::from_utf8(inflated).unwrap(), out.xml());
+    // The answer to an IdP-initiated logout.
+    let v = logout_validator();
+    let fedkit_saml::logout::LogoutMessage::Request(request) = v
+        .process_post(&post_value("logout-request-post"), None, at(11, 1, 0))
+        .unwrap()
+    else {
+        panic!()
+    };
+    let answer = OutgoingLogout::response(
+        &sp,
+        "https://sso.jumpcloud.com/saml2/slo",
+        &request,
+        [3; 16],
+        now(),
+    );
+    assert!(answer.xml().contains("InResponseTo=\"_logout-req-4d1\""));
+    assert!(answer.redirect_url(Some("x")).contains("?SAMLResponse="));
 }

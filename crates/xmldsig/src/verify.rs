@@ -456,6 +456,36 @@ impl Verifier {
         })
     }
 
+    /// Verifies a signature over raw bytes with the pinned keys and the algorithm policy: the
+    /// HTTP-Redirect binding's query-string signature (SAML Bindings §3.4.4.1), where the
+    /// signed octets are `SAMLRequest=…&RelayState=…&SigAlg=…` as received. `signature_method`
+    /// is the `SigAlg` URI. Returns the fingerprint of the pinned key that verified.
+    ///
+    /// ```
+    /// use fedkit_xmldsig::{AlgorithmPolicy, TrustedKeys, Verifier, VerifyError};
+    /// let keys = TrustedKeys::from_pem(include_str!("../../../examples/data/idp-cert.pem"))?;
+    /// let verifier = Verifier::new(keys, AlgorithmPolicy::default());
+    /// let err = verifier
+    ///     .verify_detached("http://www.w3.org/2000/09/xmldsig#rsa-sha1", b"SAMLRequest=x", b"sig")
+    ///     .unwrap_err();
+    /// assert!(matches!(err, VerifyError::AlgorithmRefused { .. }));
+    /// # Ok::<(), fedkit_xmldsig::KeyError>(())
+    /// ```
+    pub fn verify_detached(
+        &self,
+        signature_method: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<Fingerprint, VerifyError> {
+        let algorithm = self.policy.check_signature(signature_method)?;
+        let (index, _) = self.verify_bytes(algorithm, message, signature, None)?;
+        Ok(self
+            .keys
+            .keys()
+            .get(index)
+            .map_or(Fingerprint([0; 32]), TrustedKey::fingerprint))
+    }
+
     /// Verifies the SignedInfo signature; returns the index of the pinned key that verified
     /// it and the KeyInfo certificate's fingerprint.
     fn verify_signed_info(
@@ -470,10 +500,24 @@ impl Verifier {
             SubtreeOptions::default(),
             &mut signed_info,
         )?;
+        self.verify_bytes(
+            algorithm,
+            &signed_info,
+            &parsed.signature_value,
+            parsed.keyinfo_certificates.first().map(Vec::as_slice),
+        )
+    }
 
+    /// Tries the pinned keys (those KeyInfo names first) on `signature` over `message`.
+    fn verify_bytes(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+        keyinfo_der: Option<&[u8]>,
+    ) -> Result<(usize, Option<Fingerprint>), VerifyError> {
         // KeyInfo may select a pinned key, never add one.
         let keys = self.keys.keys();
-        let keyinfo_der = parsed.keyinfo_certificates.first().map(Vec::as_slice);
         // The common case, the pinned certificate itself in KeyInfo, needs no hashing or
         // certificate parsing: its fingerprint is known.
         let pinned_certificate =
@@ -516,7 +560,7 @@ impl Verifier {
             let Some(k) = keys.get(i) else { continue };
             let verifies = || {
                 self.provider
-                    .verify(algorithm, k.public_key(), &signed_info, &parsed.signature_value)
+                    .verify(algorithm, k.public_key(), message, signature)
                     .is_ok()
             };
             if let KeyType::Rsa { bits } = k.public_key().key_type() {

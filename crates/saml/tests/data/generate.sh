@@ -190,4 +190,51 @@ while read -r name key sign; do
   mv work.xml "signed/$name.xml"
 done < cases.txt
 rm -f cases.txt
+
+# Single Logout: a LogoutRequest and a LogoutResponse from the IdP over HTTP-POST (enveloped
+# XML signature by xmlsec1), and a LogoutRequest over HTTP-Redirect (query signature by
+# `openssl dgst -sha256 -sign` over "SAMLRequest=...&RelayState=...&SigAlg=...").
+LOGOUT_ID_ARGS=(--id-attr:ID urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest --id-attr:ID urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse)
+python3 - <<'PY'
+SIG = open("templates/assertion-signed.xml").read()
+start = SIG.index("<ds:Signature"); end = SIG.index("</ds:Signature>") + len("</ds:Signature>")
+def sig(ref):
+    return SIG[start:end].replace("#_assert-9b41", "#" + ref)
+IDP = "https://sso.jumpcloud.com/saml2/fedkit-test"
+SLO = "https://app.example.com/saml/slo"
+request = f'''<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_logout-req-4d1" Version="2.0" IssueInstant="2026-11-22T11:00:00Z" Destination="{SLO}" NotOnOrAfter="2026-11-22T11:05:00Z">
+  <saml:Issuer>{IDP}</saml:Issuer>
+  {{sig}}
+  <saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">jane.doe@example.com</saml:NameID>
+  <samlp:SessionIndex>_session-31d8</samlp:SessionIndex>
+</samlp:LogoutRequest>
+'''
+response = f'''<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_logout-resp-8e2" Version="2.0" IssueInstant="2026-11-22T11:00:00Z" Destination="{SLO}" InResponseTo="_sp-logout-1">
+  <saml:Issuer>{IDP}</saml:Issuer>
+  {{sig}}
+  <samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>
+</samlp:LogoutResponse>
+'''
+open("templates/logout-request-post.xml", "w").write(request.replace("{sig}", sig("_logout-req-4d1")))
+open("templates/logout-response-post.xml", "w").write(response.replace("{sig}", sig("_logout-resp-8e2")))
+open("templates/logout-request-redirect.xml", "w").write(request.replace("\n  {sig}", ""))
+PY
+for name in logout-request-post logout-response-post; do
+  xmlsec1 --sign --privkey-pem keys/idp.key.pem,keys/idp.crt.pem "${LOGOUT_ID_ARGS[@]}" \
+    --output "signed/$name.xml" "templates/$name.xml" 2>/dev/null
+  xmlsec1 --verify --enabled-key-data key-name --pubkey-cert-pem keys/idp.crt.pem "${LOGOUT_ID_ARGS[@]}" \
+    "signed/$name.xml" 2>/dev/null || { echo "$name: xmlsec1 does not verify it" >&2; exit 1; }
+done
+python3 - <<'PY'
+import base64, subprocess, urllib.parse, zlib
+xml = open("templates/logout-request-redirect.xml", "rb").read()
+c = zlib.compressobj(9, zlib.DEFLATED, -15)
+deflated = c.compress(xml) + c.flush()
+q = lambda s: urllib.parse.quote(s, safe="")
+signed = ("SAMLRequest=" + q(base64.b64encode(deflated).decode()) + "&RelayState=" + q("/goodbye?a=1")
+          + "&SigAlg=" + q("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"))
+sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", "keys/idp.key.pem"], input=signed.encode(),
+                     capture_output=True, check=True).stdout
+open("signed/logout-request-redirect.query", "w").write(signed + "&Signature=" + q(base64.b64encode(sig).decode()) + "\n")
+PY
 echo "generated $(ls signed | wc -l) fixtures"
