@@ -2,6 +2,7 @@
 //! [`code`](Error::code) and a message for the administrator who configured the connection.
 
 use chrono::{DateTime, Utc};
+use fedkit_xmldsig::xmlenc::XmlEncError;
 use fedkit_xmldsig::{Fingerprint, ParseError, VerifyError};
 
 use crate::time::show;
@@ -116,9 +117,12 @@ pub enum Error {
         /// How many were found.
         found: usize,
     },
-    /// The assertion is encrypted, and decryption is not supported yet.
-    #[error("the assertion is encrypted (EncryptedAssertion); assertion encryption is not supported yet: turn off assertion encryption in the IdP's application settings")]
+    /// The assertion is encrypted and no SP decryption key is configured.
+    #[error("the assertion is encrypted (EncryptedAssertion) but this SP has no decryption key: configure the SP's encryption key (ResponseValidator::with_decryption_key), or turn off assertion encryption in the IdP's application settings")]
     EncryptedAssertion,
+    /// The encrypted assertion could not be decrypted.
+    #[error("the encrypted assertion cannot be used: {0}")]
+    Decryption(XmlEncError),
     /// A signature is present but does not verify.
     #[error("the {part} signature is not valid: {source}")]
     Signature {
@@ -231,7 +235,13 @@ impl Error {
             Error::Malformed { .. } => "malformed",
             Error::Status { .. } => "status_not_success",
             Error::AssertionCount { .. } => "assertion_count",
-            Error::EncryptedAssertion => "encrypted_assertion_unsupported",
+            Error::EncryptedAssertion => "no_decryption_key",
+            Error::Decryption(e) => match e {
+                XmlEncError::DecryptionFailed => "decryption_failed",
+                XmlEncError::Refused { .. } => "algorithm_refused",
+                XmlEncError::UnsupportedAlgorithm { .. } => "algorithm_unsupported",
+                _ => "encryption_malformed",
+            },
             Error::Signature { source, .. } => match source {
                 VerifyError::SignatureInvalid { .. } => "signature_invalid",
                 VerifyError::DigestMismatch { .. } => "digest_mismatch",

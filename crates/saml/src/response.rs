@@ -4,7 +4,8 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
-use fedkit_xmldsig::{is_signature, Document, Limits, Verified, VerifiedElement, Verifier};
+use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XmlEncError, XENC_NS};
+use fedkit_xmldsig::{is_signature, DecryptionKey, Document, Limits, Verified, VerifiedElement, Verifier};
 
 use crate::assertion::{Attribute, Authn, NameId, VerifiedAssertion};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
@@ -50,6 +51,7 @@ pub struct ResponseValidator {
     idp: IdentityProvider,
     settings: Settings,
     verifier: Verifier,
+    decryption: Option<(DecryptionKey, DecryptionPolicy)>,
 }
 
 impl ResponseValidator {
@@ -66,7 +68,23 @@ impl ResponseValidator {
             idp,
             settings,
             verifier,
+            decryption: None,
         }
+    }
+
+    /// Decrypts `EncryptedAssertion`s with the SP's private key (the key of the encryption
+    /// certificate uploaded to the IdP). The decrypted assertion must carry its own valid
+    /// signature: a Response signature covers only the ciphertext.
+    pub fn with_decryption_key(mut self, key: DecryptionKey) -> Self {
+        self.decryption = Some((key, DecryptionPolicy::default()));
+        self
+    }
+
+    /// Like [`with_decryption_key`](Self::with_decryption_key), with a non-default policy
+    /// (e.g. `DecryptionPolicy::default().dangerous_allow_rsa_pkcs1v15()`).
+    pub fn with_decryption_key_and_policy(mut self, key: DecryptionKey, policy: DecryptionPolicy) -> Self {
+        self.decryption = Some((key, policy));
+        self
     }
 
     /// Uses another crypto provider (e.g. `fedkit_xmldsig::crypto::AwsLcRs`).
@@ -170,47 +188,108 @@ impl ResponseValidator {
         }
         check_status(response)?;
 
-        let assertion = the_assertion(response)?;
+        let found = the_assertion(response)?;
 
         // Signatures: each present signature must verify, whatever the requirement.
         let response_verified = self.verify_if_signed(doc, response, SignedPart::Response)?;
-        let assertion_verified = self.verify_if_signed(doc, assertion, SignedPart::Assertion)?;
-        let (response_signed, assertion_signed) = (response_verified.is_some(), assertion_verified.is_some());
+        match found {
+            Found::Plain(assertion) => {
+                let assertion_verified = self.verify_if_signed(doc, assertion, SignedPart::Assertion)?;
+                self.require_signatures(response_verified.is_some(), assertion_verified.is_some())?;
+                // From here on, the assertion is read only through a verified element.
+                let (signed_assertion, signing_key) = match (&assertion_verified, &response_verified) {
+                    (Some(a), _) => (a.element(), a.info().key_fingerprint),
+                    (None, Some(r)) => {
+                        let element = r
+                            .element()
+                            .children()
+                            .find(|c| c.node_id() == assertion.id())
+                            .ok_or_else(|| {
+                                malformed("Response", "the signed Response does not contain the assertion")
+                            })?;
+                        (element, r.info().key_fingerprint)
+                    }
+                    (None, None) => return Err(self.unsigned(false, false)),
+                };
+                self.finish(
+                    response,
+                    signed_assertion,
+                    response_verified.is_some(),
+                    assertion_verified.is_some(),
+                    signing_key,
+                    request_id,
+                    now,
+                )
+            }
+            Found::Encrypted(encrypted) => {
+                let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedAssertion)?;
+                let plaintext = decrypt_assertion(self.verifier.provider(), encrypted, key, policy)?;
+                let limits = Limits {
+                    max_bytes: self.settings.max_message_bytes,
+                    ..Limits::default()
+                };
+                // A plaintext that does not parse, or is not one Assertion, is reported as a
+                // decryption failure: distinguishable errors would be a decryption oracle.
+                let inner = Document::parse_with_limits(&plaintext, &limits)
+                    .map_err(|_| Error::Decryption(XmlEncError::DecryptionFailed))?;
+                let mut elements = inner.root_element().children().filter(|c| c.is_element());
+                let assertion = match (elements.next(), elements.next()) {
+                    (Some(a), None) if has_name(a, SAML_NS, "Assertion") => a,
+                    _ => return Err(Error::Decryption(XmlEncError::DecryptionFailed)),
+                };
+                let assertion_verified = self.verify_if_signed(&inner, assertion, SignedPart::Assertion)?;
+                self.require_signatures(response_verified.is_some(), assertion_verified.is_some())?;
+                // The Response signature covers the ciphertext, not the assertion it decrypts
+                // to: the assertion is only ever read through its own signature.
+                let Some(verified) = assertion_verified else {
+                    return Err(self.unsigned(response_verified.is_some(), false));
+                };
+                self.finish(
+                    response,
+                    verified.element(),
+                    response_verified.is_some(),
+                    true,
+                    verified.info().key_fingerprint,
+                    request_id,
+                    now,
+                )
+            }
+        }
+    }
+
+    fn unsigned(&self, response_signed: bool, assertion_signed: bool) -> Error {
+        Error::Unsigned {
+            required: self.settings.signing,
+            response_signed,
+            assertion_signed,
+        }
+    }
+
+    fn require_signatures(&self, response_signed: bool, assertion_signed: bool) -> Result<(), Error> {
         let satisfied = match self.settings.signing {
             SigningRequirement::Either => response_signed || assertion_signed,
             SigningRequirement::Assertion => assertion_signed,
             SigningRequirement::Response => response_signed,
             SigningRequirement::Both => response_signed && assertion_signed,
         };
-        if !satisfied {
-            return Err(Error::Unsigned {
-                required: self.settings.signing,
-                response_signed,
-                assertion_signed,
-            });
+        if satisfied {
+            Ok(())
+        } else {
+            Err(self.unsigned(response_signed, assertion_signed))
         }
-        // From here on, the assertion is read only through a verified element.
-        let (signed_assertion, signing_key) = match (&assertion_verified, &response_verified) {
-            (Some(a), _) => (a.element(), a.info().key_fingerprint),
-            (None, Some(r)) => {
-                let element = r
-                    .element()
-                    .children()
-                    .find(|c| c.node_id() == assertion.id())
-                    .ok_or_else(|| {
-                        malformed("Response", "the signed Response does not contain the assertion")
-                    })?;
-                (element, r.info().key_fingerprint)
-            }
-            (None, None) => {
-                return Err(Error::Unsigned {
-                    required: self.settings.signing,
-                    response_signed,
-                    assertion_signed,
-                })
-            }
-        };
+    }
 
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        response: Node<'_, '_>,
+        signed_assertion: VerifiedElement<'_, '_>,
+        response_signed: bool,
+        assertion_signed: bool,
+        signing_key: fedkit_xmldsig::Fingerprint,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Checked, Error> {
         // Destination: required on a signed Response (SAML Bindings §3.5.5.2).
         match response.attribute("Destination") {
             Some(d) if self.sp.acs_urls().iter().any(|u| u == d) => {}
@@ -541,6 +620,56 @@ impl ResponseValidator {
     }
 }
 
+/// The Response's one assertion, as found.
+enum Found<'a, 'i> {
+    Plain(Node<'a, 'i>),
+    Encrypted(Node<'a, 'i>),
+}
+
+/// Decrypts an `EncryptedAssertion` and returns the plaintext wrapped in an element that
+/// declares the namespaces in scope at the `EncryptedAssertion`, so that an assertion relying
+/// on prefixes declared by the Response still parses.
+fn decrypt_assertion(
+    provider: &dyn CryptoProvider,
+    encrypted: Node<'_, '_>,
+    key: &DecryptionKey,
+    policy: &DecryptionPolicy,
+) -> Result<String, Error> {
+    let mut data = encrypted
+        .children()
+        .filter(|c| has_name(*c, XENC_NS, "EncryptedData"));
+    let (Some(data), None) = (data.next(), data.next()) else {
+        return Err(malformed(
+            "EncryptedAssertion",
+            "it must contain exactly one xenc:EncryptedData",
+        ));
+    };
+    let candidates: Vec<Node<'_, '_>> = encrypted
+        .children()
+        .filter(|c| has_name(*c, XENC_NS, "EncryptedKey"))
+        .collect();
+    let plaintext = xmlenc::decrypt(provider, data, &candidates, key, policy).map_err(Error::Decryption)?;
+    let plaintext =
+        String::from_utf8(plaintext).map_err(|_| Error::Decryption(XmlEncError::DecryptionFailed))?;
+    let body = match plaintext.trim_start().strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, after)| after),
+        None => plaintext.as_str(),
+    };
+    let mut wrapped = String::from("<fedkit-decrypted");
+    for ns in encrypted.namespaces() {
+        let uri = crate::request::xml_escape(ns.uri());
+        match ns.name() {
+            Some("xml") => {}
+            Some(prefix) => wrapped.push_str(&format!(" xmlns:{prefix}=\"{uri}\"")),
+            None => wrapped.push_str(&format!(" xmlns=\"{uri}\"")),
+        }
+    }
+    wrapped.push('>');
+    wrapped.push_str(body);
+    wrapped.push_str("</fedkit-decrypted>");
+    Ok(wrapped)
+}
+
 /// The outcome of the checks, before the replay cache records the ID.
 struct Checked {
     id: String,
@@ -602,7 +731,7 @@ fn check_status(response: Node<'_, '_>) -> Result<(), Error> {
 /// whole document (those inside an `Advice` do not count), and it must be a direct child of
 /// the Response. An assertion hidden in Extensions, an Object or a second copy is refused
 /// rather than ignored.
-fn the_assertion<'a, 'i>(response: Node<'a, 'i>) -> Result<Node<'a, 'i>, Error> {
+fn the_assertion<'a, 'i>(response: Node<'a, 'i>) -> Result<Found<'a, 'i>, Error> {
     let mut found = Vec::new();
     let mut advice_depth: Vec<fedkit_xmldsig::roxmltree::NodeId> = Vec::new();
     for n in response.descendants() {
@@ -628,9 +757,9 @@ fn the_assertion<'a, 'i>(response: Node<'a, 'i>) -> Result<Node<'a, 'i>, Error> 
     match found.as_slice() {
         [one] if one.parent() == Some(response) => {
             if has_name(*one, SAML_NS, "EncryptedAssertion") {
-                Err(Error::EncryptedAssertion)
+                Ok(Found::Encrypted(*one))
             } else {
-                Ok(*one)
+                Ok(Found::Plain(*one))
             }
         }
         [_] => Err(malformed(

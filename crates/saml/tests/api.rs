@@ -1234,3 +1234,83 @@ fn outgoing_logout_messages_round_trip() {
     assert!(answer.xml().contains("InResponseTo=\"_logout-req-4d1\""));
     assert!(answer.redirect_url(Some("x")).contains("?SAMLResponse="));
 }
+
+// ---------------------------------------------------------------------------------------
+// Encrypted assertions (encrypted by the xmlsec1 CLI to keys/sp.crt.pem).
+
+const SP_KEY: &str = include_str!("data/keys/sp.key.pem");
+
+fn decrypting(settings: Settings) -> ResponseValidator {
+    validator_with(settings).with_decryption_key(fedkit_xmldsig::DecryptionKey::from_pem(SP_KEY).unwrap())
+}
+
+#[test]
+fn encrypted_assertions_are_decrypted_and_must_be_signed_inside() {
+    for (name, signed) in [
+        ("encrypted-gcm", vec![SignedPart::Assertion]),
+        ("encrypted-cbc", vec![SignedPart::Assertion]),
+        (
+            "encrypted-and-response-signed",
+            vec![SignedPart::Response, SignedPart::Assertion],
+        ),
+    ] {
+        let a = process_with(
+            &decrypting(Settings::default()),
+            &fixture(name),
+            Some(REQUEST),
+            now(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(a.signed(), signed.as_slice(), "{name}");
+        assert_eq!(a.name_id().value, "jane.doe@example.com", "{name}");
+        assert_eq!(a.attribute("memberOf").unwrap().len(), 2, "{name}");
+    }
+    // Without the SP key, the admin is told what to configure.
+    assert_eq!(refused(&fixture("encrypted-gcm")), Error::EncryptedAssertion);
+    // A Response signature covers the ciphertext only: the assertion must be signed itself.
+    assert_eq!(
+        process_with(
+            &decrypting(Settings::default()),
+            &fixture("encrypted-unsigned-assertion"),
+            Some(REQUEST),
+            now()
+        ),
+        Err(Error::Unsigned {
+            required: SigningRequirement::Either,
+            response_signed: true,
+            assertion_signed: false
+        })
+    );
+}
+
+#[test]
+fn decryption_failures_are_uniform_and_weak_transport_is_refused() {
+    let v = decrypting(Settings::default());
+    let code = |xml: &str| process_with(&v, xml, Some(REQUEST), now()).unwrap_err().code();
+    // Encrypted to another SP's certificate.
+    assert_eq!(code(&fixture("encrypted-to-other-sp")), "decryption_failed");
+    // RSA PKCS#1 v1.5 key transport: refused by default, accepted with the opt-in.
+    assert_eq!(code(&fixture("encrypted-rsa-1_5")), "algorithm_refused");
+    let opted = validator().with_decryption_key_and_policy(
+        fedkit_xmldsig::DecryptionKey::from_pem(SP_KEY).unwrap(),
+        fedkit_xmldsig::xmlenc::DecryptionPolicy::default().dangerous_allow_rsa_pkcs1v15(),
+    );
+    assert!(process_with(&opted, &fixture("encrypted-rsa-1_5"), Some(REQUEST), now()).is_ok());
+    // Altered ciphertext: GCM's tag fails; for CBC the garbled plaintext fails to parse or
+    // to verify, and a parse failure is reported exactly like a padding failure.
+    for name in ["encrypted-gcm", "encrypted-cbc"] {
+        let xml = fixture(name);
+        let data = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len();
+        for offset in [0, 30, 90] {
+            let mut bytes = xml.clone().into_bytes();
+            let at = data + offset;
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(bytes).unwrap();
+            let c = code(&tampered);
+            assert!(
+                matches!(c, "decryption_failed" | "digest_mismatch"),
+                "{name} +{offset}: {c}"
+            );
+        }
+    }
+}

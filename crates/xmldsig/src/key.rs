@@ -329,6 +329,61 @@ impl TrustedKeys {
 }
 
 /// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
+/// An RSA private key for decrypting XML Encryption key transport (the SP's encryption key,
+/// whose certificate the IdP encrypts assertions to). Held as PKCS#8 DER; `Debug` never
+/// prints it.
+#[derive(Clone)]
+pub struct DecryptionKey {
+    pkcs8: Vec<u8>,
+    rsa: rsa::RsaPrivateKey,
+    bits: usize,
+}
+
+impl core::fmt::Debug for DecryptionKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DecryptionKey")
+            .field("bits", &self.bits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DecryptionKey {
+    /// An RSA private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`
+    /// (PKCS#1).
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey as _;
+        use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+        let blocks = parse_pem(text)?;
+        let (label, der) = blocks.into_iter().next().ok_or(KeyError::NoPemBlock)?;
+        let bad = |e: String| KeyError::BadPublicKey {
+            reason: format!("the private key cannot be parsed: {e}"),
+        };
+        let rsa = match label.as_str() {
+            "PRIVATE KEY" => rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| bad(e.to_string()))?,
+            "RSA PRIVATE KEY" => rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| bad(e.to_string()))?,
+            _ => return Err(KeyError::UnexpectedPemLabel { label }),
+        };
+        let pkcs8 = rsa.to_pkcs8_der().map_err(|e| bad(e.to_string()))?.as_bytes().to_vec();
+        let bits = rsa::traits::PublicKeyParts::n(&rsa).bits();
+        Ok(Self { pkcs8, rsa, bits })
+    }
+
+    /// The key size in bits.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// PKCS#8 DER (for providers that parse the key themselves).
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// The parsed key (RustCrypto).
+    pub(crate) fn rsa(&self) -> &rsa::RsaPrivateKey {
+        &self.rsa
+    }
+}
+
 fn parse_pem(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
     let mut blocks = Vec::new();
     let mut lines = text.lines().map(str::trim);

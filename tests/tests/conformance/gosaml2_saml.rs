@@ -8,6 +8,8 @@
 //! end exactly as listed, an unlisted case must agree with the manifest, and every entry must
 //! name a real case.
 //!
+//! Encrypted assertions are decrypted with the manifest's `sp_encryption_key`.
+//!
 //! Cases that use SHA-1 run with `dangerous_allow_sha1`, and once more with the default policy,
 //! where they must never be accepted. IdP-initiated responses are allowed (the manifest's
 //! `in_response_to`, when given, is passed as the outstanding request ID).
@@ -18,7 +20,8 @@ use chrono::{DateTime, Utc};
 use fedkit_saml::{
     Error, IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings,
 };
-use fedkit_xmldsig::{AlgorithmPolicy, TrustedKeys, VerifyError};
+use fedkit_xmldsig::xmlenc::XmlEncError;
+use fedkit_xmldsig::{AlgorithmPolicy, DecryptionKey, TrustedKeys, VerifyError};
 use serde::Deserialize;
 
 use super::gosaml2::decode_response;
@@ -40,6 +43,7 @@ struct Case {
     acs_url: String,
     audience: String,
     idp_cert: String,
+    sp_encryption_key: Option<String>,
     now: String,
     in_response_to: Option<String>,
     expect: String,
@@ -95,6 +99,7 @@ fn category(e: &Error) -> &'static str {
         Error::Destination { .. } => "destination_mismatch",
         Error::Issuer { .. } => "issuer_mismatch",
         Error::Audience { .. } => "audience_mismatch",
+        Error::Decryption(XmlEncError::DecryptionFailed) => "decrypt_failed",
         _ => "other",
     }
 }
@@ -105,7 +110,7 @@ fn validator(case: &Case, source: &Source, algorithms: AlgorithmPolicy) -> Respo
     let sp = ServiceProvider::new(&case.audience, [case.acs_url.as_str()])
         .unwrap_or_else(|e| panic!("{}: SP settings: {e}", case.name));
     let idp = IdentityProvider::new(&case.idp_issuer, keys).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-    ResponseValidator::with_settings(
+    let validator = ResponseValidator::with_settings(
         sp,
         idp,
         Settings {
@@ -113,7 +118,14 @@ fn validator(case: &Case, source: &Source, algorithms: AlgorithmPolicy) -> Respo
             allow_unsolicited: true,
             ..Settings::default()
         },
-    )
+    );
+    match &case.sp_encryption_key {
+        None => validator,
+        Some(file) => validator.with_decryption_key(
+            DecryptionKey::from_pem(&source.read_text(file))
+                .unwrap_or_else(|e| panic!("{}: SP key {file}: {e}", case.name)),
+        ),
+    }
 }
 
 fn run(case: &Case, source: &Source, algorithms: AlgorithmPolicy) -> Result<(), Error> {

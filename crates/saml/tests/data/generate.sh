@@ -18,7 +18,7 @@ export LC_ALL=C TZ=UTC
 command -v xmlsec1 >/dev/null || { echo "xmlsec1 not found (apt-get install xmlsec1)" >&2; exit 1; }
 
 if [[ "${1:-}" == --fresh-keys ]]; then rm -f keys/*.pem; fi
-for k in idp other; do
+for k in idp other sp; do
   if [[ ! -f keys/$k.key.pem ]]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -keyout "keys/$k.key.pem" -out "keys/$k.crt.pem" \
       -subj "/CN=$k.fedkit-saml.test/O=fedkit-saml tests" 2>/dev/null
@@ -236,5 +236,71 @@ signed = ("SAMLRequest=" + q(base64.b64encode(deflated).decode()) + "&RelayState
 sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", "keys/idp.key.pem"], input=signed.encode(),
                      capture_output=True, check=True).stdout
 open("signed/logout-request-redirect.query", "w").write(signed + "&Signature=" + q(base64.b64encode(sig).decode()) + "\n")
+PY
+# Encrypted assertions: the signed (or unsigned) assertion of a case encrypted by xmlsec1 to
+# the SP certificate (keys/sp.crt.pem) and wrapped in saml2:EncryptedAssertion; for "+response"
+# cases the Response is then signed over the encrypted assertion. Each is decrypted back by
+# xmlsec1 before it is kept. (xmlsec1 1.2.37 implements RSA-OAEP with SHA-1 only: the
+# XML Encryption 1.1 rsa-oaep variants are covered by the gosaml2 corpus and unit tests.)
+python3 - <<'PY'
+import re, subprocess
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+XENC11 = "http://www.w3.org/2009/xmlenc11#"
+def template(content, transport):
+    method = {
+        "oaep-mgf1p": f'<xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p"/>',
+        "rsa-1_5": f'<xenc:EncryptionMethod Algorithm="{XENC}rsa-1_5"/>',
+    }[transport]
+    return (f'<xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element">'
+            f'<xenc:EncryptionMethod Algorithm="{content}"/>'
+            '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>'
+            f'{method}<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>'
+            '<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>')
+GCM256 = XENC11 + "aes256-gcm"
+CBC128 = XENC + "aes128-cbc"
+cases = [
+    # name, source fixture, content algorithm, key transport, recipient cert, sign the Response
+    ("encrypted-gcm", "signed/assertion-signed.xml", GCM256, "oaep-mgf1p", "sp", False),
+    ("encrypted-cbc", "signed/assertion-signed.xml", CBC128, "oaep-mgf1p", "sp", False),
+    ("encrypted-and-response-signed", "signed/assertion-signed.xml", GCM256, "oaep-mgf1p", "sp", True),
+    ("encrypted-unsigned-assertion", "templates/unsigned.xml", GCM256, "oaep-mgf1p", "sp", True),
+    ("encrypted-to-other-sp", "signed/assertion-signed.xml", GCM256, "oaep-mgf1p", "other", False),
+    ("encrypted-rsa-1_5", "signed/assertion-signed.xml", CBC128, "rsa-1_5", "sp", False),
+]
+ids = ["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"]
+sig_src = open("templates/response-signed.xml").read()
+resp_sig = sig_src[sig_src.index("<ds:Signature"):sig_src.index("</ds:Signature>") + len("</ds:Signature>")]
+for name, source, content, transport, recipient, sign_response in cases:
+    open("enc-template.xml", "w").write(template(content, transport))
+    subprocess.run(["xmlsec1", "--encrypt", "--pubkey-cert-pem", f"keys/{recipient}.crt.pem",
+                    "--session-key", "aes-256" if "256" in content else "aes-128",
+                    "--xml-data", source, "--node-name", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+                    "--output", "enc-out.xml", "enc-template.xml"], check=True, capture_output=True)
+    text = open("enc-out.xml").read()
+    start = text.index("<xenc:EncryptedData"); end = text.index("</xenc:EncryptedData>") + len("</xenc:EncryptedData>")
+    text = (text[:start] + '<saml2:EncryptedAssertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion">'
+            + text[start:end] + "</saml2:EncryptedAssertion>" + text[end:])
+    if sign_response:
+        text = text.replace("  <saml2p:Status>", "  " + resp_sig + "\n  <saml2p:Status>", 1)
+        open("enc-work.xml", "w").write(text)
+        subprocess.run(["xmlsec1", "--sign", "--privkey-pem", "keys/idp.key.pem,keys/idp.crt.pem", *ids,
+                        "--node-id", "_resp-5c2e", "--output", f"signed/{name}.xml", "enc-work.xml"],
+                       check=True, capture_output=True)
+        subprocess.run(["xmlsec1", "--verify", "--enabled-key-data", "key-name", "--pubkey-cert-pem",
+                        "keys/idp.crt.pem", *ids, "--node-id", "_resp-5c2e", f"signed/{name}.xml"],
+                       check=True, capture_output=True)
+    else:
+        open(f"signed/{name}.xml", "w").write(text)
+    # xmlsec1 must decrypt what it encrypted (with the recipient's key) back to the assertion.
+    ok = subprocess.run(["xmlsec1", "--decrypt", "--privkey-pem", f"keys/{recipient}.key.pem",
+                         "--output", "enc-dec.xml", f"signed/{name}.xml"], capture_output=True)
+    if transport != "rsa-1_5":
+        assert ok.returncode == 0, (name, ok.stderr)
+        assert "jane.doe@example.com</saml2:NameID>" in open("enc-dec.xml").read(), name
+for f in ["enc-template.xml", "enc-out.xml", "enc-work.xml", "enc-dec.xml"]:
+    try:
+        __import__("os").remove(f)
+    except FileNotFoundError:
+        pass
 PY
 echo "generated $(ls signed | wc -l) fixtures"

@@ -2,9 +2,9 @@
 
 use aws_lc_rs::{digest, signature as sig};
 
-use super::{BadSignature, CryptoProvider, Hasher, RustCrypto};
+use super::{BadSignature, CryptoProvider, DecryptFailed, Hasher, RustCrypto};
 use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
-use crate::key::{KeyType, PublicKey};
+use crate::key::{DecryptionKey, KeyType, PublicKey};
 
 /// aws-lc-rs: AWS-LC's verified, constant-time primitives; several times faster than
 /// [`RustCrypto`] for RSA. Combinations AWS-LC does not offer for verification (RSA keys
@@ -140,6 +140,60 @@ impl CryptoProvider for AwsLcRs {
         sig::UnparsedPublicKey::new(params, key.subject_public_key())
             .verify(message, signature)
             .map_err(|_| BadSignature)
+    }
+
+    /// RSA-OAEP in AWS-LC, constant-time. AWS-LC offers OAEP with the same hash for the
+    /// label and MGF1; other combinations use RustCrypto.
+    fn rsa_oaep_decrypt(
+        &self,
+        key: &DecryptionKey,
+        digest: DigestAlgorithm,
+        mgf1: DigestAlgorithm,
+        label: Option<&[u8]>,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, DecryptFailed> {
+        use aws_lc_rs::rsa::{
+            OaepPrivateDecryptingKey, PrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+            OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+        };
+        let algorithm = match (digest, mgf1) {
+            (DigestAlgorithm::Sha1, DigestAlgorithm::Sha1) => &OAEP_SHA1_MGF1SHA1,
+            (DigestAlgorithm::Sha256, DigestAlgorithm::Sha256) => &OAEP_SHA256_MGF1SHA256,
+            (DigestAlgorithm::Sha384, DigestAlgorithm::Sha384) => &OAEP_SHA384_MGF1SHA384,
+            (DigestAlgorithm::Sha512, DigestAlgorithm::Sha512) => &OAEP_SHA512_MGF1SHA512,
+            _ => return super::rust_crypto::oaep_decrypt(key, digest, mgf1, label, ciphertext),
+        };
+        let private = PrivateDecryptingKey::from_pkcs8(key.pkcs8_der()).map_err(|_| DecryptFailed)?;
+        let oaep = OaepPrivateDecryptingKey::new(private).map_err(|_| DecryptFailed)?;
+        let mut out = vec![0u8; oaep.min_output_size()];
+        let len = oaep
+            .decrypt(algorithm, ciphertext, &mut out, label)
+            .map_err(|_| DecryptFailed)?
+            .len();
+        out.truncate(len);
+        Ok(out)
+    }
+
+    fn aes_gcm_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptFailed> {
+        use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_256_GCM};
+        let algorithm = match key.len() {
+            16 => &AES_128_GCM,
+            32 => &AES_256_GCM,
+            _ => return Err(DecryptFailed),
+        };
+        if data.len() < 12 + 16 {
+            return Err(DecryptFailed);
+        }
+        let (nonce, body) = data.split_at(12);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| DecryptFailed)?;
+        let key = LessSafeKey::new(UnboundKey::new(algorithm, key).map_err(|_| DecryptFailed)?);
+        let mut in_out = body.to_vec();
+        let len = key
+            .open_in_place(nonce, Aad::empty(), &mut in_out)
+            .map_err(|_| DecryptFailed)?
+            .len();
+        in_out.truncate(len);
+        Ok(in_out)
     }
 }
 

@@ -10,7 +10,7 @@
 //! decided before a provider is called.
 
 use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
-use crate::key::PublicKey;
+use crate::key::{DecryptionKey, PublicKey};
 
 #[cfg(feature = "aws-lc-rs")]
 mod aws_lc;
@@ -32,6 +32,11 @@ pub trait Hasher: Send {
 /// is of no use to an administrator and of some use to an attacker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadSignature;
+
+/// A decryption failed. Deliberately without detail, and the same for every cause (wrong
+/// key, bad padding, bad tag): distinguishable failures are decryption oracles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecryptFailed;
 
 /// A source of digests and signature verification.
 pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
@@ -57,6 +62,40 @@ pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
         h.update(data);
         h.finish()
     }
+
+    /// RSA-OAEP decryption (key transport) with `digest` for the label hash and `mgf1` for
+    /// the mask generation function. The default implementation is RustCrypto's (blinded,
+    /// but not constant-time: see `RustCrypto`).
+    fn rsa_oaep_decrypt(
+        &self,
+        key: &DecryptionKey,
+        digest: DigestAlgorithm,
+        mgf1: DigestAlgorithm,
+        label: Option<&[u8]>,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, DecryptFailed> {
+        rust_crypto::oaep_decrypt(key, digest, mgf1, label, ciphertext)
+    }
+
+    /// AES-GCM decryption: `data` is the 12-byte nonce, the ciphertext and the 16-byte tag,
+    /// as XML Encryption 1.1 lays them out.
+    fn aes_gcm_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptFailed> {
+        rust_crypto::gcm_decrypt(key, data)
+    }
+
+    /// AES-CBC decryption without padding removal: `data` is the 16-byte IV and the
+    /// ciphertext. (Shared by both providers: RustCrypto's `aes` uses AES-NI where present.)
+    fn aes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptFailed> {
+        rust_crypto::cbc_decrypt(key, data)
+    }
+}
+
+/// RSA PKCS#1 v1.5 decryption (only behind `DecryptionPolicy::dangerous_allow_rsa_pkcs1v15`),
+/// with RustCrypto, blinded.
+pub(crate) fn pkcs1v15_decrypt(key: &DecryptionKey, ciphertext: &[u8]) -> Result<Vec<u8>, DecryptFailed> {
+    key.rsa()
+        .decrypt_blinded(&mut rand_core::OsRng, rsa::Pkcs1v15Encrypt, ciphertext)
+        .map_err(|_| DecryptFailed)
 }
 
 /// The default provider: [`RustCrypto`].

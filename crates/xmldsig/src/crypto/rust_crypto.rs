@@ -89,3 +89,87 @@ impl CryptoProvider for RustCrypto {
         }
     }
 }
+
+/// RSA-OAEP with RustCrypto's `rsa`, blinded with the OS RNG. `rsa` 0.9 is not constant-time
+/// (RUSTSEC-2023-0071, the Marvin attack): prefer the aws-lc-rs provider where an attacker can
+/// time many decryptions.
+pub(crate) fn oaep_decrypt(
+    key: &crate::key::DecryptionKey,
+    digest: DigestAlgorithm,
+    mgf1: DigestAlgorithm,
+    label: Option<&[u8]>,
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, super::DecryptFailed> {
+    fn padding<D, M>(label: Option<&[u8]>) -> rsa::Oaep
+    where
+        D: 'static + sha2::Digest + sha2::digest::DynDigest + Send + Sync,
+        M: 'static + sha2::Digest + sha2::digest::DynDigest + Send + Sync,
+    {
+        let mut p = rsa::Oaep::new_with_mgf_hash::<D, M>();
+        if let Some(l) = label {
+            p.label = Some(String::from_utf8_lossy(l).into_owned());
+        }
+        p
+    }
+    macro_rules! with_mgf {
+        ($d:ty) => {
+            match mgf1 {
+                DigestAlgorithm::Sha1 => padding::<$d, sha1::Sha1>(label),
+                DigestAlgorithm::Sha256 => padding::<$d, sha2::Sha256>(label),
+                DigestAlgorithm::Sha384 => padding::<$d, sha2::Sha384>(label),
+                DigestAlgorithm::Sha512 => padding::<$d, sha2::Sha512>(label),
+            }
+        };
+    }
+    let scheme = match digest {
+        DigestAlgorithm::Sha1 => with_mgf!(sha1::Sha1),
+        DigestAlgorithm::Sha256 => with_mgf!(sha2::Sha256),
+        DigestAlgorithm::Sha384 => with_mgf!(sha2::Sha384),
+        DigestAlgorithm::Sha512 => with_mgf!(sha2::Sha512),
+    };
+    key.rsa()
+        .decrypt_blinded(&mut rand_core::OsRng, scheme, ciphertext)
+        .map_err(|_| super::DecryptFailed)
+}
+
+pub(crate) fn gcm_decrypt(key: &[u8], data: &[u8]) -> Result<Vec<u8>, super::DecryptFailed> {
+    use aes_gcm::aead::{Aead as _, KeyInit as _};
+    if data.len() < 12 + 16 {
+        return Err(super::DecryptFailed);
+    }
+    let (nonce, body) = data.split_at(12);
+    let nonce: [u8; 12] = nonce.try_into().map_err(|_| super::DecryptFailed)?;
+    let nonce = aes_gcm::Nonce::from(nonce);
+    match key.len() {
+        16 => aes_gcm::Aes128Gcm::new_from_slice(key)
+            .map_err(|_| super::DecryptFailed)?
+            .decrypt(&nonce, body)
+            .map_err(|_| super::DecryptFailed),
+        32 => aes_gcm::Aes256Gcm::new_from_slice(key)
+            .map_err(|_| super::DecryptFailed)?
+            .decrypt(&nonce, body)
+            .map_err(|_| super::DecryptFailed),
+        _ => Err(super::DecryptFailed),
+    }
+}
+
+pub(crate) fn cbc_decrypt(key: &[u8], data: &[u8]) -> Result<Vec<u8>, super::DecryptFailed> {
+    use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut as _, KeyIvInit as _};
+    if data.len() < 32 || data.len() % 16 != 0 {
+        return Err(super::DecryptFailed);
+    }
+    let (iv, body) = data.split_at(16);
+    let result = match key.len() {
+        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
+            .map_err(|_| super::DecryptFailed)?
+            .decrypt_padded_vec_mut::<NoPadding>(body),
+        24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(key, iv)
+            .map_err(|_| super::DecryptFailed)?
+            .decrypt_padded_vec_mut::<NoPadding>(body),
+        32 => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+            .map_err(|_| super::DecryptFailed)?
+            .decrypt_padded_vec_mut::<NoPadding>(body),
+        _ => return Err(super::DecryptFailed),
+    };
+    result.map_err(|_| super::DecryptFailed)
+}

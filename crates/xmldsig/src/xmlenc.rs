@@ -1,0 +1,383 @@
+//! XML Encryption (1.0 and 1.1) decryption of an `xenc:EncryptedData` element: what a SAML
+//! `EncryptedAssertion` carries.
+//!
+//! Supported: key transport with RSA-OAEP (`rsa-oaep-mgf1p`, and XML Encryption 1.1
+//! `rsa-oaep` with its DigestMethod and MGF), content encryption with AES-128/192/256-CBC and
+//! AES-128/256-GCM. RSA PKCS#1 v1.5 key transport (`rsa-1_5`, open to Bleichenbacher's attack)
+//! is refused unless [`DecryptionPolicy::dangerous_allow_rsa_pkcs1v15`] opts in. Triple-DES,
+//! key agreement, key wrap and `CipherReference` are refused by name.
+//!
+//! Every failure after the first cryptographic operation (wrong key, bad OAEP or CBC padding,
+//! bad GCM tag) is the same [`XmlEncError::DecryptionFailed`]: distinguishable failures are
+//! decryption oracles (Jager and Somorovsky's attack on XML Encryption's CBC mode). With the
+//! aws-lc-rs provider, RSA decryption is constant-time; RustCrypto's `rsa` 0.9 is blinded but
+//! not constant-time (RUSTSEC-2023-0071).
+
+use base64::Engine as _;
+use roxmltree::Node;
+
+use crate::algorithm::DigestAlgorithm;
+use crate::crypto::CryptoProvider;
+use crate::key::DecryptionKey;
+use crate::signature::DSIG_NS;
+
+/// The XML Encryption 1.0 namespace.
+pub const XENC_NS: &str = "http://www.w3.org/2001/04/xmlenc#";
+/// The XML Encryption 1.1 namespace.
+pub const XENC11_NS: &str = "http://www.w3.org/2009/xmlenc11#";
+
+const RSA_OAEP_MGF1P: &str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+const RSA_OAEP_11: &str = "http://www.w3.org/2009/xmlenc11#rsa-oaep";
+const RSA_1_5: &str = "http://www.w3.org/2001/04/xmlenc#rsa-1_5";
+const ENCRYPTED_KEY_TYPE: &str = "http://www.w3.org/2001/04/xmlenc#EncryptedKey";
+
+/// What decryption accepts beyond the safe defaults.
+#[derive(Debug, Clone, Default)]
+pub struct DecryptionPolicy {
+    allow_rsa_pkcs1v15: bool,
+}
+
+impl DecryptionPolicy {
+    /// Accepts RSA PKCS#1 v1.5 key transport (`rsa-1_5`). Dangerous: it is the subject of
+    /// Bleichenbacher-style attacks; only for IdPs that cannot be configured for RSA-OAEP.
+    pub fn dangerous_allow_rsa_pkcs1v15(mut self) -> Self {
+        self.allow_rsa_pkcs1v15 = true;
+        self
+    }
+}
+
+/// Why an `EncryptedData` could not be decrypted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlEncError {
+    /// The structure is not what XML Encryption prescribes.
+    #[error("malformed encrypted data: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: String,
+    },
+    /// An algorithm fedkit does not implement.
+    #[error("unsupported {role} algorithm {uri:?}: use RSA-OAEP key transport and AES-GCM or AES-CBC content encryption")]
+    UnsupportedAlgorithm {
+        /// `key transport` or `content encryption`.
+        role: &'static str,
+        /// The URI.
+        uri: String,
+    },
+    /// An algorithm refused by policy.
+    #[error("{uri:?} is refused: {reason}")]
+    Refused {
+        /// The URI.
+        uri: String,
+        /// Why, and how to change it.
+        reason: &'static str,
+    },
+    /// No `EncryptedKey` for the content key was found.
+    #[error("no EncryptedKey carries the content key (looked in KeyInfo, RetrievalMethod targets and siblings)")]
+    NoEncryptedKey,
+    /// Decryption failed: wrong SP key, or altered ciphertext. Deliberately one error.
+    #[error("the data cannot be decrypted with the configured SP key: the IdP may encrypt to another certificate (check the SP encryption certificate uploaded to the IdP), or the message was altered")]
+    DecryptionFailed,
+}
+
+fn malformed(reason: impl Into<String>) -> XmlEncError {
+    XmlEncError::Malformed {
+        reason: reason.into(),
+    }
+}
+
+fn is(node: Node<'_, '_>, ns: &str, local: &str) -> bool {
+    node.is_element() && node.tag_name().namespace() == Some(ns) && node.tag_name().name() == local
+}
+
+fn child<'a, 'i>(node: Node<'a, 'i>, ns: &str, local: &str) -> Option<Node<'a, 'i>> {
+    node.children().find(|c| is(*c, ns, local))
+}
+
+fn base64_text(node: Node<'_, '_>, what: &str) -> Result<Vec<u8>, XmlEncError> {
+    if node.children().any(|c| c.is_element()) {
+        return Err(malformed(format!("{what} contains elements")));
+    }
+    let text: String = node
+        .children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .flat_map(|t| t.chars().filter(|c| !c.is_ascii_whitespace()))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|e| malformed(format!("{what} is not base64: {e}")))
+}
+
+fn cipher_value(node: Node<'_, '_>) -> Result<Vec<u8>, XmlEncError> {
+    let data = child(node, XENC_NS, "CipherData").ok_or_else(|| malformed("CipherData is missing"))?;
+    if child(data, XENC_NS, "CipherReference").is_some() {
+        return Err(XmlEncError::UnsupportedAlgorithm {
+            role: "cipher data",
+            uri: "CipherReference".to_owned(),
+        });
+    }
+    let value = child(data, XENC_NS, "CipherValue").ok_or_else(|| malformed("CipherValue is missing"))?;
+    base64_text(value, "CipherValue")
+}
+
+fn algorithm<'a, 'i>(node: Node<'a, 'i>) -> Result<(Node<'a, 'i>, &'a str), XmlEncError> {
+    let method =
+        child(node, XENC_NS, "EncryptionMethod").ok_or_else(|| malformed("EncryptionMethod is missing"))?;
+    let uri = method
+        .attribute("Algorithm")
+        .ok_or_else(|| malformed("EncryptionMethod has no Algorithm"))?;
+    Ok((method, uri))
+}
+
+/// Content-encryption algorithms: (key length, GCM?).
+fn content_algorithm(uri: &str) -> Option<(usize, bool)> {
+    Some(match uri {
+        "http://www.w3.org/2001/04/xmlenc#aes128-cbc" => (16, false),
+        "http://www.w3.org/2001/04/xmlenc#aes192-cbc" => (24, false),
+        "http://www.w3.org/2001/04/xmlenc#aes256-cbc" => (32, false),
+        "http://www.w3.org/2009/xmlenc11#aes128-gcm" => (16, true),
+        "http://www.w3.org/2009/xmlenc11#aes256-gcm" => (32, true),
+        _ => return None,
+    })
+}
+
+/// The key transport of one `EncryptedKey`, checked before any decryption.
+enum Transport {
+    Oaep {
+        digest: DigestAlgorithm,
+        mgf1: DigestAlgorithm,
+        label: Option<Vec<u8>>,
+    },
+    Pkcs1v15,
+}
+
+fn transport(encrypted_key: Node<'_, '_>, policy: &DecryptionPolicy) -> Result<Transport, XmlEncError> {
+    let (method, uri) = algorithm(encrypted_key)?;
+    let digest = match child(method, DSIG_NS, "DigestMethod").and_then(|d| d.attribute("Algorithm")) {
+        None => DigestAlgorithm::Sha1,
+        Some(d) => DigestAlgorithm::from_uri(d).ok_or_else(|| XmlEncError::UnsupportedAlgorithm {
+            role: "OAEP digest",
+            uri: d.to_owned(),
+        })?,
+    };
+    let label = child(method, XENC_NS, "OAEPparams")
+        .map(|p| base64_text(p, "OAEPparams"))
+        .transpose()?;
+    match uri {
+        RSA_OAEP_MGF1P => Ok(Transport::Oaep {
+            digest,
+            mgf1: DigestAlgorithm::Sha1,
+            label,
+        }),
+        RSA_OAEP_11 => {
+            let mgf1 = match child(method, XENC11_NS, "MGF").and_then(|m| m.attribute("Algorithm")) {
+                None | Some("http://www.w3.org/2009/xmlenc11#mgf1sha1") => DigestAlgorithm::Sha1,
+                Some("http://www.w3.org/2009/xmlenc11#mgf1sha256") => DigestAlgorithm::Sha256,
+                Some("http://www.w3.org/2009/xmlenc11#mgf1sha384") => DigestAlgorithm::Sha384,
+                Some("http://www.w3.org/2009/xmlenc11#mgf1sha512") => DigestAlgorithm::Sha512,
+                Some(other) => {
+                    return Err(XmlEncError::UnsupportedAlgorithm {
+                        role: "OAEP mask generation",
+                        uri: other.to_owned(),
+                    })
+                }
+            };
+            Ok(Transport::Oaep { digest, mgf1, label })
+        }
+        RSA_1_5 if policy.allow_rsa_pkcs1v15 => Ok(Transport::Pkcs1v15),
+        RSA_1_5 => Err(XmlEncError::Refused {
+            uri: uri.to_owned(),
+            reason: "RSA PKCS#1 v1.5 key transport is open to padding-oracle attacks; configure the IdP for RSA-OAEP (or opt in with DecryptionPolicy::dangerous_allow_rsa_pkcs1v15)",
+        }),
+        other => Err(XmlEncError::UnsupportedAlgorithm {
+            role: "key transport",
+            uri: other.to_owned(),
+        }),
+    }
+}
+
+/// The `EncryptedKey` elements that may carry `encrypted_data`'s key: inside its KeyInfo,
+/// those a `RetrievalMethod` names (among `candidates`), or else all `candidates` (SAML puts
+/// them beside the `EncryptedData` in the `EncryptedAssertion`).
+fn encrypted_keys<'a, 'i>(encrypted_data: Node<'a, 'i>, candidates: &[Node<'a, 'i>]) -> Vec<Node<'a, 'i>> {
+    let Some(info) = child(encrypted_data, DSIG_NS, "KeyInfo") else {
+        return candidates.to_vec();
+    };
+    let mut keys: Vec<Node<'a, 'i>> = info.children().filter(|c| is(*c, XENC_NS, "EncryptedKey")).collect();
+    for retrieval in info.children().filter(|c| is(*c, DSIG_NS, "RetrievalMethod")) {
+        let typed = retrieval.attribute("Type").is_none_or(|t| t == ENCRYPTED_KEY_TYPE);
+        if let (true, Some(id)) = (typed, retrieval.attribute("URI").and_then(|u| u.strip_prefix('#'))) {
+            keys.extend(candidates.iter().filter(|k| k.attribute("Id") == Some(id)));
+        }
+    }
+    if keys.is_empty() {
+        candidates.to_vec()
+    } else {
+        keys
+    }
+}
+
+/// Decrypts `encrypted_data` (an `xenc:EncryptedData`) with `key`, looking for its
+/// `EncryptedKey` as [`encrypted_keys`] describes, and returns the plaintext octets (for a
+/// SAML EncryptedAssertion: the `saml:Assertion` element's XML).
+///
+/// The plaintext is NOT verified by this function: a caller must verify a signature over it
+/// (or over the ciphertext) before trusting anything in it.
+pub fn decrypt(
+    provider: &dyn CryptoProvider,
+    encrypted_data: Node<'_, '_>,
+    candidates: &[Node<'_, '_>],
+    key: &DecryptionKey,
+    policy: &DecryptionPolicy,
+) -> Result<Vec<u8>, XmlEncError> {
+    if !is(encrypted_data, XENC_NS, "EncryptedData") {
+        return Err(malformed("expected xenc:EncryptedData"));
+    }
+    let (_, content_uri) = algorithm(encrypted_data)?;
+    let (key_len, gcm) = content_algorithm(content_uri).ok_or_else(|| XmlEncError::UnsupportedAlgorithm {
+        role: "content encryption",
+        uri: content_uri.to_owned(),
+    })?;
+    let ciphertext = cipher_value(encrypted_data)?;
+    let keys = encrypted_keys(encrypted_data, candidates);
+    if keys.is_empty() {
+        return Err(XmlEncError::NoEncryptedKey);
+    }
+    // Check every candidate's algorithms before any decryption.
+    let mut prepared = Vec::with_capacity(keys.len());
+    for k in &keys {
+        prepared.push((transport(*k, policy)?, cipher_value(*k)?));
+    }
+    for (transport, wrapped) in prepared {
+        let session = match transport {
+            Transport::Oaep { digest, mgf1, label } => {
+                provider.rsa_oaep_decrypt(key, digest, mgf1, label.as_deref(), &wrapped)
+            }
+            Transport::Pkcs1v15 => crate::crypto::pkcs1v15_decrypt(key, &wrapped),
+        };
+        let Ok(session) = session else { continue };
+        if session.len() != key_len {
+            continue;
+        }
+        let plaintext = if gcm {
+            provider.aes_gcm_decrypt(&session, &ciphertext)
+        } else {
+            provider
+                .aes_cbc_decrypt(&session, &ciphertext)
+                .and_then(|p| unpad(p).ok_or(crate::crypto::DecryptFailed))
+        };
+        return plaintext.map_err(|_| XmlEncError::DecryptionFailed);
+    }
+    Err(XmlEncError::DecryptionFailed)
+}
+
+/// XML Encryption's CBC padding: the last octet says how many octets to drop (1 to 16); the
+/// other padding octets are arbitrary (unlike PKCS#7).
+fn unpad(mut plaintext: Vec<u8>) -> Option<Vec<u8>> {
+    let n = usize::from(*plaintext.last()?);
+    if n == 0 || n > 16 || n > plaintext.len() {
+        return None;
+    }
+    plaintext.truncate(plaintext.len() - n);
+    Some(plaintext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::all_providers;
+
+    const SP_KEY: &str = include_str!("../tests/data/oracle/key-a.pem");
+
+    /// Encrypts `plaintext` for the SP key with AES-256-GCM and XML Encryption 1.1 RSA-OAEP
+    /// (SHA-256, MGF1 with `mgf`), as an `EncryptedData` with the key inside its KeyInfo.
+    fn encrypt_11(plaintext: &[u8], mgf: (&str, DigestAlgorithm)) -> String {
+        use aes_gcm::aead::{Aead as _, KeyInit as _};
+        let key = DecryptionKey::from_pem(SP_KEY).unwrap();
+        let public = rsa::RsaPublicKey::from(key.rsa());
+        let session = [0x42u8; 32];
+        let padding = match mgf.1 {
+            DigestAlgorithm::Sha1 => rsa::Oaep::new_with_mgf_hash::<sha2::Sha256, sha1::Sha1>(),
+            _ => rsa::Oaep::new_with_mgf_hash::<sha2::Sha256, sha2::Sha256>(),
+        };
+        let wrapped = public.encrypt(&mut rand_core::OsRng, padding, &session).unwrap();
+        let nonce = [7u8; 12];
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&session).unwrap();
+        let mut data = nonce.to_vec();
+        data.extend(cipher.encrypt(&aes_gcm::Nonce::from(nonce), plaintext).unwrap());
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        format!(
+            r#"<xenc:EncryptedData xmlns:xenc="{XENC_NS}" xmlns:ds="{DSIG_NS}" xmlns:xenc11="{XENC11_NS}">
+  <xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/>
+  <ds:KeyInfo><xenc:EncryptedKey>
+    <xenc:EncryptionMethod Algorithm="{RSA_OAEP_11}">
+      <ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+      <xenc11:MGF Algorithm="http://www.w3.org/2009/xmlenc11#{}"/>
+    </xenc:EncryptionMethod>
+    <xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData>
+  </xenc:EncryptedKey></ds:KeyInfo>
+  <xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData>
+</xenc:EncryptedData>"#,
+            mgf.0,
+            b64(&wrapped),
+            b64(&data)
+        )
+    }
+
+    #[test]
+    fn xml_encryption_11_oaep_variants_decrypt_with_every_provider() {
+        let key = DecryptionKey::from_pem(SP_KEY).unwrap();
+        for mgf in [("mgf1sha256", DigestAlgorithm::Sha256), ("mgf1sha1", DigestAlgorithm::Sha1)] {
+            let xml = encrypt_11(b"<a>secret</a>", mgf);
+            let doc = crate::Document::parse(&xml).unwrap();
+            for provider in all_providers() {
+                let plain = decrypt(provider, doc.root_element(), &[], &key, &DecryptionPolicy::default());
+                assert_eq!(plain.as_deref(), Ok(&b"<a>secret</a>"[..]), "{} {}", provider.name(), mgf.0);
+            }
+            // A wrong MGF in the document fails like any other decryption failure.
+            let wrong = xml.replace(mgf.0, if mgf.0 == "mgf1sha1" { "mgf1sha256" } else { "mgf1sha1" });
+            let doc = crate::Document::parse(&wrong).unwrap();
+            for provider in all_providers() {
+                assert_eq!(
+                    decrypt(provider, doc.root_element(), &[], &key, &DecryptionPolicy::default()),
+                    Err(XmlEncError::DecryptionFailed)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unsupported_and_refused_algorithms_are_named() {
+        let key = DecryptionKey::from_pem(SP_KEY).unwrap();
+        let xml = encrypt_11(b"<a/>", ("mgf1sha256", DigestAlgorithm::Sha256));
+        for (from, to, expected) in [
+            ("aes256-gcm", "tripledes-cbc", "content encryption"),
+            (RSA_OAEP_11, "http://www.w3.org/2001/04/xmlenc#kw-aes256", "key transport"),
+            ("mgf1sha256", "mgf1sha224", "OAEP mask generation"),
+        ] {
+            let doc_text = xml.replace(from, to);
+            let doc = crate::Document::parse(&doc_text).unwrap();
+            match decrypt(all_providers()[0], doc.root_element(), &[], &key, &DecryptionPolicy::default()) {
+                Err(XmlEncError::UnsupportedAlgorithm { role, .. }) => assert_eq!(role, expected),
+                other => panic!("{to}: {other:?}"),
+            }
+        }
+        let doc_text = xml.replace(RSA_OAEP_11, RSA_1_5);
+        let doc = crate::Document::parse(&doc_text).unwrap();
+        assert!(matches!(
+            decrypt(all_providers()[0], doc.root_element(), &[], &key, &DecryptionPolicy::default()),
+            Err(XmlEncError::Refused { .. })
+        ));
+    }
+
+    #[test]
+    fn cbc_padding_is_xml_encryption_style() {
+        assert_eq!(unpad(vec![1, 2, 3, 9, 9, 2]), Some(vec![1, 2, 3, 9]));
+        assert_eq!(unpad(vec![7, 7, 7, 7, 1]), Some(vec![7, 7, 7, 7]));
+        assert_eq!(unpad(vec![1, 2, 0]), None);
+        assert_eq!(unpad(vec![1, 17]), None);
+        assert_eq!(unpad(vec![1, 3]), None);
+        assert_eq!(unpad(vec![]), None);
+    }
+}
