@@ -13,7 +13,7 @@ use fedkit_saml::{
     SigningRequirement, VerifiedAssertion,
 };
 use fedkit_xmldsig::crypto::AwsLcRs;
-use fedkit_xmldsig::AlgorithmPolicy;
+use fedkit_xmldsig::{AlgorithmPolicy, DecryptionKey, SigningKey};
 use serde::Serialize;
 
 use crate::dsig::{display_name, load_keys, read_input};
@@ -96,6 +96,9 @@ struct VerifyArgs {
     /// Which signatures to require.
     #[arg(long, value_enum, default_value_t = Require::Either)]
     require: Require,
+    /// The SP's private key (PEM), to decrypt encrypted assertions.
+    #[arg(long, value_name = "PEM")]
+    sp_key: Option<PathBuf>,
     /// The Response: a file with the base64 POST value or the XML, `-` for stdin.
     #[arg(value_name = "RESPONSE")]
     response: PathBuf,
@@ -141,6 +144,9 @@ struct AuthnRequestArgs {
     /// RelayState to carry through the login.
     #[arg(long, value_name = "S")]
     relay_state: Option<String>,
+    /// Sign the Redirect URL (RSA-SHA256 query signature) with this SP private key (PEM).
+    #[arg(long, value_name = "PEM")]
+    sign_key: Option<PathBuf>,
 }
 
 /// Print SP metadata XML for the IdP.
@@ -199,7 +205,19 @@ fn validator(a: &VerifyArgs) -> Result<ResponseValidator, CommandError> {
         allow_unsolicited: a.allow_unsolicited,
         ..Settings::default()
     };
-    Ok(ResponseValidator::with_settings(service_provider(&a.sp)?, idp, settings).with_provider(&AwsLcRs))
+    let mut validator =
+        ResponseValidator::with_settings(service_provider(&a.sp)?, idp, settings).with_provider(&AwsLcRs);
+    if let Some(path) = &a.sp_key {
+        let key = DecryptionKey::from_pem(&read_pem(path)?)
+            .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
+        validator = validator.with_decryption_key(key);
+    }
+    Ok(validator)
+}
+
+fn read_pem(path: &Path) -> Result<String, CommandError> {
+    String::from_utf8(read_input(path).map_err(CommandError::Failure)?)
+        .map_err(|_| failure(output::BAD_PEM, format!("{}: not a PEM file", display_name(path))))
 }
 
 fn now(a: &VerifyArgs) -> Result<DateTime<Utc>, CommandError> {
@@ -398,7 +416,16 @@ struct AuthnRequestJson<'a> {
 fn authn_request(a: &AuthnRequestArgs, json: bool) -> Result<Output, CommandError> {
     let sp = service_provider(&a.sp)?;
     let request = AuthnRequest::new(&sp, &a.sso_url, random_bytes()?, Utc::now());
-    let url = request.redirect_url(a.relay_state.as_deref());
+    let url = match &a.sign_key {
+        None => request.redirect_url(a.relay_state.as_deref()),
+        Some(path) => {
+            let key = SigningKey::from_pem(&read_pem(path)?)
+                .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
+            request
+                .signed_redirect_url(a.relay_state.as_deref(), &key, &AwsLcRs)
+                .map_err(|e| failure("signing_failed", e.to_string()))?
+        }
+    };
     if json {
         return Ok(Output::success(output::json_bytes(&AuthnRequestJson {
             request_id: request.id(),
@@ -418,8 +445,7 @@ fn sp_metadata(a: &SpMetadataArgs) -> Result<Output, CommandError> {
     }
     if let Some(cert) = &a.cert {
         let name = display_name(cert);
-        let text = String::from_utf8(read_input(cert).map_err(CommandError::Failure)?)
-            .map_err(|_| failure(output::BAD_PEM, format!("{name}: not a PEM file")))?;
+        let text = read_pem(cert)?;
         md = md
             .signing_certificates(&text)
             .map_err(|e| CommandError::Failure(Failure::from_error(&name, e)))?;

@@ -364,3 +364,41 @@ fn authn_request_and_sp_metadata() {
     assert!(md.stdout.contains("AuthnRequestsSigned=\"true\""));
     assert!(md.stdout.contains(ACS));
 }
+
+#[test]
+fn encrypted_assertions_need_the_sp_key() {
+    let response = data("signed/encrypted-gcm.xml");
+    let without = verify(&["--request-id", "_req-7f3a"], &response, None);
+    assert_eq!(without.json()["error"]["code"], "no_decryption_key");
+    let key = data("keys/sp.key.pem");
+    let with = verify(&["--request-id", "_req-7f3a", "--sp-key", &key], &response, None);
+    assert_eq!(with.code, 0, "{}", with.stdout);
+    assert_eq!(with.json()["name_id"], "jane.doe@example.com");
+}
+
+#[test]
+fn authn_requests_can_be_signed() {
+    let key = data("keys/other.key.pem");
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "authn-request",
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--sso-url",
+            "https://sso.jumpcloud.com/saml2/acme",
+            "--sign-key",
+            &key,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let url = run.json()["redirect_url"].as_str().unwrap().to_owned();
+    assert!(
+        url.contains("&SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256&Signature="),
+        "{url}"
+    );
+}

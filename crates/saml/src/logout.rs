@@ -3,13 +3,14 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
+use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
-use fedkit_xmldsig::{Document, Fingerprint, Limits, VerifiedElement, Verifier};
+use fedkit_xmldsig::{Document, Fingerprint, Limits, SigningKey, VerifiedElement, Verifier};
 
 use crate::assertion::NameId;
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
 use crate::error::{Error, SignedPart};
-use crate::request::{inflate_redirect_message, percent_encode, xml_escape};
+use crate::request::{inflate_redirect_message, redirect_query, sign_redirect, xml_escape, SigningError};
 use crate::response::{SAMLP_NS, SAML_NS};
 use crate::time::{parse_instant, show};
 
@@ -112,20 +113,25 @@ impl OutgoingLogout {
 
     /// The HTTP-Redirect binding URL (raw DEFLATE, base64, URL-encoded; unsigned).
     pub fn redirect_url(&self, relay_state: Option<&str>) -> String {
-        let deflated = miniz_oxide::deflate::compress_to_vec(self.xml.as_bytes(), 8);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(deflated);
-        let separator = if self.destination.contains('?') { '&' } else { '?' };
-        let mut url = format!(
-            "{}{separator}{}={}",
-            self.destination,
+        redirect_query(&self.destination, self.parameter, &self.xml, relay_state)
+    }
+
+    /// The HTTP-Redirect binding URL with the RSA-SHA256 query signature (most IdPs require
+    /// signed logout messages).
+    pub fn signed_redirect_url(
+        &self,
+        relay_state: Option<&str>,
+        key: &SigningKey,
+        provider: &dyn CryptoProvider,
+    ) -> Result<String, SigningError> {
+        sign_redirect(
+            &self.destination,
             self.parameter,
-            percent_encode(&encoded)
-        );
-        if let Some(state) = relay_state {
-            url.push_str("&RelayState=");
-            url.push_str(&percent_encode(state));
-        }
-        url
+            &self.xml,
+            relay_state,
+            key,
+            provider,
+        )
     }
 }
 

@@ -5,6 +5,9 @@
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 
+use fedkit_xmldsig::crypto::CryptoProvider;
+use fedkit_xmldsig::{SignatureAlgorithm, SigningKey};
+
 use crate::config::ServiceProvider;
 use crate::time::show;
 
@@ -137,19 +140,26 @@ impl AuthnRequest {
     /// URL-encoded into `SAMLRequest`, then `RelayState` if given. (Query-string signing is
     /// not implemented yet; IdPs that require signed requests need it.)
     pub fn redirect_url(&self, relay_state: Option<&str>) -> String {
-        let deflated = miniz_oxide::deflate::compress_to_vec(self.to_xml().as_bytes(), 8);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(deflated);
-        let separator = if self.destination.contains('?') { '&' } else { '?' };
-        let mut url = format!(
-            "{}{separator}SAMLRequest={}",
-            self.destination,
-            percent_encode(&encoded)
-        );
-        if let Some(state) = relay_state {
-            url.push_str("&RelayState=");
-            url.push_str(&percent_encode(state));
-        }
-        url
+        redirect_query(&self.destination, "SAMLRequest", &self.to_xml(), relay_state)
+    }
+
+    /// The HTTP-Redirect binding URL with the query-string signature (SAML Bindings
+    /// §3.4.4.1): RSA-SHA256 over `SAMLRequest=…&RelayState=…&SigAlg=…` with the SP's signing
+    /// key; the IdP verifies it with the SP certificate from the SP metadata.
+    pub fn signed_redirect_url(
+        &self,
+        relay_state: Option<&str>,
+        key: &SigningKey,
+        provider: &dyn CryptoProvider,
+    ) -> Result<String, SigningError> {
+        sign_redirect(
+            &self.destination,
+            "SAMLRequest",
+            &self.to_xml(),
+            relay_state,
+            key,
+            provider,
+        )
     }
 
     /// The HTTP-POST binding: an HTML page with a form that posts `SAMLRequest` (base64, not
@@ -172,6 +182,62 @@ impl AuthnRequest {
             xml_escape(&self.destination)
         )
     }
+}
+
+/// The Redirect binding URL for `xml` as `parameter` (`SAMLRequest`/`SAMLResponse`): raw
+/// DEFLATE, base64, URL-encoded, then `RelayState`.
+pub(crate) fn redirect_query(
+    destination: &str,
+    parameter: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+) -> String {
+    let deflated = miniz_oxide::deflate::compress_to_vec(xml.as_bytes(), 8);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(deflated);
+    let separator = if destination.contains('?') { '&' } else { '?' };
+    let mut url = format!("{destination}{separator}{parameter}={}", percent_encode(&encoded));
+    if let Some(state) = relay_state {
+        url.push_str("&RelayState=");
+        url.push_str(&percent_encode(state));
+    }
+    url
+}
+
+/// The signature algorithm of signed Redirect messages.
+const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+
+/// Why a message could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SigningError {
+    /// The key cannot produce an RSA-SHA256 signature.
+    #[error("the SP signing key cannot sign with RSA-SHA256 (it must be an RSA private key)")]
+    Failed,
+}
+
+/// [`redirect_query`] plus `SigAlg` and `Signature`, signed over the parameters exactly as
+/// they appear in the query.
+pub(crate) fn sign_redirect(
+    destination: &str,
+    parameter: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+    key: &SigningKey,
+    provider: &dyn CryptoProvider,
+) -> Result<String, SigningError> {
+    let url = redirect_query(destination, parameter, xml, relay_state);
+    let query_start = url.find(&format!("{parameter}=")).unwrap_or(0);
+    let mut signed = url.get(query_start..).unwrap_or_default().to_owned();
+    signed.push_str("&SigAlg=");
+    signed.push_str(&percent_encode(RSA_SHA256));
+    let signature = provider
+        .rsa_sign(SignatureAlgorithm::RSA_SHA256, key, signed.as_bytes())
+        .map_err(|_| SigningError::Failed)?;
+    let prefix = url.get(..query_start).unwrap_or_default();
+    Ok(format!(
+        "{prefix}{signed}&Signature={}",
+        percent_encode(&base64::engine::general_purpose::STANDARD.encode(signature))
+    ))
 }
 
 /// Why a Redirect-binding message could not be decoded.

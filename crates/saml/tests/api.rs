@@ -1314,3 +1314,63 @@ fn decryption_failures_are_uniform_and_weak_transport_is_refused() {
         }
     }
 }
+
+#[test]
+fn redirect_signatures_match_openssl_and_verify() {
+    use fedkit_saml::logout::OutgoingLogout;
+    use fedkit_xmldsig::SigningKey;
+    let idp_key = SigningKey::from_pem(include_str!("data/keys/idp.key.pem")).unwrap();
+    // The fixture's query was signed by `openssl dgst -sha256 -sign`: PKCS#1 v1.5 is
+    // deterministic, so both providers must produce exactly openssl's signature.
+    let query = fixture_raw("logout-request-redirect.query");
+    let (signed, signature) = query.trim().split_once("&Signature=").unwrap();
+    let openssl = base64::engine::general_purpose::STANDARD
+        .decode(percent_decode(signature))
+        .unwrap();
+    for provider in all_providers() {
+        let ours = provider
+            .rsa_sign(
+                fedkit_xmldsig::SignatureAlgorithm::RSA_SHA256,
+                &idp_key,
+                signed.as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(ours, openssl, "{}", provider.name());
+    }
+    // A signed outgoing message verifies with the signer's certificate, as the IdP will.
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let request =
+        fedkit_saml::request::AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme", [1; 16], now());
+    let url = request
+        .signed_redirect_url(Some("/x"), &idp_key, all_providers()[0])
+        .unwrap();
+    let query = url.split_once('?').unwrap().1;
+    let (signed, signature) = query.split_once("&Signature=").unwrap();
+    assert!(signed.ends_with("&SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256"));
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(percent_decode(signature))
+        .unwrap();
+    let verifier = fedkit_xmldsig::Verifier::new(
+        TrustedKeys::from_pem(IDP_CERT).unwrap(),
+        AlgorithmPolicy::default(),
+    );
+    verifier
+        .verify_detached(
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            signed.as_bytes(),
+            &signature,
+        )
+        .unwrap();
+    // And a signed LogoutRequest from "the IdP" passes the SP's own Redirect check.
+    let a = process(&fixture("assertion-signed")).unwrap();
+    let out = OutgoingLogout::request(&sp, SLO, a.name_id(), a.session_index(), [2; 16], at(11, 0, 0));
+    let url = out
+        .signed_redirect_url(None, &idp_key, all_providers()[0])
+        .unwrap();
+    // (An SP-built request is not an IdP message: its Issuer is the SP, so it is refused
+    // for that reason, after the signature verified.)
+    let err = logout_validator()
+        .process_redirect(url.split_once('?').unwrap().1, None, at(11, 1, 0))
+        .unwrap_err();
+    assert_eq!(err.code(), "issuer_mismatch", "{err:?}");
+}

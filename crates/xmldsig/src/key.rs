@@ -329,11 +329,41 @@ impl TrustedKeys {
 }
 
 /// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
+/// An RSA private key for signing (the SP's signing key: signed AuthnRequests and the
+/// HTTP-Redirect binding's query signature). `Debug` never prints it.
+#[derive(Clone)]
+pub struct SigningKey(DecryptionKey);
+
+impl core::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("bits", &self.0.bits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// An RSA private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`.
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        DecryptionKey::from_pem(text).map(Self)
+    }
+
+    /// The key size in bits.
+    pub fn bits(&self) -> usize {
+        self.0.bits
+    }
+
+    pub(crate) fn inner(&self) -> &DecryptionKey {
+        &self.0
+    }
+}
+
 /// An RSA private key for decrypting XML Encryption key transport (the SP's encryption key,
 /// whose certificate the IdP encrypts assertions to). Held as PKCS#8 DER; `Debug` never
 /// prints it.
 #[derive(Clone)]
 pub struct DecryptionKey {
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
     pkcs8: Vec<u8>,
     rsa: rsa::RsaPrivateKey,
     bits: usize,
@@ -363,7 +393,11 @@ impl DecryptionKey {
             "RSA PRIVATE KEY" => rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| bad(e.to_string()))?,
             _ => return Err(KeyError::UnexpectedPemLabel { label }),
         };
-        let pkcs8 = rsa.to_pkcs8_der().map_err(|e| bad(e.to_string()))?.as_bytes().to_vec();
+        let pkcs8 = rsa
+            .to_pkcs8_der()
+            .map_err(|e| bad(e.to_string()))?
+            .as_bytes()
+            .to_vec();
         let bits = rsa::traits::PublicKeyParts::n(&rsa).bits();
         Ok(Self { pkcs8, rsa, bits })
     }
@@ -374,6 +408,7 @@ impl DecryptionKey {
     }
 
     /// PKCS#8 DER (for providers that parse the key themselves).
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
     pub(crate) fn pkcs8_der(&self) -> &[u8] {
         &self.pkcs8
     }

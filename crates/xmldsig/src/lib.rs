@@ -15,7 +15,7 @@ pub mod xmlenc;
 pub use algorithm::{AlgorithmPolicy, DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
 pub use document::Document;
 pub use error::{AlgorithmRole, C14nError, Error, KeyError, ParseError, VerifyError};
-pub use key::{DecryptionKey, Fingerprint, TrustedKey, TrustedKeys};
+pub use key::{DecryptionKey, Fingerprint, SigningKey, TrustedKey, TrustedKeys};
 pub use limits::{LimitKind, Limits};
 pub use signature::{is_signature, DSIG_NS, ENVELOPED_SIGNATURE};
 pub use verify::{find_signatures, SignatureInfo, Verified, VerifiedElement, Verifier};

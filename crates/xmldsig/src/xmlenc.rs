@@ -73,7 +73,9 @@ pub enum XmlEncError {
         reason: &'static str,
     },
     /// No `EncryptedKey` for the content key was found.
-    #[error("no EncryptedKey carries the content key (looked in KeyInfo, RetrievalMethod targets and siblings)")]
+    #[error(
+        "no EncryptedKey carries the content key (looked in KeyInfo, RetrievalMethod targets and siblings)"
+    )]
     NoEncryptedKey,
     /// Decryption failed: wrong SP key, or altered ciphertext. Deliberately one error.
     #[error("the data cannot be decrypted with the configured SP key: the IdP may encrypt to another certificate (check the SP encryption certificate uploaded to the IdP), or the message was altered")]
@@ -204,10 +206,18 @@ fn encrypted_keys<'a, 'i>(encrypted_data: Node<'a, 'i>, candidates: &[Node<'a, '
     let Some(info) = child(encrypted_data, DSIG_NS, "KeyInfo") else {
         return candidates.to_vec();
     };
-    let mut keys: Vec<Node<'a, 'i>> = info.children().filter(|c| is(*c, XENC_NS, "EncryptedKey")).collect();
+    let mut keys: Vec<Node<'a, 'i>> = info
+        .children()
+        .filter(|c| is(*c, XENC_NS, "EncryptedKey"))
+        .collect();
     for retrieval in info.children().filter(|c| is(*c, DSIG_NS, "RetrievalMethod")) {
-        let typed = retrieval.attribute("Type").is_none_or(|t| t == ENCRYPTED_KEY_TYPE);
-        if let (true, Some(id)) = (typed, retrieval.attribute("URI").and_then(|u| u.strip_prefix('#'))) {
+        let typed = retrieval
+            .attribute("Type")
+            .is_none_or(|t| t == ENCRYPTED_KEY_TYPE);
+        if let (true, Some(id)) = (
+            typed,
+            retrieval.attribute("URI").and_then(|u| u.strip_prefix('#')),
+        ) {
             keys.extend(candidates.iter().filter(|k| k.attribute("Id") == Some(id)));
         }
     }
@@ -328,19 +338,47 @@ mod tests {
     #[test]
     fn xml_encryption_11_oaep_variants_decrypt_with_every_provider() {
         let key = DecryptionKey::from_pem(SP_KEY).unwrap();
-        for mgf in [("mgf1sha256", DigestAlgorithm::Sha256), ("mgf1sha1", DigestAlgorithm::Sha1)] {
+        for mgf in [
+            ("mgf1sha256", DigestAlgorithm::Sha256),
+            ("mgf1sha1", DigestAlgorithm::Sha1),
+        ] {
             let xml = encrypt_11(b"<a>secret</a>", mgf);
             let doc = crate::Document::parse(&xml).unwrap();
             for provider in all_providers() {
-                let plain = decrypt(provider, doc.root_element(), &[], &key, &DecryptionPolicy::default());
-                assert_eq!(plain.as_deref(), Ok(&b"<a>secret</a>"[..]), "{} {}", provider.name(), mgf.0);
+                let plain = decrypt(
+                    provider,
+                    doc.root_element(),
+                    &[],
+                    &key,
+                    &DecryptionPolicy::default(),
+                );
+                assert_eq!(
+                    plain.as_deref(),
+                    Ok(&b"<a>secret</a>"[..]),
+                    "{} {}",
+                    provider.name(),
+                    mgf.0
+                );
             }
             // A wrong MGF in the document fails like any other decryption failure.
-            let wrong = xml.replace(mgf.0, if mgf.0 == "mgf1sha1" { "mgf1sha256" } else { "mgf1sha1" });
+            let wrong = xml.replace(
+                mgf.0,
+                if mgf.0 == "mgf1sha1" {
+                    "mgf1sha256"
+                } else {
+                    "mgf1sha1"
+                },
+            );
             let doc = crate::Document::parse(&wrong).unwrap();
             for provider in all_providers() {
                 assert_eq!(
-                    decrypt(provider, doc.root_element(), &[], &key, &DecryptionPolicy::default()),
+                    decrypt(
+                        provider,
+                        doc.root_element(),
+                        &[],
+                        &key,
+                        &DecryptionPolicy::default()
+                    ),
                     Err(XmlEncError::DecryptionFailed)
                 );
             }
@@ -353,12 +391,22 @@ mod tests {
         let xml = encrypt_11(b"<a/>", ("mgf1sha256", DigestAlgorithm::Sha256));
         for (from, to, expected) in [
             ("aes256-gcm", "tripledes-cbc", "content encryption"),
-            (RSA_OAEP_11, "http://www.w3.org/2001/04/xmlenc#kw-aes256", "key transport"),
+            (
+                RSA_OAEP_11,
+                "http://www.w3.org/2001/04/xmlenc#kw-aes256",
+                "key transport",
+            ),
             ("mgf1sha256", "mgf1sha224", "OAEP mask generation"),
         ] {
             let doc_text = xml.replace(from, to);
             let doc = crate::Document::parse(&doc_text).unwrap();
-            match decrypt(all_providers()[0], doc.root_element(), &[], &key, &DecryptionPolicy::default()) {
+            match decrypt(
+                all_providers()[0],
+                doc.root_element(),
+                &[],
+                &key,
+                &DecryptionPolicy::default(),
+            ) {
                 Err(XmlEncError::UnsupportedAlgorithm { role, .. }) => assert_eq!(role, expected),
                 other => panic!("{to}: {other:?}"),
             }
@@ -366,7 +414,13 @@ mod tests {
         let doc_text = xml.replace(RSA_OAEP_11, RSA_1_5);
         let doc = crate::Document::parse(&doc_text).unwrap();
         assert!(matches!(
-            decrypt(all_providers()[0], doc.root_element(), &[], &key, &DecryptionPolicy::default()),
+            decrypt(
+                all_providers()[0],
+                doc.root_element(),
+                &[],
+                &key,
+                &DecryptionPolicy::default()
+            ),
             Err(XmlEncError::Refused { .. })
         ));
     }

@@ -2,9 +2,9 @@
 
 use aws_lc_rs::{digest, signature as sig};
 
-use super::{BadSignature, CryptoProvider, DecryptFailed, Hasher, RustCrypto};
+use super::{BadSignature, CryptoProvider, DecryptFailed, Hasher, RustCrypto, SignFailed};
 use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
-use crate::key::{DecryptionKey, KeyType, PublicKey};
+use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 
 /// aws-lc-rs: AWS-LC's verified, constant-time primitives; several times faster than
 /// [`RustCrypto`] for RSA. Combinations AWS-LC does not offer for verification (RSA keys
@@ -171,6 +171,25 @@ impl CryptoProvider for AwsLcRs {
             .map_err(|_| DecryptFailed)?
             .len();
         out.truncate(len);
+        Ok(out)
+    }
+
+    fn rsa_sign(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: &SigningKey,
+        message: &[u8],
+    ) -> Result<Vec<u8>, SignFailed> {
+        let padding: &'static dyn sig::RsaEncoding = match (algorithm.scheme(), algorithm.hash()) {
+            (SignatureScheme::RsaPkcs1v15, DigestAlgorithm::Sha256) => &sig::RSA_PKCS1_SHA256,
+            (SignatureScheme::RsaPkcs1v15, DigestAlgorithm::Sha384) => &sig::RSA_PKCS1_SHA384,
+            (SignatureScheme::RsaPkcs1v15, DigestAlgorithm::Sha512) => &sig::RSA_PKCS1_SHA512,
+            _ => return Err(SignFailed),
+        };
+        let pair = sig::RsaKeyPair::from_pkcs8(key.inner().pkcs8_der()).map_err(|_| SignFailed)?;
+        let mut out = vec![0u8; pair.public_modulus_len()];
+        pair.sign(padding, &aws_lc_rs::rand::SystemRandom::new(), message, &mut out)
+            .map_err(|_| SignFailed)?;
         Ok(out)
     }
 

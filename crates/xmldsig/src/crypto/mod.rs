@@ -10,7 +10,7 @@
 //! decided before a provider is called.
 
 use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
-use crate::key::{DecryptionKey, PublicKey};
+use crate::key::{DecryptionKey, PublicKey, SigningKey};
 
 #[cfg(feature = "aws-lc-rs")]
 mod aws_lc;
@@ -37,6 +37,10 @@ pub struct BadSignature;
 /// key, bad padding, bad tag): distinguishable failures are decryption oracles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DecryptFailed;
+
+/// Signing failed (an algorithm this key cannot sign with, or a provider error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignFailed;
 
 /// A source of digests and signature verification.
 pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
@@ -75,6 +79,16 @@ pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, DecryptFailed> {
         rust_crypto::oaep_decrypt(key, digest, mgf1, label, ciphertext)
+    }
+
+    /// Signs `message` with an RSA key: PKCS#1 v1.5 with SHA-256/384/512 (deterministic).
+    fn rsa_sign(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: &SigningKey,
+        message: &[u8],
+    ) -> Result<Vec<u8>, SignFailed> {
+        rust_crypto::rsa_sign(algorithm, key, message)
     }
 
     /// AES-GCM decryption: `data` is the 12-byte nonce, the ciphertext and the 16-byte tag,

@@ -173,3 +173,28 @@ pub(crate) fn cbc_decrypt(key: &[u8], data: &[u8]) -> Result<Vec<u8>, super::Dec
     };
     result.map_err(|_| super::DecryptFailed)
 }
+
+pub(crate) fn rsa_sign(
+    algorithm: SignatureAlgorithm,
+    key: &crate::key::SigningKey,
+    message: &[u8],
+) -> Result<Vec<u8>, super::SignFailed> {
+    use signature::{SignatureEncoding as _, Signer as _};
+    if algorithm.scheme() != SignatureScheme::RsaPkcs1v15 {
+        return Err(super::SignFailed);
+    }
+    let private = key.inner().rsa().clone();
+    let signature = match algorithm.hash() {
+        DigestAlgorithm::Sha256 => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(private)
+            .try_sign(message)
+            .map(|s| s.to_vec()),
+        DigestAlgorithm::Sha384 => rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new(private)
+            .try_sign(message)
+            .map(|s| s.to_vec()),
+        DigestAlgorithm::Sha512 => rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new(private)
+            .try_sign(message)
+            .map(|s| s.to_vec()),
+        DigestAlgorithm::Sha1 => return Err(super::SignFailed),
+    };
+    signature.map_err(|_| super::SignFailed)
+}
