@@ -9,6 +9,7 @@ use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::{SignatureAlgorithm, SigningKey};
 
 use crate::config::ServiceProvider;
+use crate::response::SAML_NS;
 use crate::time::show;
 
 /// Escapes text for an XML attribute value or element content.
@@ -162,10 +163,52 @@ impl AuthnRequest {
         )
     }
 
+    /// The request with an enveloped XML signature (RSA-SHA256, exclusive c14n, after the
+    /// Issuer) by the SP's signing key, and its certificate in KeyInfo when given: what the
+    /// HTTP-POST binding carries when the IdP wants signed requests.
+    pub fn signed_xml(
+        &self,
+        key: &SigningKey,
+        certificate_der: Option<&[u8]>,
+        provider: &dyn CryptoProvider,
+    ) -> Result<String, SigningError> {
+        fedkit_xmldsig::sign::sign_enveloped(
+            &self.to_xml(),
+            &self.id,
+            Some((SAML_NS, "Issuer")),
+            key,
+            certificate_der,
+            provider,
+        )
+        .map_err(|_| SigningError::Failed)
+    }
+
     /// The HTTP-POST binding: an HTML page with a form that posts `SAMLRequest` (base64, not
     /// compressed) and `RelayState` to the IdP as soon as it loads.
     pub fn post_form(&self, relay_state: Option<&str>) -> String {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(self.to_xml());
+        post_form(&self.destination, &self.to_xml(), relay_state)
+    }
+
+    /// [`post_form`](Self::post_form) with the XML-signed request ([`signed_xml`](Self::signed_xml)).
+    pub fn signed_post_form(
+        &self,
+        relay_state: Option<&str>,
+        key: &SigningKey,
+        certificate_der: Option<&[u8]>,
+        provider: &dyn CryptoProvider,
+    ) -> Result<String, SigningError> {
+        Ok(post_form(
+            &self.destination,
+            &self.signed_xml(key, certificate_der, provider)?,
+            relay_state,
+        ))
+    }
+}
+
+/// An auto-submitting HTML form posting `xml` as `SAMLRequest`.
+fn post_form(destination: &str, xml: &str, relay_state: Option<&str>) -> String {
+    {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
         let relay = relay_state
             .map(|r| {
                 format!(
@@ -179,7 +222,7 @@ impl AuthnRequest {
              <form method=\"post\" action=\"{}\">\
              <input type=\"hidden\" name=\"SAMLRequest\" value=\"{encoded}\"/>{relay}\
              <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
-            xml_escape(&self.destination)
+            xml_escape(destination)
         )
     }
 }

@@ -1374,3 +1374,34 @@ fn redirect_signatures_match_openssl_and_verify() {
         .unwrap_err();
     assert_eq!(err.code(), "issuer_mismatch", "{err:?}");
 }
+
+#[test]
+fn post_binding_requests_carry_an_xml_signature() {
+    use fedkit_xmldsig::{Document, SigningKey, Verifier};
+    let key = SigningKey::from_pem(include_str!("data/keys/other.key.pem")).unwrap();
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let request = fedkit_saml::request::AuthnRequest::new(&sp, "https://idp.example/sso", [5; 16], now());
+    for provider in all_providers() {
+        let xml = request.signed_xml(&key, None, provider).unwrap();
+        let doc = Document::parse(&xml).unwrap();
+        let keys = TrustedKeys::from_pem(OTHER_CERT).unwrap();
+        let verified = Verifier::new(keys, AlgorithmPolicy::default())
+            .verify_enveloped(&doc, doc.root_element())
+            .unwrap();
+        // The signature follows the Issuer, as the SAML schema requires.
+        let names: Vec<_> = verified.element().children().map(|c| c.local_name()).collect();
+        assert_eq!(names, ["Issuer"], "the verified view skips the signature");
+        let order: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(|c| c.is_element())
+            .map(|c| c.tag_name().name())
+            .collect();
+        assert_eq!(order, ["Issuer", "Signature"]);
+        let form = request
+            .signed_post_form(Some("/x"), &key, None, provider)
+            .unwrap();
+        assert!(form.contains("name=\"SAMLRequest\""));
+        assert!(form.contains("name=\"RelayState\" value=\"/x\""));
+    }
+}

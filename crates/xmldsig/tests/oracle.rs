@@ -892,3 +892,56 @@ fn xpath_transform_before_c14n_is_reported_as_unsupported() {
         other => panic!("expected UnsupportedAlgorithm for the XPath transform, got {other:?}"),
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Signatures fedkit makes, checked by libxmlsec1.
+
+#[test]
+fn signatures_made_by_fedkit_verify_in_libxmlsec1() {
+    use fedkit_xmldsig::{sign, SigningKey};
+    // The bundled Response without its signature, signed again by fedkit with key "a", on the
+    // Response (after its Issuer) and on the Assertion.
+    let start = SIGNED.find("<ds:Signature").unwrap();
+    let end = SIGNED.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let unsigned = format!("{}{}", &SIGNED[..start], &SIGNED[end..]);
+    let key = SigningKey::from_pem(KEY_A).unwrap();
+    let cert = TrustedKeys::from_pem(CERT_A).unwrap().keys()[0]
+        .certificate_der()
+        .unwrap()
+        .to_vec();
+    let issuer = Some((SAML_NS, "Issuer"));
+    let assertion_id = first_id(&unsigned, "Assertion");
+    for provider in all_providers() {
+        let once =
+            sign::sign_enveloped(&unsigned, "_resp-7a1c2f", issuer, &key, Some(&cert), provider).unwrap();
+        assert_eq!(
+            oracle(&once, CERT_A, ElementPath::RESPONSE),
+            Ok(true),
+            "{}",
+            provider.name()
+        );
+        assert_eq!(our(&once, CERT_A, ElementPath::RESPONSE), Ours::Accepted);
+        // Assertion first, then the Response over it (the "both" shape).
+        let inner =
+            sign::sign_enveloped(&unsigned, &assertion_id, issuer, &key, Some(&cert), provider).unwrap();
+        let both = sign::sign_enveloped(&inner, "_resp-7a1c2f", issuer, &key, None, provider).unwrap();
+        for element in [ElementPath::RESPONSE, ElementPath::ASSERTION] {
+            assert_eq!(oracle(&both, CERT_A, element), Ok(true), "{element:?}");
+            assert_eq!(our(&both, CERT_A, element), Ours::Accepted, "{element:?}");
+        }
+        // A signed element cannot be signed twice.
+        assert!(sign::sign_enveloped(&once, "_resp-7a1c2f", issuer, &key, None, provider).is_err());
+    }
+}
+
+fn first_id(xml: &str, local: &str) -> String {
+    let doc = Document::parse(xml).unwrap();
+    let id = doc
+        .tree()
+        .descendants()
+        .find(|n| n.tag_name().name() == local)
+        .and_then(|n| n.attribute("ID"))
+        .unwrap()
+        .to_owned();
+    id
+}

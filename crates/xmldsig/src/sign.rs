@@ -1,0 +1,147 @@
+//! Creating enveloped XML signatures: what an SP needs to sign its own AuthnRequests and
+//! logout messages for the HTTP-POST binding (and what tests need to play an IdP).
+//!
+//! The signature is always the profile SAML uses and [`Verifier`](crate::Verifier) accepts:
+//! one Reference to the element's `ID`, the enveloped-signature transform then Exclusive
+//! C14N, SHA-256 digest, RSA-SHA256 (PKCS#1 v1.5) over SignedInfo canonicalized with
+//! Exclusive C14N, and optionally the signer's certificate in KeyInfo.
+
+use base64::Engine as _;
+
+use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
+use crate::c14n::{self, Algorithm, Method, SubtreeOptions};
+use crate::crypto::CryptoProvider;
+use crate::document::Document;
+use crate::error::{C14nError, ParseError};
+use crate::key::SigningKey;
+use crate::signature::{DSIG_NS, ENVELOPED_SIGNATURE};
+
+const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
+/// Why a document could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The document does not parse.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The element to sign was not found, or canonicalization failed.
+    #[error(transparent)]
+    C14n(#[from] C14nError),
+    /// The element already carries a signature.
+    #[error("the element {id:?} is already signed")]
+    AlreadySigned {
+        /// Its ID.
+        id: String,
+    },
+    /// The key cannot sign with RSA-SHA256.
+    #[error("the signing key cannot produce an RSA-SHA256 signature")]
+    Key,
+}
+
+/// Signs the element whose `ID` is `id` with an enveloped signature, inserted as the element's
+/// first child, or right after its first child named `after` (`(namespace, local name)`,
+/// e.g. SAML's `Issuer`, which the schema requires to come first). Returns the new document
+/// text; everything outside the inserted `ds:Signature` is byte for byte the input.
+///
+/// ```
+/// use fedkit_xmldsig::{sign, AlgorithmPolicy, Document, SigningKey, TrustedKeys, Verifier};
+/// let key = SigningKey::from_pem(include_str!("../tests/data/oracle/key-a.pem"))?;
+/// let xml = r#"<r:Request xmlns:r="urn:example" ID="_1"><r:Issuer>sp</r:Issuer><r:Body>hi</r:Body></r:Request>"#;
+/// let provider = fedkit_xmldsig::crypto::default_provider();
+/// let signed = sign::sign_enveloped(xml, "_1", Some(("urn:example", "Issuer")), &key, None, provider)?;
+/// let doc = Document::parse(&signed)?;
+/// let keys = TrustedKeys::from_pem(include_str!("../tests/data/oracle/cert-a.pem"))?;
+/// let verified = Verifier::new(keys, AlgorithmPolicy::default()).verify_enveloped(&doc, doc.root_element())?;
+/// assert_eq!(verified.element().child("urn:example", "Body").unwrap().text(), "hi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn sign_enveloped(
+    xml: &str,
+    id: &str,
+    after: Option<(&str, &str)>,
+    key: &SigningKey,
+    certificate_der: Option<&[u8]>,
+    provider: &dyn CryptoProvider,
+) -> Result<String, SignError> {
+    let doc = Document::parse(xml)?;
+    let element = c14n::find_by_id(&doc, id)?;
+    if element.children().any(crate::is_signature) {
+        return Err(SignError::AlreadySigned { id: id.to_owned() });
+    }
+    // The digest of the element as it is now: the enveloped-signature transform removes the
+    // signature again when verifying, so this is what the verifier will digest.
+    let method = Method::new(Algorithm::Exclusive);
+    let canonical = c14n::canonicalize_subtree_to_vec(
+        element,
+        &method,
+        SubtreeOptions {
+            exclude: None,
+            strip_comments: true,
+        },
+    )?;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let digest = b64(&provider.digest(DigestAlgorithm::Sha256, &canonical));
+    let signature_method = SignatureAlgorithm::RSA_SHA256.uri();
+    let digest_method = DigestAlgorithm::Sha256.uri();
+    let signed_info = format!(
+        "<ds:SignedInfo xmlns:ds=\"{DSIG_NS}\"><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/>\
+         <ds:SignatureMethod Algorithm=\"{signature_method}\"/><ds:Reference URI=\"#{id}\"><ds:Transforms>\
+         <ds:Transform Algorithm=\"{ENVELOPED_SIGNATURE}\"/><ds:Transform Algorithm=\"{EXC_C14N}\"/>\
+         </ds:Transforms><ds:DigestMethod Algorithm=\"{digest_method}\"/><ds:DigestValue>{digest}</ds:DigestValue>\
+         </ds:Reference></ds:SignedInfo>"
+    );
+    // Exclusive C14N of SignedInfo does not depend on its ancestors (only `ds` is visibly
+    // used, and it is declared on SignedInfo's parent the same way), so it can be computed
+    // on SignedInfo alone.
+    let standalone = Document::parse(&signed_info)?;
+    let signed_info_c14n =
+        c14n::canonicalize_subtree_to_vec(standalone.root_element(), &method, SubtreeOptions::default())?;
+    let value = provider
+        .rsa_sign(SignatureAlgorithm::RSA_SHA256, key, &signed_info_c14n)
+        .map_err(|_| SignError::Key)?;
+    let key_info = certificate_der
+        .map(|der| format!("<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>", b64(der)))
+        .unwrap_or_default();
+    let signed_info_in_place = signed_info.replacen(&format!(" xmlns:ds=\"{DSIG_NS}\""), "", 1);
+    let signature = format!(
+        "<ds:Signature xmlns:ds=\"{DSIG_NS}\">{signed_info_in_place}<ds:SignatureValue>{}</ds:SignatureValue>{key_info}</ds:Signature>",
+        b64(&value)
+    );
+    // Where to insert: after the named child, or after the start tag.
+    let at = match after.and_then(|(ns, local)| {
+        element
+            .children()
+            .find(|c| c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == local)
+    }) {
+        Some(child) => child.range().end,
+        None => start_tag_end(xml, element.range())?,
+    };
+    let mut out = String::with_capacity(xml.len() + signature.len());
+    out.push_str(xml.get(..at).unwrap_or_default());
+    out.push_str(&signature);
+    out.push_str(xml.get(at..).unwrap_or_default());
+    Ok(out)
+}
+
+/// The offset just after the start tag of the element spanning `range`; a self-closing
+/// element is refused (there is nothing to sign inside it worth signing).
+fn start_tag_end(xml: &str, range: core::ops::Range<usize>) -> Result<usize, SignError> {
+    let text = xml.get(range.clone()).unwrap_or_default();
+    let mut quote = None;
+    for (i, b) in text.bytes().enumerate() {
+        match (quote, b) {
+            (Some(q), b) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'>') => {
+                if text.as_bytes().get(i.wrapping_sub(1)) == Some(&b'/') {
+                    break;
+                }
+                return Ok(range.start + i + 1);
+            }
+            _ => {}
+        }
+    }
+    Err(SignError::C14n(C14nError::EmptyOutput))
+}
