@@ -116,6 +116,24 @@ impl OutgoingLogout {
         redirect_query(&self.destination, self.parameter, &self.xml, relay_state)
     }
 
+    /// The message with an enveloped XML signature after its Issuer (HTTP-POST binding).
+    pub fn signed_xml(
+        &self,
+        key: &SigningKey,
+        certificate_der: Option<&[u8]>,
+        provider: &dyn CryptoProvider,
+    ) -> Result<String, SigningError> {
+        fedkit_xmldsig::sign::sign_enveloped(
+            &self.xml,
+            &self.id,
+            Some((SAML_NS, "Issuer")),
+            key,
+            certificate_der,
+            provider,
+        )
+        .map_err(|_| SigningError::Failed)
+    }
+
     /// The HTTP-Redirect binding URL with the RSA-SHA256 query signature (most IdPs require
     /// signed logout messages).
     pub fn signed_redirect_url(

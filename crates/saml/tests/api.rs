@@ -1405,3 +1405,31 @@ fn post_binding_requests_carry_an_xml_signature() {
         assert!(form.contains("name=\"RelayState\" value=\"/x\""));
     }
 }
+
+#[test]
+fn xml_signed_logout_messages_pass_the_post_check() {
+    use fedkit_saml::logout::{LogoutMessage, OutgoingLogout};
+    use fedkit_xmldsig::SigningKey;
+    // Play the IdP: a LogoutResponse from the IdP's key, signed by fedkit, posted to the SP.
+    let idp_key = SigningKey::from_pem(include_str!("data/keys/idp.key.pem")).unwrap();
+    let idp_as_sp = ServiceProvider::new(IDP, [ACS]).unwrap();
+    let a = process(&fixture("assertion-signed")).unwrap();
+    let request = OutgoingLogout::request(
+        &idp_as_sp,
+        SLO,
+        a.name_id(),
+        a.session_index(),
+        [4; 16],
+        at(11, 0, 0),
+    );
+    let signed = request.signed_xml(&idp_key, None, all_providers()[0]).unwrap();
+    let value = base64::engine::general_purpose::STANDARD.encode(signed);
+    let LogoutMessage::Request(r) = logout_validator()
+        .process_post(&value, None, at(11, 1, 0))
+        .unwrap()
+    else {
+        panic!("a LogoutRequest")
+    };
+    assert_eq!(r.name_id.value, "jane.doe@example.com");
+    assert_eq!(r.session_indexes, ["_session-31d8"]);
+}
