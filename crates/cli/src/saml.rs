@@ -93,6 +93,10 @@ struct VerifyArgs {
     /// Accept SHA-1 signatures and digests (refused by default).
     #[arg(long)]
     allow_sha1: bool,
+    /// Refuse a signature by a pinned certificate outside its validity period (by default
+    /// that is a warning: a pinned certificate is a key).
+    #[arg(long)]
+    enforce_cert_validity: bool,
     /// Which signatures to require.
     #[arg(long, value_enum, default_value_t = Require::Either)]
     require: Require,
@@ -203,6 +207,7 @@ fn validator(a: &VerifyArgs) -> Result<ResponseValidator, CommandError> {
         algorithms,
         clock_skew_seconds: i64::from(a.clock_skew),
         allow_unsolicited: a.allow_unsolicited,
+        enforce_certificate_validity: a.enforce_cert_validity,
         ..Settings::default()
     };
     let mut validator =
@@ -278,6 +283,7 @@ struct VerifyJson<'a> {
     attributes: serde_json::Map<String, serde_json::Value>,
     not_on_or_after: Option<String>,
     signed: Vec<&'static str>,
+    warnings: Vec<String>,
 }
 
 fn part(p: &SignedPart) -> &'static str {
@@ -313,6 +319,7 @@ fn verify(a: &VerifyArgs, json: bool) -> Result<Output, CommandError> {
             attributes,
             not_on_or_after: assertion.not_on_or_after().map(|t| t.to_rfc3339()),
             signed: assertion.signed().iter().map(part).collect(),
+            warnings: assertion.warnings().iter().map(ToString::to_string).collect(),
         };
         return Ok(Output::success(output::json_bytes(&doc)));
     }
@@ -345,6 +352,9 @@ fn verify(a: &VerifyArgs, json: bool) -> Result<Output, CommandError> {
     ] {
         out.push_str(&line);
         out.push('\n');
+    }
+    for warning in assertion.warnings() {
+        out.push_str(&format!("  WARNING {warning}\n"));
     }
     for attr in assertion.attributes() {
         out.push_str(&format!(

@@ -115,9 +115,52 @@ fn an_accepted_response_prints_the_documented_fields() {
             "name_id_format",
             "not_on_or_after",
             "session_index",
-            "signed"
+            "signed",
+            "warnings"
         ]
     );
+    // The fixture key's certificate starts after the fixtures' clock: reported, not refused.
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().contains("outside that period"));
+}
+
+#[test]
+fn certificate_validity_is_enforced_on_request() {
+    let response = data("signed/both-signed.xml");
+    let run = verify(
+        &["--request-id", "_req-7f3a", "--enforce-cert-validity"],
+        &response,
+        None,
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["error"]["code"], "certificate_outside_validity");
+    // The same key in a certificate valid at the fixtures' time.
+    let dated = data("keys/idp-2020.crt.pem");
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "verify",
+            "--idp-cert",
+            &dated,
+            "--idp-entity-id",
+            IDP,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--now",
+            NOW,
+            "--request-id",
+            "_req-7f3a",
+            "--enforce-cert-validity",
+            &response,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["warnings"], serde_json::json!([]));
 }
 
 #[test]

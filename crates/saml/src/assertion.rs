@@ -46,6 +46,40 @@ pub struct Authn {
     pub context_class: Option<String>,
 }
 
+/// Something an administrator should know about an accepted login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// The pinned certificate that verified the signature is outside its validity period.
+    /// Pinned certificates are keys, so this does not refuse the login (unless
+    /// `Settings::enforce_certificate_validity`), but the IdP will rotate it soon, or should.
+    CertificateOutsideValidity {
+        /// The certificate's SHA-256 fingerprint.
+        fingerprint: Fingerprint,
+        /// Its validity period start.
+        not_before: DateTime<Utc>,
+        /// Its validity period end.
+        not_after: DateTime<Utc>,
+    },
+}
+
+impl core::fmt::Display for Warning {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Warning::CertificateOutsideValidity {
+                fingerprint,
+                not_before,
+                not_after,
+            } => write!(
+                f,
+                "the IdP signing certificate {fingerprint} is valid from {} to {}: outside that period now; pin the IdP's new certificate when it rotates",
+                crate::time::show(*not_before),
+                crate::time::show(*not_after)
+            ),
+        }
+    }
+}
+
 /// A SAML assertion whose signature verified against a pinned key and whose every condition
 /// held at the time given. Only [`ResponseValidator`](crate::ResponseValidator) constructs
 /// one, and every value in it was read from the signed element.
@@ -62,6 +96,7 @@ pub struct VerifiedAssertion {
     pub(crate) one_time_use: bool,
     pub(crate) signed: Vec<SignedPart>,
     pub(crate) signing_key: Fingerprint,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 impl VerifiedAssertion {
@@ -141,5 +176,10 @@ impl VerifiedAssertion {
     /// assertion.
     pub fn signing_key(&self) -> Fingerprint {
         self.signing_key
+    }
+
+    /// What an administrator should know about this accepted login (log them).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
     }
 }

@@ -97,6 +97,34 @@ impl IdentityProvider {
         })
     }
 
+    /// An IdP from what an admin pasted: its entity ID and one or more certificates, each
+    /// with or without the BEGIN/END lines, with stray whitespace or CRLF line ends.
+    ///
+    /// ```
+    /// use fedkit_saml::IdentityProvider;
+    /// let pem = include_str!("../tests/data/keys/idp.crt.pem");
+    /// let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("\r\n");
+    /// let idp = IdentityProvider::from_pasted("https://sso.jumpcloud.com/saml2/acme", &[&body])?;
+    /// assert_eq!(idp.signing_keys().keys().len(), 1);
+    /// # Ok::<(), fedkit_saml::ConfigError>(())
+    /// ```
+    pub fn from_pasted(entity_id: &str, certificates: &[&str]) -> Result<Self, ConfigError> {
+        let mut keys = Vec::new();
+        for (i, pasted) in certificates.iter().enumerate() {
+            let pem = crate::connection::normalize_pasted_certificate(pasted);
+            let parsed =
+                fedkit_xmldsig::TrustedKey::from_pem(&pem).map_err(|e| ConfigError::Certificate {
+                    index: i + 1,
+                    reason: e.to_string(),
+                })?;
+            keys.extend(parsed);
+        }
+        let keys = TrustedKeys::new(keys).ok_or(ConfigError::Empty {
+            field: "IdP certificate",
+        })?;
+        Self::new(entity_id, keys)
+    }
+
     /// The IdP entity ID.
     pub fn entity_id(&self) -> &str {
         &self.entity_id
@@ -122,6 +150,10 @@ pub struct Settings {
     /// Largest accepted message, in bytes of XML (the base64 form may be a third larger).
     /// Default: 256 KiB.
     pub max_message_bytes: usize,
+    /// Refuse a signature by a pinned certificate outside its validity period. Default:
+    /// `false` — a pinned certificate is a key; the login gets a
+    /// [`Warning`](crate::Warning) instead.
+    pub enforce_certificate_validity: bool,
 }
 
 impl Default for Settings {
@@ -132,6 +164,7 @@ impl Default for Settings {
             clock_skew_seconds: 120,
             allow_unsolicited: false,
             max_message_bytes: 256 * 1024,
+            enforce_certificate_validity: false,
         }
     }
 }

@@ -210,6 +210,24 @@ pub enum Error {
         /// The audiences of the failing `AudienceRestriction`.
         found: Vec<String>,
     },
+    /// The signing certificate is outside its validity period, and the SP enforces validity.
+    #[error("the IdP signing certificate {fingerprint} is valid from {} to {}, and it is now {}; pin the IdP's current certificate", show(*not_before), show(*not_after), show(*now))]
+    CertificateOutsideValidity {
+        /// The certificate.
+        fingerprint: Fingerprint,
+        /// Validity start.
+        not_before: DateTime<Utc>,
+        /// Validity end.
+        not_after: DateTime<Utc>,
+        /// The time the caller passed.
+        now: DateTime<Utc>,
+    },
+    /// The request this Response answers was already answered by another accepted Response.
+    #[error("request {id:?} was already answered by another Response; each login request completes once (start the login again)")]
+    RequestAlreadyAnswered {
+        /// The request ID.
+        id: String,
+    },
     /// The assertion was already used.
     #[error("assertion {id:?} was already used (replay); each SAML assertion can log in only once")]
     Replay {
@@ -220,6 +238,12 @@ pub enum Error {
     #[error("the replay cache is full ({capacity} assertions); the login is refused rather than accepted unchecked")]
     ReplayCacheFull {
         /// The cache's capacity.
+        capacity: usize,
+    },
+    /// The request-ID store refused to remember a new AuthnRequest.
+    #[error("the store of outstanding login requests is full ({capacity} requests); the login cannot start until some complete or expire")]
+    RequestStoreFull {
+        /// The store's capacity.
         capacity: usize,
     },
 }
@@ -262,7 +286,10 @@ impl Error {
             Error::Expired { .. } => "expired",
             Error::Audience { .. } => "audience_mismatch",
             Error::Replay { .. } => "replay",
+            Error::RequestAlreadyAnswered { .. } => "request_already_answered",
+            Error::CertificateOutsideValidity { .. } => "certificate_outside_validity",
             Error::ReplayCacheFull { .. } => "replay_cache_full",
+            Error::RequestStoreFull { .. } => "request_store_full",
         }
     }
 
@@ -294,6 +321,14 @@ pub enum ConfigError {
     Empty {
         /// The field.
         field: &'static str,
+    },
+    /// A pasted certificate cannot be used.
+    #[error("certificate {index}: {reason}; paste the whole certificate as downloaded from the IdP (JumpCloud: SSO tab, \"Download certificate\")")]
+    Certificate {
+        /// Which one (1-based).
+        index: usize,
+        /// What is wrong.
+        reason: String,
     },
     /// A URL is not an absolute `https` or `http` URL.
     #[error("{field} must be an absolute https:// (or http://) URL, got {value:?}")]

@@ -13,9 +13,9 @@ pub mod response;
 pub mod sp_metadata;
 mod time;
 
-pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion};
+pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion, Warning};
 pub use config::{IdentityProvider, ServiceProvider, Settings};
 pub use error::{ConfigError, Error, SignedPart, SigningRequirement};
 pub use mapping::{AttributeMapping, EmailDomainAllowlist, MappingError, UniqueId, UserProfile};
-pub use replay::{InMemoryReplayCache, ReplayCache};
+pub use replay::{InMemoryReplayCache, InMemoryRequestStore, ReplayCache, RequestStore};
 pub use response::ResponseValidator;

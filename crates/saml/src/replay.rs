@@ -93,6 +93,72 @@ impl ReplayCache for InMemoryReplayCache {
     }
 }
 
+/// Outstanding AuthnRequest IDs, for hosts that cannot keep the request ID in the user's
+/// session (see [`ResponseValidator::process_post_with_store`](crate::ResponseValidator::process_post_with_store)).
+/// Each ID answers exactly one login: [`consume`](RequestStore::consume) removes it atomically,
+/// so of two Responses to one request, only the first is accepted — also across SP nodes when
+/// the store is shared.
+pub trait RequestStore: Send + Sync {
+    /// Remembers `id` until `expires`. `now` lets the store drop what has expired.
+    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error>;
+    /// Whether `id` is outstanding (remembered and not expired at `now`).
+    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> bool;
+    /// Removes `id`; `true` when it was outstanding at `now` (and this call is the one that
+    /// consumed it), `false` when it was unknown, expired, or already consumed.
+    fn consume(&self, id: &str, now: DateTime<Utc>) -> bool;
+}
+
+/// A bounded in-memory [`RequestStore`]; expired IDs are dropped as new ones arrive, and a
+/// full store refuses new logins rather than forgetting outstanding ones.
+#[derive(Debug)]
+pub struct InMemoryRequestStore {
+    capacity: usize,
+    inner: Mutex<HashMap<String, DateTime<Utc>>>,
+}
+
+impl InMemoryRequestStore {
+    /// A store of at most `capacity` outstanding requests.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, DateTime<Utc>>> {
+        // A panic while holding the lock cannot leave the map inconsistent (every update is
+        // a single insert or remove), so a poisoned lock is still usable.
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+impl RequestStore for InMemoryRequestStore {
+    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+        let mut map = self.map();
+        if map.len() >= self.capacity {
+            map.retain(|_, until| *until > now);
+        }
+        if map.len() >= self.capacity {
+            return Err(Error::RequestStoreFull {
+                capacity: self.capacity,
+            });
+        }
+        map.insert(id.to_owned(), expires);
+        Ok(())
+    }
+
+    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> bool {
+        self.map().get(id).is_some_and(|until| *until > now)
+    }
+
+    fn consume(&self, id: &str, now: DateTime<Utc>) -> bool {
+        self.map().remove(id).is_some_and(|until| until > now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,6 +118,11 @@ impl ResponseValidator {
         now: DateTime<Utc>,
         replay: &dyn ReplayCache,
     ) -> Result<VerifiedAssertion, Error> {
+        let xml = self.decode_post(saml_response)?;
+        self.process_xml(&xml, request_id, now, replay)
+    }
+
+    fn decode_post(&self, saml_response: &str) -> Result<Vec<u8>, Error> {
         let compact: Vec<u8> = saml_response
             .bytes()
             .filter(|b| !b.is_ascii_whitespace())
@@ -129,12 +134,50 @@ impl ResponseValidator {
                 actual: compact.len() / 4 * 3,
             });
         }
-        let xml = base64::engine::general_purpose::STANDARD
+        base64::engine::general_purpose::STANDARD
             .decode(&compact)
             .map_err(|e| Error::Base64 {
                 reason: e.to_string(),
-            })?;
-        self.process_xml(&xml, request_id, now, replay)
+            })
+    }
+
+    /// Like [`process_post`](Self::process_post), for hosts that keep outstanding request
+    /// IDs in a [`RequestStore`](crate::RequestStore) rather than in the user's session: the
+    /// Response's `InResponseTo` must name an outstanding request (which is then consumed),
+    /// or be absent for an IdP-initiated login (if allowed).
+    pub fn process_post_with_store(
+        &self,
+        saml_response: &str,
+        requests: &dyn crate::replay::RequestStore,
+        now: DateTime<Utc>,
+        replay: &dyn ReplayCache,
+    ) -> Result<VerifiedAssertion, Error> {
+        let xml = self.decode_post(saml_response)?;
+        self.process_xml_with_store(&xml, requests, now, replay)
+    }
+
+    /// [`process_post_with_store`](Self::process_post_with_store) for XML bytes.
+    pub fn process_xml_with_store(
+        &self,
+        xml: &[u8],
+        requests: &dyn crate::replay::RequestStore,
+        now: DateTime<Utc>,
+        replay: &dyn ReplayCache,
+    ) -> Result<VerifiedAssertion, Error> {
+        // The (unverified) InResponseTo only selects which outstanding request to check
+        // against; the checks then require the signed SubjectConfirmationData to agree.
+        let doc = self.parse(xml)?;
+        let claimed = doc.root_element().attribute("InResponseTo");
+        let request_id = claimed.filter(|id| requests.is_outstanding(id, now));
+        let assertion = self.process_parsed(&doc, request_id, now, replay)?;
+        if let Some(id) = request_id {
+            // Another Response to the same request may have been accepted meanwhile (on this
+            // node or, with a shared store, another): only one wins.
+            if !requests.consume(id, now) {
+                return Err(Error::RequestAlreadyAnswered { id: id.to_owned() });
+            }
+        }
+        Ok(assertion)
     }
 
     /// Processes a Response given as XML bytes.
@@ -145,6 +188,11 @@ impl ResponseValidator {
         now: DateTime<Utc>,
         replay: &dyn ReplayCache,
     ) -> Result<VerifiedAssertion, Error> {
+        let doc = self.parse(xml)?;
+        self.process_parsed(&doc, request_id, now, replay)
+    }
+
+    fn parse<'i>(&self, xml: &'i [u8]) -> Result<Document<'i>, Error> {
         if xml.len() > self.settings.max_message_bytes {
             return Err(Error::TooLarge {
                 max: self.settings.max_message_bytes,
@@ -155,10 +203,62 @@ impl ResponseValidator {
             max_bytes: self.settings.max_message_bytes,
             ..Limits::default()
         };
-        let doc = Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)?;
-        let checked = self.check(&doc, request_id, now)?;
+        Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)
+    }
+
+    fn process_parsed(
+        &self,
+        doc: &Document<'_>,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+        replay: &dyn ReplayCache,
+    ) -> Result<VerifiedAssertion, Error> {
+        let mut checked = self.check(doc, request_id, now)?;
+        self.certificate_validity(&mut checked.assertion, now)?;
         replay.check_and_insert(&checked.id, checked.replay_until, now)?;
         Ok(checked.assertion)
+    }
+
+    /// Reports (or, when enforced, refuses) a signing certificate outside its validity period.
+    fn certificate_validity(
+        &self,
+        assertion: &mut VerifiedAssertion,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let key = self
+            .idp
+            .signing_keys()
+            .keys()
+            .iter()
+            .find(|k| k.fingerprint() == assertion.signing_key);
+        let Some(info) = key.and_then(|k| k.certificate()) else {
+            return Ok(());
+        };
+        let (Some(not_before), Some(not_after)) = (
+            DateTime::from_timestamp(info.not_before, 0),
+            DateTime::from_timestamp(info.not_after, 0),
+        ) else {
+            return Ok(());
+        };
+        if now >= not_before && now <= not_after {
+            return Ok(());
+        }
+        if self.settings.enforce_certificate_validity {
+            return Err(Error::CertificateOutsideValidity {
+                fingerprint: assertion.signing_key,
+                not_before,
+                not_after,
+                now,
+            });
+        }
+        assertion
+            .warnings
+            .push(crate::assertion::Warning::CertificateOutsideValidity {
+                fingerprint: assertion.signing_key,
+                not_before,
+                not_after,
+            });
+        Ok(())
     }
 
     fn skew(&self) -> Duration {
@@ -543,6 +643,7 @@ impl ResponseValidator {
                 one_time_use,
                 signed,
                 signing_key,
+                warnings: Vec::new(),
             },
         })
     }

@@ -452,6 +452,135 @@ fn replayed_assertions_are_refused() {
     assert!(cache.is_empty());
 }
 
+#[test]
+fn certificate_validity_is_a_warning_unless_enforced() {
+    use fedkit_saml::Warning;
+    // idp.crt.pem starts after the fixtures' clock; idp-2020.crt.pem is the same key in a
+    // certificate valid 2020..2099.
+    let xml = fixture("both-signed");
+    let a = process(&xml).unwrap();
+    let pinned = TrustedKeys::from_pem(IDP_CERT).unwrap();
+    let cert = pinned.keys()[0].certificate().unwrap();
+    let not_before = DateTime::from_timestamp(cert.not_before, 0).unwrap();
+    assert!(
+        not_before > now(),
+        "fixture key must start after the fixtures' clock"
+    );
+    assert_eq!(
+        a.warnings(),
+        &[Warning::CertificateOutsideValidity {
+            fingerprint: a.signing_key(),
+            not_before,
+            not_after: DateTime::from_timestamp(cert.not_after, 0).unwrap(),
+        }]
+    );
+    assert!(a.warnings()[0]
+        .to_string()
+        .contains("pin the IdP's new certificate"));
+
+    let enforcing = validator_with(Settings {
+        enforce_certificate_validity: true,
+        ..Settings::default()
+    });
+    let err = process_with(&enforcing, &xml, Some(REQUEST), now()).unwrap_err();
+    assert_eq!(err.code(), "certificate_outside_validity");
+    assert!(err.to_string().contains("2026-11-22T10:01:00Z"), "{err}");
+
+    // The same key in a certificate valid now: no warning, and enforcement accepts it.
+    let dated = include_str!("data/keys/idp-2020.crt.pem");
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let idp = IdentityProvider::new(IDP, TrustedKeys::from_pem(dated).unwrap()).unwrap();
+    let settings = Settings {
+        enforce_certificate_validity: true,
+        ..Settings::default()
+    };
+    let v = ResponseValidator::with_settings(sp, idp, settings);
+    let a = process_with(&v, &xml, Some(REQUEST), now()).unwrap();
+    assert!(a.warnings().is_empty(), "{:?}", a.warnings());
+}
+
+#[test]
+fn pasted_certificates_configure_an_idp() {
+    use fedkit_saml::ConfigError;
+    // Without BEGIN/END lines, CRLF, indentation: as pasted from a console.
+    let body: String = IDP_CERT
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(|l| format!("   {l}\r\n"))
+        .collect();
+    let idp = IdentityProvider::from_pasted(IDP, &[&body, OTHER_CERT]).unwrap();
+    assert_eq!(idp.signing_keys().keys().len(), 2);
+    let v = ResponseValidator::new(ServiceProvider::new(SP, [ACS]).unwrap(), idp);
+    assert!(process_with(&v, &fixture("both-signed"), Some(REQUEST), now()).is_ok());
+
+    // A truncated paste names which certificate is wrong.
+    let truncated = &body[..body.len() / 2];
+    let err = IdentityProvider::from_pasted(IDP, &[OTHER_CERT, truncated]).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Certificate { index: 2, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("certificate 2: "), "{err}");
+    // Nothing pasted is no IdP at all: never fail open.
+    assert!(IdentityProvider::from_pasted(IDP, &[]).is_err());
+    assert!(IdentityProvider::from_pasted(IDP, &["  \r\n"]).is_err());
+}
+
+#[test]
+fn a_request_store_answers_each_request_once() {
+    use fedkit_saml::{InMemoryRequestStore, RequestStore};
+    let v = validator();
+    let store = InMemoryRequestStore::new(4);
+    let expires = at(10, 10, 0);
+    store.remember(REQUEST, expires, at(10, 0, 0)).unwrap();
+    let post = base64::engine::general_purpose::STANDARD.encode(fixture("both-signed"));
+    let a = v
+        .process_post_with_store(&post, &store, now(), &InMemoryReplayCache::new(10))
+        .unwrap();
+    assert_eq!(a.in_response_to(), Some(REQUEST));
+    assert!(
+        !store.is_outstanding(REQUEST, now()),
+        "consumed by the accepted login"
+    );
+
+    // A second Response to the same request (here: a fresh replay cache, as on another node
+    // with its own cache) finds no outstanding request.
+    let err = v
+        .process_post_with_store(&post, &store, now(), &InMemoryReplayCache::new(10))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::InResponseTo {
+            expected: None,
+            found: Some(REQUEST.into())
+        }
+    );
+
+    // A refused Response does not consume the request.
+    store.remember(REQUEST, expires, now()).unwrap();
+    let bad = fixture("both-signed").replace(ACS, "https://evil.example/acs");
+    assert!(v
+        .process_xml_with_store(bad.as_bytes(), &store, now(), &InMemoryReplayCache::new(10))
+        .is_err());
+    assert!(store.is_outstanding(REQUEST, now()));
+    // Expired requests are not outstanding, and consuming one reports it.
+    assert!(!store.is_outstanding(REQUEST, expires));
+    assert!(!store.consume(REQUEST, expires));
+
+    // A full store refuses new requests instead of forgetting outstanding ones, and makes
+    // room from expired ones.
+    let store = InMemoryRequestStore::new(2);
+    store.remember("a", at(10, 5, 0), now()).unwrap();
+    store.remember("b", at(10, 9, 0), now()).unwrap();
+    assert_eq!(
+        store.remember("c", at(10, 9, 0), now()).unwrap_err(),
+        Error::RequestStoreFull { capacity: 2 }
+    );
+    store.remember("c", at(10, 20, 0), at(10, 6, 0)).unwrap();
+    assert!(!store.is_outstanding("a", at(10, 6, 0)));
+    assert!(store.is_outstanding("b", at(10, 6, 0)) && store.is_outstanding("c", at(10, 6, 0)));
+}
+
 // ---------------------------------------------------------------------------------------
 // Attacks, derived from valid fixtures at run time.
 

@@ -25,6 +25,21 @@ for k in idp other sp; do
   fi
 done
 
+# The IdP key again, in a certificate valid 2020-01-01..2099-01-01 (the one above starts when it
+# was generated, after the fixtures' clock): pinned keys are keys, so either certificate
+# verifies the same signatures, and this one lets the tests see a login with no validity
+# warning. `openssl ca` is the OpenSSL 3.0 way to choose a certificate's start date.
+if [[ ! -f keys/idp-2020.crt.pem ]]; then
+  ca="$(mktemp -d)"
+  touch "$ca/index.txt"
+  printf '[ca]\ndefault_ca=d\n[d]\ndir=%s\ndatabase=$dir/index.txt\nnew_certs_dir=$dir\nserial=$dir/serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n' "$ca" >"$ca/ca.cnf"
+  echo 01 >"$ca/serial"
+  openssl req -new -key keys/idp.key.pem -subj "/CN=idp.fedkit-saml.test/O=fedkit-saml tests" -out "$ca/idp.csr"
+  openssl ca -batch -notext -selfsign -config "$ca/ca.cnf" -keyfile keys/idp.key.pem -in "$ca/idp.csr" \
+    -startdate 20200101000000Z -enddate 20990101000000Z -out keys/idp-2020.crt.pem 2>/dev/null
+  rm -rf "$ca"
+fi
+
 ID_ARGS=(--id-attr:ID urn:oasis:names:tc:SAML:2.0:assertion:Assertion --id-attr:ID urn:oasis:names:tc:SAML:2.0:protocol:Response)
 rm -f templates/*.xml signed/*.xml
 
