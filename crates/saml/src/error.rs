@@ -120,6 +120,9 @@ pub enum Error {
     /// The assertion is encrypted and no SP decryption key is configured.
     #[error("the assertion is encrypted (EncryptedAssertion) but this SP has no decryption key: configure the SP's encryption key (ResponseValidator::with_decryption_key), or turn off assertion encryption in the IdP's application settings")]
     EncryptedAssertion,
+    /// The NameID is encrypted (`EncryptedID`) and no decryption key is configured.
+    #[error("the NameID is encrypted (EncryptedID) but this SP has no decryption key: configure the SP's encryption key (ResponseValidator::with_decryption_key), or turn off NameID encryption in the IdP's application settings")]
+    EncryptedNameId,
     /// The encrypted assertion could not be decrypted.
     #[error("the encrypted assertion cannot be used: {0}")]
     Decryption(XmlEncError),
@@ -259,7 +262,7 @@ impl Error {
             Error::Malformed { .. } => "malformed",
             Error::Status { .. } => "status_not_success",
             Error::AssertionCount { .. } => "assertion_count",
-            Error::EncryptedAssertion => "no_decryption_key",
+            Error::EncryptedAssertion | Error::EncryptedNameId => "no_decryption_key",
             Error::Decryption(e) => match e {
                 XmlEncError::DecryptionFailed => "decryption_failed",
                 XmlEncError::Refused { .. } => "algorithm_refused",

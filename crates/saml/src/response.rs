@@ -516,23 +516,14 @@ impl ResponseValidator {
         let subject = a
             .child(SAML_NS, "Subject")
             .ok_or_else(|| malformed("Assertion", "the Subject is missing"))?;
-        if subject.child(SAML_NS, "EncryptedID").is_some() {
-            return Err(malformed(
-                "Subject",
-                "the NameID is encrypted (EncryptedID), which is not supported yet",
-            ));
-        }
-        let name_id_element = subject
-            .child(SAML_NS, "NameID")
-            .ok_or_else(|| malformed("Subject", "the NameID is missing"))?;
-        if name_id_element.has_child_elements() {
-            return Err(malformed("NameID", "it contains elements"));
-        }
-        let name_id = NameId {
-            value: name_id_element.text().trim().to_owned(),
-            format: name_id_element.attribute("Format").map(str::to_owned),
-            name_qualifier: name_id_element.attribute("NameQualifier").map(str::to_owned),
-            sp_name_qualifier: name_id_element.attribute("SPNameQualifier").map(str::to_owned),
+        let name_id = match subject.child(SAML_NS, "EncryptedID") {
+            Some(encrypted) => self.decrypt_name_id(&encrypted)?,
+            None => {
+                let element = subject
+                    .child(SAML_NS, "NameID")
+                    .ok_or_else(|| malformed("Subject", "the NameID is missing"))?;
+                name_id_of(&element)?
+            }
         };
         if name_id.value.is_empty() {
             return Err(malformed("NameID", "it is empty"));
@@ -694,6 +685,66 @@ impl ResponseValidator {
         Ok((data.attribute("InResponseTo").map(str::to_owned), until))
     }
 
+    /// Decrypts the `EncryptedID` of a signed assertion (SAML Core §2.2.4). The ciphertext was
+    /// covered by the assertion's signature, so the NameID it decrypts to is signed content.
+    fn decrypt_name_id(&self, encrypted: &VerifiedElement<'_, '_>) -> Result<NameId, Error> {
+        let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedNameId)?;
+        let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
+        let (Some(data), None) = (data.next(), data.next()) else {
+            return Err(malformed(
+                "EncryptedID",
+                "it must contain exactly one xenc:EncryptedData",
+            ));
+        };
+        let candidates: Vec<VerifiedElement<'_, '_>> =
+            encrypted.children_named(XENC_NS, "EncryptedKey").collect();
+        let plaintext = xmlenc::decrypt_verified(self.verifier.provider(), &data, &candidates, key, policy)
+            .map_err(Error::Decryption)?;
+        // As for assertions: a plaintext that is not one NameID is a decryption failure, never
+        // a distinguishable parse error.
+        let failed = || Error::Decryption(XmlEncError::DecryptionFailed);
+        let plaintext = String::from_utf8(plaintext).map_err(|_| failed())?;
+        let mut wrapped = String::from("<fedkit-decrypted");
+        for (prefix, uri) in encrypted.namespaces() {
+            let uri = crate::request::xml_escape(uri);
+            match prefix {
+                Some("xml") => {}
+                Some(prefix) => wrapped.push_str(&format!(" xmlns:{prefix}=\"{uri}\"")),
+                None => wrapped.push_str(&format!(" xmlns=\"{uri}\"")),
+            }
+        }
+        wrapped.push('>');
+        wrapped.push_str(&plaintext);
+        wrapped.push_str("</fedkit-decrypted>");
+        let limits = Limits {
+            max_bytes: self.settings.max_message_bytes,
+            ..Limits::default()
+        };
+        let inner = Document::parse_with_limits(&wrapped, &limits).map_err(|_| failed())?;
+        let mut elements = inner.root_element().children().filter(|c| c.is_element());
+        let element = match (elements.next(), elements.next()) {
+            (Some(e), None) if has_name(e, SAML_NS, "NameID") => e,
+            _ => return Err(failed()),
+        };
+        if element.children().any(|c| c.is_element()) {
+            return Err(failed());
+        }
+        let attribute = |name: &str| element.attribute(name).map(str::to_owned);
+        Ok(NameId {
+            // Comments and PIs do not truncate: every text node, concatenated.
+            value: element
+                .children()
+                .filter(|c| c.is_text())
+                .filter_map(|c| c.text())
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+            format: attribute("Format"),
+            name_qualifier: attribute("NameQualifier"),
+            sp_name_qualifier: attribute("SPNameQualifier"),
+        })
+    }
+
     fn check_in_response_to(
         &self,
         response: Option<&str>,
@@ -730,6 +781,19 @@ enum Found<'a, 'i> {
 /// Decrypts an `EncryptedAssertion` and returns the plaintext wrapped in an element that
 /// declares the namespaces in scope at the `EncryptedAssertion`, so that an assertion relying
 /// on prefixes declared by the Response still parses.
+/// Reads a `NameID` element (signed, or decrypted from a signed `EncryptedID`).
+fn name_id_of(element: &VerifiedElement<'_, '_>) -> Result<NameId, Error> {
+    if element.has_child_elements() {
+        return Err(malformed("NameID", "it contains elements"));
+    }
+    Ok(NameId {
+        value: element.text().trim().to_owned(),
+        format: element.attribute("Format").map(str::to_owned),
+        name_qualifier: element.attribute("NameQualifier").map(str::to_owned),
+        sp_name_qualifier: element.attribute("SPNameQualifier").map(str::to_owned),
+    })
+}
+
 fn decrypt_assertion(
     provider: &dyn CryptoProvider,
     encrypted: Node<'_, '_>,

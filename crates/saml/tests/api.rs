@@ -1413,6 +1413,47 @@ fn encrypted_assertions_are_decrypted_and_must_be_signed_inside() {
 }
 
 #[test]
+fn encrypted_name_ids_are_decrypted_from_the_signed_assertion() {
+    // xmlsec1 encrypted the NameID to the SP certificate, then signed the assertion over the
+    // EncryptedID (generate.sh).
+    let xml = fixture("encrypted-name-id");
+    assert!(!xml.contains("<saml2:NameID"));
+    let a = process_with(&decrypting(Settings::default()), &xml, Some(REQUEST), now()).unwrap();
+    assert_eq!(a.name_id().value, "jane.doe@example.com");
+    assert_eq!(
+        a.name_id().format.as_deref(),
+        Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
+    );
+    assert_eq!(a.signed(), [SignedPart::Assertion].as_slice());
+    // Without the SP key, the admin is told what to configure.
+    let err = refused(&xml);
+    assert_eq!(err, Error::EncryptedNameId);
+    assert_eq!(err.code(), "no_decryption_key");
+    // The ciphertext is signed content: altering it breaks the assertion's digest before
+    // anything is decrypted.
+    let data = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len();
+    let mut bytes = xml.clone().into_bytes();
+    bytes[data + 5] = if bytes[data + 5] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    assert_eq!(
+        process_with(&decrypting(Settings::default()), &tampered, Some(REQUEST), now())
+            .unwrap_err()
+            .code(),
+        "digest_mismatch"
+    );
+    // Encrypted to the SP, decrypted with another key: a uniform decryption failure.
+    let wrong = validator().with_decryption_key(
+        fedkit_xmldsig::DecryptionKey::from_pem(include_str!("data/keys/other.key.pem")).unwrap(),
+    );
+    assert_eq!(
+        process_with(&wrong, &xml, Some(REQUEST), now())
+            .unwrap_err()
+            .code(),
+        "decryption_failed"
+    );
+}
+
+#[test]
 fn decryption_failures_are_uniform_and_weak_transport_is_refused() {
     let v = decrypting(Settings::default());
     let code = |xml: &str| process_with(&v, xml, Some(REQUEST), now()).unwrap_err().code();

@@ -151,6 +151,18 @@ impl<'a, 'i> VerifiedElement<'a, 'i> {
         self.node.lookup_namespace_uri(prefix).filter(|u| !u.is_empty())
     }
 
+    /// The namespace declarations in scope here, as `(prefix, uri)` (`None` for the default
+    /// namespace), e.g. to parse content decrypted from inside this element in the same
+    /// context. Bindings of prefixes that no signed name uses may come from unsigned
+    /// ancestors under exclusive canonicalization: use them to resolve names, never as data.
+    pub fn namespaces(&self) -> impl Iterator<Item = (Option<&'a str>, &'a str)> + 'a {
+        self.node.namespaces().map(|ns| (ns.name(), ns.uri()))
+    }
+
+    pub(crate) fn node(&self) -> Node<'a, 'i> {
+        self.node
+    }
+
     /// Child elements, in document order, without the enveloped signature.
     pub fn children(&self) -> impl Iterator<Item = VerifiedElement<'a, 'i>> + 'a {
         let excluded = self.excluded;

@@ -228,6 +228,21 @@ fn encrypted_keys<'a, 'i>(encrypted_data: Node<'a, 'i>, candidates: &[Node<'a, '
     }
 }
 
+/// [`decrypt`] for encrypted content inside a verified subtree (a SAML `EncryptedID` in a
+/// signed assertion): the ciphertext and its keys are read only from what the signature
+/// covered, so the plaintext is as trustworthy as the signed element. `candidates` are the
+/// `EncryptedKey` elements beside the `EncryptedData`.
+pub fn decrypt_verified(
+    provider: &dyn CryptoProvider,
+    encrypted_data: &crate::VerifiedElement<'_, '_>,
+    candidates: &[crate::VerifiedElement<'_, '_>],
+    key: &DecryptionKey,
+    policy: &DecryptionPolicy,
+) -> Result<Vec<u8>, XmlEncError> {
+    let candidates: Vec<Node<'_, '_>> = candidates.iter().map(|c| c.node()).collect();
+    decrypt(provider, encrypted_data.node(), &candidates, key, policy)
+}
+
 /// Decrypts `encrypted_data` (an `xenc:EncryptedData`) with `key`, looking for its
 /// `EncryptedKey` as [`encrypted_keys`] describes, and returns the plaintext octets (for a
 /// SAML EncryptedAssertion: the `saml:Assertion` element's XML).

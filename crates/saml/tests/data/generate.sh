@@ -312,6 +312,27 @@ for name, source, content, transport, recipient, sign_response in cases:
     if transport != "rsa-1_5":
         assert ok.returncode == 0, (name, ok.stderr)
         assert "jane.doe@example.com</saml2:NameID>" in open("enc-dec.xml").read(), name
+# An encrypted NameID (EncryptedID) inside an assertion that is then signed over the
+# ciphertext, as IdPs do when "encrypt NameID" is on.
+open("enc-template.xml", "w").write(template(CBC128, "oaep-mgf1p"))
+subprocess.run(["xmlsec1", "--encrypt", "--pubkey-cert-pem", "keys/sp.crt.pem", "--session-key", "aes-128",
+                "--xml-data", "templates/assertion-signed.xml",
+                "--node-name", "urn:oasis:names:tc:SAML:2.0:assertion:NameID",
+                "--output", "enc-out.xml", "enc-template.xml"], check=True, capture_output=True)
+text = open("enc-out.xml").read()
+start = text.index("<xenc:EncryptedData"); end = text.index("</xenc:EncryptedData>") + len("</xenc:EncryptedData>")
+text = text[:start] + "<saml2:EncryptedID>" + text[start:end] + "</saml2:EncryptedID>" + text[end:]
+open("enc-work.xml", "w").write(text)
+subprocess.run(["xmlsec1", "--sign", "--privkey-pem", "keys/idp.key.pem,keys/idp.crt.pem", *ids,
+                "--node-id", "_assert-9b41", "--output", "signed/encrypted-name-id.xml", "enc-work.xml"],
+               check=True, capture_output=True)
+subprocess.run(["xmlsec1", "--verify", "--enabled-key-data", "key-name", "--pubkey-cert-pem",
+                "keys/idp.crt.pem", *ids, "--node-id", "_assert-9b41", "signed/encrypted-name-id.xml"],
+               check=True, capture_output=True)
+assert "<saml2:NameID" not in open("signed/encrypted-name-id.xml").read()
+ok = subprocess.run(["xmlsec1", "--decrypt", "--privkey-pem", "keys/sp.key.pem", "--output", "enc-dec.xml",
+                     "signed/encrypted-name-id.xml"], capture_output=True)
+assert ok.returncode == 0 and "jane.doe@example.com</saml2:NameID>" in open("enc-dec.xml").read(), ok.stderr
 for f in ["enc-template.xml", "enc-out.xml", "enc-work.xml", "enc-dec.xml"]:
     try:
         __import__("os").remove(f)
