@@ -659,6 +659,48 @@ fn signature_wrapping_shapes_are_refused() {
             "evil with the signed ID",
             format!("{}{evil_same_id}{}", &xml[..end], &xml[end..]),
         ));
+        // XSW7/XSW8 (Somorovsky et al., "On Breaking SAML"): the evil assertion carries a
+        // ds:Signature — the original one when the assertion was signed — whose ds:Object
+        // holds the original assertion (with and without its own signature).
+        let original_sig = original
+            .find("<ds:Signature")
+            .map(|s| &original[s..original.find("</ds:Signature>").unwrap() + "</ds:Signature>".len()]);
+        let original_unsigned = match original_sig {
+            Some(sig) => original.replacen(sig, "", 1),
+            None => original.to_owned(),
+        };
+        for (label, inside) in [
+            ("signed", original.to_owned()),
+            ("signature-less", original_unsigned),
+        ] {
+            let signature = match original_sig {
+                Some(sig) => sig.replacen("</ds:Signature>", &format!("<ds:Object>{inside}</ds:Object></ds:Signature>"), 1),
+                None => format!(
+                    "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:Object>{inside}</ds:Object></ds:Signature>"
+                ),
+            };
+            let evil_with_object =
+                evil.replacen("</saml2:Issuer>", &format!("</saml2:Issuer>{signature}"), 1);
+            shapes.push((
+                if label == "signed" {
+                    "signed in evil's Signature Object"
+                } else {
+                    "original (unsigned) in evil's Signature Object"
+                },
+                format!("{}{evil_with_object}{}", &xml[..start], &xml[end..]),
+            ));
+        }
+        // The evil assertion placed inside the signed one (in its Advice), as if nested
+        // content could be read instead of the signed assertion's own Subject.
+        let signed_with_evil_advice = original.replacen(
+            "<saml2:AttributeStatement>",
+            &format!("<saml2:Advice>{evil}</saml2:Advice><saml2:AttributeStatement>"),
+            1,
+        );
+        shapes.push((
+            "evil in the signed assertion's Advice",
+            format!("{}{signed_with_evil_advice}{}", &xml[..start], &xml[end..]),
+        ));
         // The signed assertion replaced by the evil one.
         shapes.push((
             "evil replaces signed",
@@ -674,6 +716,7 @@ fn signature_wrapping_shapes_are_refused() {
                         | Error::Unsigned { .. }
                         | Error::Signature { .. }
                         | Error::Malformed { .. }
+                        | Error::Xml(_)
                 ),
                 "{base}: {what}: {err:?}"
             );
