@@ -81,6 +81,10 @@ pub struct PublicKey {
     /// RSA only: big-endian modulus and exponent without leading zeros.
     rsa_modulus: Vec<u8>,
     rsa_exponent: Vec<u8>,
+    /// Keys already parsed by AWS-LC, per verification algorithm: parsing an RSA key costs
+    /// about as much as verifying with it, and pinned keys verify many logins.
+    #[cfg(feature = "aws-lc-rs")]
+    pub(crate) lc_parsed: crate::crypto::ParsedKeyCache,
 }
 
 impl core::fmt::Debug for PublicKey {
@@ -133,6 +137,8 @@ impl PublicKey {
                     subject_public_key: raw,
                     rsa_modulus: modulus.to_vec(),
                     rsa_exponent: exponent.to_vec(),
+                    #[cfg(feature = "aws-lc-rs")]
+                    lc_parsed: Default::default(),
                 })
             }
             OID_EC => {
@@ -159,6 +165,8 @@ impl PublicKey {
                     subject_public_key: raw,
                     rsa_modulus: Vec::new(),
                     rsa_exponent: Vec::new(),
+                    #[cfg(feature = "aws-lc-rs")]
+                    lc_parsed: Default::default(),
                 })
             }
             _ => Err(KeyError::UnsupportedKeyType { oid }),

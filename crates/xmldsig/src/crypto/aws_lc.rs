@@ -13,6 +13,64 @@ use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AwsLcRs;
 
+/// One lazily parsed AWS-LC key per verification algorithm (see [`slot`]). It compares equal
+/// to any other cache: it is derived data, not part of a key's identity.
+#[derive(Clone, Default)]
+pub(crate) struct ParsedKeyCache([std::sync::OnceLock<Option<sig::ParsedPublicKey>>; SLOTS]);
+
+impl PartialEq for ParsedKeyCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ParsedKeyCache {}
+
+const SLOTS: usize = 16;
+
+/// The cache slot of each verification algorithm this provider uses.
+fn slot(params: &'static dyn sig::VerificationAlgorithm) -> Option<usize> {
+    let table: [&'static dyn sig::VerificationAlgorithm; 14] = [
+        &sig::RSA_PKCS1_2048_8192_SHA256,
+        &sig::RSA_PKCS1_2048_8192_SHA384,
+        &sig::RSA_PKCS1_2048_8192_SHA512,
+        &sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+        &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        &sig::RSA_PSS_2048_8192_SHA256,
+        &sig::RSA_PSS_2048_8192_SHA384,
+        &sig::RSA_PSS_2048_8192_SHA512,
+        &sig::ECDSA_P256_SHA256_FIXED,
+        &sig::ECDSA_P384_SHA384_FIXED,
+        &sig::ECDSA_P256_SHA256_ASN1,
+        &sig::ECDSA_P384_SHA384_ASN1,
+    ];
+    // The algorithms are statics: compare addresses, not values.
+    table
+        .iter()
+        .position(|a| core::ptr::addr_eq(*a as *const dyn sig::VerificationAlgorithm, params))
+}
+
+/// Verifies with the key parsed once per algorithm and kept in `key`'s cache.
+fn verify_with(
+    params: &'static dyn sig::VerificationAlgorithm,
+    key: &PublicKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), BadSignature> {
+    let Some(cell) = slot(params).and_then(|i| key.lc_parsed.0.get(i)) else {
+        return sig::UnparsedPublicKey::new(params, key.subject_public_key())
+            .verify(message, signature)
+            .map_err(|_| BadSignature);
+    };
+    let parsed = cell.get_or_init(|| sig::ParsedPublicKey::new(params, key.subject_public_key()).ok());
+    match parsed {
+        Some(p) => p.verify_sig(message, signature).map_err(|_| BadSignature),
+        None => Err(BadSignature),
+    }
+}
+
 struct LcHasher(digest::Context);
 
 impl Hasher for LcHasher {
@@ -127,19 +185,16 @@ impl CryptoProvider for AwsLcRs {
                 if signature.len() != 2 * field_len {
                     return Err(BadSignature);
                 }
-                let pk = sig::UnparsedPublicKey::new(alg, key.subject_public_key());
                 return if fixed {
-                    pk.verify(message, signature).map_err(|_| BadSignature)
+                    verify_with(alg, key, message, signature)
                 } else {
                     let der = ecdsa_fixed_to_der(signature, field_len).ok_or(BadSignature)?;
-                    pk.verify(message, &der).map_err(|_| BadSignature)
+                    verify_with(alg, key, message, &der)
                 };
             }
             _ => return Err(BadSignature),
         };
-        sig::UnparsedPublicKey::new(params, key.subject_public_key())
-            .verify(message, signature)
-            .map_err(|_| BadSignature)
+        verify_with(params, key, message, signature)
     }
 
     /// RSA-OAEP in AWS-LC, constant-time. AWS-LC offers OAEP with the same hash for the

@@ -14,6 +14,8 @@ use crate::key::{DecryptionKey, PublicKey, SigningKey};
 
 #[cfg(feature = "aws-lc-rs")]
 mod aws_lc;
+#[cfg(feature = "aws-lc-rs")]
+pub(crate) use aws_lc::ParsedKeyCache;
 mod rust_crypto;
 
 #[cfg(feature = "aws-lc-rs")]
