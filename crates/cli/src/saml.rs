@@ -151,6 +151,10 @@ struct AuthnRequestArgs {
     /// Sign the Redirect URL (RSA-SHA256 query signature) with this SP private key (PEM).
     #[arg(long, value_name = "PEM")]
     sign_key: Option<PathBuf>,
+    /// The certificate uploaded to the IdP for the signing key: checked to belong to
+    /// `--sign-key`, so a mismatch is caught here rather than by the IdP.
+    #[arg(long, value_name = "PEM", requires = "sign_key")]
+    sign_cert: Option<PathBuf>,
 }
 
 /// Print SP metadata XML for the IdP.
@@ -431,6 +435,23 @@ fn authn_request(a: &AuthnRequestArgs, json: bool) -> Result<Output, CommandErro
         Some(path) => {
             let key = SigningKey::from_pem(&read_pem(path)?)
                 .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
+            if let Some(cert_path) = &a.sign_cert {
+                let certs = fedkit_xmldsig::TrustedKey::from_pem(&read_pem(cert_path)?)
+                    .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(cert_path), e)))?;
+                if !certs.iter().any(|c| key.matches(c.public_key())) {
+                    let fingerprints: Vec<String> =
+                        certs.iter().map(|c| c.fingerprint().to_string()).collect();
+                    return Err(failure(
+                        "sign_key_mismatch",
+                        format!(
+                            "{} does not belong to the certificate in {} (SHA-256 {}): the IdP would refuse the signature; use the key the certificate was made from, or upload the certificate of this key",
+                            display_name(path),
+                            display_name(cert_path),
+                            fingerprints.join(", ")
+                        ),
+                    ));
+                }
+            }
             request
                 .signed_redirect_url(a.relay_state.as_deref(), &key, &AwsLcRs)
                 .map_err(|e| failure("signing_failed", e.to_string()))?

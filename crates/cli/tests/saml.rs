@@ -445,3 +445,56 @@ fn authn_requests_can_be_signed() {
         "{url}"
     );
 }
+
+#[test]
+fn the_signing_certificate_must_belong_to_the_signing_key() {
+    let key = data("keys/other.key.pem");
+    let run_with = |cert: &str| {
+        fedkit(
+            &[
+                "--json",
+                "saml",
+                "authn-request",
+                "--sp-entity-id",
+                SP,
+                "--acs-url",
+                ACS,
+                "--sso-url",
+                "https://sso.jumpcloud.com/saml2/acme",
+                "--sign-key",
+                &key,
+                "--sign-cert",
+                cert,
+            ],
+            None,
+        )
+    };
+    let ok = run_with(&data("keys/other.crt.pem"));
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.json()["redirect_url"]
+        .as_str()
+        .unwrap()
+        .contains("&Signature="));
+    let wrong = run_with(&data("keys/sp.crt.pem"));
+    assert_eq!(wrong.code, 1, "{}", wrong.stdout);
+    let err = &wrong.json()["error"];
+    assert_eq!(err["code"], "sign_key_mismatch");
+    assert!(err["message"].as_str().unwrap().contains("SHA-256 "), "{err}");
+    // --sign-cert alone is a usage error.
+    let run = fedkit(
+        &[
+            "saml",
+            "authn-request",
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--sso-url",
+            "https://sso.jumpcloud.com/saml2/acme",
+            "--sign-cert",
+            &data("keys/sp.crt.pem"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2);
+}

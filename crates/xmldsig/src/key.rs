@@ -361,6 +361,15 @@ impl SigningKey {
         self.0.bits
     }
 
+    /// Whether `public` is this key's public half — e.g. that the certificate uploaded to the
+    /// IdP belongs to this key, so the IdP will accept what it signs.
+    pub fn matches(&self, public: &PublicKey) -> bool {
+        use rsa::traits::PublicKeyParts as _;
+        matches!(public.key_type(), KeyType::Rsa { .. })
+            && public.rsa_modulus == self.0.rsa.n().to_bytes_be()
+            && public.rsa_exponent == self.0.rsa.e().to_bytes_be()
+    }
+
     pub(crate) fn inner(&self) -> &DecryptionKey {
         &self.0
     }
