@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod error;
+mod explicit;
+mod limits;
+pub mod mdq;
+mod metadata;
+mod model;
+mod read;
+mod time;
+mod url;
+mod warning;
+
+pub use error::{Error, Location, PasteProblem};
+pub use limits::{LimitKind, Limits};
+pub use metadata::{IdpSummary, Metadata, Options, SignaturePolicy};
+pub use model::{
+    Binding, Certificate, ContactPerson, ContactType, Endpoint, EntityAttribute, IdpMetadata, KeyUse,
+    Localized, Logo, Organization, RegistrationInfo, Scope, SignatureStatus, UiInfo,
+};
+pub use time::{CacheDuration, DurationError};
+pub use url::UrlProblem;
+pub use warning::Warning;

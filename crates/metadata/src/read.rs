@@ -1,0 +1,836 @@
+//! Reading entities out of the parsed (and, when signed, verified) tree.
+//!
+//! The same code reads a verified document (through [`VerifiedElement`], which only shows
+//! what the signature covered) and an unsigned one (through the plain tree), via [`El`].
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use fedkit_xmldsig::VerifiedElement;
+
+use crate::error::{Error, Location};
+use crate::limits::{LimitKind, Limits};
+use crate::model::{
+    Binding, ContactPerson, ContactType, Endpoint, EntityAttribute, KeyUse, Localized, Logo, Organization,
+    RegistrationInfo, Scope, UiInfo,
+};
+use crate::time::{parse_datetime, CacheDuration};
+use crate::url::{check_display, check_endpoint};
+use crate::warning::Warning;
+
+pub(crate) const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+pub(crate) const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+const MDUI: &str = "urn:oasis:names:tc:SAML:metadata:ui";
+pub(crate) const MDRPI: &str = "urn:oasis:names:tc:SAML:metadata:rpi";
+const MDATTR: &str = "urn:oasis:names:tc:SAML:metadata:attribute";
+const SHIBMD: &str = "urn:mace:shibboleth:metadata:1.0";
+const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const XML: &str = "http://www.w3.org/XML/1998/namespace";
+pub(crate) const SAML2_PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+
+/// SAML Metadata §2.3.2: `entityID` is at most 1024 characters.
+const MAX_ENTITY_ID_CHARS: usize = 1024;
+
+/// An element to read: a verified element or a plain (unsigned-document) node, read the same
+/// way: children are elements only, text concatenates all descendant text and skips comments.
+pub(crate) trait El<'a>: Copy {
+    fn ns(self) -> Option<&'a str>;
+    fn local(self) -> &'a str;
+    fn attr(self, name: &str) -> Option<&'a str>;
+    fn attr_ns(self, ns: &str, name: &str) -> Option<&'a str>;
+    fn kids(self) -> impl Iterator<Item = Self> + 'a;
+    fn text(self) -> String;
+
+    fn is(self, ns: &str, local: &str) -> bool {
+        self.ns() == Some(ns) && self.local() == local
+    }
+}
+
+impl<'a, 'i: 'a> El<'a> for VerifiedElement<'a, 'i> {
+    fn ns(self) -> Option<&'a str> {
+        self.namespace()
+    }
+    fn local(self) -> &'a str {
+        self.local_name()
+    }
+    fn attr(self, name: &str) -> Option<&'a str> {
+        self.attribute(name)
+    }
+    fn attr_ns(self, ns: &str, name: &str) -> Option<&'a str> {
+        self.attribute_ns(ns, name)
+    }
+    fn kids(self) -> impl Iterator<Item = Self> + 'a {
+        self.children()
+    }
+    fn text(self) -> String {
+        VerifiedElement::text(&self)
+    }
+}
+
+/// A node of an unsigned document.
+#[derive(Clone, Copy)]
+pub(crate) struct Plain<'a, 'i>(pub(crate) roxmltree::Node<'a, 'i>);
+
+impl<'a, 'i: 'a> El<'a> for Plain<'a, 'i> {
+    fn ns(self) -> Option<&'a str> {
+        self.0.tag_name().namespace()
+    }
+    fn local(self) -> &'a str {
+        self.0.tag_name().name()
+    }
+    fn attr(self, name: &str) -> Option<&'a str> {
+        self.0
+            .attributes()
+            .find(|a| a.namespace().is_none() && a.name() == name)
+            .map(|a| a.value())
+    }
+    fn attr_ns(self, ns: &str, name: &str) -> Option<&'a str> {
+        self.0
+            .attributes()
+            .find(|a| a.namespace() == Some(ns) && a.name() == name)
+            .map(|a| a.value())
+    }
+    fn kids(self) -> impl Iterator<Item = Self> + 'a {
+        self.0.children().filter(roxmltree::Node::is_element).map(Plain)
+    }
+    fn text(self) -> String {
+        let mut out = String::new();
+        for n in self.0.descendants() {
+            if n.is_text() {
+                out.push_str(n.text().unwrap_or_default());
+            }
+        }
+        out
+    }
+}
+
+/// XML Schema whitespace collapse for token-like values (`NameIDFormat`, URIs in text).
+fn collapse(s: &str) -> &str {
+    s.trim_matches([' ', '\t', '\r', '\n'])
+}
+
+/// What an entity inherits from its enclosing `EntitiesDescriptor`s.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Inherited {
+    pub(crate) valid_until: Option<DateTime<Utc>>,
+    pub(crate) cache_duration: Option<CacheDuration>,
+    pub(crate) registration: Option<RegistrationInfo>,
+}
+
+/// The earlier of two optional instants.
+pub(crate) fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// One raw certificate of a `KeyDescriptor`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RawKey {
+    pub(crate) usage: KeyUse,
+    pub(crate) key_descriptor: usize,
+    /// DER of every `X509Certificate` of the KeyDescriptor, in order.
+    pub(crate) certificates: Vec<Vec<u8>>,
+}
+
+/// An IdP as read from the document, before its certificates are parsed (that happens on
+/// lookup, so a large aggregate loads quickly and keeps only DER bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RawIdp {
+    pub(crate) sso: Vec<Endpoint>,
+    pub(crate) slo: Vec<Endpoint>,
+    pub(crate) artifact_resolution: Vec<Endpoint>,
+    pub(crate) name_id_formats: Vec<String>,
+    pub(crate) want_authn_requests_signed: bool,
+    pub(crate) keys: Vec<RawKey>,
+    pub(crate) valid_until: Option<DateTime<Utc>>,
+    pub(crate) cache_duration: Option<CacheDuration>,
+    pub(crate) error_url: Option<String>,
+    pub(crate) organization: Option<Organization>,
+    pub(crate) contacts: Vec<ContactPerson>,
+    pub(crate) ui: Option<UiInfo>,
+    pub(crate) registration: Option<RegistrationInfo>,
+    pub(crate) scopes: Vec<Scope>,
+    pub(crate) entity_attributes: Vec<EntityAttribute>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+/// What an `EntityDescriptor` turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Idp(Box<RawIdp>),
+    /// Not an IdP: the role descriptors it has.
+    Other(Vec<String>),
+    /// An IdP (or so it claims) that cannot be used.
+    Invalid(Box<Error>),
+    /// The entity ID is carried by this many entities.
+    Duplicate(usize),
+}
+
+/// Reads values with the limits and the entity in context.
+pub(crate) struct Reader<'l> {
+    pub(crate) limits: &'l Limits,
+    pub(crate) allow_http: bool,
+    pub(crate) now: DateTime<Utc>,
+}
+
+impl Reader<'_> {
+    fn bounded(&self, location: impl FnOnce() -> Location, value: &str) -> Result<(), Error> {
+        if value.len() > self.limits.max_value_bytes {
+            return Err(Error::LimitExceeded {
+                limit: LimitKind::ValueBytes,
+                max: self.limits.max_value_bytes,
+                location: Some(location()),
+            });
+        }
+        Ok(())
+    }
+
+    /// An attribute value, length-checked.
+    fn attr<'a, E: El<'a>>(
+        &self,
+        el: E,
+        name: &'static str,
+        entity: Option<&str>,
+        element: &str,
+    ) -> Result<Option<&'a str>, Error> {
+        match el.attr(name) {
+            Some(v) => {
+                self.bounded(|| Location::new(entity, element, Some(name)), v)?;
+                Ok(Some(v))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn required_attr<'a, E: El<'a>>(
+        &self,
+        el: E,
+        name: &'static str,
+        entity: Option<&str>,
+        element: &str,
+    ) -> Result<&'a str, Error> {
+        self.attr(el, name, entity, element)?
+            .ok_or_else(|| Error::Missing {
+                location: Location::new(entity, element, Some(name)),
+            })
+    }
+
+    /// An element's text, length-checked, whitespace-collapsed.
+    fn text<'a, E: El<'a>>(&self, el: E, entity: Option<&str>, element: &str) -> Result<String, Error> {
+        let text = el.text();
+        self.bounded(|| Location::new(entity, element, None), &text)?;
+        let trimmed = collapse(&text);
+        Ok(if trimmed.len() == text.len() {
+            text
+        } else {
+            trimmed.to_owned()
+        })
+    }
+
+    fn localized<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+        element: &str,
+    ) -> Result<Localized, Error> {
+        let value = self.text(el, entity, element)?;
+        let lang = el.attr_ns(XML, "lang");
+        if let Some(l) = lang {
+            self.bounded(|| Location::new(entity, element, Some("xml:lang")), l)?;
+        }
+        Ok(Localized::new(lang, value))
+    }
+
+    /// `validUntil`, when present; an unreadable one is an error (expiry is a security
+    /// property).
+    pub(crate) fn valid_until<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+        element: &str,
+    ) -> Result<Option<DateTime<Utc>>, Error> {
+        let Some(v) = self.attr(el, "validUntil", entity, element)? else {
+            return Ok(None);
+        };
+        parse_datetime(v).map(Some).ok_or_else(|| Error::InvalidValue {
+            location: Location::new(entity, element, Some("validUntil")),
+            value: v.to_owned(),
+            expected: "an xs:dateTime such as 2026-12-31T00:00:00Z",
+        })
+    }
+
+    /// `cacheDuration`, when present and valid; an invalid one is ignored with a warning
+    /// (it is a caching hint, not a security property).
+    pub(crate) fn cache_duration<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+        element: &'static str,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Option<CacheDuration>, Error> {
+        let Some(v) = self.attr(el, "cacheDuration", entity, element)? else {
+            return Ok(None);
+        };
+        match v.parse::<CacheDuration>() {
+            Ok(d) => Ok(Some(d)),
+            Err(reason) => {
+                warnings.push(Warning::CacheDurationIgnored {
+                    element,
+                    value: v.to_owned(),
+                    reason,
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// The shorter of two cache durations, compared from `now`.
+    pub(crate) fn shortest(
+        &self,
+        a: Option<CacheDuration>,
+        b: Option<CacheDuration>,
+    ) -> Option<CacheDuration> {
+        match (a, b) {
+            (Some(x), Some(y)) => {
+                let (tx, ty) = (x.after(self.now), y.after(self.now));
+                Some(match (tx, ty) {
+                    (Some(p), Some(q)) if q < p => y,
+                    (None, Some(_)) => y,
+                    _ => x,
+                })
+            }
+            (x, None) => x,
+            (None, y) => y,
+        }
+    }
+
+    pub(crate) fn registration<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+    ) -> Result<RegistrationInfo, Error> {
+        const NAME: &str = "mdrpi:RegistrationInfo";
+        let authority = self.required_attr(el, "registrationAuthority", entity, NAME)?;
+        let instant = self
+            .attr(el, "registrationInstant", entity, NAME)?
+            .and_then(parse_datetime);
+        let mut policies = Vec::new();
+        for p in el.kids().filter(|k| k.is(MDRPI, "RegistrationPolicy")) {
+            policies.push(self.localized(p, entity, "mdrpi:RegistrationPolicy")?);
+        }
+        Ok(RegistrationInfo {
+            authority: authority.to_owned(),
+            instant,
+            policies,
+        })
+    }
+
+    /// The `entityID` of an `EntityDescriptor`.
+    pub(crate) fn entity_id<'a, E: El<'a>>(&self, el: E) -> Result<&'a str, Error> {
+        const NAME: &str = "EntityDescriptor";
+        let id = self.required_attr(el, "entityID", None, NAME)?;
+        let bad = |expected| Error::InvalidValue {
+            location: Location::new(None, NAME, Some("entityID")),
+            value: id.to_owned(),
+            expected,
+        };
+        if collapse(id).is_empty() {
+            return Err(bad("a non-empty identifier (usually the IdP's URL)"));
+        }
+        if id.chars().count() > MAX_ENTITY_ID_CHARS {
+            return Err(bad("at most 1024 characters (SAML Metadata §2.3.2)"));
+        }
+        Ok(id)
+    }
+
+    /// Reads one `EntityDescriptor` (its `entityID` already read).
+    pub(crate) fn entity<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity_id: &str,
+        inherited: &Inherited,
+    ) -> Result<Slot, Error> {
+        let entity = Some(entity_id);
+        let mut roles: Vec<String> = Vec::new();
+        let mut idp_descriptors = Vec::new();
+        let mut extensions = None;
+        let mut organization = None;
+        let mut contacts = Vec::new();
+        for child in el.kids() {
+            if child.ns() != Some(MD) {
+                continue;
+            }
+            match child.local() {
+                "Extensions" => extensions = Some(child),
+                "IDPSSODescriptor" => idp_descriptors.push(child),
+                "Organization" => organization = Some(child),
+                "ContactPerson" => contacts.push(child),
+                name @ ("SPSSODescriptor"
+                | "AuthnAuthorityDescriptor"
+                | "AttributeAuthorityDescriptor"
+                | "PDPDescriptor"
+                | "RoleDescriptor"
+                | "AffiliationDescriptor")
+                    if !roles.iter().any(|r| r == name) =>
+                {
+                    roles.push(name.to_owned());
+                }
+                _ => {}
+            }
+        }
+        // Other roles (Service Providers, attribute authorities) are only listed: nothing of
+        // theirs is read or checked.
+        if idp_descriptors.is_empty() {
+            return Ok(Slot::Other(roles));
+        }
+        let mut warnings = Vec::new();
+        let valid_until = earliest(
+            inherited.valid_until,
+            self.valid_until(el, entity, "EntityDescriptor")?,
+        );
+        let own_cache = self.cache_duration(el, entity, "EntityDescriptor", &mut warnings)?;
+        let cache_duration = self.shortest(inherited.cache_duration, own_cache);
+        let saml2 = idp_descriptors.iter().copied().find(|d| {
+            d.attr("protocolSupportEnumeration")
+                .is_some_and(|p| p.split_ascii_whitespace().any(|u| u == SAML2_PROTOCOL))
+        });
+        let Some(idp) = saml2 else {
+            let protocols = idp_descriptors
+                .first()
+                .and_then(|d| d.attr("protocolSupportEnumeration"))
+                .unwrap_or_default();
+            self.bounded(
+                || Location::new(entity, "IDPSSODescriptor", Some("protocolSupportEnumeration")),
+                protocols,
+            )?;
+            return Err(Error::NoSaml2 {
+                entity_id: entity_id.to_owned(),
+                protocols: protocols.to_owned(),
+            });
+        };
+
+        let mut raw = RawIdp {
+            sso: Vec::new(),
+            slo: Vec::new(),
+            artifact_resolution: Vec::new(),
+            name_id_formats: Vec::new(),
+            want_authn_requests_signed: false,
+            keys: Vec::new(),
+            valid_until: earliest(valid_until, self.valid_until(idp, entity, "IDPSSODescriptor")?),
+            cache_duration: None,
+            error_url: None,
+            organization: None,
+            contacts: Vec::new(),
+            ui: None,
+            registration: inherited.registration.clone(),
+            scopes: Vec::new(),
+            entity_attributes: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let role_cache = self.cache_duration(idp, entity, "IDPSSODescriptor", &mut warnings)?;
+        raw.cache_duration = self.shortest(cache_duration, role_cache);
+
+        if let Some(ext) = extensions {
+            for item in ext.kids() {
+                if item.is(MDRPI, "RegistrationInfo") {
+                    raw.registration = Some(self.registration(item, entity)?);
+                } else if item.is(MDATTR, "EntityAttributes") {
+                    for attribute in item.kids().filter(|a| a.is(SAML, "Attribute")) {
+                        raw.entity_attributes
+                            .push(self.entity_attribute(attribute, entity)?);
+                    }
+                } else if item.is(SHIBMD, "Scope") {
+                    raw.scopes.push(self.scope(item, entity)?);
+                }
+            }
+        }
+        self.idp_descriptor(idp, entity_id, &mut raw, &mut warnings)?;
+        if let Some(org) = organization {
+            raw.organization = Some(self.organization(org, entity, &mut warnings)?);
+        }
+        for c in contacts {
+            raw.contacts.push(self.contact(c, entity)?);
+        }
+        raw.warnings = warnings;
+        Ok(Slot::Idp(Box::new(raw)))
+    }
+
+    fn entity_attribute<'a, E: El<'a>>(&self, el: E, entity: Option<&str>) -> Result<EntityAttribute, Error> {
+        const NAME: &str = "mdattr:EntityAttributes/saml:Attribute";
+        let name = self.required_attr(el, "Name", entity, NAME)?;
+        let name_format = self.attr(el, "NameFormat", entity, NAME)?;
+        let mut values = Vec::new();
+        for v in el.kids().filter(|v| v.is(SAML, "AttributeValue")) {
+            values.push(self.text(v, entity, "saml:AttributeValue")?);
+        }
+        Ok(EntityAttribute {
+            name: name.to_owned(),
+            name_format: name_format.map(str::to_owned),
+            values,
+        })
+    }
+
+    fn scope<'a, E: El<'a>>(&self, el: E, entity: Option<&str>) -> Result<Scope, Error> {
+        let regexp = match el.attr("regexp").map(collapse) {
+            None => false,
+            Some(v) => parse_bool(v).ok_or_else(|| Error::InvalidValue {
+                location: Location::new(entity, "shibmd:Scope", Some("regexp")),
+                value: v.to_owned(),
+                expected: "true or false",
+            })?,
+        };
+        Ok(Scope {
+            value: self.text(el, entity, "shibmd:Scope")?,
+            regexp,
+        })
+    }
+
+    fn idp_descriptor<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity_id: &str,
+        raw: &mut RawIdp,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), Error> {
+        const NAME: &str = "IDPSSODescriptor";
+        let entity = Some(entity_id);
+        if let Some(v) = self.attr(el, "WantAuthnRequestsSigned", entity, NAME)? {
+            raw.want_authn_requests_signed = parse_bool(collapse(v)).ok_or_else(|| Error::InvalidValue {
+                location: Location::new(entity, NAME, Some("WantAuthnRequestsSigned")),
+                value: v.to_owned(),
+                expected: "true or false",
+            })?;
+        }
+        if let Some(url) = self.attr(el, "errorURL", entity, NAME)? {
+            match check_display(url, false) {
+                Ok(()) => raw.error_url = Some(url.to_owned()),
+                Err(problem) => warnings.push(Warning::DisplayUrlIgnored {
+                    element: "IDPSSODescriptor errorURL",
+                    url: url.to_owned(),
+                    problem,
+                }),
+            }
+        }
+        let mut key_descriptors = 0usize;
+        let mut certificates = 0usize;
+        let (mut sso_n, mut slo_n, mut ars_n) = (0usize, 0usize, 0usize);
+        for child in el.kids() {
+            if child.is(MD, "Extensions") {
+                for item in child.kids() {
+                    if item.is(MDUI, "UIInfo") {
+                        raw.ui = Some(self.ui_info(item, entity, warnings)?);
+                    } else if item.is(SHIBMD, "Scope") {
+                        raw.scopes.push(self.scope(item, entity)?);
+                    }
+                }
+                continue;
+            }
+            if child.ns() != Some(MD) {
+                continue;
+            }
+            match child.local() {
+                "KeyDescriptor" => {
+                    key_descriptors += 1;
+                    if let Some(key) =
+                        self.key_descriptor(child, entity, key_descriptors, &mut certificates)?
+                    {
+                        raw.keys.push(key);
+                    } else {
+                        warnings.push(Warning::KeyDescriptorWithoutCertificate {
+                            key_descriptor: key_descriptors,
+                        });
+                    }
+                }
+                "SingleSignOnService" => {
+                    sso_n += 1;
+                    raw.sso
+                        .push(self.endpoint(child, entity, "SingleSignOnService", sso_n)?);
+                }
+                "SingleLogoutService" => {
+                    slo_n += 1;
+                    raw.slo
+                        .push(self.endpoint(child, entity, "SingleLogoutService", slo_n)?);
+                }
+                "ArtifactResolutionService" => {
+                    ars_n += 1;
+                    raw.artifact_resolution.push(self.endpoint(
+                        child,
+                        entity,
+                        "ArtifactResolutionService",
+                        ars_n,
+                    )?);
+                }
+                "NameIDFormat" => {
+                    let format = self.text(child, entity, "NameIDFormat")?;
+                    if !format.is_empty() && !raw.name_id_formats.contains(&format) {
+                        raw.name_id_formats.push(format);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !raw.keys.iter().any(|k| k.usage.signs()) {
+            return Err(Error::NoSigningCertificate {
+                entity_id: entity_id.to_owned(),
+                skipped: Vec::new(),
+            });
+        }
+        if raw.sso.is_empty() {
+            return Err(Error::NoSsoEndpoint {
+                entity_id: entity_id.to_owned(),
+            });
+        }
+        if !raw
+            .sso
+            .iter()
+            .any(|e| matches!(e.binding, Binding::HttpRedirect | Binding::HttpPost))
+        {
+            warnings.push(Warning::NoBrowserSsoBinding);
+        }
+        Ok(())
+    }
+
+    fn endpoint<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+        name: &'static str,
+        n: usize,
+    ) -> Result<Endpoint, Error> {
+        let element = format!("{name} #{n}");
+        let binding = self.required_attr(el, "Binding", entity, &element)?;
+        let location = self.required_attr(el, "Location", entity, &element)?;
+        let url = |attribute: &'static str, url: &str| {
+            check_endpoint(url, self.allow_http).map_err(|problem| Error::UnsafeUrl {
+                location: Location::new(entity, element.clone(), Some(attribute)),
+                url: url.to_owned(),
+                problem,
+            })
+        };
+        url("Location", location)?;
+        let response_location = self.attr(el, "ResponseLocation", entity, &element)?;
+        if let Some(r) = response_location {
+            url("ResponseLocation", r)?;
+        }
+        let index = match self.attr(el, "index", entity, &element)? {
+            None => None,
+            Some(v) => Some(collapse(v).parse::<u16>().map_err(|_| Error::InvalidValue {
+                location: Location::new(entity, element.clone(), Some("index")),
+                value: v.to_owned(),
+                expected: "an integer from 0 to 65535",
+            })?),
+        };
+        Ok(Endpoint {
+            binding: Binding::from_uri(binding),
+            location: location.to_owned(),
+            response_location: response_location.map(str::to_owned),
+            index,
+        })
+    }
+
+    fn key_descriptor<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+        n: usize,
+        total: &mut usize,
+    ) -> Result<Option<RawKey>, Error> {
+        let element = format!("KeyDescriptor #{n}");
+        let usage = match el.attr("use") {
+            None => KeyUse::Both,
+            Some("signing") => KeyUse::Signing,
+            Some("encryption") => KeyUse::Encryption,
+            Some(other) => {
+                self.bounded(|| Location::new(entity, element.clone(), Some("use")), other)?;
+                return Err(Error::InvalidValue {
+                    location: Location::new(entity, element, Some("use")),
+                    value: other.to_owned(),
+                    expected: "\"signing\", \"encryption\" or no use attribute",
+                });
+            }
+        };
+        let mut certificates = Vec::new();
+        for key_info in el.kids().filter(|k| k.is(DS, "KeyInfo")) {
+            for data in key_info.kids().filter(|d| d.is(DS, "X509Data")) {
+                for cert in data.kids().filter(|c| c.is(DS, "X509Certificate")) {
+                    *total += 1;
+                    if *total > self.limits.max_certificates_per_entity {
+                        return Err(Error::LimitExceeded {
+                            limit: LimitKind::CertificatesPerEntity,
+                            max: self.limits.max_certificates_per_entity,
+                            location: Some(Location::new(entity, "IDPSSODescriptor", None)),
+                        });
+                    }
+                    let cert_location = || Location::new(entity, format!("{element} X509Certificate"), None);
+                    let text = cert.text();
+                    if text.len() > self.limits.max_certificate_bytes {
+                        return Err(Error::LimitExceeded {
+                            limit: LimitKind::CertificateBytes,
+                            max: self.limits.max_certificate_bytes,
+                            location: Some(cert_location()),
+                        });
+                    }
+                    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+                    let der = base64::engine::general_purpose::STANDARD
+                        .decode(&compact)
+                        .map_err(|e| Error::BadCertificate {
+                            location: cert_location(),
+                            reason: format!("its base64 text is damaged ({e})"),
+                        })?;
+                    if der.is_empty() {
+                        return Err(Error::BadCertificate {
+                            location: cert_location(),
+                            reason: "it is empty".to_owned(),
+                        });
+                    }
+                    certificates.push(der);
+                }
+            }
+        }
+        if certificates.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(RawKey {
+            usage,
+            key_descriptor: n,
+            certificates,
+        }))
+    }
+
+    fn ui_info<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<UiInfo, Error> {
+        let mut ui = UiInfo::default();
+        for item in el.kids().filter(|k| k.ns() == Some(MDUI)) {
+            match item.local() {
+                "DisplayName" => ui
+                    .display_names
+                    .push(self.localized(item, entity, "mdui:DisplayName")?),
+                "Description" => ui
+                    .descriptions
+                    .push(self.localized(item, entity, "mdui:Description")?),
+                "InformationURL" => {
+                    let url = self.localized(item, entity, "mdui:InformationURL")?;
+                    keep_display_url(&mut ui.information_urls, url, "mdui:InformationURL", warnings);
+                }
+                "PrivacyStatementURL" => {
+                    let url = self.localized(item, entity, "mdui:PrivacyStatementURL")?;
+                    keep_display_url(
+                        &mut ui.privacy_statement_urls,
+                        url,
+                        "mdui:PrivacyStatementURL",
+                        warnings,
+                    );
+                }
+                "Logo" => {
+                    let url = self.text(item, entity, "mdui:Logo")?;
+                    match check_display(&url, true) {
+                        Ok(()) => ui.logos.push(Logo {
+                            url,
+                            width: item.attr("width").and_then(|w| collapse(w).parse().ok()),
+                            height: item.attr("height").and_then(|h| collapse(h).parse().ok()),
+                            lang: item.attr_ns(XML, "lang").map(str::to_owned),
+                        }),
+                        Err(problem) => warnings.push(Warning::DisplayUrlIgnored {
+                            element: "mdui:Logo",
+                            url,
+                            problem,
+                        }),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(ui)
+    }
+
+    fn organization<'a, E: El<'a>>(
+        &self,
+        el: E,
+        entity: Option<&str>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Organization, Error> {
+        let mut org = Organization::default();
+        for item in el.kids().filter(|k| k.ns() == Some(MD)) {
+            match item.local() {
+                "OrganizationName" => org.names.push(self.localized(item, entity, "OrganizationName")?),
+                "OrganizationDisplayName" => {
+                    org.display_names
+                        .push(self.localized(item, entity, "OrganizationDisplayName")?)
+                }
+                "OrganizationURL" => {
+                    let url = self.localized(item, entity, "OrganizationURL")?;
+                    keep_display_url(&mut org.urls, url, "OrganizationURL", warnings);
+                }
+                _ => {}
+            }
+        }
+        Ok(org)
+    }
+
+    fn contact<'a, E: El<'a>>(&self, el: E, entity: Option<&str>) -> Result<ContactPerson, Error> {
+        let contact_type = el
+            .attr("contactType")
+            .and_then(ContactType::from_attr)
+            .unwrap_or(ContactType::Other);
+        let mut contact = ContactPerson {
+            contact_type,
+            company: None,
+            given_name: None,
+            surname: None,
+            emails: Vec::new(),
+            phones: Vec::new(),
+        };
+        for item in el.kids().filter(|k| k.ns() == Some(MD)) {
+            match item.local() {
+                "Company" => contact.company = Some(self.text(item, entity, "ContactPerson/Company")?),
+                "GivenName" => {
+                    contact.given_name = Some(self.text(item, entity, "ContactPerson/GivenName")?)
+                }
+                "SurName" => contact.surname = Some(self.text(item, entity, "ContactPerson/SurName")?),
+                "EmailAddress" => {
+                    contact
+                        .emails
+                        .push(self.text(item, entity, "ContactPerson/EmailAddress")?)
+                }
+                "TelephoneNumber" => {
+                    contact
+                        .phones
+                        .push(self.text(item, entity, "ContactPerson/TelephoneNumber")?)
+                }
+                _ => {}
+            }
+        }
+        Ok(contact)
+    }
+}
+
+fn keep_display_url(
+    list: &mut Vec<Localized>,
+    url: Localized,
+    element: &'static str,
+    warnings: &mut Vec<Warning>,
+) {
+    match check_display(&url.value, false) {
+        Ok(()) => list.push(url),
+        Err(problem) => warnings.push(Warning::DisplayUrlIgnored {
+            element,
+            url: url.value,
+            problem,
+        }),
+    }
+}
+
+/// `xs:boolean`.
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}

@@ -1,0 +1,103 @@
+//! Findings that do not prevent an import but that an admin should see.
+
+use chrono::{DateTime, Utc};
+use fedkit_xmldsig::{Fingerprint, KeyError};
+
+use crate::url::UrlProblem;
+
+/// Something worth telling the admin that did not prevent the import.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A certificate's validity has ended. It is still used: SAML pins keys, and many IdPs
+    /// keep signing with expired self-signed certificates. Plan a rotation.
+    #[error("certificate {sha256} ({subject}) expired on {not_after}; it is still accepted as a pinned key, but ask the IdP admin to rotate it")]
+    CertificateExpired {
+        /// The certificate.
+        sha256: Fingerprint,
+        /// Its subject.
+        subject: String,
+        /// End of its validity.
+        not_after: DateTime<Utc>,
+    },
+    /// A certificate expires within 30 days.
+    #[error("certificate {sha256} ({subject}) expires on {not_after}, in {days} day(s); expect the IdP to publish a new signing certificate soon")]
+    CertificateExpiresSoon {
+        /// The certificate.
+        sha256: Fingerprint,
+        /// Its subject.
+        subject: String,
+        /// End of its validity.
+        not_after: DateTime<Utc>,
+        /// Whole days left.
+        days: i64,
+    },
+    /// A certificate's validity has not started (a rotation announced in advance, or a clock
+    /// problem).
+    #[error("certificate {sha256} ({subject}) is valid only from {not_before}; it is accepted as a pinned key already")]
+    CertificateNotYetValid {
+        /// The certificate.
+        sha256: Fingerprint,
+        /// Its subject.
+        subject: String,
+        /// Start of its validity.
+        not_before: DateTime<Utc>,
+    },
+    /// A `KeyDescriptor` has no `ds:X509Certificate` (only a `KeyName` or `KeyValue`); it
+    /// was ignored.
+    #[error("KeyDescriptor #{key_descriptor} has no X509Certificate and was ignored")]
+    KeyDescriptorWithoutCertificate {
+        /// 1-based position in the `IDPSSODescriptor`.
+        key_descriptor: usize,
+    },
+    /// A `KeyDescriptor` lists several certificates with different keys (a certificate
+    /// chain, or a mistake). A KeyDescriptor describes one key (SAML Metadata
+    /// Interoperability Profile §2.5): only the first certificate was used.
+    #[error("KeyDescriptor #{key_descriptor} lists {ignored} more certificate(s) with a different key than the first; only the first was used")]
+    ExtraCertificatesIgnored {
+        /// 1-based position in the `IDPSSODescriptor`.
+        key_descriptor: usize,
+        /// How many were ignored.
+        ignored: usize,
+    },
+    /// A certificate that cannot be used (unsupported key type, malformed) was skipped;
+    /// other certificates remain.
+    #[error("the certificate in KeyDescriptor #{key_descriptor} was skipped: {reason}")]
+    CertificateSkipped {
+        /// 1-based position in the `IDPSSODescriptor`.
+        key_descriptor: usize,
+        /// Why.
+        reason: KeyError,
+    },
+    /// A URL that is only displayed (mdui `Logo`, `InformationURL`, `OrganizationURL`) was
+    /// dropped because it is not http(s).
+    #[error("{element} {url:?} was ignored: {problem}")]
+    DisplayUrlIgnored {
+        /// The element.
+        element: &'static str,
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        problem: UrlProblem,
+    },
+    /// A `cacheDuration` that is not a valid duration was ignored.
+    #[error("cacheDuration {value:?} on {element} was ignored: {reason}")]
+    CacheDurationIgnored {
+        /// The element carrying it.
+        element: &'static str,
+        /// The value.
+        value: String,
+        /// Why.
+        reason: crate::time::DurationError,
+    },
+    /// No SSO endpoint uses HTTP-Redirect or HTTP-POST, the bindings browsers use: logins
+    /// cannot start from this SP.
+    #[error("no SingleSignOnService uses the HTTP-Redirect or HTTP-POST binding; SP-initiated login needs one of them")]
+    NoBrowserSsoBinding,
+    /// The document is signed, but no key was given to verify it: trust rests on how it was
+    /// obtained (an admin upload, HTTPS from the IdP's own host).
+    #[error(
+        "the metadata is signed, but no certificate was given to verify the signature; it was not checked"
+    )]
+    SignatureNotChecked,
+}
