@@ -5,9 +5,9 @@
 //! one JSON document, `{"error": {"code", "message"}}` on failure.
 
 mod dsig;
+mod metadata;
 mod output;
 mod saml;
-mod metadata;
 
 use std::process::ExitCode;
 

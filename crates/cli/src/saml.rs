@@ -60,14 +60,49 @@ enum Require {
 
 /// Where the IdP's entity ID and signing certificates come from.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("idp_source").required(true).args(["idp_certs", "idp_metadata"])))]
 struct IdpArgs {
     /// The IdP's signing certificate(s), PEM, as downloaded from its console (repeatable;
-    /// several during a rotation).
-    #[arg(long = "idp-cert", value_name = "PEM", required = true)]
+    /// several during a rotation). Needs --idp-entity-id.
+    #[arg(long = "idp-cert", value_name = "PEM", requires = "idp_entity_id")]
     idp_certs: Vec<PathBuf>,
-    /// The IdP entity ID (JumpCloud: "IdP Entity ID").
+    /// The IdP's metadata XML (entity ID and every signing certificate from it; its own
+    /// signature is not required: the file is trusted as the admin downloaded it).
+    #[arg(long, value_name = "FILE", conflicts_with = "idp_certs")]
+    idp_metadata: Option<PathBuf>,
+    /// The IdP entity ID (JumpCloud: "IdP Entity ID"); with --idp-metadata, selects the IdP
+    /// of an aggregate.
     #[arg(long, value_name = "ID")]
-    idp_entity_id: String,
+    idp_entity_id: Option<String>,
+}
+
+/// The IdP's description from metadata: the one IdP of the file, or the one named.
+fn idp_metadata(
+    path: &std::path::Path,
+    entity_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<fedkit_metadata::IdpMetadata, CommandError> {
+    use fedkit_metadata::{Limits, Metadata, Options, SignaturePolicy};
+    let xml = read_input(path).map_err(CommandError::Failure)?;
+    let options = Options::new(SignaturePolicy::NotRequired).with_limits(Limits::aggregate());
+    let name = display_name(path);
+    let fail = |e: fedkit_metadata::Error| failure(e.code(), format!("{name}: {e}"));
+    let metadata = Metadata::parse(&xml, &options, now).map_err(fail)?;
+    match entity_id {
+        Some(id) => metadata.idp(id, now),
+        None => metadata.only_idp(now),
+    }
+    .map_err(fail)
+}
+
+fn identity_provider(a: &IdpArgs, now: DateTime<Utc>) -> Result<IdentityProvider, CommandError> {
+    if let Some(path) = &a.idp_metadata {
+        let metadata = idp_metadata(path, a.idp_entity_id.as_deref(), now)?;
+        return Ok(IdentityProvider::from_metadata(&metadata));
+    }
+    let keys = load_keys(&a.idp_certs).map_err(CommandError::Failure)?;
+    IdentityProvider::new(a.idp_entity_id.as_deref().unwrap_or_default(), keys)
+        .map_err(|e| failure("bad_idp_settings", e.to_string()))
 }
 
 /// Verify a SAML Response (the SAMLResponse POST value, base64, or raw XML) as this SP.
@@ -109,7 +144,10 @@ struct VerifyArgs {
 }
 
 const VERIFY_HELP: &str = "\
-Example:
+Examples:
+  fedkit saml verify --idp-metadata jumpcloud-metadata.xml \\
+      --sp-entity-id https://app.example.com/saml/metadata --acs-url https://app.example.com/saml/acs \\
+      --request-id _7f3a... response.b64
   fedkit saml verify --idp-cert idp.pem --idp-entity-id https://sso.jumpcloud.com/saml2/acme \\
       --sp-entity-id https://app.example.com/saml/metadata --acs-url https://app.example.com/saml/acs \\
       --request-id _7f3a... response.b64
@@ -139,12 +177,19 @@ struct BenchVerifyArgs {
 
 /// Build an AuthnRequest and print the HTTP-Redirect URL and the request ID.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("idp_source").required(true).args(["sso_url", "idp_metadata"])))]
 struct AuthnRequestArgs {
     #[command(flatten)]
     sp: SpArgs,
     /// The IdP's SSO URL (JumpCloud: "IDP URL").
     #[arg(long, value_name = "URL")]
-    sso_url: String,
+    sso_url: Option<String>,
+    /// The IdP's metadata XML: the request goes to its HTTP-Redirect SingleSignOnService.
+    #[arg(long, value_name = "FILE", conflicts_with = "sso_url")]
+    idp_metadata: Option<PathBuf>,
+    /// With --idp-metadata: the IdP of an aggregate to use.
+    #[arg(long, value_name = "ID", requires = "idp_metadata")]
+    idp_entity_id: Option<String>,
     /// RelayState to carry through the login.
     #[arg(long, value_name = "S")]
     relay_state: Option<String>,
@@ -193,10 +238,8 @@ fn service_provider(sp: &SpArgs) -> Result<ServiceProvider, CommandError> {
         .map_err(|e| failure("bad_sp_settings", e.to_string()))
 }
 
-fn validator(a: &VerifyArgs) -> Result<ResponseValidator, CommandError> {
-    let keys = load_keys(&a.idp.idp_certs).map_err(CommandError::Failure)?;
-    let idp = IdentityProvider::new(&a.idp.idp_entity_id, keys)
-        .map_err(|e| failure("bad_idp_settings", e.to_string()))?;
+fn validator(a: &VerifyArgs, now: DateTime<Utc>) -> Result<ResponseValidator, CommandError> {
+    let idp = identity_provider(&a.idp, now)?;
     let mut algorithms = AlgorithmPolicy::default();
     if a.allow_sha1 {
         algorithms = algorithms.dangerous_allow_sha1();
@@ -298,8 +341,8 @@ fn part(p: &SignedPart) -> &'static str {
 }
 
 fn verify(a: &VerifyArgs, json: bool) -> Result<Output, CommandError> {
-    let v = validator(a)?;
     let now = now(a)?;
+    let v = validator(a, now)?;
     let input = read_response(&a.response)?;
     let assertion = process(&v, a, &input, now).map_err(|e| failure(e.code(), e.to_string()))?;
     let mut attributes = serde_json::Map::new();
@@ -379,8 +422,8 @@ struct BenchJson {
 
 fn bench_verify(b: &BenchVerifyArgs, json: bool) -> Result<Output, CommandError> {
     let a = &b.verify;
-    let v = validator(a)?;
     let now = now(a)?;
+    let v = validator(a, now)?;
     let input = read_response(&a.response)?;
     // Check once, so the benchmark never times a rejection.
     process(&v, a, &input, now).map_err(|e| failure(e.code(), e.to_string()))?;
@@ -429,7 +472,42 @@ struct AuthnRequestJson<'a> {
 
 fn authn_request(a: &AuthnRequestArgs, json: bool) -> Result<Output, CommandError> {
     let sp = service_provider(&a.sp)?;
-    let request = AuthnRequest::new(&sp, &a.sso_url, random_bytes()?, Utc::now());
+    let now = Utc::now();
+    let sso_url = match (&a.sso_url, &a.idp_metadata) {
+        (Some(url), _) => url.clone(),
+        (None, Some(path)) => {
+            let idp = idp_metadata(path, a.idp_entity_id.as_deref(), now)?;
+            if idp.want_authn_requests_signed() && a.sign_key.is_none() {
+                return Err(failure(
+                    "signature_required",
+                    format!(
+                        "{}: the IdP's metadata says WantAuthnRequestsSigned=\"true\"; pass the SP signing key with --sign-key",
+                        display_name(path)
+                    ),
+                ));
+            }
+            let redirect = fedkit_metadata::Binding::HttpRedirect;
+            match idp.sso_endpoint(&redirect) {
+                Some(endpoint) => endpoint.location.clone(),
+                None => {
+                    return Err(failure(
+                        "no_redirect_endpoint",
+                        format!(
+                            "{}: the IdP has no HTTP-Redirect SingleSignOnService (it offers: {})",
+                            display_name(path),
+                            idp.sso()
+                                .iter()
+                                .map(|e| e.binding.short_name().to_owned())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+        (None, None) => return Err(failure("bad_idp_settings", "give --sso-url or --idp-metadata")),
+    };
+    let request = AuthnRequest::new(&sp, &sso_url, random_bytes()?, now);
     let url = match &a.sign_key {
         None => request.redirect_url(a.relay_state.as_deref()),
         Some(path) => {

@@ -498,3 +498,145 @@ fn the_signing_certificate_must_belong_to_the_signing_key() {
     );
     assert_eq!(run.code, 2);
 }
+
+#[test]
+fn the_idp_can_come_from_its_metadata() {
+    let metadata = data("idp-metadata.xml");
+    let response = data("signed/both-signed.xml");
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "verify",
+            "--idp-metadata",
+            &metadata,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--now",
+            NOW,
+            "--request-id",
+            "_req-7f3a",
+            &response,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["issuer"], IDP);
+    // The metadata's issuer is enforced like an explicit one.
+    let dir = std::env::temp_dir().join(format!("fedkit-cli-md-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let other = dir.join("other-idp.xml");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(&metadata)
+            .unwrap()
+            .replace(IDP, "https://idp.other.example/saml"),
+    )
+    .unwrap();
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "verify",
+            "--idp-metadata",
+            other.to_str().unwrap(),
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--now",
+            NOW,
+            "--request-id",
+            "_req-7f3a",
+            &response,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.json()["error"]["code"], "issuer_mismatch");
+    // Not metadata at all: the metadata crate's error, naming the file.
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "verify",
+            "--idp-metadata",
+            &response,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            "--now",
+            NOW,
+            &response,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("both-signed.xml"));
+    // --idp-cert and --idp-metadata are alternatives; one is needed.
+    let run = fedkit(
+        &[
+            "saml",
+            "verify",
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+            &response,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2);
+
+    // authn-request sends the browser to the metadata's HTTP-Redirect endpoint.
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "authn-request",
+            "--idp-metadata",
+            &metadata,
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let url = run.json()["redirect_url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&format!("{IDP}?SAMLRequest=")), "{url}");
+    // An IdP that wants signed requests gets a clear refusal without --sign-key.
+    let signed = dir.join("wants-signed.xml");
+    std::fs::write(
+        &signed,
+        std::fs::read_to_string(&metadata).unwrap().replace(
+            "WantAuthnRequestsSigned=\"false\"",
+            "WantAuthnRequestsSigned=\"true\"",
+        ),
+    )
+    .unwrap();
+    let run = fedkit(
+        &[
+            "--json",
+            "saml",
+            "authn-request",
+            "--idp-metadata",
+            signed.to_str().unwrap(),
+            "--sp-entity-id",
+            SP,
+            "--acs-url",
+            ACS,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["error"]["code"], "signature_required");
+    std::fs::remove_dir_all(&dir).ok();
+}

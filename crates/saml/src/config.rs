@@ -97,6 +97,27 @@ impl IdentityProvider {
         })
     }
 
+    /// The IdP an imported metadata document describes (fedkit-metadata): its entity ID and
+    /// every signing certificate of its `KeyDescriptor`s (use="signing" or no use), so a
+    /// rotation published in metadata is accepted without a configuration change.
+    ///
+    /// ```
+    /// use fedkit_saml::IdentityProvider;
+    /// use fedkit_saml::fedkit_metadata::{IdpMetadata, Options, SignaturePolicy};
+    /// let xml = include_bytes!("../../../examples/data/metadata-jumpcloud.xml");
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")?.to_utc();
+    /// let metadata = IdpMetadata::from_xml(xml, &Options::new(SignaturePolicy::NotRequired), now)?;
+    /// let idp = IdentityProvider::from_metadata(&metadata);
+    /// assert_eq!(idp.entity_id(), metadata.entity_id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_metadata(metadata: &fedkit_metadata::IdpMetadata) -> Self {
+        Self {
+            entity_id: metadata.entity_id().to_owned(),
+            signing_keys: metadata.signing_keys().clone(),
+        }
+    }
+
     /// An IdP from what an admin pasted: its entity ID and one or more certificates, each
     /// with or without the BEGIN/END lines, with stray whitespace or CRLF line ends.
     ///

@@ -293,6 +293,37 @@ impl Connection {
         self.validator_for(base_url, idp)
     }
 
+    /// The IdP this connection trusts, as of `now`: from the explicit fields, or from the
+    /// stored metadata XML (imported with fedkit-metadata; an expired `validUntil` or a
+    /// metadata document without a usable IdP is an error naming `idp.xml`). A metadata URL
+    /// source needs the host to fetch the document first ([`ConnectionError::NeedsMetadata`]).
+    pub fn identity_provider(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<IdentityProvider, ConnectionError> {
+        self.validate()?;
+        match &self.idp {
+            IdpSource::Explicit { entity_id, .. } => IdentityProvider::new(entity_id, self.signing_keys()?)
+                .map_err(|e| invalid("idp.entity_id", e.to_string())),
+            IdpSource::MetadataXml { xml } => {
+                let metadata = import_metadata(xml, now)?;
+                Ok(IdentityProvider::from_metadata(&metadata))
+            }
+            IdpSource::MetadataUrl { .. } => Err(ConnectionError::NeedsMetadata { id: self.id.clone() }),
+        }
+    }
+
+    /// A validator for an explicit or metadata-XML IdP source, as of `now` (see
+    /// [`identity_provider`](Self::identity_provider)).
+    pub fn validator_at(
+        &self,
+        base_url: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ResponseValidator, ConnectionError> {
+        let idp = self.identity_provider(now)?;
+        self.validator_for(base_url, idp)
+    }
+
     /// A validator for this connection with an IdP the host resolved (from metadata).
     pub fn validator_for(
         &self,
@@ -327,14 +358,9 @@ impl Connection {
     /// Replaces the IdP settings (e.g. a certificate rotation), refusing a change of IdP
     /// entity ID: users are keyed by the connection, so a connection must keep its issuer.
     pub fn update_idp(&mut self, new: IdpSource) -> Result<(), ConnectionError> {
-        if let (IdpSource::Explicit { entity_id: old, .. }, IdpSource::Explicit { entity_id: next, .. }) =
-            (&self.idp, &new)
-        {
+        if let (Some(old), Some(next)) = (source_entity_id(&self.idp), source_entity_id(&new)) {
             if old != next {
-                return Err(ConnectionError::EntityIdChanged {
-                    old: old.clone(),
-                    new: next.clone(),
-                });
+                return Err(ConnectionError::EntityIdChanged { old, new: next });
             }
         }
         let mut candidate = self.clone();
@@ -342,6 +368,29 @@ impl Connection {
         candidate.validate()?;
         *self = candidate;
         Ok(())
+    }
+}
+
+/// Imports a connection's stored metadata XML. Its authenticity comes from the admin who
+/// uploaded it, so the document's signature (if any) is not required.
+fn import_metadata(
+    xml: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<fedkit_metadata::IdpMetadata, ConnectionError> {
+    use fedkit_metadata::{IdpMetadata, Options, SignaturePolicy};
+    IdpMetadata::from_xml(xml.as_bytes(), &Options::new(SignaturePolicy::NotRequired), now)
+        .map_err(|e| invalid("idp.xml", e.to_string()))
+}
+
+/// The IdP entity ID a source names, when it names one without I/O: the explicit field, or
+/// the metadata's entityID (read ignoring `validUntil`, which does not change the issuer).
+fn source_entity_id(source: &IdpSource) -> Option<String> {
+    match source {
+        IdpSource::Explicit { entity_id, .. } => Some(entity_id.clone()),
+        IdpSource::MetadataXml { xml } => import_metadata(xml, chrono::DateTime::UNIX_EPOCH)
+            .ok()
+            .map(|m| m.entity_id().to_owned()),
+        IdpSource::MetadataUrl { .. } => None,
     }
 }
 

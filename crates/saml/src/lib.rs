@@ -16,6 +16,8 @@ mod time;
 pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion, Warning};
 pub use config::{IdentityProvider, ServiceProvider, Settings};
 pub use error::{ConfigError, Error, SignedPart, SigningRequirement};
+/// The metadata import crate this one takes IdP descriptions from.
+pub use fedkit_metadata;
 pub use mapping::{AttributeMapping, EmailDomainAllowlist, MappingError, UniqueId, UserProfile};
 pub use replay::{InMemoryReplayCache, InMemoryRequestStore, ReplayCache, RequestStore};
 pub use response::ResponseValidator;

@@ -1193,6 +1193,59 @@ fn connections_round_trip_as_json_and_name_the_wrong_field() {
 }
 
 #[test]
+fn a_connection_from_idp_metadata_accepts_its_logins() {
+    use fedkit_saml::connection::{ConnectionError, IdpSource};
+    let metadata = std::fs::read_to_string(format!(
+        "{}/tests/data/idp-metadata.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut connection = acme(vec![IDP_CERT.into()]);
+    // Switching the source to the IdP's metadata keeps the same issuer: allowed.
+    connection
+        .update_idp(IdpSource::MetadataXml {
+            xml: metadata.clone(),
+        })
+        .unwrap();
+    let idp = connection.identity_provider(now()).unwrap();
+    assert_eq!(idp.entity_id(), IDP);
+    // Both signing KeyDescriptors are pinned (a rotation in progress).
+    assert_eq!(idp.signing_keys().keys().len(), 2);
+    let v = connection.validator_at("https://app.example.com", now()).unwrap();
+    // The connection's own SP URLs differ from the fixtures': the login is refused for the
+    // audience, i.e. only after the signature verified against the metadata's keys.
+    let err = process_with(&v, &fixture("both-signed"), Some(REQUEST), now()).unwrap_err();
+    assert_eq!(err.code(), "destination_mismatch", "{err}");
+    let v = ResponseValidator::new(
+        ServiceProvider::new(SP, [ACS]).unwrap(),
+        connection.identity_provider(now()).unwrap(),
+    );
+    assert!(process_with(&v, &fixture("both-signed"), Some(REQUEST), now()).is_ok());
+
+    // Metadata naming another issuer is a change of IdP: refused.
+    let evil = metadata.replace(IDP, "https://evil.example.com/idp");
+    assert!(matches!(
+        connection.update_idp(IdpSource::MetadataXml { xml: evil }),
+        Err(ConnectionError::EntityIdChanged { .. })
+    ));
+    // Unusable metadata names the field.
+    let mut broken = connection.clone();
+    broken.idp = IdpSource::MetadataXml {
+        xml: "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"x\"/>".into(),
+    };
+    let err = broken.identity_provider(now()).unwrap_err();
+    assert!(err.to_string().starts_with("idp.xml"), "{err}");
+    // A metadata URL must be fetched by the host first.
+    broken.idp = IdpSource::MetadataUrl {
+        url: "https://idp.example.com/metadata".into(),
+    };
+    assert!(matches!(
+        broken.identity_provider(now()),
+        Err(ConnectionError::NeedsMetadata { .. })
+    ));
+}
+
+#[test]
 fn rotation_keeps_the_entity_id_and_routing_is_by_domain() {
     use fedkit_saml::connection::{ConnectionError, ConnectionRegistry, IdpSource};
     let mut connection = acme(vec![IDP_CERT.into()]);

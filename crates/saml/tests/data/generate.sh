@@ -40,6 +40,29 @@ if [[ ! -f keys/idp-2020.crt.pem ]]; then
   rm -rf "$ca"
 fi
 
+# IdP metadata for these fixtures (JumpCloud's shape: two signing KeyDescriptors during a
+# rotation, Redirect and POST SSO endpoints). Plain data, not signed.
+python3 - <<'PY'
+def body(path):
+    return "".join(l.strip() for l in open(path) if not l.startswith("-----"))
+def kd(cert):
+    return ('    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+            + body(cert) + '</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n')
+IDP = "https://sso.jumpcloud.com/saml2/fedkit-test"
+B = "urn:oasis:names:tc:SAML:2.0:bindings:"
+open("idp-metadata.xml", "w").write(
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+    f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{IDP}">\n'
+    '  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" '
+    'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n'
+    + kd("keys/other.crt.pem") + kd("keys/idp.crt.pem")
+    + '    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>\n'
+    f'    <md:SingleSignOnService Binding="{B}HTTP-Redirect" Location="{IDP}"/>\n'
+    f'    <md:SingleSignOnService Binding="{B}HTTP-POST" Location="{IDP}"/>\n'
+    '  </md:IDPSSODescriptor>\n</md:EntityDescriptor>\n')
+PY
+
 ID_ARGS=(--id-attr:ID urn:oasis:names:tc:SAML:2.0:assertion:Assertion --id-attr:ID urn:oasis:names:tc:SAML:2.0:protocol:Response)
 rm -f templates/*.xml signed/*.xml
 
