@@ -5,7 +5,8 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
-use fedkit_xmldsig::{Document, Fingerprint, Limits, SigningKey, VerifiedElement, Verifier};
+use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XENC_NS};
+use fedkit_xmldsig::{DecryptionKey, Document, Fingerprint, Limits, SigningKey, VerifiedElement, Verifier};
 
 use crate::assertion::NameId;
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
@@ -203,6 +204,7 @@ pub struct LogoutValidator {
     slo_url: String,
     settings: Settings,
     verifier: Verifier,
+    decryption: Option<(DecryptionKey, DecryptionPolicy)>,
 }
 
 impl LogoutValidator {
@@ -215,7 +217,26 @@ impl LogoutValidator {
             slo_url: slo_url.to_owned(),
             settings,
             verifier,
+            decryption: None,
         }
+    }
+
+    /// Decrypts an encrypted NameID (`EncryptedID`) in the IdP's LogoutRequests with the SP's
+    /// private key (the key of the encryption certificate given to the IdP).
+    pub fn with_decryption_key(self, key: DecryptionKey) -> Self {
+        self.with_decryption_key_and_policy(key, DecryptionPolicy::default())
+    }
+
+    /// [`with_decryption_key`](Self::with_decryption_key) with a non-default policy.
+    pub fn with_decryption_key_and_policy(mut self, key: DecryptionKey, policy: DecryptionPolicy) -> Self {
+        self.decryption = Some((key, policy));
+        self
+    }
+
+    /// Uses `provider` for signatures and decryption (e.g. aws-lc-rs for constant-time RSA).
+    pub fn with_provider(mut self, provider: &'static dyn CryptoProvider) -> Self {
+        self.verifier = self.verifier.with_provider(provider);
+        self
     }
 
     /// The `SAMLRequest` or `SAMLResponse` value of an HTTP-POST form (base64).
@@ -373,15 +394,25 @@ impl LogoutValidator {
                     });
                 }
             }
-            let value = root
-                .child_text(SAML_NS, "NameID")
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| malformed(name, "the NameID is missing (EncryptedID is not supported)"))?;
-            let name_id = NameId {
-                value,
-                format: root.child_attribute(SAML_NS, "NameID", "Format"),
-                name_qualifier: root.child_attribute(SAML_NS, "NameID", "NameQualifier"),
-                sp_name_qualifier: root.child_attribute(SAML_NS, "NameID", "SPNameQualifier"),
+            let name_id = if root.has_child(SAML_NS, "EncryptedID") {
+                let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedNameId)?;
+                let plaintext = root.decrypt_encrypted_id(self.verifier.provider(), key, policy)?;
+                crate::response::name_id_from_plaintext(
+                    plaintext.0,
+                    plaintext.1.iter().map(|(p, u)| (p.as_deref(), u.as_str())),
+                    self.settings.max_message_bytes,
+                )?
+            } else {
+                let value = root
+                    .child_text(SAML_NS, "NameID")
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| malformed(name, "the NameID is missing"))?;
+                NameId {
+                    value,
+                    format: root.child_attribute(SAML_NS, "NameID", "Format"),
+                    name_qualifier: root.child_attribute(SAML_NS, "NameID", "NameQualifier"),
+                    sp_name_qualifier: root.child_attribute(SAML_NS, "NameID", "SPNameQualifier"),
+                }
             };
             return Ok(LogoutMessage::Request(LogoutRequest {
                 id,
@@ -475,6 +506,73 @@ impl<'a> Read<'a, '_> {
                 })
                 .and_then(|c| c.attribute(attr))
                 .map(str::to_owned),
+        }
+    }
+
+    fn has_child(&self, ns: &str, local: &str) -> bool {
+        match self {
+            Read::Verified(e) => e.child(ns, local).is_some(),
+            Read::QuerySigned(n) => n.children().any(|c| {
+                c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == local
+            }),
+        }
+    }
+
+    /// Decrypts the root's `EncryptedID`; returns the plaintext and the namespaces in scope
+    /// there. For the POST binding only the signed view is read; for the Redirect binding the
+    /// whole message is what the query signature covered.
+    #[allow(clippy::type_complexity)]
+    fn decrypt_encrypted_id(
+        &self,
+        provider: &dyn CryptoProvider,
+        key: &DecryptionKey,
+        policy: &DecryptionPolicy,
+    ) -> Result<(Vec<u8>, Vec<(Option<String>, String)>), Error> {
+        let one_data = || malformed("EncryptedID", "it must contain exactly one xenc:EncryptedData");
+        match self {
+            Read::Verified(e) => {
+                let encrypted = e.child(SAML_NS, "EncryptedID").ok_or_else(one_data)?;
+                let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
+                let (Some(data), None) = (data.next(), data.next()) else {
+                    return Err(one_data());
+                };
+                let keys: Vec<VerifiedElement<'_, '_>> =
+                    encrypted.children_named(XENC_NS, "EncryptedKey").collect();
+                let plaintext = xmlenc::decrypt_verified(provider, &data, &keys, key, policy)
+                    .map_err(Error::Decryption)?;
+                let namespaces = encrypted
+                    .namespaces()
+                    .map(|(p, u)| (p.map(str::to_owned), u.to_owned()))
+                    .collect();
+                Ok((plaintext, namespaces))
+            }
+            Read::QuerySigned(n) => {
+                let named = |node: &Node<'_, '_>, local: &str| {
+                    node.is_element()
+                        && node.tag_name().name() == local
+                        && node.tag_name().namespace()
+                            == Some(if local == "EncryptedID" { SAML_NS } else { XENC_NS })
+                };
+                let encrypted = n
+                    .children()
+                    .find(|c| named(c, "EncryptedID"))
+                    .ok_or_else(one_data)?;
+                let mut data = encrypted.children().filter(|c| named(c, "EncryptedData"));
+                let (Some(data), None) = (data.next(), data.next()) else {
+                    return Err(one_data());
+                };
+                let keys: Vec<Node<'_, '_>> = encrypted
+                    .children()
+                    .filter(|c| named(c, "EncryptedKey"))
+                    .collect();
+                let plaintext =
+                    xmlenc::decrypt(provider, data, &keys, key, policy).map_err(Error::Decryption)?;
+                let namespaces = encrypted
+                    .namespaces()
+                    .map(|ns| (ns.name().map(str::to_owned), ns.uri().to_owned()))
+                    .collect();
+                Ok((plaintext, namespaces))
+            }
         }
     }
 

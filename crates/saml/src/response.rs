@@ -700,49 +700,7 @@ impl ResponseValidator {
             encrypted.children_named(XENC_NS, "EncryptedKey").collect();
         let plaintext = xmlenc::decrypt_verified(self.verifier.provider(), &data, &candidates, key, policy)
             .map_err(Error::Decryption)?;
-        // As for assertions: a plaintext that is not one NameID is a decryption failure, never
-        // a distinguishable parse error.
-        let failed = || Error::Decryption(XmlEncError::DecryptionFailed);
-        let plaintext = String::from_utf8(plaintext).map_err(|_| failed())?;
-        let mut wrapped = String::from("<fedkit-decrypted");
-        for (prefix, uri) in encrypted.namespaces() {
-            let uri = crate::request::xml_escape(uri);
-            match prefix {
-                Some("xml") => {}
-                Some(prefix) => wrapped.push_str(&format!(" xmlns:{prefix}=\"{uri}\"")),
-                None => wrapped.push_str(&format!(" xmlns=\"{uri}\"")),
-            }
-        }
-        wrapped.push('>');
-        wrapped.push_str(&plaintext);
-        wrapped.push_str("</fedkit-decrypted>");
-        let limits = Limits {
-            max_bytes: self.settings.max_message_bytes,
-            ..Limits::default()
-        };
-        let inner = Document::parse_with_limits(&wrapped, &limits).map_err(|_| failed())?;
-        let mut elements = inner.root_element().children().filter(|c| c.is_element());
-        let element = match (elements.next(), elements.next()) {
-            (Some(e), None) if has_name(e, SAML_NS, "NameID") => e,
-            _ => return Err(failed()),
-        };
-        if element.children().any(|c| c.is_element()) {
-            return Err(failed());
-        }
-        let attribute = |name: &str| element.attribute(name).map(str::to_owned);
-        Ok(NameId {
-            // Comments and PIs do not truncate: every text node, concatenated.
-            value: element
-                .children()
-                .filter(|c| c.is_text())
-                .filter_map(|c| c.text())
-                .collect::<String>()
-                .trim()
-                .to_owned(),
-            format: attribute("Format"),
-            name_qualifier: attribute("NameQualifier"),
-            sp_name_qualifier: attribute("SPNameQualifier"),
-        })
+        name_id_from_plaintext(plaintext, encrypted.namespaces(), self.settings.max_message_bytes)
     }
 
     fn check_in_response_to(
@@ -781,6 +739,61 @@ enum Found<'a, 'i> {
 /// Decrypts an `EncryptedAssertion` and returns the plaintext wrapped in an element that
 /// declares the namespaces in scope at the `EncryptedAssertion`, so that an assertion relying
 /// on prefixes declared by the Response still parses.
+/// The `NameID` a decrypted `EncryptedID` holds, parsed by the hardened parser in the
+/// namespace context of the `EncryptedID`. Anything but exactly one `saml:NameID` without
+/// child elements is a decryption failure, like every other failure after decryption (no
+/// parse oracle). Its text is every text node concatenated: comments cannot truncate it.
+pub(crate) fn name_id_from_plaintext<'n>(
+    plaintext: Vec<u8>,
+    namespaces: impl Iterator<Item = (Option<&'n str>, &'n str)>,
+    max_bytes: usize,
+) -> Result<NameId, Error> {
+    let failed = || Error::Decryption(XmlEncError::DecryptionFailed);
+    let plaintext = String::from_utf8(plaintext).map_err(|_| failed())?;
+    let mut wrapped = String::from("<fedkit-decrypted");
+    for (prefix, uri) in namespaces {
+        let uri = crate::request::xml_escape(uri);
+        match prefix {
+            Some("xml") => {}
+            Some(prefix) => wrapped.push_str(&format!(" xmlns:{prefix}=\"{uri}\"")),
+            None => wrapped.push_str(&format!(" xmlns=\"{uri}\"")),
+        }
+    }
+    wrapped.push('>');
+    wrapped.push_str(&plaintext);
+    wrapped.push_str("</fedkit-decrypted>");
+    let limits = Limits {
+        max_bytes,
+        ..Limits::default()
+    };
+    let inner = Document::parse_with_limits(&wrapped, &limits).map_err(|_| failed())?;
+    let mut elements = inner.root_element().children().filter(|c| c.is_element());
+    let element = match (elements.next(), elements.next()) {
+        (Some(e), None) if has_name(e, SAML_NS, "NameID") => e,
+        _ => return Err(failed()),
+    };
+    if element.children().any(|c| c.is_element()) {
+        return Err(failed());
+    }
+    let attribute = |name: &str| element.attribute(name).map(str::to_owned);
+    let value = element
+        .children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect::<String>()
+        .trim()
+        .to_owned();
+    if value.is_empty() {
+        return Err(malformed("NameID", "it is empty"));
+    }
+    Ok(NameId {
+        value,
+        format: attribute("Format"),
+        name_qualifier: attribute("NameQualifier"),
+        sp_name_qualifier: attribute("SPNameQualifier"),
+    })
+}
+
 /// Reads a `NameID` element (signed, or decrypted from a signed `EncryptedID`).
 fn name_id_of(element: &VerifiedElement<'_, '_>) -> Result<NameId, Error> {
     if element.has_child_elements() {

@@ -1376,6 +1376,50 @@ fn signed_logout_messages_over_post_are_verified() {
 }
 
 #[test]
+fn logout_requests_with_an_encrypted_name_id_are_decrypted() {
+    use fedkit_saml::logout::LogoutMessage;
+    let t = at(11, 1, 0);
+    let post = post_value("logout-request-post-encrypted-id");
+    let query = fixture_raw("logout-request-redirect-encrypted-id.query");
+    let query = query.trim();
+    // Without the SP key: the admin is told what to configure, on both bindings.
+    let v = logout_validator();
+    assert_eq!(
+        v.process_post(&post, None, t).unwrap_err(),
+        Error::EncryptedNameId
+    );
+    assert_eq!(
+        v.process_redirect(query, None, t).unwrap_err(),
+        Error::EncryptedNameId
+    );
+    let key = || fedkit_xmldsig::DecryptionKey::from_pem(SP_KEY).unwrap();
+    for provider in all_providers() {
+        let v = logout_validator()
+            .with_decryption_key(key())
+            .with_provider(provider);
+        for message in [v.process_post(&post, None, t), v.process_redirect(query, None, t)] {
+            let LogoutMessage::Request(request) = message.unwrap() else {
+                panic!("a LogoutRequest")
+            };
+            assert_eq!(request.name_id.value, "jane.doe@example.com");
+            assert_eq!(
+                request.name_id.format.as_deref(),
+                Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
+            );
+            assert_eq!(request.session_indexes, ["_session-31d8"]);
+        }
+    }
+    // The wrong key: the uniform decryption failure.
+    let wrong = logout_validator().with_decryption_key(
+        fedkit_xmldsig::DecryptionKey::from_pem(include_str!("data/keys/other.key.pem")).unwrap(),
+    );
+    assert_eq!(
+        wrong.process_post(&post, None, t).unwrap_err().code(),
+        "decryption_failed"
+    );
+}
+
+#[test]
 fn redirect_logout_requests_need_a_valid_query_signature() {
     use fedkit_saml::logout::LogoutMessage;
     let v = logout_validator();

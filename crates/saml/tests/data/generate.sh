@@ -362,4 +362,41 @@ for f in ["enc-template.xml", "enc-out.xml", "enc-work.xml", "enc-dec.xml"]:
     except FileNotFoundError:
         pass
 PY
+# Logout requests whose NameID is encrypted to the SP (EncryptedID): over POST (signed by
+# xmlsec1 after encryption) and over Redirect (query-signed by openssl).
+python3 - <<'PY'
+import base64, subprocess, urllib.parse, zlib
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+tmpl = (f'<xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element">'
+        f'<xenc:EncryptionMethod Algorithm="{XENC}aes128-cbc"/>'
+        '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>'
+        f'<xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>'
+        '<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>')
+open("enc-template.xml", "w").write(tmpl)
+def encrypt_name_id(source):
+    subprocess.run(["xmlsec1", "--encrypt", "--pubkey-cert-pem", "keys/sp.crt.pem", "--session-key", "aes-128",
+                    "--xml-data", source, "--node-name", "urn:oasis:names:tc:SAML:2.0:assertion:NameID",
+                    "--output", "enc-out.xml", "enc-template.xml"], check=True, capture_output=True)
+    text = open("enc-out.xml").read()
+    s = text.index("<xenc:EncryptedData"); e = text.index("</xenc:EncryptedData>") + len("</xenc:EncryptedData>")
+    return text[:s] + "<saml:EncryptedID>" + text[s:e] + "</saml:EncryptedID>" + text[e:]
+ids = ["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest"]
+open("enc-work.xml", "w").write(encrypt_name_id("templates/logout-request-post.xml"))
+subprocess.run(["xmlsec1", "--sign", "--privkey-pem", "keys/idp.key.pem,keys/idp.crt.pem", *ids,
+                "--output", "signed/logout-request-post-encrypted-id.xml", "enc-work.xml"], check=True, capture_output=True)
+subprocess.run(["xmlsec1", "--verify", "--enabled-key-data", "key-name", "--pubkey-cert-pem", "keys/idp.crt.pem", *ids,
+                "signed/logout-request-post-encrypted-id.xml"], check=True, capture_output=True)
+xml = encrypt_name_id("templates/logout-request-redirect.xml").encode()
+assert b"<saml:NameID" not in xml
+c = zlib.compressobj(9, zlib.DEFLATED, -15)
+deflated = c.compress(xml) + c.flush()
+q = lambda s: urllib.parse.quote(s, safe="")
+signed = ("SAMLRequest=" + q(base64.b64encode(deflated).decode())
+          + "&SigAlg=" + q("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"))
+sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", "keys/idp.key.pem"], input=signed.encode(),
+                     capture_output=True, check=True).stdout
+open("signed/logout-request-redirect-encrypted-id.query", "w").write(signed + "&Signature=" + q(base64.b64encode(sig).decode()) + "\n")
+for f in ["enc-template.xml", "enc-out.xml", "enc-work.xml"]:
+    __import__("os").remove(f)
+PY
 echo "generated $(ls signed | wc -l) fixtures"
