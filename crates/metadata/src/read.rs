@@ -156,6 +156,33 @@ pub(crate) struct RawIdp {
     pub(crate) warnings: Vec<Warning>,
 }
 
+impl RawIdp {
+    /// Gives back the spare capacity of every list: an aggregate keeps thousands of these.
+    fn shrink(&mut self) {
+        self.sso.shrink_to_fit();
+        self.slo.shrink_to_fit();
+        self.artifact_resolution.shrink_to_fit();
+        self.name_id_formats.shrink_to_fit();
+        self.keys.shrink_to_fit();
+        self.contacts.shrink_to_fit();
+        self.scopes.shrink_to_fit();
+        self.entity_attributes.shrink_to_fit();
+        self.warnings.shrink_to_fit();
+        if let Some(ui) = &mut self.ui {
+            ui.display_names.shrink_to_fit();
+            ui.descriptions.shrink_to_fit();
+            ui.logos.shrink_to_fit();
+            ui.information_urls.shrink_to_fit();
+            ui.privacy_statement_urls.shrink_to_fit();
+        }
+        if let Some(org) = &mut self.organization {
+            org.names.shrink_to_fit();
+            org.display_names.shrink_to_fit();
+            org.urls.shrink_to_fit();
+        }
+    }
+}
+
 /// What an `EntityDescriptor` turned out to be.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
@@ -454,6 +481,7 @@ impl Reader<'_> {
             raw.contacts.push(self.contact(c, entity)?);
         }
         raw.warnings = warnings;
+        raw.shrink();
         Ok(Slot::Idp(Box::new(raw)))
     }
 
