@@ -2,6 +2,7 @@
 //! entity, then drop the tree.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
@@ -143,8 +144,8 @@ struct RootInfo {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Metadata {
-    entries: Vec<(Box<str>, Slot)>,
-    index: HashMap<Box<str>, u32>,
+    entries: Vec<(Arc<str>, Slot)>,
+    index: HashMap<Arc<str>, u32>,
     idps_total: usize,
     root: RootInfo,
     signature: SignatureStatus,
@@ -193,8 +194,8 @@ pub(crate) fn refresh_at(
 
 struct Walk<'r, 'l> {
     reader: &'r Reader<'l>,
-    entries: Vec<(Box<str>, Slot)>,
-    index: HashMap<Box<str>, u32>,
+    entries: Vec<(Arc<str>, Slot)>,
+    index: HashMap<Arc<str>, u32>,
     idps_total: usize,
     warnings: Vec<Warning>,
 }
@@ -269,7 +270,8 @@ impl Walk<'_, '_> {
                     *existing = Slot::Duplicate(count);
                 }
                 // The duplicate itself is not indexed; it only counts.
-                self.entries.push((entity_id.into(), Slot::Duplicate(0)));
+                let id: Arc<str> = Arc::from(entity_id);
+                self.entries.push((id, Slot::Duplicate(0)));
             }
             None => {
                 let position = u32::try_from(self.entries.len()).map_err(|_| Error::LimitExceeded {
@@ -277,8 +279,10 @@ impl Walk<'_, '_> {
                     max: limits.max_entities,
                     location: None,
                 })?;
-                self.index.insert(entity_id.into(), position);
-                self.entries.push((entity_id.into(), slot));
+                // One allocation for the name, shared by the list and the index.
+                let id: Arc<str> = Arc::from(entity_id);
+                self.index.insert(Arc::clone(&id), position);
+                self.entries.push((id, slot));
             }
         }
         Ok(())
@@ -392,8 +396,9 @@ impl Metadata {
                 if !matches!(slot, Slot::Other(_)) {
                     walk.idps_total = 1;
                 }
-                walk.index.insert(entity_id.into(), 0);
-                walk.entries.push((entity_id.into(), slot));
+                let id: Arc<str> = Arc::from(entity_id);
+                walk.index.insert(Arc::clone(&id), 0);
+                walk.entries.push((id, slot));
             }
             None => {
                 let inherited = Inherited {
@@ -535,7 +540,7 @@ impl Metadata {
             Slot::Idp(raw) => finish_idp(entity_id, raw, &self.signature, &self.warnings, now),
             Slot::Other(roles) => Err(Error::NotAnIdp {
                 entity_id: entity_id.to_owned(),
-                roles: roles.clone(),
+                roles: roles.names(),
             }),
             Slot::Invalid(e) => Err((**e).clone()),
             Slot::Duplicate(count) => Err(Error::DuplicateEntityId {
