@@ -116,7 +116,9 @@ pub struct IdpSummary<'a> {
     pub entity_id: &'a str,
     /// mdui `DisplayName` or organization name, when the IdP was read successfully.
     pub display_name: Option<&'a str>,
-    /// Whether [`Metadata::idp`] can return it (at load time: it may still expire).
+    /// Whether it was read without error at load time. [`Metadata::idp`] may still refuse
+    /// it: when its `validUntil` has passed by then, or when none of its certificates can be
+    /// used (certificates are parsed on lookup).
     pub usable: bool,
 }
 
