@@ -234,7 +234,10 @@ impl Walk<'_, '_> {
             match child.local() {
                 "Extensions" => {
                     if let Some(info) = child.kids().find(|k| k.is(MDRPI, "RegistrationInfo")) {
-                        here.registration = Some(self.reader.registration(info, None)?);
+                        let read = self.reader.registration(info, None);
+                        if let Some(r) = crate::read::lenient(read, &mut self.warnings)? {
+                            here.registration = Some(r);
+                        }
                     }
                 }
                 "EntityDescriptor" => self.entity(child, &here)?,

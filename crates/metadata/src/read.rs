@@ -501,14 +501,19 @@ impl Reader<'_> {
         if let Some(ext) = extensions {
             for item in ext.kids() {
                 if item.is(MDRPI, "RegistrationInfo") {
-                    raw.registration = Some(self.registration(item, entity)?);
+                    if let Some(r) = lenient(self.registration(item, entity), &mut warnings)? {
+                        raw.registration = Some(r);
+                    }
                 } else if item.is(MDATTR, "EntityAttributes") {
                     for attribute in item.kids().filter(|a| a.is(SAML, "Attribute")) {
-                        raw.entity_attributes
-                            .push(self.entity_attribute(attribute, entity)?);
+                        if let Some(a) = lenient(self.entity_attribute(attribute, entity), &mut warnings)? {
+                            raw.entity_attributes.push(a);
+                        }
                     }
                 } else if item.is(SHIBMD, "Scope") {
-                    raw.scopes.push(self.scope(item, entity)?);
+                    if let Some(scope) = lenient(self.scope(item, entity), &mut warnings)? {
+                        raw.scopes.push(scope);
+                    }
                 }
             }
         }
@@ -540,7 +545,7 @@ impl Reader<'_> {
     }
 
     fn scope<'a, E: El<'a>>(&self, el: E, entity: Option<&str>) -> Result<Scope, Error> {
-        let regexp = match el.attr("regexp").map(collapse) {
+        let regexp = match self.attr(el, "regexp", entity, "shibmd:Scope")?.map(collapse) {
             None => false,
             Some(v) => parse_bool(v).ok_or_else(|| Error::InvalidValue {
                 location: Location::new(entity, "shibmd:Scope", Some("regexp")),
@@ -589,7 +594,9 @@ impl Reader<'_> {
                     if item.is(MDUI, "UIInfo") {
                         raw.ui = Some(self.ui_info(item, entity, warnings)?);
                     } else if item.is(SHIBMD, "Scope") {
-                        raw.scopes.push(self.scope(item, entity)?);
+                        if let Some(scope) = lenient(self.scope(item, entity), warnings)? {
+                            raw.scopes.push(scope);
+                        }
                     }
                 }
                 continue;
@@ -875,6 +882,27 @@ impl Reader<'_> {
             }
         }
         Ok(contact)
+    }
+}
+
+/// A known extension that breaks its schema (a missing or invalid attribute) is dropped with
+/// a warning: extensions are data, and never fail an import. Exceeding a limit still does.
+pub(crate) fn lenient<T>(result: Result<T, Error>, warnings: &mut Vec<Warning>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Missing { location }) => {
+            warnings.push(Warning::ExtensionIgnored {
+                reason: format!("{location} is missing"),
+            });
+            Ok(None)
+        }
+        Err(e @ Error::InvalidValue { .. }) => {
+            warnings.push(Warning::ExtensionIgnored {
+                reason: e.to_string(),
+            });
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
