@@ -1,4 +1,5 @@
-//! fedkit-metadata import. The first byte picks the mode:
+//! fedkit-metadata import. An input starting with `<` is raw metadata (so XML files seed the
+//! corpus as they are); otherwise the first byte picks the mode:
 //!
 //! - raw metadata (`Metadata::parse`, then every entity looked up): never a panic, and
 //!   whatever is accepted satisfies the invariants below;
@@ -32,9 +33,14 @@ fn check(idp: &IdpMetadata, now: DateTime<Utc>) {
     for e in idp.sso().iter().chain(idp.slo()).chain(idp.artifact_resolution()) {
         for url in std::iter::once(&e.location).chain(e.response_location.as_ref()) {
             let lower = url.to_ascii_lowercase();
-            let rest = lower.strip_prefix("https://").unwrap_or_else(|| panic!("non-https endpoint {url:?}"));
+            let rest = lower
+                .strip_prefix("https://")
+                .unwrap_or_else(|| panic!("non-https endpoint {url:?}"));
             assert!(!rest.is_empty() && !rest.starts_with('/'), "no host in {url:?}");
-            assert!(!url.chars().any(|c| c.is_whitespace() || c.is_control()), "{url:?}");
+            assert!(
+                !url.chars().any(|c| c.is_whitespace() || c.is_control()),
+                "{url:?}"
+            );
         }
     }
     for c in idp.certificates() {
@@ -55,7 +61,10 @@ fn check(idp: &IdpMetadata, now: DateTime<Utc>) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&first, tail)) = data.split_first() else {
+        return;
+    };
+    let (mode, rest) = if first == b'<' { (0, data) } else { (first, tail) };
     let now = now();
     match mode % 3 {
         0 => {
@@ -92,7 +101,12 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             let pasted = String::from_utf8_lossy(rest);
-            if let Ok(idp) = IdpMetadata::from_explicit("https://idp.example.org", "https://idp.example.org/sso", &[pasted.as_ref()], now) {
+            if let Ok(idp) = IdpMetadata::from_explicit(
+                "https://idp.example.org",
+                "https://idp.example.org/sso",
+                &[pasted.as_ref()],
+                now,
+            ) {
                 check(&idp, now);
             }
         }

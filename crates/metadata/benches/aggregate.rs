@@ -16,6 +16,9 @@
 //!   is already in memory (the file read is not timed). `xmlsec1 --verify` runs as a
 //!   subprocess with the pinned certificate and the `ID` attribute registered: process
 //!   start, file read, libxml2 parse, verification, exit.
+//! - `breakdown_50mib` (RustCrypto): fedkit-xmldsig's hardened parse alone, parse +
+//!   `verify_enveloped` of the root, and the whole load again: what reading and indexing the
+//!   entities adds.
 //! - `lookup`: `Metadata::idp` of one IdP after the load (hash lookup, the IdP's two
 //!   certificates parsed, warnings computed).
 //!
@@ -38,7 +41,7 @@ use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use fedkit_metadata::{Limits, Metadata, Options, SignaturePolicy, SignatureStatus};
 use fedkit_xmldsig::crypto::{CryptoProvider, RustCrypto};
-use fedkit_xmldsig::TrustedKeys;
+use fedkit_xmldsig::{AlgorithmPolicy, Document, TrustedKeys, Verifier};
 
 const BENCH_BYTES: usize = 50 * 1024 * 1024;
 const TEST_BYTES: usize = 256 * 1024;
@@ -107,6 +110,41 @@ fn bench_aggregate(c: &mut Criterion) {
     }
     group.bench_function("xmlsec1_verify_subprocess", |b| {
         b.iter(|| assert!(common::xmlsec1_verify(&dir, black_box(&file))))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("breakdown_50mib");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(if benchmarking { 15 } else { 1 }));
+    group.throughput(Throughput::Bytes(xml.len() as u64));
+    let limits = Limits::aggregate().xml;
+    group.bench_function("xmldsig_parse", |b| {
+        b.iter(|| {
+            let doc = Document::parse_bytes_with_limits(black_box(&xml), &limits).unwrap();
+            black_box(doc.root_element().id())
+        })
+    });
+    let verifier = Verifier::new(
+        TrustedKeys::from_pem(common::FEDERATION_CERT).unwrap(),
+        AlgorithmPolicy::default(),
+    );
+    group.bench_function("xmldsig_parse_verify", |b| {
+        b.iter(|| {
+            let doc = Document::parse_bytes_with_limits(black_box(&xml), &limits).unwrap();
+            let verified = verifier.verify_enveloped(&doc, doc.root_element()).unwrap();
+            black_box(verified.info().key_index)
+        })
+    });
+    let opts = options(&RustCrypto);
+    group.bench_function("metadata_load", |b| {
+        b.iter(|| {
+            black_box(
+                Metadata::parse(black_box(&xml), &opts, now())
+                    .unwrap()
+                    .entities_total(),
+            )
+        })
     });
     group.finish();
 

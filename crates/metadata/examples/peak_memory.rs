@@ -17,7 +17,7 @@
 //!   `/usr/bin/time -f %M`, divided by the file size.
 //!
 //! `measure FILE CERT` measures any signed aggregate (a real federation's) with its signing
-//! certificate.
+//! certificate; `emit DIR` writes the generated signed aggregate and its certificate to DIR.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -137,6 +137,16 @@ fn main() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["measure", file, cert] => measure(Path::new(file), Path::new(cert)),
+        ["emit", dir] => {
+            let dir = Path::new(dir);
+            std::fs::create_dir_all(dir).unwrap();
+            let (file, entities) = common::signed_aggregate(dir, 50 * 1024 * 1024);
+            println!(
+                "{} ({entities} entities), signed by {}",
+                file.display(),
+                dir.join("federation.crt.pem").display()
+            );
+        }
         ["stage", stage, file, cert] => stage_only(stage, Path::new(file), Path::new(cert)),
         ["xmlsec1", file, cert] => xmlsec1(Path::new(file), Path::new(cert)),
         [] => {
@@ -151,6 +161,6 @@ fn main() {
             xmlsec1(&file, &cert);
             std::fs::remove_dir_all(&dir).unwrap();
         }
-        _ => panic!("usage: peak_memory [measure FILE CERT]"),
+        _ => panic!("usage: peak_memory [measure FILE CERT | emit DIR]"),
     }
 }

@@ -17,6 +17,7 @@ pub(crate) fn parse_paste(pasted: &str) -> Result<Vec<Vec<u8>>, (usize, PastePro
         .trim_start_matches('\u{FEFF}')
         .replace("\r\n", "\n")
         .replace('\r', "\n");
+    let text = unflatten(&text);
     let text = text.trim();
     if text.is_empty() {
         return Err((1, PasteProblem::Empty));
@@ -78,6 +79,42 @@ pub(crate) fn parse_paste(pasted: &str) -> Result<Vec<Vec<u8>>, (usize, PastePro
         ));
     }
     Ok(out)
+}
+
+/// Undoes what web forms and JSON do to a PEM paste: literal `\n` escapes (a PEM copied out
+/// of a JSON document) become line breaks, and BEGIN/END lines run together with the base64
+/// (line breaks stripped by a single-line input) are put back on lines of their own.
+fn unflatten(text: &str) -> String {
+    if !text.contains("-----BEGIN ") {
+        return text.to_owned();
+    }
+    let text = text.replace("\\r\\n", "\n").replace("\\n", "\n");
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text.as_str();
+    loop {
+        let next = [rest.find("-----BEGIN "), rest.find("-----END ")]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(start) = next else { break };
+        let (before, marker) = rest.split_at(start);
+        out.push_str(before);
+        // The marker ends at the first "-----" after its label.
+        let label_start = if marker.starts_with("-----BEGIN ") { 11 } else { 9 };
+        let Some(end) = marker.get(label_start..).and_then(|m| m.find("-----")) else {
+            out.push_str(marker);
+            return out;
+        };
+        let marker_len = label_start + end + 5;
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(marker.get(..marker_len).unwrap_or(marker));
+        out.push('\n');
+        rest = marker.get(marker_len..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Decodes base64 text (whitespace anywhere) into a DER certificate, explaining what else it

@@ -2,6 +2,7 @@
 //! entity, then drop the tree.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
@@ -115,7 +116,9 @@ pub struct IdpSummary<'a> {
     pub entity_id: &'a str,
     /// mdui `DisplayName` or organization name, when the IdP was read successfully.
     pub display_name: Option<&'a str>,
-    /// Whether [`Metadata::idp`] can return it (at load time: it may still expire).
+    /// Whether it was read without error at load time. [`Metadata::idp`] may still refuse
+    /// it: when its `validUntil` has passed by then, or when none of its certificates can be
+    /// used (certificates are parsed on lookup).
     pub usable: bool,
 }
 
@@ -143,8 +146,8 @@ struct RootInfo {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Metadata {
-    entries: Vec<(Box<str>, Slot)>,
-    index: HashMap<Box<str>, u32>,
+    entries: Vec<(Arc<str>, Slot)>,
+    index: HashMap<Arc<str>, u32>,
     idps_total: usize,
     root: RootInfo,
     signature: SignatureStatus,
@@ -193,8 +196,8 @@ pub(crate) fn refresh_at(
 
 struct Walk<'r, 'l> {
     reader: &'r Reader<'l>,
-    entries: Vec<(Box<str>, Slot)>,
-    index: HashMap<Box<str>, u32>,
+    entries: Vec<(Arc<str>, Slot)>,
+    index: HashMap<Arc<str>, u32>,
     idps_total: usize,
     warnings: Vec<Warning>,
 }
@@ -231,7 +234,10 @@ impl Walk<'_, '_> {
             match child.local() {
                 "Extensions" => {
                     if let Some(info) = child.kids().find(|k| k.is(MDRPI, "RegistrationInfo")) {
-                        here.registration = Some(self.reader.registration(info, None)?);
+                        let read = self.reader.registration(info, None);
+                        if let Some(r) = crate::read::lenient(read, &mut self.warnings)? {
+                            here.registration = Some(r);
+                        }
                     }
                 }
                 "EntityDescriptor" => self.entity(child, &here)?,
@@ -269,7 +275,8 @@ impl Walk<'_, '_> {
                     *existing = Slot::Duplicate(count);
                 }
                 // The duplicate itself is not indexed; it only counts.
-                self.entries.push((entity_id.into(), Slot::Duplicate(0)));
+                let id: Arc<str> = Arc::from(entity_id);
+                self.entries.push((id, Slot::Duplicate(0)));
             }
             None => {
                 let position = u32::try_from(self.entries.len()).map_err(|_| Error::LimitExceeded {
@@ -277,8 +284,10 @@ impl Walk<'_, '_> {
                     max: limits.max_entities,
                     location: None,
                 })?;
-                self.index.insert(entity_id.into(), position);
-                self.entries.push((entity_id.into(), slot));
+                // One allocation for the name, shared by the list and the index.
+                let id: Arc<str> = Arc::from(entity_id);
+                self.index.insert(Arc::clone(&id), position);
+                self.entries.push((id, slot));
             }
         }
         Ok(())
@@ -392,8 +401,9 @@ impl Metadata {
                 if !matches!(slot, Slot::Other(_)) {
                     walk.idps_total = 1;
                 }
-                walk.index.insert(entity_id.into(), 0);
-                walk.entries.push((entity_id.into(), slot));
+                let id: Arc<str> = Arc::from(entity_id);
+                walk.index.insert(Arc::clone(&id), 0);
+                walk.entries.push((id, slot));
             }
             None => {
                 let inherited = Inherited {
@@ -535,7 +545,7 @@ impl Metadata {
             Slot::Idp(raw) => finish_idp(entity_id, raw, &self.signature, &self.warnings, now),
             Slot::Other(roles) => Err(Error::NotAnIdp {
                 entity_id: entity_id.to_owned(),
-                roles: roles.clone(),
+                roles: roles.names(),
             }),
             Slot::Invalid(e) => Err((**e).clone()),
             Slot::Duplicate(count) => Err(Error::DuplicateEntityId {

@@ -183,16 +183,59 @@ impl RawIdp {
     }
 }
 
+/// The role descriptors of an entity that is not an IdP, as a bit set (an aggregate has
+/// thousands of such entities; their roles are only needed for an error message).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Roles(u8);
+
+const ROLE_NAMES: [&str; 6] = [
+    "SPSSODescriptor",
+    "AuthnAuthorityDescriptor",
+    "AttributeAuthorityDescriptor",
+    "PDPDescriptor",
+    "RoleDescriptor",
+    "AffiliationDescriptor",
+];
+
+impl Roles {
+    fn add(&mut self, name: &str) {
+        if let Some(i) = ROLE_NAMES.iter().position(|r| *r == name) {
+            self.0 |= 1 << i;
+        }
+    }
+
+    /// The role names, in schema order.
+    pub(crate) fn names(self) -> Vec<String> {
+        ROLE_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, n)| (*n).to_owned())
+            .collect()
+    }
+}
+
 /// What an `EntityDescriptor` turned out to be.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
     Idp(Box<RawIdp>),
     /// Not an IdP: the role descriptors it has.
-    Other(Vec<String>),
+    Other(Roles),
     /// An IdP (or so it claims) that cannot be used.
     Invalid(Box<Error>),
     /// The entity ID is carried by this many entities.
     Duplicate(usize),
+}
+
+/// An element name with its 1-based position (`SingleSignOnService #2`), formatted only when
+/// an error needs it.
+#[derive(Clone, Copy)]
+struct Nth(&'static str, usize);
+
+impl core::fmt::Display for Nth {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} #{}", self.0, self.1)
+    }
 }
 
 /// Reads values with the limits and the entity in context.
@@ -220,11 +263,11 @@ impl Reader<'_> {
         el: E,
         name: &'static str,
         entity: Option<&str>,
-        element: &str,
+        element: &(impl core::fmt::Display + ?Sized),
     ) -> Result<Option<&'a str>, Error> {
         match el.attr(name) {
             Some(v) => {
-                self.bounded(|| Location::new(entity, element, Some(name)), v)?;
+                self.bounded(|| Location::new(entity, element.to_string(), Some(name)), v)?;
                 Ok(Some(v))
             }
             None => Ok(None),
@@ -236,11 +279,11 @@ impl Reader<'_> {
         el: E,
         name: &'static str,
         entity: Option<&str>,
-        element: &str,
+        element: &(impl core::fmt::Display + ?Sized),
     ) -> Result<&'a str, Error> {
         self.attr(el, name, entity, element)?
             .ok_or_else(|| Error::Missing {
-                location: Location::new(entity, element, Some(name)),
+                location: Location::new(entity, element.to_string(), Some(name)),
             })
     }
 
@@ -380,7 +423,7 @@ impl Reader<'_> {
         inherited: &Inherited,
     ) -> Result<Slot, Error> {
         let entity = Some(entity_id);
-        let mut roles: Vec<String> = Vec::new();
+        let mut roles = Roles::default();
         let mut idp_descriptors = Vec::new();
         let mut extensions = None;
         let mut organization = None;
@@ -399,11 +442,7 @@ impl Reader<'_> {
                 | "AttributeAuthorityDescriptor"
                 | "PDPDescriptor"
                 | "RoleDescriptor"
-                | "AffiliationDescriptor")
-                    if !roles.iter().any(|r| r == name) =>
-                {
-                    roles.push(name.to_owned());
-                }
+                | "AffiliationDescriptor") => roles.add(name),
                 _ => {}
             }
         }
@@ -462,14 +501,19 @@ impl Reader<'_> {
         if let Some(ext) = extensions {
             for item in ext.kids() {
                 if item.is(MDRPI, "RegistrationInfo") {
-                    raw.registration = Some(self.registration(item, entity)?);
+                    if let Some(r) = lenient(self.registration(item, entity), &mut warnings)? {
+                        raw.registration = Some(r);
+                    }
                 } else if item.is(MDATTR, "EntityAttributes") {
                     for attribute in item.kids().filter(|a| a.is(SAML, "Attribute")) {
-                        raw.entity_attributes
-                            .push(self.entity_attribute(attribute, entity)?);
+                        if let Some(a) = lenient(self.entity_attribute(attribute, entity), &mut warnings)? {
+                            raw.entity_attributes.push(a);
+                        }
                     }
                 } else if item.is(SHIBMD, "Scope") {
-                    raw.scopes.push(self.scope(item, entity)?);
+                    if let Some(scope) = lenient(self.scope(item, entity), &mut warnings)? {
+                        raw.scopes.push(scope);
+                    }
                 }
             }
         }
@@ -501,7 +545,7 @@ impl Reader<'_> {
     }
 
     fn scope<'a, E: El<'a>>(&self, el: E, entity: Option<&str>) -> Result<Scope, Error> {
-        let regexp = match el.attr("regexp").map(collapse) {
+        let regexp = match self.attr(el, "regexp", entity, "shibmd:Scope")?.map(collapse) {
             None => false,
             Some(v) => parse_bool(v).ok_or_else(|| Error::InvalidValue {
                 location: Location::new(entity, "shibmd:Scope", Some("regexp")),
@@ -550,7 +594,9 @@ impl Reader<'_> {
                     if item.is(MDUI, "UIInfo") {
                         raw.ui = Some(self.ui_info(item, entity, warnings)?);
                     } else if item.is(SHIBMD, "Scope") {
-                        raw.scopes.push(self.scope(item, entity)?);
+                        if let Some(scope) = lenient(self.scope(item, entity), warnings)? {
+                            raw.scopes.push(scope);
+                        }
                     }
                 }
                 continue;
@@ -627,12 +673,12 @@ impl Reader<'_> {
         name: &'static str,
         n: usize,
     ) -> Result<Endpoint, Error> {
-        let element = format!("{name} #{n}");
+        let element = Nth(name, n);
         let binding = self.required_attr(el, "Binding", entity, &element)?;
         let location = self.required_attr(el, "Location", entity, &element)?;
         let url = |attribute: &'static str, url: &str| {
             check_endpoint(url, self.allow_http).map_err(|problem| Error::UnsafeUrl {
-                location: Location::new(entity, element.clone(), Some(attribute)),
+                location: Location::new(entity, element.to_string(), Some(attribute)),
                 url: url.to_owned(),
                 problem,
             })
@@ -645,7 +691,7 @@ impl Reader<'_> {
         let index = match self.attr(el, "index", entity, &element)? {
             None => None,
             Some(v) => Some(collapse(v).parse::<u16>().map_err(|_| Error::InvalidValue {
-                location: Location::new(entity, element.clone(), Some("index")),
+                location: Location::new(entity, element.to_string(), Some("index")),
                 value: v.to_owned(),
                 expected: "an integer from 0 to 65535",
             })?),
@@ -665,15 +711,15 @@ impl Reader<'_> {
         n: usize,
         total: &mut usize,
     ) -> Result<Option<RawKey>, Error> {
-        let element = format!("KeyDescriptor #{n}");
+        let element = Nth("KeyDescriptor", n);
         let usage = match el.attr("use") {
             None => KeyUse::Both,
             Some("signing") => KeyUse::Signing,
             Some("encryption") => KeyUse::Encryption,
             Some(other) => {
-                self.bounded(|| Location::new(entity, element.clone(), Some("use")), other)?;
+                self.bounded(|| Location::new(entity, element.to_string(), Some("use")), other)?;
                 return Err(Error::InvalidValue {
-                    location: Location::new(entity, element, Some("use")),
+                    location: Location::new(entity, element.to_string(), Some("use")),
                     value: other.to_owned(),
                     expected: "\"signing\", \"encryption\" or no use attribute",
                 });
@@ -700,7 +746,8 @@ impl Reader<'_> {
                             location: Some(cert_location()),
                         });
                     }
-                    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+                    let mut compact = text.into_bytes();
+                    compact.retain(|b| !b.is_ascii_whitespace());
                     let der = base64::engine::general_purpose::STANDARD
                         .decode(&compact)
                         .map_err(|e| Error::BadCertificate {
@@ -835,6 +882,27 @@ impl Reader<'_> {
             }
         }
         Ok(contact)
+    }
+}
+
+/// A known extension that breaks its schema (a missing or invalid attribute) is dropped with
+/// a warning: extensions are data, and never fail an import. Exceeding a limit still does.
+pub(crate) fn lenient<T>(result: Result<T, Error>, warnings: &mut Vec<Warning>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Missing { location }) => {
+            warnings.push(Warning::ExtensionIgnored {
+                reason: format!("{location} is missing"),
+            });
+            Ok(None)
+        }
+        Err(e @ Error::InvalidValue { .. }) => {
+            warnings.push(Warning::ExtensionIgnored {
+                reason: e.to_string(),
+            });
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 

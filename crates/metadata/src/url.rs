@@ -37,9 +37,10 @@ pub(crate) fn check_endpoint(url: &str, allow_http: bool) -> Result<(), UrlProbl
     if url.trim().is_empty() {
         return Err(UrlProblem::Empty);
     }
-    if url
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    // ASCII bytes are checked directly; the rare non-ASCII URL character by character.
+    let bad_ascii = |b: u8| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'\\';
+    if url.bytes().any(bad_ascii)
+        || (!url.is_ascii() && url.chars().any(|c| c.is_whitespace() || c.is_control()))
     {
         return Err(UrlProblem::BadCharacter);
     }
@@ -87,11 +88,13 @@ pub(crate) fn check_endpoint(url: &str, allow_http: bool) -> Result<(), UrlProbl
             None => (authority, None),
         }
     };
+    let host_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '%');
     let host_ok = !host.is_empty()
         && (authority.starts_with('[')
             || host
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '%')));
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'%'))
+            || (!host.is_ascii() && host.chars().all(host_char)));
     if !host_ok {
         return Err(UrlProblem::BadHost);
     }

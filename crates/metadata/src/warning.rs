@@ -90,6 +90,12 @@ pub enum Warning {
         /// Why.
         reason: crate::time::DurationError,
     },
+    /// A known extension (mdrpi, mdattr, shibmd) that breaks its schema was ignored.
+    #[error("an extension was ignored: {reason}")]
+    ExtensionIgnored {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// No SSO endpoint uses HTTP-Redirect or HTTP-POST, the bindings browsers use: logins
     /// cannot start from this SP.
     #[error("no SingleSignOnService uses the HTTP-Redirect or HTTP-POST binding; SP-initiated login needs one of them")]

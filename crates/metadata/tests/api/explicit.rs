@@ -81,6 +81,42 @@ fn pastes_in_every_shape_give_the_same_key() {
 }
 
 #[test]
+fn flattened_and_json_escaped_pastes() {
+    let a = cert_pem("jumpcloud-a");
+    let b = cert_pem("jumpcloud-b");
+    // A single-line form field strips the line breaks.
+    let one_line = a.replace('\n', "");
+    assert!(one_line.starts_with("-----BEGIN CERTIFICATE-----MII"));
+    // Line breaks turned into spaces.
+    let spaced = a.replace('\n', " ");
+    // Copied out of a JSON document (Prelude's `"certificates": ["-----BEGIN ...\n..."]`).
+    let json_escaped = a.replace('\n', "\\n");
+    for paste in [&one_line, &spaced, &json_escaped] {
+        let idp = explicit(&[paste]).unwrap_or_else(|e| panic!("{e}: {paste:?}"));
+        assert_eq!(
+            idp.signing_keys().fingerprints(),
+            [fp("jumpcloud-a")],
+            "{paste:?}"
+        );
+    }
+    // Two flattened certificates back to back.
+    let both = format!("{}{}", a.replace('\n', ""), b.replace('\n', ""));
+    let idp = explicit(&[&both]).unwrap();
+    assert_eq!(
+        idp.signing_keys().fingerprints(),
+        [fp("jumpcloud-a"), fp("jumpcloud-b")]
+    );
+    // A flattened paste that lost its END marker is still reported as cut off.
+    let cut = one_line.replace("-----END CERTIFICATE-----", "");
+    assert_eq!(
+        problem(&[&cut]).2,
+        PasteProblem::MissingEndLine {
+            label: "CERTIFICATE".into()
+        }
+    );
+}
+
+#[test]
 fn several_certificates_in_one_paste_and_across_pastes() {
     let both = format!("{}\n{}", cert_pem("jumpcloud-a"), cert_pem("jumpcloud-b"));
     let idp = explicit(&[&both]).unwrap();

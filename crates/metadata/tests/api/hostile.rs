@@ -402,6 +402,33 @@ fn unknown_extensions_never_fail_the_import() {
         ),
     );
     assert!(parse(&xml).is_ok());
+    // Known extensions that break their schema are dropped with a warning, not fatal.
+    let broken = idp_with(ENTITY, &sso_at("https://idp.example.org/sso")).replace(
+        "<md:IDPSSODescriptor ",
+        concat!(
+            r#"<md:Extensions><mdrpi:RegistrationInfo xmlns:mdrpi="urn:oasis:names:tc:SAML:metadata:rpi"/>"#,
+            r#"<shibmd:Scope xmlns:shibmd="urn:mace:shibboleth:metadata:1.0" regexp="maybe">example.org</shibmd:Scope>"#,
+            r#"</md:Extensions><md:IDPSSODescriptor "#
+        ),
+    );
+    let idp = parse(&broken).unwrap();
+    assert!(idp.registration().is_none());
+    assert!(idp.scopes().is_empty());
+    let reasons: Vec<String> = idp
+        .warnings()
+        .iter()
+        .filter_map(|w| match w {
+            fedkit_metadata::Warning::ExtensionIgnored { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "the registrationAuthority attribute of mdrpi:RegistrationInfo in entity \"https://idp.example.org\" is missing",
+            "the regexp attribute of shibmd:Scope in entity \"https://idp.example.org\" is \"maybe\", expected true or false",
+        ]
+    );
 }
 
 #[test]

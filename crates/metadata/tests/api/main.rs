@@ -10,6 +10,7 @@
 
 mod explicit;
 mod hostile;
+mod properties;
 mod shapes;
 mod signed;
 
