@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use fedkit_xmldsig::{TrustedKey, TrustedKeys};
+use fedkit_xmldsig::TrustedKeys;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
@@ -244,24 +244,39 @@ impl Connection {
         Ok(())
     }
 
-    /// The pinned keys of an explicit IdP source, each pasted certificate checked.
+    /// The pinned keys of an explicit IdP source, each pasted certificate checked by
+    /// fedkit-metadata (which says precisely what is wrong with a paste: a private key, a
+    /// certificate request, a truncated body...).
     fn signing_keys(&self) -> Result<TrustedKeys, ConnectionError> {
-        let IdpSource::Explicit { certificates, .. } = &self.idp else {
+        let IdpSource::Explicit {
+            entity_id,
+            sso_url,
+            certificates,
+        } = &self.idp
+        else {
             return Err(ConnectionError::NeedsMetadata { id: self.id.clone() });
         };
-        let mut keys = Vec::new();
-        for (i, pasted) in certificates.iter().enumerate() {
-            let pem = normalize_pasted_certificate(pasted);
-            let parsed = TrustedKey::from_pem(&pem).map_err(|e| {
-                invalid(
-                    format!("idp.certificates[{i}]"),
-                    format!("{e}; paste the whole certificate as downloaded from the IdP"),
-                )
-            })?;
-            keys.extend(parsed);
+        if certificates.is_empty() {
+            return Err(invalid(
+                "idp.certificates",
+                "paste at least one signing certificate",
+            ));
         }
-        TrustedKeys::new(keys)
-            .ok_or_else(|| invalid("idp.certificates", "paste at least one signing certificate"))
+        // `now` only decides certificate-validity warnings, which are not reported here.
+        fedkit_metadata::IdpMetadata::from_explicit(
+            entity_id,
+            sso_url,
+            certificates,
+            chrono::DateTime::UNIX_EPOCH,
+        )
+        .map(|idp| idp.signing_keys().clone())
+        .map_err(|e| match e {
+            fedkit_metadata::Error::Pasted { index, .. } => invalid(
+                format!("idp.certificates[{}]", index.saturating_sub(1)),
+                format!("{e}; paste the whole certificate as downloaded from the IdP"),
+            ),
+            other => invalid("idp", other.to_string()),
+        })
     }
 
     /// The SP URLs of this connection under `base_url` (e.g. `https://app.example.com`).

@@ -1151,6 +1151,15 @@ fn a_connection_with_a_pasted_certificate_accepts_its_logins() {
 }
 
 #[test]
+fn a_pasted_private_key_is_named_as_such() {
+    // The classic mistake: the SP's private key pasted where the IdP certificate goes.
+    let err = acme(vec![IDP_CERT.into(), SP_KEY.into()]).validate().unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("idp.certificates[1]"), "{message}");
+    assert!(message.to_lowercase().contains("private key"), "{message}");
+}
+
+#[test]
 fn connections_round_trip_as_json_and_name_the_wrong_field() {
     use fedkit_saml::connection::{Connection, ConnectionError, IdpSource};
     let connection = acme(vec![IDP_CERT.into(), OTHER_CERT.into()]);
