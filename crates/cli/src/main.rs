@@ -7,6 +7,7 @@
 mod dsig;
 mod output;
 mod saml;
+mod scim;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,7 @@ enum Command {
     Dsig(dsig::DsigArgs),
     Saml(saml::SamlArgs),
     Bench(saml::BenchArgs),
+    Scim(scim::ScimArgs),
 }
 
 const MAIN_HELP: &str = "\
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Dsig(args) => dsig::run(args, cli.json),
         Command::Saml(args) => saml::run(args, cli.json),
         Command::Bench(args) => saml::run_bench(args, cli.json),
+        Command::Scim(args) => scim::run(args, cli.json),
     };
     match result {
         Ok(out) => {

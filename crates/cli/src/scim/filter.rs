@@ -1,0 +1,16 @@
+//! `fedkit scim filter` (in progress).
+
+use clap::Args;
+
+use crate::output::{CommandError, Failure, Output};
+
+/// (in progress)
+#[derive(Debug, Args)]
+pub(crate) struct FilterArgs {}
+
+pub(crate) fn run(_args: &FilterArgs, _json: bool) -> Result<Output, CommandError> {
+    Err(CommandError::Failure(Failure::new(
+        "not_implemented",
+        "this command is not implemented yet",
+    )))
+}

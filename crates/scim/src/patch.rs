@@ -1,0 +1,1 @@
+//! SCIM PATCH (RFC 7644 §3.5.2). (in progress)
