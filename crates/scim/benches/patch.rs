@@ -1,0 +1,3 @@
+//! PATCH benchmarks (placeholder; the PATCH work fills this in).
+
+fn main() {}
