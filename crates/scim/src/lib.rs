@@ -6,4 +6,5 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod patch;
+pub mod resource;
 pub mod schema;

@@ -324,6 +324,22 @@ impl AttributeDef {
             .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
+    /// The sub-attribute called `name` (case-insensitive), including, on multi-valued complex
+    /// attributes, the sub-attributes RFC 7643 §2.4 defines for every multi-valued attribute
+    /// (`type`, `primary`, `display`, `value`, `$ref`) when the schema does not list them:
+    /// Okta and Entra ID send `members[].display`, RFC 7643 §8.2 sends `addresses[].primary`.
+    pub fn find_sub_attribute(&self, name: &str) -> Option<&AttributeDef> {
+        self.sub_attribute(name).or_else(|| {
+            if self.is_multi_valued_complex() {
+                default_sub_attributes()
+                    .iter()
+                    .find(|s| s.name.eq_ignore_ascii_case(name))
+            } else {
+                None
+            }
+        })
+    }
+
     /// Whether this is a multi-valued complex attribute (`emails`, `members`, ...).
     pub fn is_multi_valued_complex(&self) -> bool {
         self.multi_valued && self.attr_type == AttributeType::Complex
@@ -374,6 +390,20 @@ impl AttributeDef {
 }
 
 const MAX_SCHEMA_DEPTH: usize = 4;
+
+/// The default sub-attributes of multi-valued attributes (RFC 7643 §2.4).
+fn default_sub_attributes() -> &'static [AttributeDef] {
+    static DEFAULTS: std::sync::OnceLock<Vec<AttributeDef>> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        vec![
+            AttributeDef::new("type", AttributeType::String),
+            AttributeDef::new("primary", AttributeType::Boolean),
+            AttributeDef::new("display", AttributeType::String),
+            AttributeDef::new("value", AttributeType::String),
+            AttributeDef::new("$ref", AttributeType::Reference),
+        ]
+    })
+}
 
 fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     m.get(key).or_else(|| {
@@ -952,7 +982,7 @@ impl SchemaRegistry {
             }
         };
         let sub_attribute = match &path.sub_attr {
-            Some(sub) => Some(attribute.sub_attribute(sub)?),
+            Some(sub) => Some(attribute.find_sub_attribute(sub)?),
             None => None,
         };
         Some(ResolvedAttribute {
@@ -1095,8 +1125,8 @@ pub fn user_schema() -> Schema {
             s("postalCode", "The zip code or postal code component."),
             s("country", "The country name component."),
             s("type", "A label indicating the attribute's function, e.g., 'work' or 'home'.").canonical_values(&["work", "home", "other"]),
-            // Not in the RFC 7643 §8.7.1 JSON but defined by §4.1.2 and used by the §8.2 example.
-            primary(", e.g., the preferred mailing address"),
+            // RFC 7643 §8.7.1 lists no "primary" here although §8.2 sends one; the §2.4 default
+            // sub-attributes (AttributeDef::find_sub_attribute) accept it.
         ]),
         multi_complex("groups", "A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated.", vec![
             s("value", "The identifier of the User's group.").mutability(ReadOnly),

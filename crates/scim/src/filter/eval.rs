@@ -534,7 +534,7 @@ fn resolve_element<'r>(
         return None;
     }
     if attribute.attr_type == AttributeType::Complex {
-        let sub = attribute.sub_attribute(&path.name)?;
+        let sub = attribute.find_sub_attribute(&path.name)?;
         Some((
             Target {
                 ext: None,
