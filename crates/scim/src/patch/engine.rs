@@ -78,10 +78,10 @@ fn check_write(
     if current == new {
         return Ok(());
     }
+    let action = if new.is_some() { "modified" } else { "removed" };
     match def.mutability {
-        Mutability::ReadOnly => Err(mutability_error(label(), Mutability::ReadOnly, "modified")),
+        Mutability::ReadOnly => Err(mutability_error(label(), Mutability::ReadOnly, action)),
         Mutability::Immutable if current.is_some_and(is_assigned) => {
-            let action = if new.is_some() { "modified" } else { "removed" };
             Err(mutability_error(label(), Mutability::Immutable, action))
         }
         _ => Ok(()),
@@ -592,7 +592,7 @@ impl<'r, 'o> Engine<'r, 'o> {
         };
         let empty = resolve(root, &loc)
             .and_then(Value::as_object)
-            .is_some_and(Map::is_empty);
+            .is_some_and(|o| !o.values().any(is_assigned));
         if !empty {
             return Ok(());
         }
@@ -1002,7 +1002,22 @@ impl<'r, 'o> Engine<'r, 'o> {
             return Ok(());
         };
         for (i, item) in merges {
-            if let Value::Object(m) = item {
+            if let Value::Object(mut m) = item {
+                // The stored value is "the same value": its identity (`value`, and `type` when
+                // it has one) stays as stored, e.g. a member id differing only in case.
+                if let Some(v) = attr.def.sub_attribute("value") {
+                    m.remove(&v.name);
+                }
+                if let Some(t) = attr.def.sub_attribute("type") {
+                    let stored_type = Self::elements(root, Some(loc.as_slice()))
+                        .get(i)
+                        .and_then(Value::as_object)
+                        .and_then(|o| get_ci(o, &t.name))
+                        .is_some();
+                    if stored_type {
+                        m.remove(&t.name);
+                    }
+                }
                 if self.merge_element(root, attr, &loc, i, m, PatchOpKind::Add)? {
                     primaries.push(i);
                 }
@@ -1096,14 +1111,14 @@ impl<'r, 'o> Engine<'r, 'o> {
         let items = self.norm.multi(attr.def, &attr.label(), v)?;
         let ident = Identity::new(attr.def);
         let Some((loc, _)) = self.array_loc(root, attr)? else {
-            return self.no_removal_target(attr, None);
+            return self.no_removal_target(attr, || "matches a listed value".to_owned());
         };
         let stored = Self::elements(root, Some(loc.as_slice()));
         let mut hits: Vec<usize> = Self::find_same_all(&ident, stored, &items);
         hits.sort_unstable();
         hits.dedup();
         if hits.is_empty() {
-            return self.no_removal_target(attr, None);
+            return self.no_removal_target(attr, || "matches a listed value".to_owned());
         }
         self.remove_elements(root, attr, &loc, &hits)
     }
@@ -1154,14 +1169,11 @@ impl<'r, 'o> Engine<'r, 'o> {
             .collect()
     }
 
-    fn no_removal_target(&self, attr: Attr<'r>, filter: Option<&Filter>) -> R {
+    fn no_removal_target(&self, attr: Attr<'r>, condition: impl FnOnce() -> String) -> R {
         if self.opts.require_remove_target {
             Err(K::NoTarget {
                 attribute: attr.label(),
-                condition: match filter {
-                    Some(_) => condition(filter, None),
-                    None => "is among the values to remove".to_owned(),
-                },
+                condition: condition(),
             })
         } else {
             Ok(())
@@ -1170,6 +1182,9 @@ impl<'r, 'o> Engine<'r, 'o> {
 
     /// Removes stored elements; the attribute is unassigned when none remain.
     fn remove_elements(&mut self, root: &mut Value, attr: Attr<'r>, loc: &[Step], indices: &[usize]) -> R {
+        if indices.is_empty() {
+            return Ok(());
+        }
         let total = Self::elements(root, Some(loc)).len();
         if indices.len() >= total {
             return self.remove_attr(root, attr);
@@ -1180,8 +1195,8 @@ impl<'r, 'o> Engine<'r, 'o> {
         self.remove_indices(root, loc, indices)
     }
 
-    /// Merges sub-attribute values into the stored element `i`. Returns whether the element
-    /// was set to `primary: true` by this merge.
+    /// Merges sub-attribute values into the stored element `i`. Returns whether the merge
+    /// asks for `primary: true` (even if the element already was primary).
     fn merge_element(
         &mut self,
         root: &mut Value,
@@ -1214,6 +1229,9 @@ impl<'r, 'o> Engine<'r, 'o> {
             } else {
                 Some(&nv)
             };
+            if sub.name == "primary" && truthy(new) {
+                became_primary = true;
+            }
             if cur == new {
                 continue;
             }
@@ -1223,9 +1241,6 @@ impl<'r, 'o> Engine<'r, 'o> {
                 return Err(K::RequiredAttribute {
                     attribute: attr.sub_label(sub),
                 });
-            }
-            if sub.name == "primary" && truthy(new) {
-                became_primary = true;
             }
             changes.push((key.unwrap_or_else(|| sub.name.clone()), new.cloned()));
         }
@@ -1309,7 +1324,10 @@ impl<'r, 'o> Engine<'r, 'o> {
         }
         if op == PatchOpKind::Remove {
             let Some((loc, _)) = existing.filter(|_| !hits.is_empty()) else {
-                return self.no_removal_target(attr, filter);
+                return self.no_removal_target(attr, || match filter {
+                    Some(_) => condition(filter, None),
+                    None => "exists".to_owned(),
+                });
             };
             return match sub {
                 None => self.remove_elements(root, attr, &loc, &hits),
