@@ -2,9 +2,12 @@
 //! sorting, pagination and errors. No HTTP, no I/O.
 #![forbid(unsafe_code)]
 
+pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod list;
 pub mod patch;
+pub mod projection;
 pub mod resource;
 pub mod schema;

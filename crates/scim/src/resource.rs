@@ -940,6 +940,34 @@ impl<'r> ResourceSchema<'r> {
         self.resource_type
     }
 
+    /// The resource type's core schema.
+    pub fn core_schema(&self) -> &'r Schema {
+        self.core
+    }
+
+    /// The registered extension schemas of the resource type, with whether each is required.
+    pub fn extension_schemas(&self) -> impl Iterator<Item = (&'r Schema, bool)> + '_ {
+        self.extensions.iter().copied()
+    }
+
+    /// The common attributes (`schemas`, `id`, `externalId`, `meta`).
+    pub fn common_attributes(&self) -> &'r [AttributeDef] {
+        self.common
+    }
+
+    /// The definition of the top-level member `key` of a canonical resource: a common or core
+    /// attribute (`None` for `schemas`, extension URN keys and unknown names).
+    pub fn core_attribute(&self, key: &str) -> Option<&'r AttributeDef> {
+        self.core_attr(key)
+    }
+
+    /// The extension schema whose URN is `key` (case-insensitive).
+    pub fn extension_schema(&self, key: &str) -> Option<&'r Schema> {
+        self.ext_index(key)
+            .and_then(|i| self.extensions.get(i))
+            .map(|(s, _)| *s)
+    }
+
     /// The definition of a core or common attribute (case-insensitive).
     fn core_attr(&self, name: &str) -> Option<&'r AttributeDef> {
         if name.eq_ignore_ascii_case("schemas") {
