@@ -193,6 +193,33 @@ impl<'r> ElementMatcher<'r> {
     }
 }
 
+/// The literal of a `value eq "literal"` filter on an attribute whose values are keyed by a
+/// string `value` (`members`, `emails`, or a multi-valued string attribute), for the direct
+/// comparison path of [`Engine::filtered_op`].
+fn value_equality<'f>(def: &AttributeDef, f: &'f Filter) -> Option<&'f str> {
+    let Filter::Compare {
+        path,
+        op: CompareOp::Eq,
+        value: CompValue::String(literal),
+    } = f
+    else {
+        return None;
+    };
+    if path.urn.is_some() || path.sub_attr.is_some() || !path.name.eq_ignore_ascii_case("value") {
+        return None;
+    }
+    let value_def = if def.attr_type == AttributeType::Complex {
+        def.sub_attribute("value")?
+    } else {
+        def
+    };
+    matches!(
+        value_def.attr_type,
+        AttributeType::String | AttributeType::Reference | AttributeType::Binary
+    )
+    .then_some(literal.as_str())
+}
+
 /// Describes an unmatched filter for a `noTarget` message: `has type "work"` for a single
 /// equality, `matches [filter]` otherwise.
 fn condition(filter: Option<&Filter>, sub: Option<&AttributeDef>) -> String {
@@ -946,10 +973,21 @@ impl<'r, 'o> Engine<'r, 'o> {
             }
             return found;
         }
+        let keys: Vec<Option<&str>> = candidates.iter().map(|c| ident.key_str(c)).collect();
         let mut open = candidates.len();
         for (i, e) in stored.iter().enumerate() {
-            for (c, slot) in candidates.iter().zip(found.iter_mut()) {
-                if slot.is_none() && ident.same(c, e) {
+            // One lookup of the stored value's key, compared with every request key; the
+            // full comparison only on a key match.
+            let ekey = if ident.keyed() { ident.key_str(e) } else { None };
+            for ((c, key), slot) in candidates.iter().zip(&keys).zip(found.iter_mut()) {
+                if slot.is_some() {
+                    continue;
+                }
+                let candidate = match (key, ekey) {
+                    (Some(k), Some(ek)) => str_eq(k, ek, ident.case_exact()),
+                    _ => true,
+                };
+                if candidate && ident.same(c, e) {
                     *slot = Some(i);
                     open -= 1;
                 }
@@ -1161,10 +1199,20 @@ impl<'r, 'o> Engine<'r, 'o> {
                 .map(|(i, _)| i)
                 .collect();
         }
+        let keys: Vec<Option<&str>> = candidates.iter().map(|c| ident.key_str(c)).collect();
         stored
             .iter()
             .enumerate()
-            .filter(|(_, e)| candidates.iter().any(|c| ident.same(c, e)))
+            .filter(|(_, e)| {
+                let ekey = if ident.keyed() { ident.key_str(e) } else { None };
+                candidates.iter().zip(&keys).any(|(c, key)| {
+                    let candidate = match (key, ekey) {
+                        (Some(k), Some(ek)) => str_eq(k, ek, ident.case_exact()),
+                        _ => true,
+                    };
+                    candidate && ident.same(c, e)
+                })
+            })
             .map(|(i, _)| i)
             .collect()
     }
@@ -1314,7 +1362,20 @@ impl<'r, 'o> Engine<'r, 'o> {
         let existing = self.array_loc(root, attr)?;
         let mut hits: Vec<usize> = Vec::new();
         if let Some((loc, _)) = &existing {
-            if let Some(arr) = super::journal::resolve_mut(root, loc).and_then(Value::as_array_mut) {
+            if let Some(literal) = filter.and_then(|f| value_equality(attr.def, f)) {
+                // `members[value eq "id"]`, the usual way to name one member: compared
+                // directly, as the filter evaluator would (same case rule), one key lookup
+                // per member.
+                let ident = Identity::new(attr.def);
+                for (i, e) in Self::elements(root, Some(loc.as_slice())).iter().enumerate() {
+                    if ident
+                        .key_str(e)
+                        .is_some_and(|k| str_eq(k, literal, ident.case_exact()))
+                    {
+                        hits.push(i);
+                    }
+                }
+            } else if let Some(arr) = super::journal::resolve_mut(root, loc).and_then(Value::as_array_mut) {
                 for (i, e) in arr.iter_mut().enumerate() {
                     if matcher.as_mut().is_none_or(|m| m.matches(e)) {
                         hits.push(i);

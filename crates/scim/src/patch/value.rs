@@ -209,13 +209,26 @@ pub(super) fn find_key<'m>(m: &'m Map<String, Value>, name: &str) -> Option<&'m 
         .map(String::as_str)
 }
 
-/// Looks a value up by case-insensitive key.
+/// Looks a value up by case-insensitive key (an exact match wins).
+///
+/// Scans the entries comparing key *lengths* first: the length is stored inline, the key's
+/// text behind a pointer. In a scan over 100 000 group members, `BTreeMap::get` would read
+/// the text of every key it passes (`$ref`, `type`, then `value`), a cache miss each; this
+/// reads one.
 pub(super) fn get_ci<'m>(m: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
-    m.get(name).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
+    let mut folded = None;
+    for (k, v) in m {
+        if k.len() != name.len() {
+            continue;
+        }
+        if k == name {
+            return Some(v);
+        }
+        if folded.is_none() && k.eq_ignore_ascii_case(name) {
+            folded = Some(v);
+        }
+    }
+    folded
 }
 
 /// How two values of a multi-valued attribute are recognized as "the same value" (RFC 7644
