@@ -1,5 +1,4 @@
-//! SCIM 2.0 (RFC 7643/7644) data layer: schemas, resources, filters, PATCH, projection,
-//! sorting, pagination and errors. No HTTP, no I/O.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod bulk;
