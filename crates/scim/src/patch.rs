@@ -87,7 +87,9 @@
 //!   URN. A path may be a whole extension URN.
 //! * **types**: values are checked against the attribute's type; attribute and
 //!   sub-attribute names are case-insensitive and stored under their schema spelling (or the
-//!   spelling already present in the resource).
+//!   spelling already present in the resource). Multi-valued complex attributes also have
+//!   the sub-attributes RFC 7643 §2.4 gives every multi-valued attribute (`type`, `primary`,
+//!   `display`, `value`, `$ref`), so Okta's `members[].display` is kept.
 //!
 //! # Real-client tolerance
 //!
@@ -102,7 +104,7 @@
 //! | [`remove_with_value`](PatchOptions::remove_with_value) | `{"op": "remove", "path": "members", "value": [{"value": "id"}]}` removes the listed values | Entra ID, JumpCloud |
 //! | [`bare_value_for_complex`](PatchOptions::bare_value_for_complex) | a string for a complex attribute with a `value` sub-attribute: `manager: "id"` means `{"value": "id"}` | Microsoft Entra ID |
 //! | [`single_value_for_multi_valued`](PatchOptions::single_value_for_multi_valued) | one value (not an array) for a multi-valued attribute | various |
-//! | [`ignore_unknown_sub_attributes`](PatchOptions::ignore_unknown_sub_attributes) | sub-attributes the schema lacks are dropped: `members[].display` (RFC 7643 §8.4's own example) | Okta |
+//! | [`ignore_unknown_sub_attributes`](PatchOptions::ignore_unknown_sub_attributes) | sub-attributes the schema lacks are dropped (e.g. a vendor's `members[].operation`) | various |
 //!
 //! Also accepted in every mode, because the RFCs allow them: member names of the request in
 //! any case (`operations`), `"path": ""` or `null` for "no path", `"$ref": null`.

@@ -126,10 +126,11 @@ fn rfc_3_5_2_1_add_member() {
         }]),
     );
     assert_eq!(member_ids(&r), [MANDY, BABS]);
-    // `display` is not a sub-attribute of members in RFC 7643 §8.7.1: dropped by default.
+    // `display` is one of the sub-attributes RFC 7643 §2.4 defines for every multi-valued
+    // attribute, so it is kept although §8.7.1 does not list it for members.
     assert_eq!(
         r["members"][1],
-        json!({"value": BABS, "$ref": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"})
+        json!({"display": "Babs Jensen", "value": BABS, "$ref": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"})
     );
 }
 
@@ -382,6 +383,19 @@ fn add_never_duplicates_and_merges_into_the_stored_value() {
             {"value": "babs@jensen.org", "type": "home", "primary": true}
         ])
     );
+}
+
+#[test]
+fn primary_of_addresses_uses_the_default_sub_attribute() {
+    // `addresses` has no `primary` in RFC 7643 §8.7.1; RFC 7643 §2.4 gives every
+    // multi-valued attribute one.
+    let r = ok(
+        "User",
+        &user(),
+        json!([{"op": "replace", "path": "addresses[type eq \"home\"].primary", "value": true}]),
+    );
+    assert_eq!(r["addresses"][0]["primary"], false);
+    assert_eq!(r["addresses"][1]["primary"], true);
 }
 
 #[test]
@@ -1004,10 +1018,9 @@ fn strict_mode_refuses_every_tolerance() {
             json!([{"op": "add", "path": "emails", "value": {"value": "x@y.example"}}]),
             ScimType::InvalidValue,
         ),
-        // RFC 7644's own example sends members[].display, which RFC 7643 §8.7.1 does not define.
         (
             "Group",
-            json!([{"op": "add", "path": "members", "value": [{"value": JAMES, "display": "James"}]}]),
+            json!([{"op": "add", "path": "members", "value": [{"value": JAMES, "nickname": "James"}]}]),
             ScimType::InvalidValue,
         ),
         (
@@ -1205,7 +1218,10 @@ fn okta_payloads() {
             body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "add", "path": "members", "value": [{"value": JAMES, "display": "test.user@okta.local"}]}]}),
             check: |r| {
                 assert_eq!(member_ids(r), [BABS, MANDY, JAMES]);
-                assert_eq!(r["members"][2], json!({"value": JAMES}));
+                assert_eq!(
+                    r["members"][2],
+                    json!({"value": JAMES, "display": "test.user@okta.local"})
+                );
             },
         },
         IdpCase {

@@ -209,7 +209,7 @@ fn value_equality<'f>(def: &AttributeDef, f: &'f Filter) -> Option<&'f str> {
         return None;
     }
     let value_def = if def.attr_type == AttributeType::Complex {
-        def.sub_attribute("value")?
+        def.find_sub_attribute("value")?
     } else {
         def
     };
@@ -451,11 +451,13 @@ impl<'r, 'o> Engine<'r, 'o> {
                 sub_attribute: name.to_owned(),
             });
         }
-        attr.def.sub_attribute(name).ok_or_else(|| K::NoSuchSubAttribute {
-            attribute: attr.label(),
-            sub_attribute: name.to_owned(),
-            known: known_subs(attr.def),
-        })
+        attr.def
+            .find_sub_attribute(name)
+            .ok_or_else(|| K::NoSuchSubAttribute {
+                attribute: attr.label(),
+                sub_attribute: name.to_owned(),
+                known: known_subs(attr.def),
+            })
     }
 
     fn with_path(&mut self, root: &mut Value, op: PatchOpKind, path: &PatchPath, value: Option<&Value>) -> R {
@@ -801,7 +803,7 @@ impl<'r, 'o> Engine<'r, 'o> {
         let parent_assigned = current.as_ref().is_some_and(|o| !o.is_empty());
         let mut changes: Vec<(String, Option<Value>)> = Vec::new();
         for (name, nv) in m {
-            let Some(sub) = attr.def.sub_attribute(&name) else {
+            let Some(sub) = attr.def.find_sub_attribute(&name) else {
                 continue;
             };
             let stored_key = current
@@ -1043,10 +1045,10 @@ impl<'r, 'o> Engine<'r, 'o> {
             if let Value::Object(mut m) = item {
                 // The stored value is "the same value": its identity (`value`, and `type` when
                 // it has one) stays as stored, e.g. a member id differing only in case.
-                if let Some(v) = attr.def.sub_attribute("value") {
+                if let Some(v) = attr.def.find_sub_attribute("value") {
                     m.remove(&v.name);
                 }
-                if let Some(t) = attr.def.sub_attribute("type") {
+                if let Some(t) = attr.def.find_sub_attribute("type") {
                     let stored_type = Self::elements(root, Some(loc.as_slice()))
                         .get(i)
                         .and_then(Value::as_object)
@@ -1061,7 +1063,7 @@ impl<'r, 'o> Engine<'r, 'o> {
                 }
             }
         }
-        let primary_key = attr.def.sub_attribute("primary").map(|s| s.name.clone());
+        let primary_key = attr.def.find_sub_attribute("primary").map(|s| s.name.clone());
         for (n, item) in fresh.into_iter().enumerate() {
             if primary_key
                 .as_ref()
@@ -1125,7 +1127,7 @@ impl<'r, 'o> Engine<'r, 'o> {
     fn replace_all(&mut self, root: &mut Value, attr: Attr<'r>, items: Vec<Value>) -> R {
         let ident = Identity::new(attr.def);
         let unique = Self::dedupe(&ident, items);
-        if let Some(p) = attr.def.sub_attribute("primary") {
+        if let Some(p) = attr.def.find_sub_attribute("primary") {
             let count = unique
                 .iter()
                 .filter(|u| truthy(u.as_object().and_then(|o| get_ci(o, &p.name))))
@@ -1264,7 +1266,7 @@ impl<'r, 'o> Engine<'r, 'o> {
         let mut changes: Vec<(String, Option<Value>)> = Vec::new();
         let mut became_primary = false;
         for (name, nv) in m {
-            let Some(sub) = attr.def.sub_attribute(&name) else {
+            let Some(sub) = attr.def.find_sub_attribute(&name) else {
                 continue;
             };
             let key = find_key(current, &sub.name).map(str::to_owned);
@@ -1304,7 +1306,7 @@ impl<'r, 'o> Engine<'r, 'o> {
     /// RFC 7644 §3.5.2: setting `primary` to true on one value sets it to false on the
     /// others. `primaries` are the elements this operation made primary.
     fn settle_primary(&mut self, root: &mut Value, attr: Attr<'r>, loc: &[Step], primaries: &[usize]) -> R {
-        let Some(psub) = attr.def.sub_attribute("primary") else {
+        let Some(psub) = attr.def.find_sub_attribute("primary") else {
             return Ok(());
         };
         let mut chosen = primaries.to_vec();

@@ -98,10 +98,10 @@ impl Normalizer<'_> {
             Value::Object(obj) => obj,
             // Entra ID sends the manager as a bare id: "value": "26118915-...".
             Value::String(_) | Value::Number(_) | Value::Bool(_)
-                if self.opts.bare_value_for_complex && def.sub_attribute("value").is_some() =>
+                if self.opts.bare_value_for_complex && def.find_sub_attribute("value").is_some() =>
             {
                 let mut m = Map::new();
-                if let Some(sub) = def.sub_attribute("value") {
+                if let Some(sub) = def.find_sub_attribute("value") {
                     let sub_label = format!("{label}.{}", sub.name);
                     let nv = self.simple(sub, &sub_label, v)?;
                     m.insert(sub.name.clone(), nv.unwrap_or(Value::Null));
@@ -112,7 +112,7 @@ impl Normalizer<'_> {
         };
         let mut out = Map::new();
         for (key, sv) in obj {
-            let Some(sub) = def.sub_attribute(key) else {
+            let Some(sub) = def.find_sub_attribute(key) else {
                 if self.opts.ignore_unknown_sub_attributes {
                     continue;
                 }
@@ -252,9 +252,9 @@ impl<'d> Identity<'d> {
         if def.attr_type == AttributeType::Complex {
             Self {
                 complex: true,
-                value_sub: def.sub_attribute("value"),
-                type_sub: def.sub_attribute("type"),
-                case_exact: def.sub_attribute("value").is_some_and(|s| s.case_exact),
+                value_sub: def.find_sub_attribute("value"),
+                type_sub: def.find_sub_attribute("type"),
+                case_exact: def.find_sub_attribute("value").is_some_and(|s| s.case_exact),
             }
         } else {
             Self {
