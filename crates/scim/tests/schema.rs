@@ -386,3 +386,194 @@ fn host_registration() {
         }
     );
 }
+
+/// Every attribute and sub-attribute of the RFC 7643 §8.7.1 schema JSON, transcribed from the
+/// RFC: path, type, multiValued, required, caseExact ("-" where the RFC omits it: booleans and
+/// complex attributes), mutability, returned, uniqueness, canonicalValues, referenceTypes.
+const RFC_7643_8_7_1: &str = "
+User userName string F T F readWrite default server - -
+User name complex F F - readWrite default none - -
+User name.formatted string F F F readWrite default none - -
+User name.familyName string F F F readWrite default none - -
+User name.givenName string F F F readWrite default none - -
+User name.middleName string F F F readWrite default none - -
+User name.honorificPrefix string F F F readWrite default none - -
+User name.honorificSuffix string F F F readWrite default none - -
+User displayName string F F F readWrite default none - -
+User nickName string F F F readWrite default none - -
+User profileUrl reference F F F readWrite default none - external
+User title string F F F readWrite default none - -
+User userType string F F F readWrite default none - -
+User preferredLanguage string F F F readWrite default none - -
+User locale string F F F readWrite default none - -
+User timezone string F F F readWrite default none - -
+User active boolean F F - readWrite default none - -
+User password string F F F writeOnly never none - -
+User emails complex T F - readWrite default none - -
+User emails.value string F F F readWrite default none - -
+User emails.display string F F F readWrite default none - -
+User emails.type string F F F readWrite default none work,home,other -
+User emails.primary boolean F F - readWrite default none - -
+User phoneNumbers complex T F - readWrite default none - -
+User phoneNumbers.value string F F F readWrite default none - -
+User phoneNumbers.display string F F F readWrite default none - -
+User phoneNumbers.type string F F F readWrite default none work,home,mobile,fax,pager,other -
+User phoneNumbers.primary boolean F F - readWrite default none - -
+User ims complex T F - readWrite default none - -
+User ims.value string F F F readWrite default none - -
+User ims.display string F F F readWrite default none - -
+User ims.type string F F F readWrite default none aim,gtalk,icq,xmpp,msn,skype,qq,yahoo -
+User ims.primary boolean F F - readWrite default none - -
+User photos complex T F - readWrite default none - -
+User photos.value reference F F F readWrite default none - external
+User photos.display string F F F readWrite default none - -
+User photos.type string F F F readWrite default none photo,thumbnail -
+User photos.primary boolean F F - readWrite default none - -
+User addresses complex T F - readWrite default none - -
+User addresses.formatted string F F F readWrite default none - -
+User addresses.streetAddress string F F F readWrite default none - -
+User addresses.locality string F F F readWrite default none - -
+User addresses.region string F F F readWrite default none - -
+User addresses.postalCode string F F F readWrite default none - -
+User addresses.country string F F F readWrite default none - -
+User addresses.type string F F F readWrite default none work,home,other -
+User groups complex T F - readOnly default none - -
+User groups.value string F F F readOnly default none - -
+User groups.$ref reference F F F readOnly default none - User,Group
+User groups.display string F F F readOnly default none - -
+User groups.type string F F F readOnly default none direct,indirect -
+User entitlements complex T F - readWrite default none - -
+User entitlements.value string F F F readWrite default none - -
+User entitlements.display string F F F readWrite default none - -
+User entitlements.type string F F F readWrite default none - -
+User entitlements.primary boolean F F - readWrite default none - -
+User roles complex T F - readWrite default none - -
+User roles.value string F F F readWrite default none - -
+User roles.display string F F F readWrite default none - -
+User roles.type string F F F readWrite default none - -
+User roles.primary boolean F F - readWrite default none - -
+User x509Certificates complex T F - readWrite default none - -
+User x509Certificates.value binary F F F readWrite default none - -
+User x509Certificates.display string F F F readWrite default none - -
+User x509Certificates.type string F F F readWrite default none - -
+User x509Certificates.primary boolean F F - readWrite default none - -
+Enterprise employeeNumber string F F F readWrite default none - -
+Enterprise costCenter string F F F readWrite default none - -
+Enterprise organization string F F F readWrite default none - -
+Enterprise division string F F F readWrite default none - -
+Enterprise department string F F F readWrite default none - -
+Enterprise manager complex F F - readWrite default none - -
+Enterprise manager.value string F F F readWrite default none - -
+Enterprise manager.$ref reference F F F readWrite default none - User
+Enterprise manager.displayName string F F F readOnly default none - -
+Group displayName string F F F readWrite default none - -
+Group members complex T F - readWrite default none - -
+Group members.value string F F F immutable default none - -
+Group members.$ref reference F F F immutable default none - User,Group
+Group members.type string F F F immutable default none User,Group -
+";
+
+#[test]
+fn every_characteristic_matches_rfc_7643_8_7_1() {
+    let registry = SchemaRegistry::core();
+    let schema_of = |name: &str| match name {
+        "User" => registry.schema(USER_SCHEMA).unwrap(),
+        "Enterprise" => registry.schema(ENTERPRISE_USER_SCHEMA).unwrap(),
+        "Group" => registry.schema(GROUP_SCHEMA).unwrap(),
+        other => panic!("{other}"),
+    };
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for line in RFC_7643_8_7_1.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.len(), 11, "{line}");
+        let schema = schema_of(f[0]);
+        let (top, sub) = match f[1].split_once('.') {
+            Some((t, s)) => (t, Some(s)),
+            None => (f[1], None),
+        };
+        let top_def = schema
+            .attribute(top)
+            .unwrap_or_else(|| panic!("{line}: no attribute"));
+        let def = match sub {
+            Some(s) => top_def
+                .sub_attribute(s)
+                .unwrap_or_else(|| panic!("{line}: no sub-attribute")),
+            None => top_def,
+        };
+        assert_eq!(def.name, f[1].rsplit('.').next().unwrap(), "{line}: name case");
+        assert_eq!(def.attr_type.as_str(), f[2], "{line}: type");
+        assert_eq!(def.multi_valued, f[3] == "T", "{line}: multiValued");
+        assert_eq!(def.required, f[4] == "T", "{line}: required");
+        if f[5] != "-" {
+            assert_eq!(def.case_exact, f[5] == "T", "{line}: caseExact");
+        }
+        assert_eq!(def.mutability.as_str(), f[6], "{line}: mutability");
+        assert_eq!(def.returned.as_str(), f[7], "{line}: returned");
+        assert_eq!(def.uniqueness.as_str(), f[8], "{line}: uniqueness");
+        let list = |s: &str| -> Vec<String> {
+            if s == "-" {
+                Vec::new()
+            } else {
+                s.split(',').map(str::to_owned).collect()
+            }
+        };
+        assert_eq!(def.canonical_values, list(f[9]), "{line}: canonicalValues");
+        assert_eq!(def.reference_types, list(f[10]), "{line}: referenceTypes");
+        seen.push((f[0].to_owned(), f[1].to_owned()));
+    }
+    // Nothing more than the RFC defines.
+    for (label, urn) in [
+        ("User", USER_SCHEMA),
+        ("Enterprise", ENTERPRISE_USER_SCHEMA),
+        ("Group", GROUP_SCHEMA),
+    ] {
+        for a in &registry.schema(urn).unwrap().attributes {
+            assert!(
+                seen.contains(&(label.to_owned(), a.name.clone())),
+                "{label} {} not in the RFC",
+                a.name
+            );
+            for s in &a.sub_attributes {
+                let path = format!("{}.{}", a.name, s.name);
+                assert!(
+                    seen.contains(&(label.to_owned(), path.clone())),
+                    "{label} {path} not in the RFC"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn default_sub_attributes_of_multi_valued_attributes() {
+    let registry = SchemaRegistry::core();
+    let user = registry.schema(USER_SCHEMA).unwrap();
+    let addresses = user.attribute("addresses").unwrap();
+    assert!(
+        addresses.sub_attribute("primary").is_none(),
+        "not in RFC 7643 §8.7.1"
+    );
+    assert_eq!(
+        addresses.find_sub_attribute("PRIMARY").unwrap().attr_type,
+        AttributeType::Boolean
+    );
+    let members = registry
+        .schema(GROUP_SCHEMA)
+        .unwrap()
+        .attribute("members")
+        .unwrap();
+    assert_eq!(
+        members.find_sub_attribute("display").unwrap().attr_type,
+        AttributeType::String
+    );
+    // Only on multi-valued complex attributes.
+    assert!(user
+        .attribute("name")
+        .unwrap()
+        .find_sub_attribute("display")
+        .is_none());
+    let resolved = registry
+        .resolve("User", &AttrPath::parse("addresses.primary").unwrap())
+        .unwrap();
+    assert_eq!(resolved.sub_attribute.unwrap().name, "primary");
+}
