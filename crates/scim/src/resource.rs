@@ -1074,6 +1074,11 @@ impl<'r> ResourceSchema<'r> {
                 self.place(Slot::Core, def, key, value, &mut core, &mut exts, &mut seen, &ck)?;
                 continue;
             }
+            if key.eq_ignore_ascii_case(&self.core.id) {
+                // Core attributes are not nested under the core URN (RFC 7643 §3).
+                self.unknown_attribute(key)?;
+                continue;
+            }
             // URN-qualified attribute: "urn:…:User:userName" or "urn:…:enterprise:2.0:User:employeeNumber".
             if let Some(i) = key.rfind(':') {
                 let (urn, name) = (

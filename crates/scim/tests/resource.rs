@@ -824,3 +824,15 @@ proptest! {
         prop_assert_eq!(Value::Object(u.validate_stored(&created).unwrap()), created);
     }
 }
+
+#[test]
+fn core_attributes_nested_under_the_core_urn_are_unknown() {
+    let err = validate_user(user_input(json!({USER_SCHEMA: {"displayName": "Babs"}}))).unwrap_err();
+    assert_eq!(
+        err,
+        ResourceError::UnknownAttribute {
+            attribute: USER_SCHEMA.into(),
+            resource_type: "User".into()
+        }
+    );
+}
