@@ -112,6 +112,19 @@ fn bench(c: &mut Criterion) {
         {"op": "remove", "path": "members", "value": [{"value": middle}]}
     ])))
     .unwrap();
+    // The floor: one pass over the members reading each `value`, no PATCH. Every operation
+    // below must read each member at least once (to find duplicates or matches), so this is
+    // the best any implementation over serde_json values can do.
+    large.bench_function("floor: read every member's value (no PATCH)", |b| {
+        b.iter(|| {
+            group["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m.get("value").and_then(Value::as_str) == Some(black_box(newcomer)))
+                .count()
+        })
+    });
     large.bench_function("add one member", |b| {
         b.iter_batched_ref(
             || group.clone(),
