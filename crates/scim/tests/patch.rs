@@ -1511,3 +1511,86 @@ proptest! {
         prop_assert_eq!(same, original);
     }
 }
+
+#[test]
+fn empty_path_and_null_remove_value_are_accepted() {
+    let r = ok(
+        "User",
+        &user(),
+        json!([{"op": "replace", "path": "", "value": {"title": "Guide"}}]),
+    );
+    assert_eq!(r["title"], "Guide");
+    let r = ok(
+        "User",
+        &user(),
+        json!([{"op": "remove", "path": "title", "value": null}]),
+    );
+    assert!(r.get("title").is_none());
+    let r = ok(
+        "User",
+        &user(),
+        json!([{"op": "add", "path": null, "value": {"title": "Guide"}}]),
+    );
+    assert_eq!(r["title"], "Guide");
+}
+
+#[test]
+fn replace_with_an_empty_list_unassigns() {
+    let (r, outcome) = patch(
+        "Group",
+        &group(),
+        json!([{"op": "replace", "path": "members", "value": []}]),
+    )
+    .unwrap();
+    assert!(r.get("members").is_none());
+    assert_eq!(outcome.changed_attributes, ["members"]);
+}
+
+#[test]
+fn member_values_are_immutable_but_members_come_and_go() {
+    let e = err(
+        "Group",
+        &group(),
+        json!([{"op": "replace", "path": format!("members[value eq \"{BABS}\"].value"), "value": JAMES}]),
+    );
+    assert_eq!(
+        e.kind,
+        PatchErrorKind::Mutability {
+            attribute: "members.value".into(),
+            mutability: Mutability::Immutable,
+            action: "modified"
+        }
+    );
+    // A type may be given once to a member that has none.
+    let r = ok(
+        "Group",
+        &group(),
+        json!([{"op": "add", "path": format!("members[value eq \"{BABS}\"].type"), "value": "User"}]),
+    );
+    assert_eq!(r["members"][0]["type"], "User");
+}
+
+#[test]
+fn entra_removes_the_manager_with_a_value() {
+    let r = ok(
+        "User",
+        &user(),
+        json!([{"op": "Remove", "path": format!("{ENTERPRISE}:manager"), "value": [{"$ref": null, "value": "26118915-6090-4610-87e4-49d8ca9f808d"}]}]),
+    );
+    assert!(r[ENTERPRISE].get("manager").is_none());
+    assert_eq!(r[ENTERPRISE]["department"], "Tour Operations");
+}
+
+#[test]
+fn extension_key_needs_an_object() {
+    let e = err(
+        "User",
+        &user(),
+        json!([{"op": "add", "value": {ENTERPRISE: "Finance"}}]),
+    );
+    assert_eq!(e.scim_type(), Some(ScimType::InvalidValue));
+    assert_eq!(
+        e.kind.to_string(),
+        format!("{ENTERPRISE} must be an object of the schema's attributes, but the request has \"Finance\"")
+    );
+}
