@@ -15,6 +15,7 @@ use fedkit_scim::patch::{
     apply, PatchError, PatchErrorKind, PatchLimits, PatchOpKind, PatchOperation, PatchOptions, PatchOutcome,
     PatchRequest, PATCH_OP_SCHEMA,
 };
+use fedkit_scim::resource::ResourceSchema;
 use fedkit_scim::schema::{
     AttributeDef, AttributeType, Mutability, Schema, SchemaRegistry, ENTERPRISE_USER_SCHEMA,
 };
@@ -818,6 +819,12 @@ fn values_are_type_checked() {
         ("userName", json!(42), "a string"),
         ("emails", json!([{"value": 1}]), "a string"),
         ("name", json!(["x"]), "an object of sub-attributes"),
+        ("profileUrl", json!("not a uri"), "a URI string without spaces"),
+        (
+            "x509Certificates",
+            json!([{"value": "not base64!"}]),
+            "a base64 string (with padding, no line breaks)",
+        ),
         (
             "meta.lastModified",
             json!("yesterday"),
@@ -1482,7 +1489,9 @@ proptest! {
                 if !outcome.changed {
                     prop_assert_eq!(&r, &original);
                 }
-                prop_assert!(r.is_object());
+                // A patched valid resource is still a valid stored resource.
+                let schema = ResourceSchema::new(&registry, "User").unwrap();
+                prop_assert!(schema.validate_stored(&r).is_ok(), "{:?}\n{:#}", schema.validate_stored(&r).err(), r);
             }
         }
     }

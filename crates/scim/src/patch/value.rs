@@ -1,6 +1,7 @@
 //! Checking and normalizing PATCH values against attribute definitions, and comparing
 //! values of multi-valued attributes.
 
+use base64::Engine as _;
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
@@ -63,9 +64,29 @@ impl Normalizer<'_> {
                 }
                 _ => return Err(fail()),
             },
-            AttributeType::String | AttributeType::Reference | AttributeType::Binary => match v {
+            AttributeType::String => match v {
                 Value::String(_) => v.clone(),
                 _ => return Err(fail()),
+            },
+            // The same rules as resource validation (`resource::check_value`), so a patched
+            // resource stays valid.
+            AttributeType::Reference => match v {
+                Value::String(s)
+                    if !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+                {
+                    v.clone()
+                }
+                _ => return Err(invalid(label, "a URI string without spaces", v)),
+            },
+            AttributeType::Binary => match v {
+                Value::String(s) if base64::engine::general_purpose::STANDARD.decode(s).is_ok() => v.clone(),
+                _ => {
+                    return Err(invalid(
+                        label,
+                        "a base64 string (with padding, no line breaks)",
+                        v,
+                    ))
+                }
             },
             AttributeType::Integer => match v {
                 Value::Number(n) if n.is_i64() || n.is_u64() => v.clone(),
