@@ -3,12 +3,13 @@
 //!
 //! Oracles: never panics; a failed PATCH leaves the resource byte-identical (atomicity); an
 //! outcome without change means an identical resource; a successful PATCH leaves an object,
-//! no two members with the same value and type, at most one `primary` value per attribute;
-//! every error maps to a SCIM error (400 with a scimType, or 413/500 without).
+//! no two members with the same value and type, at most one `primary` value per attribute,
+//! and a resource that resource validation still accepts as stored; every error maps to a SCIM error (400 with a scimType, or 413/500 without).
 #![no_main]
 
 use fedkit_scim::error::ScimError;
 use fedkit_scim::patch::{apply, PatchOptions, PatchRequest};
+use fedkit_scim::resource::ResourceSchema;
 use fedkit_scim::schema::SchemaRegistry;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
@@ -99,6 +100,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(outcome) => {
             if !outcome.changed {
                 assert_eq!(&resource, original, "unchanged outcome, changed resource");
+            }
+            let schema = ResourceSchema::new(&registry, rt).expect("core resource type");
+            assert!(schema.validate_stored(original).is_ok(), "seed resource must be valid");
+            if let Err(e) = schema.validate_stored(&resource) {
+                panic!("a successful PATCH produced an invalid resource: {e}\n{resource:#}");
             }
             let obj = resource.as_object().expect("the resource stays an object");
             check_primary(obj);
