@@ -8,6 +8,7 @@ mod dsig;
 mod metadata;
 mod output;
 mod saml;
+mod scim;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,7 @@ enum Command {
     Saml(saml::SamlArgs),
     Bench(saml::BenchArgs),
     Metadata(metadata::MetadataArgs),
+    Scim(scim::ScimArgs),
 }
 
 const MAIN_HELP: &str = "\
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Saml(args) => saml::run(args, cli.json),
         Command::Bench(args) => saml::run_bench(args, cli.json),
         Command::Metadata(args) => metadata::run(args, cli.json),
+        Command::Scim(args) => scim::run(args, cli.json),
     };
     match result {
         Ok(out) => {
