@@ -1,6 +1,11 @@
 //! Filter parsing and evaluation. Goals (issue 5): simple parse ≤ 200 ns, a typical filter over
 //! 10 000 users ≤ 2 ms.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 
