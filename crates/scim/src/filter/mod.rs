@@ -7,7 +7,7 @@
 //!   round-trips (`parse(display(f)) == f`).
 //! * [`parse_path`] parses a PATCH `path` into a [`PatchPath`].
 //! * [`Filter::matches`] evaluates against a resource (`serde_json::Value`) using the
-//!   [`SchemaRegistry`]; [`Filter::compile`] binds the filter to the schema once for scans;
+//!   [`SchemaRegistry`](crate::schema::SchemaRegistry); [`Filter::compile`] binds the filter to the schema once for scans;
 //!   [`Filter::matches_element`] evaluates a value filter (the inside of `emails[...]`)
 //!   against one element of a multi-valued complex attribute.
 //! * [`Visitor`] / [`Filter::accept`] let a store translate a filter into its own query
