@@ -2,3 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod handler;
+pub mod store;
+
+pub use handler::{Request, RequestContext, Response, ScimService};

@@ -1,0 +1,219 @@
+//! Behaviour every [`Store`] must have. Each store's tests call [`run`] on a fresh store.
+
+use fedkit_scim::filter::Filter;
+use serde_json::{json, Value};
+
+use super::{ResourceKind, Store, StoreError};
+use crate::auth::TenantId;
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::new(name).unwrap()
+}
+
+fn user(id: &str, name: &str) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": id, "userName": name,
+           "emails": [{"value": format!("{name}@example.com"), "type": "work"}],
+           "meta": {"resourceType": "User", "version": "W/\"1\""}})
+}
+
+fn group(id: &str, display: &str, members: &[&str]) -> Value {
+    let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": id,
+           "displayName": display, "members": members})
+}
+
+fn ids(values: &[Value]) -> Vec<&str> {
+    values.iter().map(|v| v["id"].as_str().unwrap()).collect()
+}
+
+/// Runs every check on `store`, which must be empty.
+pub(crate) fn run(store: &dyn Store) {
+    insert_get_update_delete(store);
+    rollback_on_drop(store);
+    tenants_are_partitioned(store);
+    user_name_unique_case_insensitive(store);
+    find_is_a_superset_in_creation_order(store);
+    memberships(store);
+}
+
+fn insert_get_update_delete(store: &dyn Store) {
+    let t = tenant("crud");
+    let mut tx = store.begin(&t).unwrap();
+    tx.insert(ResourceKind::User, &user("u1", "alice")).unwrap();
+    assert_eq!(
+        tx.insert(ResourceKind::User, &user("u1", "other")),
+        Err(StoreError::DuplicateId { kind: "User", id: "u1".into() })
+    );
+    // Reads in the same transaction see its writes.
+    assert_eq!(tx.get(ResourceKind::User, "u1").unwrap(), Some(user("u1", "alice")));
+    // Ids are per kind.
+    assert_eq!(tx.get(ResourceKind::Group, "u1").unwrap(), None);
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&t).unwrap();
+    let mut changed = user("u1", "alice");
+    changed["active"] = json!(false);
+    tx.update(ResourceKind::User, &changed).unwrap();
+    assert_eq!(
+        tx.update(ResourceKind::User, &user("nope", "x")),
+        Err(StoreError::NotFound { kind: "User", id: "nope".into() })
+    );
+    assert_eq!(tx.insert(ResourceKind::User, &json!({"userName": "x"})), Err(StoreError::MalformedResource));
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&t).unwrap();
+    assert_eq!(tx.get(ResourceKind::User, "u1").unwrap(), Some(changed));
+    assert!(tx.delete(ResourceKind::User, "u1").unwrap());
+    assert!(!tx.delete(ResourceKind::User, "u1").unwrap());
+    tx.commit().unwrap();
+    let mut tx = store.begin(&t).unwrap();
+    assert_eq!(tx.get(ResourceKind::User, "u1").unwrap(), None);
+}
+
+fn rollback_on_drop(store: &dyn Store) {
+    let t = tenant("rollback");
+    let mut tx = store.begin(&t).unwrap();
+    tx.insert(ResourceKind::User, &user("keep", "keep")).unwrap();
+    tx.insert(ResourceKind::Group, &group("g", "Engineering", &["keep"])).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&t).unwrap();
+    tx.insert(ResourceKind::User, &user("new", "new")).unwrap();
+    let mut renamed = user("keep", "renamed");
+    renamed["displayName"] = json!("Renamed");
+    tx.update(ResourceKind::User, &renamed).unwrap();
+    tx.delete(ResourceKind::Group, "g").unwrap();
+    drop(tx);
+
+    let mut tx = store.begin(&t).unwrap();
+    assert_eq!(tx.get(ResourceKind::User, "new").unwrap(), None);
+    assert_eq!(tx.get(ResourceKind::User, "keep").unwrap(), Some(user("keep", "keep")));
+    assert_eq!(tx.get(ResourceKind::Group, "g").unwrap(), Some(group("g", "Engineering", &["keep"])));
+    // The userName index was rolled back too: "renamed" is free, "keep" is taken.
+    tx.insert(ResourceKind::User, &user("other", "renamed")).unwrap();
+    assert!(matches!(
+        tx.insert(ResourceKind::User, &user("third", "KEEP")),
+        Err(StoreError::Conflict { attribute: "userName", .. })
+    ));
+}
+
+fn tenants_are_partitioned(store: &dyn Store) {
+    let a = tenant("tenant-a");
+    let b = tenant("tenant-b");
+    let mut tx = store.begin(&a).unwrap();
+    tx.insert(ResourceKind::User, &user("shared-id", "same-name")).unwrap();
+    tx.insert(ResourceKind::Group, &group("ga", "A team", &["shared-id"])).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&b).unwrap();
+    assert_eq!(tx.get(ResourceKind::User, "shared-id").unwrap(), None);
+    assert!(tx.find(ResourceKind::User, None).unwrap().is_empty());
+    assert!(tx.find(ResourceKind::Group, None).unwrap().is_empty());
+    assert!(tx.memberships(&["shared-id"]).unwrap().is_empty());
+    assert!(!tx.delete(ResourceKind::User, "shared-id").unwrap());
+    assert!(matches!(tx.update(ResourceKind::User, &user("shared-id", "x")), Err(StoreError::NotFound { .. })));
+    // The same id and userName are free in tenant b.
+    tx.insert(ResourceKind::User, &user("shared-id", "same-name")).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&a).unwrap();
+    assert_eq!(tx.get(ResourceKind::User, "shared-id").unwrap(), Some(user("shared-id", "same-name")));
+    assert_eq!(tx.find(ResourceKind::User, None).unwrap().len(), 1);
+}
+
+fn user_name_unique_case_insensitive(store: &dyn Store) {
+    let t = tenant("unique");
+    let mut tx = store.begin(&t).unwrap();
+    tx.insert(ResourceKind::User, &user("u1", "Barbara@Example.com")).unwrap();
+    assert_eq!(
+        tx.insert(ResourceKind::User, &user("u2", "barbara@example.COM")),
+        Err(StoreError::Conflict {
+            kind: "User",
+            attribute: "userName",
+            value: "barbara@example.com".into()
+        })
+    );
+    tx.insert(ResourceKind::User, &user("u2", "carol")).unwrap();
+    assert!(matches!(
+        tx.update(ResourceKind::User, &user("u2", "BARBARA@example.com")),
+        Err(StoreError::Conflict { .. })
+    ));
+    // Changing the case of one's own userName is fine, and frees nothing else.
+    tx.update(ResourceKind::User, &user("u1", "barbara@example.com")).unwrap();
+    // After a rename, the old name is free.
+    tx.update(ResourceKind::User, &user("u2", "caroline")).unwrap();
+    tx.insert(ResourceKind::User, &user("u3", "Carol")).unwrap();
+    // After a delete, the name is free.
+    tx.delete(ResourceKind::User, "u1").unwrap();
+    tx.insert(ResourceKind::User, &user("u4", "Barbara@Example.com")).unwrap();
+    // Groups have no store-enforced uniqueness.
+    tx.insert(ResourceKind::Group, &group("g1", "Same", &[])).unwrap();
+    tx.insert(ResourceKind::Group, &group("g2", "Same", &[])).unwrap();
+    tx.commit().unwrap();
+}
+
+fn find_is_a_superset_in_creation_order(store: &dyn Store) {
+    let t = tenant("find");
+    let mut tx = store.begin(&t).unwrap();
+    let names = ["zed", "amy", "Bob", "carl", "dora"];
+    for (i, n) in names.iter().enumerate() {
+        tx.insert(ResourceKind::User, &user(&format!("id{i}"), n)).unwrap();
+    }
+    tx.insert(ResourceKind::Group, &group("g1", "Admins", &["id1"])).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&t).unwrap();
+    let all = tx.find(ResourceKind::User, None).unwrap();
+    assert_eq!(ids(&all), ["id0", "id1", "id2", "id3", "id4"]);
+    for (text, must) in [
+        (r#"userName eq "BOB""#, vec!["id2"]),
+        (r#"userName eq "bob" or userName eq "dora""#, vec!["id2", "id4"]),
+        (r#"id eq "id3""#, vec!["id3"]),
+        (r#"emails.value eq "amy@example.com""#, vec!["id1"]),
+        (r#"emails[type eq "work" and value co "carl"]"#, vec!["id3"]),
+        (r#"userName sw "d""#, vec!["id4"]),
+        (r#"not (userName eq "zed")"#, vec!["id1", "id2", "id3", "id4"]),
+        (r#"userName eq "bob" and active eq true"#, vec![]),
+        (r#"userName eq "nobody""#, vec![]),
+    ] {
+        let filter = Filter::parse(text).unwrap();
+        let found = tx.find(ResourceKind::User, Some(&filter)).unwrap();
+        let found = ids(&found);
+        for id in &must {
+            assert!(found.contains(id), "{text}: {id} missing from {found:?}");
+        }
+        let in_order: Vec<&str> = ids(&all).into_iter().filter(|id| found.contains(id)).collect();
+        assert_eq!(found, in_order, "{text}: not in creation order");
+    }
+    let filter = Filter::parse(r#"displayName eq "admins""#).unwrap();
+    assert_eq!(ids(&tx.find(ResourceKind::Group, Some(&filter)).unwrap()), ["g1"]);
+    let filter = Filter::parse(r#"members.value eq "id1""#).unwrap();
+    assert_eq!(ids(&tx.find(ResourceKind::Group, Some(&filter)).unwrap()), ["g1"]);
+}
+
+fn memberships(store: &dyn Store) {
+    let t = tenant("members");
+    let mut tx = store.begin(&t).unwrap();
+    tx.insert(ResourceKind::User, &user("u1", "u1")).unwrap();
+    tx.insert(ResourceKind::User, &user("u2", "u2")).unwrap();
+    tx.insert(ResourceKind::Group, &group("g1", "One", &["u1", "u2"])).unwrap();
+    tx.insert(ResourceKind::Group, &group("g2", "Two", &["u1", "g1"])).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&t).unwrap();
+    let mut m = tx.memberships(&["u1", "g1", "nobody"]).unwrap();
+    m.sort_by(|a, b| (&a.member_id, &a.group_id).cmp(&(&b.member_id, &b.group_id)));
+    let got: Vec<(&str, &str, Option<&str>)> = m
+        .iter()
+        .map(|m| (m.member_id.as_str(), m.group_id.as_str(), m.group_display.as_deref()))
+        .collect();
+    assert_eq!(got, [("g1", "g2", Some("Two")), ("u1", "g1", Some("One")), ("u1", "g2", Some("Two"))]);
+
+    // Membership follows updates and deletes of groups, and rolls back with them.
+    tx.update(ResourceKind::Group, &group("g1", "One", &["u2"])).unwrap();
+    tx.delete(ResourceKind::Group, "g2").unwrap();
+    assert!(tx.memberships(&["u1"]).unwrap().is_empty());
+    drop(tx);
+    let mut tx = store.begin(&t).unwrap();
+    assert_eq!(tx.memberships(&["u1"]).unwrap().len(), 2);
+}
