@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod events;
 pub mod handler;
 pub mod store;
 

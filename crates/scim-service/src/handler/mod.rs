@@ -72,24 +72,156 @@ pub struct RequestContext<'a> {
     pub now: DateTime<Utc>,
 }
 
+mod config;
+mod ops;
+mod route;
+
+pub use config::{DeleteAction, MeResolver, ServiceConfig, UserDeletionPolicy};
+
+use fedkit_scim::discovery::ServiceProviderConfig;
+use fedkit_scim::error::ScimError;
+use fedkit_scim::schema::SchemaRegistry;
+
+use crate::events::EventSink;
+
 /// The SCIM service provider: schemas, configuration, a [`Store`] and event hooks.
+///
+/// Cheap to share: wrap it in an `Arc` and call [`ScimService::handle`] from any thread.
+///
+/// ```
+/// use std::sync::Arc;
+/// use fedkit_scim_service::auth::TenantId;
+/// use fedkit_scim_service::store::MemoryStore;
+/// use fedkit_scim_service::{Request, RequestContext, ScimService};
+///
+/// let service = ScimService::new(Arc::new(MemoryStore::new()));
+/// let tenant = TenantId::new("acme")?;
+/// let ctx = RequestContext {
+///     tenant: &tenant,
+///     base_url: "https://app.example.com/scim/v2",
+///     now: chrono::DateTime::from_timestamp(1_790_000_000, 0).ok_or("time")?,
+/// };
+/// let body = br#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+///                 "userName": "bjensen@example.com", "active": true}"#;
+/// let created = service.handle(&ctx, &Request {
+///     method: "POST", path: "/Users", query: "", headers: &[], body,
+/// });
+/// assert_eq!(created.status, 201);
+/// let location = created.header("Location").unwrap().to_owned();
+/// assert!(location.starts_with("https://app.example.com/scim/v2/Users/"));
+///
+/// let found = service.handle(&ctx, &Request {
+///     method: "GET", path: "/Users",
+///     query: "filter=userName%20eq%20%22BJENSEN@example.com%22", headers: &[], body: b"",
+/// });
+/// let list: serde_json::Value = serde_json::from_slice(&found.body)?;
+/// assert_eq!(list["totalResults"], 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ScimService {
     store: Arc<dyn Store>,
+    registry: SchemaRegistry,
+    config: ServiceConfig,
+    events: Option<Arc<dyn EventSink>>,
+}
+
+impl std::fmt::Debug for ScimService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScimService")
+            .field("config", &self.config)
+            .field("events", &self.events.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ScimService {
-    /// A service over `store` with the default configuration.
+    /// A service over `store` with the core schemas (User with the Enterprise User
+    /// extension, Group) and the default [`ServiceConfig`].
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            registry: SchemaRegistry::core(),
+            config: ServiceConfig::default(),
+            events: None,
+        }
     }
 
-    /// Answers one request.
+    /// Uses `config`.
+    #[must_use]
+    pub fn with_config(mut self, config: ServiceConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Uses `registry` (e.g. [`SchemaRegistry::core`] plus a custom User extension). It
+    /// must keep the `User` and `Group` resource types.
+    #[must_use]
+    pub fn with_registry(mut self, registry: SchemaRegistry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// Delivers the events of every successful request to `sink`, after commit.
+    #[must_use]
+    pub fn with_events(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events = Some(sink);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The schemas.
+    pub fn registry(&self) -> &SchemaRegistry {
+        &self.registry
+    }
+
+    /// The `/ServiceProviderConfig` this service advertises (from its configuration).
+    pub fn service_provider_config(&self) -> ServiceProviderConfig {
+        let mut spc = ServiceProviderConfig::default();
+        spc.bulk = self.config.bulk_enabled;
+        if self.config.bulk_enabled {
+            spc.bulk_max_operations = self.config.bulk.max_operations as u64;
+            spc.bulk_max_payload_size = self.config.bulk.max_payload_size as u64;
+        }
+        spc.filter_max_results = self.config.list.max_results as u64;
+        spc
+    }
+
+    /// Answers one request. Never panics; every failure is a SCIM `Error` document with
+    /// the status and `scimType` RFC 7644 gives it. Bad client input never gets a 5xx; a
+    /// 5xx means the store failed (503 with `Retry-After` when it was only busy).
     pub fn handle(&self, ctx: &RequestContext<'_>, request: &Request<'_>) -> Response {
-        let _ = (&self.store, ctx, request);
-        Response {
-            status: 501,
-            headers: Vec::new(),
-            body: Vec::new(),
+        match route::dispatch(self, ctx, request) {
+            Ok(response) => response,
+            Err(error) => error_response(&error),
         }
     }
 }
+
+/// The response carrying a SCIM error document.
+pub(crate) fn error_response(error: &ScimError) -> Response {
+    let mut headers = vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())];
+    if error.status == 503 {
+        headers.push(("Retry-After", "1".to_owned()));
+    }
+    Response {
+        status: error.status,
+        headers,
+        body: error.to_json().to_string().into_bytes(),
+    }
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: u16, body: &serde_json::Value) -> Response {
+    Response {
+        status,
+        headers: vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

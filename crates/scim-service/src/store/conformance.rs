@@ -42,10 +42,16 @@ fn insert_get_update_delete(store: &dyn Store) {
     tx.insert(ResourceKind::User, &user("u1", "alice")).unwrap();
     assert_eq!(
         tx.insert(ResourceKind::User, &user("u1", "other")),
-        Err(StoreError::DuplicateId { kind: "User", id: "u1".into() })
+        Err(StoreError::DuplicateId {
+            kind: "User",
+            id: "u1".into()
+        })
     );
     // Reads in the same transaction see its writes.
-    assert_eq!(tx.get(ResourceKind::User, "u1").unwrap(), Some(user("u1", "alice")));
+    assert_eq!(
+        tx.get(ResourceKind::User, "u1").unwrap(),
+        Some(user("u1", "alice"))
+    );
     // Ids are per kind.
     assert_eq!(tx.get(ResourceKind::Group, "u1").unwrap(), None);
     tx.commit().unwrap();
@@ -56,9 +62,15 @@ fn insert_get_update_delete(store: &dyn Store) {
     tx.update(ResourceKind::User, &changed).unwrap();
     assert_eq!(
         tx.update(ResourceKind::User, &user("nope", "x")),
-        Err(StoreError::NotFound { kind: "User", id: "nope".into() })
+        Err(StoreError::NotFound {
+            kind: "User",
+            id: "nope".into()
+        })
     );
-    assert_eq!(tx.insert(ResourceKind::User, &json!({"userName": "x"})), Err(StoreError::MalformedResource));
+    assert_eq!(
+        tx.insert(ResourceKind::User, &json!({"userName": "x"})),
+        Err(StoreError::MalformedResource)
+    );
     tx.commit().unwrap();
 
     let mut tx = store.begin(&t).unwrap();
@@ -74,7 +86,8 @@ fn rollback_on_drop(store: &dyn Store) {
     let t = tenant("rollback");
     let mut tx = store.begin(&t).unwrap();
     tx.insert(ResourceKind::User, &user("keep", "keep")).unwrap();
-    tx.insert(ResourceKind::Group, &group("g", "Engineering", &["keep"])).unwrap();
+    tx.insert(ResourceKind::Group, &group("g", "Engineering", &["keep"]))
+        .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin(&t).unwrap();
@@ -87,13 +100,22 @@ fn rollback_on_drop(store: &dyn Store) {
 
     let mut tx = store.begin(&t).unwrap();
     assert_eq!(tx.get(ResourceKind::User, "new").unwrap(), None);
-    assert_eq!(tx.get(ResourceKind::User, "keep").unwrap(), Some(user("keep", "keep")));
-    assert_eq!(tx.get(ResourceKind::Group, "g").unwrap(), Some(group("g", "Engineering", &["keep"])));
+    assert_eq!(
+        tx.get(ResourceKind::User, "keep").unwrap(),
+        Some(user("keep", "keep"))
+    );
+    assert_eq!(
+        tx.get(ResourceKind::Group, "g").unwrap(),
+        Some(group("g", "Engineering", &["keep"]))
+    );
     // The userName index was rolled back too: "renamed" is free, "keep" is taken.
     tx.insert(ResourceKind::User, &user("other", "renamed")).unwrap();
     assert!(matches!(
         tx.insert(ResourceKind::User, &user("third", "KEEP")),
-        Err(StoreError::Conflict { attribute: "userName", .. })
+        Err(StoreError::Conflict {
+            attribute: "userName",
+            ..
+        })
     ));
 }
 
@@ -101,8 +123,10 @@ fn tenants_are_partitioned(store: &dyn Store) {
     let a = tenant("tenant-a");
     let b = tenant("tenant-b");
     let mut tx = store.begin(&a).unwrap();
-    tx.insert(ResourceKind::User, &user("shared-id", "same-name")).unwrap();
-    tx.insert(ResourceKind::Group, &group("ga", "A team", &["shared-id"])).unwrap();
+    tx.insert(ResourceKind::User, &user("shared-id", "same-name"))
+        .unwrap();
+    tx.insert(ResourceKind::Group, &group("ga", "A team", &["shared-id"]))
+        .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin(&b).unwrap();
@@ -111,20 +135,28 @@ fn tenants_are_partitioned(store: &dyn Store) {
     assert!(tx.find(ResourceKind::Group, None).unwrap().is_empty());
     assert!(tx.memberships(&["shared-id"]).unwrap().is_empty());
     assert!(!tx.delete(ResourceKind::User, "shared-id").unwrap());
-    assert!(matches!(tx.update(ResourceKind::User, &user("shared-id", "x")), Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        tx.update(ResourceKind::User, &user("shared-id", "x")),
+        Err(StoreError::NotFound { .. })
+    ));
     // The same id and userName are free in tenant b.
-    tx.insert(ResourceKind::User, &user("shared-id", "same-name")).unwrap();
+    tx.insert(ResourceKind::User, &user("shared-id", "same-name"))
+        .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin(&a).unwrap();
-    assert_eq!(tx.get(ResourceKind::User, "shared-id").unwrap(), Some(user("shared-id", "same-name")));
+    assert_eq!(
+        tx.get(ResourceKind::User, "shared-id").unwrap(),
+        Some(user("shared-id", "same-name"))
+    );
     assert_eq!(tx.find(ResourceKind::User, None).unwrap().len(), 1);
 }
 
 fn user_name_unique_case_insensitive(store: &dyn Store) {
     let t = tenant("unique");
     let mut tx = store.begin(&t).unwrap();
-    tx.insert(ResourceKind::User, &user("u1", "Barbara@Example.com")).unwrap();
+    tx.insert(ResourceKind::User, &user("u1", "Barbara@Example.com"))
+        .unwrap();
     assert_eq!(
         tx.insert(ResourceKind::User, &user("u2", "barbara@example.COM")),
         Err(StoreError::Conflict {
@@ -139,13 +171,15 @@ fn user_name_unique_case_insensitive(store: &dyn Store) {
         Err(StoreError::Conflict { .. })
     ));
     // Changing the case of one's own userName is fine, and frees nothing else.
-    tx.update(ResourceKind::User, &user("u1", "barbara@example.com")).unwrap();
+    tx.update(ResourceKind::User, &user("u1", "barbara@example.com"))
+        .unwrap();
     // After a rename, the old name is free.
     tx.update(ResourceKind::User, &user("u2", "caroline")).unwrap();
     tx.insert(ResourceKind::User, &user("u3", "Carol")).unwrap();
     // After a delete, the name is free.
     tx.delete(ResourceKind::User, "u1").unwrap();
-    tx.insert(ResourceKind::User, &user("u4", "Barbara@Example.com")).unwrap();
+    tx.insert(ResourceKind::User, &user("u4", "Barbara@Example.com"))
+        .unwrap();
     // Groups have no store-enforced uniqueness.
     tx.insert(ResourceKind::Group, &group("g1", "Same", &[])).unwrap();
     tx.insert(ResourceKind::Group, &group("g2", "Same", &[])).unwrap();
@@ -157,9 +191,11 @@ fn find_is_a_superset_in_creation_order(store: &dyn Store) {
     let mut tx = store.begin(&t).unwrap();
     let names = ["zed", "amy", "Bob", "carl", "dora"];
     for (i, n) in names.iter().enumerate() {
-        tx.insert(ResourceKind::User, &user(&format!("id{i}"), n)).unwrap();
+        tx.insert(ResourceKind::User, &user(&format!("id{i}"), n))
+            .unwrap();
     }
-    tx.insert(ResourceKind::Group, &group("g1", "Admins", &["id1"])).unwrap();
+    tx.insert(ResourceKind::Group, &group("g1", "Admins", &["id1"]))
+        .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin(&t).unwrap();
@@ -196,8 +232,10 @@ fn memberships(store: &dyn Store) {
     let mut tx = store.begin(&t).unwrap();
     tx.insert(ResourceKind::User, &user("u1", "u1")).unwrap();
     tx.insert(ResourceKind::User, &user("u2", "u2")).unwrap();
-    tx.insert(ResourceKind::Group, &group("g1", "One", &["u1", "u2"])).unwrap();
-    tx.insert(ResourceKind::Group, &group("g2", "Two", &["u1", "g1"])).unwrap();
+    tx.insert(ResourceKind::Group, &group("g1", "One", &["u1", "u2"]))
+        .unwrap();
+    tx.insert(ResourceKind::Group, &group("g2", "Two", &["u1", "g1"]))
+        .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin(&t).unwrap();
@@ -205,12 +243,26 @@ fn memberships(store: &dyn Store) {
     m.sort_by(|a, b| (&a.member_id, &a.group_id).cmp(&(&b.member_id, &b.group_id)));
     let got: Vec<(&str, &str, Option<&str>)> = m
         .iter()
-        .map(|m| (m.member_id.as_str(), m.group_id.as_str(), m.group_display.as_deref()))
+        .map(|m| {
+            (
+                m.member_id.as_str(),
+                m.group_id.as_str(),
+                m.group_display.as_deref(),
+            )
+        })
         .collect();
-    assert_eq!(got, [("g1", "g2", Some("Two")), ("u1", "g1", Some("One")), ("u1", "g2", Some("Two"))]);
+    assert_eq!(
+        got,
+        [
+            ("g1", "g2", Some("Two")),
+            ("u1", "g1", Some("One")),
+            ("u1", "g2", Some("Two"))
+        ]
+    );
 
     // Membership follows updates and deletes of groups, and rolls back with them.
-    tx.update(ResourceKind::Group, &group("g1", "One", &["u2"])).unwrap();
+    tx.update(ResourceKind::Group, &group("g1", "One", &["u2"]))
+        .unwrap();
     tx.delete(ResourceKind::Group, "g2").unwrap();
     assert!(tx.memberships(&["u1"]).unwrap().is_empty());
     drop(tx);

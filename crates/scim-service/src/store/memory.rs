@@ -121,11 +121,14 @@ impl Store for MemoryStore {
     }
 }
 
+/// A stored row: (insertion sequence, resource).
+type Row = (u64, Value);
+
 struct MemoryTransaction<'s> {
     guard: MutexGuard<'s, HashMap<TenantId, TenantData>>,
     tenant: TenantId,
     /// (kind, id, previous row) in the order written; replayed backwards on rollback.
-    undo: Vec<(ResourceKind, String, Option<(u64, Value)>)>,
+    undo: Vec<(ResourceKind, String, Option<Row>)>,
     committed: bool,
 }
 
@@ -165,7 +168,10 @@ impl Transaction for MemoryTransaction<'_> {
         let id = id_of(resource)?.to_owned();
         let data = self.data();
         if data.table_ref(kind).rows.contains_key(&id) {
-            return Err(StoreError::DuplicateId { kind: kind.name(), id });
+            return Err(StoreError::DuplicateId {
+                kind: kind.name(),
+                id,
+            });
         }
         data.check_user_name(kind, &id, resource)?;
         let seq = data.next_seq;
@@ -178,7 +184,10 @@ impl Transaction for MemoryTransaction<'_> {
         let id = id_of(resource)?.to_owned();
         let data = self.data();
         let Some((seq, _)) = data.table_ref(kind).rows.get(&id) else {
-            return Err(StoreError::NotFound { kind: kind.name(), id });
+            return Err(StoreError::NotFound {
+                kind: kind.name(),
+                id,
+            });
         };
         let seq = *seq;
         data.check_user_name(kind, &id, resource)?;

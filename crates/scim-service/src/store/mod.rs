@@ -173,7 +173,10 @@ pub fn member_ids(group: &Value) -> Vec<&str> {
     };
     members
         .iter()
-        .filter_map(|m| m.as_object().and_then(|m| fedkit_scim::resource::get_attr(m, "value")))
+        .filter_map(|m| {
+            m.as_object()
+                .and_then(|m| fedkit_scim::resource::get_attr(m, "value"))
+        })
         .filter_map(Value::as_str)
         .collect()
 }
