@@ -1,1 +1,788 @@
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::*;
+use crate::events::Event;
+use crate::store::MemoryStore;
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const BASE: &str = "https://app.example.com/scim/v2";
+
+struct Harness {
+    service: ScimService,
+    tenant: TenantId,
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Value,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn scim_type(&self) -> Option<&str> {
+        self.body["scimType"].as_str()
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_790_000_000, 0).unwrap()
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self::with_config(ServiceConfig::default())
+    }
+
+    fn with_config(config: ServiceConfig) -> Self {
+        Self::on_store(Arc::new(MemoryStore::new()), config, "acme")
+    }
+
+    fn on_store(store: Arc<dyn Store>, config: ServiceConfig, tenant: &str) -> Self {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink_events = Arc::clone(&events);
+        let sink = move |e: &[Event]| sink_events.lock().unwrap().extend_from_slice(e);
+        Self {
+            service: ScimService::new(store)
+                .with_config(config)
+                .with_events(Arc::new(sink)),
+            tenant: TenantId::new(tenant).unwrap(),
+            events,
+        }
+    }
+
+    fn call(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let ctx = RequestContext {
+            tenant: &self.tenant,
+            base_url: BASE,
+            now: now(),
+        };
+        let r = self.service.handle(
+            &ctx,
+            &Request {
+                method,
+                path,
+                query,
+                headers,
+                body,
+            },
+        );
+        if r.status != 204 && r.status != 304 {
+            assert_eq!(
+                r.header("Content-Type"),
+                Some(SCIM_CONTENT_TYPE),
+                "{method} {path_and_query}"
+            );
+        }
+        let body = if r.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&r.body).unwrap()
+        };
+        if r.status >= 400 {
+            // Every failure is a SCIM Error document whose status matches the HTTP status.
+            assert_eq!(
+                body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+                "{body}"
+            );
+            assert_eq!(body["status"], r.status.to_string());
+        }
+        Reply {
+            status: r.status,
+            headers: r.headers,
+            body,
+        }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, &[], b"")
+    }
+    fn post(&self, path: &str, body: Value) -> Reply {
+        self.call("POST", path, &[], body.to_string().as_bytes())
+    }
+    fn put(&self, path: &str, body: Value) -> Reply {
+        self.call("PUT", path, &[], body.to_string().as_bytes())
+    }
+    fn patch(&self, path: &str, ops: Value) -> Reply {
+        self.call(
+            "PATCH",
+            path,
+            &[],
+            json!({"schemas": [PATCH_OP], "Operations": ops})
+                .to_string()
+                .as_bytes(),
+        )
+    }
+    fn delete(&self, path: &str) -> Reply {
+        self.call("DELETE", path, &[], b"")
+    }
+
+    fn create_user(&self, name: &str) -> String {
+        let r = self.post(
+            "/Users",
+            json!({"schemas": [USER], "userName": name, "active": true,
+                   "name": {"givenName": "Given", "familyName": "Family"},
+                   "emails": [{"value": name, "type": "work", "primary": true}]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    fn create_group(&self, name: &str, members: &[&str]) -> String {
+        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+        let r = self.post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": name, "members": members}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    fn take_events(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.events.lock().unwrap())
+    }
+}
+
+fn filter_query(filter: &str) -> String {
+    let mut out = String::new();
+    for b in filter.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("filter={out}")
+}
+
+#[test]
+fn rfc_7643_full_user_round_trips() {
+    let h = Harness::new();
+    // RFC 7643 §8.2 (abridged): the full representation with the enterprise extension.
+    let body = json!({
+        "schemas": [USER, ENTERPRISE],
+        "externalId": "701984",
+        "userName": "bjensen@example.com",
+        "name": {"formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen", "givenName": "Barbara"},
+        "displayName": "Babs Jensen",
+        "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
+                   {"value": "babs@jensen.org", "type": "home"}],
+        "active": true,
+        "password": "t1meMa$heen",
+        ENTERPRISE: {"employeeNumber": "701984", "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}},
+        "meta": {"resourceType": "User", "created": "2010-01-23T04:56:22Z", "version": "W/\"3694e05e9dff591\""}
+    });
+    let r = h.post("/Users", body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap();
+    assert_eq!(r.header("Location"), Some(format!("{BASE}/Users/{id}").as_str()));
+    assert_eq!(r.header("ETag"), r.body["meta"]["version"].as_str());
+    // meta is the service's, not the client's.
+    assert_eq!(r.body["meta"]["resourceType"], "User");
+    assert_eq!(r.body["meta"]["created"], "2026-09-21T14:13:20Z");
+    assert_eq!(r.body["meta"]["location"], format!("{BASE}/Users/{id}"));
+    // password is writeOnly: never returned.
+    assert!(r.body.get("password").is_none());
+    assert_eq!(r.body[ENTERPRISE]["employeeNumber"], "701984");
+
+    let got = h.get(&format!("/Users/{id}"));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, r.body);
+}
+
+#[test]
+fn jumpcloud_flow() {
+    let h = Harness::new();
+    // Test Connection: discovery probes and a lookup of a user that does not exist yet.
+    let spc = h.get("/ServiceProviderConfig");
+    assert_eq!(spc.status, 200);
+    assert_eq!(spc.body["patch"]["supported"], true);
+    assert_eq!(spc.body["bulk"]["supported"], true);
+    assert_eq!(spc.body["bulk"]["maxOperations"], 1000);
+    assert_eq!(spc.body["filter"]["maxResults"], 200);
+    assert_eq!(h.get("/ResourceTypes").body["totalResults"], 2);
+    assert_eq!(h.get("/Schemas").body["totalResults"], 3);
+    assert_eq!(h.get(&format!("/Schemas/{USER}")).body["id"], USER);
+    assert_eq!(h.get("/ResourceTypes/Group").body["endpoint"], "/Groups");
+    let probe = h.get(&format!(
+        "/Users?{}&startIndex=1&count=1",
+        filter_query(r#"userName eq "jc-probe@example.com""#)
+    ));
+    assert_eq!(probe.status, 200);
+    assert_eq!(probe.body["totalResults"], 0);
+    assert_eq!(probe.body["Resources"], json!([]));
+
+    // Create, then look up by filter (+ encoded as space, as some clients do).
+    let id = h.create_user("jane.doe@example.com");
+    assert!(matches!(
+        h.take_events().as_slice(),
+        [Event::Created {
+            kind: crate::store::ResourceKind::User,
+            ..
+        }]
+    ));
+    let found = h.get("/Users?filter=userName+eq+%22Jane.Doe%40example.com%22");
+    assert_eq!(found.body["totalResults"], 1);
+    assert_eq!(found.body["Resources"][0]["id"], id.as_str());
+
+    // PUT on edit (JumpCloud sends the whole user).
+    let put = h.put(
+        &format!("/Users/{id}"),
+        json!({"schemas": [USER], "id": id, "userName": "jane.doe@example.com", "active": true,
+               "name": {"givenName": "Jane", "familyName": "Doe"}, "title": "Engineer",
+               "emails": [{"value": "jane.doe@example.com", "type": "work", "primary": true}]}),
+    );
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["title"], "Engineer");
+    assert_eq!(put.body["name"]["givenName"], "Jane");
+
+    // Group create with the user; User.groups is derived.
+    let gid = h.create_group("Engineering", &[&id]);
+    let user = h.get(&format!("/Users/{id}"));
+    assert_eq!(
+        user.body["groups"],
+        json!([{"value": gid, "$ref": format!("{BASE}/Groups/{gid}"), "type": "direct", "display": "Engineering"}])
+    );
+    // The ETag changed with the membership.
+    assert_ne!(user.header("ETag"), put.header("ETag"));
+
+    // Deactivation keeps the user.
+    h.take_events();
+    let off = h.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    );
+    assert_eq!(off.status, 200, "{}", off.body);
+    assert_eq!(off.body["active"], false);
+    assert_eq!(
+        h.take_events(),
+        [Event::Deactivated {
+            tenant: h.tenant.clone(),
+            id: id.clone()
+        }]
+    );
+    assert_eq!(h.get(&format!("/Users/{id}")).status, 200);
+
+    // Membership remove / add, rename.
+    let rm = h.patch(
+        &format!("/Groups/{gid}"),
+        json!([{"op": "remove", "path": format!("members[value eq \"{id}\"]")}]),
+    );
+    assert_eq!(rm.status, 200, "{}", rm.body);
+    assert!(h.get(&format!("/Users/{id}")).body.get("groups").is_none());
+    let add = h.patch(
+        &format!("/Groups/{gid}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": id}]}]),
+    );
+    assert_eq!(add.status, 200);
+    let rename = h.patch(
+        &format!("/Groups/{gid}"),
+        json!([{"op": "replace", "path": "displayName", "value": "Platform"}]),
+    );
+    assert_eq!(rename.body["displayName"], "Platform");
+    assert_eq!(
+        h.get(&format!("/Users/{id}")).body["groups"][0]["display"],
+        "Platform"
+    );
+    let events = h.take_events();
+    assert!(events.contains(&Event::MembershipChanged {
+        tenant: h.tenant.clone(),
+        group_id: gid.clone(),
+        added: vec![],
+        removed: vec![id.clone()],
+    }));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Updated { attributes, .. } if attributes == &["displayName"])));
+
+    // Delete the user: gone, and gone from the group.
+    assert_eq!(h.delete(&format!("/Users/{id}")).status, 204);
+    assert_eq!(h.get(&format!("/Users/{id}")).status, 404);
+    assert!(h.get(&format!("/Groups/{gid}")).body.get("members").is_none());
+    let events = h.take_events();
+    assert!(events.contains(&Event::Deleted {
+        tenant: h.tenant.clone(),
+        kind: crate::store::ResourceKind::User,
+        id: id.clone()
+    }));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::MembershipChanged { removed, .. } if removed == &[id.clone()])));
+    assert_eq!(h.delete(&format!("/Groups/{gid}")).status, 204);
+    assert_eq!(h.get(&format!("/Groups/{gid}")).status, 404);
+}
+
+#[test]
+fn okta_flow() {
+    let h = Harness::new();
+    for i in 0..5 {
+        h.create_user(&format!("user{i}@example.com"));
+    }
+    // Paged import.
+    let page = h.get("/Users?startIndex=2&count=2");
+    assert_eq!(page.body["totalResults"], 5);
+    assert_eq!(page.body["startIndex"], 2);
+    assert_eq!(page.body["itemsPerPage"], 2);
+    assert_eq!(page.body["Resources"][0]["userName"], "user1@example.com");
+    let lookup = h.get(&format!(
+        "/Users?{}&startIndex=1&count=100",
+        filter_query(r#"userName eq "user3@example.com""#)
+    ));
+    assert_eq!(lookup.body["totalResults"], 1);
+    let user = lookup.body["Resources"][0].clone();
+    let id = user["id"].as_str().unwrap().to_owned();
+    let gid = h.create_group("Okta Group", &[&id]);
+
+    // Okta PUTs back what it read, including id, meta and groups (readOnly: ignored).
+    let mut back = h.get(&format!("/Users/{id}")).body;
+    back["name"]["givenName"] = json!("Changed");
+    back["groups"] = json!([{"value": "forged-group"}]);
+    let put = h.put(&format!("/Users/{id}"), back);
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["name"]["givenName"], "Changed");
+    assert_eq!(put.body["groups"][0]["value"], gid.as_str());
+    assert_eq!(put.body["groups"].as_array().unwrap().len(), 1);
+
+    // Path-less replace.
+    let r = h.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "value": {"active": false, "displayName": "U3"}}]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["active"], false);
+    assert_eq!(r.body["displayName"], "U3");
+}
+
+#[test]
+fn entra_flow() {
+    let h = Harness::new();
+    let id = h.create_user("adele@contoso.com");
+    // Entra: capitalised ops, string booleans, value filter paths, enterprise URN paths.
+    let r = h.patch(
+        &format!("/Users/{id}"),
+        json!([
+            {"op": "Replace", "path": "active", "value": "False"},
+            {"op": "Add", "path": "emails[type eq \"work\"].value", "value": "adele.v@contoso.com"},
+            {"op": "Add", "path": format!("{ENTERPRISE}:department"), "value": "Retail"},
+            {"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": "mgr-1"},
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["active"], false);
+    assert_eq!(r.body["emails"][0]["value"], "adele.v@contoso.com");
+    assert_eq!(r.body[ENTERPRISE]["department"], "Retail");
+    assert_eq!(r.body[ENTERPRISE]["manager"]["value"], "mgr-1");
+
+    let gid = h.create_group("Sales", &[&id]);
+    let list = h.get(&format!(
+        "/Groups?{}&excludedAttributes=members",
+        filter_query(r#"displayName eq "Sales""#)
+    ));
+    assert_eq!(list.body["totalResults"], 1);
+    assert_eq!(list.body["Resources"][0]["id"], gid.as_str());
+    assert!(list.body["Resources"][0].get("members").is_none());
+    // Entra removes members with a value array.
+    let rm = h.patch(
+        &format!("/Groups/{gid}"),
+        json!([{"op": "Remove", "path": "members", "value": [{"value": id}]}]),
+    );
+    assert_eq!(rm.status, 200, "{}", rm.body);
+    // An emptied multi-valued attribute is unassigned, hence absent (RFC 7643 §2.5).
+    assert!(rm.body.get("members").is_none(), "{}", rm.body);
+}
+
+#[test]
+fn failures_change_nothing() {
+    let h = Harness::new();
+    let id = h.create_user("keep@example.com");
+    let before = h.get(&format!("/Users/{id}")).body;
+    h.take_events();
+
+    // Second op fails: the first is not applied.
+    let r = h.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": "displayName", "value": "Changed"},
+               {"op": "replace", "path": "active", "value": "not-a-boolean"}]),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.scim_type(), Some("invalidValue"));
+    // Removing a required attribute.
+    let r = h.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "remove", "path": "userName"}]),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    // readOnly id.
+    let r = h.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": "id", "value": "x"}]),
+    );
+    assert_eq!((r.status, r.scim_type()), (400, Some("mutability")));
+    // Malformed JSON, empty body, not a PatchOp.
+    let r = h.call("PATCH", &format!("/Users/{id}"), &[], b"{\"Operations\": [");
+    assert_eq!((r.status, r.scim_type()), (400, Some("invalidSyntax")));
+    let r = h.call("PUT", &format!("/Users/{id}"), &[], b"");
+    assert_eq!((r.status, r.scim_type()), (400, Some("invalidSyntax")));
+    // PUT without userName.
+    let r = h.put(
+        &format!("/Users/{id}"),
+        json!({"schemas": [USER], "displayName": "x"}),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    // A member that does not exist.
+    let gid = h.create_group("G", &[&id]);
+    let group_before = h.get(&format!("/Groups/{gid}")).body;
+    let r = h.patch(
+        &format!("/Groups/{gid}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]),
+    );
+    assert_eq!((r.status, r.scim_type()), (400, Some("invalidValue")));
+    assert!(r.body["detail"].as_str().unwrap().contains("no-such-user"));
+    let r = h.patch(
+        &format!("/Groups/{gid}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": gid}]}]),
+    );
+    assert_eq!(r.status, 400);
+    h.take_events();
+
+    assert_eq!(
+        h.get(&format!("/Users/{id}")).body["displayName"],
+        before["displayName"]
+    );
+    let mut after = h.get(&format!("/Users/{id}")).body;
+    // The user joined a group meanwhile: compare without groups/version.
+    after.as_object_mut().unwrap().remove("groups");
+    after["meta"]["version"] = before["meta"]["version"].clone();
+    assert_eq!(after, before);
+    assert_eq!(h.get(&format!("/Groups/{gid}")).body, group_before);
+    assert!(h.take_events().is_empty(), "failed requests deliver no events");
+}
+
+#[test]
+fn uniqueness_and_not_found() {
+    let h = Harness::new();
+    h.create_user("Dup@Example.com");
+    let r = h.post(
+        "/Users",
+        json!({"schemas": [USER], "userName": "dup@example.COM"}),
+    );
+    assert_eq!((r.status, r.scim_type()), (409, Some("uniqueness")));
+    assert!(r.body["detail"].as_str().unwrap().contains("userName"));
+    let other = h.create_user("other@example.com");
+    let r = h.patch(
+        &format!("/Users/{other}"),
+        json!([{"op": "replace", "path": "userName", "value": "DUP@example.com"}]),
+    );
+    assert_eq!((r.status, r.scim_type()), (409, Some("uniqueness")));
+
+    for (method, path) in [
+        ("GET", "/Users/nope"),
+        ("PUT", "/Users/nope"),
+        ("PATCH", "/Groups/nope"),
+        ("DELETE", "/Groups/nope"),
+    ] {
+        let body = if method == "PATCH" {
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "displayName", "value": "x"}]})
+        } else {
+            json!({"schemas": [USER], "userName": "x"})
+        };
+        let r = h.call(method, path, &[], body.to_string().as_bytes());
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.body);
+    }
+    assert_eq!(h.get("/Nope").status, 404);
+    assert_eq!(h.get("/").status, 404);
+    assert_eq!(h.get("/Users/a/b").status, 404);
+    assert_eq!(h.call("DELETE", "/Users", &[], b"").status, 405);
+    assert_eq!(h.call("POST", "/ServiceProviderConfig", &[], b"{}").status, 405);
+    assert_eq!(h.get("/Me").status, 501);
+
+    // Group displayName uniqueness only when configured.
+    h.create_group("Team", &[]);
+    h.create_group("team", &[]);
+    let strict = Harness::with_config(ServiceConfig::default().with_unique_group_display_name(true));
+    let g = strict.create_group("Team", &[]);
+    let r = strict.post("/Groups", json!({"schemas": [GROUP], "displayName": "TEAM"}));
+    assert_eq!((r.status, r.scim_type()), (409, Some("uniqueness")));
+    // Renaming to itself is fine.
+    assert_eq!(
+        strict
+            .patch(
+                &format!("/Groups/{g}"),
+                json!([{"op": "replace", "path": "displayName", "value": "TEAM"}])
+            )
+            .status,
+        200
+    );
+}
+
+#[test]
+fn etags() {
+    let h = Harness::new();
+    let id = h.create_user("etag@example.com");
+    let got = h.get(&format!("/Users/{id}"));
+    let etag = got.header("ETag").unwrap().to_owned();
+    assert!(etag.starts_with("W/\""));
+    // If-None-Match with the current version: 304, no body.
+    let r = h.call("GET", &format!("/Users/{id}"), &[("If-None-Match", &etag)], b"");
+    assert_eq!(r.status, 304);
+    assert_eq!(r.body, Value::Null);
+    // Stale If-Match: 412 and nothing changes.
+    let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "A"}]});
+    let r = h.call(
+        "PATCH",
+        &format!("/Users/{id}"),
+        &[("If-Match", &etag)],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    let new_etag = r.header("ETag").unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "B"}]});
+    let r = h.call(
+        "PATCH",
+        &format!("/Users/{id}"),
+        &[("if-match", &etag)],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains(&new_etag));
+    assert_eq!(h.get(&format!("/Users/{id}")).body["displayName"], "A");
+    let r = h.call("DELETE", &format!("/Users/{id}"), &[("If-Match", &etag)], b"");
+    assert_eq!(r.status, 412);
+    // `*` and the strong form of the same tag match.
+    let strong = new_etag.trim_start_matches("W/");
+    let r = h.call(
+        "PATCH",
+        &format!("/Users/{id}"),
+        &[("If-Match", strong)],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        h.call("DELETE", &format!("/Users/{id}"), &[("If-Match", "*")], b"")
+            .status,
+        204
+    );
+}
+
+#[test]
+fn tenants_cannot_see_each_other() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let a = Harness::on_store(Arc::clone(&store), ServiceConfig::default(), "tenant-a");
+    let b = Harness::on_store(Arc::clone(&store), ServiceConfig::default(), "tenant-b");
+    let id = a.create_user("shared@example.com");
+    let gid = a.create_group("A only", &[&id]);
+    assert_eq!(b.get(&format!("/Users/{id}")).status, 404);
+    assert_eq!(b.get("/Users").body["totalResults"], 0);
+    assert_eq!(
+        b.get(&format!(
+            "/Users?{}",
+            filter_query(r#"userName eq "shared@example.com""#)
+        ))
+        .body["totalResults"],
+        0
+    );
+    let s = b.call(
+        "POST",
+        "/.search",
+        &[],
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(s.body["totalResults"], 0);
+    assert_eq!(b.delete(&format!("/Users/{id}")).status, 404);
+    assert_eq!(
+        b.patch(
+            &format!("/Groups/{gid}"),
+            json!([{"op": "replace", "path": "displayName", "value": "x"}])
+        )
+        .status,
+        404
+    );
+    // Tenant b cannot put tenant a's user into its group.
+    let r = b.post(
+        "/Groups",
+        json!({"schemas": [GROUP], "displayName": "B", "members": [{"value": id}]}),
+    );
+    assert_eq!(r.status, 400);
+    // The same userName is free in tenant b.
+    b.create_user("shared@example.com");
+    assert_eq!(a.get(&format!("/Groups/{gid}")).body["displayName"], "A only");
+    assert_eq!(a.get("/Users").body["totalResults"], 1);
+}
+
+#[test]
+fn search_filters_sort_and_projection() {
+    let h = Harness::new();
+    let ids: Vec<String> = ["carol", "alice", "bob"]
+        .iter()
+        .map(|n| h.create_user(&format!("{n}@example.com")))
+        .collect();
+    let gid = h.create_group("Admins", &[&ids[1]]);
+    let r = h.get("/Users?sortBy=userName&sortOrder=descending&attributes=userName");
+    let names: Vec<&str> = r.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["carol@example.com", "bob@example.com", "alice@example.com"]
+    );
+    // attributes=userName keeps id (returned always) and drops the rest.
+    assert!(r.body["Resources"][0].get("id").is_some());
+    assert!(r.body["Resources"][0].get("emails").is_none());
+
+    // A filter on the derived groups attribute.
+    let r = h.get(&format!(
+        "/Users?{}",
+        filter_query(&format!(r#"groups.value eq "{gid}""#))
+    ));
+    assert_eq!(r.body["totalResults"], 1, "{}", r.body);
+    assert_eq!(r.body["Resources"][0]["id"], ids[1].as_str());
+    let r = h.get(&format!(
+        "/Users?{}",
+        filter_query(r#"emails[type eq "work" and value sw "B"]"#)
+    ));
+    assert_eq!(r.body["totalResults"], 1);
+
+    // POST .search on a type and at the root.
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName sw \"a\"", "attributes": ["userName"]});
+    let r = h.call("POST", "/Users/.search", &[], body.to_string().as_bytes());
+    assert_eq!(r.body["totalResults"], 1);
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "displayName eq \"Admins\" or userName eq \"bob@example.com\""});
+    let r = h.call("POST", "/.search", &[], body.to_string().as_bytes());
+    assert_eq!(r.body["totalResults"], 2, "{}", r.body);
+
+    // Invalid filters: 400 invalidFilter with a position.
+    let r = h.get("/Users?filter=userName%20eq");
+    assert_eq!((r.status, r.scim_type()), (400, Some("invalidFilter")));
+    let r = h.get(&format!("/Users?{}", filter_query("active gt true")));
+    assert_eq!((r.status, r.scim_type()), (400, Some("invalidFilter")));
+    let r = h.get("/Users?count=abc");
+    assert_eq!(r.status, 400);
+    let r = h.get("/Users?filter=%FF");
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn bulk_with_bulk_ids_and_limits() {
+    let h = Harness::new();
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "failOnErrors": 1,
+        "Operations": [
+            {"method": "POST", "path": "/Groups", "bulkId": "g1",
+             "data": {"schemas": [GROUP], "displayName": "Bulk Group", "members": [{"value": "bulkId:u1"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "u1",
+             "data": {"schemas": [USER], "userName": "bulk@example.com"}},
+        ]
+    });
+    let r = h.call("POST", "/Bulk", &[], body.to_string().as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ops = r.body["Operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 2);
+    assert!(ops.iter().all(|o| o["status"] == "201"), "{}", r.body);
+    let users = h.get("/Users").body;
+    let uid = users["Resources"][0]["id"].as_str().unwrap();
+    let groups = h.get("/Groups").body;
+    assert_eq!(groups["Resources"][0]["members"][0]["value"], uid);
+
+    // failOnErrors: 1 stops after the first error.
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "failOnErrors": 1,
+        "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "d", "data": {"schemas": [USER], "userName": "bulk@example.com"}},
+            {"method": "POST", "path": "/Users", "bulkId": "e", "data": {"schemas": [USER], "userName": "never@example.com"}},
+        ]
+    });
+    let r = h.call("POST", "/Bulk", &[], body.to_string().as_bytes());
+    assert_eq!(r.body["Operations"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["Operations"][0]["status"], "409");
+    assert_eq!(h.get("/Users").body["totalResults"], 1);
+
+    // Beyond the advertised limits: 413.
+    let small = Harness::with_config(
+        ServiceConfig::default()
+            .with_bulk_limits(fedkit_scim::bulk::BulkLimits::default().with_max_operations(1)),
+    );
+    let r = small.call("POST", "/Bulk", &[], body.to_string().as_bytes());
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(
+        small.get("/ServiceProviderConfig").body["bulk"]["maxOperations"],
+        1
+    );
+}
+
+#[test]
+fn body_limits() {
+    let h = Harness::with_config(ServiceConfig::default().with_max_body_bytes(1000));
+    let big = json!({"schemas": [USER], "userName": "x".repeat(2000)});
+    let r = h.post("/Users", big);
+    assert_eq!(r.status, 413);
+    assert_eq!(h.get("/Users").body["totalResults"], 0);
+}
+
+#[test]
+fn delete_policy_deactivates() {
+    let config = ServiceConfig::default().with_user_deletion(|_, _| DeleteAction::Deactivate);
+    let h = Harness::with_config(config);
+    let id = h.create_user("stay@example.com");
+    let gid = h.create_group("G", &[&id]);
+    h.take_events();
+    assert_eq!(h.delete(&format!("/Users/{id}")).status, 204);
+    let user = h.get(&format!("/Users/{id}"));
+    assert_eq!(user.status, 200);
+    assert_eq!(user.body["active"], false);
+    assert_eq!(user.body["groups"][0]["value"], gid.as_str());
+    assert_eq!(
+        h.take_events(),
+        [Event::Deactivated {
+            tenant: h.tenant.clone(),
+            id
+        }]
+    );
+}
+
+#[test]
+fn me_resolver() {
+    let who: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let resolver_who = Arc::clone(&who);
+    let config = ServiceConfig::default().with_me(move |_, _| resolver_who.lock().unwrap().clone());
+    let h = Harness::with_config(config);
+    assert_eq!(h.get("/Me").status, 404);
+    let id = h.create_user("me@example.com");
+    *who.lock().unwrap() = Some(id.clone());
+    let me = h.get("/Me");
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["id"], id.as_str());
+    let r = h.patch(
+        "/Me",
+        json!([{"op": "replace", "path": "displayName", "value": "Me"}]),
+    );
+    assert_eq!(r.body["displayName"], "Me");
+}
+
+#[test]
+fn group_deletion_removes_nested_membership() {
+    let h = Harness::new();
+    let inner = h.create_group("Inner", &[]);
+    let outer = h.create_group("Outer", &[&inner]);
+    assert_eq!(h.delete(&format!("/Groups/{inner}")).status, 204);
+    assert!(h.get(&format!("/Groups/{outer}")).body.get("members").is_none());
+}
