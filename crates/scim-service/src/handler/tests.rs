@@ -317,9 +317,9 @@ fn jumpcloud_flow() {
         kind: crate::store::ResourceKind::User,
         id: id.clone()
     }));
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, Event::MembershipChanged { removed, .. } if removed == &[id.clone()])));
+    assert!(events.iter().any(
+        |e| matches!(e, Event::MembershipChanged { removed, .. } if removed == std::slice::from_ref(&id))
+    ));
     assert_eq!(h.delete(&format!("/Groups/{gid}")).status, 204);
     assert_eq!(h.get(&format!("/Groups/{gid}")).status, 404);
 }
