@@ -6,4 +6,4 @@ pub mod events;
 pub mod handler;
 pub mod store;
 
-pub use handler::{Request, RequestContext, Response, ScimService};
+pub use handler::{DeleteAction, Request, RequestContext, Response, ScimService, ServiceConfig, SCIM_CONTENT_TYPE};
