@@ -6,4 +6,6 @@ pub mod events;
 pub mod handler;
 pub mod store;
 
-pub use handler::{DeleteAction, Request, RequestContext, Response, ScimService, ServiceConfig, SCIM_CONTENT_TYPE};
+pub use handler::{
+    DeleteAction, Request, RequestContext, Response, ScimService, ServiceConfig, SCIM_CONTENT_TYPE,
+};

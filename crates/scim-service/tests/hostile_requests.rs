@@ -1,5 +1,12 @@
 //! Property: whatever a client sends, the handler answers without a 5xx, and a request that
 //! fails leaves every resource of the tenant exactly as it was.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::sync::Arc;
 
