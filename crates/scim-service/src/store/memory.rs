@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use fedkit_scim::filter::Filter;
+use fedkit_scim::filter::{CompValue, CompareOp, Filter};
 use serde_json::Value;
 
 use super::{id_of, member_ids, user_name_key, Membership, ResourceKind, Store, StoreError, Transaction};
@@ -11,8 +11,9 @@ use crate::auth::TenantId;
 
 /// An in-memory [`Store`]. Transactions are serialized (one at a time, the lock is held
 /// until commit or drop) and rolled back from an undo log when dropped without commit.
-/// `userName` is unique per tenant, case-insensitively. Filters are not pushed down:
-/// [`Transaction::find`] returns every resource of the kind.
+/// `userName` is unique per tenant, case-insensitively. [`Transaction::find`] answers
+/// `id eq` and `userName eq` (alone or in an `and`) from its indexes and returns every
+/// resource of the kind for other filters.
 ///
 /// ```
 /// use fedkit_scim_service::auth::TenantId;
@@ -107,6 +108,34 @@ impl TenantData {
     }
 }
 
+/// The ids that can match `filter` when the indexes answer it (`id eq`, `userName eq`, and an
+/// `and` with one such side); `None` when every resource must be considered.
+fn indexed_ids(data: &TenantData, kind: ResourceKind, filter: &Filter) -> Option<Vec<String>> {
+    match filter {
+        Filter::And(l, r) => indexed_ids(data, kind, l).or_else(|| indexed_ids(data, kind, r)),
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::String(v),
+        } if path.urn.is_none() && path.sub_attr.is_none() => {
+            if path.name.eq_ignore_ascii_case("id") {
+                Some(vec![v.clone()])
+            } else if kind == ResourceKind::User && path.name.eq_ignore_ascii_case("userName") {
+                Some(
+                    data.user_names
+                        .get(&v.to_lowercase())
+                        .cloned()
+                        .into_iter()
+                        .collect(),
+                )
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 impl Store for MemoryStore {
     fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
         let guard = self.tenants.lock().map_err(|_| StoreError::Backend {
@@ -155,11 +184,15 @@ impl Transaction for MemoryTransaction<'_> {
             .map(|(_, v)| v.clone()))
     }
 
-    fn find(&mut self, kind: ResourceKind, _filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
+    fn find(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
         let Some(data) = self.data_ref() else {
             return Ok(Vec::new());
         };
-        let mut rows: Vec<&(u64, Value)> = data.table_ref(kind).rows.values().collect();
+        let table = data.table_ref(kind);
+        let mut rows: Vec<&(u64, Value)> = match filter.and_then(|f| indexed_ids(data, kind, f)) {
+            Some(ids) => ids.iter().filter_map(|id| table.rows.get(id)).collect(),
+            None => table.rows.values().collect(),
+        };
         rows.sort_by_key(|(seq, _)| *seq);
         Ok(rows.into_iter().map(|(_, v)| v.clone()).collect())
     }
