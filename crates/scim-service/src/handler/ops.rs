@@ -272,7 +272,15 @@ impl<'s> Ops<'s> {
 
     /// Group checks before a write: members exist, no self-membership, members without
     /// duplicates, unique displayName when configured.
-    fn check_group(&self, tx: &mut Tx<'_>, group: &mut Value) -> Result<(), ScimError> {
+    /// Only members not already in `previous` (the stored group) are looked up, so adding one
+    /// member to a large group costs one lookup.
+    fn check_group(
+        &self,
+        tx: &mut Tx<'_>,
+        group: &mut Value,
+        previous: Option<&Value>,
+    ) -> Result<(), ScimError> {
+        let known: HashSet<&str> = previous.map(member_ids).unwrap_or_default().into_iter().collect();
         let id = group
             .get("id")
             .and_then(Value::as_str)
@@ -300,6 +308,7 @@ impl<'s> Ops<'s> {
                 ));
             }
             if self.service.config.check_members_exist
+                && !known.contains(member)
                 && tx.get(ResourceKind::User, member).map_err(store_error)?.is_none()
                 && tx
                     .get(ResourceKind::Group, member)
@@ -402,14 +411,16 @@ impl<'s> Ops<'s> {
         if kind == ResourceKind::Group {
             let b: Vec<&str> = before.map(member_ids).unwrap_or_default();
             let a: Vec<&str> = after.map(member_ids).unwrap_or_default();
+            let b_set: HashSet<&str> = b.iter().copied().collect();
+            let a_set: HashSet<&str> = a.iter().copied().collect();
             let added: Vec<String> = a
                 .iter()
-                .filter(|m| !b.contains(m))
+                .filter(|m| !b_set.contains(*m))
                 .map(|m| (*m).to_owned())
                 .collect();
             let removed: Vec<String> = b
                 .iter()
-                .filter(|m| !a.contains(m))
+                .filter(|m| !a_set.contains(*m))
                 .map(|m| (*m).to_owned())
                 .collect();
             if !added.is_empty() || !removed.is_empty() {
@@ -433,7 +444,7 @@ impl<'s> Ops<'s> {
         let id = new_id()?;
         let mut resource = schema.create(input, &id, &self.meta)?;
         if kind == ResourceKind::Group {
-            self.check_group(&mut tx, &mut resource)?;
+            self.check_group(&mut tx, &mut resource, None)?;
         }
         tx.insert(kind, &resource).map_err(store_error)?;
         let events = self.change_events(kind, &id, None, Some(&resource));
@@ -461,7 +472,7 @@ impl<'s> Ops<'s> {
             }
         }
         if kind == ResourceKind::Group {
-            self.check_group(&mut tx, &mut updated)?;
+            self.check_group(&mut tx, &mut updated, Some(&stored))?;
         }
         let events = self.change_events(kind, id, Some(&stored), Some(&updated));
         if updated != stored {
@@ -500,7 +511,7 @@ impl<'s> Ops<'s> {
         }
         let mut updated = schema.finish_update(&stored, working, &self.meta);
         if kind == ResourceKind::Group {
-            self.check_group(&mut tx, &mut updated)?;
+            self.check_group(&mut tx, &mut updated, Some(&stored))?;
         }
         // The result must still be a valid resource (e.g. a required attribute removed).
         schema.validate_stored(&updated)?;
