@@ -103,6 +103,76 @@ fn bench_store(c: &mut Criterion, name: &str, make: &dyn Fn() -> Arc<dyn Store>)
             assert_eq!(r.status, 200);
         })
     });
+    // A group with every user as a member; add and remove one member (nothing quadratic).
+    let list = call(&service, &tenant, "GET", "/Users", "count=200&attributes=id", b"");
+    let list: Value = serde_json::from_slice(&list.body).unwrap();
+    let mut members: Vec<Value> = Vec::new();
+    let mut start = 1;
+    loop {
+        let page = call(
+            &service,
+            &tenant,
+            "GET",
+            "/Users",
+            &format!("count=200&startIndex={start}&attributes=id"),
+            b"",
+        );
+        let page: Value = serde_json::from_slice(&page.body).unwrap();
+        let items = page["Resources"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        start += items.len();
+        members.extend(items.into_iter().map(|u| json!({"value": u["id"]})));
+    }
+    let extra = members.pop().unwrap();
+    assert_eq!(list["totalResults"], USERS);
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Everyone", "members": members});
+    let r = call(
+        &service,
+        &tenant,
+        "POST",
+        "/Groups",
+        "",
+        group.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 201);
+    let gid = serde_json::from_slice::<Value>(&r.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gpath = format!("/Groups/{gid}");
+    let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                     "Operations": [{"op": "add", "path": "members", "value": [extra]}]})
+    .to_string();
+    let remove = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "remove", "path": format!("members[value eq \"{}\"]", extra["value"].as_str().unwrap())}]})
+    .to_string();
+    g.bench_function(
+        "PATCH add+remove one member of a 10k-member group (excludedAttributes=members)",
+        |b| {
+            b.iter(|| {
+                let r = call(
+                    &service,
+                    &tenant,
+                    "PATCH",
+                    &gpath,
+                    "excludedAttributes=members",
+                    add.as_bytes(),
+                );
+                assert_eq!(r.status, 200);
+                let r = call(
+                    &service,
+                    &tenant,
+                    "PATCH",
+                    &gpath,
+                    "excludedAttributes=members",
+                    remove.as_bytes(),
+                );
+                assert_eq!(r.status, 200);
+            })
+        },
+    );
     let path = format!("/Users/{id}");
     g.bench_function("GET /Users/{id} (10k users)", |b| {
         b.iter(|| {
