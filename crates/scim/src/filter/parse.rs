@@ -534,6 +534,18 @@ fn check_name(name: &str, pos: usize, path: &str, reason: &'static str) -> Resul
     }
 }
 
+/// Whether `urn` can be the `URI` of `attrPath = [URI ":"] ATTRNAME` (RFC 3986: a scheme of
+/// a letter then letters, digits, `+`, `-` or `.`, a `:`, then the rest), e.g.
+/// `urn:ietf:params:scim:schemas:core:2.0:User`. `a` in `a:b` is not one.
+fn is_uri(urn: &str) -> bool {
+    let Some((scheme, _)) = urn.split_once(':') else {
+        return false;
+    };
+    let mut bytes = scheme.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
 /// Splits `[URN ":"] name ["." sub]`. The URN is everything before the last `:` (URNs contain
 /// dots, e.g. `2.0`, so the split on `.` happens after the last `:`).
 pub(crate) fn parse_attr_path_text(text: &str, pos: usize) -> Result<AttrPath, FilterError> {
@@ -546,6 +558,15 @@ pub(crate) fn parse_attr_path_text(text: &str, pos: usize) -> Result<AttrPath, F
                     K::InvalidAttributePath {
                         path: text.to_owned(),
                         reason: "the schema URN before the attribute name is empty",
+                    },
+                ));
+            }
+            if !is_uri(urn) {
+                return Err(FilterError::at(
+                    pos,
+                    K::InvalidAttributePath {
+                        path: text.to_owned(),
+                        reason: "the part before the last ':' is not a schema URI; write the attribute name alone or prefix it with its schema URN, e.g. urn:ietf:params:scim:schemas:core:2.0:User:userName",
                     },
                 ));
             }
