@@ -6,78 +6,21 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod common;
 
+use std::path::PathBuf;
+
+use common::{fedkit, Run};
 use serde_json::Value;
 
 /// A path under the workspace's `examples/data/`.
 fn example(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/data")
-        .join(name);
-    assert!(p.exists(), "missing example data {}", p.display());
-    p.to_string_lossy().into_owned()
+    common::data_file("../../examples/data", name)
 }
 
 /// A path under this crate's `tests/data/`.
 fn fixture(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
-    assert!(p.exists(), "missing fixture {}", p.display());
-    p.to_string_lossy().into_owned()
-}
-
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Run {
-    fn stdout(&self) -> String {
-        String::from_utf8(self.stdout.clone()).unwrap()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", self.stdout()))
-    }
-
-    /// The error code of a `{"error": {"code", "message"}}` document.
-    fn error_code(&self) -> String {
-        let json = self.json();
-        assert!(json["error"]["message"].is_string(), "{json}");
-        json["error"]["code"].as_str().unwrap().to_owned()
-    }
-}
-
-fn fedkit(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedkit"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        // The binary may exit (usage error) before reading its input.
-        if let Err(e) = child.stdin.take().unwrap().write_all(input) {
-            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-        }
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("terminated by a signal"),
-        stdout: out.stdout,
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    common::data_file("tests/data", name)
 }
 
 const IDP_FINGERPRINT: &str =

@@ -7,21 +7,18 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod common;
 
-use serde_json::{json, Value};
+use std::path::PathBuf;
+
+use common::{fedkit, Run, TempDir};
+use serde_json::json;
 
 const NOW: &str = "2026-11-22T10:00:00Z";
 const UNI_A: &str = "https://idp.uni-a.fedkit.test/idp/shibboleth";
 
 fn data(rel: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../metadata/tests/data")
-        .join(rel);
-    assert!(p.exists(), "missing {}", p.display());
-    p.to_string_lossy().into_owned()
+    common::data_file("../metadata/tests/data", rel)
 }
 
 fn fingerprint(name: &str) -> String {
@@ -29,47 +26,6 @@ fn fingerprint(name: &str) -> String {
         .unwrap()
         .trim()
         .to_owned()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
-    }
-
-    fn error_code(&self) -> String {
-        let json = self.json();
-        assert_eq!(json.as_object().unwrap().len(), 1, "{json}");
-        json["error"]["code"].as_str().unwrap().to_owned()
-    }
-}
-
-fn fedkit(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedkit"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        let _ = child.stdin.take().unwrap().write_all(input);
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
 }
 
 fn inspect(extra: &[&str], file: &str) -> Run {
@@ -223,7 +179,7 @@ fn failures_exit_1_with_a_code() {
     for (extra, file, code) in cases {
         let run = inspect(&extra, &file);
         assert_eq!(run.code, 1, "{extra:?} {file}: {}{}", run.stdout, run.stderr);
-        assert_eq!(run.error_code(), code, "{extra:?} {file}: {}", run.stdout);
+        assert_eq!(run.sole_error_code(), code, "{extra:?} {file}: {}", run.stdout);
         assert!(
             run.json()["error"]["message"].as_str().unwrap().len() > 20,
             "{}",
@@ -242,17 +198,17 @@ fn failures_exit_1_with_a_code() {
         ],
         None,
     );
-    assert_eq!((run.code, run.error_code()), (1, "expired".to_owned()));
+    assert_eq!((run.code, run.sole_error_code()), (1, "expired".to_owned()));
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let run = inspect(&["--now", "yesterday"], &data("jumpcloud.xml"));
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
-    assert_eq!(run.error_code(), "usage_error");
+    assert_eq!(run.sole_error_code(), "usage_error");
     let run = fedkit(&["--json", "metadata", "inspect"], None);
     assert_eq!(run.code, 2);
-    assert_eq!(run.error_code(), "usage_error");
+    assert_eq!(run.sole_error_code(), "usage_error");
 }
 
 #[test]
@@ -299,16 +255,13 @@ fn human_summary_matches_the_idp_console() {
 
 #[test]
 fn http_endpoints_need_the_flag() {
-    let dir = std::env::temp_dir().join(format!("fedkit-cli-metadata-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("http.xml");
+    let dir = TempDir::new("cli-metadata");
     let xml = std::fs::read_to_string(data("jumpcloud.xml"))
         .unwrap()
         .replace("https://sso.jumpcloud.com", "http://localhost:8080");
-    std::fs::write(&file, xml).unwrap();
-    let file = file.to_string_lossy().into_owned();
+    let file = dir.write("http.xml", xml);
     let run = inspect(&[], &file);
-    assert_eq!((run.code, run.error_code()), (1, "unsafe_url".to_owned()));
+    assert_eq!((run.code, run.sole_error_code()), (1, "unsafe_url".to_owned()));
     assert!(
         run.json()["error"]["message"]
             .as_str()
@@ -319,5 +272,4 @@ fn http_endpoints_need_the_flag() {
     );
     let run = inspect(&["--allow-http"], &file);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,11 +6,9 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod common;
 
-use serde_json::Value;
+use common::{fedkit, Run, TempDir};
 
 const IDP: &str = "https://sso.jumpcloud.com/saml2/fedkit-test";
 const SP: &str = "https://app.example.com/saml/metadata";
@@ -18,46 +16,7 @@ const ACS: &str = "https://app.example.com/saml/acs";
 const NOW: &str = "2026-11-22T10:01:00Z";
 
 fn data(rel: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../saml/tests/data")
-        .join(rel);
-    assert!(p.exists(), "missing {}", p.display());
-    p.to_string_lossy().into_owned()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
-    }
-}
-
-fn fedkit(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedkit"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        let _ = child.stdin.take().unwrap().write_all(input);
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    common::data_file("../saml/tests/data", rel)
 }
 
 fn verify(extra: &[&str], response: &str, stdin: Option<&[u8]>) -> Run {
@@ -525,23 +484,20 @@ fn the_idp_can_come_from_its_metadata() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.json()["issuer"], IDP);
     // The metadata's issuer is enforced like an explicit one.
-    let dir = std::env::temp_dir().join(format!("fedkit-cli-md-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let other = dir.join("other-idp.xml");
-    std::fs::write(
-        &other,
+    let dir = TempDir::new("cli-md");
+    let other = dir.write(
+        "other-idp.xml",
         std::fs::read_to_string(&metadata)
             .unwrap()
             .replace(IDP, "https://idp.other.example/saml"),
-    )
-    .unwrap();
+    );
     let run = fedkit(
         &[
             "--json",
             "saml",
             "verify",
             "--idp-metadata",
-            other.to_str().unwrap(),
+            &other,
             "--sp-entity-id",
             SP,
             "--acs-url",
@@ -613,22 +569,20 @@ fn the_idp_can_come_from_its_metadata() {
     let url = run.json()["redirect_url"].as_str().unwrap().to_owned();
     assert!(url.starts_with(&format!("{IDP}?SAMLRequest=")), "{url}");
     // An IdP that wants signed requests gets a clear refusal without --sign-key.
-    let signed = dir.join("wants-signed.xml");
-    std::fs::write(
-        &signed,
+    let signed = dir.write(
+        "wants-signed.xml",
         std::fs::read_to_string(&metadata).unwrap().replace(
             "WantAuthnRequestsSigned=\"false\"",
             "WantAuthnRequestsSigned=\"true\"",
         ),
-    )
-    .unwrap();
+    );
     let run = fedkit(
         &[
             "--json",
             "saml",
             "authn-request",
             "--idp-metadata",
-            signed.to_str().unwrap(),
+            &signed,
             "--sp-entity-id",
             SP,
             "--acs-url",
@@ -638,5 +592,4 @@ fn the_idp_can_come_from_its_metadata() {
     );
     assert_eq!(run.code, 1);
     assert_eq!(run.json()["error"]["code"], "signature_required");
-    std::fs::remove_dir_all(&dir).ok();
 }

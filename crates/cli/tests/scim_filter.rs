@@ -6,9 +6,9 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
+use common::{Run, TempDir};
 use serde_json::{json, Value};
 
 const BABS: &str = "2819c223-7f76-453a-919d-413861904646";
@@ -16,36 +16,11 @@ const MANDY: &str = "902c246b-6245-4190-8e05-00816be7344a";
 const JSMITH: &str = "c75ad752-64ae-4823-840d-ffa80929976c";
 
 fn data(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/scim")
-        .join(name);
-    assert!(p.exists(), "missing test data {}", p.display());
-    p.to_string_lossy().into_owned()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
+    common::data_file("tests/data/scim", name)
 }
 
 fn fedkit(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_fedkit"))
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    common::fedkit(args, None)
 }
 
 fn ids(filter: &str) -> Value {
@@ -131,17 +106,8 @@ fn json_flag_gives_the_same_array() {
 }
 
 fn assert_scim_error(run: &Run, scim_type: Option<&str>, detail_contains: &str) {
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    let doc = run.json();
-    assert_eq!(
-        doc["schemas"],
-        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
-    );
-    assert_eq!(doc["status"], "400", "status is a JSON string");
-    assert_eq!(doc.get("scimType").and_then(Value::as_str), scim_type, "{doc}");
-    let detail = doc["detail"].as_str().unwrap();
+    let detail = common::assert_scim_error(run, scim_type);
     assert!(detail.contains(detail_contains), "{detail}");
-    assert!(doc.get("error").is_none(), "not the generic error object");
 }
 
 #[test]
@@ -189,13 +155,8 @@ fn bad_input_files() {
     assert_scim_error(&run, None, "cannot read the file");
     assert!(run.stderr.contains("io_error"));
 
-    let dir = std::env::temp_dir().join(format!("fedkit-scim-filter-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_string_lossy().into_owned()
-    };
+    let dir = TempDir::new("scim-filter");
+    let write = |name: &str, text: &str| dir.write(name, text);
     let run = fedkit(&[
         "scim",
         "filter",
@@ -229,7 +190,6 @@ fn bad_input_files() {
         &write("noid2.json", r#"[{"userName": "x"}]"#),
     ]);
     assert_eq!(run.json(), json!([]));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

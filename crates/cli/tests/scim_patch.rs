@@ -7,70 +7,19 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
+use common::{Run, TempDir};
 use serde_json::{json, Value};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// A JSON file in a fresh temporary directory, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, content: &[u8]) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "fedkit-scim-patch-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, content).unwrap();
-        Self(path)
-    }
-
-    fn json(name: &str, value: &Value) -> Self {
-        Self::new(name, &serde_json::to_vec_pretty(value).unwrap())
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(dir) = self.0.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: Value,
-    stderr: String,
-}
-
+/// Runs `fedkit`; every `scim patch` run prints one JSON document on stdout (`Run::json`
+/// panics otherwise).
 fn fedkit(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_fedkit"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    Run {
-        code: out.status.code().unwrap(),
-        stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let run = common::fedkit(args, None);
+    run.json();
+    run
 }
 
 fn user() -> Value {
@@ -98,23 +47,17 @@ fn ops(operations: Value) -> Value {
 }
 
 fn run_patch(resource: &Value, patch: &Value, extra: &[&str]) -> Run {
-    let r = TempFile::json("resource.json", resource);
-    let p = TempFile::json("patch.json", patch);
-    let mut args = vec!["scim", "patch", "--resource", r.path(), "--patch", p.path()];
+    let dir = TempDir::new("scim-patch");
+    let r = dir.write_json("resource.json", resource);
+    let p = dir.write_json("patch.json", patch);
+    let mut args = vec!["scim", "patch", "--resource", &r, "--patch", &p];
     args.extend_from_slice(extra);
     fedkit(&args)
 }
 
 /// Asserts a SCIM Error document (RFC 7644 §3.12) with status "400" and this scimType.
 fn assert_scim_error(run: &Run, scim_type: &str) {
-    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
-    assert_eq!(
-        run.stdout["schemas"],
-        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
-    );
-    assert_eq!(run.stdout["status"], "400", "{}", run.stdout);
-    assert_eq!(run.stdout["scimType"], scim_type, "{}", run.stdout);
-    assert!(run.stdout["detail"].is_string());
+    common::assert_scim_error(run, Some(scim_type));
 }
 
 #[test]
@@ -127,7 +70,7 @@ fn entra_deactivation_prints_the_patched_user() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut expected = user();
     expected["active"] = json!(false);
-    assert_eq!(run.stdout, expected);
+    assert_eq!(run.json(), expected);
     assert_eq!(run.stderr, "");
 }
 
@@ -142,8 +85,8 @@ fn group_type_is_inferred_from_schemas() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout["displayName"], "Guides");
-    assert_eq!(run.stdout["members"].as_array().unwrap().len(), 2);
+    assert_eq!(run.json()["displayName"], "Guides");
+    assert_eq!(run.json()["members"].as_array().unwrap().len(), 2);
     // The same request read as a User fails: members is not a User attribute.
     let run = run_patch(
         &group(),
@@ -165,7 +108,7 @@ fn unmatched_filter_is_no_target_and_exits_1() {
     );
     assert_scim_error(&run, "noTarget");
     assert_eq!(
-        run.stdout["detail"],
+        run.json()["detail"],
         "operation 2 (replace emails[type eq \"work\"].value): no value of emails has type \"work\""
     );
     assert!(
@@ -174,20 +117,13 @@ fn unmatched_filter_is_no_target_and_exits_1() {
         run.stderr
     );
     // --json: stdout is still exactly the SCIM Error document.
-    let r = TempFile::json("resource.json", &user());
-    let p = TempFile::json(
+    let dir = TempDir::new("scim-patch");
+    let r = dir.write_json("resource.json", &user());
+    let p = dir.write_json(
         "patch.json",
         &ops(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "x@y.example"}])),
     );
-    let run = fedkit(&[
-        "--json",
-        "scim",
-        "patch",
-        "--resource",
-        r.path(),
-        "--patch",
-        p.path(),
-    ]);
+    let run = fedkit(&["--json", "scim", "patch", "--resource", &r, "--patch", &p]);
     assert_scim_error(&run, "noTarget");
     assert_eq!(run.stderr, "");
 }
@@ -203,7 +139,7 @@ fn create_on_unmatched_filter_flag() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
-        run.stdout["emails"],
+        run.json()["emails"],
         json!([{"value": "babs@jensen.org", "type": "home"}, {"type": "work", "value": "bjensen@example.com"}])
     );
 }
@@ -214,7 +150,7 @@ fn strict_refuses_client_deviations() {
     let run = run_patch(&user(), &patch, &["--strict"]);
     assert_scim_error(&run, "invalidSyntax");
     assert!(
-        run.stdout["detail"].as_str().unwrap().contains("in lowercase"),
+        run.json()["detail"].as_str().unwrap().contains("in lowercase"),
         "{}",
         run.stdout
     );
@@ -239,18 +175,19 @@ fn mutability_and_invalid_value() {
 #[test]
 fn bad_files() {
     // The PATCH body is not JSON.
-    let r = TempFile::json("resource.json", &user());
-    let p = TempFile::new("patch.json", b"{\"schemas\": [");
-    let run = fedkit(&["scim", "patch", "--resource", r.path(), "--patch", p.path()]);
+    let dir = TempDir::new("scim-patch");
+    let r = dir.write_json("resource.json", &user());
+    let p = dir.write("broken-patch.json", b"{\"schemas\": [");
+    let run = fedkit(&["scim", "patch", "--resource", &r, "--patch", &p]);
     assert_scim_error(&run, "invalidSyntax");
     // Not a PatchOp message.
-    let p = TempFile::json("patch.json", &json!({"Operations": []}));
-    let run = fedkit(&["scim", "patch", "--resource", r.path(), "--patch", p.path()]);
+    let p = dir.write_json("not-patchop.json", &json!({"Operations": []}));
+    let run = fedkit(&["scim", "patch", "--resource", &r, "--patch", &p]);
     assert_scim_error(&run, "invalidSyntax");
     // The resource is not an object.
-    let bad = TempFile::json("resource.json", &json!([user()]));
-    let p = TempFile::json("patch.json", &ops(json!([{"op": "remove", "path": "title"}])));
-    let run = fedkit(&["scim", "patch", "--resource", bad.path(), "--patch", p.path()]);
+    let bad = dir.write_json("array-resource.json", &json!([user()]));
+    let p = dir.write_json("patch.json", &ops(json!([{"op": "remove", "path": "title"}])));
+    let run = fedkit(&["scim", "patch", "--resource", &bad, "--patch", &p]);
     assert_scim_error(&run, "invalidSyntax");
     assert!(run.stderr.contains("[invalid_json]"), "{}", run.stderr);
     // A missing file: a SCIM Error document too, without scimType.
@@ -260,19 +197,16 @@ fn bad_files() {
         "--resource",
         "/nonexistent/r.json",
         "--patch",
-        p.path(),
+        &p,
     ]);
     assert_eq!(run.code, 1);
-    assert_eq!(run.stdout["status"], "400");
-    assert!(run.stdout.get("scimType").is_none());
+    assert_eq!(run.json()["status"], "400");
+    assert!(run.json().get("scimType").is_none());
     assert!(run.stderr.contains("[io_error]"), "{}", run.stderr);
 }
 
 #[test]
 fn missing_arguments_are_usage_errors() {
-    let out = Command::new(env!("CARGO_BIN_EXE_fedkit"))
-        .args(["scim", "patch", "--resource", "r.json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let run = common::fedkit(&["scim", "patch", "--resource", "r.json"], None);
+    assert_eq!(run.code, 2);
 }

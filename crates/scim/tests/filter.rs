@@ -148,6 +148,156 @@ fn rfc_examples_parse_to_the_expected_ast() {
     );
 }
 
+// ------------------------------------------------- cross-check with scim2-filter-parser
+
+/// Filters on which fedkit and the Python scim2-filter-parser (15five, its lexer, parser and
+/// test suites: RFC examples, "Azure" queries, GitHub bug reports) give the same verdict. The
+/// cases are written for fedkit from the behaviour that project documents and tests; the
+/// filters where the two deliberately differ are in `scim2_filter_parser_differences` and in
+/// docs/scim.md ("Filters", "Compared with scim2-filter-parser").
+const SAME_VERDICT: &[(&str, bool)] = &[
+    // Accepted by both.
+    (r#"userName eq "bjensen""#, true),
+    (r#"name.familyName co "O'Malley""#, true),
+    (
+        r#"urn:ietf:params:scim:schemas:core:2.0:User:nickName sw "J""#,
+        true,
+    ),
+    (r#"meta.lastModified le "2011-05-13T04:42:34Z""#, true),
+    (r#"title pr and userType eq "Employee""#, true),
+    (
+        r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+        true,
+    ),
+    (r#"userType eq "Employee" and (emails.type eq "work")"#, true),
+    (
+        r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"] or userName eq "bjensen""#,
+        true,
+    ),
+    (r#"externalId eq "4d32ab19-ae09-4236-82fa-15768bc48a08""#, true),
+    (r#"emails.value eq "001750ca-8202-47cd-b553-c63f4f245940""#, true),
+    (r#"members[value eq "337991"]"#, true),
+    (r#"emails[type ne "work"]"#, true),
+    (r#"emails[not (type eq "work")]"#, true),
+    (r#"userName eq """#, true),
+    (r#"active eq true"#, true),
+    (r#"manager eq null"#, true),
+    (r#"age eq 7"#, true),
+    (r#"$ref eq "https://example.com/v2/Users/1""#, true),
+    // Keywords and operators in any case; tabs as separators; spaces around the filter.
+    (r#"userName Eq "john""#, true),
+    (r#"Username eq "john""#, true),
+    (r#"title pR aNd userType EQ "Employee""#, true),
+    (r#"title PR OR NOT (userType eq "Intern")"#, true),
+    ("title\tpr\tand\tuserType eq \"Employee\"", true),
+    (r#"  title pr  "#, true),
+    (r#"(title pr)and(userType eq "Employee")"#, true),
+    // Refused by both.
+    ("", false),
+    ("   ", false),
+    ("userName", false),
+    ("userName eq", false),
+    (r#"userName equals "x""#, false),
+    (r#"userName regex "x""#, false),
+    ("userName eq bjensen", false),
+    ("userName eq 'john'", false),
+    (r#"userName eq "unterminated"#, false),
+    (r#"userName eq "x" and"#, false),
+    (r#"userName eq "x" or"#, false),
+    (r#"(userName eq "x""#, false),
+    (r#"userName eq "x")"#, false),
+    ("()", false),
+    ("title pr title pr", false),
+    (r#"userName pr "x""#, false),
+    (r#"not userName eq "x""#, false),
+    (r#"not not (title pr)"#, false),
+    (r#"emails[type eq "work""#, false),
+    (r#"emails[type eq "work"]]"#, false),
+    ("emails[]", false),
+    (r#"[type eq "work"]"#, false),
+    ("1abc pr", false),
+    ("_name pr", false),
+    ("-name pr", false),
+    (".name pr", false),
+    ("name. pr", false),
+    ("name..familyName pr", false),
+    ("a:b pr", false),
+    (r#"emails[type eq "work"].value"#, false),
+];
+
+#[test]
+fn scim2_filter_parser_same_verdicts() {
+    for (filter, accepted) in SAME_VERDICT {
+        match (Filter::parse(filter), accepted) {
+            (Ok(f), true) => assert_eq!(p(&f.to_string()), f, "round trip of {filter:?}"),
+            (Err(_), false) => {}
+            (Ok(f), false) => panic!("{filter:?} should be refused, parsed as {f:?}"),
+            (Err(e), true) => panic!("{filter:?} should parse: {e}"),
+        }
+    }
+    // scim2-filter-parser's SQL for the three-way `or` groups it to the left, as fedkit does.
+    let f = p(SAME_VERDICT[7].0);
+    let Filter::Or(left, right) = f else {
+        panic!("top level is not or: {f:?}")
+    };
+    assert!(matches!(*left, Filter::Or(..)), "left operand: {left:?}");
+    assert!(
+        matches!(*right, Filter::Compare { .. }),
+        "right operand: {right:?}"
+    );
+    // GitHub bug 15 there: `ne` inside a value filter.
+    assert_eq!(
+        p(r#"emails[type ne "work"]"#),
+        Filter::value_path(
+            AttrPath::new("emails"),
+            Filter::compare(
+                AttrPath::new("type"),
+                CompareOp::Ne,
+                CompValue::String("work".into())
+            )
+        )
+    );
+}
+
+/// Where fedkit deliberately gives another verdict than scim2-filter-parser (see
+/// docs/scim.md). `true`: fedkit accepts, scim2-filter-parser refuses; `false`: the reverse.
+#[test]
+fn scim2_filter_parser_differences() {
+    let cases: &[(&str, bool)] = &[
+        // fedkit follows RFC 7159 numbers; that lexer reads one digit per number token.
+        ("age eq 42", true),
+        ("score gt -1.5e3", true),
+        // fedkit decodes JSON string escapes; that lexer ends the string at the first quote.
+        (r#"displayName eq "say \"hi\"""#, true),
+        // Literals in any case, like the keywords; that lexer knows only lower-case ones.
+        ("active eq TRUE", true),
+        // Keywords are keywords only where the grammar expects one, so attributes may be
+        // called `and`, `not` or `pr`; that lexer always reads them as keywords.
+        ("not pr", true),
+        (r#"and eq "x""#, true),
+        // RFC 7644 asks for a space after the operator; that lexer ignores whitespace.
+        (r#"userName eq"x""#, false),
+        // A sub-attribute after `]` is a PATCH path, not a filter (RFC 7644 §3.4.2.2 vs
+        // §3.5.2); that parser accepts it for PATCH path extraction.
+        (
+            r#"emails[type eq "Primary"].value eq "001750ca-8202-47cd-b553-c63f4f245940""#,
+            false,
+        ),
+        // `$` only at the start of a name (`$ref`); that lexer allows it anywhere.
+        ("a$b pr", false),
+        // JSON strings cannot hold raw control characters; that lexer takes any byte.
+        ("displayName eq \"a\tb\"", false),
+    ];
+    for (filter, fedkit_accepts) in cases {
+        assert_eq!(
+            Filter::parse(filter).is_ok(),
+            *fedkit_accepts,
+            "{filter:?}: {:?}",
+            Filter::parse(filter)
+        );
+    }
+}
+
 #[test]
 fn and_binds_tighter_than_or_and_both_associate_left() {
     let (a, b, c) = (present("a"), present("b"), present("c"));

@@ -1130,99 +1130,83 @@ fn scim_error_document() {
 
 // ------------------------------------------------------------ real identity providers
 
-/// One PATCH body as an identity provider sends it, and what the resource must look like
-/// afterwards (`check`).
+const IDP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/patch");
+
+/// One PATCH body as an identity provider sends it (`tests/data/patch/<file>`, also a seed of
+/// the `scim_patch` fuzz target), and what the resource must look like afterwards (`check`).
+/// The file name says which resource it patches: `<idp>-user-*.json` patches the RFC 7643 §8.3
+/// User, `<idp>-group-*.json` the §8.4 Group.
 struct IdpCase {
-    name: &'static str,
-    resource_type: &'static str,
-    body: Value,
+    file: &'static str,
     check: fn(&Value),
 }
 
 fn run_idp_cases(cases: Vec<IdpCase>) {
     let registry = SchemaRegistry::core();
+    let options = PatchOptions::default();
     for case in cases {
-        let resource = if case.resource_type == "User" {
-            user()
+        let (resource_type, resource) = if case.file.contains("-user-") {
+            ("User", user())
+        } else if case.file.contains("-group-") {
+            ("Group", group())
         } else {
-            group()
+            panic!("{}: the file name names neither -user- nor -group-", case.file)
         };
+        let bytes = std::fs::read(format!("{IDP}/{}", case.file))
+            .unwrap_or_else(|e| panic!("test data {} missing: {e}", case.file));
         let mut r = resource.clone();
-        let request = PatchRequest::parse(&case.body).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        apply(
-            &registry,
-            case.resource_type,
-            &mut r,
-            &request,
-            &PatchOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let request =
+            PatchRequest::from_slice(&bytes, &options).unwrap_or_else(|e| panic!("{}: {e}", case.file));
+        apply(&registry, resource_type, &mut r, &request, &options)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.file));
         (case.check)(&r);
     }
 }
 
 /// JumpCloud (`../shared/seeds/001_*`, `003_*`): PATCH active=false when a user leaves every
 /// bound group, group renames, member add/remove with a value array.
-#[test]
-fn jumpcloud_payloads() {
-    run_idp_cases(vec![
+fn jumpcloud_cases() -> Vec<IdpCase> {
+    vec![
         IdpCase {
-            name: "deactivation",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "path": "active", "value": false}]}),
+            file: "jumpcloud-user-deactivation.json",
             check: |r| assert_eq!(r["active"], false),
         },
         IdpCase {
-            name: "group rename",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "path": "displayName", "value": "truefoundry-users"}]}),
+            file: "jumpcloud-group-rename.json",
             check: |r| assert_eq!(r["displayName"], "truefoundry-users"),
         },
         IdpCase {
-            name: "member add",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "add", "path": "members", "value": [{"value": JAMES}]}]}),
+            file: "jumpcloud-group-member-add.json",
             check: |r| assert_eq!(member_ids(r), [BABS, MANDY, JAMES]),
         },
         IdpCase {
-            name: "member remove with a value array",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "remove", "path": "members", "value": [{"value": MANDY}]}]}),
+            file: "jumpcloud-group-member-remove-value-array.json",
             check: |r| assert_eq!(member_ids(r), [BABS]),
         },
         IdpCase {
-            name: "work email mapping",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "barbara@example.com"}]}),
+            file: "jumpcloud-user-work-email.json",
             check: |r| assert_eq!(r["emails"][0]["value"], "barbara@example.com"),
         },
-    ]);
+    ]
 }
 
 /// Okta (developer.okta.com, "Okta and SCIM Version 2.0"): path-less deactivation, group
 /// rename that repeats the group's id, member add with `display`, member remove by filter.
-#[test]
-fn okta_payloads() {
-    run_idp_cases(vec![
+fn okta_cases() -> Vec<IdpCase> {
+    vec![
         IdpCase {
-            name: "deactivation without path",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "value": {"active": false}}]}),
+            file: "okta-user-deactivation-pathless.json",
             check: |r| assert_eq!(r["active"], false),
         },
         IdpCase {
-            name: "group rename repeating the id",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "value": {"id": "e9e30dba-f08f-4109-8486-d5c6a331660a", "displayName": "Test SCIMv2"}}]}),
+            file: "okta-group-rename-repeating-id.json",
             check: |r| {
                 assert_eq!(r["displayName"], "Test SCIMv2");
                 assert_eq!(r["id"], "e9e30dba-f08f-4109-8486-d5c6a331660a");
             },
         },
         IdpCase {
-            name: "member add with display",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "add", "path": "members", "value": [{"value": JAMES, "display": "test.user@okta.local"}]}]}),
+            file: "okta-group-member-add-display.json",
             check: |r| {
                 assert_eq!(member_ids(r), [BABS, MANDY, JAMES]);
                 assert_eq!(
@@ -1232,55 +1216,36 @@ fn okta_payloads() {
             },
         },
         IdpCase {
-            name: "member remove by filter",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "remove", "path": format!("members[value eq \"{BABS}\"]")}]}),
+            file: "okta-group-member-remove-filter.json",
             check: |r| assert_eq!(member_ids(r), [MANDY]),
         },
         IdpCase {
-            name: "member list replaced",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "path": "members", "value": [{"value": JAMES, "display": "james"}]}]}),
+            file: "okta-group-members-replace.json",
             check: |r| assert_eq!(member_ids(r), [JAMES]),
         },
-    ]);
+    ]
 }
 
 /// Microsoft Entra ID (learn.microsoft.com, "Tutorial: Develop and plan provisioning for a
-/// SCIM endpoint" and "Known issues and resolutions with SCIM 2.0 protocol compliance").
-#[test]
-fn entra_payloads() {
-    run_idp_cases(vec![
+/// SCIM endpoint" and "Known issues and resolutions with SCIM 2.0 protocol compliance"):
+/// capitalized op names, booleans as strings, path-less replace with dotted, filtered and
+/// URN-qualified keys, the manager as a plain string, `$ref: null`, member removal with a
+/// value array.
+fn entra_cases() -> Vec<IdpCase> {
+    vec![
         IdpCase {
-            name: "disable user: capitalized op, boolean as a string",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}),
+            file: "entra-user-disable-string-boolean.json",
             check: |r| assert_eq!(r["active"], false),
         },
         IdpCase {
-            name: "update multi-valued and complex attributes",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [
-                {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
-                {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"}
-            ]}),
+            file: "entra-user-update-email-and-name.json",
             check: |r| {
                 assert_eq!(r["emails"][0]["value"], "updatedEmail@microsoft.com");
                 assert_eq!(r["name"]["familyName"], "updatedFamilyName");
             },
         },
         IdpCase {
-            name: "path-less replace with dotted, filtered and URN-qualified keys",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "replace", "value": {
-                "displayName": "Pvlo",
-                "emails[type eq \"work\"].value": "TestBcwqnm@test.microsoft.com",
-                "name.givenName": "Gtfd",
-                "name.familyName": "Pkqf",
-                "externalId": "Eqpj",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Eqpj",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Finance"
-            }}]}),
+            file: "entra-user-pathless-dotted-keys.json",
             check: |r| {
                 assert_eq!(r["displayName"], "Pvlo");
                 assert_eq!(r["emails"][0]["value"], "TestBcwqnm@test.microsoft.com");
@@ -1293,9 +1258,7 @@ fn entra_payloads() {
             },
         },
         IdpCase {
-            name: "manager as a plain string",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "2819c223-7f76-453a-919d-413861904646"}]}),
+            file: "entra-user-manager-string.json",
             check: |r| {
                 assert_eq!(
                     r[ENTERPRISE]["manager"]["value"],
@@ -1308,30 +1271,22 @@ fn entra_payloads() {
             },
         },
         IdpCase {
-            name: "add members with $ref null",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Add", "path": "members", "value": [{"$ref": null, "value": JAMES}]}]}),
+            file: "entra-group-member-add-ref-null.json",
             check: |r| {
                 assert_eq!(member_ids(r), [BABS, MANDY, JAMES]);
                 assert_eq!(r["members"][2], json!({"value": JAMES}));
             },
         },
         IdpCase {
-            name: "remove members with a value array",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Remove", "path": "members", "value": [{"$ref": null, "value": BABS}]}]}),
+            file: "entra-group-member-remove-value-array.json",
             check: |r| assert_eq!(member_ids(r), [MANDY]),
         },
         IdpCase {
-            name: "add a single-valued attribute",
-            resource_type: "User",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Add", "path": "nickName", "value": "Babsy"}]}),
+            file: "entra-user-add-nickname.json",
             check: |r| assert_eq!(r["nickName"], "Babsy"),
         },
         IdpCase {
-            name: "group rename",
-            resource_type: "Group",
-            body: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "Replace", "path": "displayName", "value": "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"}]}),
+            file: "entra-group-rename.json",
             check: |r| {
                 assert_eq!(
                     r["displayName"],
@@ -1339,7 +1294,42 @@ fn entra_payloads() {
                 )
             },
         },
-    ]);
+    ]
+}
+
+#[test]
+fn jumpcloud_payloads() {
+    run_idp_cases(jumpcloud_cases());
+}
+
+#[test]
+fn okta_payloads() {
+    run_idp_cases(okta_cases());
+}
+
+#[test]
+fn entra_payloads() {
+    run_idp_cases(entra_cases());
+}
+
+/// Every file under `tests/data/patch` is a case above, and every case has its file: data
+/// added without a check, or a case whose file went missing, fails here.
+#[test]
+fn every_idp_payload_file_has_a_case() {
+    let mut on_disk: Vec<String> = std::fs::read_dir(IDP)
+        .unwrap_or_else(|e| panic!("test data {IDP} missing: {e}"))
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let mut cases: Vec<String> = jumpcloud_cases()
+        .into_iter()
+        .chain(okta_cases())
+        .chain(entra_cases())
+        .map(|c| c.file.to_owned())
+        .collect();
+    cases.sort();
+    assert_eq!(on_disk, cases);
 }
 
 #[test]

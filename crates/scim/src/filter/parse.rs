@@ -173,6 +173,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline(always)]
     fn and_expr(&mut self, in_value: bool) -> Result<Filter, FilterError> {
         let mut left = self.term(in_value)?;
         loop {
@@ -213,7 +214,11 @@ impl<'a> Parser<'a> {
             }
             _ => {}
         }
-        let w = self.word();
+        let w = if matches!(self.peek(), Some(b'n' | b'N')) {
+            self.word()
+        } else {
+            ""
+        };
         if w.eq_ignore_ascii_case("not") {
             let save = self.pos;
             self.pos += w.len();
@@ -245,6 +250,7 @@ impl<'a> Parser<'a> {
         Ok((start, rest.get(..len).unwrap_or_default()))
     }
 
+    #[inline(always)]
     fn attr_expr(&mut self, in_value: bool) -> Result<Filter, FilterError> {
         self.terms += 1;
         if self.terms > self.limits.max_terms {
@@ -399,8 +405,14 @@ impl<'a> Parser<'a> {
                 .bytes()
                 .take_while(|b| *b != b'"' && *b != b'\\' && *b >= 0x20)
                 .count();
-            out.push_str(rest.get(..plain).unwrap_or_default());
+            let run = rest.get(..plain).unwrap_or_default();
             self.pos += plain;
+            if out.is_empty() && self.peek() == Some(b'"') {
+                // No escapes (the common case): one allocation of the right size.
+                self.pos += 1;
+                return Ok(run.to_owned());
+            }
+            out.push_str(run);
             match self.peek() {
                 None => {
                     return Err(FilterError::at(
@@ -522,10 +534,22 @@ fn check_name(name: &str, pos: usize, path: &str, reason: &'static str) -> Resul
     }
 }
 
+/// Whether `urn` can be the `URI` of `attrPath = [URI ":"] ATTRNAME` (RFC 3986: a scheme of
+/// a letter then letters, digits, `+`, `-` or `.`, a `:`, then the rest), e.g.
+/// `urn:ietf:params:scim:schemas:core:2.0:User`. `a` in `a:b` is not one.
+fn is_uri(urn: &str) -> bool {
+    let Some((scheme, _)) = urn.split_once(':') else {
+        return false;
+    };
+    let mut bytes = scheme.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
 /// Splits `[URN ":"] name ["." sub]`. The URN is everything before the last `:` (URNs contain
 /// dots, e.g. `2.0`, so the split on `.` happens after the last `:`).
 pub(crate) fn parse_attr_path_text(text: &str, pos: usize) -> Result<AttrPath, FilterError> {
-    let (urn, rest) = match text.rfind(':') {
+    let (urn, rest) = match text.bytes().rposition(|b| b == b':') {
         Some(i) => {
             let urn = text.get(..i).unwrap_or_default();
             if urn.is_empty() || urn.ends_with(':') {
@@ -537,15 +561,28 @@ pub(crate) fn parse_attr_path_text(text: &str, pos: usize) -> Result<AttrPath, F
                     },
                 ));
             }
+            if !is_uri(urn) {
+                return Err(FilterError::at(
+                    pos,
+                    K::InvalidAttributePath {
+                        path: text.to_owned(),
+                        reason: "the part before the last ':' is not a schema URI; write the attribute name alone or prefix it with its schema URN, e.g. urn:ietf:params:scim:schemas:core:2.0:User:userName",
+                    },
+                ));
+            }
             (Some(urn.to_owned()), text.get(i + 1..).unwrap_or_default())
         }
         None => (None, text),
     };
     let rest_pos = pos + (text.len() - rest.len());
-    let mut parts = rest.splitn(3, '.');
-    let name = parts.next().unwrap_or_default();
-    let sub = parts.next();
-    if parts.next().is_some() {
+    let (name, sub) = match rest.bytes().position(|b| b == b'.') {
+        Some(i) => (
+            rest.get(..i).unwrap_or_default(),
+            Some(rest.get(i + 1..).unwrap_or_default()),
+        ),
+        None => (rest, None),
+    };
+    if sub.is_some_and(|s| s.bytes().any(|b| b == b'.')) {
         return Err(FilterError::at(
             rest_pos,
             K::InvalidAttributePath {
