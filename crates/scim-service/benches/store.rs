@@ -1,6 +1,6 @@
 //! The SQLite store on a file with 100 000 users: a `userName eq` lookup (goal ≤ 5 ms), an
 //! `emails.value eq` lookup, a GET by id, a scan-shaped `userName co` filter and one
-//! committed insert (WAL, `synchronous=FULL`). Each lookup includes `begin` and the rollback
+//! committed insert; then committed inserts on a fresh file in both durability modes. Each lookup includes `begin` and the rollback
 //! of the read-only transaction, as a request pays them.
 //!
 //! `cargo bench -p fedkit-scim-service --bench store`
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::store::sqlite::Durability;
 use fedkit_scim_service::store::{ResourceKind, SqliteStore, Store};
 use serde_json::{json, Value};
 
@@ -101,5 +102,29 @@ fn lookups(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookups);
+/// One committed insert per iteration, per durability mode, on a fresh file.
+fn commits(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sqlite commit");
+    group.sample_size(30).measurement_time(Duration::from_secs(4));
+    for (name, durability) in [("Full", Durability::Full), ("Process", Durability::Process)] {
+        let dir = tempfile::tempdir().unwrap();
+        let tenant = TenantId::new("bench").unwrap();
+        let store = SqliteStore::open(dir.path().join("commit.sqlite3"))
+            .unwrap()
+            .with_durability(durability)
+            .unwrap();
+        let mut next = 0;
+        group.bench_function(format!("insert one user + commit, Durability::{name}"), |b| {
+            b.iter(|| {
+                let mut tx = store.begin(&tenant).unwrap();
+                tx.insert(ResourceKind::User, &user(next)).unwrap();
+                tx.commit().unwrap();
+                next += 1;
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, lookups, commits);
 criterion_main!(benches);

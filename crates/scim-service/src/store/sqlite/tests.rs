@@ -728,3 +728,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn durability_sets_the_synchronous_mode() {
+    let (_dir, path) = temp_db();
+    let synchronous = |store: &SqliteStore| -> i64 {
+        let slot = store.slot.lock().unwrap();
+        slot.as_ref()
+            .unwrap()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    };
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(synchronous(&store), 2, "FULL by default");
+    let store = store.with_durability(Durability::Process).unwrap();
+    assert_eq!(synchronous(&store), 1, "NORMAL");
+    let store = store.with_durability(Durability::Full).unwrap();
+    assert_eq!(synchronous(&store), 2);
+}
