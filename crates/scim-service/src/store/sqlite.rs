@@ -59,6 +59,11 @@
 //! Beginning a second transaction on the same store while holding one, on the same
 //! thread, waits for the timeout and fails.
 //!
+//! There is no pool of read connections: the trait does not say whether a transaction will
+//! write, and one that reads and then writes (a PATCH, a PUT with `If-Match`) must write
+//! over exactly what it read, so every transaction takes the write lock from the start. A
+//! lookup holds the connection for well under a millisecond (see `docs/performance.md`).
+//!
 //! # Durability
 //!
 //! The file is in WAL mode with `synchronous=FULL` by default: a committed transaction
