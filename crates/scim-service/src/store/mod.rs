@@ -18,6 +18,8 @@
 //! default `sqlite` feature, `SqliteStore` (the embedded default, with filter push-down).
 
 mod memory;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 use fedkit_scim::filter::Filter;
 use serde_json::Value;
@@ -25,6 +27,8 @@ use serde_json::Value;
 use crate::auth::TenantId;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 /// The resource types the service stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

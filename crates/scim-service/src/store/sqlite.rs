@@ -1,0 +1,688 @@
+//! [`SqliteStore`]: the embedded default store, one SQLite file (bundled SQLite, no system
+//! library), with filters on indexed attributes pushed down to SQL.
+//!
+//! # Schema
+//!
+//! Applied on [`SqliteStore::open`] by numbered migrations, inside one `BEGIN IMMEDIATE`
+//! transaction; the number of the last one applied is kept in `scim_schema_version`. A file
+//! written by a newer fedkit (a higher version) is refused rather than guessed at, and so is
+//! a database that already holds tables of another application.
+//!
+//! Version 1:
+//!
+//! * `scim_resources(seq, tenant, kind, id, user_name_lc, display_name, body)`: one row per
+//!   resource, `body` the JSON document exactly as the handler gave it. `seq` (the rowid)
+//!   grows with every insert, so ordering by it is creation order; an update keeps it.
+//!   `(tenant, kind, id)` is unique; so is `(tenant, user_name_lc)`, the lowercased
+//!   `userName` of a user ([`StoreError::Conflict`] on a clash). `display_name` answers
+//!   [`Transaction::memberships`].
+//! * `scim_values(seq, tenant, kind, attr, v)`: the indexed leaf values of `userName`,
+//!   `externalId`, `displayName`, `emails.value` (users) and `members.value` (groups),
+//!   lowercased except caseExact `externalId`; indexed on `(tenant, kind, attr, v)`.
+//! * `scim_members(tenant, group_seq, group_id, member_id)`: each group's `members[].value`,
+//!   indexed by `(tenant, member_id)` for [`Transaction::memberships`].
+//!
+//! The side tables are rewritten by every insert, update and delete, inside the same SQLite
+//! transaction (and inside a savepoint, so a failed write leaves nothing half-done even if
+//! the caller goes on and commits).
+//!
+//! # Filter push-down
+//!
+//! [`Transaction::find`] translates the filter with the core crate's filter
+//! [`Visitor`](fedkit_scim::filter::Visitor) into a SQL condition whose values are always
+//! bound parameters. Pushed down:
+//!
+//! * `eq`, `sw`, `co`, `ew` with a string literal and `pr`, on `id` (compared exactly),
+//!   `userName`, `displayName`, `emails.value` / `emails` / `emails[value …]`,
+//!   `members.value` / `members` / `members[value …]` (compared lowercased: they are
+//!   case-insensitive) and `externalId` (caseExact: compared as written). `sw`/`co`/`ew` use
+//!   `LIKE` with `%`, `_` and `\` escaped (`ESCAPE '\'`); a value holding a NUL character is
+//!   always kept, as `LIKE` stops at NUL.
+//! * `and` (of which one translatable side is enough), `or` (both sides needed).
+//!
+//! Not pushed down (no condition from that part, so more rows come back): `not`, `ne`,
+//! `gt`/`ge`/`lt`/`le`, `null`, boolean and number literals, every other attribute,
+//! URN-qualified paths, other value-filter conditions (`emails[type eq "work"]`), and
+//! anything beyond 64 pushed expressions or a 10 000-byte `LIKE` pattern. The result is
+//! therefore always a superset of the matches; the handler evaluates the filter exactly.
+//! The translation assumes the core schema's caseExact flags for the attributes above
+//! (RFC 7643: only `id` and `externalId` are caseExact).
+//!
+//! # Concurrency
+//!
+//! One connection, checked out by [`Store::begin`] and held by the transaction until commit
+//! or drop, so transactions of this store run one at a time, each in `BEGIN IMMEDIATE`
+//! (the write lock is taken up front, so two processes sharing the file cannot deadlock
+//! upgrading a read). A `begin` waits up to the busy timeout (5 s by default,
+//! [`SqliteStore::with_busy_timeout`]) for the connection, then fails with
+//! [`StoreError::Busy`]; SQLite's own `busy_timeout` is the same, for other processes.
+//! Beginning a second transaction on the same store while holding one, on the same
+//! thread, waits for the timeout and fails.
+//!
+//! There is no pool of read connections: the trait does not say whether a transaction will
+//! write, and one that reads and then writes (a PATCH, a PUT with `If-Match`) must write
+//! over exactly what it read, so every transaction takes the write lock from the start. A
+//! lookup holds the connection for well under a millisecond (see `docs/performance.md`).
+//!
+//! # Durability
+//!
+//! The file is in WAL mode with `synchronous=FULL` by default: a committed transaction
+//! survives a crash of the process and of the machine ([`Durability`] trades the machine
+//! crash for faster commits). Dropping a transaction without commit rolls it back;
+//! so does a failed commit. `secure_delete` is on, so a deleted resource is overwritten in
+//! the database file (copies can live on in the WAL file until the next checkpoint, and in
+//! backups). A new file is created readable by its owner only (Unix).
+
+mod pushdown;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use fedkit_scim::filter::Filter;
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension};
+use serde_json::Value;
+
+use super::{id_of, member_ids, user_name_key, Membership, ResourceKind, Store, StoreError, Transaction};
+use crate::auth::TenantId;
+use pushdown::{indexed_values, PushDown};
+
+/// How long `begin` waits for the connection, and SQLite for a lock, by default.
+const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The migrations, in order; `scim_schema_version.version` is how many were applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: resources, indexed values, group members.
+    "CREATE TABLE scim_resources (
+         seq INTEGER PRIMARY KEY,
+         tenant TEXT NOT NULL,
+         kind TEXT NOT NULL CHECK (kind IN ('User', 'Group')),
+         id TEXT NOT NULL,
+         user_name_lc TEXT,
+         display_name TEXT,
+         body TEXT NOT NULL,
+         UNIQUE (tenant, kind, id)
+     ) STRICT;
+     CREATE UNIQUE INDEX scim_resources_user_name ON scim_resources (tenant, user_name_lc);
+     CREATE INDEX scim_resources_order ON scim_resources (tenant, kind, seq);
+     CREATE TABLE scim_values (
+         seq INTEGER NOT NULL,
+         tenant TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         attr TEXT NOT NULL,
+         v TEXT
+     ) STRICT;
+     CREATE INDEX scim_values_lookup ON scim_values (tenant, kind, attr, v);
+     CREATE INDEX scim_values_owner ON scim_values (seq);
+     CREATE TABLE scim_members (
+         tenant TEXT NOT NULL,
+         group_seq INTEGER NOT NULL,
+         group_id TEXT NOT NULL,
+         member_id TEXT NOT NULL,
+         PRIMARY KEY (group_seq, member_id)
+     ) STRICT, WITHOUT ROWID;
+     CREATE INDEX scim_members_member ON scim_members (tenant, member_id);",
+];
+
+/// The schema version this build writes ([`SqliteStore::open`] migrates older files to it).
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// When [`Transaction::commit`] returns, what the data survives
+/// ([`SqliteStore::with_durability`]). Either way the database file is never corrupted and a
+/// transaction is applied entirely or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// A crash of the process or of the machine (power loss): every commit waits for the
+    /// disk (`synchronous=FULL`, one fsync per commit: about 2 ms on the benchmark machine).
+    #[default]
+    Full,
+    /// A crash of the process only: a power loss or OS crash can undo the last commits
+    /// (WAL with `synchronous=NORMAL`; about 5× faster commits). An IdP whose recent
+    /// changes were undone finds the resources missing or stale on its next sync.
+    Process,
+}
+
+/// A [`Store`] in one SQLite database: the embedded default. See the
+/// [module docs](self) for the schema, what is pushed down, concurrency and durability.
+///
+/// ```
+/// use fedkit_scim::filter::Filter;
+/// use fedkit_scim_service::auth::TenantId;
+/// use fedkit_scim_service::store::{ResourceKind, SqliteStore, Store};
+/// use serde_json::json;
+///
+/// let dir = std::env::temp_dir().join(format!("fedkit-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("scim.sqlite3");
+/// let acme = TenantId::new("acme")?;
+/// {
+///     let store = SqliteStore::open(&path)?;
+///     let mut tx = store.begin(&acme)?;
+///     tx.insert(ResourceKind::User, &json!({"id": "u1", "userName": "BJensen"}))?;
+///     tx.commit()?;
+/// }
+/// // Data survives a restart; `userName` is looked up in its index, case-insensitively.
+/// let store = SqliteStore::open(&path)?;
+/// let mut tx = store.begin(&acme)?;
+/// let filter = Filter::parse(r#"userName eq "bjensen""#)?;
+/// assert_eq!(tx.find(ResourceKind::User, Some(&filter))?.len(), 1);
+/// # drop(tx); drop(store); std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SqliteStore {
+    /// The connection, `None` while a transaction holds it.
+    slot: Mutex<Option<Connection>>,
+    returned: Condvar,
+    busy_timeout: Duration,
+    location: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("location", &self.location)
+            .field("busy_timeout", &self.busy_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A driver error as a [`StoreError`] (lock contention is [`StoreError::Busy`]).
+fn db(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+        {
+            StoreError::Busy {
+                detail: format!("{e} (another process holds the SQLite database lock; retry)"),
+            }
+        }
+        _ => StoreError::Backend {
+            detail: e.to_string(),
+        },
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the database file at `path`, applies the schema
+    /// migrations and turns on WAL mode. Data written by committed transactions is there the
+    /// next time the file is opened.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let location = path.display().to_string();
+        create_private(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Backend {
+            detail: format!(
+                "cannot open the SQLite database {location}: {e}; check the path and its permissions"
+            ),
+        })?;
+        Self::setup(conn, location, true)
+    }
+
+    /// A private database in memory, gone when the store is dropped (tests, demos).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(db)?;
+        Self::setup(conn, ":memory:".to_owned(), false)
+    }
+
+    /// How long [`Store::begin`] waits for the running transaction to finish, and SQLite
+    /// for another process's lock, before [`StoreError::Busy`]. Default 5 s.
+    pub fn with_busy_timeout(mut self, timeout: Duration) -> Result<Self, StoreError> {
+        let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(conn) = slot.as_ref() {
+            conn.busy_timeout(timeout).map_err(db)?;
+        }
+        self.busy_timeout = timeout;
+        Ok(self)
+    }
+
+    /// When a commit counts as durable; default [`Durability::Full`].
+    pub fn with_durability(mut self, durability: Durability) -> Result<Self, StoreError> {
+        let mode = match durability {
+            Durability::Full => "FULL",
+            Durability::Process => "NORMAL",
+        };
+        let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(conn) = slot.as_ref() {
+            conn.pragma_update(None, "synchronous", mode).map_err(db)?;
+        }
+        Ok(self)
+    }
+
+    fn setup(mut conn: Connection, location: String, file: bool) -> Result<Self, StoreError> {
+        let in_context = |e: rusqlite::Error| match db(e) {
+            StoreError::Backend { detail } => StoreError::Backend {
+                detail: format!("cannot use the SQLite database {location}: {detail}"),
+            },
+            other => other,
+        };
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(in_context)?;
+        if file {
+            // Returns the mode in force; a file system without WAL support keeps the rollback
+            // journal, which is slower but just as correct.
+            let _mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(in_context)?;
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA trusted_schema = OFF;",
+        )
+        .map_err(in_context)?;
+        migrate(&mut conn, &location)?;
+        Ok(Self {
+            slot: Mutex::new(Some(conn)),
+            returned: Condvar::new(),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            location,
+        })
+    }
+
+    /// Takes the connection, waiting up to the busy timeout for the running transaction.
+    fn checkout(&self) -> Result<Connection, StoreError> {
+        let slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut slot, _) = self
+            .returned
+            .wait_timeout_while(slot, self.busy_timeout, |s| s.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        slot.take().ok_or_else(|| StoreError::Busy {
+            detail: format!(
+                "another request kept the SQLite store {} busy for more than {} ms",
+                self.location,
+                self.busy_timeout.as_millis()
+            ),
+        })
+    }
+
+    fn checkin(&self, conn: Connection) {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn);
+        self.returned.notify_one();
+    }
+}
+
+/// Creates `path` readable and writable by its owner only, unless it exists.
+#[cfg(unix)]
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Backend {
+            detail: format!(
+                "cannot create the SQLite database {}: {e}; check that the directory exists and is writable",
+                path.display()
+            ),
+        }),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Applies the missing migrations in one immediate transaction.
+fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let has_version: bool = tx
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'scim_schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    let version: i64 = if has_version {
+        tx.query_row("SELECT max(version) FROM scim_schema_version", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .map_err(db)?
+        .unwrap_or(0)
+    } else {
+        let foreign: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if foreign > 0 {
+            return Err(StoreError::Backend {
+                detail: format!(
+                    "{location} is not a fedkit SCIM database: it already holds {foreign} table(s) of another \
+                     application; use a new file for the SCIM store"
+                ),
+            });
+        }
+        tx.execute_batch("CREATE TABLE scim_schema_version (version INTEGER NOT NULL) STRICT; INSERT INTO scim_schema_version VALUES (0);")
+            .map_err(db)?;
+        0
+    };
+    let known = i64::from(SCHEMA_VERSION);
+    if !(0..=known).contains(&version) {
+        return Err(StoreError::Backend {
+            detail: format!(
+                "{location} has SCIM schema version {version}, newer than the {known} this fedkit knows; \
+                 upgrade fedkit or point it at another file"
+            ),
+        });
+    }
+    for migration in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+        tx.execute_batch(migration).map_err(db)?;
+    }
+    tx.execute("UPDATE scim_schema_version SET version = ?1", [known])
+        .map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+impl Store for SqliteStore {
+    fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        let tx = SqliteTransaction {
+            store: self,
+            conn: Some(self.checkout()?),
+            tenant: tenant.as_str().to_owned(),
+            committed: false,
+        };
+        // From here on, an error drops `tx`, which hands the connection back.
+        let conn = tx.conn()?;
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK").map_err(db)?;
+        }
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        Ok(Box::new(tx))
+    }
+}
+
+struct SqliteTransaction<'s> {
+    store: &'s SqliteStore,
+    /// `Some` until dropped.
+    conn: Option<Connection>,
+    tenant: String,
+    committed: bool,
+}
+
+fn parse_body(kind: ResourceKind, body: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Backend {
+        detail: format!(
+            "a stored {} is not valid JSON ({e}); was the database changed outside fedkit?",
+            kind.name()
+        ),
+    })
+}
+
+fn display_name(resource: &Value) -> Option<&str> {
+    resource
+        .as_object()
+        .and_then(|o| fedkit_scim::resource::get_attr(o, "displayName"))
+        .and_then(Value::as_str)
+}
+
+impl SqliteTransaction<'_> {
+    fn conn(&self) -> Result<&Connection, StoreError> {
+        self.conn.as_ref().ok_or_else(|| StoreError::Backend {
+            detail: "the SQLite transaction has already released its connection".into(),
+        })
+    }
+
+    /// Runs `f` inside a savepoint: all of its writes or none.
+    fn atomically<T>(
+        &self,
+        f: impl FnOnce(&Self, &Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn()?;
+        conn.execute_batch("SAVEPOINT scim_write").map_err(db)?;
+        match f(self, conn) {
+            Ok(v) => {
+                conn.execute_batch("RELEASE scim_write").map_err(db)?;
+                Ok(v)
+            }
+            Err(e) => {
+                // If even this fails, the caller drops the transaction, which rolls back.
+                let _ = conn.execute_batch("ROLLBACK TO scim_write; RELEASE scim_write");
+                Err(e)
+            }
+        }
+    }
+
+    fn seq_of(&self, kind: ResourceKind, id: &str) -> Result<Option<i64>, StoreError> {
+        self.conn()?
+            .prepare_cached("SELECT seq FROM scim_resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![self.tenant, kind.name(), id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db)
+    }
+
+    /// The lowercased `userName` of a user, after checking no other user of the tenant has it.
+    fn claim_user_name(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        resource: &Value,
+    ) -> Result<Option<String>, StoreError> {
+        if kind != ResourceKind::User {
+            return Ok(None);
+        }
+        let Some(name) = user_name_key(resource) else {
+            return Ok(None);
+        };
+        let owner: Option<String> = self
+            .conn()?
+            .prepare_cached("SELECT id FROM scim_resources WHERE tenant = ?1 AND user_name_lc = ?2")
+            .and_then(|mut s| s.query_row(params![self.tenant, name], |r| r.get(0)).optional())
+            .map_err(db)?;
+        match owner {
+            Some(owner) if owner != id => Err(StoreError::Conflict {
+                kind: kind.name(),
+                attribute: "userName",
+                value: name,
+            }),
+            _ => Ok(Some(name)),
+        }
+    }
+
+    fn write_side_tables(
+        &self,
+        conn: &Connection,
+        seq: i64,
+        kind: ResourceKind,
+        resource: &Value,
+    ) -> Result<(), StoreError> {
+        let mut values = conn
+            .prepare_cached(
+                "INSERT INTO scim_values (seq, tenant, kind, attr, v) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(db)?;
+        for (attr, v) in indexed_values(kind, resource) {
+            values
+                .execute(params![seq, self.tenant, kind.name(), attr.code(), v])
+                .map_err(db)?;
+        }
+        if kind == ResourceKind::Group {
+            let group_id = id_of(resource)?;
+            let mut members = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO scim_members (tenant, group_seq, group_id, member_id) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
+            for member in member_ids(resource) {
+                members
+                    .execute(params![self.tenant, seq, group_id, member])
+                    .map_err(db)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn clear_side_tables(conn: &Connection, seq: i64) -> Result<(), StoreError> {
+        conn.prepare_cached("DELETE FROM scim_values WHERE seq = ?1")
+            .and_then(|mut s| s.execute([seq]))
+            .map_err(db)?;
+        conn.prepare_cached("DELETE FROM scim_members WHERE group_seq = ?1")
+            .and_then(|mut s| s.execute([seq]))
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn body(resource: &Value) -> Result<String, StoreError> {
+        serde_json::to_string(resource).map_err(|e| StoreError::Backend {
+            detail: format!("cannot serialize the resource: {e}"),
+        })
+    }
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
+        let body: Option<String> = self
+            .conn()?
+            .prepare_cached("SELECT body FROM scim_resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![self.tenant, kind.name(), id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db)?;
+        body.map(|b| parse_body(kind, &b)).transpose()
+    }
+
+    fn find(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
+        let mut sql = String::from("SELECT r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
+        let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
+        if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
+            sql.push_str(" AND ");
+            sql.push_str(&cond.sql);
+            params.extend(cond.params);
+        }
+        sql.push_str(" ORDER BY r.seq");
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
+        let bodies = stmt
+            .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+            .map_err(db)?;
+        bodies.iter().map(|b| parse_body(kind, b)).collect()
+    }
+
+    fn insert(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        let id = id_of(resource)?;
+        if self.seq_of(kind, id)?.is_some() {
+            return Err(StoreError::DuplicateId {
+                kind: kind.name(),
+                id: id.to_owned(),
+            });
+        }
+        let user_name = self.claim_user_name(kind, id, resource)?;
+        let body = Self::body(resource)?;
+        self.atomically(|tx, conn| {
+            conn.prepare_cached(
+                "INSERT INTO scim_resources (tenant, kind, id, user_name_lc, display_name, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    tx.tenant,
+                    kind.name(),
+                    id,
+                    user_name,
+                    display_name(resource),
+                    body
+                ])
+            })
+            .map_err(db)?;
+            tx.write_side_tables(conn, conn.last_insert_rowid(), kind, resource)
+        })
+    }
+
+    fn update(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        let id = id_of(resource)?;
+        let Some(seq) = self.seq_of(kind, id)? else {
+            return Err(StoreError::NotFound {
+                kind: kind.name(),
+                id: id.to_owned(),
+            });
+        };
+        let user_name = self.claim_user_name(kind, id, resource)?;
+        let body = Self::body(resource)?;
+        self.atomically(|tx, conn| {
+            conn.prepare_cached(
+                "UPDATE scim_resources SET user_name_lc = ?1, display_name = ?2, body = ?3 WHERE seq = ?4",
+            )
+            .and_then(|mut s| s.execute(params![user_name, display_name(resource), body, seq]))
+            .map_err(db)?;
+            Self::clear_side_tables(conn, seq)?;
+            tx.write_side_tables(conn, seq, kind, resource)
+        })
+    }
+
+    fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, StoreError> {
+        let Some(seq) = self.seq_of(kind, id)? else {
+            return Ok(false);
+        };
+        self.atomically(|_, conn| {
+            Self::clear_side_tables(conn, seq)?;
+            conn.prepare_cached("DELETE FROM scim_resources WHERE seq = ?1")
+                .and_then(|mut s| s.execute([seq]))
+                .map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    fn memberships(&mut self, member_ids: &[&str]) -> Result<Vec<Membership>, StoreError> {
+        if member_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = serde_json::to_string(member_ids).map_err(|e| StoreError::Backend {
+            detail: format!("cannot encode member ids: {e}"),
+        })?;
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT m.member_id, m.group_id, r.display_name
+                 FROM scim_members m JOIN scim_resources r ON r.seq = m.group_seq AND r.tenant = m.tenant
+                 WHERE m.tenant = ?1 AND m.member_id IN (SELECT value FROM json_each(?2))
+                 ORDER BY m.member_id, r.seq",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![self.tenant, wanted], |r| {
+                Ok(Membership {
+                    member_id: r.get(0)?,
+                    group_id: r.get(1)?,
+                    group_display: r.get(2)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(db)?;
+        Ok(rows)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        // A failed COMMIT leaves the transaction open; Drop then rolls it back.
+        self.conn()?.execute_batch("COMMIT").map_err(db)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTransaction<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if !self.committed && !conn.is_autocommit() {
+                // Nothing to report to: `begin` rolls back a connection still in a
+                // transaction before using it again.
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            self.store.checkin(conn);
+        }
+    }
+}
