@@ -93,6 +93,15 @@ const MIN_BODY_CAP: usize = 64 * 1024;
 /// How long a client may take to send its body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a connection may stay idle or take to send a request's headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections served at once; more wait in the listen backlog.
+const MAX_CONNECTIONS: usize = 512;
+
+/// How long Ctrl-C waits for the requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// `--rate-limit`: at most `requests` per `period` per token, in bursts of up to `requests`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RateLimit {
@@ -273,10 +282,7 @@ pub(crate) fn run(args: &ServeArgs, _json: bool) -> Result<Output, CommandError>
         let router = axum::Router::new()
             .fallback(serve_request)
             .with_state(Arc::clone(&app));
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| Failure::new(IO_ERROR, format!("the server stopped: {e}")))?;
+        serve_connections(listener, router).await;
         eprintln!("fedkit scim serve: stopped");
         Ok::<_, CommandError>(Output::success(Vec::new()))
     })
@@ -294,6 +300,61 @@ fn print_banner(app: &App, bound: SocketAddr, tenant: &TenantId, store: &str) {
     if app.base_url.starts_with("http://") {
         eprintln!(
             "  JumpCloud reaches SCIM services over HTTPS: put a TLS reverse proxy in front and pass its URL with --public-url"
+        );
+    }
+}
+
+/// Accepts connections until Ctrl-C/SIGTERM, at most [`MAX_CONNECTIONS`] at once, each closed
+/// when it sends no complete request head within [`HEADER_TIMEOUT`] (slow or idle clients);
+/// then waits up to [`SHUTDOWN_GRACE`] for the requests in flight.
+async fn serve_connections(listener: tokio::net::TcpListener, router: axum::Router) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // E.g. out of file descriptors: wait instead of spinning.
+                    eprintln!("fedkit scim serve: cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT);
+        let connection = builder.serve_connection(
+            hyper_util::rt::TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is not the server's error.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "fedkit scim serve: requests still running after {} s are abandoned",
+            SHUTDOWN_GRACE.as_secs()
         );
     }
 }
