@@ -1,4 +1,4 @@
-//! An adapter for the [`http`](::http) crate's `Request` and `Response` types (feature `http`),
+//! An adapter for the [`http`] crate's `Request` and `Response` types (feature `http`),
 //! so a server built on axum, hyper, actix-web (via its `http` conversions) or any other
 //! framework using `http` v1 mounts the service in a few lines.
 //!
