@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod events;
 pub mod handler;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod store;
 
 pub use handler::{
