@@ -1252,4 +1252,34 @@ mod tests {
             .map(|r| r.code);
         assert_eq!(err, Some("relay_state_too_long"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever a browser sends to the SSO and SLO URLs, the IdP answers with an error
+        /// (never a panic, never a login page for garbage).
+        #[test]
+        fn arbitrary_queries_and_forms_are_refused(query in "[A-Za-z%=&+/0-9]{0,200}", value in "\\PC{0,300}") {
+            let strict = idp(SignMode::Response, Some(SP_CERT), Some("https://sp.test/slo"));
+            let open = idp(SignMode::Response, None, None);
+            for sp_idp in [&strict, &open] {
+                let redirect = from_redirect(&sp_idp.sp, &query, "SAMLRequest");
+                proptest::prop_assert!(redirect.and_then(|i| authn_request(sp_idp, &i)).is_err());
+                let form = format!("SAMLRequest={}&RelayState=x", percent_encode(&value));
+                let pairs = split_pairs(&form);
+                proptest::prop_assert!(pairs.is_ok());
+                let pairs = pairs.unwrap_or_default();
+                proptest::prop_assert!(from_post(&pairs, "SAMLRequest").and_then(|i| logout_request(sp_idp, &i)).is_err());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(&value);
+                let pairs = [("SAMLRequest", encoded.as_str())];
+                proptest::prop_assert!(from_post(&pairs, "SAMLRequest").and_then(|i| authn_request(sp_idp, &i)).is_err());
+            }
+        }
+
+        /// Percent-encoding round-trips through the decoder.
+        #[test]
+        fn percent_encoding_round_trips(s in "\\PC*") {
+            proptest::prop_assert_eq!(percent_decode(&percent_encode(&s)), s);
+        }
+    }
 }

@@ -396,4 +396,13 @@ mod tests {
         );
         assert!(with_cert.is_ok_and(|sp| sp.requests_must_be_signed && sp.slo.is_some()));
     }
+
+    proptest::proptest! {
+        /// Arbitrary bytes as SP metadata or users.json: an error, never a panic.
+        #[test]
+        fn arbitrary_files_are_refused_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            proptest::prop_assert!(from_metadata("f", &bytes).is_err());
+            let _ = super::super::users::parse_users("f", &bytes);
+        }
+    }
 }
