@@ -44,24 +44,32 @@ fn temp_dir(name: &str) -> PathBuf {
 struct Server {
     child: Child,
     started: Value,
+    log_dir: PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.log_dir);
     }
 }
 
 impl Server {
     /// Starts `fedkit --json idp serve --listen 127.0.0.1:0 ARGS` and waits for its start-up line.
+    /// The server's stderr (banner, one line per login) goes to `stderr.log` in a fresh
+    /// directory, shown when it fails to start.
     fn start(args: &[&str]) -> Self {
+        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log_dir = temp_dir(&format!("log-{n}"));
+        let log = log_dir.join("stderr.log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_fedkit"))
             .args(["--json", "idp", "serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -70,9 +78,21 @@ impl Server {
             .unwrap();
         let started: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
             let _ = child.kill();
-            panic!("no start-up line ({e}): {line:?}")
+            let _ = child.wait();
+            let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("no start-up line ({e}): {line:?}; stderr: {stderr}")
         });
-        Self { child, started }
+        assert!(
+            std::fs::read_to_string(&log)
+                .unwrap()
+                .contains("NEVER USE IT IN PRODUCTION"),
+            "the banner warns"
+        );
+        Self {
+            child,
+            started,
+            log_dir,
+        }
     }
 
     fn url(&self, field: &str) -> String {

@@ -351,6 +351,8 @@ fn announce(idp: &protocol::Idp, bound: SocketAddr, origin: &keys::Origin, json:
         ));
     }
     if json {
+        // The banner first: once the JSON line is out, a reader may act on it.
+        eprint!("{banner}");
         let started = Started {
             listen: bound.to_string(),
             metadata_url: idp.metadata_url(),
@@ -365,7 +367,6 @@ fn announce(idp: &protocol::Idp, bound: SocketAddr, origin: &keys::Origin, json:
         line.push(b'\n');
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(&line).and_then(|()| out.flush());
-        eprint!("{banner}");
     } else {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
