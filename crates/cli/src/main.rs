@@ -5,6 +5,7 @@
 //! one JSON document, `{"error": {"code", "message"}}` on failure.
 
 mod dsig;
+mod idp;
 mod metadata;
 mod output;
 mod saml;
@@ -36,6 +37,7 @@ enum Command {
     Bench(saml::BenchArgs),
     Metadata(metadata::MetadataArgs),
     Scim(scim::ScimArgs),
+    Idp(idp::IdpArgs),
 }
 
 const MAIN_HELP: &str = "\
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => saml::run_bench(args, cli.json),
         Command::Metadata(args) => metadata::run(args, cli.json),
         Command::Scim(args) => scim::run(args, cli.json),
+        Command::Idp(args) => idp::run(args, cli.json),
     };
     match result {
         Ok(out) => {
