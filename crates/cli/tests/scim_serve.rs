@@ -1195,7 +1195,7 @@ fn load_50_clients() {
                     x ^= x << 17;
                     let id = &ids[(x % ids.len() as u64) as usize];
                     n += 1;
-                    if n % 5 == 0 {
+                    if n.is_multiple_of(5) {
                         let r = c.patch(
                             &format!("/Users/{id}"),
                             json!([{"op": "replace", "path": "title", "value": format!("w{w}-{n}")}]),

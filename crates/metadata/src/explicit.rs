@@ -133,7 +133,7 @@ fn decode_certificate(text: &str) -> Result<Vec<u8>, PasteProblem> {
             base64::DecodeError::InvalidByte(_, b) if b != b'=' => {
                 PasteProblem::NotBase64 { found: char::from(b) }
             }
-            _ if compact.len() % 4 != 0 => PasteProblem::Truncated {
+            _ if !compact.len().is_multiple_of(4) => PasteProblem::Truncated {
                 detail: format!(
                     "its base64 text has {} characters, which is not a multiple of 4",
                     compact.len()

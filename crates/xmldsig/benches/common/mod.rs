@@ -194,7 +194,7 @@ fn push_entity(out: &mut String, i: usize, rng: &mut Rng) {
     } else {
         ""
     };
-    let idp = i % 2 == 0;
+    let idp = i.is_multiple_of(2);
     let host = if idp {
         format!("idp.university-{i}.example.org")
     } else {

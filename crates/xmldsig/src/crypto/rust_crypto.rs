@@ -155,7 +155,7 @@ pub(crate) fn gcm_decrypt(key: &[u8], data: &[u8]) -> Result<Vec<u8>, super::Dec
 
 pub(crate) fn cbc_decrypt(key: &[u8], data: &[u8]) -> Result<Vec<u8>, super::DecryptFailed> {
     use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut as _, KeyIvInit as _};
-    if data.len() < 32 || data.len() % 16 != 0 {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return Err(super::DecryptFailed);
     }
     let (iv, body) = data.split_at(16);
