@@ -1,4 +1,4 @@
-//! Mounting fedkit-scim-service in an axum application (the code `docs/scim-service.md` shows).
+//! Mounting fedkit-scim-service in an axum application (the code `docs/scim.md` shows in "Plug into axum or hyper").
 //!
 //! ```text
 //! SCIM_TOKEN=scim_4f9d2c7e1b8a6d3f0e5c cargo run -p fedkit-cli --example scim_axum

@@ -1,6 +1,6 @@
 //! The handler end to end (JSON in, JSON out) over the in-memory store and, with the
 //! `sqlite` feature, over SQLite: provisioning 10 000 users (goal ≤ 10 s on SQLite), a
-//! `userName eq` lookup and a GET by id among them.
+//! `userName eq` lookup and a GET by id among them, and a PATCH of a 10 000-member group.
 //!
 //! `cargo bench -p fedkit-scim-service --bench handler`
 #![allow(
@@ -60,13 +60,13 @@ fn user_body(i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Provisions `USERS` users; returns the id of the last one.
-fn provision(service: &ScimService, tenant: &TenantId) -> String {
+/// Provisions `users` users; returns the id of the middle one.
+fn provision(service: &ScimService, tenant: &TenantId, users: usize) -> String {
     let mut last = String::new();
-    for i in 0..USERS {
+    for i in 0..users {
         let r = call(service, tenant, "POST", "/Users", "", &user_body(i));
         assert_eq!(r.status, 201);
-        if i == USERS / 2 {
+        if i == users / 2 {
             let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
             last = v["id"].as_str().unwrap_or_default().to_owned();
         }
@@ -74,21 +74,27 @@ fn provision(service: &ScimService, tenant: &TenantId) -> String {
     last
 }
 
-fn bench_store(c: &mut Criterion, name: &str, make: &dyn Fn() -> Arc<dyn Store>) {
+/// Provisioning `users` users, each POST its own transaction, on a fresh store each time.
+fn bench_provision(c: &mut Criterion, name: &str, users: usize, make: &dyn Fn() -> Arc<dyn Store>) {
     let tenant = TenantId::new("bench").unwrap_or_else(|_| unreachable!());
     let mut g = c.benchmark_group(format!("handler/{name}"));
     g.sample_size(10);
-    g.bench_function("provision 10k users (POST)", |b| {
+    g.bench_function(format!("provision {}k users (POST)", users / 1000), |b| {
         b.iter_batched(
             || ScimService::new(make()),
-            |service| provision(&service, &tenant),
+            |service| provision(&service, &tenant, users),
             criterion::BatchSize::PerIteration,
         )
     });
     g.finish();
+}
+
+fn bench_store(c: &mut Criterion, name: &str, make: &dyn Fn() -> Arc<dyn Store>) {
+    bench_provision(c, name, USERS, make);
+    let tenant = TenantId::new("bench").unwrap_or_else(|_| unreachable!());
 
     let service = ScimService::new(make());
-    let id = provision(&service, &tenant);
+    let id = provision(&service, &tenant, USERS);
     let mut g = c.benchmark_group(format!("handler/{name}"));
     g.bench_function("GET /Users?filter=userName eq (10k users)", |b| {
         b.iter(|| {
@@ -185,6 +191,38 @@ fn bench_store(c: &mut Criterion, name: &str, make: &dyn Fn() -> Arc<dyn Store>)
 
 fn benches(c: &mut Criterion) {
     bench_store(c, "memory", &|| Arc::new(MemoryStore::new()));
+    #[cfg(feature = "sqlite")]
+    sqlite::benches(c);
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use std::sync::{Arc, Mutex};
+
+    use criterion::Criterion;
+    use fedkit_scim_service::store::sqlite::Durability;
+    use fedkit_scim_service::store::{SqliteStore, Store};
+    use tempfile::TempDir;
+
+    /// A store in a fresh file; the directory is removed when the bench ends.
+    fn open(dirs: &Mutex<Vec<TempDir>>, durability: Durability) -> Arc<dyn Store> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("scim.sqlite3"))
+            .unwrap()
+            .with_durability(durability)
+            .unwrap();
+        dirs.lock().unwrap().push(dir);
+        Arc::new(store)
+    }
+
+    pub(super) fn benches(c: &mut Criterion) {
+        let dirs = Mutex::new(Vec::new());
+        // `fedkit scim serve --durability process`: every benchmark, 10 000 users.
+        super::bench_store(c, "sqlite-process", &|| open(&dirs, Durability::Process));
+        // The default (an fsync per commit): provisioning only, 1 000 users, as 10 000 take
+        // ten times as long and criterion wants ten samples.
+        super::bench_provision(c, "sqlite-full", 1_000, &|| open(&dirs, Durability::Full));
+    }
 }
 
 criterion_group!(handler, benches);

@@ -62,7 +62,7 @@
 //! ```
 //!
 //! With axum's `Router::nest("/scim/v2", …)` the router already removes the prefix from the
-//! URI: call [`handle`] there (`docs/scim-service.md` has the whole axum handler).
+//! URI: call [`handle`] there (`docs/scim.md` has the whole axum handler).
 
 use ::http::header::{HeaderName, HeaderValue};
 use ::http::StatusCode;
