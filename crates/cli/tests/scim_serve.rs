@@ -8,6 +8,7 @@
 //!
 //! The load test (`load_50_clients`) is ignored by default; run it in release mode:
 //! `FEDKIT_LOAD_SECS=60 cargo test -p fedkit-cli --release --test scim_serve -- --ignored --nocapture load_50_clients`
+//! (`FEDKIT_LOAD_DURABILITY=process` runs the server with `--durability process`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -1168,8 +1169,9 @@ fn load_50_clients() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
+    let durability = std::env::var("FEDKIT_LOAD_DURABILITY").unwrap_or_else(|_| "full".into());
     let (_dir, db) = temp_db();
-    let server = Server::start(&db, &["--rate-limit", "off"]);
+    let server = Server::start(&db, &["--rate-limit", "off", "--durability", &durability]);
     let mut c = server.client();
     let ids: Arc<Vec<String>> = Arc::new(
         (0..USERS)
@@ -1233,7 +1235,7 @@ fn load_50_clients() {
     };
     let total = gets.len() + patches;
     println!(
-        "load: {CLIENTS} clients, {elapsed:.1} s, {total} requests ({:.0}/s): {} GET-by-id (p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms), {patches} PATCH, {} errors",
+        "load: {CLIENTS} clients, durability {durability}, {elapsed:.1} s, {total} requests ({:.0}/s): {} GET-by-id (p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms), {patches} PATCH, {} errors",
         total as f64 / elapsed,
         gets.len(),
         pct(0.50),

@@ -132,6 +132,11 @@ impl<'s> Ops<'s> {
         self.service.store.begin(self.ctx.tenant).map_err(store_error)
     }
 
+    /// A transaction for a request that only reads.
+    fn begin_read(&self) -> Result<Tx<'s>, ScimError> {
+        self.service.store.begin_read(self.ctx.tenant).map_err(store_error)
+    }
+
     /// Commits, then delivers the events.
     fn commit(&self, tx: Tx<'_>, events: Vec<Event>) -> Result<(), ScimError> {
         tx.commit().map_err(store_error)?;
@@ -620,7 +625,7 @@ impl<'s> Ops<'s> {
         pre: &Preconditions<'_>,
         projection: &Projection,
     ) -> Result<Response, ScimError> {
-        let mut tx = self.begin()?;
+        let mut tx = self.begin_read()?;
         let stored = self.load(&mut tx, kind, id)?;
         self.check_if_match(&mut tx, kind, &stored, pre.if_match)?;
         let written = self.written(&mut tx, kind, stored)?;
@@ -684,7 +689,7 @@ impl<'s> Ops<'s> {
         kinds: &[ResourceKind],
         search: &SearchRequest,
     ) -> Result<Response, ScimError> {
-        let mut tx = self.begin()?;
+        let mut tx = self.begin_read()?;
         let mut matched: Vec<(ResourceKind, Value, bool)> = Vec::new();
         let mut first_error = None;
         let mut compiled_any = false;

@@ -125,6 +125,13 @@ pub trait Store: Send + Sync {
     /// Starts a transaction over `tenant`'s data. Writes become visible to other
     /// transactions only on [`Transaction::commit`]; dropping the transaction discards them.
     fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError>;
+
+    /// Starts a transaction the handler only reads through (GET, list, `.search`). A store
+    /// may serve it from a consistent snapshot, concurrently with writers, and refuse writes
+    /// in it; the default is [`Store::begin`].
+    fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        self.begin(tenant)
+    }
 }
 
 /// One unit of work over one tenant's resources. See the [module docs](self).

@@ -59,10 +59,12 @@
 //! Beginning a second transaction on the same store while holding one, on the same
 //! thread, waits for the timeout and fails.
 //!
-//! There is no pool of read connections: the trait does not say whether a transaction will
-//! write, and one that reads and then writes (a PATCH, a PUT with `If-Match`) must write
-//! over exactly what it read, so every transaction takes the write lock from the start. A
-//! lookup holds the connection for well under a millisecond (see `docs/performance.md`).
+//! Read-only requests (GET, list, `.search`) use [`Store::begin_read`] instead, which a
+//! file-backed store serves from a pool of up to 8 read-only connections: in WAL mode each
+//! reads a consistent snapshot (what was committed when its first read ran) and never waits
+//! for the writer, nor the writer for it, so lookups do not queue behind a commit's fsync.
+//! A read transaction refuses writes. A store opened with [`SqliteStore::open_in_memory`]
+//! has a single private database and serves reads on the write connection.
 //!
 //! # Durability
 //!
@@ -176,8 +178,26 @@ pub struct SqliteStore {
     /// The connection, `None` while a transaction holds it.
     slot: Mutex<Option<Connection>>,
     returned: Condvar,
+    /// Read-only connections to the same file (`None` in memory).
+    readers: Option<ReaderPool>,
     busy_timeout: Duration,
     location: String,
+}
+
+/// Most read-only connections a file-backed store opens.
+const MAX_READERS: usize = 8;
+
+/// The idle read-only connections, and how many exist in all.
+struct ReaderPool {
+    path: std::path::PathBuf,
+    state: Mutex<ReaderState>,
+    returned: Condvar,
+}
+
+#[derive(Default)]
+struct ReaderState {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -221,7 +241,13 @@ impl SqliteStore {
                 "cannot open the SQLite database {location}: {e}; check the path and its permissions"
             ),
         })?;
-        Self::setup(conn, location, true)
+        let mut store = Self::setup(conn, location, true)?;
+        store.readers = Some(ReaderPool {
+            path: path.to_path_buf(),
+            state: Mutex::new(ReaderState::default()),
+            returned: Condvar::new(),
+        });
+        Ok(store)
     }
 
     /// A private database in memory, gone when the store is dropped (tests, demos).
@@ -277,6 +303,7 @@ impl SqliteStore {
         Ok(Self {
             slot: Mutex::new(Some(conn)),
             returned: Condvar::new(),
+            readers: None,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             location,
         })
@@ -301,6 +328,58 @@ impl SqliteStore {
     fn checkin(&self, conn: Connection) {
         *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn);
         self.returned.notify_one();
+    }
+
+    /// An idle read-only connection, a new one while fewer than [`MAX_READERS`] exist, or
+    /// the first one handed back within the busy timeout.
+    fn checkout_reader(&self, pool: &ReaderPool) -> Result<Connection, StoreError> {
+        let state = pool.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut state, _) = pool
+            .returned
+            .wait_timeout_while(state, self.busy_timeout, |s| {
+                s.idle.is_empty() && s.open >= MAX_READERS
+            })
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(conn) = state.idle.pop() {
+            return Ok(conn);
+        }
+        if state.open >= MAX_READERS {
+            return Err(StoreError::Busy {
+                detail: format!(
+                    "{MAX_READERS} read requests kept the SQLite store {} busy for more than {} ms",
+                    self.location,
+                    self.busy_timeout.as_millis()
+                ),
+            });
+        }
+        state.open += 1;
+        drop(state);
+        let opened = self.open_reader(&pool.path);
+        if opened.is_err() {
+            let mut state = pool.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.open -= 1;
+            pool.returned.notify_one();
+        }
+        opened
+    }
+
+    fn open_reader(&self, path: &Path) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Backend {
+            detail: format!("cannot open the SQLite database {} for reading: {e}", self.location),
+        })?;
+        conn.busy_timeout(self.busy_timeout).map_err(db)?;
+        conn.execute_batch("PRAGMA trusted_schema = OFF;").map_err(db)?;
+        Ok(conn)
+    }
+
+    fn checkin_reader(&self, conn: Connection) {
+        if let Some(pool) = &self.readers {
+            let mut state = pool.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.idle.push(conn);
+            drop(state);
+            pool.returned.notify_one();
+        }
     }
 }
 
@@ -386,12 +465,33 @@ fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
 }
 
 impl Store for SqliteStore {
+    fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        let Some(pool) = &self.readers else {
+            return self.begin(tenant);
+        };
+        let tx = SqliteTransaction {
+            store: self,
+            conn: Some(self.checkout_reader(pool)?),
+            tenant: tenant.as_str().to_owned(),
+            committed: false,
+            read_only: true,
+        };
+        let conn = tx.conn()?;
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK").map_err(db)?;
+        }
+        // Deferred: the snapshot is taken by the first read and kept until the end.
+        conn.execute_batch("BEGIN DEFERRED").map_err(db)?;
+        Ok(Box::new(tx))
+    }
+
     fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
         let tx = SqliteTransaction {
             store: self,
             conn: Some(self.checkout()?),
             tenant: tenant.as_str().to_owned(),
             committed: false,
+            read_only: false,
         };
         // From here on, an error drops `tx`, which hands the connection back.
         let conn = tx.conn()?;
@@ -409,6 +509,8 @@ struct SqliteTransaction<'s> {
     conn: Option<Connection>,
     tenant: String,
     committed: bool,
+    /// From [`Store::begin_read`]: a read-only connection of the pool.
+    read_only: bool,
 }
 
 fn parse_body(kind: ResourceKind, body: &str) -> Result<Value, StoreError> {
@@ -432,6 +534,16 @@ impl SqliteTransaction<'_> {
         self.conn.as_ref().ok_or_else(|| StoreError::Backend {
             detail: "the SQLite transaction has already released its connection".into(),
         })
+    }
+
+    /// Refuses a write in a transaction from [`Store::begin_read`].
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::Backend {
+                detail: "a write was attempted in a read-only transaction (Store::begin_read)".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Runs `f` inside a savepoint: all of its writes or none.
@@ -574,6 +686,7 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn insert(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        self.writable()?;
         let id = id_of(resource)?;
         if self.seq_of(kind, id)?.is_some() {
             return Err(StoreError::DuplicateId {
@@ -604,6 +717,7 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn update(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        self.writable()?;
         let id = id_of(resource)?;
         let Some(seq) = self.seq_of(kind, id)? else {
             return Err(StoreError::NotFound {
@@ -625,6 +739,7 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, StoreError> {
+        self.writable()?;
         let Some(seq) = self.seq_of(kind, id)? else {
             return Ok(false);
         };
@@ -682,7 +797,11 @@ impl Drop for SqliteTransaction<'_> {
                 // transaction before using it again.
                 let _ = conn.execute_batch("ROLLBACK");
             }
-            self.store.checkin(conn);
+            if self.read_only {
+                self.store.checkin_reader(conn);
+            } else {
+                self.store.checkin(conn);
+            }
         }
     }
 }

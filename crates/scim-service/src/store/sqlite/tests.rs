@@ -132,6 +132,7 @@ fn a_failed_write_inside_a_transaction_leaves_nothing_half_done() {
         conn: Some(store.checkout().unwrap()),
         tenant: t.as_str().to_owned(),
         committed: false,
+        read_only: false,
     };
     tx.conn().unwrap().execute_batch("BEGIN IMMEDIATE").unwrap();
     let mut tx = Box::new(tx);
@@ -306,6 +307,79 @@ fn begin_waits_for_the_running_transaction_then_reports_busy() {
     assert!(started.elapsed() >= Duration::from_millis(50));
     drop(held);
     assert!(store.begin(&t).is_ok());
+}
+
+#[test]
+fn reads_do_not_wait_for_the_writer_and_see_a_committed_snapshot() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path)
+        .unwrap()
+        .with_busy_timeout(Duration::from_millis(50))
+        .unwrap();
+    let t = tenant("t");
+    let mut tx = store.begin(&t).unwrap();
+    tx.insert(ResourceKind::User, &user("u1", "alice")).unwrap();
+    tx.commit().unwrap();
+
+    // A writer holds the write transaction with an uncommitted insert.
+    let mut writer = store.begin(&t).unwrap();
+    writer.insert(ResourceKind::User, &user("u2", "bob")).unwrap();
+    // A read starts at once (no Busy after 50 ms) and sees only what was committed.
+    let mut reader = store.begin_read(&t).unwrap();
+    assert_eq!(ids(&reader.find(ResourceKind::User, None).unwrap()), ["u1"]);
+    writer.commit().unwrap();
+    // Its snapshot was taken by its first read: the later commit stays invisible to it...
+    assert_eq!(reader.get(ResourceKind::User, "u2").unwrap(), None);
+    drop(reader);
+    // ...and visible to the next read transaction.
+    let mut reader = store.begin_read(&t).unwrap();
+    assert_eq!(ids(&reader.find(ResourceKind::User, None).unwrap()), ["u1", "u2"]);
+    // Tenants stay apart on the read connections too.
+    let mut other = store.begin_read(&tenant("other")).unwrap();
+    assert!(other.find(ResourceKind::User, None).unwrap().is_empty());
+    assert_eq!(other.get(ResourceKind::User, "u1").unwrap(), None);
+}
+
+#[test]
+fn a_read_transaction_refuses_writes() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).unwrap();
+    let t = tenant("t");
+    let mut tx = store.begin(&t).unwrap();
+    tx.insert(ResourceKind::User, &user("u1", "alice")).unwrap();
+    tx.commit().unwrap();
+    let mut reader = store.begin_read(&t).unwrap();
+    for result in [
+        reader.insert(ResourceKind::User, &user("u2", "bob")).map(|()| true),
+        reader.update(ResourceKind::User, &user("u1", "carol")).map(|()| true),
+        reader.delete(ResourceKind::User, "u1"),
+    ] {
+        match result {
+            Err(StoreError::Backend { detail }) => assert!(detail.contains("read-only"), "{detail}"),
+            other => panic!("a write in a read transaction gave {other:?}"),
+        }
+    }
+    reader.commit().unwrap();
+    assert_eq!(find(&store, &t, ResourceKind::User, r#"userName eq "alice""#), ["u1"]);
+    assert!(find(&store, &t, ResourceKind::User, r#"userName eq "bob""#).is_empty());
+}
+
+#[test]
+fn the_read_pool_is_bounded_and_reports_busy() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path)
+        .unwrap()
+        .with_busy_timeout(Duration::from_millis(50))
+        .unwrap();
+    let t = tenant("t");
+    let held: Vec<_> = (0..MAX_READERS).map(|_| store.begin_read(&t).unwrap()).collect();
+    let started = Instant::now();
+    assert!(matches!(store.begin_read(&t).err(), Some(StoreError::Busy { .. })));
+    assert!(started.elapsed() >= Duration::from_millis(50));
+    // Writes are not held up by busy readers.
+    assert!(store.begin(&t).is_ok());
+    drop(held);
+    assert!(store.begin_read(&t).is_ok());
 }
 
 #[test]
