@@ -134,7 +134,10 @@ impl<'s> Ops<'s> {
 
     /// A transaction for a request that only reads.
     fn begin_read(&self) -> Result<Tx<'s>, ScimError> {
-        self.service.store.begin_read(self.ctx.tenant).map_err(store_error)
+        self.service
+            .store
+            .begin_read(self.ctx.tenant)
+            .map_err(store_error)
     }
 
     /// Commits, then delivers the events.

@@ -366,7 +366,10 @@ impl SqliteStore {
     fn open_reader(&self, path: &Path) -> Result<Connection, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Backend {
-            detail: format!("cannot open the SQLite database {} for reading: {e}", self.location),
+            detail: format!(
+                "cannot open the SQLite database {} for reading: {e}",
+                self.location
+            ),
         })?;
         conn.busy_timeout(self.busy_timeout).map_err(db)?;
         conn.execute_batch("PRAGMA trusted_schema = OFF;").map_err(db)?;

@@ -350,8 +350,12 @@ fn a_read_transaction_refuses_writes() {
     tx.commit().unwrap();
     let mut reader = store.begin_read(&t).unwrap();
     for result in [
-        reader.insert(ResourceKind::User, &user("u2", "bob")).map(|()| true),
-        reader.update(ResourceKind::User, &user("u1", "carol")).map(|()| true),
+        reader
+            .insert(ResourceKind::User, &user("u2", "bob"))
+            .map(|()| true),
+        reader
+            .update(ResourceKind::User, &user("u1", "carol"))
+            .map(|()| true),
         reader.delete(ResourceKind::User, "u1"),
     ] {
         match result {
@@ -360,7 +364,10 @@ fn a_read_transaction_refuses_writes() {
         }
     }
     reader.commit().unwrap();
-    assert_eq!(find(&store, &t, ResourceKind::User, r#"userName eq "alice""#), ["u1"]);
+    assert_eq!(
+        find(&store, &t, ResourceKind::User, r#"userName eq "alice""#),
+        ["u1"]
+    );
     assert!(find(&store, &t, ResourceKind::User, r#"userName eq "bob""#).is_empty());
 }
 
@@ -374,7 +381,10 @@ fn the_read_pool_is_bounded_and_reports_busy() {
     let t = tenant("t");
     let held: Vec<_> = (0..MAX_READERS).map(|_| store.begin_read(&t).unwrap()).collect();
     let started = Instant::now();
-    assert!(matches!(store.begin_read(&t).err(), Some(StoreError::Busy { .. })));
+    assert!(matches!(
+        store.begin_read(&t).err(),
+        Some(StoreError::Busy { .. })
+    ));
     assert!(started.elapsed() >= Duration::from_millis(50));
     // Writes are not held up by busy readers.
     assert!(store.begin(&t).is_ok());
