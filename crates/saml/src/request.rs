@@ -6,7 +6,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 
 use fedkit_xmldsig::crypto::CryptoProvider;
-use fedkit_xmldsig::{SignatureAlgorithm, SigningKey};
+use fedkit_xmldsig::SigningKey;
 
 use crate::config::ServiceProvider;
 use crate::response::SAML_NS;
@@ -163,8 +163,8 @@ impl AuthnRequest {
         )
     }
 
-    /// The request with an enveloped XML signature (RSA-SHA256, exclusive c14n, after the
-    /// Issuer) by the SP's signing key, and its certificate in KeyInfo when given: what the
+    /// The request with an enveloped XML signature (RSA-SHA256, or ECDSA for an EC key;
+    /// exclusive c14n; after the Issuer) by the SP's signing key, and its certificate in KeyInfo when given: what the
     /// HTTP-POST binding carries when the IdP wants signed requests.
     pub fn signed_xml(
         &self,
@@ -246,9 +246,6 @@ pub(crate) fn redirect_query(
     url
 }
 
-/// The signature algorithm of signed Redirect messages.
-const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-
 /// Why a message could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -271,11 +268,15 @@ pub(crate) fn sign_redirect(
     let url = redirect_query(destination, parameter, xml, relay_state);
     let query_start = url.find(&format!("{parameter}=")).unwrap_or(0);
     let mut signed = url.get(query_start..).unwrap_or_default().to_owned();
+    // RSA-SHA256 for an RSA key, ECDSA-SHA256/384 for an EC key.
+    let algorithm = key.default_algorithm();
     signed.push_str("&SigAlg=");
-    signed.push_str(&percent_encode(RSA_SHA256));
-    let signature = provider
-        .rsa_sign(SignatureAlgorithm::RSA_SHA256, key, signed.as_bytes())
-        .map_err(|_| SigningError::Failed)?;
+    signed.push_str(&percent_encode(algorithm.uri()));
+    let signature = match algorithm.scheme() {
+        fedkit_xmldsig::SignatureScheme::Ecdsa => provider.ecdsa_sign(algorithm, key, signed.as_bytes()),
+        _ => provider.rsa_sign(algorithm, key, signed.as_bytes()),
+    }
+    .map_err(|_| SigningError::Failed)?;
     let prefix = url.get(..query_start).unwrap_or_default();
     Ok(format!(
         "{prefix}{signed}&Signature={}",

@@ -297,9 +297,21 @@ fn attribute_value(raw: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
 
 /// Whether `uri` can be a namespace name: an absolute URI (a scheme, then URI characters).
 /// libxml2 refuses a document with any other namespace name, even one that is never used;
-/// canonical XML cannot represent relative ones (C14N 1.0 §2.1).
+/// canonical XML cannot represent relative ones (C14N 1.0 §2.1). Stricter than RFC 3986 in
+/// one place: `[` and `]` (legal only around an IPv6 host) are refused everywhere, as no
+/// namespace name uses them and libxml2 refuses them elsewhere. `%` must start a `%XX`
+/// escape, and there is at most one `#`.
 fn is_namespace_name(uri: &str) -> bool {
+    let bytes = uri.as_bytes();
+    let escapes_ok = bytes.iter().enumerate().all(|(i, &c)| {
+        c != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
     crate::c14n::is_absolute_uri(uri)
+        && escapes_ok
+        && uri.matches('#').count() <= 1
         && uri.bytes().all(|c| {
             c.is_ascii_alphanumeric()
                 || matches!(
@@ -311,8 +323,6 @@ fn is_namespace_name(uri: &str) -> bool {
                         | b'/'
                         | b'?'
                         | b'#'
-                        | b'['
-                        | b']'
                         | b'@'
                         | b'!'
                         | b'$'
@@ -951,6 +961,13 @@ mod tests {
         assert!(refused("<a><b xmlns:r='relative'/></a>").contains("not an absolute URI"));
         assert!(refused("<a xmlns:r='urn:ex ample'/>").contains("not an absolute URI"));
         assert!(refused("<a xmlns:r='urn:ex&gt;ample'/>").contains("not an absolute URI"));
+        // libxml2 refuses these too (found by the c14n differential test).
+        assert!(refused("<a xmlns:r='urn:example:ext['/>").contains("not an absolute URI"));
+        assert!(refused("<a xmlns:r='urn:ex]'/>").contains("not an absolute URI"));
+        assert!(refused("<a xmlns:r='urn:ex%zz'/>").contains("not an absolute URI"));
+        assert!(refused("<a xmlns:r='urn:ex%4'/>").contains("not an absolute URI"));
+        assert!(refused("<a xmlns:r='urn:a#b#c'/>").contains("not an absolute URI"));
+        assert!(Document::parse("<a xmlns:r='urn:ex%41#frag'/>").is_ok());
         assert!(refused("<a xmlns:p=''/>").contains("empty namespace name"));
         Document::parse("<a xmlns='urn:a'><b xmlns=''/><c xmlns:q='https://x.example/p?a=1&amp;b=%20'/></a>")
             .unwrap();

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use sha2::Digest as _;
 use x509_parser::prelude::FromDer as _;
 
+use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
 use crate::error::KeyError;
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
@@ -336,42 +337,141 @@ impl TrustedKeys {
     }
 }
 
-/// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
-/// An RSA private key for signing (the SP's signing key: signed AuthnRequests and the
-/// HTTP-Redirect binding's query signature). `Debug` never prints it.
+/// A private key for signing: the SP's signing key (signed AuthnRequests and logout
+/// messages, the HTTP-Redirect binding's query signature) or a test IdP's. RSA, or ECDSA on
+/// P-256 or P-384. `Debug` never prints it.
 #[derive(Clone)]
-pub struct SigningKey(DecryptionKey);
+pub struct SigningKey(SigningKeyInner);
+
+#[derive(Clone)]
+enum SigningKeyInner {
+    Rsa(Box<DecryptionKey>),
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+}
 
 impl core::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SigningKey")
-            .field("bits", &self.0.bits)
+            .field("type", &self.key_type().to_string())
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
-    /// An RSA private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`.
+    /// A private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8, RSA or EC P-256/P-384),
+    /// `BEGIN RSA PRIVATE KEY` (PKCS#1) or `BEGIN EC PRIVATE KEY` (SEC 1).
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
-        DecryptionKey::from_pem(text).map(Self)
+        use p256::pkcs8::DecodePrivateKey as _;
+        let blocks = parse_pem(text)?;
+        let (label, der) = blocks.first().ok_or(KeyError::NoPemBlock)?;
+        let bad = |e: String| KeyError::BadPublicKey {
+            reason: format!("the private key cannot be parsed: {e}"),
+        };
+        match label.as_str() {
+            "RSA PRIVATE KEY" => {
+                DecryptionKey::from_pem(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
+            }
+            "EC PRIVATE KEY" => {
+                if let Ok(k) = p256::SecretKey::from_sec1_der(der) {
+                    return Ok(Self(SigningKeyInner::P256(k.into())));
+                }
+                p384::SecretKey::from_sec1_der(der)
+                    .map(|k| Self(SigningKeyInner::P384(k.into())))
+                    .map_err(|_| bad("an EC key that is not on P-256 or P-384".into()))
+            }
+            "PRIVATE KEY" => {
+                if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+                    return Ok(Self(SigningKeyInner::P256(k)));
+                }
+                if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
+                    return Ok(Self(SigningKeyInner::P384(k)));
+                }
+                DecryptionKey::from_pem(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
+            }
+            _ => Err(KeyError::UnexpectedPemLabel { label: label.clone() }),
+        }
     }
 
-    /// The key size in bits.
+    /// The key type: RSA with its size, or the curve.
+    pub fn key_type(&self) -> KeyType {
+        match &self.0 {
+            SigningKeyInner::Rsa(k) => KeyType::Rsa { bits: k.bits },
+            SigningKeyInner::P256(_) => KeyType::EcP256,
+            SigningKeyInner::P384(_) => KeyType::EcP384,
+        }
+    }
+
+    /// The key size in bits (the RSA modulus, or the curve's field: 256, 384).
     pub fn bits(&self) -> usize {
-        self.0.bits
+        match &self.0 {
+            SigningKeyInner::Rsa(k) => k.bits,
+            SigningKeyInner::P256(_) => 256,
+            SigningKeyInner::P384(_) => 384,
+        }
+    }
+
+    /// The signature algorithm [`sign::sign_enveloped`](crate::sign::sign_enveloped) uses
+    /// with this key: RSA-SHA256, ECDSA-SHA256 on P-256, ECDSA-SHA384 on P-384.
+    pub fn default_algorithm(&self) -> SignatureAlgorithm {
+        match &self.0 {
+            SigningKeyInner::Rsa(_) => SignatureAlgorithm::RSA_SHA256,
+            SigningKeyInner::P256(_) => SignatureAlgorithm::ECDSA_SHA256,
+            SigningKeyInner::P384(_) => SignatureAlgorithm::ECDSA_SHA384,
+        }
     }
 
     /// Whether `public` is this key's public half — e.g. that the certificate uploaded to the
     /// IdP belongs to this key, so the IdP will accept what it signs.
     pub fn matches(&self, public: &PublicKey) -> bool {
         use rsa::traits::PublicKeyParts as _;
-        matches!(public.key_type(), KeyType::Rsa { .. })
-            && public.rsa_modulus == self.0.rsa.n().to_bytes_be()
-            && public.rsa_exponent == self.0.rsa.e().to_bytes_be()
+        match &self.0 {
+            SigningKeyInner::Rsa(k) => {
+                matches!(public.key_type(), KeyType::Rsa { .. })
+                    && public.rsa_modulus == k.rsa.n().to_bytes_be()
+                    && public.rsa_exponent == k.rsa.e().to_bytes_be()
+            }
+            SigningKeyInner::P256(k) => {
+                public.key_type() == KeyType::EcP256
+                    && public.subject_public_key == k.verifying_key().to_encoded_point(false).as_bytes()
+            }
+            SigningKeyInner::P384(k) => {
+                public.key_type() == KeyType::EcP384
+                    && public.subject_public_key == k.verifying_key().to_encoded_point(false).as_bytes()
+            }
+        }
     }
 
-    pub(crate) fn inner(&self) -> &DecryptionKey {
-        &self.0
+    /// The RSA key, if this is one.
+    pub(crate) fn rsa(&self) -> Option<&DecryptionKey> {
+        match &self.0 {
+            SigningKeyInner::Rsa(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// ECDSA over `message` hashed with `hash`, as XML-DSig encodes it: `r || s`, each the
+    /// size of the curve's field (RFC 4051 §3.3). Deterministic (RFC 6979).
+    pub(crate) fn ecdsa_sign(&self, hash: DigestAlgorithm, message: &[u8]) -> Option<Vec<u8>> {
+        use sha2::Digest as _;
+        use signature::hazmat::PrehashSigner as _;
+        let prehash = match hash {
+            DigestAlgorithm::Sha256 => sha2::Sha256::digest(message).to_vec(),
+            DigestAlgorithm::Sha384 => sha2::Sha384::digest(message).to_vec(),
+            DigestAlgorithm::Sha512 => sha2::Sha512::digest(message).to_vec(),
+            DigestAlgorithm::Sha1 => return None,
+        };
+        match &self.0 {
+            SigningKeyInner::Rsa(_) => None,
+            SigningKeyInner::P256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign_prehash(&prehash).ok()?;
+                Some(sig.to_bytes().to_vec())
+            }
+            SigningKeyInner::P384(k) => {
+                let sig: p384::ecdsa::Signature = k.sign_prehash(&prehash).ok()?;
+                Some(sig.to_bytes().to_vec())
+            }
+        }
     }
 }
 
@@ -436,6 +536,7 @@ impl DecryptionKey {
     }
 }
 
+/// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
 fn parse_pem(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
     let mut blocks = Vec::new();
     let mut lines = text.lines().map(str::trim);

@@ -3,17 +3,20 @@
 //!
 //! The signature is always the profile SAML uses and [`Verifier`](crate::Verifier) accepts:
 //! one Reference to the element's `ID`, the enveloped-signature transform then Exclusive
-//! C14N, SHA-256 digest, RSA-SHA256 (PKCS#1 v1.5) over SignedInfo canonicalized with
-//! Exclusive C14N, and optionally the signer's certificate in KeyInfo.
+//! C14N, SignedInfo canonicalized with Exclusive C14N, and optionally the signer's
+//! certificate in KeyInfo. [`sign_enveloped`] picks the algorithm from the key (RSA-SHA256,
+//! ECDSA-SHA256 on P-256, ECDSA-SHA384 on P-384); [`sign_enveloped_with`] takes any of
+//! RSA-SHA256/384/512 (PKCS#1 v1.5) and ECDSA-SHA256/384/512. The digest uses the
+//! signature's hash function. SHA-1 is never produced.
 
 use base64::Engine as _;
 
-use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
+use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
 use crate::c14n::{self, Algorithm, Method, SubtreeOptions};
 use crate::crypto::CryptoProvider;
 use crate::document::Document;
 use crate::error::{C14nError, ParseError};
-use crate::key::SigningKey;
+use crate::key::{KeyType, SigningKey};
 use crate::signature::{DSIG_NS, ENVELOPED_SIGNATURE};
 
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -34,9 +37,15 @@ pub enum SignError {
         /// Its ID.
         id: String,
     },
-    /// The key cannot sign with RSA-SHA256.
-    #[error("the signing key cannot produce an RSA-SHA256 signature")]
-    Key,
+    /// The key cannot make signatures of this algorithm (an RSA key asked for ECDSA, SHA-1,
+    /// RSA-PSS), or the crypto provider failed to sign.
+    #[error("a {key} signing key cannot make {algorithm} signatures (RSA keys sign RSA-SHA256/384/512, EC keys ECDSA-SHA256/384/512)")]
+    Key {
+        /// The key type, e.g. `RSA-2048` or `EC P-256`.
+        key: String,
+        /// The algorithm asked for, e.g. `ECDSA-SHA256`.
+        algorithm: String,
+    },
 }
 
 /// Signs the element whose `ID` is `id` with an enveloped signature, inserted as the element's
@@ -64,6 +73,49 @@ pub fn sign_enveloped(
     certificate_der: Option<&[u8]>,
     provider: &dyn CryptoProvider,
 ) -> Result<String, SignError> {
+    let algorithm = key.default_algorithm();
+    sign_enveloped_with(xml, id, after, key, certificate_der, algorithm, provider)
+}
+
+/// [`sign_enveloped`] with a chosen signature algorithm, e.g. RSA-SHA512 for an IdP
+/// configured that way. The digest method uses the same hash function.
+///
+/// ```
+/// use fedkit_xmldsig::{sign, AlgorithmPolicy, Document, SignatureAlgorithm, SigningKey, TrustedKeys, Verifier};
+/// let key = SigningKey::from_pem(include_str!("../tests/data/oracle/key-a.pem"))?;
+/// let xml = r#"<r:Request xmlns:r="urn:example" ID="_1"><r:Body>hi</r:Body></r:Request>"#;
+/// let provider = fedkit_xmldsig::crypto::default_provider();
+/// let signed = sign::sign_enveloped_with(xml, "_1", None, &key, None, SignatureAlgorithm::RSA_SHA512, provider)?;
+/// assert!(signed.contains("http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"));
+/// let doc = Document::parse(&signed)?;
+/// let keys = TrustedKeys::from_pem(include_str!("../tests/data/oracle/cert-a.pem"))?;
+/// Verifier::new(keys, AlgorithmPolicy::default()).verify_enveloped(&doc, doc.root_element())?;
+/// // An RSA key cannot make ECDSA signatures.
+/// let refused = sign::sign_enveloped_with(xml, "_1", None, &key, None, SignatureAlgorithm::ECDSA_SHA256, provider);
+/// assert!(matches!(refused, Err(sign::SignError::Key { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn sign_enveloped_with(
+    xml: &str,
+    id: &str,
+    after: Option<(&str, &str)>,
+    key: &SigningKey,
+    certificate_der: Option<&[u8]>,
+    algorithm: SignatureAlgorithm,
+    provider: &dyn CryptoProvider,
+) -> Result<String, SignError> {
+    let refused = || SignError::Key {
+        key: key.key_type().to_string(),
+        algorithm: algorithm.name().to_owned(),
+    };
+    let key_fits = matches!(
+        (algorithm.scheme(), key.key_type()),
+        (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { .. })
+            | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
+    );
+    if !key_fits || algorithm.hash() == DigestAlgorithm::Sha1 {
+        return Err(refused());
+    }
     let doc = Document::parse(xml)?;
     let element = c14n::find_by_id(&doc, id)?;
     if element.children().any(crate::is_signature) {
@@ -81,9 +133,9 @@ pub fn sign_enveloped(
         },
     )?;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let digest = b64(&provider.digest(DigestAlgorithm::Sha256, &canonical));
-    let signature_method = SignatureAlgorithm::RSA_SHA256.uri();
-    let digest_method = DigestAlgorithm::Sha256.uri();
+    let digest = b64(&provider.digest(algorithm.hash(), &canonical));
+    let signature_method = algorithm.uri();
+    let digest_method = algorithm.hash().uri();
     let signed_info = format!(
         "<ds:SignedInfo xmlns:ds=\"{DSIG_NS}\"><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/>\
          <ds:SignatureMethod Algorithm=\"{signature_method}\"/><ds:Reference URI=\"#{id}\"><ds:Transforms>\
@@ -97,9 +149,11 @@ pub fn sign_enveloped(
     let standalone = Document::parse(&signed_info)?;
     let signed_info_c14n =
         c14n::canonicalize_subtree_to_vec(standalone.root_element(), &method, SubtreeOptions::default())?;
-    let value = provider
-        .rsa_sign(SignatureAlgorithm::RSA_SHA256, key, &signed_info_c14n)
-        .map_err(|_| SignError::Key)?;
+    let value = match algorithm.scheme() {
+        SignatureScheme::Ecdsa => provider.ecdsa_sign(algorithm, key, &signed_info_c14n),
+        _ => provider.rsa_sign(algorithm, key, &signed_info_c14n),
+    }
+    .map_err(|_| refused())?;
     let key_info = certificate_der
         .map(|der| format!("<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>", b64(der)))
         .unwrap_or_default();

@@ -33,7 +33,8 @@ use fedkit_xmldsig::{
     AlgorithmPolicy, DigestAlgorithm, Document, SignatureAlgorithm, TrustedKeys, Verifier, VerifyError,
 };
 use oracle::fixtures::{
-    self, Placement, Variant, ASSERTION_ID, CERT_A, CERT_B, DIGESTS, KEY_A, KEY_B, PUBKEY_A, RESPONSE_ID,
+    self, Placement, Variant, ASSERTION_ID, CERT_A, CERT_B, CERT_EC256, CERT_EC384, DIGESTS, KEY_A, KEY_B,
+    KEY_EC256, KEY_EC384, PUBKEY_A, RESPONSE_ID,
 };
 use oracle::libxmlsec::{self, ElementPath, OracleError, SAMLP_NS, SAML_IDS, SAML_NS};
 use oracle::verdict::{ours, Ours};
@@ -932,6 +933,121 @@ fn signatures_made_by_fedkit_verify_in_libxmlsec1() {
         // A signed element cannot be signed twice.
         assert!(sign::sign_enveloped(&once, "_resp-7a1c2f", issuer, &key, None, provider).is_err());
     }
+}
+
+#[test]
+fn every_signing_algorithm_fedkit_offers_verifies_in_libxmlsec1() {
+    use fedkit_xmldsig::{sign, SigningKey};
+    let start = SIGNED.find("<ds:Signature").unwrap();
+    let end = SIGNED.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let unsigned = format!("{}{}", &SIGNED[..start], &SIGNED[end..]);
+    let issuer = Some((SAML_NS, "Issuer"));
+    let cases = [
+        (KEY_A, CERT_A, SignatureAlgorithm::RSA_SHA256),
+        (KEY_A, CERT_A, SignatureAlgorithm::RSA_SHA384),
+        (KEY_A, CERT_A, SignatureAlgorithm::RSA_SHA512),
+        (KEY_EC256, CERT_EC256, SignatureAlgorithm::ECDSA_SHA256),
+        (KEY_EC256, CERT_EC256, SignatureAlgorithm::ECDSA_SHA384),
+        (KEY_EC256, CERT_EC256, SignatureAlgorithm::ECDSA_SHA512),
+        (KEY_EC384, CERT_EC384, SignatureAlgorithm::ECDSA_SHA384),
+        (KEY_EC384, CERT_EC384, SignatureAlgorithm::ECDSA_SHA256),
+    ];
+    for provider in all_providers() {
+        for (key_pem, cert_pem, algorithm) in cases {
+            let key = SigningKey::from_pem(key_pem).unwrap();
+            let what = format!(
+                "{} with {:?} via {}",
+                algorithm.name(),
+                key.key_type(),
+                provider.name()
+            );
+            let signed =
+                sign::sign_enveloped_with(&unsigned, "_resp-7a1c2f", issuer, &key, None, algorithm, provider)
+                    .unwrap();
+            assert!(signed.contains(algorithm.uri()), "{what}");
+            assert!(signed.contains(algorithm.hash().uri()), "{what}");
+            assert_eq!(
+                oracle(&signed, cert_pem, ElementPath::RESPONSE),
+                Ok(true),
+                "{what}"
+            );
+            assert_eq!(
+                our(&signed, cert_pem, ElementPath::RESPONSE),
+                Ours::Accepted,
+                "{what}"
+            );
+            // The other key type's certificate does not verify it.
+            let other = if cert_pem == CERT_A { CERT_EC256 } else { CERT_A };
+            assert_ne!(oracle(&signed, other, ElementPath::RESPONSE), Ok(true), "{what}");
+            assert!(
+                matches!(our(&signed, other, ElementPath::RESPONSE), Ours::Rejected(_)),
+                "{what}"
+            );
+        }
+        // The key's default: ECDSA-SHA256 on P-256, ECDSA-SHA384 on P-384.
+        for (key_pem, cert_pem, uri) in [
+            (KEY_EC256, CERT_EC256, SignatureAlgorithm::ECDSA_SHA256.uri()),
+            (KEY_EC384, CERT_EC384, SignatureAlgorithm::ECDSA_SHA384.uri()),
+        ] {
+            let key = SigningKey::from_pem(key_pem).unwrap();
+            let signed =
+                sign::sign_enveloped(&unsigned, "_resp-7a1c2f", issuer, &key, None, provider).unwrap();
+            assert!(signed.contains(uri));
+            assert_eq!(oracle(&signed, cert_pem, ElementPath::RESPONSE), Ok(true));
+        }
+    }
+    // Refused: SHA-1, RSA-PSS (not offered), ECDSA with an RSA key, RSA with an EC key.
+    let rsa = SigningKey::from_pem(KEY_A).unwrap();
+    let ec = SigningKey::from_pem(KEY_EC256).unwrap();
+    let provider = fedkit_xmldsig::crypto::default_provider();
+    for (key, algorithm) in [
+        (&rsa, SignatureAlgorithm::RSA_SHA1),
+        (&rsa, SignatureAlgorithm::RSA_PSS_SHA256),
+        (&rsa, SignatureAlgorithm::ECDSA_SHA256),
+        (&ec, SignatureAlgorithm::RSA_SHA256),
+        (&ec, SignatureAlgorithm::ECDSA_SHA1),
+    ] {
+        match sign::sign_enveloped_with(&unsigned, "_resp-7a1c2f", issuer, key, None, algorithm, provider) {
+            Err(sign::SignError::Key { algorithm: named, .. }) => assert_eq!(named, algorithm.name()),
+            other => panic!("{} with {:?}: {other:?}", algorithm.name(), key.key_type()),
+        }
+    }
+}
+
+#[test]
+fn ec_signing_keys_load_from_pkcs8_and_sec1_and_match_their_certificates() {
+    use fedkit_xmldsig::key::KeyType;
+    use fedkit_xmldsig::SigningKey;
+    let p256 = SigningKey::from_pem(KEY_EC256).unwrap();
+    let p384 = SigningKey::from_pem(KEY_EC384).unwrap();
+    assert_eq!(p256.key_type(), KeyType::EcP256);
+    assert_eq!(p384.key_type(), KeyType::EcP384);
+    assert_eq!(
+        SigningKey::from_pem(KEY_A).unwrap().key_type(),
+        KeyType::Rsa { bits: 2048 }
+    );
+    let public = |pem: &str| TrustedKeys::from_pem(pem).unwrap().keys()[0].public_key().clone();
+    assert!(p256.matches(&public(CERT_EC256)));
+    assert!(!p256.matches(&public(CERT_EC384)));
+    assert!(!p256.matches(&public(CERT_A)));
+    assert!(p384.matches(&public(CERT_EC384)));
+    // The same P-256 key as SEC 1 (`BEGIN EC PRIVATE KEY`), converted by the openssl CLI.
+    let sec1 = std::process::Command::new("openssl")
+        .args(["ec", "-outform", "PEM"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(KEY_EC256.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let sec1 = String::from_utf8(sec1.stdout).unwrap();
+    assert!(sec1.contains("BEGIN EC PRIVATE KEY"), "{sec1}");
+    let again = SigningKey::from_pem(&sec1).unwrap();
+    assert!(again.matches(&public(CERT_EC256)));
 }
 
 fn first_id(xml: &str, local: &str) -> String {

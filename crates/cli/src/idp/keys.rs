@@ -169,6 +169,15 @@ fn check_pair(
             ),
         )
     })?;
+    if !matches!(key.key_type(), fedkit_xmldsig::key::KeyType::Rsa { .. }) {
+        return Err(Failure::new(
+            "bad_key",
+            format!(
+                "{key_source}: an {} key; the test IdP signs with RSA-SHA256 like JumpCloud: give an RSA key of at least {MIN_BITS} bits",
+                key.key_type()
+            ),
+        ));
+    }
     if key.bits() < MIN_BITS {
         return Err(Failure::new(
             "weak_key",

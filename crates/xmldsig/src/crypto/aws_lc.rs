@@ -241,7 +241,8 @@ impl CryptoProvider for AwsLcRs {
             (SignatureScheme::RsaPkcs1v15, DigestAlgorithm::Sha512) => &sig::RSA_PKCS1_SHA512,
             _ => return Err(SignFailed),
         };
-        let pair = sig::RsaKeyPair::from_pkcs8(key.inner().pkcs8_der()).map_err(|_| SignFailed)?;
+        let pair =
+            sig::RsaKeyPair::from_pkcs8(key.rsa().ok_or(SignFailed)?.pkcs8_der()).map_err(|_| SignFailed)?;
         let mut out = vec![0u8; pair.public_modulus_len()];
         pair.sign(padding, &aws_lc_rs::rand::SystemRandom::new(), message, &mut out)
             .map_err(|_| SignFailed)?;

@@ -9,7 +9,7 @@
 //! [`AlgorithmPolicy`](crate::AlgorithmPolicy): key/algorithm compatibility and key sizes are
 //! decided before a provider is called.
 
-use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
+use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
 use crate::key::{DecryptionKey, PublicKey, SigningKey};
 
 #[cfg(feature = "aws-lc-rs")]
@@ -91,6 +91,21 @@ pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
         message: &[u8],
     ) -> Result<Vec<u8>, SignFailed> {
         rust_crypto::rsa_sign(algorithm, key, message)
+    }
+
+    /// Signs `message` with an EC key (P-256 or P-384): ECDSA with SHA-256/384/512, the
+    /// signature as XML-DSig encodes it (`r || s`). Deterministic (RFC 6979). An RSA key or
+    /// another algorithm fails.
+    fn ecdsa_sign(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: &SigningKey,
+        message: &[u8],
+    ) -> Result<Vec<u8>, SignFailed> {
+        if algorithm.scheme() != SignatureScheme::Ecdsa {
+            return Err(SignFailed);
+        }
+        key.ecdsa_sign(algorithm.hash(), message).ok_or(SignFailed)
     }
 
     /// AES-GCM decryption: `data` is the 12-byte nonce, the ciphertext and the 16-byte tag,

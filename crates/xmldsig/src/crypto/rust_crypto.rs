@@ -183,7 +183,7 @@ pub(crate) fn rsa_sign(
     if algorithm.scheme() != SignatureScheme::RsaPkcs1v15 {
         return Err(super::SignFailed);
     }
-    let private = key.inner().rsa().clone();
+    let private = key.rsa().ok_or(super::SignFailed)?.rsa().clone();
     let signature = match algorithm.hash() {
         DigestAlgorithm::Sha256 => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(private)
             .try_sign(message)

@@ -13,6 +13,10 @@ pub(crate) const CERT_A: &str = include_str!("../data/oracle/cert-a.pem");
 pub(crate) const PUBKEY_A: &str = include_str!("../data/oracle/pubkey-a.pem");
 pub(crate) const KEY_B: &str = include_str!("../data/oracle/key-b.pem");
 pub(crate) const CERT_B: &str = include_str!("../data/oracle/cert-b.pem");
+pub(crate) const KEY_EC256: &str = include_str!("../data/oracle/key-ec256.pem");
+pub(crate) const CERT_EC256: &str = include_str!("../data/oracle/cert-ec256.pem");
+pub(crate) const KEY_EC384: &str = include_str!("../data/oracle/key-ec384.pem");
+pub(crate) const CERT_EC384: &str = include_str!("../data/oracle/cert-ec384.pem");
 
 pub(crate) const RESPONSE_ID: &str = "_resp-oracle";
 pub(crate) const ASSERTION_ID: &str = "_assert-oracle";
