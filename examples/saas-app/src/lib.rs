@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::body::Body;
 use axum::extract::{Form, Query, Request, State};
@@ -30,8 +30,9 @@ use fedkit_scim_service::ScimService;
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::TrustedKeys;
 use rand_core::{OsRng, RngCore as _};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+mod admin;
 mod html;
 mod users;
 
@@ -48,7 +49,7 @@ const SESSION_HOURS: i64 = 8;
 
 /// The IdP connection: what a JumpCloud admin copies from the application's SSO tab, or
 /// what the IdP's metadata says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdpConnection {
     /// IdP Entity ID.
     pub entity_id: String,
@@ -103,8 +104,13 @@ pub struct Config {
     pub base_url: String,
     /// Where the SQLite database lives (`saas-app.sqlite`).
     pub data_dir: PathBuf,
-    /// The IdP.
-    pub idp: IdpConnection,
+    /// The IdP from the command line. A connection saved on the admin page
+    /// (`idp-connection.json` in the data directory) takes precedence.
+    pub idp: Option<IdpConnection>,
+    /// Accept `http://` endpoints in IdP metadata (the local test IdP). Never for a real IdP.
+    pub dangerous_allow_http_idp: bool,
+    /// The token that opens `/admin`; `None` disables the admin page.
+    pub admin_token: Option<String>,
     /// Who may log in.
     pub provisioning: Provisioning,
     /// Accept IdP-initiated (unsolicited) logins, as from the JumpCloud user portal.
@@ -146,11 +152,18 @@ struct Session {
     expires: chrono::DateTime<Utc>,
 }
 
+/// The IdP in use, with the validator built for it.
+struct Connected {
+    idp: IdpConnection,
+    validator: ResponseValidator,
+}
+
 /// The app's state.
 struct App {
     config: Config,
     sp: ServiceProvider,
-    validator: ResponseValidator,
+    /// Replaced when the admin imports another IdP.
+    connection: RwLock<Option<Arc<Connected>>>,
     requests: InMemoryRequestStore,
     replay: InMemoryReplayCache,
     sessions: Mutex<HashMap<String, Session>>,
@@ -187,18 +200,20 @@ fn see_other(location: &str) -> Response {
 /// Builds the router. Fails when the IdP certificate or the data directory is unusable.
 pub fn router(config: Config) -> Result<Router, String> {
     let sp = ServiceProvider::new(&config.sp_entity_id(), [config.acs_url()]).map_err(|e| e.to_string())?;
-    let settings = Settings {
-        allow_unsolicited: config.allow_idp_initiated,
-        ..Settings::default()
-    };
-    let validator = ResponseValidator::with_settings(sp.clone(), config.idp.identity_provider()?, settings)
-        .with_provider(&AwsLcRs);
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
             config.data_dir.display()
         )
     })?;
+    let idp = match admin::load(&config.data_dir)? {
+        Some(saved) => Some(saved),
+        None => config.idp.clone(),
+    };
+    let connection = match idp {
+        Some(idp) => Some(Arc::new(connect(&sp, &config, idp)?)),
+        None => None,
+    };
     let db = config.data_dir.join("saas-app.sqlite");
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let tenant = TenantId::new("default").map_err(|e| e.to_string())?;
@@ -220,7 +235,7 @@ pub fn router(config: Config) -> Result<Router, String> {
     let app = Arc::new(App {
         config,
         sp,
-        validator,
+        connection: RwLock::new(connection),
         requests: InMemoryRequestStore::new(100_000),
         replay: InMemoryReplayCache::new(100_000),
         sessions: Mutex::new(HashMap::new()),
@@ -237,8 +252,20 @@ pub fn router(config: Config) -> Result<Router, String> {
         .route("/saml/metadata", get(sp_metadata))
         .route("/saml/slo", get(slo_return).post(slo_return))
         .route("/logout", post(logout))
+        .route("/admin", get(admin::page).post(admin::save))
         .nest("/scim/v2", scim)
         .with_state(app))
+}
+
+/// The validator for `idp`: IdP-initiated logins as configured, everything else fedkit's defaults.
+fn connect(sp: &ServiceProvider, config: &Config, idp: IdpConnection) -> Result<Connected, String> {
+    let settings = Settings {
+        allow_unsolicited: config.allow_idp_initiated,
+        ..Settings::default()
+    };
+    let validator = ResponseValidator::with_settings(sp.clone(), idp.identity_provider()?, settings)
+        .with_provider(&AwsLcRs);
+    Ok(Connected { idp, validator })
 }
 
 /// Serves the app on `listener` until the process ends.
@@ -248,6 +275,23 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<
 }
 
 impl App {
+    /// The IdP in use, or the page saying there is none.
+    fn connected(&self) -> Result<Arc<Connected>, Failure> {
+        self.connection
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Single sign-on is not set up",
+                    "no IdP is configured: start the app with --idp-metadata (or --idp-entity-id, \
+                     --idp-sso-url and --idp-cert), or import the IdP on the admin page (/admin)",
+                    "no_idp",
+                )
+            })
+    }
+
     /// The session of this request, if its cookie names a live one.
     fn session(&self, headers: &HeaderMap) -> Option<(String, Session)> {
         let id = session_cookie(headers)?;
@@ -303,7 +347,10 @@ async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
                  <p>Or open a page that needs a login: <a href=\"/app/reports?year=2026\">Reports</a>.</p>"
             .to_owned(),
     };
-    let idp = &app.config.idp;
+    let idp_entity_id = app
+        .connected()
+        .map(|c| c.idp.entity_id.clone())
+        .unwrap_or_else(|_| "(none: set it up on /admin)".to_owned());
     let body = format!(
         "{body}<h2>Setup</h2><table>\
          <tr><th>SP Entity ID</th><td><code>{}</code></td></tr>\
@@ -314,7 +361,7 @@ async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
          <tr><th>SCIM base URL</th><td><code>{}</code>{}</td></tr></table>",
         escape(&app.config.sp_entity_id()),
         escape(&app.config.acs_url()),
-        escape(&idp.entity_id),
+        escape(&idp_entity_id),
         app.config.provisioning,
         escape(&app.directory.base_url),
         if app.tokens.is_some() {
@@ -397,9 +444,13 @@ async fn login(State(app): State<Arc<App>>, Query(q): Query<LoginQuery>) -> Resp
         Ok(r) => r,
         Err(failure) => return failure.into_response(),
     };
+    let connected = match app.connected() {
+        Ok(c) => c,
+        Err(failure) => return failure.into_response(),
+    };
     let now = Utc::now();
     let request =
-        AuthnRequest::new(&app.sp, &app.config.idp.sso_url, random, now).with_name_id_format(NAME_ID_EMAIL);
+        AuthnRequest::new(&app.sp, &connected.idp.sso_url, random, now).with_name_id_format(NAME_ID_EMAIL);
     if let Err(e) = app.requests.remember(
         request.id(),
         now + Duration::minutes(REQUEST_LIFETIME_MINUTES),
@@ -461,7 +512,8 @@ impl App {
     /// Everything the ACS decides, off the async executor (signature checks, SQLite).
     fn accept(&self, saml_response: &str) -> Result<Session, Failure> {
         let now = Utc::now();
-        let assertion = self
+        let connected = self.connected()?;
+        let assertion = connected
             .validator
             .process_post_with_store(saml_response, &self.requests, now, &self.replay)
             .map_err(|e| Failure::login(&e, e.code()))?;
@@ -520,7 +572,8 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let ended = app
         .session(&headers)
         .and_then(|(id, _)| lock(&app.sessions).remove(&id));
-    let target = match (ended, &app.config.idp.slo_url) {
+    let slo_url = app.connected().ok().and_then(|c| c.idp.slo_url.clone());
+    let target = match (ended, &slo_url) {
         (Some(s), Some(slo)) => match random_bytes::<16>() {
             Ok(random) => OutgoingLogout::request(
                 &app.sp,

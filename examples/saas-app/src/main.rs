@@ -51,27 +51,33 @@ struct Args {
         value_delimiter = ','
     )]
     allowed_email_domains: Vec<String>,
+    /// The token that opens the admin page (/admin) to import the IdP; without it, /admin is off.
+    #[arg(long, env = "SAAS_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// The bearer token SCIM clients send (JumpCloud's "Token Key"); without it, /scim/v2 is off.
     #[arg(long, env = "SAAS_SCIM_TOKEN", hide_env_values = true)]
     scim_token: Option<String>,
 }
 
-fn idp(args: &Args) -> Result<IdpConnection, String> {
+fn idp(args: &Args) -> Result<Option<IdpConnection>, String> {
     if let Some(path) = &args.idp_metadata {
         let xml = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        return IdpConnection::from_metadata(&xml, args.dangerous_allow_http_idp);
+        return IdpConnection::from_metadata(&xml, args.dangerous_allow_http_idp).map(Some);
     }
     match (&args.idp_entity_id, &args.idp_sso_url, &args.idp_cert) {
-        (Some(entity_id), Some(sso_url), Some(cert)) => Ok(IdpConnection {
+        (Some(entity_id), Some(sso_url), Some(cert)) => Ok(Some(IdpConnection {
             entity_id: entity_id.clone(),
             sso_url: sso_url.clone(),
             slo_url: args.idp_slo_url.clone(),
             certificates_pem: std::fs::read_to_string(cert)
                 .map_err(|e| format!("cannot read {}: {e}", cert.display()))?,
-        }),
-        _ => {
-            Err("give the IdP: --idp-metadata FILE, or --idp-entity-id, --idp-sso-url and --idp-cert".into())
-        }
+        })),
+        (None, None, None) if args.admin_token.is_some() => Ok(None),
+        _ => Err(
+            "give the IdP: --idp-metadata FILE, or --idp-entity-id, --idp-sso-url and --idp-cert \
+                  (or --admin-token, to import it on /admin)"
+                .into(),
+        ),
     }
 }
 
@@ -80,6 +86,8 @@ async fn run(args: Args) -> Result<(), String> {
         base_url: args.base_url.trim_end_matches('/').to_owned(),
         data_dir: args.data_dir.clone(),
         idp: idp(&args)?,
+        dangerous_allow_http_idp: args.dangerous_allow_http_idp,
+        admin_token: args.admin_token.clone(),
         provisioning: args.provisioning,
         allow_idp_initiated: args.idp_initiated,
         allowed_email_domains: args.allowed_email_domains.clone(),
@@ -93,7 +101,10 @@ async fn run(args: Args) -> Result<(), String> {
         args.listen,
         config.base_url,
         config.sp_entity_id(),
-        config.idp.entity_id,
+        config
+            .idp
+            .as_ref()
+            .map_or("(none yet: /admin)", |i| i.entity_id.as_str()),
         config.provisioning
     );
     fedkit_example_saas_app::serve(listener, config).await

@@ -28,6 +28,7 @@ const IDP_ENTITY_ID: &str = "http://localhost:8081/saml2/fedkit-test";
 const IDP_SSO: &str = "http://localhost:8081/saml2/fedkit-test";
 const IDP_SLO: &str = "http://localhost:8081/saml2/fedkit-test/slo";
 const SCIM_TOKEN: &str = "scim_4f9d2c7e1b8a6d3f0e5c";
+const ADMIN_TOKEN: &str = "admin_9c1e7a53b2d84f60";
 const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
 /// The app, served on a free loopback port by a runtime on its own thread (for the whole
@@ -58,12 +59,14 @@ fn start(adjust: impl FnOnce(&mut Config)) -> RunningApp {
     let mut config = Config {
         base_url: base.clone(),
         data_dir: data_dir.clone(),
-        idp: IdpConnection {
+        idp: Some(IdpConnection {
             entity_id: IDP_ENTITY_ID.to_owned(),
             sso_url: IDP_SSO.to_owned(),
             slo_url: Some(IDP_SLO.to_owned()),
             certificates_pem: IDP_CERT.to_owned(),
-        },
+        }),
+        dangerous_allow_http_idp: false,
+        admin_token: Some(ADMIN_TOKEN.to_owned()),
         provisioning: Provisioning::Jit,
         allow_idp_initiated: true,
         allowed_email_domains: Vec::new(),
@@ -622,4 +625,112 @@ fn sp_metadata_names_the_acs_and_slo_urls() {
     assert!(metadata
         .body
         .contains(&format!("Location=\"{}\"", app.config.slo_url())));
+}
+
+/// The IdP certificate as a console shows it: the base64 body only.
+fn bare_certificate() -> String {
+    IDP_CERT.lines().filter(|l| !l.starts_with("-----")).collect()
+}
+
+fn idp_metadata(entity_id: &str, sso: &str) -> String {
+    format!(
+        "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{entity_id}\">\
+         <md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+         <md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>\
+         <ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\
+         <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{sso}\"/>\
+         </md:IDPSSODescriptor></md:EntityDescriptor>",
+        bare_certificate()
+    )
+}
+
+#[test]
+fn the_admin_page_imports_the_idp_and_the_connection_survives_a_restart() {
+    let app = start(|c| c.idp = None);
+    let url = format!("{}/admin", app.base);
+    let login = get(&format!("{}/saml/login", app.base), None);
+    assert_eq!(login.status, 503);
+    assert_eq!(login.error_code(), Some("no_idp"), "{}", login.body);
+    assert_eq!(idp_initiated(&app, &JANE, None).error_code(), Some("no_idp"));
+    let form = get(&url, None);
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("No IdP is configured yet."));
+
+    // The wrong token changes nothing.
+    let cert = bare_certificate();
+    let explicit = [
+        ("entity_id", IDP_ENTITY_ID),
+        ("sso_url", "https://sso.example.com/saml2/acme"),
+        ("slo_url", ""),
+        ("certificate", cert.as_str()),
+    ];
+    let mut fields = vec![("token", "admin_wrong_wrong_wrong")];
+    fields.extend(explicit);
+    let wrong = post_form(&url, None, &fields);
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.error_code(), Some("admin_token_invalid"));
+    assert!(!app.data_dir.join("idp-connection.json").exists());
+
+    // An http:// SSO URL is refused (no --dangerous-allow-http-idp).
+    let mut fields = vec![("token", ADMIN_TOKEN)];
+    fields.extend(explicit);
+    fields[2].1 = "http://sso.example.com/saml2/acme";
+    let http = post_form(&url, None, &fields);
+    assert_eq!(http.status, 400);
+    assert_eq!(http.error_code(), Some("endpoint_not_https"), "{}", http.body);
+
+    // Entity ID + SSO URL + the bare certificate body, as pasted from JumpCloud.
+    let mut fields = vec![("token", ADMIN_TOKEN)];
+    fields.extend(explicit);
+    let saved = post_form(&url, None, &fields);
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(app.data_dir.join("idp-connection.json").exists());
+    let to_idp = get(&format!("{}/saml/login", app.base), None);
+    assert!(to_idp
+        .location
+        .unwrap()
+        .starts_with("https://sso.example.com/saml2/acme?SAMLRequest="));
+    assert_eq!(idp_initiated(&app, &JANE, None).status, 303);
+
+    // A certificate that is not one.
+    let mut fields = vec![("token", ADMIN_TOKEN)];
+    fields.extend(explicit);
+    fields[4].1 = "MIIBogus";
+    let bogus = post_form(&url, None, &fields);
+    assert_eq!(bogus.status, 400);
+    assert_eq!(bogus.error_code(), Some("certificate_refused"), "{}", bogus.body);
+
+    // Metadata XML (fedkit-metadata): another SSO URL, the same key.
+    let xml = idp_metadata(IDP_ENTITY_ID, "https://sso.example.com/saml2/other");
+    let imported = post_form(&url, None, &[("token", ADMIN_TOKEN), ("metadata_xml", &xml)]);
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    let to_idp = get(&format!("{}/saml/login", app.base), None);
+    assert!(to_idp
+        .location
+        .unwrap()
+        .starts_with("https://sso.example.com/saml2/other?"));
+    // Metadata with an http:// endpoint: fedkit-metadata's refusal, shown.
+    let xml = idp_metadata(IDP_ENTITY_ID, "http://sso.example.com/saml2/other");
+    let refused = post_form(&url, None, &[("token", ADMIN_TOKEN), ("metadata_xml", &xml)]);
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.error_code(), Some("metadata_refused"));
+    assert!(
+        refused.body.contains("http://sso.example.com/saml2/other"),
+        "{}",
+        refused.body
+    );
+
+    // Restarted on the same data directory without IdP flags: the saved connection is used.
+    let data_dir = app.data_dir.clone();
+    let restarted = start(|c| {
+        c.idp = None;
+        c.data_dir = data_dir;
+    });
+    let to_idp = get(&format!("{}/saml/login", restarted.base), None);
+    assert!(to_idp
+        .location
+        .unwrap()
+        .starts_with("https://sso.example.com/saml2/other?"));
+    let admin_off = start(|c| c.admin_token = None);
+    assert_eq!(get(&format!("{}/admin", admin_off.base), None).status, 404);
 }
