@@ -46,8 +46,12 @@ impl Drop for RunningApp {
 }
 
 fn start(adjust: impl FnOnce(&mut Config)) -> RunningApp {
+    start_on(0, adjust)
+}
+
+fn start_on(port: u16, adjust: impl FnOnce(&mut Config)) -> RunningApp {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     listener.set_nonblocking(true).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let data_dir = std::env::temp_dir().join(format!(
@@ -733,4 +737,244 @@ fn the_admin_page_imports_the_idp_and_the_connection_survives_a_restart() {
         .starts_with("https://sso.example.com/saml2/other?"));
     let admin_off = start(|c| c.admin_token = None);
     assert_eq!(get(&format!("{}/admin", admin_off.base), None).status, 404);
+}
+
+/// The `fedkit` binary of this workspace, built (with the profile of this test) if needed.
+fn fedkit_binary() -> PathBuf {
+    let profile_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev".to_owned(),
+        Some(other) => other.to_owned(),
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "fedkit-cli",
+            "--bin",
+            "fedkit",
+            "--profile",
+            &profile,
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build -p fedkit-cli failed");
+    profile_dir.join(format!("fedkit{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// `fedkit --json idp serve` on a free loopback port; killed (and its state removed) on drop.
+struct FedkitIdp {
+    child: std::process::Child,
+    started: serde_json::Value,
+    state_dir: PathBuf,
+}
+
+impl Drop for FedkitIdp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+impl FedkitIdp {
+    fn start(sp_base: &str) -> Self {
+        use std::io::BufRead as _;
+        let state_dir = std::env::temp_dir().join(format!("fedkit-saas-app-idp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        let mut child = std::process::Command::new(fedkit_binary())
+            .args(["--json", "idp", "serve", "--listen", "127.0.0.1:0"])
+            .args(["--sp-entity-id", &format!("{sp_base}/saml/metadata")])
+            .args(["--acs-url", &format!("{sp_base}/saml/acs")])
+            .args(["--sp-slo-url", &format!("{sp_base}/saml/slo")])
+            .arg("--state-dir")
+            .arg(&state_dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let started =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("no start-up line ({e}): {line:?}"));
+        Self {
+            child,
+            started,
+            state_dir,
+        }
+    }
+
+    fn field(&self, name: &str) -> String {
+        self.started[name].as_str().unwrap().to_owned()
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.field("listen"))
+    }
+}
+
+/// A form of an HTML page: action and fields (unescaped).
+#[derive(Debug)]
+struct HtmlForm {
+    action: String,
+    fields: Vec<(String, String)>,
+}
+
+impl HtmlForm {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn html_forms(html: &str) -> Vec<HtmlForm> {
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = start + tag[start..].find('"')?;
+        Some(html_unescape(&tag[start..end]))
+    };
+    html.split("<form ")
+        .skip(1)
+        .map(|chunk| {
+            let body = &chunk[..chunk.find("</form>").unwrap()];
+            let fields = body
+                .split("<input ")
+                .skip(1)
+                .filter_map(|input| {
+                    let tag = &input[..input.find('>').unwrap()];
+                    Some((
+                        attribute(tag, "name")?,
+                        attribute(tag, "value").unwrap_or_default(),
+                    ))
+                })
+                .collect();
+            HtmlForm {
+                action: attribute(&body[..body.find('>').unwrap()], "action").unwrap(),
+                fields,
+            }
+        })
+        .collect()
+}
+
+/// On an IdP login page, clicks "Log in as `email`"; returns the auto-submitting form the
+/// IdP answers with (to the ACS).
+fn click_user(idp: &FedkitIdp, login_page: &str, email: &str) -> HtmlForm {
+    let form = html_forms(login_page)
+        .into_iter()
+        .find(|f| f.field("user") == Some(email))
+        .unwrap_or_else(|| panic!("no button for {email}: {login_page}"));
+    let answer = post_form(&format!("{}{}", idp.base(), form.action), None, &form.pairs());
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    html_forms(&answer.body).remove(0)
+}
+
+#[test]
+fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
+    // The app's address first: the IdP needs the SP's URLs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sp_base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let idp = FedkitIdp::start(&sp_base);
+    // The app imports the IdP's metadata, as `--idp-metadata` does.
+    let metadata = get(&idp.field("metadata_url"), None);
+    assert_eq!(metadata.status, 200);
+    let connection = IdpConnection::from_metadata(metadata.body.as_bytes(), true).unwrap();
+    assert_eq!(connection.entity_id, idp.field("entity_id"));
+    assert_eq!(connection.sso_url, idp.field("sso_url"));
+    assert!(
+        IdpConnection::from_metadata(metadata.body.as_bytes(), false).is_err(),
+        "http:// endpoints need the dangerous flag"
+    );
+    let port: u16 = sp_base.rsplit(':').next().unwrap().parse().unwrap();
+    let app = start_on(port, |c| {
+        c.idp = Some(connection);
+        c.provisioning = Provisioning::Jit;
+    });
+    assert_eq!(app.base, sp_base);
+
+    // SP-initiated: page -> /saml/login -> IdP login page -> user button -> form to the ACS.
+    let asked = "/app/reports?year=2026";
+    let login = get(&format!("{}{asked}", app.base), None).location.unwrap();
+    let to_idp = get(&format!("{}{login}", app.base), None).location.unwrap();
+    let login_page = get(&to_idp, None);
+    assert_eq!(login_page.status, 200, "{}", login_page.body);
+    let to_acs = click_user(&idp, &login_page.body, "jane.doe@example.com");
+    assert_eq!(to_acs.action, app.config.acs_url());
+    assert_eq!(to_acs.field("RelayState"), Some(asked));
+    let acs = post_form(&to_acs.action, None, &to_acs.pairs());
+    assert_eq!(acs.status, 303, "{}", acs.body);
+    assert_eq!(acs.location.as_deref(), Some(asked));
+    let session = acs.session().unwrap();
+    let page = get(&format!("{}{asked}", app.base), Some(&session));
+    assert!(
+        page.body
+            .contains("<strong id=\"email\">jane.doe@example.com</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<tr><th>memberOf</th><td>Engineering, SSO Admins</td></tr>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("SP-initiated"));
+
+    // Logout: the app ends the session and sends the browser to the IdP's SLO endpoint; the
+    // IdP answers to the app's SLO URL.
+    let out = post_form(&format!("{}/logout", app.base), Some(&session), &[]);
+    let slo = out.location.unwrap();
+    assert!(
+        slo.starts_with(&format!("{}?SAMLRequest=", idp.field("slo_url"))),
+        "{slo}"
+    );
+    let idp_answer = get(&slo, None);
+    assert_eq!(idp_answer.status, 200, "{}", idp_answer.body);
+    let back = html_forms(&idp_answer.body).remove(0);
+    assert_eq!(back.action, app.config.slo_url());
+    let signed_out = post_form(&back.action, None, &back.pairs());
+    assert!(
+        signed_out.body.contains("You are signed out"),
+        "{}",
+        signed_out.body
+    );
+    assert_eq!(get(&format!("{}/profile", app.base), Some(&session)).status, 303);
+
+    // IdP-initiated: the IdP's start page tile.
+    let index = get(&format!("{}/", idp.base()), None);
+    let to_acs = click_user(&idp, &index.body, "john.smith@example.com");
+    let acs = post_form(&to_acs.action, None, &to_acs.pairs());
+    assert_eq!(acs.status, 303, "{}", acs.body);
+    let page = get(&format!("{}/profile", app.base), acs.session().as_deref());
+    assert!(page.body.contains("john.smith@example.com"));
+    assert!(page.body.contains("IdP-initiated"), "{}", page.body);
 }
