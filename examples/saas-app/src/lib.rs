@@ -1,9 +1,5 @@
-//! An example SaaS web application (axum) that embeds fedkit the way a real Service Provider
-//! does: SP- and IdP-initiated SAML login, a session cookie, logout with Single Logout, SCIM
-//! provisioning at `/scim/v2` over SQLite, and a login policy tied to the SCIM store.
-//!
-//! See `README.md` for how to run it against `fedkit idp serve`. The binary (`saas-app`) only
-//! parses flags into a [`Config`] and calls [`serve`]; tests start the app in-process.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
