@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::body::Body;
-use axum::extract::{Form, Query, Request, State};
+use axum::extract::{Form, Query, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{Duration, Utc};
-use fedkit_saml::logout::OutgoingLogout;
+use fedkit_saml::logout::{LogoutMessage, LogoutValidator, OutgoingLogout};
 use fedkit_saml::request::{safe_redirect, AuthnRequest};
 use fedkit_saml::sp_metadata::{SpMetadata, NAME_ID_EMAIL};
 use fedkit_saml::{
@@ -152,6 +152,8 @@ struct Session {
 struct Connected {
     idp: IdpConnection,
     validator: ResponseValidator,
+    /// Checks the IdP's LogoutRequests and LogoutResponses at `/saml/slo`.
+    logout: LogoutValidator,
 }
 
 /// The app's state.
@@ -163,6 +165,8 @@ struct App {
     requests: InMemoryRequestStore,
     replay: InMemoryReplayCache,
     sessions: Mutex<HashMap<String, Session>>,
+    /// IDs of the LogoutRequests sent to the IdP, until their LogoutResponse arrives.
+    pending_logouts: Mutex<HashMap<String, chrono::DateTime<Utc>>>,
     directory: Directory,
     tokens: Option<TokenRegistry>,
 }
@@ -235,6 +239,7 @@ pub fn router(config: Config) -> Result<Router, String> {
         requests: InMemoryRequestStore::new(100_000),
         replay: InMemoryReplayCache::new(100_000),
         sessions: Mutex::new(HashMap::new()),
+        pending_logouts: Mutex::new(HashMap::new()),
         directory,
         tokens,
     });
@@ -246,7 +251,7 @@ pub fn router(config: Config) -> Result<Router, String> {
         .route("/saml/login", get(login))
         .route("/saml/acs", post(acs))
         .route("/saml/metadata", get(sp_metadata))
-        .route("/saml/slo", get(slo_return).post(slo_return))
+        .route("/saml/slo", get(slo_redirect).post(slo_post))
         .route("/logout", post(logout))
         .route("/admin", get(admin::page).post(admin::save))
         .nest("/scim/v2", scim)
@@ -259,9 +264,21 @@ fn connect(sp: &ServiceProvider, config: &Config, idp: IdpConnection) -> Result<
         allow_unsolicited: config.allow_idp_initiated,
         ..Settings::default()
     };
-    let validator = ResponseValidator::with_settings(sp.clone(), idp.identity_provider()?, settings)
-        .with_provider(&AwsLcRs);
-    Ok(Connected { idp, validator })
+    let identity_provider = idp.identity_provider()?;
+    let logout = LogoutValidator::new(
+        sp.clone(),
+        identity_provider.clone(),
+        &config.slo_url(),
+        settings.clone(),
+    )
+    .with_provider(&AwsLcRs);
+    let validator =
+        ResponseValidator::with_settings(sp.clone(), identity_provider, settings).with_provider(&AwsLcRs);
+    Ok(Connected {
+        idp,
+        validator,
+        logout,
+    })
 }
 
 /// Serves the app on `listener` until the process ends.
@@ -571,15 +588,26 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let slo_url = app.connected().ok().and_then(|c| c.idp.slo_url.clone());
     let target = match (ended, &slo_url) {
         (Some(s), Some(slo)) => match random_bytes::<16>() {
-            Ok(random) => OutgoingLogout::request(
-                &app.sp,
-                slo,
-                &s.name_id,
-                s.session_index.as_deref(),
-                random,
-                Utc::now(),
-            )
-            .redirect_url(None),
+            Ok(random) => {
+                let now = Utc::now();
+                let request = OutgoingLogout::request(
+                    &app.sp,
+                    slo,
+                    &s.name_id,
+                    s.session_index.as_deref(),
+                    random,
+                    now,
+                );
+                let mut pending = lock(&app.pending_logouts);
+                pending.retain(|_, expires| *expires > now);
+                pending.insert(
+                    request.id().to_owned(),
+                    now + Duration::minutes(REQUEST_LIFETIME_MINUTES),
+                );
+                // The RelayState names the request the LogoutResponse must answer; only an ID
+                // still pending here is used, and the signed InResponseTo must equal it.
+                request.redirect_url(Some(request.id()))
+            }
             Err(_) => "/saml/slo".to_owned(),
         },
         _ => "/saml/slo".to_owned(),
@@ -591,13 +619,116 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     response
 }
 
-/// Where the IdP sends the browser after Single Logout. The local session already ended.
-async fn slo_return() -> Response {
+fn signed_out(note: &str) -> Response {
     page(
         StatusCode::OK,
         "Signed out",
-        "<p id=\"signed-out\">You are signed out of this application.</p><p><a href=\"/\">Start page</a></p>",
+        &format!(
+            "<p id=\"signed-out\">You are signed out of this application.</p>{note}<p><a href=\"/\">Start page</a></p>"
+        ),
     )
+}
+
+/// The Single Logout message sent to `/saml/slo`, over either binding.
+enum SloMessage {
+    Redirect(String),
+    Post(String),
+}
+
+#[derive(Deserialize)]
+struct SloForm {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// `GET /saml/slo`: HTTP-Redirect binding (or a browser just landing here).
+async fn slo_redirect(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
+    let query = query.unwrap_or_default();
+    let has_message = query
+        .split('&')
+        .any(|p| p.starts_with("SAMLRequest=") || p.starts_with("SAMLResponse="));
+    if !has_message {
+        return signed_out("");
+    }
+    let relay_state = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("RelayState="))
+        .map(str::to_owned);
+    slo(&app, SloMessage::Redirect(query), relay_state)
+}
+
+/// `POST /saml/slo`: HTTP-POST binding.
+async fn slo_post(State(app): State<Arc<App>>, Form(form): Form<SloForm>) -> Response {
+    match form.saml_response.or(form.saml_request) {
+        Some(value) => slo(&app, SloMessage::Post(value), form.relay_state),
+        None => signed_out(""),
+    }
+}
+
+/// Verifies the IdP's logout message: a LogoutResponse must answer a LogoutRequest this app
+/// sent; a LogoutRequest (IdP-initiated logout) ends the user's sessions and is answered.
+fn slo(app: &App, message: SloMessage, relay_state: Option<String>) -> Response {
+    let connected = match app.connected() {
+        Ok(c) => c,
+        Err(failure) => return failure.into_response(),
+    };
+    let now = Utc::now();
+    // Only a RelayState naming a pending request selects it (our IDs are URL-safe).
+    let expected = relay_state.filter(|id| {
+        lock(&app.pending_logouts)
+            .get(id)
+            .is_some_and(|expires| *expires > now)
+    });
+    let verified = match &message {
+        SloMessage::Redirect(query) => connected.logout.process_redirect(query, expected.as_deref(), now),
+        SloMessage::Post(value) => connected.logout.process_post(value, expected.as_deref(), now),
+    };
+    match verified {
+        Ok(LogoutMessage::Response(response)) => {
+            lock(&app.pending_logouts).remove(&response.in_response_to);
+            if response.success {
+                signed_out("<p id=\"idp-confirmed\">The IdP confirmed the logout.</p>")
+            } else {
+                signed_out(&format!(
+                    "<p id=\"idp-partial\">The IdP reported {}: you may still be signed in at the IdP.</p>",
+                    escape(&response.status)
+                ))
+            }
+        }
+        Ok(LogoutMessage::Request(request)) => {
+            let ended = {
+                let mut sessions = lock(&app.sessions);
+                let before = sessions.len();
+                sessions.retain(|_, s| {
+                    let same_user =
+                        s.issuer == connected.idp.entity_id && s.name_id.value == request.name_id.value;
+                    let named = request.session_indexes.is_empty()
+                        || s.session_index
+                            .as_ref()
+                            .is_some_and(|i| request.session_indexes.contains(i));
+                    !(same_user && named)
+                });
+                before - sessions.len()
+            };
+            let (Some(idp_slo), Ok(random)) = (&connected.idp.slo_url, random_bytes::<16>()) else {
+                return signed_out(&format!("<p>{ended} session(s) ended.</p>"));
+            };
+            let answer = OutgoingLogout::response(&app.sp, idp_slo, &request, random, now);
+            see_other(&answer.redirect_url(None))
+        }
+        Ok(_) => signed_out(""),
+        Err(e) => Failure::new(
+            StatusCode::FORBIDDEN,
+            "Logout not verified",
+            e.to_string(),
+            e.code(),
+        )
+        .into_response(),
+    }
 }
 
 /// `/scim/v2`: bearer token, body cap, then fedkit-scim-service's http adapter.

@@ -967,6 +967,15 @@ fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
         "{}",
         signed_out.body
     );
+    assert!(
+        signed_out.body.contains("The IdP confirmed the logout."),
+        "the LogoutResponse verified: {}",
+        signed_out.body
+    );
+    // The same LogoutResponse again: its request is no longer pending.
+    let again = post_form(&back.action, None, &back.pairs());
+    assert_eq!(again.status, 403, "{}", again.body);
+    assert!(again.error_code().is_some());
     assert_eq!(get(&format!("{}/profile", app.base), Some(&session)).status, 303);
 
     // IdP-initiated: the IdP's start page tile.
@@ -977,4 +986,88 @@ fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
     let page = get(&format!("{}/profile", app.base), acs.session().as_deref());
     assert!(page.body.contains("john.smith@example.com"));
     assert!(page.body.contains("IdP-initiated"), "{}", page.body);
+}
+
+/// An IdP-initiated LogoutRequest for `email`, signed with `key_pem`, base64 (HTTP-POST).
+fn idp_logout_request(app: &RunningApp, email: &str, key_pem: &str) -> String {
+    let xml = format!(
+        "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"{SAML_NS}\" \
+         ID=\"_idp-logout-1\" Version=\"2.0\" IssueInstant=\"{}\" Destination=\"{}\">\
+         <saml:Issuer>{IDP_ENTITY_ID}</saml:Issuer>\
+         <saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">{email}</saml:NameID>\
+         </samlp:LogoutRequest>",
+        instant(Utc::now()),
+        app.config.slo_url(),
+    );
+    let key = SigningKey::from_pem(key_pem).unwrap();
+    b64(&fedkit_xmldsig::sign::sign_enveloped(
+        &xml,
+        "_idp-logout-1",
+        Some((SAML_NS, "Issuer")),
+        &key,
+        None,
+        &AwsLcRs,
+    )
+    .unwrap())
+}
+
+#[test]
+fn idp_initiated_single_logout_ends_the_users_sessions_and_is_answered() {
+    let app = start(|_| {});
+    let jane = idp_initiated(&app, &JANE, None).session().unwrap();
+    let john = idp_initiated(
+        &app,
+        &User {
+            email: "john.smith@example.com",
+            first_name: "John",
+            last_name: "Smith",
+        },
+        None,
+    )
+    .session()
+    .unwrap();
+    let slo = format!("{}/saml/slo", app.base);
+
+    // Signed by another key: refused, nobody signed out.
+    let forged = post_form(
+        &slo,
+        None,
+        &[("SAMLRequest", &idp_logout_request(&app, JANE.email, OTHER_KEY))],
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(forged.error_code(), Some("signature_invalid"), "{}", forged.body);
+    assert_eq!(get(&format!("{}/profile", app.base), Some(&jane)).status, 200);
+
+    // From the IdP: Jane's session ends, John's does not, the IdP gets a LogoutResponse.
+    let answer = post_form(
+        &slo,
+        None,
+        &[("SAMLRequest", &idp_logout_request(&app, JANE.email, IDP_KEY))],
+    );
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let to_idp = answer.location.unwrap();
+    assert!(
+        to_idp.starts_with(&format!("{IDP_SLO}?SAMLResponse=")),
+        "{to_idp}"
+    );
+    let response_xml = String::from_utf8(
+        inflate_redirect_message(&query_param(&to_idp, "SAMLResponse").unwrap(), 1 << 16).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        response_xml.contains("InResponseTo=\"_idp-logout-1\""),
+        "{response_xml}"
+    );
+    assert!(response_xml.contains("status:Success"), "{response_xml}");
+    assert_eq!(get(&format!("{}/profile", app.base), Some(&jane)).status, 303);
+    assert_eq!(get(&format!("{}/profile", app.base), Some(&john)).status, 200);
+
+    // A LogoutResponse nobody asked for (no pending request): refused with fedkit's reason.
+    let unsolicited = post_form(
+        &slo,
+        None,
+        &[("SAMLResponse", "PHg+PC94Pg=="), ("RelayState", "_nope")],
+    );
+    assert_eq!(unsolicited.status, 403, "{}", unsolicited.body);
+    assert!(unsolicited.error_code().is_some());
 }
