@@ -513,7 +513,12 @@ async fn acs(State(app): State<Arc<App>>, Form(form): Form<AcsForm>) -> Response
     };
     let target = app.redirect_target(form.relay_state.as_deref()).to_owned();
     let max_age = (session.expires - Utc::now()).num_seconds();
-    lock(&app.sessions).insert(session_id.clone(), session);
+    {
+        let mut sessions = lock(&app.sessions);
+        let now = Utc::now();
+        sessions.retain(|_, s| s.expires > now);
+        sessions.insert(session_id.clone(), session);
+    }
     let mut response = see_other(&target);
     if let Ok(cookie) = HeaderValue::from_str(&app.cookie(&session_id, max_age)) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -547,7 +552,15 @@ impl App {
                 profile.last_name.as_deref(),
                 self.config.provisioning,
             )
-            .map_err(|e| Failure::login(&e, e.code()))?;
+            .map_err(|e| match e {
+                users::Refusal::Store { .. } => Failure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Login failed",
+                    e.to_string(),
+                    e.code(),
+                ),
+                _ => Failure::login(&e, e.code()),
+            })?;
         let expires = assertion
             .authn()
             .and_then(|a| a.session_not_on_or_after)
