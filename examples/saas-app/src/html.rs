@@ -33,6 +33,13 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
+            // No scripts at all, and no framing (clickjacking of the logout and admin forms).
+            // No form-action: browsers apply it to the redirect to the IdP after logout.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            ),
+            (header::X_FRAME_OPTIONS, "DENY"),
         ],
         html,
     )

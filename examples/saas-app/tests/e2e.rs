@@ -1071,3 +1071,34 @@ fn idp_initiated_single_logout_ends_the_users_sessions_and_is_answered() {
     assert_eq!(unsolicited.status, 403, "{}", unsolicited.body);
     assert!(unsolicited.error_code().is_some());
 }
+
+#[test]
+fn pages_forbid_scripts_and_framing() {
+    let app = start(|_| {});
+    let response = agent().get(&format!("{}/", app.base)).call().unwrap();
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(response.headers().get("x-frame-options").unwrap(), "DENY");
+}
+
+#[test]
+fn the_binary_explains_a_missing_idp() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_saas-app"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("SAAS_ADMIN_TOKEN")
+        .env_remove("SAAS_IDP_METADATA")
+        .env_remove("SAAS_IDP_ENTITY_ID")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("give the IdP: --idp-metadata FILE"), "{stderr}");
+}
