@@ -986,6 +986,29 @@ fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
     let page = get(&format!("{}/profile", app.base), acs.session().as_deref());
     assert!(page.body.contains("john.smith@example.com"));
     assert!(page.body.contains("IdP-initiated"), "{}", page.body);
+
+    // Jane (created just in time above) is deactivated over SCIM: the IdP still logs her in,
+    // the app refuses.
+    let (status, found) = scim(
+        &app,
+        "GET",
+        "/Users?filter=userName%20eq%20%22jane.doe@example.com%22",
+        "",
+    );
+    assert_eq!(status, 200, "{found}");
+    let id = found["Resources"][0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{id}"),
+        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let to_acs = click_user(&idp, &index.body, "jane.doe@example.com");
+    let refused = post_form(&to_acs.action, None, &to_acs.pairs());
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.error_code(), Some("user_deactivated"), "{}", refused.body);
+    assert!(refused.session().is_none());
 }
 
 /// An IdP-initiated LogoutRequest for `email`, signed with `key_pem`, base64 (HTTP-POST).
