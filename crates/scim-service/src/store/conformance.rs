@@ -196,12 +196,20 @@ fn find_is_a_superset_in_creation_order(store: &dyn Store) {
     }
     tx.insert(ResourceKind::Group, &group("g1", "Admins", &["id1"]))
         .unwrap();
+    // A userName that is not one string (the handler never stores one, a store must still
+    // not lose it): the evaluator matches any element, so `userName eq` must return it.
+    tx.insert(
+        ResourceKind::User,
+        &json!({"id": "odd", "userName": ["Eve", "alt"]}),
+    )
+    .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin(&t).unwrap();
     let all = tx.find(ResourceKind::User, None).unwrap();
-    assert_eq!(ids(&all), ["id0", "id1", "id2", "id3", "id4"]);
+    assert_eq!(ids(&all), ["id0", "id1", "id2", "id3", "id4", "odd"]);
     for (text, must) in [
+        (r#"userName eq "eve""#, vec!["odd"]),
         (r#"userName eq "BOB""#, vec!["id2"]),
         (r#"userName eq "bob" or userName eq "dora""#, vec!["id2", "id4"]),
         (r#"id eq "id3""#, vec!["id3"]),

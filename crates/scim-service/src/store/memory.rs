@@ -53,6 +53,9 @@ struct TenantData {
     groups: Table,
     /// Lowercased userName → user id.
     user_names: HashMap<String, String>,
+    /// Users whose `userName` is not one string (absent, an array, a number): the index
+    /// cannot answer for them, so a `userName eq` lookup always considers them.
+    unindexed_users: std::collections::BTreeSet<String>,
     next_seq: u64,
 }
 
@@ -84,8 +87,15 @@ impl TenantData {
                     self.user_names.remove(&name);
                 }
             }
-            if let Some(name) = row.as_ref().and_then(|(_, v)| user_name_key(v)) {
-                self.user_names.insert(name, id.to_owned());
+            self.unindexed_users.remove(id);
+            match row.as_ref().map(|(_, v)| user_name_key(v)) {
+                Some(Some(name)) => {
+                    self.user_names.insert(name, id.to_owned());
+                }
+                Some(None) => {
+                    self.unindexed_users.insert(id.to_owned());
+                }
+                None => {}
             }
         }
         old
@@ -121,11 +131,11 @@ fn indexed_ids(data: &TenantData, kind: ResourceKind, filter: &Filter) -> Option
             if path.name.eq_ignore_ascii_case("id") {
                 Some(vec![v.clone()])
             } else if kind == ResourceKind::User && path.name.eq_ignore_ascii_case("userName") {
+                let indexed = data.user_names.get(&v.to_lowercase()).cloned();
                 Some(
-                    data.user_names
-                        .get(&v.to_lowercase())
-                        .cloned()
+                    indexed
                         .into_iter()
+                        .chain(data.unindexed_users.iter().cloned())
                         .collect(),
                 )
             } else {

@@ -467,42 +467,48 @@ fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
     tx.commit().map_err(db)
 }
 
-impl Store for SqliteStore {
-    fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
-        let Some(pool) = &self.readers else {
-            return self.begin(tenant);
-        };
+impl SqliteStore {
+    /// Wraps a checked-out connection in a transaction opened with `begin` (`BEGIN
+    /// IMMEDIATE` for writers; `BEGIN DEFERRED` for readers, whose snapshot is taken by the
+    /// first read and kept until the end).
+    fn start(
+        &self,
+        conn: Connection,
+        tenant: &TenantId,
+        read_only: bool,
+    ) -> Result<Box<dyn Transaction + '_>, StoreError> {
         let tx = SqliteTransaction {
             store: self,
-            conn: Some(self.checkout_reader(pool)?),
+            conn: Some(conn),
             tenant: tenant.as_str().to_owned(),
             committed: false,
-            read_only: true,
-        };
-        let conn = tx.conn()?;
-        if !conn.is_autocommit() {
-            conn.execute_batch("ROLLBACK").map_err(db)?;
-        }
-        // Deferred: the snapshot is taken by the first read and kept until the end.
-        conn.execute_batch("BEGIN DEFERRED").map_err(db)?;
-        Ok(Box::new(tx))
-    }
-
-    fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
-        let tx = SqliteTransaction {
-            store: self,
-            conn: Some(self.checkout()?),
-            tenant: tenant.as_str().to_owned(),
-            committed: false,
-            read_only: false,
+            read_only,
         };
         // From here on, an error drops `tx`, which hands the connection back.
         let conn = tx.conn()?;
         if !conn.is_autocommit() {
             conn.execute_batch("ROLLBACK").map_err(db)?;
         }
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let begin = if read_only {
+            "BEGIN DEFERRED"
+        } else {
+            "BEGIN IMMEDIATE"
+        };
+        conn.execute_batch(begin).map_err(db)?;
         Ok(Box::new(tx))
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        match &self.readers {
+            Some(pool) => self.start(self.checkout_reader(pool)?, tenant, true),
+            None => self.begin(tenant),
+        }
+    }
+
+    fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        self.start(self.checkout()?, tenant, false)
     }
 }
 
