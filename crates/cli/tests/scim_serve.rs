@@ -1159,6 +1159,11 @@ fn concurrent_writers_with_if_match_lose_no_update() {
 
 // ---------------------------------------------------------------------------------------------
 // Load: 50 loopback clients, mixed GET-by-id / PATCH (ignored by default; see the top).
+// Why ignored: it runs for 60 s, loads both cores, and its latency figures only mean
+// something in a release build on a quiet machine, none of which CI's debug test run is.
+// The behaviour it checks beyond speed (no errors, no lost update under concurrency) is
+// covered on every run by `concurrent_writers_with_if_match_lose_no_update`. Its figures are
+// in docs/performance.md ("`fedkit scim serve` under load").
 
 #[test]
 #[ignore = "load test: run explicitly in release mode (see the module docs)"]
