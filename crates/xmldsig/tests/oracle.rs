@@ -1048,6 +1048,16 @@ fn ec_signing_keys_load_from_pkcs8_and_sec1_and_match_their_certificates() {
     assert!(sec1.contains("BEGIN EC PRIVATE KEY"), "{sec1}");
     let again = SigningKey::from_pem(&sec1).unwrap();
     assert!(again.matches(&public(CERT_EC256)));
+    // Malformed or foreign key material is a typed error, never a panic.
+    for pem in [
+        "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n",
+        "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        CERT_EC256,
+        "not PEM at all",
+    ] {
+        assert!(SigningKey::from_pem(pem).is_err(), "{pem}");
+    }
 }
 
 fn first_id(xml: &str, local: &str) -> String {
