@@ -1,6 +1,7 @@
 //! The HTML pages of the test IdP. Every value placed into a page — user names and emails
 //! from users.json, RelayState, IDs and URLs from requests — goes through [`escape`].
 
+use super::protocol::Fault;
 use super::users::User;
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values:
@@ -115,15 +116,33 @@ pub(crate) fn login_page(
         };
         body.push_str(&format!(
             "<li><form method=\"post\" action=\"{}\">{fields}<button type=\"submit\">Log in as {} {}</button> \
-             <code>{}</code>{groups}</form></li>",
+             <code>{}</code>{groups} <label class=\"muted\">sending {}</label></form></li>",
             escape(login_url),
             escape(&user.first_name),
             escape(&user.last_name),
             escape(&user.email),
+            fault_select(),
         ));
     }
     body.push_str("</ul>");
     page("Log in — fedkit test IdP", &body)
+}
+
+/// The per-user choice of [`Fault`]: a correct Response unless the developer asks for a
+/// broken one to see how their SP refuses it.
+fn fault_select() -> String {
+    let options: String = Fault::ALL
+        .iter()
+        .map(|f| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                escape(f.name()),
+                if *f == Fault::None { " selected" } else { "" },
+                escape(f.label())
+            )
+        })
+        .collect();
+    format!("<select name=\"fault\">{options}</select>")
 }
 
 /// A page whose form posts `fields` to `action` as soon as it loads (the SAML HTTP-POST

@@ -591,6 +591,78 @@ impl ResponseIds {
     }
 }
 
+/// A deliberate defect the login page can ask for, so that a developer (or a browser test)
+/// can watch the SP refuse a bad Response and check the page it shows. The default is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Fault {
+    /// A correct Response.
+    #[default]
+    None,
+    /// Signed correctly, but issued an hour ago: every time window has closed.
+    Expired,
+    /// Signed, then the NameID changed (as an attacker editing a captured Response would).
+    Tampered,
+    /// Signed correctly, for another audience (as if configured for another SP).
+    WrongAudience,
+    /// No signature at all.
+    Unsigned,
+}
+
+impl Fault {
+    /// Every fault, in the order the login page lists them.
+    pub(crate) const ALL: [Fault; 5] = [
+        Fault::None,
+        Fault::Expired,
+        Fault::Tampered,
+        Fault::WrongAudience,
+        Fault::Unsigned,
+    ];
+
+    /// The form value.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Fault::None => "none",
+            Fault::Expired => "expired",
+            Fault::Tampered => "tampered",
+            Fault::WrongAudience => "wrong-audience",
+            Fault::Unsigned => "unsigned",
+        }
+    }
+
+    /// What the login page shows.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Fault::None => "a correct Response",
+            Fault::Expired => "an expired Response",
+            Fault::Tampered => "a tampered Response (NameID changed after signing)",
+            Fault::WrongAudience => "a Response for another audience",
+            Fault::Unsigned => "an unsigned Response",
+        }
+    }
+
+    /// The fault a form value names; an absent or empty value is [`Fault::None`].
+    pub(crate) fn parse(value: Option<&str>) -> Result<Fault, Refused> {
+        match value.unwrap_or_default() {
+            "" => Ok(Fault::None),
+            v => Fault::ALL.into_iter().find(|f| f.name() == v).ok_or_else(|| {
+                refused(
+                    "bad_fault",
+                    format!(
+                        "unknown fault {v:?}; one of: {}",
+                        Fault::ALL.map(Fault::name).join(", ")
+                    ),
+                )
+            }),
+        }
+    }
+}
+
+/// How far back an expired Response is dated.
+const EXPIRED_BY_SECONDS: i64 = 3600;
+
+/// The audience of a [`Fault::WrongAudience`] Response.
+pub(crate) const WRONG_AUDIENCE: &str = "https://another-sp.invalid/saml/metadata";
+
 /// Checks the login page's post (it comes back from the browser, so nothing in it is
 /// trusted: the user must be listed and the ACS URL registered) and builds the signed
 /// Response, base64 for the form.
@@ -600,6 +672,18 @@ pub(crate) fn login(
     context: &LoginContext,
     now: DateTime<Utc>,
     ids: ResponseIds,
+) -> Result<String, Refused> {
+    login_with_fault(idp, email, context, now, ids, Fault::None)
+}
+
+/// [`login`], with a deliberate defect in the Response.
+pub(crate) fn login_with_fault(
+    idp: &Idp,
+    email: &str,
+    context: &LoginContext,
+    now: DateTime<Utc>,
+    ids: ResponseIds,
+    fault: Fault,
 ) -> Result<String, Refused> {
     let user = idp.user(email).ok_or_else(|| {
         refused(
@@ -618,9 +702,44 @@ pub(crate) fn login(
             return Err(refused("bad_message", "the request ID is empty or too long"));
         }
     }
-    let xml = response_xml(idp, user, context, now, ids);
-    let signed = sign_response(idp, &xml, &id_from(ids.response), &id_from(ids.assertion))?;
+    let issued = match fault {
+        Fault::Expired => now - Duration::seconds(EXPIRED_BY_SECONDS),
+        _ => now,
+    };
+    let mut xml = response_xml(idp, user, context, issued, ids);
+    if fault == Fault::WrongAudience {
+        xml = replace_once(
+            &xml,
+            &format!(
+                "<saml2:Audience>{}</saml2:Audience>",
+                xml_escape(&idp.sp.entity_id)
+            ),
+            &format!("<saml2:Audience>{WRONG_AUDIENCE}</saml2:Audience>"),
+        )?;
+    }
+    let signed = match fault {
+        Fault::Unsigned => xml,
+        _ => sign_response(idp, &xml, &id_from(ids.response), &id_from(ids.assertion))?,
+    };
+    let signed = if fault == Fault::Tampered {
+        let name_id = format!(">{}</saml2:NameID>", xml_escape(&user.email));
+        replace_once(&signed, &name_id, ">admin@tampered.invalid</saml2:NameID>")?
+    } else {
+        signed
+    };
     Ok(base64::engine::general_purpose::STANDARD.encode(signed))
+}
+
+/// `text` with the one occurrence of `from` replaced (an internal error when it is missing,
+/// rather than a fault that silently did nothing).
+fn replace_once(text: &str, from: &str, to: &str) -> Result<String, Refused> {
+    if text.matches(from).count() != 1 {
+        return Err(refused(
+            "fault_failed",
+            format!("cannot apply the fault: {from:?} does not occur exactly once"),
+        ));
+    }
+    Ok(text.replacen(from, to, 1))
 }
 
 /// The unsigned Response for `user`, shaped like JumpCloud's: email NameID, attributes
@@ -961,6 +1080,47 @@ mod tests {
         let later = now() + Duration::seconds(ASSERTION_LIFETIME_SECONDS + 121);
         let err = validator(&idp, false).process_post(&value, Some("_r1"), later, &replay);
         assert_eq!(err.err().map(|e| e.code()), Some("expired"));
+    }
+
+    #[test]
+    fn each_fault_is_refused_by_fedkit_for_its_own_reason() {
+        for mode in [SignMode::Assertion, SignMode::Response, SignMode::Both] {
+            let idp = idp(mode, None, None);
+            let context = LoginContext {
+                request_id: None,
+                acs_url: ACS.to_owned(),
+                relay_state: None,
+            };
+            for (fault, code) in [
+                (Fault::None, None),
+                (Fault::Expired, Some("expired")),
+                (Fault::Tampered, Some("digest_mismatch")),
+                (Fault::WrongAudience, Some("audience_mismatch")),
+                (Fault::Unsigned, Some("unsigned")),
+            ] {
+                let value = login_with_fault(&idp, "jane.doe@example.com", &context, now(), ids(11), fault);
+                let Ok(value) = value else {
+                    unreachable!("{fault:?}: {value:?}")
+                };
+                let replay = InMemoryReplayCache::new(10);
+                let verdict = validator(&idp, true).process_post(&value, None, now(), &replay);
+                assert_eq!(
+                    verdict.as_ref().err().map(|e| e.code()),
+                    code,
+                    "{mode:?} {fault:?}: {verdict:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fault_names_round_trip_and_unknown_ones_are_refused() {
+        for fault in Fault::ALL {
+            assert_eq!(Fault::parse(Some(fault.name())), Ok(fault));
+        }
+        assert_eq!(Fault::parse(None), Ok(Fault::None));
+        assert_eq!(Fault::parse(Some("")), Ok(Fault::None));
+        assert_eq!(Fault::parse(Some("evil")).map_err(|r| r.code), Err("bad_fault"));
     }
 
     #[test]

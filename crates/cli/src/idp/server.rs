@@ -223,10 +223,18 @@ async fn login(State(state): State<Shared>, body: Bytes) -> Response {
         };
         return refusal("login", &r);
     }
-    match protocol::login(idp, &email, &context, Utc::now(), ResponseIds::random()) {
+    let fault = match protocol::Fault::parse(field(&pairs, "fault").as_deref()) {
+        Ok(f) => f,
+        Err(r) => return refusal("login", &r),
+    };
+    match protocol::login_with_fault(idp, &email, &context, Utc::now(), ResponseIds::random(), fault) {
         Ok(saml_response) => {
+            let fault_note = match fault {
+                protocol::Fault::None => String::new(),
+                f => format!(", deliberately {}", f.name()),
+            };
             eprintln!(
-                "login: {email} -> {} ({})",
+                "login: {email} -> {} ({}{fault_note})",
                 context.acs_url,
                 context
                     .request_id
