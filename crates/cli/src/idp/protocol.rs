@@ -666,6 +666,7 @@ pub(crate) const WRONG_AUDIENCE: &str = "https://another-sp.invalid/saml/metadat
 /// Checks the login page's post (it comes back from the browser, so nothing in it is
 /// trusted: the user must be listed and the ACS URL registered) and builds the signed
 /// Response, base64 for the form.
+#[cfg(test)]
 pub(crate) fn login(
     idp: &Idp,
     email: &str,
@@ -676,7 +677,9 @@ pub(crate) fn login(
     login_with_fault(idp, email, context, now, ids, Fault::None)
 }
 
-/// [`login`], with a deliberate defect in the Response.
+/// Checks the login page's post (it comes back from the browser, so nothing in it is
+/// trusted: the user must be listed and the ACS URL registered) and builds the signed
+/// Response, base64 for the form, with the deliberate defect `fault` (usually none).
 pub(crate) fn login_with_fault(
     idp: &Idp,
     email: &str,
