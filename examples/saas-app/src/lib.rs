@@ -145,6 +145,8 @@ struct Session {
     user_id: String,
     created_by_login: bool,
     idp_initiated: bool,
+    /// The AuthnRequest this login answered (SP-initiated).
+    in_response_to: Option<String>,
     expires: chrono::DateTime<Utc>,
 }
 
@@ -319,6 +321,20 @@ impl App {
         }
     }
 
+    /// The cookie binding the login of AuthnRequest `id` to this browser (`max_age` 0 clears
+    /// it). It must reach the ACS on the IdP's cross-site POST, so over https it is
+    /// `SameSite=None; Secure`; over http (a local test IdP on the same site) `SameSite=Lax`.
+    fn login_cookie(&self, id: &str, max_age: i64) -> String {
+        let same_site = if self.config.base_url.starts_with("https://") {
+            "None; Secure"
+        } else {
+            "Lax"
+        };
+        format!(
+            "{LOGIN_COOKIE_PREFIX}{id}=1; Path=/saml/acs; HttpOnly; SameSite={same_site}; Max-Age={max_age}"
+        )
+    }
+
     fn cookie(&self, value: &str, max_age: i64) -> String {
         let secure = if self.config.base_url.starts_with("https://") {
             "; Secure"
@@ -334,6 +350,32 @@ impl App {
             .and_then(|r| safe_redirect(r, &[self.config.base_url.as_str()]))
             .unwrap_or("/profile")
     }
+}
+
+/// The prefix of the cookies that bind an SP-initiated login to the browser that started it:
+/// `saas_login_<AuthnRequest ID>=1`, scoped to the ACS path, for the request's lifetime.
+pub const LOGIN_COOKIE_PREFIX: &str = "saas_login_";
+
+/// Whether an AuthnRequest ID can be part of a cookie name (fedkit's IDs always can).
+fn cookie_safe(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The AuthnRequest IDs whose login cookies this request carries.
+fn login_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter_map(|(name, _)| name.strip_prefix(LOGIN_COOKIE_PREFIX))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
@@ -478,7 +520,15 @@ async fn login(State(app): State<Arc<App>>, Query(q): Query<LoginQuery>) -> Resp
         .into_response();
     }
     let next = app.redirect_target(q.next.as_deref());
-    see_other(&request.redirect_url(Some(next)))
+    let mut response = see_other(&request.redirect_url(Some(next)));
+    if cookie_safe(request.id()) {
+        if let Ok(cookie) =
+            HeaderValue::from_str(&app.login_cookie(request.id(), REQUEST_LIFETIME_MINUTES * 60))
+        {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
+    response
 }
 
 #[derive(Deserialize)]
@@ -491,13 +541,14 @@ struct AcsForm {
 
 /// The Assertion Consumer Service: the IdP's POSTed Response, checked by fedkit-saml, then
 /// the app's policy (email domain, SCIM status, provisioning mode).
-async fn acs(State(app): State<Arc<App>>, Form(form): Form<AcsForm>) -> Response {
+async fn acs(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): Form<AcsForm>) -> Response {
     let session_id = match random_bytes::<32>() {
         Ok(r) => hex(&r),
         Err(failure) => return failure.into_response(),
     };
+    let started_here = login_cookies(&headers);
     let worker = app.clone();
-    let result = tokio::task::spawn_blocking(move || worker.accept(&form.saml_response))
+    let result = tokio::task::spawn_blocking(move || worker.accept(&form.saml_response, &started_here))
         .await
         .unwrap_or_else(|e| {
             Err(Failure::new(
@@ -511,6 +562,7 @@ async fn acs(State(app): State<Arc<App>>, Form(form): Form<AcsForm>) -> Response
         Ok(s) => s,
         Err(failure) => return failure.into_response(),
     };
+    let answered = session.in_response_to.clone();
     let target = app.redirect_target(form.relay_state.as_deref()).to_owned();
     let max_age = (session.expires - Utc::now()).num_seconds();
     {
@@ -523,18 +575,43 @@ async fn acs(State(app): State<Arc<App>>, Form(form): Form<AcsForm>) -> Response
     if let Ok(cookie) = HeaderValue::from_str(&app.cookie(&session_id, max_age)) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
+    if let Some(id) = answered.filter(|id| cookie_safe(id)) {
+        if let Ok(cookie) = HeaderValue::from_str(&app.login_cookie(&id, 0)) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
     response
 }
 
 impl App {
     /// Everything the ACS decides, off the async executor (signature checks, SQLite).
-    fn accept(&self, saml_response: &str) -> Result<Session, Failure> {
+    ///
+    /// `started_here`: the AuthnRequest IDs whose login cookies the browser sent. A Response
+    /// to a request is accepted only from the browser that started that login, so an attacker
+    /// cannot start a login in their own browser and make a victim's browser post the answer
+    /// (login CSRF: the victim would work in the attacker's account).
+    fn accept(&self, saml_response: &str, started_here: &[String]) -> Result<Session, Failure> {
         let now = Utc::now();
         let connected = self.connected()?;
         let assertion = connected
             .validator
             .process_post_with_store(saml_response, &self.requests, now, &self.replay)
             .map_err(|e| Failure::login(&e, e.code()))?;
+        if let Some(id) = assertion.in_response_to() {
+            if !started_here.iter().any(|s| s == id) {
+                return Err(Failure::new(
+                    StatusCode::FORBIDDEN,
+                    "Login refused",
+                    format!(
+                        "this login was not started in this browser: the IdP's Response answers \
+                         AuthnRequest {id}, but the browser that posted it did not send that \
+                         request (no {LOGIN_COOKIE_PREFIX}{id} cookie; it expires after \
+                         {REQUEST_LIFETIME_MINUTES} minutes). Start the login again from this app"
+                    ),
+                    "login_not_started_here",
+                ));
+            }
+        }
         let profile = AttributeMapping::default()
             .profile_with_email(&assertion)
             .map_err(|e| Failure::login(e, "attribute_mapping"))?;
@@ -580,6 +657,7 @@ impl App {
             user_id: user.id,
             created_by_login: user.created,
             idp_initiated: assertion.in_response_to().is_none(),
+            in_response_to: assertion.in_response_to().map(str::to_owned),
             expires,
         })
     }

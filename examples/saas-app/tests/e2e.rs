@@ -161,6 +161,26 @@ fn get(url: &str, session: Option<&str>) -> Answer {
     answer(request.call().unwrap())
 }
 
+/// The `name=value` of the login cookie a `/saml/login` answer sets.
+fn login_cookie(answer: &Answer) -> String {
+    answer
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with(fedkit_example_saas_app::LOGIN_COOKIE_PREFIX))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no login cookie in {:?}", answer.set_cookies))
+}
+
+fn post_form_with_cookie(url: &str, cookie: &str, fields: &[(&str, &str)]) -> Answer {
+    answer(
+        agent()
+            .post(url)
+            .header("Cookie", cookie)
+            .send_form(fields.iter().copied())
+            .unwrap(),
+    )
+}
+
 fn post_form(url: &str, session: Option<&str>, fields: &[(&str, &str)]) -> Answer {
     let mut request = agent().post(url);
     if let Some(s) = session {
@@ -378,9 +398,42 @@ fn sp_initiated_login_returns_to_the_page_asked_for_and_logout_ends_the_session(
     // The IdP answers; the browser posts the Response and the RelayState to the ACS.
     let response = b64(&idp_response(&app, &JANE, Some(&request_id), Utc::now(), IDP_KEY));
     let fields = [("SAMLResponse", response.as_str()), ("RelayState", asked)];
-    let acs = post_form(&format!("{}/saml/acs", app.base), None, &fields);
+    // From another browser (no login cookie: login CSRF), the Response is refused.
+    let elsewhere = post_form(&format!("{}/saml/acs", app.base), None, &fields);
+    assert_eq!(elsewhere.status, 403, "{}", elsewhere.body);
+    assert_eq!(
+        elsewhere.error_code(),
+        Some("login_not_started_here"),
+        "{}",
+        elsewhere.body
+    );
+    assert!(elsewhere.session().is_none());
+    // The same login again, from the browser that starts it.
+    let to_idp = get(&format!("{}{login}", app.base), None);
+    let cookie = login_cookie(&to_idp);
+    assert!(to_idp
+        .set_cookies
+        .iter()
+        .any(|c| c.contains("; Path=/saml/acs; HttpOnly; SameSite=Lax")));
+    let idp_url = to_idp.location.unwrap();
+    let request_xml = String::from_utf8(
+        inflate_redirect_message(&query_param(&idp_url, "SAMLRequest").unwrap(), 1 << 16).unwrap(),
+    )
+    .unwrap();
+    let request_id = xml_attribute(&request_xml, "AuthnRequest ", "ID");
+    assert_eq!(cookie, format!("saas_login_{request_id}=1"));
+    let response = b64(&idp_response(&app, &JANE, Some(&request_id), Utc::now(), IDP_KEY));
+    let fields = [("SAMLResponse", response.as_str()), ("RelayState", asked)];
+    let acs = post_form_with_cookie(&format!("{}/saml/acs", app.base), &cookie, &fields);
     assert_eq!(acs.status, 303, "{}", acs.body);
     assert_eq!(acs.location.as_deref(), Some(asked));
+    assert!(
+        acs.set_cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("saas_login_{request_id}=1;")) && c.contains("Max-Age=0")),
+        "the login cookie is cleared: {:?}",
+        acs.set_cookies
+    );
     let cookie = acs
         .set_cookies
         .iter()
@@ -842,13 +895,15 @@ fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
     // SP-initiated: page -> /saml/login -> IdP login page -> user button -> form to the ACS.
     let asked = "/app/reports?year=2026";
     let login = get(&format!("{}{asked}", app.base), None).location.unwrap();
-    let to_idp = get(&format!("{}{login}", app.base), None).location.unwrap();
+    let started = get(&format!("{}{login}", app.base), None);
+    let login_cookie = login_cookie(&started);
+    let to_idp = started.location.unwrap();
     let login_page = get(&to_idp, None);
     assert_eq!(login_page.status, 200, "{}", login_page.body);
     let to_acs = click_user(&idp, &login_page.body, "jane.doe@example.com");
     assert_eq!(to_acs.action, app.config.acs_url());
     assert_eq!(to_acs.field("RelayState"), Some(asked));
-    let acs = post_form(&to_acs.action, None, &to_acs.pairs());
+    let acs = post_form_with_cookie(&to_acs.action, &login_cookie, &to_acs.pairs());
     assert_eq!(acs.status, 303, "{}", acs.body);
     assert_eq!(acs.location.as_deref(), Some(asked));
     let session = acs.session().unwrap();
