@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod pool;
+pub mod saml;
+pub mod scim;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use pool::{Pool, PoolConfig, PoolError};
