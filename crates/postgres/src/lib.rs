@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod migrate;
 mod pool;
 pub mod saml;
 pub mod scim;
