@@ -385,3 +385,9 @@ impl RequestStore for PgRequestStore {
         self.try_consume(id, now).unwrap_or(false)
     }
 }
+
+/// The code of `docs/scale.md` (the multi-node setup), compiled as doctests so the guide
+/// cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/scale.md")]
+pub struct ScaleGuide;
