@@ -1409,6 +1409,56 @@ fn database_option_conflicts_errors_and_environment() {
     assert!(server.stop().success());
 }
 
+#[test]
+fn database_restart_mid_run_gives_clear_errors_then_recovers() {
+    // Its own PostgreSQL server: this test stops it.
+    let mut pg = TestServer::start().expect("PostgreSQL test server");
+    let url = pg.create_database("restart").unwrap();
+    // stop() is a crash and the test server does not wait for commits to reach the log
+    // (synchronous_commit=off); this database's sessions wait, as on a production server.
+    fedkit_postgres::Pool::connect(&url, fedkit_postgres::PoolConfig::default())
+        .unwrap()
+        .get()
+        .unwrap()
+        .batch_execute("ALTER DATABASE restart SET synchronous_commit = on")
+        .unwrap();
+    let storage = Storage {
+        args: vec!["--database".into(), url.into()],
+        env: vec![],
+        file: None,
+        _dir: None,
+        _server: None,
+    };
+    let server = Server::start(&storage, &["--rate-limit", "off"]);
+    let mut c = server.client();
+    let id = c.create_user("before@example.com", "Be", "Fore");
+    let before = c.get(&format!("/Users/{id}"));
+    assert_eq!(before.status, 200);
+
+    pg.stop().unwrap();
+    let target = format!("127.0.0.1:{}", pg.port());
+    let r = c.get(&format!("/Users/{id}"));
+    // A server error naming the database (the IdP retries on its next sync).
+    let doc = r.assert_error(500, None);
+    assert!(doc["detail"].as_str().unwrap().contains(&target), "{doc}");
+    let r = c.post("/Users", &jumpcloud_user("during@example.com", "Dur", "Ing"));
+    r.assert_error(500, None);
+
+    pg.start_again().unwrap();
+    // The first request after the restart succeeds (dead pooled connections are replaced),
+    // the data from before is intact, and the write refused during the outage left nothing.
+    let again = c.get(&format!("/Users/{id}"));
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json(), before.json());
+    let found = c.get(&format!(
+        "/Users?{}",
+        filter_query(r#"userName eq "during@example.com""#)
+    ));
+    assert_eq!(found.json()["totalResults"], 0, "{}", found.text());
+    c.create_user("during@example.com", "Dur", "Ing");
+    assert!(server.stop().success());
+}
+
 /// Every behaviour test, once per backend.
 macro_rules! per_backend {
     ($($name:ident),* $(,)?) => {
