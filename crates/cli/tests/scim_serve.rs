@@ -1459,6 +1459,68 @@ fn database_restart_mid_run_gives_clear_errors_then_recovers() {
     assert!(server.stop().success());
 }
 
+#[test]
+fn two_servers_on_one_database_share_users_and_lose_no_update() {
+    let db = temp_db(Backend::Postgres);
+    // Behind a load balancer both answer under the same public URL (which meta.location and
+    // the ETags are made from).
+    let public = ["--rate-limit", "off", "--public-url", "http://scim.test/scim/v2"];
+    let (a, b) = (Server::start(&db, &public), Server::start(&db, &public));
+    let (mut ca, mut cb) = (a.client(), b.client());
+
+    // Created through one node, seen, changed and found through the other.
+    let id = ca.create_user("shared@example.com", "Sha", "Red");
+    let on_b = cb.get(&format!("/Users/{id}"));
+    assert_eq!(on_b.status, 200, "{}", on_b.text());
+    assert_eq!(on_b.json(), ca.get(&format!("/Users/{id}")).json());
+    let off = cb.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    );
+    assert_eq!(off.status, 200, "{}", off.text());
+    let on_a = ca.get(&format!("/Users/{id}"));
+    assert_eq!(on_a.json()["active"], false);
+    assert_eq!(on_a.header("ETag"), off.header("ETag"));
+    cb.post("/Users", &jumpcloud_user("SHARED@example.com", "S", "R"))
+        .assert_error(409, Some("uniqueness"));
+
+    // The same If-Match PATCH sent to both nodes at once: exactly one applies, the other
+    // gets 412.
+    for round in 0..10 {
+        let etag = ca.get(&format!("/Users/{id}")).header("ETag").unwrap().to_owned();
+        let barrier = Arc::new(Barrier::new(2));
+        let racers: Vec<_> = [a.addr, b.addr]
+            .into_iter()
+            .enumerate()
+            .map(|(node, addr)| {
+                let (barrier, etag, id) = (Arc::clone(&barrier), etag.clone(), id.clone());
+                std::thread::spawn(move || {
+                    let mut c = Client::new(addr, Some(&format!("Bearer {TOKEN}")));
+                    let body = json!({"schemas": [PATCH_OP], "Operations":
+                        [{"op": "replace", "path": "title", "value": format!("round {round} node {node}")}]})
+                    .to_string();
+                    barrier.wait();
+                    c.call(
+                        "PATCH",
+                        &format!("/Users/{id}"),
+                        &[("If-Match", &etag)],
+                        body.as_bytes(),
+                    )
+                })
+            })
+            .collect();
+        let replies: Vec<Reply> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412], "round {round}: {replies:?}");
+        let winner = replies.iter().find(|r| r.status == 200).unwrap();
+        assert_eq!(
+            ca.get(&format!("/Users/{id}")).json()["title"],
+            winner.json()["title"]
+        );
+    }
+}
+
 /// Every behaviour test, once per backend.
 macro_rules! per_backend {
     ($($name:ident),* $(,)?) => {
