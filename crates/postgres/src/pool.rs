@@ -155,7 +155,7 @@ impl Pool {
                         self.freed.notify_one();
                         Err(PoolError::Connect {
                             target: self.target.clone(),
-                            detail: e.to_string(),
+                            detail: with_causes(&e),
                         })
                     }
                 };
@@ -184,6 +184,21 @@ impl Pool {
         drop(state);
         self.freed.notify_one();
     }
+}
+
+/// An error and its causes (`error connecting to server: Connection refused (os error 111)`).
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// `host:port` list of a config, for messages (never the password).

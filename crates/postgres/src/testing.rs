@@ -2,7 +2,8 @@
 //!
 //! [`TestServer::start`] runs the system's `initdb` into a temporary directory and starts
 //! `postgres` on a free loopback port with trust authentication, no Unix socket and
-//! `fsync=off`; dropping the server stops it and deletes the directory. Tests can
+//! `fsync=off` (a committed transaction survives [`stop`](TestServer::stop), which kills the
+//! server, not the machine's page cache); dropping the server stops it and deletes the directory. Tests can
 //! [`stop`](TestServer::stop) and [`start_again`](TestServer::start_again) it to check how
 //! code behaves while the database restarts.
 //!
@@ -147,7 +148,7 @@ impl TestServer {
         let log = self.dir.path().join("server.log");
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='' -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+             -c full_page_writes=off -c max_connections=200",
             self.port
         );
         self.run_pg(

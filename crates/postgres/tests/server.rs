@@ -41,5 +41,6 @@ fn connect_errors_name_the_target_not_the_password() {
     let err = Pool::connect("postgres://u:secret@127.0.0.1:1/db", PoolConfig::default()).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("127.0.0.1:1"), "{text}");
+    assert!(text.contains("refused"), "the cause is kept: {text}");
     assert!(!text.contains("secret"), "{text}");
 }
