@@ -249,6 +249,19 @@ pub enum Error {
         /// The store's capacity.
         capacity: usize,
     },
+    /// The shared replay cache (e.g. a database) could not be reached or failed; the login is
+    /// refused rather than accepted without the replay check.
+    #[error("the replay cache could not record the assertion ({detail}); logins are refused until it is reachable again, rather than accepted without the replay check: check the database the SP nodes share")]
+    ReplayStoreUnavailable {
+        /// What failed (the store's message, without credentials).
+        detail: String,
+    },
+    /// The shared store of outstanding login requests could not be reached or failed.
+    #[error("the store of outstanding login requests could not remember the request ({detail}); logins cannot start until it is reachable again: check the database the SP nodes share")]
+    RequestStoreUnavailable {
+        /// What failed (the store's message, without credentials).
+        detail: String,
+    },
 }
 
 impl Error {
@@ -293,6 +306,8 @@ impl Error {
             Error::CertificateOutsideValidity { .. } => "certificate_outside_validity",
             Error::ReplayCacheFull { .. } => "replay_cache_full",
             Error::RequestStoreFull { .. } => "request_store_full",
+            Error::ReplayStoreUnavailable { .. } => "replay_store_unavailable",
+            Error::RequestStoreUnavailable { .. } => "request_store_unavailable",
         }
     }
 

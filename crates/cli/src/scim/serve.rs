@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use clap::Args;
+use fedkit_postgres::scim::PgStore;
+use fedkit_postgres::{Pool, PoolConfig};
 use fedkit_scim::error::ScimError;
 use fedkit_scim_service::auth::{AuthError, Principal, TenantId, TokenId, TokenRegistry};
 use fedkit_scim_service::store::sqlite::Durability;
@@ -31,7 +33,8 @@ use crate::output::{CommandError, Failure, Output, IO_ERROR};
 ///
 /// Point an identity provider at it: in JumpCloud, the Base URL is the URL printed on start
 /// and the Token Key is the token (with or without a "Bearer " prefix). Users and groups are
-/// kept in the database file and survive restarts. Requests are logged to stderr, one line
+/// kept in the database file (or, with --database, in PostgreSQL, shared by several servers
+/// behind a load balancer) and survive restarts. Requests are logged to stderr, one line
 /// each (method, path, status, duration, tenant; never the token or the body). Ctrl-C (or
 /// SIGTERM) stops accepting connections and finishes the requests in flight.
 #[derive(Debug, Args)]
@@ -55,6 +58,20 @@ pub(crate) struct ServeArgs {
     /// identity provider's next sync repairs).
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = DurabilityArg::Full)]
     durability: DurabilityArg,
+
+    /// Keep users and groups in PostgreSQL instead of the SQLite file, e.g.
+    /// postgres://fedkit:PASSWORD@10.0.0.5:5432/fedkit: several servers behind a load balancer
+    /// then share them. The tables are created on first start. Prefer the environment
+    /// variable (the URL holds a password). No TLS to the database yet: loopback or a private
+    /// network only (docs/scale.md).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FEDKIT_SCIM_DATABASE_URL",
+        hide_env_values = true,
+        conflicts_with_all = ["db", "durability"]
+    )]
+    database: Option<String>,
 
     /// The path the SCIM endpoints live under ("/" for the root).
     #[arg(long, value_name = "PATH", default_value = "/scim/v2")]
@@ -80,6 +97,9 @@ Examples:
   FEDKIT_SCIM_TOKEN=scim_4f9d2c7e1b8a6d3f0e5c fedkit scim serve --listen 127.0.0.1:8080
   fedkit scim serve --listen 0.0.0.0:8080 --db /var/lib/fedkit/scim.sqlite3 \\
       --public-url https://scim.example.com/scim/v2 --rate-limit 20/s
+  # Several servers behind a load balancer, one PostgreSQL database (same token on each):
+  FEDKIT_SCIM_DATABASE_URL=postgres://fedkit:PASSWORD@10.0.0.5:5432/fedkit \\
+      fedkit scim serve --listen 0.0.0.0:8080 --public-url https://scim.example.com/scim/v2
 
 JumpCloud (SSO Applications > your app > Identity Management > SCIM 2.0):
   Base URL    the Base URL printed on start (or --public-url); no trailing slash
@@ -204,7 +224,32 @@ struct App {
 }
 
 /// THE ONE PLACE THE STORE IS CHOSEN: the store and how to describe it in the banner.
-fn open_store(db: &Path, durability: DurabilityArg) -> Result<(Arc<dyn Store>, String), Failure> {
+///
+/// Blocking (PostgreSQL's driver runs its own runtime): call it outside async code, and drop
+/// the last reference to the store outside async code too.
+fn open_store(args: &ServeArgs) -> Result<(Arc<dyn Store>, String), Failure> {
+    match &args.database {
+        Some(url) => open_postgres(url),
+        None => open_sqlite(&args.db, args.durability),
+    }
+}
+
+/// `--database`: PostgreSQL. Messages name the host and port, never the URL (it holds the
+/// password).
+fn open_postgres(url: &str) -> Result<(Arc<dyn Store>, String), Failure> {
+    let refused = |detail: String| {
+        Failure::new(
+            "invalid_database",
+            format!("--database / FEDKIT_SCIM_DATABASE_URL: cannot use the PostgreSQL database: {detail}"),
+        )
+    };
+    let pool = Pool::connect(url, PoolConfig::default()).map_err(|e| refused(e.to_string()))?;
+    let target = pool.target().to_owned();
+    let store = PgStore::new(Arc::new(pool)).map_err(|e| refused(e.to_string()))?;
+    Ok((Arc::new(store), format!("PostgreSQL at {target}")))
+}
+
+fn open_sqlite(db: &Path, durability: DurabilityArg) -> Result<(Arc<dyn Store>, String), Failure> {
     let refused = |e: fedkit_scim_service::store::StoreError| {
         Failure::new(
             "invalid_database",
@@ -288,15 +333,21 @@ pub(crate) fn run(args: &ServeArgs, _json: bool) -> Result<Output, CommandError>
         .enable_all()
         .build()
         .map_err(|e| Failure::new(IO_ERROR, format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async move {
+    let (listener, bound) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| Failure::new("bind_failed", format!("cannot listen on {}: {e}", args.listen)))?;
         let bound = listener
             .local_addr()
             .map_err(|e| Failure::new("bind_failed", format!("cannot listen on {}: {e}", args.listen)))?;
-        let (store, store_description) = open_store(&args.db, args.durability)?;
-        let service = ScimService::new(store);
+        Ok::<_, Failure>((listener, bound))
+    })?;
+    // Outside the runtime: opening a PostgreSQL store blocks. `store` is also the reference
+    // dropped last, after the runtime (a PostgreSQL connection must not be dropped on a
+    // runtime thread).
+    let (store, store_description) = open_store(args)?;
+    let output = runtime.block_on(async {
+        let service = ScimService::new(Arc::clone(&store));
         let config = service.config();
         let body_cap = config
             .max_body_bytes
@@ -318,8 +369,11 @@ pub(crate) fn run(args: &ServeArgs, _json: bool) -> Result<Output, CommandError>
             .with_state(Arc::clone(&app));
         serve_connections(listener, router).await;
         eprintln!("fedkit scim serve: stopped");
-        Ok::<_, CommandError>(Output::success(Vec::new()))
-    })
+        Output::success(Vec::new())
+    });
+    drop(runtime);
+    drop(store);
+    Ok(output)
 }
 
 fn print_banner(app: &App, bound: SocketAddr, tenant: &TenantId, store: &str) {

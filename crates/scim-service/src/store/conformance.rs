@@ -1,4 +1,15 @@
-//! Behaviour every [`Store`] must have. Each store's tests call [`run`] on a fresh store.
+//! Behaviour every [`Store`] must have (feature `conformance`). Each store's tests call
+//! [`run`] on a fresh, empty store; a failed check panics with the reason, like `assert!`.
+//!
+//! ```
+//! fedkit_scim_service::store::conformance::run(&fedkit_scim_service::store::MemoryStore::new());
+//! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use fedkit_scim::filter::Filter;
 use serde_json::{json, Value};
@@ -27,7 +38,7 @@ fn ids(values: &[Value]) -> Vec<&str> {
 }
 
 /// Runs every check on `store`, which must be empty.
-pub(crate) fn run(store: &dyn Store) {
+pub fn run(store: &dyn Store) {
     insert_get_update_delete(store);
     rollback_on_drop(store);
     tenants_are_partitioned(store);

@@ -200,5 +200,5 @@ pub fn user_name_key(user: &Value) -> Option<String> {
         .map(str::to_lowercase)
 }
 
-#[cfg(test)]
-pub(crate) mod conformance;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;

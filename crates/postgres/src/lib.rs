@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod migrate;
+mod pool;
+pub mod saml;
+pub mod scim;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use pool::{Pool, PoolConfig, PoolError};

@@ -1,0 +1,693 @@
+//! What the PostgreSQL store indexes, and the filter → SQL translation over those indexes.
+//!
+//! The indexed values of a resource are exactly the leaf values the core crate's evaluator
+//! looks at for the same attribute path (`fedkit_scim::filter`, `eval.rs`): the member is
+//! found case-insensitively (an exact match of the name wins), one level of array is
+//! flattened, and for `emails.value` / `members.value` every element's `value` is taken the
+//! same way. A string leaf is stored (lowercased unless the attribute is caseExact); a
+//! non-string leaf that counts as present is stored as `NULL`, so `pr` stays right.
+//!
+//! Two transformations make any string fit a `text` column and a B-tree index, and both are
+//! applied identically to stored values and to filter literals, so every relation the
+//! pushed-down operators test (equality, prefix, substring, suffix) is kept and the result
+//! stays a superset of the matches:
+//!
+//! * U+0000, which PostgreSQL's `text` cannot hold, becomes U+FFFD ([`index_form`]): a
+//!   character-for-character substitution, so `a` contains `b` implies the same of the
+//!   substituted strings.
+//! * A value longer than [`MAX_INDEXED_BYTES`] is cut to its longest prefix of whole
+//!   characters within that length and marked `cut`. `eq`/`sw` compare the cut literal
+//!   (two strings sharing a prefix longer than the limit have the same cut form); `co`/`ew`
+//!   also return every cut value, whose tail the index does not hold.
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+
+use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter, Visitor};
+use fedkit_scim_service::store::ResourceKind;
+use serde_json::{Map, Value};
+
+/// Most attribute expressions one pushed-down condition holds. Beyond it, `and` keeps the
+/// smaller side and `or` gives up (both still supersets), which keeps the SQL small
+/// whatever filter limits the host set.
+pub(crate) const MAX_PUSHED_TERMS: usize = 64;
+
+/// Longest indexed value, in bytes (a B-tree entry must stay under PostgreSQL's ~2700-byte
+/// limit, with the tenant beside it). Longer values are cut (see the module docs).
+pub(crate) const MAX_INDEXED_BYTES: usize = 1024;
+
+/// An attribute whose leaf values live in `fedkit_scim_values`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Indexed {
+    UserName,
+    ExternalId,
+    DisplayName,
+    EmailValue,
+    MemberValue,
+}
+
+impl Indexed {
+    pub(crate) const ALL: [Indexed; 5] = [
+        Indexed::UserName,
+        Indexed::ExternalId,
+        Indexed::DisplayName,
+        Indexed::EmailValue,
+        Indexed::MemberValue,
+    ];
+
+    /// The `attr` column value. A constant of this module, never input: it is the only
+    /// literal (besides SQL syntax) the translation writes into SQL text.
+    pub(crate) fn code(self) -> i16 {
+        match self {
+            Indexed::UserName => 1,
+            Indexed::ExternalId => 2,
+            Indexed::DisplayName => 3,
+            Indexed::EmailValue => 4,
+            Indexed::MemberValue => 5,
+        }
+    }
+
+    /// The attribute and sub-attribute names, as the core schema spells them.
+    pub(crate) fn path(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Indexed::UserName => ("userName", None),
+            Indexed::ExternalId => ("externalId", None),
+            Indexed::DisplayName => ("displayName", None),
+            Indexed::EmailValue => ("emails", Some("value")),
+            Indexed::MemberValue => ("members", Some("value")),
+        }
+    }
+
+    /// Whether the core schema (RFC 7643 §3.1, §4.1, §4.2) marks the attribute caseExact.
+    pub(crate) fn case_exact(self) -> bool {
+        matches!(self, Indexed::ExternalId)
+    }
+
+    pub(crate) fn applies_to(self, kind: ResourceKind) -> bool {
+        match self {
+            Indexed::ExternalId | Indexed::DisplayName => true,
+            Indexed::UserName | Indexed::EmailValue => kind == ResourceKind::User,
+            Indexed::MemberValue => kind == ResourceKind::Group,
+        }
+    }
+
+    /// The form compared: lowercased unless caseExact, then [`index_form`].
+    pub(crate) fn normalize(self, s: &str) -> String {
+        if self.case_exact() {
+            index_form(s)
+        } else {
+            index_form(&s.to_lowercase())
+        }
+    }
+
+    /// The multi-valued complex attribute whose `value` this is (`emails`, `members`).
+    fn element_of(self) -> Option<&'static str> {
+        match self {
+            Indexed::EmailValue => Some("emails"),
+            Indexed::MemberValue => Some("members"),
+            _ => None,
+        }
+    }
+}
+
+/// `s` with U+0000 (which `text` cannot hold) replaced by U+FFFD.
+pub(crate) fn index_form(s: &str) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The longest prefix of `s` of whole characters within [`MAX_INDEXED_BYTES`], and whether
+/// anything was cut.
+pub(crate) fn cut(s: &str) -> (&str, bool) {
+    if s.len() <= MAX_INDEXED_BYTES {
+        return (s, false);
+    }
+    let mut end = MAX_INDEXED_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (s.get(..end).unwrap_or_default(), true)
+}
+
+/// The member called `key`: an exact match, else the first case-insensitive one (the
+/// evaluator's lookup).
+fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    let m: &Map<String, Value> = v.as_object()?;
+    fedkit_scim::resource::get_attr(m, key)
+}
+
+/// `v`, or each item when it is an array.
+fn flat(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+/// The evaluator's notion of presence (`pr`).
+fn is_present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => items.iter().any(is_present),
+        Value::Object(m) => m.values().any(is_present),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+/// One row of `fedkit_scim_values`: the attribute, the value in index form (`None` for a
+/// present non-string leaf) and whether it was cut.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct IndexRow {
+    pub(crate) attr: Indexed,
+    pub(crate) value: Option<String>,
+    pub(crate) cut: bool,
+}
+
+/// Every row to index for `resource`. Deduplicated.
+pub(crate) fn indexed_values(kind: ResourceKind, resource: &Value) -> BTreeSet<IndexRow> {
+    let mut out = BTreeSet::new();
+    for attr in Indexed::ALL.into_iter().filter(|a| a.applies_to(kind)) {
+        let (name, sub) = attr.path();
+        let Some(top) = field(resource, name) else {
+            continue;
+        };
+        let mut leaves: Vec<&Value> = Vec::new();
+        match sub {
+            None => leaves.extend(flat(top)),
+            Some(sub) => {
+                for element in flat(top) {
+                    if let Some(v) = field(element, sub) {
+                        leaves.extend(flat(v));
+                    }
+                }
+            }
+        }
+        for leaf in leaves {
+            match leaf {
+                Value::String(s) => {
+                    let full = attr.normalize(s);
+                    let (kept, was_cut) = cut(&full);
+                    out.insert(IndexRow {
+                        attr,
+                        value: Some(kept.to_owned()),
+                        cut: was_cut,
+                    });
+                }
+                other if is_present(other) => {
+                    out.insert(IndexRow {
+                        attr,
+                        value: None,
+                        cut: false,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// A query expression yielding `seq`s (a superset of the matching resources), with its
+/// `?` placeholders' values in order. `$1` (tenant) and `$2` (kind) are used as such.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cond {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<String>,
+    /// How many attribute expressions it holds.
+    terms: usize,
+}
+
+impl Cond {
+    /// The SQL with each `?` numbered `$3`, `$4`, ... in order (`$1`, `$2` are the tenant
+    /// and the kind). The SQL text is built from constants of this module only, none of
+    /// which holds a `?`.
+    pub(crate) fn numbered(&self) -> String {
+        let mut out = String::with_capacity(self.sql.len() + 8);
+        let mut n = 2;
+        for c in self.sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The test of an indexed value (`a.v`, `a.cut`) against a literal already in index form.
+fn value_test(op: CompareOp, literal: &str) -> Option<(String, Option<String>)> {
+    let (kept, was_cut) = cut(literal);
+    let escaped = like_escape(kept);
+    Some(match op {
+        CompareOp::Eq => ("a.v = ?".to_owned(), Some(kept.to_owned())),
+        CompareOp::Sw => ("a.v LIKE ? ESCAPE '\\'".to_owned(), Some(format!("{escaped}%"))),
+        // A literal longer than the index holds can only be inside a cut value.
+        CompareOp::Co | CompareOp::Ew if was_cut => ("a.cut".to_owned(), None),
+        CompareOp::Co => (
+            "(a.v LIKE ? ESCAPE '\\' OR a.cut)".to_owned(),
+            Some(format!("%{escaped}%")),
+        ),
+        CompareOp::Ew => (
+            "(a.v LIKE ? ESCAPE '\\' OR a.cut)".to_owned(),
+            Some(format!("%{escaped}")),
+        ),
+        _ => return None,
+    })
+}
+
+/// The test of a resource id (`i.id`, never cut: longer ids are refused) against a literal.
+fn id_test(op: CompareOp, literal: &str) -> Option<(String, String)> {
+    let literal = index_form(literal);
+    let escaped = like_escape(&literal);
+    let (sql, param) = match op {
+        CompareOp::Eq => ("i.id = ?", literal),
+        CompareOp::Sw => ("i.id LIKE ? ESCAPE '\\'", format!("{escaped}%")),
+        CompareOp::Co => ("i.id LIKE ? ESCAPE '\\'", format!("%{escaped}%")),
+        CompareOp::Ew => ("i.id LIKE ? ESCAPE '\\'", format!("%{escaped}")),
+        _ => return None,
+    };
+    Some((sql.to_owned(), param))
+}
+
+/// Which indexed column a top-level path designates for `kind`.
+enum Target {
+    Id,
+    Value(Indexed),
+}
+
+fn is(name: &str, expected: &str) -> bool {
+    name.eq_ignore_ascii_case(expected)
+}
+
+fn target(kind: ResourceKind, path: &AttrPath) -> Option<Target> {
+    // URN-qualified paths are left to the evaluator (a superset, never a miss).
+    if path.urn.is_some() {
+        return None;
+    }
+    let name = path.name.as_str();
+    let sub = path.sub_attr.as_deref();
+    let t = match sub {
+        None if is(name, "id") => Target::Id,
+        None if is(name, "userName") => Target::Value(Indexed::UserName),
+        None if is(name, "externalId") => Target::Value(Indexed::ExternalId),
+        None if is(name, "displayName") => Target::Value(Indexed::DisplayName),
+        Some(s) if is(name, "emails") && is(s, "value") => Target::Value(Indexed::EmailValue),
+        Some(s) if is(name, "members") && is(s, "value") => Target::Value(Indexed::MemberValue),
+        _ => return None,
+    };
+    match t {
+        Target::Value(a) if !a.applies_to(kind) => None,
+        t => Some(t),
+    }
+}
+
+/// The filter → SQL translator. Every leaf is a `SELECT … seq` over one index; `and` is
+/// `INTERSECT`, `or` is `UNION`; values are always bound parameters.
+pub(crate) struct PushDown {
+    kind: ResourceKind,
+    /// Inside `emails[...]` / `members[...]`: the attribute `value` designates.
+    element: Option<Indexed>,
+}
+
+impl PushDown {
+    /// The condition for `filter`, or `None` when nothing of it can be pushed down.
+    pub(crate) fn translate(kind: ResourceKind, filter: &Filter) -> Option<Cond> {
+        let mut visitor = PushDown { kind, element: None };
+        match filter.accept(&mut visitor) {
+            Ok(c) => c,
+            Err(never) => match never {},
+        }
+    }
+
+    fn value_leaf(attr: Indexed, test: &str, param: Option<String>) -> Cond {
+        Cond {
+            sql: format!(
+                "SELECT a.seq FROM fedkit_scim_values a WHERE a.tenant = $1 AND a.kind = $2 AND a.attr = {} AND {test}",
+                attr.code()
+            ),
+            params: param.into_iter().collect(),
+            terms: 1,
+        }
+    }
+
+    fn id_leaf(test: &str, param: Option<String>) -> Cond {
+        Cond {
+            sql: format!(
+                "SELECT i.seq FROM fedkit_scim_resources i WHERE i.tenant = $1 AND i.kind = $2 AND {test}"
+            ),
+            params: param.into_iter().collect(),
+            terms: 1,
+        }
+    }
+
+    fn compare_target(t: Target, op: CompareOp, value: &CompValue) -> Option<Cond> {
+        // Only string literals: anything else is refused by the evaluator for these
+        // string attributes, or (`eq null`) is a negation.
+        let CompValue::String(s) = value else {
+            return None;
+        };
+        match t {
+            Target::Id => {
+                let (test, param) = id_test(op, s)?;
+                Some(Self::id_leaf(&test, Some(param)))
+            }
+            Target::Value(attr) => {
+                let (test, param) = value_test(op, &attr.normalize(s))?;
+                Some(Self::value_leaf(attr, &test, param))
+            }
+        }
+    }
+
+    fn present_target(t: Target) -> Cond {
+        match t {
+            Target::Id => Self::id_leaf("i.id <> ''", None),
+            Target::Value(attr) => Self::value_leaf(attr, "(a.v IS NULL OR a.v <> '')", None),
+        }
+    }
+
+    /// Inside a value filter, `value` (and nothing else) designates the indexed leaf.
+    fn element_target(attr: Indexed, path: &AttrPath) -> Option<Target> {
+        (path.urn.is_none() && path.sub_attr.is_none() && is(&path.name, "value"))
+            .then_some(Target::Value(attr))
+    }
+
+    fn target(&self, path: &AttrPath) -> Option<Target> {
+        match self.element {
+            Some(attr) => Self::element_target(attr, path),
+            None => target(self.kind, path),
+        }
+    }
+
+    /// The `emails` / `members` attribute `name` designates for this kind.
+    fn element_attr(&self, name: &str) -> Option<Indexed> {
+        Indexed::ALL
+            .into_iter()
+            .find(|a| a.applies_to(self.kind) && a.element_of().is_some_and(|e| is(name, e)))
+    }
+}
+
+fn combine(l: Cond, op: &str, r: Cond) -> Cond {
+    let mut params = l.params;
+    params.extend(r.params);
+    Cond {
+        sql: format!("({}) {op} ({})", l.sql, r.sql),
+        params,
+        terms: l.terms + r.terms,
+    }
+}
+
+impl Visitor for PushDown {
+    type Output = Option<Cond>;
+    type Error = Infallible;
+
+    fn and(&mut self, left: Option<Cond>, right: Option<Cond>) -> Result<Option<Cond>, Infallible> {
+        Ok(match (left, right) {
+            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(combine(l, "INTERSECT", r)),
+            // Over budget: either side alone is still a superset; keep the cheaper one.
+            (Some(l), Some(r)) => Some(if r.terms < l.terms { r } else { l }),
+            (Some(one), None) | (None, Some(one)) => Some(one),
+            (None, None) => None,
+        })
+    }
+
+    fn or(&mut self, left: Option<Cond>, right: Option<Cond>) -> Result<Option<Cond>, Infallible> {
+        Ok(match (left, right) {
+            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(combine(l, "UNION", r)),
+            _ => None,
+        })
+    }
+
+    fn not(&mut self, _inner: Option<Cond>) -> Result<Option<Cond>, Infallible> {
+        // The inner condition is itself a superset; its complement would be a subset.
+        Ok(None)
+    }
+
+    fn present(&mut self, path: &AttrPath) -> Result<Option<Cond>, Infallible> {
+        Ok(self.target(path).map(Self::present_target))
+    }
+
+    fn compare(
+        &mut self,
+        path: &AttrPath,
+        op: CompareOp,
+        value: &CompValue,
+    ) -> Result<Option<Cond>, Infallible> {
+        // `emails eq "x"` compares `emails.value` (the evaluator's implicit sub-attribute).
+        let t = match self.target(path) {
+            Some(t) => Some(t),
+            None if self.element.is_none() && path.urn.is_none() && path.sub_attr.is_none() => {
+                self.element_attr(&path.name).map(Target::Value)
+            }
+            None => None,
+        };
+        Ok(t.and_then(|t| Self::compare_target(t, op, value)))
+    }
+
+    fn value_path(&mut self, attr: &AttrPath, inner: &Filter) -> Result<Option<Cond>, Infallible> {
+        if self.element.is_some() || attr.urn.is_some() || attr.sub_attr.is_some() {
+            return Ok(None);
+        }
+        let Some(indexed) = self.element_attr(&attr.name) else {
+            return Ok(None);
+        };
+        let mut element = PushDown {
+            kind: self.kind,
+            element: Some(indexed),
+        };
+        inner.accept(&mut element)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use fedkit_scim::schema::SchemaRegistry;
+    use serde_json::json;
+
+    fn sql(kind: ResourceKind, text: &str) -> Option<(String, Vec<String>)> {
+        let f = Filter::parse(text).unwrap();
+        PushDown::translate(kind, &f).map(|c| (c.numbered(), c.params))
+    }
+
+    const U: ResourceKind = ResourceKind::User;
+    const G: ResourceKind = ResourceKind::Group;
+
+    #[test]
+    fn case_rules_match_the_core_schema() {
+        let registry = SchemaRegistry::core();
+        for attr in Indexed::ALL {
+            for kind in ResourceKind::ALL.into_iter().filter(|k| attr.applies_to(*k)) {
+                let (name, sub) = attr.path();
+                let mut path = AttrPath::new(name);
+                if let Some(sub) = sub {
+                    path = path.with_sub_attr(sub);
+                }
+                let r = registry.resolve(kind.name(), &path).unwrap();
+                let def = r.sub_attribute.unwrap_or(r.attribute);
+                assert_eq!(def.case_exact, attr.case_exact(), "{attr:?} on {kind:?}");
+                assert!(!r.extension);
+            }
+        }
+        let id = registry.resolve("User", &AttrPath::new("id")).unwrap();
+        assert!(id.attribute.case_exact, "the id column is compared exactly");
+    }
+
+    fn rows(kind: ResourceKind, v: &Value) -> Vec<(Indexed, Option<String>, bool)> {
+        indexed_values(kind, v)
+            .into_iter()
+            .map(|r| (r.attr, r.value, r.cut))
+            .collect()
+    }
+
+    #[test]
+    fn leaves_follow_the_evaluator_walk() {
+        let user = json!({
+            "id": "u1",
+            "UserName": "BJensen",
+            "externalId": "Ext-1",
+            "emails": [{"value": "A@X.com"}, {"VALUE": ["b@x.com", 7]}, {"value": ""}, {"type": "work"}],
+            "displayName": null,
+            "members": [{"value": "ignored for users"}]
+        });
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            rows(U, &user),
+            [
+                (Indexed::UserName, s("bjensen"), false),
+                (Indexed::ExternalId, s("Ext-1"), false),
+                (Indexed::EmailValue, None, false),
+                (Indexed::EmailValue, s(""), false),
+                (Indexed::EmailValue, s("a@x.com"), false),
+                (Indexed::EmailValue, s("b@x.com"), false),
+            ]
+        );
+        // A single object is one element, as for the evaluator.
+        let group = json!({"id": "g", "members": {"value": "U1"}, "displayName": ["A", "b"]});
+        assert_eq!(
+            rows(G, &group),
+            [
+                (Indexed::DisplayName, s("a"), false),
+                (Indexed::DisplayName, s("b"), false),
+                (Indexed::MemberValue, s("u1"), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn nul_and_long_values_fit_the_index() {
+        let long = format!("{}é{}", "a".repeat(MAX_INDEXED_BYTES - 1), "tail");
+        let user = json!({"userName": "N\u{0}L", "displayName": long});
+        let got = rows(U, &user);
+        assert_eq!(got[0], (Indexed::UserName, Some("n\u{FFFD}l".to_owned()), false));
+        // Cut before the two-byte `é` that straddles the limit, never inside it.
+        let (attr, value, was_cut) = &got[1];
+        assert_eq!(*attr, Indexed::DisplayName);
+        assert!(was_cut);
+        assert_eq!(value.as_deref(), Some("a".repeat(MAX_INDEXED_BYTES - 1).as_str()));
+        // Literals get the same treatment.
+        assert_eq!(sql(U, r#"userName eq "N\u0000L""#).unwrap().1, ["n\u{FFFD}l"]);
+        let (text, params) = sql(U, &format!("displayName sw \"{long}\"")).unwrap();
+        assert!(text.contains("LIKE $3"), "{text}");
+        assert_eq!(params, [format!("{}%", "a".repeat(MAX_INDEXED_BYTES - 1))]);
+        let (text, params) = sql(U, &format!("displayName co \"{long}\"")).unwrap();
+        assert!(text.ends_with("a.cut"), "{text}");
+        assert!(params.is_empty());
+        let (text, _) = sql(U, "displayName ew \"tail\"").unwrap();
+        assert!(text.contains("OR a.cut"), "{text}");
+    }
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(like_escape(r"a%b_c\d"), r"a\%b\_c\\d");
+        let (_, params) = sql(U, r#"userName co "50%_\\x""#).unwrap();
+        assert_eq!(params, [r"%50\%\_\\x%"]);
+        let (_, params) = sql(U, r#"id sw "a%""#).unwrap();
+        assert_eq!(params, [r"a\%%"]);
+    }
+
+    #[test]
+    fn values_are_parameters_never_sql() {
+        let hostile = [
+            "x' OR 1=1 --",
+            "'; DROP TABLE fedkit_scim_resources; --",
+            "$1",
+            "?",
+            "\\",
+            "\"",
+            "a.cut",
+        ];
+        // The SQL text never depends on the value: only the parameters do.
+        for op in ["eq", "co", "sw", "ew"] {
+            for attr in ["userName", "id", "emails.value", "externalId", "emails[value"] {
+                let close = if attr.contains('[') { "]" } else { "" };
+                let (plain, _) = sql(U, &format!("{attr} {op} \"x\"{close}")).unwrap();
+                for v in hostile {
+                    let quoted = serde_json::to_string(v).unwrap();
+                    let (text, params) = sql(U, &format!("{attr} {op} {quoted}{close}")).unwrap();
+                    assert_eq!(text, plain, "{attr} {op} {v}");
+                    assert_eq!(params.len(), 1);
+                    assert!(params[0].to_lowercase().contains(&like_escape(&v.to_lowercase())) || op == "eq");
+                }
+            }
+        }
+        // Placeholders are numbered after the tenant ($1) and kind ($2), in order.
+        let (text, params) = sql(U, r#"userName eq "?" or (id sw "a?" and externalId ew "$2")"#).unwrap();
+        assert_eq!(params, ["?", "a?%", "%$2"]);
+        assert!(
+            text.contains("a.v = $3") && text.contains("i.id LIKE $4") && text.contains("a.v LIKE $5"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn what_is_pushed_down() {
+        assert_eq!(sql(U, r#"userName eq "BJensen""#).unwrap().1, ["bjensen"]);
+        assert_eq!(sql(U, r#"externalId eq "Ext""#).unwrap().1, ["Ext"]);
+        let (text, params) = sql(U, r#"id eq "AbC""#).unwrap();
+        assert_eq!(params, ["AbC"]);
+        assert!(text.ends_with("i.id = $3"), "{text}");
+        assert!(sql(U, "id pr").unwrap().0.ends_with("i.id <> ''"));
+        for text in [
+            r#"emails.value eq "a@x""#,
+            r#"emails eq "a@x""#,
+            r#"emails[value eq "a@x"]"#,
+            r#"emails[type eq "work" and value eq "a@x"]"#,
+            r#"EMAILS.VALUE eq "a@x""#,
+        ] {
+            let (text_sql, params) = sql(U, text).unwrap();
+            assert_eq!(params, ["a@x"], "{text}");
+            assert!(text_sql.contains("a.attr = 4 AND a.v = $3"), "{text}: {text_sql}");
+        }
+        for text in [
+            r#"members.value eq "u1""#,
+            r#"members[value eq "U1"]"#,
+            r#"members eq "u1""#,
+        ] {
+            let (text_sql, params) = sql(G, text).unwrap();
+            assert_eq!(params, ["u1"], "{text}");
+            assert!(text_sql.contains("a.attr = 5"), "{text}");
+        }
+        // `and` keeps the translatable side; `or` needs both.
+        assert_eq!(sql(U, r#"userName eq "a" and title eq "b""#).unwrap().1, ["a"]);
+        assert!(sql(U, r#"userName eq "a" or title eq "b""#).is_none());
+        let (text, _) = sql(U, r#"(userName eq "a" or userName eq "b") and externalId pr"#).unwrap();
+        assert!(
+            text.contains(") UNION (") && text.contains(") INTERSECT ("),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn what_is_not_pushed_down() {
+        for (kind, text) in [
+            (U, r#"not (userName eq "a")"#),
+            (U, r#"userName ne "a""#),
+            (U, r#"userName gt "a""#),
+            (U, r#"userName eq null"#),
+            (U, r#"title eq "a""#),
+            (U, r#"emails pr"#),
+            (U, r#"emails.type eq "work""#),
+            (U, r#"emails[type eq "work"]"#),
+            (U, r#"emails[not (value eq "a")]"#),
+            (U, r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#),
+            (U, r#"groups.value eq "g1""#),
+            (U, r#"members.value eq "u1""#),
+            (G, r#"userName eq "a""#),
+            (G, r#"emails.value eq "a""#),
+            (U, r#"userName eq 5"#),
+            (U, r#"active eq true"#),
+        ] {
+            assert_eq!(sql(kind, text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn budget_keeps_a_superset() {
+        let many = (0..=MAX_PUSHED_TERMS)
+            .map(|i| format!("userName eq \"u{i}\""))
+            .collect::<Vec<_>>();
+        assert!(sql(U, &many.join(" or ")).is_none());
+        let (_, params) = sql(U, &many.join(" and ")).unwrap();
+        assert!(params.len() <= MAX_PUSHED_TERMS);
+    }
+}

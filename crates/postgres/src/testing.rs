@@ -1,0 +1,275 @@
+//! A throwaway PostgreSQL server for tests (feature `testing`).
+//!
+//! [`TestServer::start`] runs the system's `initdb` into a temporary directory and starts
+//! `postgres` on a free loopback port with trust authentication, no Unix socket and
+//! `fsync=off` (a committed transaction survives [`stop`](TestServer::stop), which kills the
+//! server, not the machine's page cache); dropping the server stops it and deletes the directory. Tests can
+//! [`stop`](TestServer::stop) and [`start_again`](TestServer::start_again) it to check how
+//! code behaves while the database restarts.
+//!
+//! The binaries are looked up in `FEDKIT_PG_BINDIR`, then `pg_config --bindir`, then
+//! `/usr/lib/postgresql/<version>/bin` (Debian's layout). PostgreSQL refuses to run as root:
+//! when the tests run as root (CI containers), the server runs as the `postgres` system user
+//! (created by Debian's package) through `runuser`.
+//!
+//! **Never use this outside tests**: trust authentication lets any local process in.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Why a test server could not be started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TestServerError {
+    /// No PostgreSQL server binaries were found.
+    #[error(
+        "no PostgreSQL server binaries (initdb, pg_ctl) found; install Debian's `postgresql` package or set FEDKIT_PG_BINDIR"
+    )]
+    NotInstalled,
+    /// A command failed.
+    #[error("`{command}` failed: {output}")]
+    Command {
+        /// The command.
+        command: String,
+        /// Its stderr/stdout.
+        output: String,
+    },
+}
+
+/// A running throwaway server. See the [module docs](self).
+#[derive(Debug)]
+pub struct TestServer {
+    bindir: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    as_postgres_user: bool,
+    running: bool,
+}
+
+impl TestServer {
+    /// Whether PostgreSQL's server binaries can be found here.
+    pub fn available() -> bool {
+        find_bindir().is_some()
+    }
+
+    /// initdb + start on a free loopback port. Takes a second or two.
+    pub fn start() -> Result<TestServer, TestServerError> {
+        let bindir = find_bindir().ok_or(TestServerError::NotInstalled)?;
+        let as_postgres_user = is_root();
+        let dir = tempfile::Builder::new()
+            .prefix("fedkit-pg-")
+            .tempdir()
+            .map_err(|e| io_error("create a temporary directory", e))?;
+        if as_postgres_user {
+            run(Command::new("chown").arg("-R").arg("postgres").arg(dir.path()))?;
+        }
+        let port = free_port()?;
+        let mut server = TestServer {
+            bindir,
+            dir,
+            port,
+            as_postgres_user,
+            running: false,
+        };
+        let data = server.data_dir();
+        server.run_pg(
+            "initdb",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        )?;
+        server.start_again()?;
+        Ok(server)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A connection string for the `postgres` database as the `postgres` superuser.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The TCP port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Creates a database and returns its connection string (one per test keeps tests
+    /// independent while sharing one server).
+    pub fn create_database(&self, name: &str) -> Result<String, TestServerError> {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || name.is_empty() {
+            return Err(TestServerError::Command {
+                command: "create database".into(),
+                output: format!("invalid test database name {name:?}"),
+            });
+        }
+        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls).map_err(|e| {
+            TestServerError::Command {
+                command: "connect".into(),
+                output: e.to_string(),
+            }
+        })?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .map_err(|e| TestServerError::Command {
+                command: format!("CREATE DATABASE {name}"),
+                output: e.to_string(),
+            })?;
+        Ok(format!("postgres://postgres@127.0.0.1:{}/{name}", self.port))
+    }
+
+    /// Stops the server immediately (like a crash: `pg_ctl stop -m immediate`); open
+    /// connections are cut.
+    pub fn stop(&mut self) -> Result<(), TestServerError> {
+        if self.running {
+            let data = self.data_dir();
+            self.run_pg(
+                "pg_ctl",
+                &["-D", &data.to_string_lossy(), "-m", "immediate", "-w", "stop"],
+            )?;
+            self.running = false;
+        }
+        Ok(())
+    }
+
+    /// Starts the (stopped) server again on the same port and data.
+    pub fn start_again(&mut self) -> Result<(), TestServerError> {
+        let data = self.data_dir();
+        let log = self.dir.path().join("server.log");
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='' -c fsync=off \
+             -c full_page_writes=off -c max_connections=200",
+            self.port
+        );
+        self.run_pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-l",
+                &log.to_string_lossy(),
+                "-o",
+                &options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
+        .map_err(|e| match e {
+            TestServerError::Command { command, output } => TestServerError::Command {
+                command,
+                output: format!(
+                    "{output}\nserver log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                ),
+            },
+            other => other,
+        })?;
+        self.running = true;
+        Ok(())
+    }
+
+    fn run_pg(&self, program: &str, args: &[&str]) -> Result<(), TestServerError> {
+        let exe = self.bindir.join(program);
+        let mut cmd = if self.as_postgres_user {
+            let mut c = Command::new("runuser");
+            c.arg("-u").arg("postgres").arg("--").arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        cmd.args(args).current_dir(self.dir.path());
+        run(&mut cmd)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Best effort: a server left running would keep the port and the directory.
+        let _ = self.stop();
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<(), TestServerError> {
+    let describe = format!("{cmd:?}");
+    let out = cmd.output().map_err(|e| TestServerError::Command {
+        command: describe.clone(),
+        output: e.to_string(),
+    })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(TestServerError::Command {
+            command: describe,
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&out.stdout)
+            ),
+        })
+    }
+}
+
+fn io_error(what: &str, e: std::io::Error) -> TestServerError {
+    TestServerError::Command {
+        command: what.into(),
+        output: e.to_string(),
+    }
+}
+
+fn free_port() -> Result<u16, TestServerError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| io_error("bind a free port", e))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| io_error("read the free port", e))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn has_server(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()
+}
+
+fn find_bindir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("FEDKIT_PG_BINDIR").map(PathBuf::from) {
+        return has_server(&dir).then_some(dir);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_server(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|d| has_server(d))
+        .collect();
+    // Newest version last (names are version numbers).
+    versions.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    versions.pop()
+}
