@@ -56,7 +56,7 @@
 
 mod pushdown;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,7 +66,7 @@ use fedkit_scim_service::store::{
     member_ids, user_name_key, Membership, ResourceKind, Store, StoreError, Transaction,
 };
 use postgres::error::SqlState;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::Client;
 use serde_json::Value;
 
@@ -312,6 +312,9 @@ impl PgStore {
                         read_only,
                         committed: false,
                         failed: false,
+                        found: Vec::new(),
+                        positions: None,
+                        member_cache: HashMap::new(),
                     })
                 }
                 Err(e) if connection_lost(&e) => {
@@ -389,7 +392,7 @@ impl PgStore {
         let params = find_params(&tenant, kind, &values);
         let mut client = self.pool.get().map_err(pool_error)?;
         let rows = client
-            .query(&format!("EXPLAIN {sql}"), &params)
+            .query_typed(&format!("EXPLAIN {sql}"), &params)
             .map_err(|e| self.error(&e))?;
         let lines: Result<Vec<String>, _> = rows.iter().map(|r| r.try_get::<_, String>(0)).collect();
         Ok(lines.map_err(|e| self.error(&e))?.join("\n"))
@@ -424,13 +427,15 @@ fn find_query(kind: ResourceKind, filter: Option<&Filter>) -> (String, Vec<Strin
     (sql, values)
 }
 
+/// The parameters of [`find_query`], typed (every one is `text`).
 fn find_params<'a>(
     tenant: &'a String,
     kind: ResourceKind,
     values: &'a [String],
-) -> Vec<&'a (dyn ToSql + Sync)> {
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![tenant, kind_name(kind)];
-    params.extend(values.iter().map(|p| p as &(dyn ToSql + Sync)));
+) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    let mut params: Vec<(&(dyn ToSql + Sync), Type)> =
+        vec![(tenant, Type::TEXT), (kind_name(kind), Type::TEXT)];
+    params.extend(values.iter().map(|p| (p as &(dyn ToSql + Sync), Type::TEXT)));
     params
 }
 
@@ -579,7 +584,16 @@ struct PgTransaction<'s> {
     /// A statement failed outside a savepoint: PostgreSQL has aborted the transaction and
     /// would answer `COMMIT` with a rollback, so [`Transaction::commit`] must fail.
     failed: bool,
+    /// Read-only transactions: the ids of the users the last `find` returned, in order,
+    /// with their positions (built on the first membership lookup), and the memberships
+    /// already read. See [`Transaction::memberships`].
+    found: Vec<String>,
+    positions: Option<HashMap<String, usize>>,
+    member_cache: HashMap<String, Vec<Membership>>,
 }
+
+/// How many users of the last `find` result one membership lookup covers (a page).
+const MEMBERSHIP_WINDOW: usize = 128;
 
 const INSERT_SQL: &str = "WITH r AS (
         INSERT INTO fedkit_scim_resources (tenant, kind, id, user_name_key, display_name, body, body_json)
@@ -707,22 +721,22 @@ impl PgTransaction<'_> {
         resources: &[Value],
     ) -> Result<(), StoreError> {
         let rows = Rows::build(kind, resources)?;
-        let params: [&(dyn ToSql + Sync); 13] = [
-            &self.tenant,
-            &kind.name(),
-            &rows.ids,
-            &rows.user_names,
-            &rows.displays,
-            &rows.bodies,
-            &rows.raw_bodies,
-            &rows.value_ids,
-            &rows.value_attrs,
-            &rows.values,
-            &rows.value_cuts,
-            &rows.member_ids,
-            &rows.member_keys,
+        let params: [(&(dyn ToSql + Sync), Type); 13] = [
+            (&self.tenant, Type::TEXT),
+            (kind_name(kind), Type::TEXT),
+            (&rows.ids, Type::TEXT_ARRAY),
+            (&rows.user_names, Type::BYTEA_ARRAY),
+            (&rows.displays, Type::TEXT_ARRAY),
+            (&rows.bodies, Type::JSONB_ARRAY),
+            (&rows.raw_bodies, Type::JSON_ARRAY),
+            (&rows.value_ids, Type::TEXT_ARRAY),
+            (&rows.value_attrs, Type::INT2_ARRAY),
+            (&rows.values, Type::TEXT_ARRAY),
+            (&rows.value_cuts, Type::BOOL_ARRAY),
+            (&rows.member_ids, Type::TEXT_ARRAY),
+            (&rows.member_keys, Type::BYTEA_ARRAY),
         ];
-        match client.query_one(INSERT_SQL, &params) {
+        match client.query_typed_one(INSERT_SQL, &params) {
             Ok(_) => Ok(()),
             Err(e) => Err(self.unique_error(client, kind, &rows, &e)),
         }
@@ -796,15 +810,52 @@ impl PgTransaction<'_> {
         }
     }
 
+    /// The memberships of `wanted`, read from the database.
+    fn read_memberships(&mut self, wanted: &BTreeSet<&str>) -> Result<Vec<Membership>, StoreError> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&[u8]> = wanted.iter().map(|m| m.as_bytes()).collect();
+        let tenant = self.tenant.clone();
+        let rows = self.run(|c| {
+            c.query_typed(
+                "SELECT x.m, r.id, r.display_name, r.seq
+                 FROM unnest($2::bytea[]) AS x(m)
+                 JOIN fedkit_scim_members sm ON sm.tenant = $1 AND sm.member_key = sha256(x.m)
+                 JOIN fedkit_scim_resources r ON r.seq = sm.group_seq AND r.tenant = $1
+                 ORDER BY x.m, r.seq",
+                &[(&tenant, Type::TEXT), (&keys, Type::BYTEA_ARRAY)],
+            )
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let read = |e: postgres::Error| StoreError::Backend {
+                detail: format!("a group membership cannot be read ({e})"),
+            };
+            let member: Vec<u8> = row.try_get(0).map_err(read)?;
+            let group_id: String = row.try_get(1).map_err(read)?;
+            let display: Option<String> = row.try_get(2).map_err(read)?;
+            let seq: i64 = row.try_get(3).map_err(read)?;
+            out.push(Membership {
+                member_id: String::from_utf8(member).map_err(|_| StoreError::Backend {
+                    detail: "PostgreSQL returned a member id that is not UTF-8".into(),
+                })?,
+                group_id,
+                group_display: self.exact_display(seq, display)?,
+            });
+        }
+        Ok(out)
+    }
+
     /// The display name of group `seq` as stored, from its body when the column's copy had
     /// U+0000 replaced (or holds U+FFFD, which may be such a replacement).
     fn exact_display(&mut self, seq: i64, column: Option<String>) -> Result<Option<String>, StoreError> {
         match column {
             Some(d) if d.contains('\u{FFFD}') => {
                 let row = self.run(|c| {
-                    c.query_opt(
+                    c.query_typed_opt(
                         "SELECT body, body_json FROM fedkit_scim_resources WHERE seq = $1",
-                        &[&seq],
+                        &[(&seq, Type::INT8)],
                     )
                 })?;
                 match row {
@@ -830,7 +881,16 @@ impl Transaction for PgTransaction<'_> {
              FOR NO KEY UPDATE"
         };
         let tenant = self.tenant.clone();
-        let row = self.run(|c| c.query_opt(sql, &[&tenant, &kind.name(), &id]))?;
+        let row = self.run(|c| {
+            c.query_typed_opt(
+                sql,
+                &[
+                    (&tenant, Type::TEXT),
+                    (kind_name(kind), Type::TEXT),
+                    (&id, Type::TEXT),
+                ],
+            )
+        })?;
         row.map(|row| body_of(kind, &row, 0)).transpose()
     }
 
@@ -838,8 +898,19 @@ impl Transaction for PgTransaction<'_> {
         let (sql, values) = find_query(kind, filter);
         let tenant = self.tenant.clone();
         let params = find_params(&tenant, kind, &values);
-        let rows = self.run(|c| c.query(&sql, &params))?;
-        rows.iter().map(|row| body_of(kind, row, 0)).collect()
+        let rows = self.run(|c| c.query_typed(&sql, &params))?;
+        let found: Vec<Value> = rows
+            .iter()
+            .map(|row| body_of(kind, row, 0))
+            .collect::<Result<_, _>>()?;
+        if self.read_only && kind == ResourceKind::User {
+            self.found = found
+                .iter()
+                .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+            self.positions = None;
+        }
+        Ok(found)
     }
 
     fn insert(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
@@ -865,21 +936,21 @@ impl Transaction for PgTransaction<'_> {
         let body = rows.bodies.first().copied().flatten();
         let raw = rows.raw_bodies.first().copied().flatten();
         let updated = self.atomically(|tx, client| {
-            let params: [&(dyn ToSql + Sync); 11] = [
-                &tx.tenant,
-                &kind.name(),
-                &id,
-                &user_name,
-                &display,
-                &body,
-                &raw,
-                &rows.value_attrs,
-                &rows.values,
-                &rows.value_cuts,
-                &rows.member_keys,
+            let params: [(&(dyn ToSql + Sync), Type); 11] = [
+                (&tx.tenant, Type::TEXT),
+                (kind_name(kind), Type::TEXT),
+                (&id, Type::TEXT),
+                (&user_name, Type::BYTEA),
+                (&display, Type::TEXT),
+                (&body, Type::JSONB),
+                (&raw, Type::JSON),
+                (&rows.value_attrs, Type::INT2_ARRAY),
+                (&rows.values, Type::TEXT_ARRAY),
+                (&rows.value_cuts, Type::BOOL_ARRAY),
+                (&rows.member_keys, Type::BYTEA_ARRAY),
             ];
             let row = client
-                .query_one(UPDATE_SQL, &params)
+                .query_typed_one(UPDATE_SQL, &params)
                 .map_err(|e| tx.unique_error(client, kind, &rows, &e))?;
             row.try_get::<_, i64>(0).map_err(|e| tx.error(&e))
         })?;
@@ -899,48 +970,68 @@ impl Transaction for PgTransaction<'_> {
         }
         let deleted = self.atomically(|tx, client| {
             let row = client
-                .query_one(DELETE_SQL, &[&tx.tenant, &kind.name(), &id])
+                .query_typed_one(
+                    DELETE_SQL,
+                    &[
+                        (&tx.tenant, Type::TEXT),
+                        (kind_name(kind), Type::TEXT),
+                        (&id, Type::TEXT),
+                    ],
+                )
                 .map_err(|e| tx.error(&e))?;
             row.try_get::<_, i64>(0).map_err(|e| tx.error(&e))
         })?;
         Ok(deleted > 0)
     }
 
+    /// In a read-only transaction (one snapshot, so nothing read can change), a lookup of
+    /// ids that are among the users the last `find` returned also reads the memberships of
+    /// the next [`MEMBERSHIP_WINDOW`] of them, and later lookups are answered from what was
+    /// read: the handler renders a page of users one at a time, and this makes the page one
+    /// query instead of one per user.
     fn memberships(&mut self, member_ids: &[&str]) -> Result<Vec<Membership>, StoreError> {
         let wanted: BTreeSet<&str> = member_ids.iter().copied().collect();
-        if wanted.is_empty() {
-            return Ok(Vec::new());
+        if !self.read_only {
+            return self.read_memberships(&wanted);
         }
-        let keys: Vec<&[u8]> = wanted.iter().map(|m| m.as_bytes()).collect();
-        let tenant = self.tenant.clone();
-        let rows = self.run(|c| {
-            c.query(
-                "SELECT x.m, r.id, r.display_name, r.seq
-                 FROM unnest($2::bytea[]) AS x(m)
-                 JOIN fedkit_scim_members sm ON sm.tenant = $1 AND sm.member_key = sha256(x.m)
-                 JOIN fedkit_scim_resources r ON r.seq = sm.group_seq AND r.tenant = $1
-                 ORDER BY x.m, r.seq",
-                &[&tenant, &keys],
-            )
-        })?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let read = |e: postgres::Error| StoreError::Backend {
-                detail: format!("a group membership cannot be read ({e})"),
-            };
-            let member: Vec<u8> = row.try_get(0).map_err(read)?;
-            let group_id: String = row.try_get(1).map_err(read)?;
-            let display: Option<String> = row.try_get(2).map_err(read)?;
-            let seq: i64 = row.try_get(3).map_err(read)?;
-            out.push(Membership {
-                member_id: String::from_utf8(member).map_err(|_| StoreError::Backend {
-                    detail: "PostgreSQL returned a member id that is not UTF-8".into(),
-                })?,
-                group_id,
-                group_display: self.exact_display(seq, display)?,
-            });
+        let missing: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|id| !self.member_cache.contains_key(*id))
+            .collect();
+        if !missing.is_empty() {
+            let mut fetch: BTreeSet<&str> = missing.iter().copied().collect();
+            if !self.found.is_empty() {
+                let found = &self.found;
+                let positions = self
+                    .positions
+                    .get_or_insert_with(|| found.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect());
+                for id in &missing {
+                    if let Some(&p) = positions.get(*id) {
+                        let end = p.saturating_add(MEMBERSHIP_WINDOW).min(found.len());
+                        fetch.extend(found.get(p..end).unwrap_or_default().iter().map(String::as_str));
+                    }
+                    if fetch.len() > 4 * MEMBERSHIP_WINDOW {
+                        break;
+                    }
+                }
+            }
+            let fetch: BTreeSet<String> = fetch.into_iter().map(str::to_owned).collect();
+            let borrowed: BTreeSet<&str> = fetch.iter().map(String::as_str).collect();
+            let read = self.read_memberships(&borrowed)?;
+            for id in fetch {
+                self.member_cache.entry(id).or_default();
+            }
+            for m in read {
+                self.member_cache.entry(m.member_id.clone()).or_default().push(m);
+            }
         }
-        Ok(out)
+        Ok(wanted
+            .iter()
+            .filter_map(|id| self.member_cache.get(*id))
+            .flatten()
+            .cloned()
+            .collect())
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -558,3 +558,44 @@ fn lookups_use_the_indexes() {
         ["u7", "u8"]
     );
 }
+
+#[test]
+fn memberships_read_for_a_page_match_a_direct_lookup() {
+    let (_server, store) = store("member_window");
+    let t = tenant("t");
+    let users: Vec<Value> = (0..300)
+        .map(|i| user(&format!("u{i:03}"), &format!("n{i:03}")))
+        .collect();
+    store.import(&t, ResourceKind::User, &users).unwrap();
+    let groups: Vec<Value> = (0..7)
+        .map(|g| {
+            let members: Vec<Value> = (0..300)
+                .filter(|i| i % (g + 2) == 0)
+                .map(|i| json!({"value": format!("u{i:03}")}))
+                .collect();
+            json!({"id": format!("g{g}"), "displayName": format!("G{g}"), "members": members})
+        })
+        .collect();
+    store.import(&t, ResourceKind::Group, &groups).unwrap();
+    // Direct lookups, in a write transaction (never cached).
+    let mut writer = store.begin(&t).unwrap();
+    let expected: Vec<Vec<Membership>> = (0..300)
+        .map(|i| writer.memberships(&[&format!("u{i:03}")]).unwrap())
+        .collect();
+    drop(writer);
+    assert_eq!(expected[0].len(), 7);
+    assert_eq!(expected[1].len(), 0);
+    // A read transaction renders a filtered page one user at a time, in and out of order,
+    // and with ids the find did not return.
+    let mut reader = store.begin_read(&t).unwrap();
+    let filter = Filter::parse(r#"userName sw "n1" or userName sw "n2""#).unwrap();
+    assert_eq!(reader.find(ResourceKind::User, Some(&filter)).unwrap().len(), 200);
+    for i in (100..300).chain([299, 5, 0, 150]).chain(0..100) {
+        let id = format!("u{i:03}");
+        let mut got = reader.memberships(&[&id]).unwrap();
+        got.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        assert_eq!(got, expected[i], "{id}");
+    }
+    let both = reader.memberships(&["u000", "u006", "nobody"]).unwrap();
+    assert_eq!(both.len(), expected[0].len() + expected[6].len());
+}
