@@ -1360,6 +1360,21 @@ fn database_option_conflicts_errors_and_environment() {
         assert!(!stderr.contains("s3cret"), "password printed: {stderr}");
         assert!(!stderr.contains("listening"), "{stderr}");
     }
+    // A database off this machine without sslmode: refused before connecting, saying how to
+    // protect the connection.
+    let out = run(
+        &["--database", "postgres://fedkit:s3cret-pw@db.example.com/fedkit"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid_database")
+            && stderr.contains("has no sslmode")
+            && stderr.contains("sslmode=verify-full&sslrootcert=")
+            && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
     let out = run(
         &["--database", "postgres://fedkit:s3cret-pw@127.0.0.1:99999999/x"],
         None,
@@ -1544,3 +1559,30 @@ per_backend!(
     rate_limit_answers_429_with_retry_after,
     concurrent_writers_with_if_match_lose_no_update,
 );
+
+#[test]
+fn postgres_over_verified_tls() {
+    let pg = TestServer::start_with_tls().expect("PostgreSQL test server with TLS");
+    let url = pg.create_database("scim_tls").unwrap();
+    assert!(url.contains("sslmode=verify-full&sslrootcert="), "{url}");
+    let storage = Storage {
+        args: vec!["--database".into(), url.into()],
+        env: vec![],
+        file: None,
+        _dir: None,
+        _server: None,
+    };
+    let server = Server::start(&storage, &[]);
+    let mut c = server.client();
+    let id = c.create_user("tls@example.com", "Tee", "Ls");
+    assert_eq!(c.get(&format!("/Users/{id}")).status, 200);
+    let log = server.log().join("\n");
+    assert!(
+        log.contains(&format!(
+            "PostgreSQL at localhost:{} over TLS (sslmode=verify-full)",
+            pg.port()
+        )),
+        "{log}"
+    );
+    assert!(server.stop().success());
+}

@@ -7,5 +7,7 @@ pub mod saml;
 pub mod scim;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 
 pub use pool::{Pool, PoolConfig, PoolError};
+pub use tls::TlsMode;

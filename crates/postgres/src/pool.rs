@@ -10,7 +10,11 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use postgres::config::SslMode;
 use postgres::{Client, Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::tls::{self, TlsMode};
 
 /// How a [`Pool`] connects and how many connections it keeps.
 #[derive(Debug, Clone)]
@@ -67,10 +71,12 @@ struct State {
     open: usize,
 }
 
-/// A pool of blocking PostgreSQL connections (plain TCP or Unix socket, no TLS: see the
-/// crate's limitations).
+/// A pool of blocking PostgreSQL connections, over TLS as the connection string's `sslmode`
+/// and `sslrootcert` say (see [`crate::tls`]), plain TCP or a Unix socket.
 pub struct Pool {
     config: Config,
+    tls: Option<MakeRustlsConnect>,
+    tls_mode: TlsMode,
     target: String,
     settings: PoolConfig,
     state: Mutex<State>,
@@ -81,6 +87,7 @@ impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pool")
             .field("target", &self.target)
+            .field("tls_mode", &self.tls_mode)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -89,17 +96,42 @@ impl std::fmt::Debug for Pool {
 impl Pool {
     /// A pool for `url` (`postgres://user:password@host:port/db` or the key=value form),
     /// checked by opening one connection.
+    ///
+    /// TLS follows libpq's `sslmode` and `sslrootcert`: in production use
+    /// `?sslmode=verify-full&sslrootcert=/path/to/ca.pem` (or `sslrootcert=system`). Without
+    /// `sslmode`, a host off this machine is refused ([`PoolError::Config`]); see
+    /// [`crate::tls`].
     pub fn connect(url: &str, settings: PoolConfig) -> Result<Pool, PoolError> {
-        let mut config: Config = url.parse().map_err(|e: postgres::Error| PoolError::Config {
+        let (rest, tls_params) = tls::split_params(url).map_err(|detail| PoolError::Config { detail })?;
+        let mut config: Config = rest.parse().map_err(|e: postgres::Error| PoolError::Config {
             detail: e.to_string(),
         })?;
+        config.ssl_mode(match tls_params.mode {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            _ => SslMode::Require,
+        });
+        let tls = tls::connector(&tls_params).map_err(|detail| PoolError::Config { detail })?;
         config.connect_timeout(settings.connect_timeout);
         if config.get_application_name().is_none() {
             config.application_name("fedkit");
         }
         let target = describe_target(&config);
+        if !tls_params.explicit && !is_local(&config) {
+            return Err(PoolError::Config {
+                detail: format!(
+                    "the connection string has no sslmode and {target} is not this machine: say \
+                     how the connection is protected, preferably \
+                     sslmode=verify-full&sslrootcert=/path/to/ca.pem (or sslrootcert=system); \
+                     sslmode=require encrypts without authenticating the server, \
+                     sslmode=disable sends everything in clear"
+                ),
+            });
+        }
         let pool = Pool {
             config,
+            tls,
+            tls_mode: tls_params.mode,
             target,
             settings,
             state: Mutex::new(State::default()),
@@ -113,6 +145,25 @@ impl Pool {
     /// The server(s) this pool talks to, without credentials (for messages).
     pub fn target(&self) -> &str {
         &self.target
+    }
+
+    /// The connection string's `sslmode`.
+    pub fn tls_mode(&self) -> TlsMode {
+        self.tls_mode
+    }
+
+    /// Whether every host of the connection string is this machine (loopback, `localhost`
+    /// or a Unix socket), where an unauthenticated connection cannot be intercepted on the
+    /// network.
+    pub fn is_local(&self) -> bool {
+        is_local(&self.config)
+    }
+
+    fn open(&self) -> Result<Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -142,7 +193,7 @@ impl Pool {
             if state.open < self.settings.max_size {
                 state.open += 1;
                 drop(state);
-                return match self.config.connect(NoTls) {
+                return match self.open() {
                     Ok(client) => Ok(PooledClient {
                         client: Some(client),
                         pool: self,
@@ -155,7 +206,7 @@ impl Pool {
                         self.freed.notify_one();
                         Err(PoolError::Connect {
                             target: self.target.clone(),
-                            detail: with_causes(&e),
+                            detail: tls::explain(&e).unwrap_or_else(|| with_causes(&e)),
                         })
                     }
                 };
@@ -184,6 +235,16 @@ impl Pool {
         drop(state);
         self.freed.notify_one();
     }
+}
+
+fn is_local(config: &Config) -> bool {
+    config.get_hosts().iter().all(|h| match h {
+        postgres::config::Host::Tcp(name) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        postgres::config::Host::Unix(_) => true,
+    })
 }
 
 /// An error and its causes (`error connecting to server: Connection refused (os error 111)`).

@@ -12,6 +12,10 @@
 //! when the tests run as root (CI containers), the server runs as the `postgres` system user
 //! (created by Debian's package) through `runuser`.
 //!
+//! [`TestServer::start_with_tls`] starts one that accepts only TLS connections, with a
+//! certificate for `localhost` issued by a throwaway CA ([`TestServer::ca_file`]); its
+//! [`url`](TestServer::url) asks for `sslmode=verify-full` against that CA.
+//!
 //! **Never use this outside tests**: trust authentication lets any local process in.
 
 use std::net::TcpListener;
@@ -45,6 +49,8 @@ pub struct TestServer {
     port: u16,
     as_postgres_user: bool,
     running: bool,
+    /// The CA file of a TLS server.
+    ca_file: Option<PathBuf>,
 }
 
 impl TestServer {
@@ -55,6 +61,17 @@ impl TestServer {
 
     /// initdb + start on a free loopback port. Takes a second or two.
     pub fn start() -> Result<TestServer, TestServerError> {
+        Self::init(false)
+    }
+
+    /// Like [`start`](Self::start), for a server that refuses plain TCP: its certificate,
+    /// for the name `localhost` only, is issued by a CA made for this server
+    /// ([`ca_file`](Self::ca_file)).
+    pub fn start_with_tls() -> Result<TestServer, TestServerError> {
+        Self::init(true)
+    }
+
+    fn init(tls: bool) -> Result<TestServer, TestServerError> {
         let bindir = find_bindir().ok_or(TestServerError::NotInstalled)?;
         let as_postgres_user = is_root();
         let dir = tempfile::Builder::new()
@@ -71,6 +88,7 @@ impl TestServer {
             port,
             as_postgres_user,
             running: false,
+            ca_file: None,
         };
         let data = server.data_dir();
         server.run_pg(
@@ -86,17 +104,95 @@ impl TestServer {
                 "--no-sync",
             ],
         )?;
+        if tls {
+            server.make_tls()?;
+        }
         server.start_again()?;
         Ok(server)
+    }
+
+    /// A CA, a `localhost` certificate in the data directory and a pg_hba.conf that takes
+    /// TLS connections only.
+    fn make_tls(&mut self) -> Result<(), TestServerError> {
+        let failed = |e: rcgen::Error| TestServerError::Command {
+            command: "generate test certificates".into(),
+            output: e.to_string(),
+        };
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "fedkit test CA");
+        ca_params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().map_err(failed)?)
+            .map_err(failed)?;
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).map_err(failed)?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        let key = rcgen::KeyPair::generate().map_err(failed)?;
+        let cert = params.signed_by(&key, &ca).map_err(failed)?;
+
+        let data = self.data_dir();
+        let write = |path: &Path, text: &str| {
+            std::fs::write(path, text).map_err(|e| io_error(&format!("write {}", path.display()), e))
+        };
+        let ca_file = self.dir.path().join("ca.pem");
+        write(&ca_file, &ca.pem())?;
+        write(&data.join("server.crt"), &cert.pem())?;
+        let key_file = data.join("server.key");
+        write(&key_file, &key.serialize_pem())?;
+        write(
+            &data.join("pg_hba.conf"),
+            "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| io_error("chmod server.key", e))?;
+        }
+        if self.as_postgres_user {
+            run(Command::new("chown")
+                .arg("postgres")
+                .arg(&key_file)
+                .arg(data.join("server.crt"))
+                .arg(data.join("pg_hba.conf")))?;
+        }
+        self.ca_file = Some(ca_file);
+        Ok(())
+    }
+
+    /// The CA that issued a TLS server's certificate (PEM), `None` for a plain server.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref()
     }
 
     fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
-    /// A connection string for the `postgres` database as the `postgres` superuser.
+    /// A connection string for the `postgres` database as the `postgres` superuser (for a
+    /// TLS server: `localhost`, `sslmode=verify-full` and `sslrootcert` set to
+    /// [`ca_file`](Self::ca_file)).
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        self.url_for("postgres")
+    }
+
+    fn url_for(&self, database: &str) -> String {
+        match &self.ca_file {
+            None => format!("postgres://postgres@127.0.0.1:{}/{database}", self.port),
+            Some(ca) => format!(
+                "postgres://postgres@localhost:{}/{database}?sslmode=verify-full&sslrootcert={}",
+                self.port,
+                percent_encoding::utf8_percent_encode(
+                    &ca.to_string_lossy(),
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            ),
+        }
     }
 
     /// The TCP port the server listens on.
@@ -113,11 +209,20 @@ impl TestServer {
                 output: format!("invalid test database name {name:?}"),
             });
         }
-        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls).map_err(|e| {
-            TestServerError::Command {
-                command: "connect".into(),
-                output: e.to_string(),
-            }
+        let pool = crate::Pool::connect(
+            &self.url(),
+            crate::PoolConfig {
+                max_size: 1,
+                ..crate::PoolConfig::default()
+            },
+        )
+        .map_err(|e| TestServerError::Command {
+            command: "connect".into(),
+            output: e.to_string(),
+        })?;
+        let mut client = pool.get().map_err(|e| TestServerError::Command {
+            command: "connect".into(),
+            output: e.to_string(),
         })?;
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -125,7 +230,7 @@ impl TestServer {
                 command: format!("CREATE DATABASE {name}"),
                 output: e.to_string(),
             })?;
-        Ok(format!("postgres://postgres@127.0.0.1:{}/{name}", self.port))
+        Ok(self.url_for(name))
     }
 
     /// Stops the server immediately (like a crash: `pg_ctl stop -m immediate`); open
@@ -146,11 +251,14 @@ impl TestServer {
     pub fn start_again(&mut self) -> Result<(), TestServerError> {
         let data = self.data_dir();
         let log = self.dir.path().join("server.log");
-        let options = format!(
+        let mut options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='' -c fsync=off \
              -c full_page_writes=off -c max_connections=200",
             self.port
         );
+        if self.ca_file.is_some() {
+            options.push_str(" -c ssl=on");
+        }
         self.run_pg(
             "pg_ctl",
             &[

@@ -60,10 +60,11 @@ pub(crate) struct ServeArgs {
     durability: DurabilityArg,
 
     /// Keep users and groups in PostgreSQL instead of the SQLite file, e.g.
-    /// postgres://fedkit:PASSWORD@10.0.0.5:5432/fedkit: several servers behind a load balancer
-    /// then share them. The tables are created on first start. Prefer the environment
-    /// variable (the URL holds a password). No TLS to the database yet: loopback or a private
-    /// network only (docs/scale.md).
+    /// postgres://fedkit:PASSWORD@db.internal/fedkit?sslmode=verify-full&sslrootcert=/etc/fedkit/db-ca.pem:
+    /// several servers behind a load balancer then share them. The tables are created on first start. Prefer the environment
+    /// variable (the URL holds a password). TLS as in libpq: add
+    /// ?sslmode=verify-full&sslrootcert=/path/to/ca.pem (or sslrootcert=system); a database
+    /// off this machine without sslmode is refused (docs/scale.md).
     #[arg(
         long,
         value_name = "URL",
@@ -98,7 +99,7 @@ Examples:
   fedkit scim serve --listen 0.0.0.0:8080 --db /var/lib/fedkit/scim.sqlite3 \\
       --public-url https://scim.example.com/scim/v2 --rate-limit 20/s
   # Several servers behind a load balancer, one PostgreSQL database (same token on each):
-  FEDKIT_SCIM_DATABASE_URL=postgres://fedkit:PASSWORD@10.0.0.5:5432/fedkit \\
+  FEDKIT_SCIM_DATABASE_URL='postgres://fedkit:PASSWORD@db.internal:5432/fedkit?sslmode=verify-full&sslrootcert=/etc/fedkit/db-ca.pem' \\
       fedkit scim serve --listen 0.0.0.0:8080 --public-url https://scim.example.com/scim/v2
 
 JumpCloud (SSO Applications > your app > Identity Management > SCIM 2.0):
@@ -244,9 +245,20 @@ fn open_postgres(url: &str) -> Result<(Arc<dyn Store>, String), Failure> {
         )
     };
     let pool = Pool::connect(url, PoolConfig::default()).map_err(|e| refused(e.to_string()))?;
-    let target = pool.target().to_owned();
+    let mode = pool.tls_mode();
+    let described = if mode.authenticates_server() {
+        format!("PostgreSQL at {} over TLS (sslmode={mode})", pool.target())
+    } else if pool.is_local() {
+        format!("PostgreSQL at {} (sslmode={mode})", pool.target())
+    } else {
+        format!(
+            "PostgreSQL at {} (sslmode={mode}: WARNING, the database server is not \
+             authenticated; use sslmode=verify-full&sslrootcert=CA.pem)",
+            pool.target()
+        )
+    };
     let store = PgStore::new(Arc::new(pool)).map_err(|e| refused(e.to_string()))?;
-    Ok((Arc::new(store), format!("PostgreSQL at {target}")))
+    Ok((Arc::new(store), described))
 }
 
 fn open_sqlite(db: &Path, durability: DurabilityArg) -> Result<(Arc<dyn Store>, String), Failure> {
