@@ -542,4 +542,58 @@ mod tests {
         assert!(e.contains("missing.pem") && e.contains("No such file"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// A value quoted the way libpq's key=value form allows.
+    fn quote(value: &str) -> String {
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+
+    proptest::proptest! {
+        /// Whatever the other parameters hold (spaces, quotes, backslashes, `=`, `&`, `?`),
+        /// taking the TLS keywords out leaves a string the driver reads exactly as it would
+        /// have read those parameters alone, and the TLS values come out unescaped.
+        #[test]
+        fn key_value_split_keeps_every_other_parameter(
+            password in "[ -~]{1,12}",
+            app in "[a-z'\\\\ =]{1,10}",
+            root in "[ -~]{1,16}",
+            tls_first in proptest::bool::ANY,
+            bare_mode in proptest::bool::ANY,
+        ) {
+            let mode = if bare_mode { "verify-ca".to_owned() } else { quote("verify-ca") };
+            let tls = format!("sslmode = {mode}  sslrootcert={}", quote(&root));
+            let other = format!("host=db user=u password={} application_name={}", quote(&password), quote(&app));
+            let conn = if tls_first { format!("{tls} {other}") } else { format!("{other}\t{tls}") };
+            let (rest, params) = split_params(&conn).unwrap();
+            proptest::prop_assert_eq!(params.mode, TlsMode::VerifyCa);
+            proptest::prop_assert_eq!(params.root_cert.as_deref(), Some(root.as_str()));
+            let config: postgres::Config = rest.parse().unwrap();
+            proptest::prop_assert_eq!(config.get_password(), Some(password.as_bytes()));
+            proptest::prop_assert_eq!(config.get_application_name(), Some(app.as_str()));
+            proptest::prop_assert_eq!(config.get_user(), Some("u"));
+        }
+
+        /// The same for the URL form, with percent-encoded values.
+        #[test]
+        fn url_split_keeps_every_other_parameter(
+            app in "[ -~]{1,12}",
+            root in "[ -~]{1,16}",
+            position in 0usize..3,
+        ) {
+            let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let mut query = vec![
+                format!("application_name={}", enc(&app)),
+                "connect_timeout=7".to_owned(),
+            ];
+            query.insert(position, format!("sslrootcert={}&sslmode=verify-full", enc(&root)));
+            let conn = format!("postgres://u:p%26w@db:5433/app?{}", query.join("&"));
+            let (rest, params) = split_params(&conn).unwrap();
+            proptest::prop_assert_eq!(params.mode, TlsMode::VerifyFull);
+            proptest::prop_assert_eq!(params.root_cert.as_deref(), Some(root.as_str()));
+            let config: postgres::Config = rest.parse().unwrap();
+            proptest::prop_assert_eq!(config.get_application_name(), Some(app.as_str()));
+            proptest::prop_assert_eq!(config.get_password(), Some(&b"p&w"[..]));
+            proptest::prop_assert_eq!(config.get_connect_timeout(), Some(&std::time::Duration::from_secs(7)));
+        }
+    }
 }
