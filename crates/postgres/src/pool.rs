@@ -238,13 +238,15 @@ impl Pool {
 }
 
 fn is_local(config: &Config) -> bool {
-    config.get_hosts().iter().all(|h| match h {
-        postgres::config::Host::Tcp(name) => {
-            name.eq_ignore_ascii_case("localhost")
-                || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
-        postgres::config::Host::Unix(_) => true,
-    })
+    // `hostaddr` overrides where a host name connects to.
+    config.get_hostaddrs().iter().all(|ip| ip.is_loopback())
+        && config.get_hosts().iter().all(|h| match h {
+            postgres::config::Host::Tcp(name) => {
+                name.eq_ignore_ascii_case("localhost")
+                    || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            }
+            postgres::config::Host::Unix(_) => true,
+        })
 }
 
 /// An error and its causes (`error connecting to server: Connection refused (os error 111)`).

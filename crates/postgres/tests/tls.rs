@@ -163,6 +163,7 @@ fn a_remote_host_without_sslmode_is_refused_before_connecting() {
         "postgres://fedkit:secret@db.example.com:5432/fedkit",
         "host=10.0.0.5 user=fedkit password=secret dbname=fedkit",
         "postgres://fedkit@localhost,db.example.com/fedkit",
+        "host=localhost hostaddr=10.0.0.5 user=fedkit password=secret dbname=fedkit",
     ] {
         let e = connect_error(url);
         assert!(e.contains("has no sslmode"), "{e}");
