@@ -548,7 +548,7 @@ impl<'v> Rows<'v> {
             }
             for row in indexed_values(kind, r) {
                 rows.value_ids.push(id);
-                rows.value_attrs.push(row.attr.code());
+                rows.value_attrs.push(pushdown::code(row.attr));
                 rows.values.push(row.value);
                 rows.value_cuts.push(row.cut);
             }

@@ -1,11 +1,11 @@
-//! What the PostgreSQL store indexes, and the filter → SQL translation over those indexes.
+//! What the PostgreSQL store indexes, and how pushed-down filters are written in its SQL.
 //!
-//! The indexed values of a resource are exactly the leaf values the core crate's evaluator
-//! looks at for the same attribute path (`fedkit_scim::filter`, `eval.rs`): the member is
-//! found case-insensitively (an exact match of the name wins), one level of array is
-//! flattened, and for `emails.value` / `members.value` every element's `value` is taken the
-//! same way. A string leaf is stored (lowercased unless the attribute is caseExact); a
-//! non-string leaf that counts as present is stored as `NULL`, so `pr` stays right.
+//! The indexed attributes, the leaf values taken from a resource and the walk that decides
+//! what a filter pushes down are shared with every SQL store
+//! (`fedkit_scim_service::store::pushdown`, which states the superset contract); this
+//! module writes them as rows of `fedkit_scim_values` and PostgreSQL SQL. A string leaf is
+//! stored lowercased unless the attribute is caseExact; a non-string leaf that counts as
+//! present is stored as `NULL`, so `pr` stays right.
 //!
 //! Two transformations make any string fit a `text` column and a B-tree index, and both are
 //! applied identically to stored values and to filter literals, so every relation the
@@ -21,93 +21,35 @@
 //!   also return every cut value, whose tail the index does not hold.
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 
-use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter, Visitor};
+use fedkit_scim::filter::{CompareOp, Filter};
+use fedkit_scim_service::store::pushdown::{self as shared, like_escape, Dialect, Leaf, Target};
 use fedkit_scim_service::store::ResourceKind;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-/// Most attribute expressions one pushed-down condition holds. Beyond it, `and` keeps the
-/// smaller side and `or` gives up (both still supersets), which keeps the SQL small
-/// whatever filter limits the host set.
-pub(crate) const MAX_PUSHED_TERMS: usize = 64;
+pub(crate) use fedkit_scim_service::store::pushdown::IndexedAttr as Indexed;
+#[cfg(test)]
+pub(crate) use fedkit_scim_service::store::pushdown::MAX_PUSHED_TERMS;
 
 /// Longest indexed value, in bytes (a B-tree entry must stay under PostgreSQL's ~2700-byte
 /// limit, with the tenant beside it). Longer values are cut (see the module docs).
 pub(crate) const MAX_INDEXED_BYTES: usize = 1024;
 
-/// An attribute whose leaf values live in `fedkit_scim_values`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Indexed {
-    UserName,
-    ExternalId,
-    DisplayName,
-    EmailValue,
-    MemberValue,
+/// The `attr` column value of an indexed attribute. A constant of this module, never input:
+/// it is the only literal (besides SQL syntax) the translation writes into SQL text.
+pub(crate) fn code(attr: Indexed) -> i16 {
+    match attr {
+        Indexed::UserName => 1,
+        Indexed::ExternalId => 2,
+        Indexed::DisplayName => 3,
+        Indexed::EmailValue => 4,
+        Indexed::MemberValue => 5,
+    }
 }
 
-impl Indexed {
-    pub(crate) const ALL: [Indexed; 5] = [
-        Indexed::UserName,
-        Indexed::ExternalId,
-        Indexed::DisplayName,
-        Indexed::EmailValue,
-        Indexed::MemberValue,
-    ];
-
-    /// The `attr` column value. A constant of this module, never input: it is the only
-    /// literal (besides SQL syntax) the translation writes into SQL text.
-    pub(crate) fn code(self) -> i16 {
-        match self {
-            Indexed::UserName => 1,
-            Indexed::ExternalId => 2,
-            Indexed::DisplayName => 3,
-            Indexed::EmailValue => 4,
-            Indexed::MemberValue => 5,
-        }
-    }
-
-    /// The attribute and sub-attribute names, as the core schema spells them.
-    pub(crate) fn path(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            Indexed::UserName => ("userName", None),
-            Indexed::ExternalId => ("externalId", None),
-            Indexed::DisplayName => ("displayName", None),
-            Indexed::EmailValue => ("emails", Some("value")),
-            Indexed::MemberValue => ("members", Some("value")),
-        }
-    }
-
-    /// Whether the core schema (RFC 7643 §3.1, §4.1, §4.2) marks the attribute caseExact.
-    pub(crate) fn case_exact(self) -> bool {
-        matches!(self, Indexed::ExternalId)
-    }
-
-    pub(crate) fn applies_to(self, kind: ResourceKind) -> bool {
-        match self {
-            Indexed::ExternalId | Indexed::DisplayName => true,
-            Indexed::UserName | Indexed::EmailValue => kind == ResourceKind::User,
-            Indexed::MemberValue => kind == ResourceKind::Group,
-        }
-    }
-
-    /// The form compared: lowercased unless caseExact, then [`index_form`].
-    pub(crate) fn normalize(self, s: &str) -> String {
-        if self.case_exact() {
-            index_form(s)
-        } else {
-            index_form(&s.to_lowercase())
-        }
-    }
-
-    /// The multi-valued complex attribute whose `value` this is (`emails`, `members`).
-    fn element_of(self) -> Option<&'static str> {
-        match self {
-            Indexed::EmailValue => Some("emails"),
-            Indexed::MemberValue => Some("members"),
-            _ => None,
-        }
-    }
+/// The form compared: lowercased unless caseExact, then [`index_form`].
+fn normalize(attr: Indexed, s: &str) -> String {
+    index_form(&attr.normalize(s))
 }
 
 /// `s` with U+0000 (which `text` cannot hold) replaced by U+FFFD.
@@ -132,32 +74,6 @@ pub(crate) fn cut(s: &str) -> (&str, bool) {
     (s.get(..end).unwrap_or_default(), true)
 }
 
-/// The member called `key`: an exact match, else the first case-insensitive one (the
-/// evaluator's lookup).
-fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    let m: &Map<String, Value> = v.as_object()?;
-    fedkit_scim::resource::get_attr(m, key)
-}
-
-/// `v`, or each item when it is an array.
-fn flat(v: &Value) -> Vec<&Value> {
-    match v {
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
-    }
-}
-
-/// The evaluator's notion of presence (`pr`).
-fn is_present(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => items.iter().any(is_present),
-        Value::Object(m) => m.values().any(is_present),
-        Value::Bool(_) | Value::Number(_) => true,
-    }
-}
-
 /// One row of `fedkit_scim_values`: the attribute, the value in index form (`None` for a
 /// present non-string leaf) and whether it was cut.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -169,46 +85,25 @@ pub(crate) struct IndexRow {
 
 /// Every row to index for `resource`. Deduplicated.
 pub(crate) fn indexed_values(kind: ResourceKind, resource: &Value) -> BTreeSet<IndexRow> {
-    let mut out = BTreeSet::new();
-    for attr in Indexed::ALL.into_iter().filter(|a| a.applies_to(kind)) {
-        let (name, sub) = attr.path();
-        let Some(top) = field(resource, name) else {
-            continue;
-        };
-        let mut leaves: Vec<&Value> = Vec::new();
-        match sub {
-            None => leaves.extend(flat(top)),
-            Some(sub) => {
-                for element in flat(top) {
-                    if let Some(v) = field(element, sub) {
-                        leaves.extend(flat(v));
-                    }
+    shared::leaves(kind, resource)
+        .into_iter()
+        .map(|(attr, leaf)| match leaf {
+            Leaf::Text(s) => {
+                let full = normalize(attr, s);
+                let (kept, was_cut) = cut(&full);
+                IndexRow {
+                    attr,
+                    value: Some(kept.to_owned()),
+                    cut: was_cut,
                 }
             }
-        }
-        for leaf in leaves {
-            match leaf {
-                Value::String(s) => {
-                    let full = attr.normalize(s);
-                    let (kept, was_cut) = cut(&full);
-                    out.insert(IndexRow {
-                        attr,
-                        value: Some(kept.to_owned()),
-                        cut: was_cut,
-                    });
-                }
-                other if is_present(other) => {
-                    out.insert(IndexRow {
-                        attr,
-                        value: None,
-                        cut: false,
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-    out
+            Leaf::Present => IndexRow {
+                attr,
+                value: None,
+                cut: false,
+            },
+        })
+        .collect()
 }
 
 /// A query expression yielding `seq`s (a superset of the matching resources), with its
@@ -217,8 +112,6 @@ pub(crate) fn indexed_values(kind: ResourceKind, resource: &Value) -> BTreeSet<I
 pub(crate) struct Cond {
     pub(crate) sql: String,
     pub(crate) params: Vec<String>,
-    /// How many attribute expressions it holds.
-    terms: usize,
 }
 
 impl Cond {
@@ -239,18 +132,6 @@ impl Cond {
         }
         out
     }
-}
-
-/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
-pub(crate) fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The test of an indexed value (`a.v`, `a.cut`) against a literal already in index form.
@@ -288,64 +169,23 @@ fn id_test(op: CompareOp, literal: &str) -> Option<(String, String)> {
     Some((sql.to_owned(), param))
 }
 
-/// Which indexed column a top-level path designates for `kind`.
-enum Target {
-    Id,
-    Value(Indexed),
-}
-
-fn is(name: &str, expected: &str) -> bool {
-    name.eq_ignore_ascii_case(expected)
-}
-
-fn target(kind: ResourceKind, path: &AttrPath) -> Option<Target> {
-    // URN-qualified paths are left to the evaluator (a superset, never a miss).
-    if path.urn.is_some() {
-        return None;
-    }
-    let name = path.name.as_str();
-    let sub = path.sub_attr.as_deref();
-    let t = match sub {
-        None if is(name, "id") => Target::Id,
-        None if is(name, "userName") => Target::Value(Indexed::UserName),
-        None if is(name, "externalId") => Target::Value(Indexed::ExternalId),
-        None if is(name, "displayName") => Target::Value(Indexed::DisplayName),
-        Some(s) if is(name, "emails") && is(s, "value") => Target::Value(Indexed::EmailValue),
-        Some(s) if is(name, "members") && is(s, "value") => Target::Value(Indexed::MemberValue),
-        _ => return None,
-    };
-    match t {
-        Target::Value(a) if !a.applies_to(kind) => None,
-        t => Some(t),
-    }
-}
-
-/// The filter → SQL translator. Every leaf is a `SELECT … seq` over one index; `and` is
-/// `INTERSECT`, `or` is `UNION`; values are always bound parameters.
-pub(crate) struct PushDown {
-    kind: ResourceKind,
-    /// Inside `emails[...]` / `members[...]`: the attribute `value` designates.
-    element: Option<Indexed>,
-}
+/// PostgreSQL's writing of pushed-down conditions: every leaf is a `SELECT … seq` over one
+/// index; `and` is `INTERSECT`, `or` is `UNION`; values are always bound parameters.
+pub(crate) struct PushDown;
 
 impl PushDown {
     /// The condition for `filter`, or `None` when nothing of it can be pushed down.
     pub(crate) fn translate(kind: ResourceKind, filter: &Filter) -> Option<Cond> {
-        let mut visitor = PushDown { kind, element: None };
-        match filter.accept(&mut visitor) {
-            Ok(c) => c,
-            Err(never) => match never {},
-        }
+        shared::push_down(&PushDown, kind, filter)
     }
 
     fn value_leaf(attr: Indexed, test: &str, param: Option<String>) -> Cond {
         Cond {
             sql: format!(
                 "SELECT a.seq FROM fedkit_scim_values a WHERE a.tenant = $1 AND a.kind = $2 AND a.attr = {} AND {test}",
-                attr.code()
+                code(attr)
             ),
             params: param.into_iter().collect(),
-            terms: 1,
         }
     }
 
@@ -355,53 +195,7 @@ impl PushDown {
                 "SELECT i.seq FROM fedkit_scim_resources i WHERE i.tenant = $1 AND i.kind = $2 AND {test}"
             ),
             params: param.into_iter().collect(),
-            terms: 1,
         }
-    }
-
-    fn compare_target(t: Target, op: CompareOp, value: &CompValue) -> Option<Cond> {
-        // Only string literals: anything else is refused by the evaluator for these
-        // string attributes, or (`eq null`) is a negation.
-        let CompValue::String(s) = value else {
-            return None;
-        };
-        match t {
-            Target::Id => {
-                let (test, param) = id_test(op, s)?;
-                Some(Self::id_leaf(&test, Some(param)))
-            }
-            Target::Value(attr) => {
-                let (test, param) = value_test(op, &attr.normalize(s))?;
-                Some(Self::value_leaf(attr, &test, param))
-            }
-        }
-    }
-
-    fn present_target(t: Target) -> Cond {
-        match t {
-            Target::Id => Self::id_leaf("i.id <> ''", None),
-            Target::Value(attr) => Self::value_leaf(attr, "(a.v IS NULL OR a.v <> '')", None),
-        }
-    }
-
-    /// Inside a value filter, `value` (and nothing else) designates the indexed leaf.
-    fn element_target(attr: Indexed, path: &AttrPath) -> Option<Target> {
-        (path.urn.is_none() && path.sub_attr.is_none() && is(&path.name, "value"))
-            .then_some(Target::Value(attr))
-    }
-
-    fn target(&self, path: &AttrPath) -> Option<Target> {
-        match self.element {
-            Some(attr) => Self::element_target(attr, path),
-            None => target(self.kind, path),
-        }
-    }
-
-    /// The `emails` / `members` attribute `name` designates for this kind.
-    fn element_attr(&self, name: &str) -> Option<Indexed> {
-        Indexed::ALL
-            .into_iter()
-            .find(|a| a.applies_to(self.kind) && a.element_of().is_some_and(|e| is(name, e)))
     }
 }
 
@@ -411,69 +205,38 @@ fn combine(l: Cond, op: &str, r: Cond) -> Cond {
     Cond {
         sql: format!("({}) {op} ({})", l.sql, r.sql),
         params,
-        terms: l.terms + r.terms,
     }
 }
 
-impl Visitor for PushDown {
-    type Output = Option<Cond>;
-    type Error = Infallible;
+impl Dialect for PushDown {
+    type Cond = Cond;
 
-    fn and(&mut self, left: Option<Cond>, right: Option<Cond>) -> Result<Option<Cond>, Infallible> {
-        Ok(match (left, right) {
-            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(combine(l, "INTERSECT", r)),
-            // Over budget: either side alone is still a superset; keep the cheaper one.
-            (Some(l), Some(r)) => Some(if r.terms < l.terms { r } else { l }),
-            (Some(one), None) | (None, Some(one)) => Some(one),
-            (None, None) => None,
-        })
-    }
-
-    fn or(&mut self, left: Option<Cond>, right: Option<Cond>) -> Result<Option<Cond>, Infallible> {
-        Ok(match (left, right) {
-            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(combine(l, "UNION", r)),
-            _ => None,
-        })
-    }
-
-    fn not(&mut self, _inner: Option<Cond>) -> Result<Option<Cond>, Infallible> {
-        // The inner condition is itself a superset; its complement would be a subset.
-        Ok(None)
-    }
-
-    fn present(&mut self, path: &AttrPath) -> Result<Option<Cond>, Infallible> {
-        Ok(self.target(path).map(Self::present_target))
-    }
-
-    fn compare(
-        &mut self,
-        path: &AttrPath,
-        op: CompareOp,
-        value: &CompValue,
-    ) -> Result<Option<Cond>, Infallible> {
-        // `emails eq "x"` compares `emails.value` (the evaluator's implicit sub-attribute).
-        let t = match self.target(path) {
-            Some(t) => Some(t),
-            None if self.element.is_none() && path.urn.is_none() && path.sub_attr.is_none() => {
-                self.element_attr(&path.name).map(Target::Value)
+    fn compare(&self, target: Target, op: CompareOp, literal: &str) -> Option<Cond> {
+        match target {
+            Target::Id => {
+                let (test, param) = id_test(op, literal)?;
+                Some(Self::id_leaf(&test, Some(param)))
             }
-            None => None,
-        };
-        Ok(t.and_then(|t| Self::compare_target(t, op, value)))
+            Target::Value(attr) => {
+                let (test, param) = value_test(op, &normalize(attr, literal))?;
+                Some(Self::value_leaf(attr, &test, param))
+            }
+        }
     }
 
-    fn value_path(&mut self, attr: &AttrPath, inner: &Filter) -> Result<Option<Cond>, Infallible> {
-        if self.element.is_some() || attr.urn.is_some() || attr.sub_attr.is_some() {
-            return Ok(None);
+    fn present(&self, target: Target) -> Cond {
+        match target {
+            Target::Id => Self::id_leaf("i.id <> ''", None),
+            Target::Value(attr) => Self::value_leaf(attr, "(a.v IS NULL OR a.v <> '')", None),
         }
-        let Some(indexed) = self.element_attr(&attr.name) else {
-            return Ok(None);
-        };
-        let mut element = PushDown {
-            kind: self.kind,
-            element: Some(indexed),
-        };
-        inner.accept(&mut element)
+    }
+
+    fn and(&self, left: Cond, right: Cond) -> Cond {
+        combine(left, "INTERSECT", right)
+    }
+
+    fn or(&self, left: Cond, right: Cond) -> Cond {
+        combine(left, "UNION", right)
     }
 }
 
@@ -481,6 +244,7 @@ impl Visitor for PushDown {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+    use fedkit_scim::filter::AttrPath;
     use fedkit_scim::schema::SchemaRegistry;
     use serde_json::json;
 

@@ -18,6 +18,7 @@
 //! default `sqlite` feature, `SqliteStore` (the embedded default, with filter push-down).
 
 mod memory;
+pub mod pushdown;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

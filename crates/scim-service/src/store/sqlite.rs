@@ -627,7 +627,7 @@ impl SqliteTransaction<'_> {
             .map_err(db)?;
         for (attr, v) in indexed_values(kind, resource) {
             values
-                .execute(params![seq, self.tenant, kind.name(), attr.code(), v])
+                .execute(params![seq, self.tenant, kind.name(), attr.name(), v])
                 .map_err(db)?;
         }
         if kind == ResourceKind::Group {

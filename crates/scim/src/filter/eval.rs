@@ -186,7 +186,18 @@ impl Target<'_> {
     }
 }
 
-fn is_present(v: &Value) -> bool {
+/// Whether a value counts as present for `pr` (RFC 7644 §3.4.2.2: not null, not an empty
+/// string, an array or object with a present item or member). Stores that index values use
+/// it to keep `pr` answers the same as the evaluator's.
+///
+/// ```
+/// use fedkit_scim::filter::is_present;
+/// use serde_json::json;
+///
+/// assert!(is_present(&json!(false)));
+/// assert!(!is_present(&json!(["", null, {"value": ""}])));
+/// ```
+pub fn is_present(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::String(s) => !s.is_empty(),

@@ -36,7 +36,7 @@ mod parse;
 mod visit;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
-pub use eval::{CompiledFilter, EvalContext};
+pub use eval::{is_present, CompiledFilter, EvalContext};
 pub use parse::{parse_filter, parse_path, parse_path_with_limits};
 pub use visit::Visitor;
 

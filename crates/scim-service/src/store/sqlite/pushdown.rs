@@ -1,163 +1,37 @@
-//! What the SQLite store indexes, and the filter → SQL translation over those indexes.
+//! What the SQLite store indexes, and how pushed-down filters are written in its SQL.
 //!
-//! The indexed values of a resource are exactly the leaf values the core crate's evaluator
-//! looks at for the same attribute path (`fedkit_scim::filter`, `eval.rs`): the member is
-//! found case-insensitively (an exact match of the name wins), one level of array is
-//! flattened, and for `emails.value` / `members.value` every element's `value` is taken
-//! the same way. A string leaf is stored (lowercased unless the attribute is caseExact); a
-//! non-string leaf that counts as present is stored as `NULL`, so `pr` stays right. That is
-//! what makes the translated condition a superset of the evaluator's matches even for
-//! documents of an unusual shape (a `userName` array, an `emails` object).
+//! The indexed attributes, the leaf values taken from a resource and the walk that decides
+//! what a filter pushes down are shared with every SQL store ([`crate::store::pushdown`],
+//! which states the superset contract); this module writes them as SQLite rows and SQL.
+//! A string leaf is stored lowercased unless the attribute is caseExact; a non-string leaf
+//! that counts as present is stored as `NULL`, so `pr` stays right.
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 
-use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter, Visitor};
-use serde_json::{Map, Value};
+use fedkit_scim::filter::{CompareOp, Filter};
+use serde_json::Value;
 
+use super::super::pushdown::{self as shared, like_escape, Dialect, Leaf, Target};
 use super::super::ResourceKind;
 
-/// Most attribute expressions one pushed-down condition holds. Beyond it, `and` keeps the
-/// smaller side and `or` gives up (both still supersets), which keeps the SQL well inside
-/// SQLite's expression-depth and parameter limits whatever filter limits the host set.
-pub(super) const MAX_PUSHED_TERMS: usize = 64;
+pub(super) use super::super::pushdown::IndexedAttr as Indexed;
+#[cfg(test)]
+pub(super) use super::super::pushdown::MAX_PUSHED_TERMS;
 
 /// Longest `LIKE` pattern (bytes) pushed down; SQLite refuses patterns over 50 000 bytes
 /// by default, and a refused query would be an error instead of a superset.
 pub(super) const MAX_LIKE_PATTERN: usize = 10_000;
 
-/// An attribute whose leaf values live in the `scim_values` table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Indexed {
-    UserName,
-    ExternalId,
-    DisplayName,
-    EmailValue,
-    MemberValue,
-}
-
-impl Indexed {
-    pub(super) const ALL: [Indexed; 5] = [
-        Indexed::UserName,
-        Indexed::ExternalId,
-        Indexed::DisplayName,
-        Indexed::EmailValue,
-        Indexed::MemberValue,
-    ];
-
-    /// The `attr` column value (a constant, never input).
-    pub(super) fn code(self) -> &'static str {
-        match self {
-            Indexed::UserName => "userName",
-            Indexed::ExternalId => "externalId",
-            Indexed::DisplayName => "displayName",
-            Indexed::EmailValue => "emails.value",
-            Indexed::MemberValue => "members.value",
-        }
-    }
-
-    /// The attribute and sub-attribute names, as the core schema spells them.
-    fn path(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            Indexed::UserName => ("userName", None),
-            Indexed::ExternalId => ("externalId", None),
-            Indexed::DisplayName => ("displayName", None),
-            Indexed::EmailValue => ("emails", Some("value")),
-            Indexed::MemberValue => ("members", Some("value")),
-        }
-    }
-
-    /// Whether the core schema (RFC 7643 §3.1, §4.1, §4.2) marks the attribute caseExact.
-    pub(super) fn case_exact(self) -> bool {
-        matches!(self, Indexed::ExternalId)
-    }
-
-    fn applies_to(self, kind: ResourceKind) -> bool {
-        match self {
-            Indexed::ExternalId | Indexed::DisplayName => true,
-            Indexed::UserName | Indexed::EmailValue => kind == ResourceKind::User,
-            Indexed::MemberValue => kind == ResourceKind::Group,
-        }
-    }
-
-    /// The form stored and compared: lowercased unless caseExact.
-    pub(super) fn normalize(self, s: &str) -> String {
-        if self.case_exact() {
-            s.to_owned()
-        } else {
-            s.to_lowercase()
-        }
-    }
-
-    /// The multi-valued complex attribute whose `value` this is (`emails`, `members`).
-    fn element_of(self) -> Option<&'static str> {
-        match self {
-            Indexed::EmailValue => Some("emails"),
-            Indexed::MemberValue => Some("members"),
-            _ => None,
-        }
-    }
-}
-
-/// The member called `key`: an exact match, else the first case-insensitive one (the
-/// evaluator's lookup).
-fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    let m: &Map<String, Value> = v.as_object()?;
-    fedkit_scim::resource::get_attr(m, key)
-}
-
-/// `v`, or each item when it is an array.
-fn flat(v: &Value) -> Vec<&Value> {
-    match v {
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
-    }
-}
-
-/// The evaluator's notion of presence (`pr`).
-fn is_present(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => items.iter().any(is_present),
-        Value::Object(m) => m.values().any(is_present),
-        Value::Bool(_) | Value::Number(_) => true,
-    }
-}
-
 /// Every `(attribute, value)` row to index for `resource`: string leaves normalized, present
 /// non-string leaves as `None`. Deduplicated.
 pub(super) fn indexed_values(kind: ResourceKind, resource: &Value) -> BTreeSet<(Indexed, Option<String>)> {
-    let mut out = BTreeSet::new();
-    for attr in Indexed::ALL.into_iter().filter(|a| a.applies_to(kind)) {
-        let (name, sub) = attr.path();
-        let Some(top) = field(resource, name) else {
-            continue;
-        };
-        let mut leaves: Vec<&Value> = Vec::new();
-        match sub {
-            None => leaves.extend(flat(top)),
-            Some(sub) => {
-                for element in flat(top) {
-                    if let Some(v) = field(element, sub) {
-                        leaves.extend(flat(v));
-                    }
-                }
-            }
-        }
-        for leaf in leaves {
-            match leaf {
-                Value::String(s) => {
-                    out.insert((attr, Some(attr.normalize(s))));
-                }
-                other if is_present(other) => {
-                    out.insert((attr, None));
-                }
-                _ => {}
-            }
-        }
-    }
-    out
+    shared::leaves(kind, resource)
+        .into_iter()
+        .map(|(attr, leaf)| match leaf {
+            Leaf::Text(s) => (attr, Some(attr.normalize(s))),
+            Leaf::Present => (attr, None),
+        })
+        .collect()
 }
 
 /// A piece of SQL with its `?` parameters, in order.
@@ -165,20 +39,6 @@ pub(super) fn indexed_values(kind: ResourceKind, resource: &Value) -> BTreeSet<(
 pub(super) struct Cond {
     pub(super) sql: String,
     pub(super) params: Vec<String>,
-    /// How many attribute expressions it holds.
-    terms: usize,
-}
-
-/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
-pub(super) fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `column op value` for a string literal already normalized, or `None` when the operator is
@@ -202,69 +62,24 @@ fn string_test(column: &str, op: CompareOp, value: &str) -> Option<(String, Stri
     ))
 }
 
-/// Which indexed column a top-level path designates for `kind`.
-enum Target {
-    Id,
-    Value(Indexed),
-}
-
-fn is(name: &str, expected: &str) -> bool {
-    name.eq_ignore_ascii_case(expected)
-}
-
-fn target(kind: ResourceKind, path: &AttrPath) -> Option<Target> {
-    // URN-qualified paths are left to the evaluator (a superset, never a miss).
-    if path.urn.is_some() {
-        return None;
-    }
-    let name = path.name.as_str();
-    let sub = path.sub_attr.as_deref();
-    let t = match sub {
-        None if is(name, "id") => Target::Id,
-        None if is(name, "userName") => Target::Value(Indexed::UserName),
-        None if is(name, "externalId") => Target::Value(Indexed::ExternalId),
-        None if is(name, "displayName") => Target::Value(Indexed::DisplayName),
-        Some(s) if is(name, "emails") && is(s, "value") => Target::Value(Indexed::EmailValue),
-        Some(s) if is(name, "members") && is(s, "value") => Target::Value(Indexed::MemberValue),
-        _ => return None,
-    };
-    match t {
-        Target::Value(a) if !a.applies_to(kind) => None,
-        t => Some(t),
-    }
-}
-
-/// The filter → SQL translator. Every leaf is `r.seq IN (…)` or a test on `r.id`, over the
-/// resource alias `r`; values are always bound parameters.
+/// SQLite's writing of pushed-down conditions: every leaf is `r.seq IN (…)` or a test on
+/// `r.id`, over the resource alias `r`; values are always bound parameters.
 pub(super) struct PushDown<'a> {
     kind: ResourceKind,
     tenant: &'a str,
-    /// Inside `emails[...]` / `members[...]`: the attribute `value` designates.
-    element: Option<Indexed>,
 }
 
 impl<'a> PushDown<'a> {
-    pub(super) fn new(kind: ResourceKind, tenant: &'a str) -> Self {
-        Self {
-            kind,
-            tenant,
-            element: None,
-        }
-    }
-
     /// The condition for `filter`, or `None` when nothing of it can be pushed down.
     pub(super) fn translate(kind: ResourceKind, tenant: &'a str, filter: &Filter) -> Option<Cond> {
-        match filter.accept(&mut PushDown::new(kind, tenant)) {
-            Ok(c) => c,
-            Err(never) => match never {},
-        }
+        shared::push_down(&PushDown { kind, tenant }, kind, filter)
     }
 
     fn value_leaf(&self, attr: Indexed, test: &str, param: Option<String>) -> Cond {
         let mut params = vec![
             self.tenant.to_owned(),
             self.kind.name().to_owned(),
-            attr.code().to_owned(),
+            attr.name().to_owned(),
         ];
         params.extend(param);
         Cond {
@@ -272,53 +87,6 @@ impl<'a> PushDown<'a> {
                 "r.seq IN (SELECT a.seq FROM scim_values a WHERE a.tenant = ? AND a.kind = ? AND a.attr = ? AND {test})"
             ),
             params,
-            terms: 1,
-        }
-    }
-
-    fn compare_target(&self, t: Target, op: CompareOp, value: &CompValue) -> Option<Cond> {
-        // Only string literals: anything else is refused by the evaluator for these
-        // string attributes, or (`eq null`) is a negation.
-        let CompValue::String(s) = value else {
-            return None;
-        };
-        match t {
-            Target::Id => {
-                let (sql, param) = string_test("r.id", op, s)?;
-                Some(Cond {
-                    sql,
-                    params: vec![param],
-                    terms: 1,
-                })
-            }
-            Target::Value(attr) => {
-                let (test, param) = string_test("a.v", op, &attr.normalize(s))?;
-                Some(self.value_leaf(attr, &test, Some(param)))
-            }
-        }
-    }
-
-    fn present_target(&self, t: Target) -> Cond {
-        match t {
-            Target::Id => Cond {
-                sql: "r.id <> ''".to_owned(),
-                params: Vec::new(),
-                terms: 1,
-            },
-            Target::Value(attr) => self.value_leaf(attr, "(a.v IS NULL OR a.v <> '')", None),
-        }
-    }
-
-    /// Inside a value filter, `value` (and nothing else) designates the indexed leaf.
-    fn element_target(attr: Indexed, path: &AttrPath) -> Option<Target> {
-        (path.urn.is_none() && path.sub_attr.is_none() && is(&path.name, "value"))
-            .then_some(Target::Value(attr))
-    }
-
-    fn target(&self, path: &AttrPath) -> Option<Target> {
-        match self.element {
-            Some(attr) => Self::element_target(attr, path),
-            None => target(self.kind, path),
         }
     }
 }
@@ -329,80 +97,51 @@ fn combine(l: Cond, op: &str, r: Cond) -> Cond {
     Cond {
         sql: format!("({} {op} {})", l.sql, r.sql),
         params,
-        terms: l.terms + r.terms,
     }
 }
 
-impl Visitor for PushDown<'_> {
-    type Output = Option<Cond>;
-    type Error = Infallible;
+impl Dialect for PushDown<'_> {
+    type Cond = Cond;
 
-    fn and(&mut self, left: Option<Cond>, right: Option<Cond>) -> Result<Option<Cond>, Infallible> {
-        Ok(match (left, right) {
-            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(combine(l, "AND", r)),
-            // Over budget: either side alone is still a superset; keep the cheaper one.
-            (Some(l), Some(r)) => Some(if r.terms < l.terms { r } else { l }),
-            (Some(one), None) | (None, Some(one)) => Some(one),
-            (None, None) => None,
-        })
-    }
-
-    fn or(&mut self, left: Option<Cond>, right: Option<Cond>) -> Result<Option<Cond>, Infallible> {
-        Ok(match (left, right) {
-            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(combine(l, "OR", r)),
-            _ => None,
-        })
-    }
-
-    fn not(&mut self, _inner: Option<Cond>) -> Result<Option<Cond>, Infallible> {
-        // The inner condition is itself a superset; its complement would be a subset.
-        Ok(None)
-    }
-
-    fn present(&mut self, path: &AttrPath) -> Result<Option<Cond>, Infallible> {
-        Ok(self.target(path).map(|t| self.present_target(t)))
-    }
-
-    fn compare(
-        &mut self,
-        path: &AttrPath,
-        op: CompareOp,
-        value: &CompValue,
-    ) -> Result<Option<Cond>, Infallible> {
-        // `emails eq "x"` compares `emails.value` (the evaluator's implicit sub-attribute).
-        let t = match self.target(path) {
-            Some(t) => Some(t),
-            None if self.element.is_none() && path.urn.is_none() && path.sub_attr.is_none() => Indexed::ALL
-                .into_iter()
-                .find(|a| a.applies_to(self.kind) && a.element_of().is_some_and(|e| is(&path.name, e)))
-                .map(Target::Value),
-            None => None,
-        };
-        Ok(t.and_then(|t| self.compare_target(t, op, value)))
-    }
-
-    fn value_path(&mut self, attr: &AttrPath, inner: &Filter) -> Result<Option<Cond>, Infallible> {
-        if self.element.is_some() || attr.urn.is_some() || attr.sub_attr.is_some() {
-            return Ok(None);
+    fn compare(&self, target: Target, op: CompareOp, literal: &str) -> Option<Cond> {
+        match target {
+            Target::Id => {
+                let (sql, param) = string_test("r.id", op, literal)?;
+                Some(Cond {
+                    sql,
+                    params: vec![param],
+                })
+            }
+            Target::Value(attr) => {
+                let (test, param) = string_test("a.v", op, &attr.normalize(literal))?;
+                Some(self.value_leaf(attr, &test, Some(param)))
+            }
         }
-        let Some(indexed) = Indexed::ALL
-            .into_iter()
-            .find(|a| a.applies_to(self.kind) && a.element_of().is_some_and(|e| is(&attr.name, e)))
-        else {
-            return Ok(None);
-        };
-        let mut element = PushDown {
-            kind: self.kind,
-            tenant: self.tenant,
-            element: Some(indexed),
-        };
-        inner.accept(&mut element)
+    }
+
+    fn present(&self, target: Target) -> Cond {
+        match target {
+            Target::Id => Cond {
+                sql: "r.id <> ''".to_owned(),
+                params: Vec::new(),
+            },
+            Target::Value(attr) => self.value_leaf(attr, "(a.v IS NULL OR a.v <> '')", None),
+        }
+    }
+
+    fn and(&self, left: Cond, right: Cond) -> Cond {
+        combine(left, "AND", right)
+    }
+
+    fn or(&self, left: Cond, right: Cond) -> Cond {
+        combine(left, "OR", right)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fedkit_scim::filter::{AttrPath, CompValue};
     use fedkit_scim::schema::SchemaRegistry;
     use serde_json::json;
 
