@@ -106,6 +106,15 @@ impl Pool {
         let mut config: Config = rest.parse().map_err(|e: postgres::Error| PoolError::Config {
             detail: e.to_string(),
         })?;
+        // Every `sslmode` was taken out above; one the driver still saw (a form the split
+        // did not read) must not be silently replaced by ours.
+        if config.get_ssl_mode() != SslMode::Prefer {
+            return Err(PoolError::Config {
+                detail: "sslmode appears in a form fedkit could not read; write it once, \
+                         as sslmode=VALUE"
+                    .into(),
+            });
+        }
         config.ssl_mode(match tls_params.mode {
             TlsMode::Disable => SslMode::Disable,
             TlsMode::Prefer => SslMode::Prefer,
