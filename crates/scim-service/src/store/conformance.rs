@@ -11,6 +11,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod props;
+
 use fedkit_scim::filter::Filter;
 use serde_json::{json, Value};
 
