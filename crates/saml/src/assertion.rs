@@ -89,7 +89,7 @@ pub struct VerifiedAssertion {
     pub(crate) issuer: String,
     pub(crate) name_id: NameId,
     pub(crate) attributes: Vec<Attribute>,
-    pub(crate) authn: Option<Authn>,
+    pub(crate) authn: Authn,
     pub(crate) not_before: Option<DateTime<Utc>>,
     pub(crate) not_on_or_after: Option<DateTime<Utc>>,
     pub(crate) in_response_to: Option<String>,
@@ -136,14 +136,15 @@ impl VerifiedAssertion {
             .map(String::as_str)
     }
 
-    /// The authentication statement, if the assertion has one.
-    pub fn authn(&self) -> Option<&Authn> {
-        self.authn.as_ref()
+    /// The authentication statement (the Web SSO profile requires at least one; with
+    /// several, the first, with the earliest `SessionNotOnOrAfter` of them all).
+    pub fn authn(&self) -> &Authn {
+        &self.authn
     }
 
     /// `SessionIndex` of the authentication statement.
     pub fn session_index(&self) -> Option<&str> {
-        self.authn.as_ref()?.session_index.as_deref()
+        self.authn.session_index.as_deref()
     }
 
     /// `Conditions/@NotBefore`.
@@ -156,7 +157,10 @@ impl VerifiedAssertion {
         self.not_on_or_after
     }
 
-    /// The request this assertion answers (`None` for an IdP-initiated login).
+    /// The request this assertion answers, as a signature covered it (the signed Response's
+    /// `InResponseTo` or the signed bearer `SubjectConfirmationData/@InResponseTo`); `None`
+    /// for an IdP-initiated login. An `InResponseTo` that only an unsigned Response carries
+    /// never appears here.
     pub fn in_response_to(&self) -> Option<&str> {
         self.in_response_to.as_deref()
     }

@@ -167,7 +167,16 @@ pub struct Settings {
     /// Clock skew tolerated on every time check, in seconds. Default: 120.
     pub clock_skew_seconds: i64,
     /// Whether IdP-initiated (unsolicited) Responses are accepted. Default: `false`.
+    /// A Response counts as solicited only when signed content ties it to the request: the
+    /// signed Response's `InResponseTo`, or the signed assertion's bearer
+    /// `SubjectConfirmationData/@InResponseTo`.
     pub allow_unsolicited: bool,
+    /// How long after its `IssueInstant` a Response (and its assertion) is still accepted, in
+    /// seconds, on top of the clock skew. An IdP issues the Response when it posts it, so
+    /// this only needs to cover the browser's round trip. Default: 180 (Shibboleth's message
+    /// lifetime). An `IssueInstant` further in the future than the clock skew is refused
+    /// whatever this is.
+    pub message_lifetime_seconds: u32,
     /// Largest accepted message, in bytes of XML (the base64 form may be a third larger).
     /// Default: 256 KiB.
     pub max_message_bytes: usize,
@@ -184,6 +193,7 @@ impl Default for Settings {
             algorithms: AlgorithmPolicy::default(),
             clock_skew_seconds: 120,
             allow_unsolicited: false,
+            message_lifetime_seconds: 180,
             max_message_bytes: 256 * 1024,
             enforce_certificate_validity: false,
         }

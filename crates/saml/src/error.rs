@@ -262,6 +262,106 @@ pub enum Error {
         /// What failed (the store's message, without credentials).
         detail: String,
     },
+    /// The Response names a request in its `InResponseTo`, but no signature covers that
+    /// value (the Response is unsigned and the signed assertion's bearer
+    /// `SubjectConfirmationData` carries no `InResponseTo`), and IdP-initiated logins are
+    /// not allowed. SAML Profiles §4.1.4.2 / §4.1.4.3.
+    #[error("the Response says it answers request {found:?}, but no signature covers that claim: the Response itself is unsigned and the signed assertion's SubjectConfirmationData has no InResponseTo, so nothing the IdP signed ties this login to a request the SP started. Such a Response is IdP-initiated, and this connection does not allow IdP-initiated logins; sign the Response in the IdP's application settings (JumpCloud: \"Sign Response\"), or use an IdP that puts InResponseTo in the signed assertion")]
+    InResponseToNotSigned {
+        /// The unsigned Response's `InResponseTo`.
+        found: String,
+    },
+    /// The signed Response's `InResponseTo` and the signed assertion's bearer
+    /// `SubjectConfirmationData/@InResponseTo` name different requests. SAML Profiles
+    /// §4.1.4.2.
+    #[error("the Response answers request {response:?} but its assertion's SubjectConfirmationData answers request {confirmation:?}; both must name the request this login started with (the IdP built the Response from two different logins)")]
+    InResponseToDisagree {
+        /// The signed Response's `InResponseTo`.
+        response: String,
+        /// The signed `SubjectConfirmationData/@InResponseTo`.
+        confirmation: String,
+    },
+    /// The signed `InResponseTo` names no request that is outstanding in the
+    /// [`RequestStore`](crate::RequestStore): it expired, was already answered, or was never
+    /// started by this SP.
+    #[error("the Response answers request {found:?}, which is not an outstanding login request of this SP (it expired, was already answered, or was started elsewhere); start the login again")]
+    RequestNotOutstanding {
+        /// The signed `InResponseTo`.
+        found: String,
+    },
+    /// The assertion has no `AuthnStatement`. SAML Profiles §4.1.4.2: the bearer assertions
+    /// of a Web SSO Response must say how the user authenticated.
+    #[error("the assertion has no AuthnStatement, so it does not say that the user authenticated at the IdP; the Web Browser SSO profile requires one. The IdP sent an attribute-only assertion: check that the application in the IdP is a SAML SSO application")]
+    NoAuthnStatement,
+    /// The assertion has no `AudienceRestriction` (or no `Conditions` at all). SAML Profiles
+    /// §4.1.4.2: a bearer assertion must be restricted to this SP.
+    #[error("the assertion has no AudienceRestriction{}, so it is not restricted to this SP and could have been issued to any other application of the IdP; set the SP Entity ID (Audience) in the IdP's application settings to {expected:?}", if *conditions_present { "" } else { " (it has no Conditions at all)" })]
+    NoAudienceRestriction {
+        /// This SP's entity ID.
+        expected: String,
+        /// Whether the assertion had a `Conditions` element.
+        conditions_present: bool,
+    },
+    /// An `Issuer` has a `Format` other than the entity format. SAML Profiles §4.1.4.2.
+    #[error("the {part} Issuer has Format {format:?}; an IdP's Issuer must be its entity ID, with no Format or urn:oasis:names:tc:SAML:2.0:nameid-format:entity")]
+    IssuerFormat {
+        /// Which element's Issuer.
+        part: SignedPart,
+        /// The `Format` found.
+        format: String,
+    },
+    /// The Response has no `Issuer` although it is signed or carries an encrypted assertion.
+    /// SAML Profiles §4.1.4.2.
+    #[error("the Response has no Issuer, but a {} must name its issuer; this connection expects the IdP entity ID {expected:?}", if *encrypted { "Response carrying an EncryptedAssertion" } else { "signed Response" })]
+    ResponseIssuerMissing {
+        /// The configured IdP entity ID.
+        expected: String,
+        /// `true` when the Issuer is required because the assertion is encrypted (else
+        /// because the Response is signed).
+        encrypted: bool,
+    },
+    /// The message or assertion is not SAML 2.0 (`Version` is not `"2.0"`). SAML Core §3.2.1,
+    /// §2.3.3.
+    #[error("the {element} has Version {}, but only SAML 2.0 (Version=\"2.0\") is supported; configure the IdP application for SAML 2.0", or_absent(found))]
+    Version {
+        /// `Response`, `Assertion`, `LogoutRequest` or `LogoutResponse`.
+        element: &'static str,
+        /// The `Version` found.
+        found: Option<String>,
+    },
+    /// The assertion's `Conditions` hold a condition this SP does not understand, so the
+    /// assertion's validity is Indeterminate. SAML Core §2.5.1.
+    #[error("the assertion's Conditions contain {condition}, which this SP does not understand; SAML says such an assertion is not valid. Remove the extra condition from the IdP's application settings")]
+    ConditionNotUnderstood {
+        /// The condition, as `{namespace}name` (with its `xsi:type` for a generic `Condition`).
+        condition: String,
+    },
+    /// The `IssueInstant` lies further in the future than the clock skew allows.
+    #[error("the {part} was issued at {} but it is now {} (clock skew allowed: {skew_seconds} s); the IdP's clock is ahead of the SP's: check both clocks (NTP)", show(*issue_instant), show(*now))]
+    IssuedInTheFuture {
+        /// The Response or the Assertion.
+        part: SignedPart,
+        /// Its `IssueInstant`.
+        issue_instant: DateTime<Utc>,
+        /// The time the caller passed.
+        now: DateTime<Utc>,
+        /// The allowed skew.
+        skew_seconds: i64,
+    },
+    /// The `IssueInstant` is older than the message lifetime (plus the clock skew).
+    #[error("the {part} was issued at {} and it is now {}: older than the message lifetime of {lifetime_seconds} s (clock skew allowed: {skew_seconds} s). A Response is used right after the IdP issues it: this one was replayed, held back, or the clocks differ", show(*issue_instant), show(*now))]
+    MessageTooOld {
+        /// The Response or the Assertion.
+        part: SignedPart,
+        /// Its `IssueInstant`.
+        issue_instant: DateTime<Utc>,
+        /// The time the caller passed.
+        now: DateTime<Utc>,
+        /// `Settings::message_lifetime_seconds`.
+        lifetime_seconds: u32,
+        /// The allowed skew.
+        skew_seconds: i64,
+    },
 }
 
 impl Error {
@@ -308,6 +408,17 @@ impl Error {
             Error::RequestStoreFull { .. } => "request_store_full",
             Error::ReplayStoreUnavailable { .. } => "replay_store_unavailable",
             Error::RequestStoreUnavailable { .. } => "request_store_unavailable",
+            Error::InResponseToNotSigned { .. } => "in_response_to_unsigned",
+            Error::InResponseToDisagree { .. } => "in_response_to_disagree",
+            Error::RequestNotOutstanding { .. } => "request_not_outstanding",
+            Error::NoAuthnStatement => "authn_statement_missing",
+            Error::NoAudienceRestriction { .. } => "audience_restriction_missing",
+            Error::IssuerFormat { .. } => "issuer_format",
+            Error::ResponseIssuerMissing { .. } => "issuer_missing",
+            Error::Version { .. } => "version_unsupported",
+            Error::ConditionNotUnderstood { .. } => "condition_not_understood",
+            Error::IssuedInTheFuture { .. } => "issued_in_the_future",
+            Error::MessageTooOld { .. } => "message_too_old",
         }
     }
 

@@ -19,6 +19,8 @@ pub const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Checks SAML Responses for one SP and one IdP.
 ///
@@ -164,13 +166,12 @@ impl ResponseValidator {
         now: DateTime<Utc>,
         replay: &dyn ReplayCache,
     ) -> Result<VerifiedAssertion, Error> {
-        // The (unverified) InResponseTo only selects which outstanding request to check
-        // against; the checks then require the signed SubjectConfirmationData to agree.
+        // Only a signed InResponseTo (the signed Response's, or the signed assertion's bearer
+        // SubjectConfirmationData's) is looked up in the store, and only such a binding
+        // consumes the request: an unsigned claim never spends another login's request.
         let doc = self.parse(xml)?;
-        let claimed = doc.root_element().attribute("InResponseTo");
-        let request_id = claimed.filter(|id| requests.is_outstanding(id, now));
-        let assertion = self.process_parsed(&doc, request_id, now, replay)?;
-        if let Some(id) = request_id {
+        let assertion = self.process_parsed(&doc, Expect::Store(requests), now, replay)?;
+        if let Some(id) = assertion.in_response_to() {
             // Another Response to the same request may have been accepted meanwhile (on this
             // node or, with a shared store, another): only one wins.
             if !requests.consume(id, now) {
@@ -189,7 +190,7 @@ impl ResponseValidator {
         replay: &dyn ReplayCache,
     ) -> Result<VerifiedAssertion, Error> {
         let doc = self.parse(xml)?;
-        self.process_parsed(&doc, request_id, now, replay)
+        self.process_parsed(&doc, Expect::Request(request_id), now, replay)
     }
 
     fn parse<'i>(&self, xml: &'i [u8]) -> Result<Document<'i>, Error> {
@@ -209,16 +210,15 @@ impl ResponseValidator {
     fn process_parsed(
         &self,
         doc: &Document<'_>,
-        request_id: Option<&str>,
+        expect: Expect<'_>,
         now: DateTime<Utc>,
         replay: &dyn ReplayCache,
     ) -> Result<VerifiedAssertion, Error> {
-        let mut checked = self.check(doc, request_id, now)?;
+        let mut checked = self.check(doc, expect, now)?;
         self.certificate_validity(&mut checked.assertion, now)?;
         replay.check_and_insert(&checked.id, checked.replay_until, now)?;
         Ok(checked.assertion)
     }
-
     /// Reports (or, when enforced, refuses) a signing certificate outside its validity period.
     fn certificate_validity(
         &self,
@@ -265,26 +265,19 @@ impl ResponseValidator {
         Duration::seconds(self.settings.clock_skew_seconds)
     }
 
-    fn check(
-        &self,
-        doc: &Document<'_>,
-        request_id: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Checked, Error> {
+    fn check(&self, doc: &Document<'_>, expect: Expect<'_>, now: DateTime<Utc>) -> Result<Checked, Error> {
         let response = doc.root_element();
         if !has_name(response, SAMLP_NS, "Response") {
             return Err(Error::NotAResponse {
                 found: describe(response),
             });
         }
-        if response.attribute("Version") != Some("2.0") {
-            return Err(malformed("Response", "Version must be \"2.0\""));
-        }
 
         // The Response's own fields are read before the signatures only to refuse early;
-        // nothing read here is returned.
+        // nothing read here is returned or decides an acceptance.
+        check_version("Response", response.attribute("Version"))?;
         if let Some(issuer) = child(response, SAML_NS, "Issuer") {
-            self.check_issuer(SignedPart::Response, Some(text_of(issuer)))?;
+            self.check_issuer(SignedPart::Response, Some(text_of(issuer)), issuer.attribute("Format"))?;
         }
         check_status(response)?;
 
@@ -292,6 +285,11 @@ impl ResponseValidator {
 
         // Signatures: each present signature must verify, whatever the requirement.
         let response_verified = self.verify_if_signed(doc, response, SignedPart::Response)?;
+        let response_part = ResponsePart {
+            node: response,
+            signed: response_verified.as_ref().map(Verified::element),
+            encrypted_assertion: matches!(found, Found::Encrypted(_)),
+        };
         match found {
             Found::Plain(assertion) => {
                 let assertion_verified = self.verify_if_signed(doc, assertion, SignedPart::Assertion)?;
@@ -312,12 +310,11 @@ impl ResponseValidator {
                     (None, None) => return Err(self.unsigned(false, false)),
                 };
                 self.finish(
-                    response,
+                    &response_part,
                     signed_assertion,
-                    response_verified.is_some(),
                     assertion_verified.is_some(),
                     signing_key,
-                    request_id,
+                    expect,
                     now,
                 )
             }
@@ -345,12 +342,11 @@ impl ResponseValidator {
                     return Err(self.unsigned(response_verified.is_some(), false));
                 };
                 self.finish(
-                    response,
+                    &response_part,
                     verified.element(),
-                    response_verified.is_some(),
                     true,
                     verified.info().key_fingerprint,
-                    request_id,
+                    expect,
                     now,
                 )
             }
@@ -379,17 +375,45 @@ impl ResponseValidator {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The Response-level rules (read from the signed Response when it is signed), then the
+    /// assertion's.
     fn finish(
         &self,
-        response: Node<'_, '_>,
+        response: &ResponsePart<'_, '_>,
         signed_assertion: VerifiedElement<'_, '_>,
-        response_signed: bool,
         assertion_signed: bool,
         signing_key: fedkit_xmldsig::Fingerprint,
-        request_id: Option<&str>,
+        expect: Expect<'_>,
         now: DateTime<Utc>,
     ) -> Result<Checked, Error> {
+        let response_signed = response.signed.is_some();
+        // Issuer: required on a signed Response or one carrying an EncryptedAssertion (SAML
+        // Profiles §4.1.4.2); when present it names the IdP (checked above, and again here
+        // on the signed view).
+        let issuer = response.child(SAML_NS, "Issuer");
+        match issuer {
+            Some((text, format)) => self.check_issuer(SignedPart::Response, Some(text), format)?,
+            None if response_signed || response.encrypted_assertion => {
+                return Err(Error::ResponseIssuerMissing {
+                    expected: self.idp.entity_id().to_owned(),
+                    encrypted: !response_signed,
+                })
+            }
+            None => {}
+        }
+
+        // IssueInstant (SAML Core §3.2.2: required) and the message's age.
+        let issue_instant = response
+            .attribute("IssueInstant")
+            .ok_or_else(|| malformed("Response", "the IssueInstant attribute is missing"))?;
+        let issue_instant = parse_instant(issue_instant).ok_or_else(|| {
+            malformed(
+                "Response",
+                &format!("IssueInstant {issue_instant:?} is not a time with a time zone"),
+            )
+        })?;
+        self.check_age(SignedPart::Response, issue_instant, now)?;
+
         // Destination: required on a signed Response (SAML Bindings §3.5.5.2).
         match response.attribute("Destination") {
             Some(d) if self.sp.acs_urls().iter().any(|u| u == d) => {}
@@ -409,14 +433,16 @@ impl ResponseValidator {
         if assertion_signed {
             signed.push(SignedPart::Assertion);
         }
-        self.check_assertion(
-            signed_assertion,
-            response.attribute("InResponseTo"),
-            request_id,
-            now,
-            signed,
-            signing_key,
-        )
+        // Only a signed Response's InResponseTo can bind the login to a request; an unsigned
+        // one is passed on separately, to refuse (never to accept) with.
+        let in_response_to = ResponseInResponseTo {
+            signed: response.signed.as_ref().and_then(|r| r.attribute("InResponseTo")),
+            unsigned: match response.signed {
+                Some(_) => None,
+                None => response.node.attribute("InResponseTo"),
+            },
+        };
+        self.check_assertion(signed_assertion, in_response_to, expect, now, signed, signing_key)
     }
 
     fn verify_if_signed<'a, 'i>(
@@ -434,7 +460,15 @@ impl ResponseValidator {
             .map_err(|source| Error::Signature { part, source })
     }
 
-    fn check_issuer(&self, part: SignedPart, found: Option<String>) -> Result<(), Error> {
+    /// The Issuer names the IdP, with no Format or the entity format (SAML Profiles
+    /// §4.1.4.2).
+    fn check_issuer(&self, part: SignedPart, found: Option<String>, format: Option<&str>) -> Result<(), Error> {
+        if let Some(format) = format.filter(|f| *f != ENTITY_FORMAT) {
+            return Err(Error::IssuerFormat {
+                part,
+                format: format.to_owned(),
+            });
+        }
         if found.as_deref() == Some(self.idp.entity_id()) {
             Ok(())
         } else {
@@ -446,56 +480,92 @@ impl ResponseValidator {
         }
     }
 
-    fn check_assertion(
-        &self,
-        a: VerifiedElement<'_, '_>,
-        response_in_response_to: Option<&str>,
-        request_id: Option<&str>,
-        now: DateTime<Utc>,
-        signed: Vec<SignedPart>,
-        signing_key: fedkit_xmldsig::Fingerprint,
-    ) -> Result<Checked, Error> {
+    /// Refuses an `IssueInstant` in the future (beyond the clock skew) or older than the
+    /// message lifetime (plus the clock skew).
+    fn check_age(&self, part: SignedPart, issue_instant: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
         let skew = self.skew();
-        if a.attribute("Version") != Some("2.0") {
-            return Err(malformed("Assertion", "Version must be \"2.0\""));
+        if issue_instant > now + skew {
+            return Err(Error::IssuedInTheFuture {
+                part,
+                issue_instant,
+                now,
+                skew_seconds: skew.num_seconds(),
+            });
         }
-        let id = a
-            .attribute("ID")
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| malformed("Assertion", "the ID attribute is missing"))?
-            .to_owned();
-        let issuer = a.child(SAML_NS, "Issuer").map(|i| i.text());
-        self.check_issuer(SignedPart::Assertion, issuer)?;
+        let lifetime = Duration::seconds(i64::from(self.settings.message_lifetime_seconds));
+        if now - skew > issue_instant + lifetime {
+            return Err(Error::MessageTooOld {
+                part,
+                issue_instant,
+                now,
+                lifetime_seconds: self.settings.message_lifetime_seconds,
+                skew_seconds: skew.num_seconds(),
+            });
+        }
+        Ok(())
+    }
 
-        // Conditions.
-        let mut not_before = None;
-        let mut not_on_or_after = None;
-        let mut one_time_use = false;
+    /// The assertion's `Conditions` (SAML Core §2.5.1, Profiles §4.1.4.2): the time window,
+    /// an `AudienceRestriction` naming this SP (required), `OneTimeUse` and
+    /// `ProxyRestriction` (understood); any other condition makes the assertion
+    /// Indeterminate, so it is refused. Returns `(NotBefore, NotOnOrAfter, OneTimeUse)`.
+    fn check_conditions(
+        &self,
+        a: &VerifiedElement<'_, '_>,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, bool), Error> {
+        let skew = self.skew();
         let mut conditions = a.children_named(SAML_NS, "Conditions");
-        if let Some(c) = conditions.next() {
-            not_before = optional_instant(&c, "NotBefore", "Conditions")?;
-            not_on_or_after = optional_instant(&c, "NotOnOrAfter", "Conditions")?;
-            if let Some(nb) = not_before {
-                if now + skew < nb {
-                    return Err(Error::NotYetValid {
-                        not_before: nb,
-                        now,
-                        skew_seconds: skew.num_seconds(),
-                    });
-                }
+        let (Some(c), None) = (conditions.next(), conditions.next()) else {
+            if a.children_named(SAML_NS, "Conditions").next().is_some() {
+                return Err(malformed("Assertion", "more than one Conditions element"));
             }
-            if let Some(end) = not_on_or_after {
-                if now - skew >= end {
-                    return Err(Error::Expired {
-                        what: "assertion (Conditions NotOnOrAfter)",
-                        not_on_or_after: end,
-                        now,
-                        skew_seconds: skew.num_seconds(),
-                    });
-                }
+            return Err(Error::NoAudienceRestriction {
+                expected: self.sp.entity_id().to_owned(),
+                conditions_present: false,
+            });
+        };
+        let not_before = optional_instant(&c, "NotBefore", "Conditions")?;
+        let not_on_or_after = optional_instant(&c, "NotOnOrAfter", "Conditions")?;
+        if let (Some(nb), Some(end)) = (not_before, not_on_or_after) {
+            if nb >= end {
+                return Err(malformed(
+                    "Conditions",
+                    &format!(
+                        "NotBefore {} is not earlier than NotOnOrAfter {}: the assertion is never valid",
+                        crate::time::show(nb),
+                        crate::time::show(end)
+                    ),
+                ));
             }
-            for restriction in c.children_named(SAML_NS, "AudienceRestriction") {
-                let audiences: Vec<String> = restriction
+        }
+        if let Some(nb) = not_before {
+            if now + skew < nb {
+                return Err(Error::NotYetValid {
+                    not_before: nb,
+                    now,
+                    skew_seconds: skew.num_seconds(),
+                });
+            }
+        }
+        if let Some(end) = not_on_or_after {
+            if now - skew >= end {
+                return Err(Error::Expired {
+                    what: "assertion (Conditions NotOnOrAfter)",
+                    not_on_or_after: end,
+                    now,
+                    skew_seconds: skew.num_seconds(),
+                });
+            }
+        }
+        let mut audience_restrictions = 0usize;
+        let mut one_time_use = false;
+        let mut proxy_restriction = false;
+        for condition in c.children() {
+            if condition.is(SAML_NS, "AudienceRestriction") {
+                // Each AudienceRestriction must name this SP (several are a conjunction);
+                // within one, any of its Audiences may.
+                let audiences: Vec<String> = condition
                     .children_named(SAML_NS, "Audience")
                     .map(|x| x.text().trim().to_owned())
                     .collect();
@@ -505,12 +575,62 @@ impl ResponseValidator {
                         found: audiences,
                     });
                 }
+                audience_restrictions += 1;
+            } else if condition.is(SAML_NS, "OneTimeUse") {
+                // Core §2.5.1.5: at most one. The replay cache already allows each assertion
+                // one use, which is what OneTimeUse asks of the SP.
+                if one_time_use {
+                    return Err(malformed("Conditions", "more than one OneTimeUse element"));
+                }
+                one_time_use = true;
+            } else if condition.is(SAML_NS, "ProxyRestriction") {
+                // Core §2.5.1.6: limits what a relying party that issues assertions of its
+                // own may do; this SP issues none, so the condition holds.
+                if proxy_restriction {
+                    return Err(malformed("Conditions", "more than one ProxyRestriction element"));
+                }
+                proxy_restriction = true;
+            } else {
+                return Err(Error::ConditionNotUnderstood {
+                    condition: describe_condition(&condition),
+                });
             }
-            one_time_use = c.child(SAML_NS, "OneTimeUse").is_some();
         }
-        if conditions.next().is_some() {
-            return Err(malformed("Assertion", "more than one Conditions element"));
+        if audience_restrictions == 0 {
+            return Err(Error::NoAudienceRestriction {
+                expected: self.sp.entity_id().to_owned(),
+                conditions_present: true,
+            });
         }
+        Ok((not_before, not_on_or_after, one_time_use))
+    }
+
+    fn check_assertion(
+        &self,
+        a: VerifiedElement<'_, '_>,
+        response_in_response_to: ResponseInResponseTo<'_>,
+        expect: Expect<'_>,
+        now: DateTime<Utc>,
+        signed: Vec<SignedPart>,
+        signing_key: fedkit_xmldsig::Fingerprint,
+    ) -> Result<Checked, Error> {
+        let skew = self.skew();
+        check_version("Assertion", a.attribute("Version"))?;
+        let id = a
+            .attribute("ID")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| malformed("Assertion", "the ID attribute is missing"))?
+            .to_owned();
+        let issue_instant = required_instant(&a, "IssueInstant", "Assertion")?;
+        self.check_age(SignedPart::Assertion, issue_instant, now)?;
+        let issuer = a.child(SAML_NS, "Issuer");
+        self.check_issuer(
+            SignedPart::Assertion,
+            issuer.as_ref().map(VerifiedElement::text),
+            issuer.as_ref().and_then(|i| i.attribute("Format")),
+        )?;
+
+        let (not_before, not_on_or_after, one_time_use) = self.check_conditions(&a, now)?;
 
         // Subject.
         let subject = a
@@ -559,16 +679,20 @@ impl ResponseValidator {
             confirmation_until = until;
         }
 
-        // InResponseTo: the Response's and the confirmation's must both match the request.
+        // InResponseTo (Profiles §4.1.4.2–4.1.4.3): only signed values bind the login to a
+        // request, and when both signed places carry one they agree.
         let in_response_to = self.check_in_response_to(
             response_in_response_to,
             confirmation_in_response_to.as_deref(),
-            request_id,
+            expect,
+            now,
         )?;
 
-        // Authentication statement.
-        let mut authn = None;
-        if let Some(s) = a.child(SAML_NS, "AuthnStatement") {
+        // Authentication statements (Profiles §4.1.4.2: at least one). The first describes
+        // the login; the earliest SessionNotOnOrAfter of all of them is the one honoured
+        // (Profiles §4.1.4.3).
+        let mut authn: Option<Authn> = None;
+        for s in a.children_named(SAML_NS, "AuthnStatement") {
             let instant = required_instant(&s, "AuthnInstant", "AuthnStatement")?;
             let session_not_on_or_after = optional_instant(&s, "SessionNotOnOrAfter", "AuthnStatement")?;
             if let Some(end) = session_not_on_or_after {
@@ -581,18 +705,28 @@ impl ResponseValidator {
                     });
                 }
             }
-            let context_class = s
-                .child(SAML_NS, "AuthnContext")
-                .and_then(|c| c.child(SAML_NS, "AuthnContextClassRef"))
-                .map(|c| c.text().trim().to_owned());
-            authn = Some(Authn {
-                instant,
-                session_index: s.attribute("SessionIndex").map(str::to_owned),
-                session_not_on_or_after,
-                context_class,
-            });
+            match authn.as_mut() {
+                Some(first) => {
+                    first.session_not_on_or_after = [first.session_not_on_or_after, session_not_on_or_after]
+                        .into_iter()
+                        .flatten()
+                        .min();
+                }
+                None => {
+                    let context_class = s
+                        .child(SAML_NS, "AuthnContext")
+                        .and_then(|c| c.child(SAML_NS, "AuthnContextClassRef"))
+                        .map(|c| c.text().trim().to_owned());
+                    authn = Some(Authn {
+                        instant,
+                        session_index: s.attribute("SessionIndex").map(str::to_owned),
+                        session_not_on_or_after,
+                        context_class,
+                    });
+                }
+            }
         }
-
+        let authn = authn.ok_or(Error::NoAuthnStatement)?;
         let mut attributes = Vec::new();
         for statement in a.children_named(SAML_NS, "AttributeStatement") {
             for attr in statement.children_named(SAML_NS, "Attribute") {
@@ -705,28 +839,128 @@ impl ResponseValidator {
 
     fn check_in_response_to(
         &self,
-        response: Option<&str>,
+        response: ResponseInResponseTo<'_>,
         confirmation: Option<&str>,
-        request_id: Option<&str>,
+        expect: Expect<'_>,
+        now: DateTime<Utc>,
     ) -> Result<Option<String>, Error> {
-        let found = response.or(confirmation);
-        let Some(found) = found else {
-            // No InResponseTo anywhere: an IdP-initiated login.
-            return if self.settings.allow_unsolicited {
-                Ok(None)
-            } else {
-                Err(Error::Unsolicited)
-            };
-        };
-        for value in [response, confirmation].into_iter().flatten() {
-            if Some(value) != request_id {
-                return Err(Error::InResponseTo {
-                    expected: request_id.map(str::to_owned),
-                    found: Some(value.to_owned()),
+        if let (Some(r), Some(c)) = (response.signed, confirmation) {
+            if r != c {
+                return Err(Error::InResponseToDisagree {
+                    response: r.to_owned(),
+                    confirmation: c.to_owned(),
                 });
             }
         }
-        Ok(Some(found.to_owned()))
+        if let Some(found) = response.signed.or(confirmation) {
+            return match expect {
+                Expect::Request(expected) if expected == Some(found) => Ok(Some(found.to_owned())),
+                Expect::Request(expected) => Err(Error::InResponseTo {
+                    expected: expected.map(str::to_owned),
+                    found: Some(found.to_owned()),
+                }),
+                Expect::Store(requests) if requests.is_outstanding(found, now) => Ok(Some(found.to_owned())),
+                Expect::Store(_) => Err(Error::RequestNotOutstanding {
+                    found: found.to_owned(),
+                }),
+            };
+        }
+        // Nothing signed ties this Response to a request: it is IdP-initiated, whatever an
+        // unsigned InResponseTo claims. Such a claim may refuse the login, never accept it.
+        if let Some(claim) = response.unsigned {
+            if !self.settings.allow_unsolicited {
+                return Err(Error::InResponseToNotSigned {
+                    found: claim.to_owned(),
+                });
+            }
+            if let Expect::Request(expected) = expect {
+                if expected != Some(claim) {
+                    return Err(Error::InResponseTo {
+                        expected: expected.map(str::to_owned),
+                        found: Some(claim.to_owned()),
+                    });
+                }
+            }
+        }
+        if self.settings.allow_unsolicited {
+            Ok(None)
+        } else {
+            Err(Error::Unsolicited)
+        }
+    }
+}
+
+/// What the InResponseTo of a Response is checked against: the request ID the host kept
+/// (`None`: no login was started), or a store of outstanding requests.
+#[derive(Clone, Copy)]
+enum Expect<'r> {
+    Request(Option<&'r str>),
+    Store(&'r dyn crate::replay::RequestStore),
+}
+
+/// The Response's `InResponseTo`, split by whether a signature covers it.
+#[derive(Clone, Copy)]
+struct ResponseInResponseTo<'a> {
+    /// From the signed Response: binds the login to a request.
+    signed: Option<&'a str>,
+    /// From an unsigned Response: can only refuse.
+    unsigned: Option<&'a str>,
+}
+
+/// The Response element, read through its signature when it has one.
+struct ResponsePart<'a, 'i> {
+    node: Node<'a, 'i>,
+    signed: Option<VerifiedElement<'a, 'i>>,
+    encrypted_assertion: bool,
+}
+
+impl<'a> ResponsePart<'a, '_> {
+    fn attribute(&self, name: &str) -> Option<&'a str> {
+        match &self.signed {
+            Some(e) => e.attribute(name),
+            None => self.node.attribute(name),
+        }
+    }
+
+    /// A child's trimmed text and `Format` attribute.
+    fn child(&self, namespace: &str, local: &str) -> Option<(String, Option<&'a str>)> {
+        match &self.signed {
+            Some(e) => e
+                .child(namespace, local)
+                .map(|c| (c.text().trim().to_owned(), c.attribute("Format"))),
+            None => child(self.node, namespace, local).map(|c| (text_of(c), c.attribute("Format"))),
+        }
+    }
+}
+
+/// SAML Core §3.2.1 (protocol messages) and §2.3.3 (assertions): `Version` is `2.0`.
+pub(crate) fn check_version(element: &'static str, found: Option<&str>) -> Result<(), Error> {
+    if found == Some("2.0") {
+        Ok(())
+    } else {
+        Err(Error::Version {
+            element,
+            found: found.map(str::to_owned),
+        })
+    }
+}
+
+/// A condition for a message: `{namespace}name`, with the `xsi:type` of a generic
+/// `saml:Condition` (resolved through the signed namespace bindings).
+fn describe_condition(condition: &VerifiedElement<'_, '_>) -> String {
+    let name = match condition.namespace() {
+        Some(ns) => format!("{{{ns}}}{}", condition.local_name()),
+        None => condition.local_name().to_owned(),
+    };
+    match condition.attribute_ns(XSI_NS, "type") {
+        Some(t) => {
+            let (prefix, local) = t.split_once(':').map_or((None, t), |(p, l)| (Some(p), l));
+            match condition.lookup_namespace(prefix) {
+                Some(ns) => format!("{name} of type {{{ns}}}{local}"),
+                None => format!("{name} of type {t:?}"),
+            }
+        }
+        None => name,
     }
 }
 

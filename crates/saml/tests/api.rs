@@ -107,7 +107,7 @@ fn jumpcloud_shaped_responses_are_accepted_whichever_element_is_signed() {
         );
         assert_eq!(a.attribute("memberOf"), a.attribute("groups"));
         assert_eq!(a.session_index(), Some("_session-31d8"));
-        let authn = a.authn().unwrap();
+        let authn = a.authn();
         assert_eq!(authn.instant, at(9, 59, 58));
         assert_eq!(
             authn.context_class.as_deref(),
@@ -383,33 +383,43 @@ fn failed_status_is_reported_with_the_idp_message() {
 #[test]
 fn time_windows_apply_the_clock_skew() {
     let xml = fixture("assertion-signed");
-    let v = validator();
-    // NotBefore 09:59:00 and NotOnOrAfter 10:05:00, with 120 s of skew.
-    assert!(process_with(&v, &xml, Some(REQUEST), at(9, 57, 0)).is_ok());
-    let err = process_with(&v, &xml, Some(REQUEST), at(9, 56, 59)).unwrap_err();
+    // A message lifetime long enough that only the Conditions decide here (the message age
+    // has tests of its own in tests/profile.rs).
+    let v = validator_with(Settings {
+        message_lifetime_seconds: 3600,
+        ..Settings::default()
+    });
+    // IssueInstant 10:00:00, NotBefore 09:59:00 and NotOnOrAfter 10:05:00, with 120 s of
+    // skew. Before 09:58:00 the IdP's clock is ahead by more than the skew: the IssueInstant
+    // refuses the Response before the NotBefore would (NotBefore alone: tests/profile.rs).
+    assert!(process_with(&v, &xml, Some(REQUEST), at(9, 58, 0)).is_ok());
+    let err = process_with(&v, &xml, Some(REQUEST), at(9, 57, 59)).unwrap_err();
     assert_eq!(
         err,
-        Error::NotYetValid {
-            not_before: at(9, 59, 0),
-            now: at(9, 56, 59),
+        Error::IssuedInTheFuture {
+            part: SignedPart::Response,
+            issue_instant: at(10, 0, 0),
+            now: at(9, 57, 59),
             skew_seconds: 120
         }
     );
-    assert!(err.to_string().contains("2026-11-22T09:59:00Z"), "{err}");
+    assert!(err.to_string().contains("2026-11-22T10:00:00Z"), "{err}");
     assert!(process_with(&v, &xml, Some(REQUEST), at(10, 6, 59)).is_ok());
     let err = process_with(&v, &xml, Some(REQUEST), at(10, 7, 0)).unwrap_err();
     assert!(matches!(err, Error::Expired { .. }), "{err:?}");
     // No skew: the exact bounds.
     let strict = validator_with(Settings {
         clock_skew_seconds: 0,
+        message_lifetime_seconds: 3600,
         ..Settings::default()
     });
     assert_eq!(
-        process_with(&strict, &xml, Some(REQUEST), at(9, 58, 59))
+        process_with(&strict, &xml, Some(REQUEST), at(9, 59, 59))
             .unwrap_err()
             .code(),
-        "not_yet_valid"
+        "issued_in_the_future"
     );
+    assert!(process_with(&strict, &xml, Some(REQUEST), at(10, 0, 0)).is_ok());
     assert_eq!(
         process_with(&strict, &xml, Some(REQUEST), at(10, 5, 0))
             .unwrap_err()
@@ -550,9 +560,8 @@ fn a_request_store_answers_each_request_once() {
         .unwrap_err();
     assert_eq!(
         err,
-        Error::InResponseTo {
-            expected: None,
-            found: Some(REQUEST.into())
+        Error::RequestNotOutstanding {
+            found: REQUEST.into()
         }
     );
 
