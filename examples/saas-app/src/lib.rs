@@ -640,7 +640,7 @@ impl App {
             })?;
         let expires = assertion
             .authn()
-            .and_then(|a| a.session_not_on_or_after)
+            .session_not_on_or_after
             .map_or(now + Duration::hours(SESSION_HOURS), |t| {
                 t.min(now + Duration::hours(SESSION_HOURS))
             });

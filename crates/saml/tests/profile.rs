@@ -1,0 +1,1008 @@
+//! The SAML 2.0 Web Browser SSO profile's rules for the SP, clause by clause (Profiles
+//! §4.1.4.2–4.1.4.3, Core §2.5.1, §2.3.3, §3.2, and the message-age hardening). Each rule has
+//! a test that accepts and one that refuses, named after its clause: docs/conformance.md
+//! cites them, and `conformance_matrix.rs` checks that every cited test exists.
+//!
+//! The Responses are built here and signed for real with fedkit-xmldsig's signer and the test
+//! IdP key (`data/keys/idp.key.pem`, whose certificate the validator pins); fedkit's signer
+//! is itself checked against the xmlsec1 CLI in fedkit-xmldsig's oracle tests. Negative
+//! inputs that need a change after signing (an unsigned part removed) say so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use fedkit_saml::{
+    Error, IdentityProvider, InMemoryReplayCache, InMemoryRequestStore, RequestStore, ResponseValidator,
+    ServiceProvider, Settings, SignedPart, VerifiedAssertion,
+};
+use fedkit_xmldsig::crypto::all_providers;
+use fedkit_xmldsig::{SigningKey, TrustedKeys};
+
+const IDP: &str = "https://sso.jumpcloud.com/saml2/fedkit-test";
+const SP: &str = "https://app.example.com/saml/metadata";
+const ACS: &str = "https://app.example.com/saml/acs";
+const REQUEST: &str = "_req-7f3a";
+const IDP_CERT: &str = include_str!("data/keys/idp.crt.pem");
+const IDP_KEY: &str = include_str!("data/keys/idp.key.pem");
+const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+
+fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
+}
+
+/// 10:01:00, a minute after the Responses below are issued.
+fn now() -> DateTime<Utc> {
+    at(10, 1, 0)
+}
+
+fn validator_with(settings: Settings) -> ResponseValidator {
+    let sp = ServiceProvider::new(SP, [ACS]).unwrap();
+    let idp = IdentityProvider::new(IDP, TrustedKeys::from_pem(IDP_CERT).unwrap()).unwrap();
+    ResponseValidator::with_settings(sp, idp, settings)
+}
+
+fn validator() -> ResponseValidator {
+    validator_with(Settings::default())
+}
+
+fn unsolicited_allowed() -> ResponseValidator {
+    validator_with(Settings {
+        allow_unsolicited: true,
+        ..Settings::default()
+    })
+}
+
+/// Runs `xml` through a fresh replay cache with every crypto provider; all must agree.
+fn run(v: &ResponseValidator, xml: &str, request: Option<&str>, now: DateTime<Utc>) -> Result<VerifiedAssertion, Error> {
+    let mut results = all_providers().into_iter().map(|p| {
+        let v = v.clone().with_provider(p);
+        v.process_xml(xml.as_bytes(), request, now, &InMemoryReplayCache::new(10))
+    });
+    let first = results.next().unwrap();
+    for other in results {
+        assert_eq!(other, first, "providers disagree");
+    }
+    first
+}
+
+fn accepted(xml: &str) -> VerifiedAssertion {
+    run(&validator(), xml, Some(REQUEST), now()).unwrap_or_else(|e| panic!("refused: {e}\n{xml}"))
+}
+
+fn refused(xml: &str) -> Error {
+    match run(&validator(), xml, Some(REQUEST), now()) {
+        Ok(_) => panic!("accepted:\n{xml}"),
+        Err(e) => e,
+    }
+}
+
+/// Which elements the IdP signs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Assertion,
+    Response,
+    Both,
+}
+
+/// A JumpCloud-shaped Response with every part adjustable. The defaults make a valid
+/// SP-initiated Response to `REQUEST`, issued at 10:00:00, valid 09:59:00–10:05:00, with the
+/// assertion signed.
+#[derive(Clone)]
+struct Builder {
+    sign: Sign,
+    response_version: &'static str,
+    assertion_version: &'static str,
+    response_issue_instant: String,
+    assertion_issue_instant: String,
+    /// The Response's Issuer element (None: absent).
+    response_issuer: Option<String>,
+    /// The assertion's Issuer element.
+    assertion_issuer: String,
+    destination: Option<String>,
+    response_in_response_to: Option<String>,
+    confirmation_in_response_to: Option<String>,
+    /// The attributes of SubjectConfirmationData other than InResponseTo.
+    confirmation_attributes: String,
+    /// The whole Conditions element (None: absent).
+    conditions: Option<String>,
+    /// The AuthnStatement elements.
+    authn_statements: String,
+}
+
+fn conditions(inner: &str) -> Option<String> {
+    Some(format!(
+        r#"<saml2:Conditions NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T10:05:00Z">{inner}</saml2:Conditions>"#
+    ))
+}
+
+fn audience(value: &str) -> String {
+    format!("<saml2:AudienceRestriction><saml2:Audience>{value}</saml2:Audience></saml2:AudienceRestriction>")
+}
+
+fn authn_statement(session_not_on_or_after: &str) -> String {
+    format!(
+        r#"<saml2:AuthnStatement AuthnInstant="2026-11-22T09:59:58Z" SessionIndex="_session-31d8" SessionNotOnOrAfter="{session_not_on_or_after}"><saml2:AuthnContext><saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>"#
+    )
+}
+
+fn issuer(value: &str) -> String {
+    format!("<saml2:Issuer>{value}</saml2:Issuer>")
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            sign: Sign::Assertion,
+            response_version: "2.0",
+            assertion_version: "2.0",
+            response_issue_instant: "2026-11-22T10:00:00Z".into(),
+            assertion_issue_instant: "2026-11-22T10:00:00Z".into(),
+            response_issuer: Some(issuer(IDP)),
+            assertion_issuer: issuer(IDP),
+            destination: Some(ACS.into()),
+            response_in_response_to: Some(REQUEST.into()),
+            confirmation_in_response_to: Some(REQUEST.into()),
+            confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T10:05:00Z" Recipient="{ACS}""#),
+            conditions: conditions(&audience(SP)),
+            authn_statements: authn_statement("2026-11-22T18:00:00Z"),
+        }
+    }
+}
+
+impl Builder {
+    /// The unsigned document.
+    fn template(&self) -> String {
+        let attr = |name: &str, value: &Option<String>| {
+            value
+                .as_ref()
+                .map(|v| format!(r#" {name}="{v}""#))
+                .unwrap_or_default()
+        };
+        format!(
+            r#"<saml2p:Response xmlns:saml2p="{SAMLP}" xmlns:saml2="{SAML}" ID="_resp-5c2e" Version="{}" IssueInstant="{}"{}{}>{}<saml2p:Status><saml2p:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></saml2p:Status><saml2:Assertion ID="_assert-9b41" Version="{}" IssueInstant="{}">{}<saml2:Subject><saml2:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">jane.doe@example.com</saml2:NameID><saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml2:SubjectConfirmationData{} {}/></saml2:SubjectConfirmation></saml2:Subject>{}{}<saml2:AttributeStatement><saml2:Attribute Name="email"><saml2:AttributeValue>jane.doe@example.com</saml2:AttributeValue></saml2:Attribute></saml2:AttributeStatement></saml2:Assertion></saml2p:Response>"#,
+            self.response_version,
+            self.response_issue_instant,
+            attr("Destination", &self.destination),
+            attr("InResponseTo", &self.response_in_response_to),
+            self.response_issuer.as_deref().unwrap_or_default(),
+            self.assertion_version,
+            self.assertion_issue_instant,
+            self.assertion_issuer,
+            attr("InResponseTo", &self.confirmation_in_response_to),
+            self.confirmation_attributes,
+            self.conditions.as_deref().unwrap_or_default(),
+            self.authn_statements,
+        )
+    }
+
+    /// The document signed by the IdP key as `sign` says (assertion first, then the
+    /// Response around it).
+    fn build(&self) -> String {
+        let key = SigningKey::from_pem(IDP_KEY).unwrap();
+        let provider = fedkit_xmldsig::crypto::default_provider();
+        let mut xml = self.template();
+        if matches!(self.sign, Sign::Assertion | Sign::Both) {
+            xml = fedkit_xmldsig::sign::sign_enveloped(&xml, "_assert-9b41", Some((SAML, "Issuer")), &key, None, provider)
+                .unwrap();
+        }
+        if matches!(self.sign, Sign::Response | Sign::Both) {
+            let after = self.response_issuer.as_ref().map(|_| (SAML, "Issuer"));
+            xml = fedkit_xmldsig::sign::sign_enveloped(&xml, "_resp-5c2e", after, &key, None, provider).unwrap();
+        }
+        xml
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Profiles §4.1.4.2 / §4.1.4.3: InResponseTo binds a login to a request only when signed.
+
+#[test]
+fn profiles_4_1_4_3_in_response_to_from_signed_confirmation_accepted() {
+    // Only the assertion is signed; its bearer SubjectConfirmationData names the request.
+    let xml = Builder::default().build();
+    assert_eq!(accepted(&xml).in_response_to(), Some(REQUEST));
+    // Without the (unsigned) Response attribute it is still bound.
+    let xml = Builder {
+        response_in_response_to: None,
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(accepted(&xml).in_response_to(), Some(REQUEST));
+}
+
+#[test]
+fn profiles_4_1_4_3_in_response_to_from_signed_response_accepted() {
+    let xml = Builder {
+        sign: Sign::Response,
+        confirmation_in_response_to: None,
+        ..Builder::default()
+    }
+    .build();
+    let a = accepted(&xml);
+    assert_eq!(a.in_response_to(), Some(REQUEST));
+    assert_eq!(a.signed(), [SignedPart::Response]);
+}
+
+#[test]
+fn profiles_4_1_4_3_in_response_to_only_on_unsigned_response_refused() {
+    // The shape of the attack: an unsolicited assertion (signed, no InResponseTo) inside an
+    // unsigned Response that claims to answer the SP's request.
+    let xml = Builder {
+        confirmation_in_response_to: None,
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(
+        err,
+        Error::InResponseToNotSigned {
+            found: REQUEST.into()
+        }
+    );
+    assert_eq!(err.code(), "in_response_to_unsigned");
+    assert!(err.to_string().contains("no signature covers"), "{err}");
+    // Where IdP-initiated logins are allowed, it is one: the unsigned claim binds nothing.
+    let a = run(&unsolicited_allowed(), &xml, Some(REQUEST), now()).unwrap();
+    assert_eq!(a.in_response_to(), None);
+    // And an unsigned claim naming another request still refuses (it can refuse, never accept).
+    let other = Builder {
+        confirmation_in_response_to: None,
+        response_in_response_to: Some("_req-other".into()),
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(
+        run(&unsolicited_allowed(), &other, Some(REQUEST), now())
+            .unwrap_err()
+            .code(),
+        "in_response_to_mismatch"
+    );
+}
+
+#[test]
+fn profiles_4_1_4_2_in_response_to_signed_values_agree_accepted() {
+    let xml = Builder {
+        sign: Sign::Both,
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(accepted(&xml).in_response_to(), Some(REQUEST));
+}
+
+#[test]
+fn profiles_4_1_4_2_in_response_to_signed_values_disagree_refused() {
+    let xml = Builder {
+        sign: Sign::Response,
+        confirmation_in_response_to: Some("_req-other".into()),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(
+        err,
+        Error::InResponseToDisagree {
+            response: REQUEST.into(),
+            confirmation: "_req-other".into()
+        }
+    );
+    assert_eq!(err.code(), "in_response_to_disagree");
+}
+
+#[test]
+fn profiles_4_1_4_3_in_response_to_must_equal_the_request_refused() {
+    let xml = Builder {
+        response_in_response_to: Some("_req-other".into()),
+        confirmation_in_response_to: Some("_req-other".into()),
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(
+        refused(&xml),
+        Error::InResponseTo {
+            expected: Some(REQUEST.into()),
+            found: Some("_req-other".into())
+        }
+    );
+}
+
+#[test]
+fn profiles_4_1_4_3_unsolicited_without_in_response_to_accepted() {
+    let xml = Builder {
+        response_in_response_to: None,
+        confirmation_in_response_to: None,
+        ..Builder::default()
+    }
+    .build();
+    let a = run(&unsolicited_allowed(), &xml, None, now()).unwrap();
+    assert_eq!(a.in_response_to(), None);
+    // Not allowed by default.
+    assert_eq!(run(&validator(), &xml, None, now()).unwrap_err(), Error::Unsolicited);
+}
+
+#[test]
+fn profiles_4_1_4_3_unsolicited_with_in_response_to_refused() {
+    // An unsolicited Response's SubjectConfirmationData must not carry InResponseTo.
+    let xml = Builder::default().build();
+    assert_eq!(
+        run(&unsolicited_allowed(), &xml, None, now()).unwrap_err(),
+        Error::InResponseTo {
+            expected: None,
+            found: Some(REQUEST.into())
+        }
+    );
+}
+
+#[test]
+fn profiles_4_1_4_3_request_store_consumed_only_by_signed_binding() {
+    let store = InMemoryRequestStore::new(4);
+    store.remember(REQUEST, at(10, 10, 0), at(10, 0, 0)).unwrap();
+    let replay = InMemoryReplayCache::new(10);
+    let unsigned_claim = Builder {
+        confirmation_in_response_to: None,
+        ..Builder::default()
+    }
+    .build();
+    // Refused, and the request stays outstanding for the real Response.
+    let err = validator()
+        .process_xml_with_store(unsigned_claim.as_bytes(), &store, now(), &replay)
+        .unwrap_err();
+    assert_eq!(err.code(), "in_response_to_unsigned");
+    assert!(store.is_outstanding(REQUEST, now()));
+    // Allowed as an IdP-initiated login, it still spends nobody's request.
+    let a = unsolicited_allowed()
+        .process_xml_with_store(unsigned_claim.as_bytes(), &store, now(), &replay)
+        .unwrap();
+    assert_eq!(a.in_response_to(), None);
+    assert!(store.is_outstanding(REQUEST, now()));
+    // The signed binding consumes it.
+    let signed = Builder::default().build();
+    let replay = InMemoryReplayCache::new(10);
+    let a = validator()
+        .process_xml_with_store(signed.as_bytes(), &store, now(), &replay)
+        .unwrap();
+    assert_eq!(a.in_response_to(), Some(REQUEST));
+    assert!(!store.is_outstanding(REQUEST, now()));
+}
+
+// ---------------------------------------------------------------------------------------
+// Profiles §4.1.4.2: what every Web SSO assertion must contain.
+
+#[test]
+fn profiles_4_1_4_2_authn_statement_required_accepted() {
+    let a = accepted(&Builder::default().build());
+    assert_eq!(a.authn().session_index.as_deref(), Some("_session-31d8"));
+    assert_eq!(a.authn().instant, at(9, 59, 58));
+}
+
+#[test]
+fn profiles_4_1_4_2_authn_statement_required_refused() {
+    let xml = Builder {
+        authn_statements: String::new(),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(err, Error::NoAuthnStatement);
+    assert_eq!(err.code(), "authn_statement_missing");
+    assert!(err.to_string().contains("no AuthnStatement"), "{err}");
+}
+
+#[test]
+fn profiles_4_1_4_3_earliest_session_not_on_or_after_honoured() {
+    // Two AuthnStatements: the session ends at the earlier of their SessionNotOnOrAfter.
+    let xml = Builder {
+        authn_statements: authn_statement("2026-11-22T18:00:00Z") + &authn_statement("2026-11-22T12:00:00Z"),
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(accepted(&xml).authn().session_not_on_or_after, Some(at(12, 0, 0)));
+    // One that has passed refuses the login.
+    let xml = Builder {
+        authn_statements: authn_statement("2026-11-22T18:00:00Z") + &authn_statement("2026-11-22T10:00:30Z"),
+        ..Builder::default()
+    }
+    .build();
+    let err = run(&validator(), &xml, Some(REQUEST), at(10, 2, 30)).unwrap_err();
+    assert!(
+        matches!(err, Error::Expired { what, .. } if what.contains("SessionNotOnOrAfter")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn profiles_4_1_4_2_bearer_recipient_required_accepted() {
+    assert!(accepted(&Builder::default().build())
+        .signed()
+        .contains(&SignedPart::Assertion));
+}
+
+#[test]
+fn profiles_4_1_4_2_bearer_recipient_required_refused() {
+    for (attributes, why) in [
+        (r#"NotOnOrAfter="2026-11-22T10:05:00Z""#.to_owned(), "Recipient is absent"),
+        (
+            r#"NotOnOrAfter="2026-11-22T10:05:00Z" Recipient="https://evil.example/acs""#.to_owned(),
+            "Recipient is \"https://evil.example/acs\"",
+        ),
+    ] {
+        let xml = Builder {
+            confirmation_attributes: attributes,
+            ..Builder::default()
+        }
+        .build();
+        let err = refused(&xml);
+        assert_eq!(err.code(), "subject_confirmation");
+        assert!(err.to_string().contains(why), "{err}");
+    }
+}
+
+#[test]
+fn profiles_4_1_4_2_bearer_not_on_or_after_required_accepted() {
+    // In the window (10:05:00, 120 s skew): accepted at 10:06:59 with a long message lifetime.
+    let v = validator_with(Settings {
+        message_lifetime_seconds: 3600,
+        ..Settings::default()
+    });
+    let xml = Builder {
+        conditions: Some(format!(
+            r#"<saml2:Conditions NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
+            audience(SP)
+        )),
+        ..Builder::default()
+    }
+    .build();
+    assert!(run(&v, &xml, Some(REQUEST), at(10, 6, 59)).is_ok());
+    let err = run(&v, &xml, Some(REQUEST), at(10, 7, 0)).unwrap_err();
+    assert!(err.to_string().contains("SubjectConfirmationData expired"), "{err}");
+}
+
+#[test]
+fn profiles_4_1_4_2_bearer_not_on_or_after_required_refused() {
+    let xml = Builder {
+        confirmation_attributes: format!(r#"Recipient="{ACS}""#),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(err.code(), "subject_confirmation");
+    assert!(err.to_string().contains("has no NotOnOrAfter"), "{err}");
+}
+
+#[test]
+fn profiles_4_1_4_2_bearer_not_before_honoured_accepted() {
+    // The profile forbids IdPs to send NotBefore here; fedkit honours one rather than refusing
+    // the Response (docs/conformance.md).
+    let xml = Builder {
+        confirmation_attributes: format!(
+            r#"NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T10:05:00Z" Recipient="{ACS}""#
+        ),
+        ..Builder::default()
+    }
+    .build();
+    accepted(&xml);
+}
+
+#[test]
+fn profiles_4_1_4_2_bearer_not_before_honoured_refused() {
+    let xml = Builder {
+        confirmation_attributes: format!(
+            r#"NotBefore="2026-11-22T10:04:00Z" NotOnOrAfter="2026-11-22T10:05:00Z" Recipient="{ACS}""#
+        ),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(err.code(), "subject_confirmation");
+    assert!(err.to_string().contains("not valid before"), "{err}");
+}
+
+#[test]
+fn profiles_4_1_4_2_bearer_confirmation_required_refused() {
+    // Only a holder-of-key confirmation: not a bearer assertion.
+    let xml = Builder::default()
+        .template()
+        .replace("urn:oasis:names:tc:SAML:2.0:cm:bearer", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key");
+    let key = SigningKey::from_pem(IDP_KEY).unwrap();
+    let xml = fedkit_xmldsig::sign::sign_enveloped(
+        &xml,
+        "_assert-9b41",
+        Some((SAML, "Issuer")),
+        &key,
+        None,
+        fedkit_xmldsig::crypto::default_provider(),
+    )
+    .unwrap();
+    let err = refused(&xml);
+    assert_eq!(err.code(), "subject_confirmation");
+    assert!(err.to_string().contains("is not bearer"), "{err}");
+}
+
+#[test]
+fn profiles_4_1_4_2_audience_restriction_required_accepted() {
+    // Two restrictions must both name the SP; within one, any Audience may.
+    let xml = Builder {
+        conditions: conditions(&format!(
+            "{}<saml2:AudienceRestriction><saml2:Audience>https://other.example</saml2:Audience><saml2:Audience>{SP}</saml2:Audience></saml2:AudienceRestriction>",
+            audience(SP)
+        )),
+        ..Builder::default()
+    }
+    .build();
+    accepted(&xml);
+}
+
+#[test]
+fn profiles_4_1_4_2_audience_restriction_required_refused() {
+    // Conditions without an AudienceRestriction.
+    let xml = Builder {
+        conditions: conditions(""),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(
+        err,
+        Error::NoAudienceRestriction {
+            expected: SP.into(),
+            conditions_present: true
+        }
+    );
+    assert_eq!(err.code(), "audience_restriction_missing");
+    // No Conditions at all.
+    let xml = Builder {
+        conditions: None,
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(
+        err,
+        Error::NoAudienceRestriction {
+            expected: SP.into(),
+            conditions_present: false
+        }
+    );
+    assert!(err.to_string().contains("no Conditions at all"), "{err}");
+    // A second restriction that does not name this SP.
+    let xml = Builder {
+        conditions: conditions(&(audience(SP) + &audience("https://other.example"))),
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(refused(&xml).code(), "audience_mismatch");
+}
+
+#[test]
+fn profiles_4_1_4_2_response_issuer_when_signed_accepted() {
+    // A signed Response with its Issuer; an unsigned one may omit it.
+    let signed = Builder {
+        sign: Sign::Response,
+        ..Builder::default()
+    }
+    .build();
+    accepted(&signed);
+    let unsigned_without = Builder {
+        response_issuer: None,
+        ..Builder::default()
+    }
+    .build();
+    accepted(&unsigned_without);
+}
+
+#[test]
+fn profiles_4_1_4_2_response_issuer_when_signed_refused() {
+    let xml = Builder {
+        sign: Sign::Response,
+        response_issuer: None,
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(
+        err,
+        Error::ResponseIssuerMissing {
+            expected: IDP.into(),
+            encrypted: false
+        }
+    );
+    assert_eq!(err.code(), "issuer_missing");
+    // Present but another IdP's.
+    let xml = Builder {
+        sign: Sign::Both,
+        response_issuer: Some(issuer("https://other-idp.example")),
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(refused(&xml).code(), "issuer_mismatch");
+}
+
+#[test]
+fn profiles_4_1_4_2_response_issuer_when_encrypted_refused() {
+    // xmlsec1 encrypted a signed assertion (tests/data/generate.sh); the Response around it
+    // is unsigned, so removing its Issuer touches no signature.
+    let path = format!("{}/tests/data/signed/encrypted-gcm.xml", env!("CARGO_MANIFEST_DIR"));
+    let xml = std::fs::read_to_string(path).unwrap();
+    let key = || fedkit_xmldsig::DecryptionKey::from_pem(include_str!("data/keys/sp.key.pem")).unwrap();
+    let v = validator().with_decryption_key(key());
+    let replay = || InMemoryReplayCache::new(10);
+    v.process_xml(xml.as_bytes(), Some(REQUEST), now(), &replay())
+        .unwrap();
+    let start = xml.find("<saml2:Issuer").unwrap();
+    let end = xml.find("</saml2:Issuer>").unwrap() + "</saml2:Issuer>".len();
+    let without = format!("{}{}", &xml[..start], &xml[end..]);
+    let err = v
+        .process_xml(without.as_bytes(), Some(REQUEST), now(), &replay())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::ResponseIssuerMissing {
+            expected: IDP.into(),
+            encrypted: true
+        }
+    );
+    assert!(err.to_string().contains("EncryptedAssertion"), "{err}");
+}
+
+#[test]
+fn profiles_4_1_4_2_issuer_format_entity_accepted() {
+    let with_format = format!(r#"<saml2:Issuer Format="{ENTITY}">{IDP}</saml2:Issuer>"#);
+    let xml = Builder {
+        sign: Sign::Both,
+        response_issuer: Some(with_format.clone()),
+        assertion_issuer: with_format,
+        ..Builder::default()
+    }
+    .build();
+    accepted(&xml);
+}
+
+#[test]
+fn profiles_4_1_4_2_issuer_format_entity_refused() {
+    let email = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+    let with_format = format!(r#"<saml2:Issuer Format="{email}">{IDP}</saml2:Issuer>"#);
+    let assertion = Builder {
+        assertion_issuer: with_format.clone(),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&assertion);
+    assert_eq!(
+        err,
+        Error::IssuerFormat {
+            part: SignedPart::Assertion,
+            format: email.into()
+        }
+    );
+    assert_eq!(err.code(), "issuer_format");
+    let response = Builder {
+        sign: Sign::Both,
+        response_issuer: Some(with_format),
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(
+        refused(&response),
+        Error::IssuerFormat {
+            part: SignedPart::Response,
+            format: email.into()
+        }
+    );
+}
+
+#[test]
+fn core_3_2_2_response_version_accepted() {
+    let xml = Builder {
+        sign: Sign::Both,
+        ..Builder::default()
+    }
+    .build();
+    accepted(&xml);
+}
+
+#[test]
+fn core_3_2_2_response_version_refused() {
+    let xml = Builder {
+        sign: Sign::Both,
+        response_version: "2.1",
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(
+        err,
+        Error::Version {
+            element: "Response",
+            found: Some("2.1".into())
+        }
+    );
+    assert_eq!(err.code(), "version_unsupported");
+}
+
+#[test]
+fn core_2_3_3_assertion_version_refused() {
+    let xml = Builder {
+        assertion_version: "1.1",
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(
+        refused(&xml),
+        Error::Version {
+            element: "Assertion",
+            found: Some("1.1".into())
+        }
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Core §2.5.1: Conditions.
+
+#[test]
+fn core_2_5_1_unknown_condition_refused() {
+    // A generic Condition with an xsi:type, and an element of another namespace.
+    for (condition, named) in [
+        (
+            r#"<saml2:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:ext="urn:example:conditions" xsi:type="ext:DeviceTrust"/>"#,
+            "of type {urn:example:conditions}DeviceTrust",
+        ),
+        (r#"<ext:Geo xmlns:ext="urn:example:conditions"/>"#, "{urn:example:conditions}Geo"),
+    ] {
+        let xml = Builder {
+            conditions: conditions(&(audience(SP) + condition)),
+            ..Builder::default()
+        }
+        .build();
+        let err = refused(&xml);
+        assert_eq!(err.code(), "condition_not_understood");
+        assert!(err.to_string().contains(named), "{err}");
+    }
+}
+
+#[test]
+fn core_2_5_1_known_conditions_accepted() {
+    let xml = Builder {
+        conditions: conditions(&(audience(SP) + "<saml2:OneTimeUse/><saml2:ProxyRestriction Count=\"0\"/>")),
+        ..Builder::default()
+    }
+    .build();
+    assert!(accepted(&xml).one_time_use());
+}
+
+#[test]
+fn core_2_5_1_2_not_before_accepted() {
+    // NotBefore after the IssueInstant (10:03), so that the window, not the IssueInstant,
+    // decides: with 120 s of skew, valid from 10:01:00.
+    let xml = Builder {
+        conditions: Some(format!(
+            r#"<saml2:Conditions NotBefore="2026-11-22T10:03:00Z" NotOnOrAfter="2026-11-22T10:08:00Z">{}</saml2:Conditions>"#,
+            audience(SP)
+        )),
+        ..Builder::default()
+    }
+    .build();
+    assert!(run(&validator(), &xml, Some(REQUEST), at(10, 1, 0)).is_ok());
+}
+
+#[test]
+fn core_2_5_1_2_not_before_refused() {
+    let xml = Builder {
+        conditions: Some(format!(
+            r#"<saml2:Conditions NotBefore="2026-11-22T10:03:00Z" NotOnOrAfter="2026-11-22T10:08:00Z">{}</saml2:Conditions>"#,
+            audience(SP)
+        )),
+        ..Builder::default()
+    }
+    .build();
+    assert_eq!(
+        run(&validator(), &xml, Some(REQUEST), at(10, 0, 59)).unwrap_err(),
+        Error::NotYetValid {
+            not_before: at(10, 3, 0),
+            now: at(10, 0, 59),
+            skew_seconds: 120
+        }
+    );
+}
+
+#[test]
+fn core_2_5_1_2_not_before_earlier_than_not_on_or_after_refused() {
+    let xml = Builder {
+        conditions: Some(format!(
+            r#"<saml2:Conditions NotBefore="2026-11-22T10:05:00Z" NotOnOrAfter="2026-11-22T10:05:00Z">{}</saml2:Conditions>"#,
+            audience(SP)
+        )),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(err.code(), "malformed");
+    assert!(err.to_string().contains("never valid"), "{err}");
+}
+
+#[test]
+fn core_2_5_1_2_not_on_or_after_refused() {
+    // Conditions until 10:05:00 (confirmation later), 120 s of skew; a long message lifetime
+    // so that only the Conditions decide.
+    let xml = Builder {
+        confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T11:00:00Z" Recipient="{ACS}""#),
+        ..Builder::default()
+    }
+    .build();
+    let v = validator_with(Settings {
+        message_lifetime_seconds: 3600,
+        ..Settings::default()
+    });
+    assert!(run(&v, &xml, Some(REQUEST), at(10, 6, 59)).is_ok());
+    let err = run(&v, &xml, Some(REQUEST), at(10, 7, 0)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Expired {
+            what: "assertion (Conditions NotOnOrAfter)",
+            not_on_or_after: at(10, 5, 0),
+            now: at(10, 7, 0),
+            skew_seconds: 120
+        }
+    );
+}
+
+#[test]
+fn core_2_5_1_5_one_time_use_honoured_accepted() {
+    // OneTimeUse asks the SP not to reuse the assertion: the replay cache allows every
+    // assertion one use anyway.
+    let xml = Builder {
+        conditions: conditions(&(audience(SP) + "<saml2:OneTimeUse/>")),
+        ..Builder::default()
+    }
+    .build();
+    let v = validator();
+    let cache = InMemoryReplayCache::new(10);
+    let a = v.process_xml(xml.as_bytes(), Some(REQUEST), now(), &cache).unwrap();
+    assert!(a.one_time_use());
+    assert_eq!(
+        v.process_xml(xml.as_bytes(), Some(REQUEST), now(), &cache)
+            .unwrap_err()
+            .code(),
+        "replay"
+    );
+}
+
+#[test]
+fn core_2_5_1_5_one_time_use_at_most_once_refused() {
+    let xml = Builder {
+        conditions: conditions(&(audience(SP) + "<saml2:OneTimeUse/><saml2:OneTimeUse/>")),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(err.code(), "malformed");
+    assert!(err.to_string().contains("more than one OneTimeUse"), "{err}");
+}
+
+#[test]
+fn core_2_5_1_6_proxy_restriction_accepted() {
+    let xml = Builder {
+        conditions: conditions(&(audience(SP) + "<saml2:ProxyRestriction Count=\"0\"/>")),
+        ..Builder::default()
+    }
+    .build();
+    accepted(&xml);
+}
+
+#[test]
+fn core_2_5_1_6_proxy_restriction_at_most_once_refused() {
+    let xml = Builder {
+        conditions: conditions(&(audience(SP) + "<saml2:ProxyRestriction/><saml2:ProxyRestriction/>")),
+        ..Builder::default()
+    }
+    .build();
+    assert!(refused(&xml).to_string().contains("more than one ProxyRestriction"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Message age (hardening beyond the text, as OpenSAML's message lifetime).
+
+#[test]
+fn hardening_message_age_within_lifetime_accepted() {
+    let xml = Builder::default().build();
+    // Issued 10:00:00; lifetime 180 s plus 120 s of skew: accepted until 10:05:00.
+    let v = validator_with(Settings {
+        clock_skew_seconds: 120,
+        ..Settings::default()
+    });
+    let conditions_until_later = Builder {
+        conditions: Some(format!(
+            r#"<saml2:Conditions NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
+            audience(SP)
+        )),
+        confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T11:00:00Z" Recipient="{ACS}""#),
+        ..Builder::default()
+    }
+    .build();
+    assert!(run(&v, &xml, Some(REQUEST), at(9, 58, 0)).is_ok());
+    assert!(run(&v, &conditions_until_later, Some(REQUEST), at(10, 5, 0)).is_ok());
+}
+
+#[test]
+fn hardening_message_age_too_old_refused() {
+    // Conditions and confirmation valid for an hour: only the IssueInstant refuses.
+    let xml = Builder {
+        conditions: Some(format!(
+            r#"<saml2:Conditions NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
+            audience(SP)
+        )),
+        confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T11:00:00Z" Recipient="{ACS}""#),
+        ..Builder::default()
+    }
+    .build();
+    let err = run(&validator(), &xml, Some(REQUEST), at(10, 5, 1)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::MessageTooOld {
+            part: SignedPart::Response,
+            issue_instant: at(10, 0, 0),
+            now: at(10, 5, 1),
+            lifetime_seconds: 180,
+            skew_seconds: 120
+        }
+    );
+    assert_eq!(err.code(), "message_too_old");
+    // The lifetime is a setting.
+    let longer = validator_with(Settings {
+        message_lifetime_seconds: 600,
+        ..Settings::default()
+    });
+    assert!(run(&longer, &xml, Some(REQUEST), at(10, 5, 1)).is_ok());
+    // The assertion's IssueInstant counts too (a fresh Response around an old assertion).
+    let old_assertion = Builder {
+        assertion_issue_instant: "2026-11-22T09:50:00Z".into(),
+        conditions: Some(format!(
+            r#"<saml2:Conditions NotBefore="2026-11-22T09:49:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
+            audience(SP)
+        )),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&old_assertion);
+    assert!(
+        matches!(err, Error::MessageTooOld { part: SignedPart::Assertion, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn hardening_message_age_issued_in_the_future_refused() {
+    // The IdP's clock 5 minutes ahead: beyond the 120 s skew.
+    let xml = Builder {
+        assertion_issue_instant: "2026-11-22T10:06:00Z".into(),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(
+        err,
+        Error::IssuedInTheFuture {
+            part: SignedPart::Assertion,
+            issue_instant: at(10, 6, 0),
+            now: now(),
+            skew_seconds: 120
+        }
+    );
+    assert_eq!(err.code(), "issued_in_the_future");
+    assert!(err.to_string().contains("clock is ahead"), "{err}");
+}
+
+#[test]
+fn core_3_2_2_issue_instant_required_refused() {
+    let xml = Builder {
+        sign: Sign::Both,
+        ..Builder::default()
+    }
+    .template()
+    .replace(r#" IssueInstant="2026-11-22T10:00:00Z" Destination"#, " Destination");
+    let key = SigningKey::from_pem(IDP_KEY).unwrap();
+    let provider = fedkit_xmldsig::crypto::default_provider();
+    let xml =
+        fedkit_xmldsig::sign::sign_enveloped(&xml, "_resp-5c2e", Some((SAML, "Issuer")), &key, None, provider).unwrap();
+    let err = refused(&xml);
+    assert!(err.to_string().contains("IssueInstant attribute is missing"), "{err}");
+}
