@@ -296,9 +296,8 @@ fn a_signed_response_replayed_to_a_second_node_is_refused() {
     // The request was answered on node 2, so node 1 finds it no longer outstanding.
     assert_eq!(
         err,
-        Error::InResponseTo {
-            expected: None,
-            found: Some("_req-7f3a".into())
+        Error::RequestNotOutstanding {
+            found: "_req-7f3a".into()
         }
     );
 }

@@ -470,7 +470,7 @@ fn sp_initiated_login_returns_to_the_page_asked_for_and_logout_ends_the_session(
     assert!(again.session().is_none());
     assert_eq!(
         again.error_code(),
-        Some("in_response_to_mismatch"),
+        Some("request_not_outstanding"),
         "{}",
         again.body
     );
