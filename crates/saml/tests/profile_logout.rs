@@ -892,7 +892,7 @@ fn core_3_7_1_logout_request_session_indexes_refused() {
 }
 
 #[test]
-fn core_3_7_1_logout_request_reason_accepted() {
+fn core_3_7_1_logout_request_reason_passed_through_accepted() {
     let with_reason = edit(
         &request(),
         " Destination=",
@@ -907,7 +907,7 @@ fn core_3_7_1_logout_request_reason_accepted() {
 }
 
 #[test]
-fn core_3_7_1_logout_request_reason_refused() {
+fn core_3_7_1_logout_request_reason_absent_accepted() {
     // Absent: nothing is invented. (Reason is informational; it never refuses a request.)
     for r in all_requests(both(&request(), None, now())) {
         assert_eq!(r.reason, None);
@@ -1060,7 +1060,7 @@ fn core_3_2_2_logout_response_status_required_refused() {
 }
 
 #[test]
-fn core_3_2_2_2_logout_response_partial_logout_accepted() {
+fn core_3_2_2_2_logout_response_complete_logout_is_success() {
     // A complete logout: success.
     for r in all_responses(both(&response(), Some(SP_REQUEST), now())) {
         assert!(r.success);
@@ -1069,7 +1069,7 @@ fn core_3_2_2_2_logout_response_partial_logout_accepted() {
 }
 
 #[test]
-fn core_3_2_2_2_logout_response_partial_logout_refused() {
+fn core_3_2_2_2_logout_response_partial_logout_is_not_success() {
     // A partial logout is surfaced (not an error: the IdP answered), and is not success.
     let partial = edit(
         &response(),
