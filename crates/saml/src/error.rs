@@ -15,6 +15,10 @@ pub enum SignedPart {
     Response,
     /// The `saml:Assertion` element.
     Assertion,
+    /// A `samlp:LogoutRequest` from the IdP.
+    LogoutRequest,
+    /// A `samlp:LogoutResponse` from the IdP.
+    LogoutResponse,
 }
 
 impl core::fmt::Display for SignedPart {
@@ -22,6 +26,8 @@ impl core::fmt::Display for SignedPart {
         f.write_str(match self {
             SignedPart::Response => "Response",
             SignedPart::Assertion => "Assertion",
+            SignedPart::LogoutRequest => "LogoutRequest",
+            SignedPart::LogoutResponse => "LogoutResponse",
         })
     }
 }
@@ -339,7 +345,7 @@ pub enum Error {
     /// The `IssueInstant` lies further in the future than the clock skew allows.
     #[error("the {part} was issued at {} but it is now {} (clock skew allowed: {skew_seconds} s); the IdP's clock is ahead of the SP's: check both clocks (NTP)", show(*issue_instant), show(*now))]
     IssuedInTheFuture {
-        /// The Response or the Assertion.
+        /// The message or the Assertion.
         part: SignedPart,
         /// Its `IssueInstant`.
         issue_instant: DateTime<Utc>,
@@ -348,10 +354,24 @@ pub enum Error {
         /// The allowed skew.
         skew_seconds: i64,
     },
+    /// A logout message has no `Destination`, or one that is not this SP's Single Logout URL
+    /// (SAML Core §3.2.1/§3.2.2; a signed message must carry it: Bindings §3.4.5.2, §3.5.5.2).
+    #[error("{}", match found {
+        None => format!("the signed {message} has no Destination attribute; SAML requires a signed logout message to name the URL it was sent to, here this SP's Single Logout URL {expected:?}: the IdP is not following the SAML bindings (check its Single Logout settings, or ask its vendor)"),
+        Some(found) => format!("the {message} was sent to {found:?}, but this SP's Single Logout URL is {expected:?}; in the IdP's application settings, set the SP's Single Logout URL (the \"SLO URL\" or \"Single Logout URL\" field) to {expected:?}"),
+    })]
+    LogoutDestination {
+        /// `LogoutRequest` or `LogoutResponse`.
+        message: &'static str,
+        /// This SP's Single Logout URL.
+        expected: String,
+        /// The message's `Destination`.
+        found: Option<String>,
+    },
     /// The `IssueInstant` is older than the message lifetime (plus the clock skew).
-    #[error("the {part} was issued at {} and it is now {}: older than the message lifetime of {lifetime_seconds} s (clock skew allowed: {skew_seconds} s). A Response is used right after the IdP issues it: this one was replayed, held back, or the clocks differ", show(*issue_instant), show(*now))]
+    #[error("the {part} was issued at {} and it is now {}: older than the message lifetime of {lifetime_seconds} s (clock skew allowed: {skew_seconds} s). A SAML message is used right after the IdP issues it: this one was replayed, held back, or the clocks differ", show(*issue_instant), show(*now))]
     MessageTooOld {
-        /// The Response or the Assertion.
+        /// The message or the Assertion.
         part: SignedPart,
         /// Its `IssueInstant`.
         issue_instant: DateTime<Utc>,
@@ -361,6 +381,58 @@ pub enum Error {
         lifetime_seconds: u32,
         /// The allowed skew.
         skew_seconds: i64,
+    },
+    /// A LogoutResponse arrived, but the SP has no LogoutRequest outstanding.
+    #[error("a LogoutResponse arrived (answering request {}), but no logout started by this SP is waiting for an answer: the logout already completed, expired, or was never started here; start the logout from the SP again", or_absent(found))]
+    UnexpectedLogoutResponse {
+        /// The response's `InResponseTo`.
+        found: Option<String>,
+    },
+    /// A LogoutResponse does not answer the SP's outstanding LogoutRequest.
+    #[error("the LogoutResponse answers request {}, but this SP's logout is waiting for the answer to request {expected:?}; the answer belongs to another logout (start the logout again)", or_absent(found))]
+    LogoutInResponseTo {
+        /// The ID of the SP's outstanding LogoutRequest.
+        expected: String,
+        /// The response's `InResponseTo`.
+        found: Option<String>,
+    },
+    /// A LogoutRequest does not name the user with exactly one `BaseID`, `NameID` or
+    /// `EncryptedID` (SAML Core §3.7.1), or names them with a `BaseID`, which this SP does not
+    /// support.
+    #[error("{}", match found.as_slice() {
+        [] => "the LogoutRequest does not say which user to log out: it must carry one NameID (or EncryptedID), and it carries none".to_owned(),
+        [one] if one == "BaseID" => "the LogoutRequest names the user with a BaseID, which this SP does not support; configure the IdP to send a NameID (e.g. emailAddress or persistent format)".to_owned(),
+        many => format!("the LogoutRequest must name the user with exactly one of BaseID, NameID or EncryptedID, and it carries {}", many.join(", ")),
+    })]
+    LogoutIdentifier {
+        /// The identifier elements found (local names, in document order).
+        found: Vec<String>,
+    },
+    /// A persistent NameID's `NameQualifier` or `SPNameQualifier` names another IdP or SP
+    /// (SAML Core §8.3.7).
+    #[error("the LogoutRequest's persistent NameID has {attribute} {found:?}, but this connection's {} is {expected:?}: the identifier was issued by or for another party, so it cannot name a user of this connection; check the IdP and SP entity IDs on both sides", if *attribute == "NameQualifier" { "IdP entity ID" } else { "SP entity ID" })]
+    NameQualifier {
+        /// `NameQualifier` or `SPNameQualifier`.
+        attribute: &'static str,
+        /// The IdP (for `NameQualifier`) or SP (for `SPNameQualifier`) entity ID.
+        expected: String,
+        /// What arrived.
+        found: String,
+    },
+    /// An HTTP-Redirect logout message carries an XML signature inside the message, which the
+    /// binding forbids (SAML Bindings §3.4.4.1: it must be removed; the query is signed).
+    #[error("the {message} arrived over HTTP-Redirect with an XML signature inside the message; that binding signs the query string and the XML signature must be removed before encoding, so the message is refused rather than guessing which signature counts; the IdP is not following the SAML bindings (use its HTTP-POST binding for the SP's Single Logout URL)")]
+    RedirectXmlSignature {
+        /// `LogoutRequest` or `LogoutResponse`.
+        message: &'static str,
+    },
+    /// A logout message arrived unsigned (SAML Profiles §4.4.4.1, §4.4.4.2).
+    #[error("the {message} arrived over {binding} without a signature; this SP accepts only signed logout messages, since an unsigned one would let anyone end users' sessions: turn on signing of Single Logout messages in the IdP's application settings")]
+    UnsignedLogout {
+        /// `LogoutRequest`, `LogoutResponse`, or `logout message` when not known yet.
+        message: &'static str,
+        /// `HTTP-POST` or `HTTP-Redirect`.
+        binding: &'static str,
     },
 }
 
@@ -419,6 +491,14 @@ impl Error {
             Error::ConditionNotUnderstood { .. } => "condition_not_understood",
             Error::IssuedInTheFuture { .. } => "issued_in_the_future",
             Error::MessageTooOld { .. } => "message_too_old",
+            Error::LogoutDestination { found: None, .. } => "destination_missing",
+            Error::LogoutDestination { found: Some(_), .. } => "destination_mismatch",
+            Error::UnexpectedLogoutResponse { .. } => "logout_response_unexpected",
+            Error::LogoutInResponseTo { .. } => "in_response_to_mismatch",
+            Error::LogoutIdentifier { .. } => "logout_identifier",
+            Error::NameQualifier { .. } => "name_qualifier_mismatch",
+            Error::RedirectXmlSignature { .. } => "redirect_xml_signature",
+            Error::UnsignedLogout { .. } => "unsigned",
         }
     }
 

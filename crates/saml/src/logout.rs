@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
 use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XENC_NS};
-use fedkit_xmldsig::{DecryptionKey, Document, Fingerprint, Limits, SigningKey, VerifiedElement, Verifier};
+use fedkit_xmldsig::{
+    DecryptionKey, Document, Fingerprint, Limits, SigningKey, VerifiedElement, Verifier, VerifyError,
+};
 
 use crate::assertion::NameId;
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
@@ -154,9 +156,20 @@ impl OutgoingLogout {
     }
 }
 
+/// The second-level status code of a logout that did not reach every session participant
+/// (SAML Core §3.2.2.2).
+const STATUS_PARTIAL_LOGOUT: &str = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
+/// The only `Format` an IdP's `Issuer` may carry (SAML Profiles §4.4.4.1, §4.4.4.2).
+const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+/// The NameID format whose qualifiers must name its IdP and SP (SAML Core §8.3.7).
+const PERSISTENT_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+/// The HTTP-Redirect binding's one encoding (SAML Bindings §3.4.4.1).
+const DEFLATE_ENCODING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE";
+
 /// A verified `LogoutRequest` from the IdP: end the sessions it names, then answer with
-/// [`OutgoingLogout::response`].
+/// [`OutgoingLogout::response`]. Every field was read from signed content.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogoutRequest {
     /// The request ID.
     pub id: String,
@@ -164,22 +177,41 @@ pub struct LogoutRequest {
     pub name_id: NameId,
     /// The sessions to end (all of the user's sessions at this SP when empty).
     pub session_indexes: Vec<String>,
+    /// Why the user is logged out, when the IdP says (`Reason`, a URI such as
+    /// `urn:oasis:names:tc:SAML:2.0:logout:user` or `urn:oasis:names:tc:SAML:2.0:logout:admin`).
+    pub reason: Option<String>,
+    /// When the IdP issued the request.
+    pub issue_instant: DateTime<Utc>,
+    /// The request's expiry, when given. Until then, an assertion for the same user and
+    /// session that arrives after the logout must not start a session (SAML Core §3.7.3.1).
+    pub not_on_or_after: Option<DateTime<Utc>>,
     /// The pinned key that verified the signature.
     pub signing_key: Fingerprint,
 }
 
-/// A verified `LogoutResponse` from the IdP.
+/// A verified `LogoutResponse` from the IdP. Every field was read from signed content.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogoutResponse {
     /// The response ID.
     pub id: String,
     /// The request it answers.
     pub in_response_to: String,
-    /// Whether the IdP reports success (`false`: partial logout or failure; the status code
-    /// is in `status`).
+    /// Whether the IdP reports a complete logout: the top-level status is Success and there
+    /// is no `PartialLogout` second-level status. When `false`, tell the user they may still
+    /// be signed in at the IdP or at other applications.
     pub success: bool,
+    /// Whether the IdP reports a partial logout (second-level status `PartialLogout`): it
+    /// could not end the session at every application.
+    pub partial_logout: bool,
     /// The top-level status code.
     pub status: String,
+    /// The second-level status code, when given.
+    pub second_level_status: Option<String>,
+    /// The IdP's `StatusMessage`, when given.
+    pub status_message: Option<String>,
+    /// When the IdP issued the response.
+    pub issue_instant: DateTime<Utc>,
     /// The pinned key that verified the signature.
     pub signing_key: Fingerprint,
 }
@@ -194,9 +226,15 @@ pub enum LogoutMessage {
     Response(LogoutResponse),
 }
 
-/// Verifies the Single Logout messages an IdP sends to this SP's SLO URL. Every message must
-/// be signed: with an XML signature over HTTP-POST, with the query signature over
-/// HTTP-Redirect. An unsigned logout request would let anyone log users out.
+/// Verifies the Single Logout messages an IdP sends to this SP's SLO URL (SAML Profiles
+/// §4.4.4). Every message must be signed: with an XML signature over HTTP-POST, with the
+/// query signature over HTTP-Redirect. An unsigned logout request would let anyone log users
+/// out. Then, all read from signed content: `Version` 2.0, an `ID`, exactly one `Issuer`
+/// naming the IdP (no `Format`, or the entity format), a `Destination` that is this SP's SLO
+/// URL, an `IssueInstant` neither in the future nor older than the message lifetime (5
+/// minutes) beyond the clock skew; for a LogoutRequest an unexpired `NotOnOrAfter` and exactly
+/// one `NameID` or `EncryptedID` (a persistent NameID's qualifiers must name this IdP and SP);
+/// for a LogoutResponse an outstanding request it answers and a `Status`.
 #[derive(Debug, Clone)]
 pub struct LogoutValidator {
     sp: ServiceProvider,
@@ -205,6 +243,25 @@ pub struct LogoutValidator {
     settings: Settings,
     verifier: Verifier,
     decryption: Option<(DecryptionKey, DecryptionPolicy)>,
+}
+
+/// The logout message a root element is, or the refusal for anything else.
+fn message_name(namespace: Option<&str>, local: &str) -> Result<&'static str, Error> {
+    match (namespace, local) {
+        (Some(SAMLP_NS), "LogoutRequest") => Ok("LogoutRequest"),
+        (Some(SAMLP_NS), "LogoutResponse") => Ok("LogoutResponse"),
+        _ => Err(Error::NotAResponse {
+            found: format!("{{{}}}{local}", namespace.unwrap_or_default()),
+        }),
+    }
+}
+
+fn part_of(name: &str) -> SignedPart {
+    if name == "LogoutResponse" {
+        SignedPart::LogoutResponse
+    } else {
+        SignedPart::LogoutRequest
+    }
 }
 
 impl LogoutValidator {
@@ -240,7 +297,8 @@ impl LogoutValidator {
     }
 
     /// The `SAMLRequest` or `SAMLResponse` value of an HTTP-POST form (base64).
-    /// `request_id` is the ID of the SP's own LogoutRequest when a response is expected.
+    /// `request_id` is the ID of the SP's own outstanding LogoutRequest, `None` when there is
+    /// none (then a LogoutResponse is refused).
     pub fn process_post(
         &self,
         value: &str,
@@ -261,20 +319,31 @@ impl LogoutValidator {
             })?;
         let doc = self.parse(&xml)?;
         let root = doc.root_element();
-        let verified = self
-            .verifier
-            .verify_enveloped(&doc, root)
-            .map_err(|source| Error::Signature {
-                part: SignedPart::Response,
-                source,
-            })?;
+        // The unsigned name only selects the refusal's wording; the verified one is used below.
+        let name = message_name(root.tag_name().namespace(), root.tag_name().name())?;
+        let verified = match self.verifier.verify_enveloped(&doc, root) {
+            Ok(verified) => verified,
+            Err(VerifyError::MissingSignature { .. }) => {
+                return Err(Error::UnsignedLogout {
+                    message: name,
+                    binding: "HTTP-POST",
+                })
+            }
+            Err(source) => {
+                return Err(Error::Signature {
+                    part: part_of(name),
+                    source,
+                })
+            }
+        };
         let key = verified.info().key_fingerprint;
-        self.read(Read::Verified(verified.element()), request_id, now, key)
+        self.read(El::Verified(verified.element()), request_id, now, key)
     }
 
     /// The raw query string of an HTTP-Redirect request to the SLO URL (everything after
     /// `?`, still URL-encoded). The signature covers `SAMLRequest`/`SAMLResponse`,
-    /// `RelayState` and `SigAlg` exactly as they appear in the query.
+    /// `RelayState` and `SigAlg` exactly as they appear in the query. The message itself must
+    /// not carry an XML signature (SAML Bindings §3.4.4.1).
     pub fn process_redirect(
         &self,
         query: &str,
@@ -285,6 +354,7 @@ impl LogoutValidator {
         let mut relay = None;
         let mut sig_alg = None;
         let mut signature = None;
+        let mut encoding = None;
         for pair in query.split('&') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let slot = match k {
@@ -292,6 +362,7 @@ impl LogoutValidator {
                 "RelayState" => &mut relay,
                 "SigAlg" => &mut sig_alg,
                 "Signature" => &mut signature,
+                "SAMLEncoding" => &mut encoding,
                 _ => continue,
             };
             if slot.is_some() {
@@ -302,13 +373,26 @@ impl LogoutValidator {
         let Some((name, value)) = message else {
             return Err(malformed("query", "no SAMLRequest or SAMLResponse parameter"));
         };
+        let expected = if name == "SAMLRequest" {
+            "LogoutRequest"
+        } else {
+            "LogoutResponse"
+        };
         let (Some((_, alg)), Some((_, sig))) = (sig_alg, signature) else {
-            return Err(Error::Unsigned {
-                required: crate::error::SigningRequirement::Response,
-                response_signed: false,
-                assertion_signed: false,
+            return Err(Error::UnsignedLogout {
+                message: expected,
+                binding: "HTTP-Redirect",
             });
         };
+        if let Some((_, e)) = encoding {
+            let e = percent_decode(e);
+            if e != DEFLATE_ENCODING {
+                return Err(malformed(
+                    "query",
+                    &format!("SAMLEncoding {e:?} is not supported, only DEFLATE ({DEFLATE_ENCODING})"),
+                ));
+            }
+        }
         let mut signed = format!("{name}={value}");
         if let Some((_, r)) = relay {
             signed.push_str(&format!("&RelayState={r}"));
@@ -323,13 +407,26 @@ impl LogoutValidator {
             .verifier
             .verify_detached(&percent_decode(alg), signed.as_bytes(), &signature)
             .map_err(|source| Error::Signature {
-                part: SignedPart::Response,
+                part: part_of(expected),
                 source,
             })?;
         let xml = inflate_redirect_message(&percent_decode(value), self.settings.max_message_bytes)
             .map_err(|e| malformed("query", &e.to_string()))?;
         let doc = self.parse(&xml)?;
-        self.read(Read::QuerySigned(doc.root_element()), request_id, now, key)
+        let root = doc.root_element();
+        let found = message_name(root.tag_name().namespace(), root.tag_name().name())?;
+        if found != expected {
+            return Err(malformed(
+                "query",
+                &format!("the {name} parameter carries a {found}"),
+            ));
+        }
+        // The query signature covers the whole message, so an XML signature inside it could
+        // only disagree with it: the binding requires it removed, and it is refused.
+        if root.children().any(fedkit_xmldsig::is_signature) {
+            return Err(Error::RedirectXmlSignature { message: found });
+        }
+        self.read(El::QuerySigned(root), request_id, now, key)
     }
 
     fn parse<'i>(&self, xml: &'i [u8]) -> Result<Document<'i>, Error> {
@@ -340,41 +437,29 @@ impl LogoutValidator {
         Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)
     }
 
+    /// The checks common to both messages, then the request's or the response's own; `root`
+    /// is signed content only.
     fn read(
         &self,
-        root: Read<'_, '_>,
+        root: El<'_, '_>,
         request_id: Option<&str>,
         now: DateTime<Utc>,
         signing_key: Fingerprint,
     ) -> Result<LogoutMessage, Error> {
         let skew = Duration::seconds(self.settings.clock_skew_seconds);
-        let (ns, found_name) = root.name();
-        let name: &'static str = match (ns, found_name) {
-            (Some(SAMLP_NS), "LogoutRequest") => "LogoutRequest",
-            (Some(SAMLP_NS), "LogoutResponse") => "LogoutResponse",
-            _ => {
-                return Err(Error::NotAResponse {
-                    found: format!("{{{}}}{found_name}", ns.unwrap_or_default()),
-                })
-            }
-        };
-        if root.attribute("Version") != Some("2.0") {
-            return Err(malformed(name, "Version must be \"2.0\""));
-        }
-        let issuer = root.child_text(SAML_NS, "Issuer");
-        if issuer.as_deref() != Some(self.idp.entity_id()) {
-            return Err(Error::Issuer {
-                part: SignedPart::Response,
-                expected: self.idp.entity_id().to_owned(),
-                found: issuer,
-            });
-        }
-        if let Some(d) = root.attribute("Destination") {
-            if d != self.slo_url {
-                return Err(Error::Destination {
-                    expected: vec![self.slo_url.clone()],
-                    found: Some(d.to_owned()),
-                });
+        let name = message_name(root.namespace(), root.local_name())?;
+        let part = part_of(name);
+        // SAML Core §3.2.1 / §3.2.2: Version and ID are required.
+        match root.attribute("Version") {
+            Some("2.0") => {}
+            other => {
+                return Err(malformed(
+                    name,
+                    &format!(
+                        "Version is {}, it must be \"2.0\"",
+                        other.map_or_else(|| "absent".to_owned(), |v| format!("{v:?}"))
+                    ),
+                ))
             }
         }
         let id = root
@@ -382,60 +467,198 @@ impl LogoutValidator {
             .filter(|v| !v.is_empty())
             .ok_or_else(|| malformed(name, "the ID attribute is missing"))?
             .to_owned();
-        if name == "LogoutRequest" {
-            if let Some(end) = root.attribute("NotOnOrAfter") {
-                let end = parse_instant(end).ok_or_else(|| malformed(name, "NotOnOrAfter is not a time"))?;
-                if now - skew >= end {
-                    return Err(Error::Expired {
-                        what: "LogoutRequest (NotOnOrAfter)",
-                        not_on_or_after: end,
-                        now,
-                        skew_seconds: skew.num_seconds(),
-                    });
-                }
+        // SAML Profiles §4.4.4.1 / §4.4.4.2: one Issuer, the IdP, entity format.
+        let issuers = root.children_named(SAML_NS, "Issuer");
+        let issuer = match issuers.as_slice() {
+            [] => None,
+            [one] => Some(*one),
+            _ => return Err(malformed(name, "it has more than one Issuer")),
+        };
+        let issuer_value = issuer.map(|i| i.text().trim().to_owned());
+        if issuer_value.as_deref() != Some(self.idp.entity_id()) {
+            return Err(Error::Issuer {
+                part,
+                expected: self.idp.entity_id().to_owned(),
+                found: issuer_value,
+            });
+        }
+        if let Some(format) = issuer.and_then(|i| i.attribute("Format")) {
+            if format != ENTITY_FORMAT {
+                return Err(Error::IssuerFormat {
+                    part,
+                    format: format.to_owned(),
+                });
             }
-            let name_id = if root.has_child(SAML_NS, "EncryptedID") {
-                let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedNameId)?;
-                let plaintext = root.decrypt_encrypted_id(self.verifier.provider(), key, policy)?;
-                crate::response::name_id_from_plaintext(
-                    plaintext.0,
-                    plaintext.1.iter().map(|(p, u)| (p.as_deref(), u.as_str())),
-                    self.settings.max_message_bytes,
-                )?
-            } else {
-                let value = root
-                    .child_text(SAML_NS, "NameID")
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| malformed(name, "the NameID is missing"))?;
-                NameId {
-                    value,
-                    format: root.child_attribute(SAML_NS, "NameID", "Format"),
-                    name_qualifier: root.child_attribute(SAML_NS, "NameID", "NameQualifier"),
-                    sp_name_qualifier: root.child_attribute(SAML_NS, "NameID", "SPNameQualifier"),
+        }
+        // SAML Bindings §3.4.5.2 / §3.5.5.2: a signed message names where it was sent, and
+        // that must be here (Core §3.2.1 / §3.2.2).
+        match root.attribute("Destination") {
+            Some(d) if d == self.slo_url => {}
+            found => {
+                return Err(Error::LogoutDestination {
+                    message: name,
+                    expected: self.slo_url.clone(),
+                    found: found.map(str::to_owned),
+                })
+            }
+        }
+        let issue_instant = root
+            .attribute("IssueInstant")
+            .ok_or_else(|| malformed(name, "the IssueInstant attribute is missing"))?;
+        let issue_instant = parse_instant(issue_instant).ok_or_else(|| {
+            malformed(
+                name,
+                &format!("IssueInstant {issue_instant:?} is not a time with a time zone"),
+            )
+        })?;
+        if name == "LogoutRequest" {
+            let not_on_or_after = match root.attribute("NotOnOrAfter") {
+                None => None,
+                Some(end) => {
+                    let end = parse_instant(end).ok_or_else(|| {
+                        malformed(
+                            name,
+                            &format!("NotOnOrAfter {end:?} is not a time with a time zone"),
+                        )
+                    })?;
+                    if now - skew >= end {
+                        return Err(Error::Expired {
+                            what: "LogoutRequest (NotOnOrAfter)",
+                            not_on_or_after: end,
+                            now,
+                            skew_seconds: skew.num_seconds(),
+                        });
+                    }
+                    Some(end)
                 }
             };
+            crate::time::check_age(&self.settings, part, issue_instant, now)?;
+            let name_id = self.name_id(root)?;
             return Ok(LogoutMessage::Request(LogoutRequest {
                 id,
                 name_id,
-                session_indexes: root.children_text(SAMLP_NS, "SessionIndex"),
+                session_indexes: root
+                    .children_named(SAMLP_NS, "SessionIndex")
+                    .iter()
+                    .map(|s| s.text().trim().to_owned())
+                    .collect(),
+                reason: root.attribute("Reason").map(str::to_owned),
+                issue_instant,
+                not_on_or_after,
                 signing_key,
             }));
         }
+        crate::time::check_age(&self.settings, part, issue_instant, now)?;
+        // SAML Core §3.2.2: InResponseTo names the request answered, which must be the SP's
+        // outstanding one.
         let found = root.attribute("InResponseTo").map(str::to_owned);
-        if found.as_deref() != request_id || found.is_none() {
-            return Err(Error::InResponseTo {
-                expected: request_id.map(str::to_owned),
+        let Some(expected) = request_id else {
+            return Err(Error::UnexpectedLogoutResponse { found });
+        };
+        if found.as_deref() != Some(expected) {
+            return Err(Error::LogoutInResponseTo {
+                expected: expected.to_owned(),
                 found,
             });
         }
-        let status = root.status_code().unwrap_or_default();
+        // SAML Core §3.2.2: the Status is required, with a top-level StatusCode.
+        let status = root
+            .child(SAMLP_NS, "Status")
+            .ok_or_else(|| malformed(name, "the Status element is missing"))?;
+        let code = status
+            .child(SAMLP_NS, "StatusCode")
+            .ok_or_else(|| malformed("Status", "the StatusCode element is missing"))?;
+        let top = code
+            .attribute("Value")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| malformed("StatusCode", "the Value attribute is missing"))?
+            .to_owned();
+        let second_level_status = code
+            .child(SAMLP_NS, "StatusCode")
+            .and_then(|c| c.attribute("Value"))
+            .map(str::to_owned);
+        let status_message = status
+            .child(SAMLP_NS, "StatusMessage")
+            .map(|m| m.text().trim().to_owned());
+        let partial_logout = second_level_status.as_deref() == Some(STATUS_PARTIAL_LOGOUT);
         Ok(LogoutMessage::Response(LogoutResponse {
             id,
-            in_response_to: found.unwrap_or_default(),
-            success: status == STATUS_SUCCESS,
-            status,
+            in_response_to: expected.to_owned(),
+            success: top == STATUS_SUCCESS && !partial_logout,
+            partial_logout,
+            status: top,
+            second_level_status,
+            status_message,
+            issue_instant,
             signing_key,
         }))
+    }
+
+    /// The LogoutRequest's one identifier (SAML Core §3.7.1): a NameID, or an EncryptedID
+    /// decrypted with the SP key; a persistent NameID's qualifiers must be this IdP's and
+    /// this SP's (Core §8.3.7).
+    fn name_id(&self, root: El<'_, '_>) -> Result<NameId, Error> {
+        let identifiers: Vec<El<'_, '_>> = root
+            .children()
+            .into_iter()
+            .filter(|c| {
+                c.namespace() == Some(SAML_NS)
+                    && matches!(c.local_name(), "BaseID" | "NameID" | "EncryptedID")
+            })
+            .collect();
+        let found = || {
+            identifiers
+                .iter()
+                .map(|c| c.local_name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let [identifier] = identifiers.as_slice() else {
+            return Err(Error::LogoutIdentifier { found: found() });
+        };
+        let name_id = match identifier.local_name() {
+            "EncryptedID" => {
+                let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedNameId)?;
+                let (plaintext, namespaces) =
+                    identifier.decrypt_encrypted_id(self.verifier.provider(), key, policy)?;
+                crate::response::name_id_from_plaintext(
+                    plaintext,
+                    namespaces.iter().map(|(p, u)| (p.as_deref(), u.as_str())),
+                    self.settings.max_message_bytes,
+                )?
+            }
+            "NameID" => {
+                if !identifier.children().is_empty() {
+                    return Err(malformed("NameID", "it contains elements"));
+                }
+                let value = identifier.text().trim().to_owned();
+                if value.is_empty() {
+                    return Err(malformed("NameID", "it is empty"));
+                }
+                let attribute = |a: &str| identifier.attribute(a).map(str::to_owned);
+                NameId {
+                    value,
+                    format: attribute("Format"),
+                    name_qualifier: attribute("NameQualifier"),
+                    sp_name_qualifier: attribute("SPNameQualifier"),
+                }
+            }
+            _ => return Err(Error::LogoutIdentifier { found: found() }),
+        };
+        if name_id.format.as_deref() == Some(PERSISTENT_FORMAT) {
+            for (attribute, found, expected) in [
+                ("NameQualifier", &name_id.name_qualifier, self.idp.entity_id()),
+                ("SPNameQualifier", &name_id.sp_name_qualifier, self.sp.entity_id()),
+            ] {
+                if let Some(found) = found.as_deref().filter(|f| *f != expected) {
+                    return Err(Error::NameQualifier {
+                        attribute,
+                        expected: expected.to_owned(),
+                        found: found.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(name_id)
     }
 
     /// The SP.
@@ -444,83 +667,77 @@ impl LogoutValidator {
     }
 }
 
-/// The root of a logout message, read through the XML signature's verified view (POST) or
-/// directly from a document whose bytes the query signature covered (Redirect).
-enum Read<'a, 'i> {
+/// An element of a logout message, read through the XML signature's verified view (POST)
+/// or directly from a document whose bytes the query signature covered (Redirect).
+#[derive(Clone, Copy)]
+enum El<'a, 'i> {
     Verified(VerifiedElement<'a, 'i>),
     QuerySigned(Node<'a, 'i>),
 }
 
-impl<'a> Read<'a, '_> {
-    fn name(&self) -> (Option<&'a str>, &'a str) {
+impl<'a, 'i> El<'a, 'i> {
+    fn namespace(&self) -> Option<&'a str> {
         match self {
-            Read::Verified(e) => (e.namespace(), e.local_name()),
-            Read::QuerySigned(n) => (n.tag_name().namespace(), n.tag_name().name()),
+            El::Verified(e) => e.namespace(),
+            El::QuerySigned(n) => n.tag_name().namespace(),
+        }
+    }
+
+    fn local_name(&self) -> &'a str {
+        match self {
+            El::Verified(e) => e.local_name(),
+            El::QuerySigned(n) => n.tag_name().name(),
         }
     }
 
     fn attribute(&self, name: &str) -> Option<&'a str> {
         match self {
-            Read::Verified(e) => e.attribute(name),
-            Read::QuerySigned(n) => n.attribute(name),
+            El::Verified(e) => e.attribute(name),
+            El::QuerySigned(n) => n
+                .attributes()
+                .find(|a| a.namespace().is_none() && a.name() == name)
+                .map(|a| a.value()),
         }
     }
 
-    fn children_text(&self, ns: &str, local: &str) -> Vec<String> {
+    /// Child elements, in document order (the verified view skips the enveloped signature).
+    fn children(&self) -> Vec<El<'a, 'i>> {
         match self {
-            Read::Verified(e) => e
-                .children_named(ns, local)
-                .map(|c| c.text().trim().to_owned())
-                .collect(),
-            Read::QuerySigned(n) => n
+            El::Verified(e) => e.children().map(El::Verified).collect(),
+            El::QuerySigned(n) => n
                 .children()
-                .filter(|c| {
-                    c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == local
-                })
-                .map(|c| {
-                    c.descendants()
-                        .filter(|d| d.is_text())
-                        .filter_map(|d| d.text())
-                        .collect::<String>()
-                        .trim()
-                        .to_owned()
-                })
+                .filter(|c| c.is_element())
+                .map(El::QuerySigned)
                 .collect(),
         }
     }
 
-    fn child_text(&self, ns: &str, local: &str) -> Option<String> {
-        self.children_text(ns, local).into_iter().next()
+    fn children_named(&self, ns: &str, local: &str) -> Vec<El<'a, 'i>> {
+        self.children()
+            .into_iter()
+            .filter(|c| c.namespace() == Some(ns) && c.local_name() == local)
+            .collect()
     }
 
-    fn child_attribute(&self, ns: &str, local: &str, attr: &str) -> Option<String> {
+    fn child(&self, ns: &str, local: &str) -> Option<El<'a, 'i>> {
+        self.children_named(ns, local).into_iter().next()
+    }
+
+    /// Every descendant text node concatenated (comments cannot truncate a value).
+    fn text(&self) -> String {
         match self {
-            Read::Verified(e) => e
-                .child(ns, local)
-                .and_then(|c| c.attribute(attr))
-                .map(str::to_owned),
-            Read::QuerySigned(n) => n
-                .children()
-                .find(|c| {
-                    c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == local
-                })
-                .and_then(|c| c.attribute(attr))
-                .map(str::to_owned),
+            El::Verified(e) => e.text(),
+            El::QuerySigned(n) => n
+                .descendants()
+                .filter(|d| d.is_text())
+                .filter_map(|d| d.text())
+                .collect(),
         }
     }
 
-    fn has_child(&self, ns: &str, local: &str) -> bool {
-        match self {
-            Read::Verified(e) => e.child(ns, local).is_some(),
-            Read::QuerySigned(n) => n.children().any(|c| {
-                c.is_element() && c.tag_name().namespace() == Some(ns) && c.tag_name().name() == local
-            }),
-        }
-    }
-
-    /// Decrypts the root's `EncryptedID`; returns the plaintext and the namespaces in scope
-    /// there. For the POST binding only the signed view is read; for the Redirect binding the
-    /// whole message is what the query signature covered.
+    /// Decrypts this `EncryptedID`; returns the plaintext and the namespaces in scope there.
+    /// For the POST binding only the signed view is read; for the Redirect binding the whole
+    /// message is what the query signature covered.
     #[allow(clippy::type_complexity)]
     fn decrypt_encrypted_id(
         &self,
@@ -530,8 +747,7 @@ impl<'a> Read<'a, '_> {
     ) -> Result<(Vec<u8>, Vec<(Option<String>, String)>), Error> {
         let one_data = || malformed("EncryptedID", "it must contain exactly one xenc:EncryptedData");
         match self {
-            Read::Verified(e) => {
-                let encrypted = e.child(SAML_NS, "EncryptedID").ok_or_else(one_data)?;
+            El::Verified(encrypted) => {
                 let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
                 let (Some(data), None) = (data.next(), data.next()) else {
                     return Err(one_data());
@@ -546,17 +762,12 @@ impl<'a> Read<'a, '_> {
                     .collect();
                 Ok((plaintext, namespaces))
             }
-            Read::QuerySigned(n) => {
+            El::QuerySigned(encrypted) => {
                 let named = |node: &Node<'_, '_>, local: &str| {
                     node.is_element()
                         && node.tag_name().name() == local
-                        && node.tag_name().namespace()
-                            == Some(if local == "EncryptedID" { SAML_NS } else { XENC_NS })
+                        && node.tag_name().namespace() == Some(XENC_NS)
                 };
-                let encrypted = n
-                    .children()
-                    .find(|c| named(c, "EncryptedID"))
-                    .ok_or_else(one_data)?;
                 let mut data = encrypted.children().filter(|c| named(c, "EncryptedData"));
                 let (Some(data), None) = (data.next(), data.next()) else {
                     return Err(one_data());
@@ -573,23 +784,6 @@ impl<'a> Read<'a, '_> {
                     .collect();
                 Ok((plaintext, namespaces))
             }
-        }
-    }
-
-    fn status_code(&self) -> Option<String> {
-        match self {
-            Read::Verified(e) => e
-                .child(SAMLP_NS, "Status")?
-                .child(SAMLP_NS, "StatusCode")?
-                .attribute("Value")
-                .map(str::to_owned),
-            Read::QuerySigned(n) => n
-                .children()
-                .find(|c| c.tag_name().namespace() == Some(SAMLP_NS) && c.tag_name().name() == "Status")?
-                .children()
-                .find(|c| c.tag_name().namespace() == Some(SAMLP_NS) && c.tag_name().name() == "StatusCode")?
-                .attribute("Value")
-                .map(str::to_owned),
         }
     }
 }

@@ -484,29 +484,8 @@ impl ResponseValidator {
         }
     }
 
-    /// Refuses an `IssueInstant` in the future (beyond the clock skew) or older than the
-    /// message lifetime (plus the clock skew).
     fn check_age(&self, part: SignedPart, issue_instant: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
-        let skew = self.skew();
-        if issue_instant > now + skew {
-            return Err(Error::IssuedInTheFuture {
-                part,
-                issue_instant,
-                now,
-                skew_seconds: skew.num_seconds(),
-            });
-        }
-        let lifetime = Duration::seconds(i64::from(self.settings.message_lifetime_seconds));
-        if now - skew > issue_instant + lifetime {
-            return Err(Error::MessageTooOld {
-                part,
-                issue_instant,
-                now,
-                lifetime_seconds: self.settings.message_lifetime_seconds,
-                skew_seconds: skew.num_seconds(),
-            });
-        }
-        Ok(())
+        crate::time::check_age(&self.settings, part, issue_instant, now)
     }
 
     /// The assertion's `Conditions` (SAML Core §2.5.1, Profiles §4.1.4.2): the time window,

@@ -1,6 +1,9 @@
 //! `xs:dateTime` values as SAML uses them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::Settings;
+use crate::error::{Error, SignedPart};
 
 /// Parses an `xs:dateTime` with a time zone (SAML requires UTC, written with `Z`; an explicit
 /// offset is accepted and converted). A value without a time zone is refused: its instant
@@ -14,4 +17,35 @@ pub(crate) fn parse_instant(value: &str) -> Option<DateTime<Utc>> {
 /// Formats an instant for messages, to the second, in UTC.
 pub(crate) fn show(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The message age of SAML messages (a hardening beyond the text, as OpenSAML's message
+/// lifetime): refuses an `IssueInstant` later than `now` plus the clock skew, or older than
+/// `Settings::message_lifetime_seconds` plus the skew.
+pub(crate) fn check_age(
+    settings: &Settings,
+    part: SignedPart,
+    issue_instant: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let skew = Duration::seconds(settings.clock_skew_seconds);
+    if issue_instant > now + skew {
+        return Err(Error::IssuedInTheFuture {
+            part,
+            issue_instant,
+            now,
+            skew_seconds: skew.num_seconds(),
+        });
+    }
+    let lifetime = Duration::seconds(i64::from(settings.message_lifetime_seconds));
+    if now - skew > issue_instant + lifetime {
+        return Err(Error::MessageTooOld {
+            part,
+            issue_instant,
+            now,
+            lifetime_seconds: settings.message_lifetime_seconds,
+            skew_seconds: skew.num_seconds(),
+        });
+    }
+    Ok(())
 }
