@@ -64,11 +64,7 @@ fn signing_and_sso() -> String {
 }
 
 fn parse(xml: &str) -> Result<IdpMetadata, Error> {
-    IdpMetadata::from_xml(
-        xml.as_bytes(),
-        &Options::new(SignaturePolicy::NotRequired),
-        now(),
-    )
+    IdpMetadata::from_xml(xml.as_bytes(), &Options::new(SignaturePolicy::NotRequired), now())
 }
 
 // ---- §2.3.2 EntityDescriptor ------------------------------------------------------------

@@ -124,7 +124,10 @@ fn bindings_3_4_3_relay_state_is_covered_by_the_query_signature() {
     let signature = base64::engine::general_purpose::STANDARD
         .decode(percent_decode(signature))
         .unwrap();
-    let verifier = Verifier::new(TrustedKeys::from_pem(SP_CERT).unwrap(), AlgorithmPolicy::default());
+    let verifier = Verifier::new(
+        TrustedKeys::from_pem(SP_CERT).unwrap(),
+        AlgorithmPolicy::default(),
+    );
     verifier
         .verify_detached(RSA_SHA256, signed.as_bytes(), &signature)
         .unwrap();
@@ -278,7 +281,12 @@ fn bindings_3_5_3_relay_state_over_80_bytes_refused() {
 
 #[test]
 fn bindings_3_5_4_post_form_posts_saml_request_and_relay_state_to_the_endpoint() {
-    let request = AuthnRequest::new(&sp(), "https://idp.example.com/sso?a=1&b=2", [3; 16], at(10, 0, 0));
+    let request = AuthnRequest::new(
+        &sp(),
+        "https://idp.example.com/sso?a=1&b=2",
+        [3; 16],
+        at(10, 0, 0),
+    );
     let (method, action, inputs) = form_fields(&request.post_form(Some("/x?y=\"z\"")));
     assert_eq!(method, "post");
     assert_eq!(unescape(&action), "https://idp.example.com/sso?a=1&b=2");
@@ -306,7 +314,12 @@ fn bindings_3_5_4_base64_value_with_line_breaks_accepted() {
         .map(|c| format!("{}\r\n", std::str::from_utf8(c).unwrap()))
         .collect();
     let a = response_validator()
-        .process_post(&wrapped, Some("_req-7f3a"), at(10, 1, 0), &InMemoryReplayCache::new(4))
+        .process_post(
+            &wrapped,
+            Some("_req-7f3a"),
+            at(10, 1, 0),
+            &InMemoryReplayCache::new(4),
+        )
         .unwrap();
     assert_eq!(a.name_id().value, "jane.doe@example.com");
 }
@@ -314,7 +327,12 @@ fn bindings_3_5_4_base64_value_with_line_breaks_accepted() {
 #[test]
 fn bindings_3_5_4_value_not_base64_refused() {
     let err = response_validator()
-        .process_post("<saml:Response/>", Some("_req-7f3a"), at(10, 1, 0), &InMemoryReplayCache::new(4))
+        .process_post(
+            "<saml:Response/>",
+            Some("_req-7f3a"),
+            at(10, 1, 0),
+            &InMemoryReplayCache::new(4),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "bad_base64");
 }
@@ -325,7 +343,12 @@ fn bindings_3_5_4_value_not_base64_refused() {
 fn profiles_4_1_2_response_over_post_accepted() {
     let value = base64::engine::general_purpose::STANDARD.encode(fixture("assertion-signed.xml"));
     response_validator()
-        .process_post(&value, Some("_req-7f3a"), at(10, 1, 0), &InMemoryReplayCache::new(4))
+        .process_post(
+            &value,
+            Some("_req-7f3a"),
+            at(10, 1, 0),
+            &InMemoryReplayCache::new(4),
+        )
         .unwrap();
 }
 
@@ -336,7 +359,12 @@ fn profiles_4_1_2_response_in_redirect_encoding_refused() {
     let deflated = miniz_oxide::deflate::compress_to_vec(fixture("assertion-signed.xml").as_bytes(), 8);
     let value = base64::engine::general_purpose::STANDARD.encode(deflated);
     let err = response_validator()
-        .process_post(&value, Some("_req-7f3a"), at(10, 1, 0), &InMemoryReplayCache::new(4))
+        .process_post(
+            &value,
+            Some("_req-7f3a"),
+            at(10, 1, 0),
+            &InMemoryReplayCache::new(4),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "bad_xml", "{err:?}");
 }

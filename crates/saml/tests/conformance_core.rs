@@ -126,7 +126,11 @@ fn core_1_3_1_non_empty_name_id_accepted() {
 
 #[test]
 fn core_1_3_1_empty_name_id_refused() {
-    let xml = edit(TEMPLATE, ">jane@example.com</saml:NameID>", ">  \n </saml:NameID>");
+    let xml = edit(
+        TEMPLATE,
+        ">jane@example.com</saml:NameID>",
+        ">  \n </saml:NameID>",
+    );
     let e = refused(&sign_assertion(&xml));
     assert_eq!(malformed_element(&e), "NameID", "{e}");
 }
@@ -243,10 +247,7 @@ fn core_2_3_3_assertion_issuer_required_refused() {
         r#"IssueInstant="2026-11-22T10:00:00Z"><saml:Subject>"#,
     );
     let e = refused(&sign(&xml, "_a1", false));
-    assert!(
-        matches!(&e, Error::Issuer { found: None, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(&e, Error::Issuer { found: None, .. }), "{e:?}");
 }
 
 #[test]
@@ -336,7 +337,11 @@ fn core_2_7_3_1_attribute_values_read_in_order_accepted() {
 
 #[test]
 fn core_2_7_3_1_attribute_name_required_refused() {
-    let xml = edit(TEMPLATE, r#"<saml:Attribute Name="memberOf">"#, "<saml:Attribute>");
+    let xml = edit(
+        TEMPLATE,
+        r#"<saml:Attribute Name="memberOf">"#,
+        "<saml:Attribute>",
+    );
     let e = refused(&sign_assertion(&xml));
     assert_eq!(malformed_element(&e), "Attribute", "{e}");
 }
@@ -371,10 +376,7 @@ fn core_3_2_2_destination_when_present_must_match_refused() {
         r#"Destination="https://app.example.com/saml/acs""#,
         r#"Destination="https://other.example.com/saml/acs""#,
     );
-    assert_eq!(
-        refused(&sign_assertion(&xml)).code(),
-        "destination_mismatch"
-    );
+    assert_eq!(refused(&sign_assertion(&xml)).code(), "destination_mismatch");
 }
 
 #[test]
@@ -406,9 +408,7 @@ fn core_3_2_2_2_top_level_status_must_be_success_refused() {
     // A second-level Success does not make a failed Response a success.
     match refused(&sign_assertion(&xml)) {
         Error::Status {
-            status,
-            second_level,
-            ..
+            status, second_level, ..
         } => {
             assert_eq!(status, "urn:oasis:names:tc:SAML:2.0:status:Responder");
             assert_eq!(
@@ -484,7 +484,11 @@ fn profiles_4_1_4_5_replayed_assertion_refused() {
 
 // ---- Metadata §2.4.4: the SP metadata fedkit writes -------------------------------------
 
-fn sp_metadata_root(xml: &str) -> (String, Vec<(String, String, String, Option<String>)>) {
+/// An `AssertionConsumerService`: Binding, Location, index, isDefault.
+type Acs = (String, String, String, Option<String>);
+
+/// The SPSSODescriptor's `protocolSupportEnumeration` and its ACS endpoints.
+fn sp_metadata_root(xml: &str) -> (String, Vec<Acs>) {
     let doc = Document::parse(xml).unwrap();
     let sp = doc
         .root_element()
@@ -520,7 +524,12 @@ fn metadata_2_4_4_sp_metadata_lists_each_acs_with_binding_and_unique_index() {
     assert_eq!(
         acs,
         vec![
-            (post.to_owned(), ACS.to_owned(), "0".to_owned(), Some("true".to_owned())),
+            (
+                post.to_owned(),
+                ACS.to_owned(),
+                "0".to_owned(),
+                Some("true".to_owned())
+            ),
             (post.to_owned(), second.to_owned(), "1".to_owned(), None),
         ]
     );
