@@ -276,6 +276,9 @@ impl ResponseValidator {
         // The Response's own fields are read before the signatures only to refuse early;
         // nothing read here is returned or decides an acceptance.
         check_version("Response", response.attribute("Version"))?;
+        if response.attribute("ID").is_none_or(str::is_empty) {
+            return Err(malformed("Response", "the ID attribute is missing (SAML Core §3.2.2)"));
+        }
         if let Some(issuer) = child(response, SAML_NS, "Issuer") {
             self.check_issuer(SignedPart::Response, Some(text_of(issuer)), issuer.attribute("Format"))?;
         }

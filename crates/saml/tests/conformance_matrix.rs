@@ -330,7 +330,7 @@ fn the_checker_reports_empty_tests_unless_not_applicable() {
 #[test]
 fn the_checker_reports_an_ignored_test_on_a_row_that_claims_enforcement() {
     let table = "| Clause | Rule | fedkit | Tests |\n|---|---|---|---|\n\
-                 | Core §3.2.2 | ID required | enforced | `crates/saml/tests/conformance_core.rs::core_3_2_2_response_id_required_refused` |\n";
+                 | Core §1.3.4 | 160 random bits | enforced | `crates/saml/tests/conformance_core.rs::core_1_3_4_request_ids_carry_160_random_bits` |\n";
     let problems = check(table, &workspace_root());
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("ignored as NOT ENFORCED"), "{problems:?}");
