@@ -257,7 +257,6 @@ fn every_clause_named_test_is_cited_in_the_matrix() {
 }
 
 #[test]
-#[ignore = "until TBD rows are filled at merge"]
 fn no_row_is_left_to_be_done() {
     let markers = tbd_markers(&read_matrix());
     assert!(markers.is_empty(), "{}", report(&markers));

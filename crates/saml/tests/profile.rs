@@ -760,6 +760,19 @@ fn core_2_5_1_unknown_condition_refused() {
 }
 
 #[test]
+fn core_2_5_1_second_conditions_refused() {
+    let one = conditions(&audience(SP)).unwrap();
+    let xml = Builder {
+        conditions: Some(format!("{one}{one}")),
+        ..Builder::default()
+    }
+    .build();
+    let err = refused(&xml);
+    assert_eq!(err.code(), "malformed");
+    assert!(err.to_string().contains("more than one Conditions"), "{err}");
+}
+
+#[test]
 fn core_2_5_1_known_conditions_accepted() {
     let xml = Builder {
         conditions: conditions(&(audience(SP) + "<saml2:OneTimeUse/><saml2:ProxyRestriction Count=\"0\"/>")),

@@ -1107,3 +1107,26 @@ fn core_3_2_2_2_logout_response_partial_logout_is_not_success() {
         assert_eq!(r.status, "urn:oasis:names:tc:SAML:2.0:status:Responder");
     }
 }
+
+#[test]
+#[ignore = "NOT ENFORCED: OutgoingLogout::request takes session_index: Option<&str> and sends none when given None"]
+fn profiles_4_4_4_1_sp_logout_request_names_a_session_index_refused() {
+    // A session participant's LogoutRequest must name at least one SessionIndex: building
+    // one without should be impossible (today it is not).
+    let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"]).unwrap();
+    let name_id = fedkit_saml::NameId {
+        value: "jane.doe@example.com".into(),
+        format: None,
+        name_qualifier: None,
+        sp_name_qualifier: None,
+    };
+    let request = fedkit_saml::logout::OutgoingLogout::request(
+        &sp,
+        "https://sso.jumpcloud.com/saml2/slo",
+        &name_id,
+        None,
+        [7; 16],
+        Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap(),
+    );
+    assert!(request.xml().contains("SessionIndex"), "{}", request.xml());
+}
