@@ -5,7 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
 use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XmlEncError, XENC_NS};
-use fedkit_xmldsig::{is_signature, DecryptionKey, Document, Limits, Verified, VerifiedElement, Verifier};
+use fedkit_xmldsig::{
+    is_signature, DecryptionKey, Document, Limits, ParseError, Verified, VerifiedElement, Verifier,
+};
 
 use crate::assertion::{Attribute, Authn, NameId, VerifiedAssertion};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
@@ -136,8 +138,20 @@ impl ResponseValidator {
         }
         base64::engine::general_purpose::STANDARD
             .decode(&compact)
-            .map_err(|e| Error::Base64 {
-                reason: e.to_string(),
+            .map_err(|e| {
+                // A form value saved or sent as UTF-16 has a NUL byte beside every character.
+                let without_nul: Vec<u8> = compact.iter().copied().filter(|&b| b != 0).collect();
+                if without_nul.len() < compact.len()
+                    && base64::engine::general_purpose::STANDARD
+                        .decode(&without_nul)
+                        .is_ok()
+                {
+                    Error::Utf16Encoded { form_value: true }
+                } else {
+                    Error::Base64 {
+                        reason: e.to_string(),
+                    }
+                }
             })
     }
 
@@ -203,7 +217,31 @@ impl ResponseValidator {
             max_bytes: self.settings.max_message_bytes,
             ..Limits::default()
         };
-        Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)
+        Document::parse_bytes_with_limits(xml, &limits).map_err(|e| self.explain_parse_error(xml, e))
+    }
+
+    /// The refusal for bytes that do not parse: DEFLATE data (the HTTP-Redirect binding's
+    /// encoding) and UTF-16 are named as such, anything else is an XML error.
+    fn explain_parse_error(&self, bytes: &[u8], error: ParseError) -> Error {
+        let starts_like_xml = bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_none_or(|&b| b == b'<');
+        if !starts_like_xml {
+            let inflated =
+                miniz_oxide::inflate::decompress_to_vec_with_limit(bytes, self.settings.max_message_bytes);
+            let inflates_to_xml = inflated.is_ok_and(|xml| {
+                let xml = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&xml);
+                xml.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+            });
+            if inflates_to_xml {
+                return Error::RedirectBindingEncoding;
+            }
+        }
+        match error {
+            ParseError::Utf16 { .. } => Error::Utf16Encoded { form_value: false },
+            other => Error::Xml(other),
+        }
     }
 
     fn process_parsed(
@@ -295,7 +333,8 @@ impl ResponseValidator {
         match found {
             Found::Plain(assertion) => {
                 let assertion_verified = self.verify_if_signed(doc, assertion, SignedPart::Assertion)?;
-                self.require_signatures(response_verified.is_some(), assertion_verified.is_some())?;
+                let stray = || misplaced_signature(response, assertion, "");
+                self.require_signatures(response_verified.is_some(), assertion_verified.is_some(), &stray)?;
                 // From here on, the assertion is read only through a verified element.
                 let (signed_assertion, signing_key) = match (&assertion_verified, &response_verified) {
                     (Some(a), _) => (a.element(), a.info().key_fingerprint),
@@ -309,7 +348,7 @@ impl ResponseValidator {
                             })?;
                         (element, r.info().key_fingerprint)
                     }
-                    (None, None) => return Err(self.unsigned(false, false)),
+                    (None, None) => return Err(self.unsigned(false, false, &stray)),
                 };
                 self.finish(
                     response,
@@ -338,11 +377,15 @@ impl ResponseValidator {
                     _ => return Err(Error::Decryption(XmlEncError::DecryptionFailed)),
                 };
                 let assertion_verified = self.verify_if_signed(&inner, assertion, SignedPart::Assertion)?;
-                self.require_signatures(response_verified.is_some(), assertion_verified.is_some())?;
+                let stray = || {
+                    misplaced_signature(response, encrypted, "")
+                        .or_else(|| misplaced_signature(assertion, assertion, "/Response/EncryptedAssertion"))
+                };
+                self.require_signatures(response_verified.is_some(), assertion_verified.is_some(), &stray)?;
                 // The Response signature covers the ciphertext, not the assertion it decrypts
                 // to: the assertion is only ever read through its own signature.
                 let Some(verified) = assertion_verified else {
-                    return Err(self.unsigned(response_verified.is_some(), false));
+                    return Err(self.unsigned(response_verified.is_some(), false, &stray));
                 };
                 self.finish(
                     response,
@@ -357,7 +400,20 @@ impl ResponseValidator {
         }
     }
 
-    fn unsigned(&self, response_signed: bool, assertion_signed: bool) -> Error {
+    /// The refusal when required signatures are absent: a signature misplaced where none may
+    /// be (`stray` finds it) is named, since that is usually why the signature is "missing".
+    fn unsigned(
+        &self,
+        response_signed: bool,
+        assertion_signed: bool,
+        stray: &dyn Fn() -> Option<String>,
+    ) -> Error {
+        if let Some(path) = stray() {
+            return Error::MisplacedSignature {
+                path,
+                required: self.settings.signing,
+            };
+        }
         Error::Unsigned {
             required: self.settings.signing,
             response_signed,
@@ -365,7 +421,12 @@ impl ResponseValidator {
         }
     }
 
-    fn require_signatures(&self, response_signed: bool, assertion_signed: bool) -> Result<(), Error> {
+    fn require_signatures(
+        &self,
+        response_signed: bool,
+        assertion_signed: bool,
+        stray: &dyn Fn() -> Option<String>,
+    ) -> Result<(), Error> {
         let satisfied = match self.settings.signing {
             SigningRequirement::Either => response_signed || assertion_signed,
             SigningRequirement::Assertion => assertion_signed,
@@ -375,7 +436,7 @@ impl ResponseValidator {
         if satisfied {
             Ok(())
         } else {
-            Err(self.unsigned(response_signed, assertion_signed))
+            Err(self.unsigned(response_signed, assertion_signed, stray))
         }
     }
 
@@ -905,6 +966,30 @@ fn check_status(response: Node<'_, '_>) -> Result<(), Error> {
     })
 }
 
+/// The first `ds:Signature` under `top` that is neither a direct child of `top` nor of
+/// `assertion` (signatures inside an `Advice` or inside another signature aside), as the path
+/// of its parent: `prefix`, then local names from `top` (`/Response/Assertion/Subject`).
+fn misplaced_signature(top: Node<'_, '_>, assertion: Node<'_, '_>, prefix: &str) -> Option<String> {
+    let stray = top.descendants().find(|n| {
+        is_signature(*n)
+            && n.parent().is_some_and(|p| p != top && p != assertion)
+            && !n
+                .ancestors()
+                .skip(1)
+                .take_while(|a| *a != top)
+                .any(|a| has_name(a, SAML_NS, "Advice") || is_signature(a))
+    })?;
+    let mut names: Vec<&str> = stray
+        .ancestors()
+        .skip(1)
+        .take_while(|a| *a != top)
+        .map(|a| a.tag_name().name())
+        .collect();
+    names.push(top.tag_name().name());
+    names.reverse();
+    Some(format!("{prefix}/{}", names.join("/")))
+}
+
 /// The one assertion of the Response: exactly one `Assertion` or `EncryptedAssertion` in the
 /// whole document (those inside an `Advice` do not count), and it must be a direct child of
 /// the Response. An assertion hidden in Extensions, an Object or a second copy is refused
@@ -944,7 +1029,20 @@ fn the_assertion<'a, 'i>(response: Node<'a, 'i>) -> Result<Found<'a, 'i>, Error>
             "Response",
             "the assertion is not a direct child of the Response",
         )),
-        other => Err(Error::AssertionCount { found: other.len() }),
+        other => {
+            let encrypted = other
+                .iter()
+                .filter(|n| has_name(**n, SAML_NS, "EncryptedAssertion"))
+                .count();
+            if encrypted == 0 {
+                Err(Error::AssertionCount { found: other.len() })
+            } else {
+                Err(Error::AssertionKinds {
+                    assertions: other.len() - encrypted,
+                    encrypted,
+                })
+            }
+        }
     }
 }
 

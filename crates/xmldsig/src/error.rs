@@ -305,10 +305,10 @@ pub enum VerifyError {
 /// and EC keys can be pinned, so when no pinned key fits an ECDSA signature they are RSA
 /// keys, and the other way round.
 fn key_type_mismatch_message(algorithm: &str, pinned: usize) -> String {
-    let (needed, held) = if algorithm.starts_with("ECDSA") {
-        ("an EC key", "RSA")
+    let (needed, held, held_signs) = if algorithm.starts_with("ECDSA") {
+        ("an EC key", "RSA", "RSA-SHA256")
     } else {
-        ("an RSA key", "EC")
+        ("an RSA key", "EC", "ECDSA-SHA256")
     };
     let holds = match pinned {
         0 => "no key is pinned".to_owned(),
@@ -317,7 +317,8 @@ fn key_type_mismatch_message(algorithm: &str, pinned: usize) -> String {
     };
     format!(
         "the IdP signs with {algorithm}, which needs {needed}, but {holds}: the signature algorithm and the key type disagree. \
-         Check the signing algorithm in the IdP's application settings, and that the certificate pinned here is the one the IdP signs with"
+         Check the signing algorithm in the IdP's application settings (a certificate with an {held} key signs with {held_signs}, for example), \
+         and that the certificate pinned here is the one the IdP signs with"
     )
 }
 
