@@ -532,6 +532,7 @@ impl ResponseValidator {
         let mut not_before = None;
         let mut not_on_or_after = None;
         let mut one_time_use = false;
+        let mut checked_audiences = Vec::new();
         let mut conditions = a.children_named(SAML_NS, "Conditions");
         if let Some(c) = conditions.next() {
             not_before = optional_instant(&c, "NotBefore", "Conditions")?;
@@ -566,6 +567,7 @@ impl ResponseValidator {
                         found: audiences,
                     });
                 }
+                checked_audiences.extend(audiences);
             }
             one_time_use = c.child(SAML_NS, "OneTimeUse").is_some();
         }
@@ -691,6 +693,7 @@ impl ResponseValidator {
                 authn,
                 not_before,
                 not_on_or_after,
+                audiences: checked_audiences,
                 in_response_to,
                 one_time_use,
                 signed,

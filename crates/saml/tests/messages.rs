@@ -150,6 +150,7 @@ fn the_valid_response_these_tests_start_from_is_accepted() {
     let a = process_xml(assertion_signed().as_bytes()).unwrap();
     assert_eq!(a.signed(), [SignedPart::Assertion]);
     assert_eq!(a.name_id().value, "jane.doe@example.com");
+    assert_eq!(a.audiences(), [SP]);
     let both = sign(&assertion_signed(), RESPONSE_ID, IDP_KEY);
     let a = process_post(&base64(both.as_bytes())).unwrap();
     assert_eq!(a.signed(), [SignedPart::Response, SignedPart::Assertion]);
