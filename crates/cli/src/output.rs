@@ -29,6 +29,7 @@ pub(crate) fn error_code(error: &Error) -> &'static str {
             ParseError::LimitExceeded { .. } => "limit_exceeded",
             ParseError::DtdNotAllowed { .. } => "dtd_not_allowed",
             ParseError::Syntax { .. } => "parse_error",
+            ParseError::Utf16 { .. } => "utf16_encoded",
             _ => "parse_error",
         },
         Error::C14n(e) => c14n_code(e),
@@ -410,6 +411,7 @@ mod tests {
                 .into(),
                 "parse_error",
             ),
+            (ParseError::Utf16 { big_endian: false }.into(), "utf16_encoded"),
             (
                 C14nError::RelativeNamespaceUri {
                     prefix: None,

@@ -152,6 +152,11 @@ Examples:
       --sp-entity-id https://app.example.com/saml/metadata --acs-url https://app.example.com/saml/acs \\
       --request-id _7f3a... response.b64
 
+Output: one line per check, `ok` for a check that ran on content a signature covers and `--`
+for one that did not, with the reason (the element is absent, or only the unsigned Response
+carries it). With --json, \"checks\" gives each as \"passed\", \"absent\" or \"unsigned\", beside
+\"in_response_to\" and \"audiences\" as signed.
+
 Exit status: 0 accepted; 1 rejected (the error code and message say which check failed and
 what to change in the IdP or SP settings); 2 usage error.";
 
@@ -292,6 +297,15 @@ enum Input {
 
 fn read_response(path: &Path) -> Result<Input, CommandError> {
     let bytes = read_input(path).map_err(CommandError::Failure)?;
+    // A file saved as UTF-16 (Windows PowerShell's `>` and `Out-File` write it so): XML goes
+    // to the library, which names it; a UTF-16 base64 value is named here.
+    if let Some(first) = utf16_first_character(&bytes) {
+        if first == '<' {
+            return Ok(Input::Xml(bytes));
+        }
+        let e = fedkit_saml::Error::Utf16Encoded { form_value: true };
+        return Err(failure(e.code(), format!("{}: {e}", display_name(path))));
+    }
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
     if bytes.get(start) == Some(&b'<') || bytes.starts_with(b"\xEF\xBB\xBF") {
         return Ok(Input::Xml(bytes));
@@ -305,6 +319,29 @@ fn read_response(path: &Path) -> Result<Input, CommandError> {
             ),
         )
     })
+}
+
+/// For UTF-16 text (a byte-order mark, or a NUL byte beside the first ASCII character), its
+/// first character other than whitespace; `None` for anything else.
+fn utf16_first_character(bytes: &[u8]) -> Option<char> {
+    let (big_endian, body) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (false, rest),
+        [0xFE, 0xFF, rest @ ..] => (true, rest),
+        [c, 0, ..] if *c != 0 && c.is_ascii() => (false, bytes),
+        [0, c, ..] if *c != 0 && c.is_ascii() => (true, bytes),
+        _ => return None,
+    };
+    let units = body.chunks_exact(2).map(|pair| match pair {
+        [a, b] if big_endian => u16::from_be_bytes([*a, *b]),
+        [a, b] => u16::from_le_bytes([*a, *b]),
+        _ => 0,
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .find(|c| !c.is_whitespace())
+            .unwrap_or(char::REPLACEMENT_CHARACTER),
+    )
 }
 
 fn process(
@@ -331,6 +368,73 @@ struct VerifyJson<'a> {
     not_on_or_after: Option<String>,
     signed: Vec<&'static str>,
     warnings: Vec<String>,
+    in_response_to: Option<&'a str>,
+    audiences: &'a [String],
+    checks: Checks,
+}
+
+/// The outcome of one check of `saml verify`, as printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Check {
+    /// The check ran on content a signature covers, and passed.
+    Passed,
+    /// What the check reads is absent, so it did not run.
+    Absent,
+    /// The check ran (a mismatch would have been refused), but on content no signature
+    /// covers: an attacker could have set it.
+    Unsigned,
+}
+
+/// Every check `saml verify` reports, each from what the verified assertion says ran.
+#[derive(Debug, Serialize)]
+struct Checks {
+    signature: Check,
+    issuer: Check,
+    status: Check,
+    one_assertion: Check,
+    audience: Check,
+    destination: Check,
+    subject_confirmation: Check,
+    validity_period: Check,
+    in_response_to: Check,
+    session: Check,
+}
+
+impl Checks {
+    /// What ran, from what the library exposes: it reads the assertion only through a
+    /// signature, requires a bearer SubjectConfirmation (Recipient, NotOnOrAfter), and holds in
+    /// `in_response_to()` only a signed InResponseTo.
+    fn of(assertion: &VerifiedAssertion) -> Self {
+        let response_signed = assertion.signed().contains(&SignedPart::Response);
+        let signed_if = |present: bool| if present { Check::Passed } else { Check::Absent };
+        Self {
+            signature: Check::Passed,
+            issuer: Check::Passed,
+            status: if response_signed {
+                Check::Passed
+            } else {
+                Check::Unsigned
+            },
+            one_assertion: Check::Passed,
+            audience: signed_if(!assertion.audiences().is_empty()),
+            destination: if response_signed {
+                Check::Passed
+            } else {
+                Check::Unsigned
+            },
+            subject_confirmation: Check::Passed,
+            validity_period: signed_if(
+                assertion.not_before().is_some() || assertion.not_on_or_after().is_some(),
+            ),
+            in_response_to: signed_if(assertion.in_response_to().is_some()),
+            session: signed_if(
+                assertion
+                    .authn()
+                    .is_some_and(|a| a.session_not_on_or_after.is_some()),
+            ),
+        }
+    }
 }
 
 fn part(p: &SignedPart) -> &'static str {
@@ -340,11 +444,90 @@ fn part(p: &SignedPart) -> &'static str {
     }
 }
 
+/// The human report of an accepted Response: `ok` only for a check that ran on signed
+/// content; `--` with the reason for one that did not.
+fn human_report(
+    a: &VerifyArgs,
+    assertion: &VerifiedAssertion,
+    checks: &Checks,
+    now: DateTime<Utc>,
+) -> String {
+    let signed: Vec<&str> = assertion.signed().iter().map(part).collect();
+    let acs = a.sp.acs_urls.join(" or ");
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339());
+    let mut lines = vec![
+        format!(
+            "ACCEPTED: the Response passed every check that applies at {} (ok: checked on signed content; --: not checked, and why)",
+            now.to_rfc3339()
+        ),
+        format!(
+            "  ok  signature(s) on: {} (pinned key {})",
+            signed.join(", "),
+            assertion.signing_key()
+        ),
+        format!("  ok  issuer: {}", assertion.issuer()),
+        match checks.status {
+            Check::Passed => "  ok  status: Success".to_owned(),
+            _ => "  --  status: Success, but read from the unsigned Response (no signature covers it)".to_owned(),
+        },
+        "  ok  exactly one assertion, no signature wrapping".to_owned(),
+        match checks.audience {
+            Check::Passed => format!("  ok  audience: {}", a.sp.sp_entity_id),
+            _ => "  --  audience: not checked, the assertion has no AudienceRestriction".to_owned(),
+        },
+        match checks.destination {
+            Check::Passed => format!("  ok  destination: {acs}"),
+            _ => "  --  destination: not covered by a signature (the Response is unsigned); the signed recipient below is what counts".to_owned(),
+        },
+        format!("  ok  recipient (bearer SubjectConfirmation, not expired): {acs}"),
+        match checks.validity_period {
+            Check::Passed => format!(
+                "  ok  validity period: {} to {} (clock skew {} s)",
+                time(assertion.not_before()).unwrap_or_else(|| "(no NotBefore)".to_owned()),
+                time(assertion.not_on_or_after()).unwrap_or_else(|| "(no NotOnOrAfter)".to_owned()),
+                a.clock_skew
+            ),
+            _ => "  --  validity period: not checked, the Conditions have no NotBefore or NotOnOrAfter".to_owned(),
+        },
+        match assertion.in_response_to() {
+            Some(id) => format!("  ok  InResponseTo: {id}"),
+            None => "  --  InResponseTo: absent, an IdP-initiated login (allowed by --allow-unsolicited)".to_owned(),
+        },
+        match assertion.authn().and_then(|authn| authn.session_not_on_or_after) {
+            Some(end) => format!("  ok  IdP session valid until {}", end.to_rfc3339()),
+            None if assertion.authn().is_some() => {
+                "  --  IdP session end: not checked, the AuthnStatement has no SessionNotOnOrAfter".to_owned()
+            }
+            None => "  --  IdP session end: not checked, the assertion has no AuthnStatement".to_owned(),
+        },
+        format!(
+            "  NameID: {} ({})",
+            assertion.name_id().value,
+            assertion.name_id().format.as_deref().unwrap_or("no format")
+        ),
+    ];
+    for warning in assertion.warnings() {
+        lines.push(format!("  WARNING {warning}"));
+    }
+    for attr in assertion.attributes() {
+        lines.push(format!("  attribute {}: {}", attr.name, attr.values.join(", ")));
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
 fn verify(a: &VerifyArgs, json: bool) -> Result<Output, CommandError> {
     let now = now(a)?;
     let v = validator(a, now)?;
     let input = read_response(&a.response)?;
     let assertion = process(&v, a, &input, now).map_err(|e| failure(e.code(), e.to_string()))?;
+    let checks = Checks::of(&assertion);
+    if !json {
+        return Ok(Output::success(
+            human_report(a, &assertion, &checks, now).into_bytes(),
+        ));
+    }
     let mut attributes = serde_json::Map::new();
     for attr in assertion.attributes() {
         let values = attr
@@ -357,60 +540,20 @@ fn verify(a: &VerifyArgs, json: bool) -> Result<Output, CommandError> {
             .entry(attr.name.clone())
             .or_insert(serde_json::Value::Array(values));
     }
-    if json {
-        let doc = VerifyJson {
-            name_id: &assertion.name_id().value,
-            name_id_format: assertion.name_id().format.as_deref(),
-            session_index: assertion.session_index(),
-            issuer: assertion.issuer(),
-            attributes,
-            not_on_or_after: assertion.not_on_or_after().map(|t| t.to_rfc3339()),
-            signed: assertion.signed().iter().map(part).collect(),
-            warnings: assertion.warnings().iter().map(ToString::to_string).collect(),
-        };
-        return Ok(Output::success(output::json_bytes(&doc)));
-    }
-    let mut out = String::new();
-    let signed: Vec<&str> = assertion.signed().iter().map(part).collect();
-    out.push_str(&format!(
-        "ACCEPTED: the Response passed every check at {}\n",
-        now.to_rfc3339()
-    ));
-    for line in [
-        format!(
-            "  ok  signature(s) on: {} (pinned key {})",
-            signed.join(", "),
-            assertion.signing_key()
-        ),
-        format!("  ok  issuer: {}", assertion.issuer()),
-        "  ok  status: Success; exactly one assertion; no wrapping".to_owned(),
-        format!("  ok  audience: {}", a.sp.sp_entity_id),
-        format!("  ok  destination and recipient: {}", a.sp.acs_urls.join(" or ")),
-        format!("  ok  time window (clock skew {} s)", a.clock_skew),
-        format!(
-            "  ok  InResponseTo: {}",
-            assertion.in_response_to().unwrap_or("(IdP-initiated)")
-        ),
-        format!(
-            "  NameID: {} ({})",
-            assertion.name_id().value,
-            assertion.name_id().format.as_deref().unwrap_or("no format")
-        ),
-    ] {
-        out.push_str(&line);
-        out.push('\n');
-    }
-    for warning in assertion.warnings() {
-        out.push_str(&format!("  WARNING {warning}\n"));
-    }
-    for attr in assertion.attributes() {
-        out.push_str(&format!(
-            "  attribute {}: {}\n",
-            attr.name,
-            attr.values.join(", ")
-        ));
-    }
-    Ok(Output::success(out.into_bytes()))
+    let doc = VerifyJson {
+        name_id: &assertion.name_id().value,
+        name_id_format: assertion.name_id().format.as_deref(),
+        session_index: assertion.session_index(),
+        issuer: assertion.issuer(),
+        attributes,
+        not_on_or_after: assertion.not_on_or_after().map(|t| t.to_rfc3339()),
+        signed: assertion.signed().iter().map(part).collect(),
+        warnings: assertion.warnings().iter().map(ToString::to_string).collect(),
+        in_response_to: assertion.in_response_to(),
+        audiences: assertion.audiences(),
+        checks,
+    };
+    Ok(Output::success(output::json_bytes(&doc)))
 }
 
 #[derive(Serialize)]

@@ -69,6 +69,9 @@ fn an_accepted_response_prints_the_documented_fields() {
         keys,
         [
             "attributes",
+            "audiences",
+            "checks",
+            "in_response_to",
             "issuer",
             "name_id",
             "name_id_format",

@@ -92,6 +92,7 @@ pub struct VerifiedAssertion {
     pub(crate) authn: Authn,
     pub(crate) not_before: Option<DateTime<Utc>>,
     pub(crate) not_on_or_after: Option<DateTime<Utc>>,
+    pub(crate) audiences: Vec<String>,
     pub(crate) in_response_to: Option<String>,
     pub(crate) one_time_use: bool,
     pub(crate) signed: Vec<SignedPart>,
@@ -155,6 +156,13 @@ impl VerifiedAssertion {
     /// `Conditions/@NotOnOrAfter`.
     pub fn not_on_or_after(&self) -> Option<DateTime<Utc>> {
         self.not_on_or_after
+    }
+
+    /// The `Audience` values of the assertion's `AudienceRestriction` conditions, in
+    /// document order; every restriction named this SP's entity ID (an assertion without one
+    /// is refused, so this is never empty).
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
     }
 
     /// The request this assertion answers, as a signature covered it (the signed Response's

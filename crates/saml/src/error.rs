@@ -434,6 +434,62 @@ pub enum Error {
         /// `HTTP-POST` or `HTTP-Redirect`.
         binding: &'static str,
     },
+    /// The message is UTF-16 encoded: the decoded `SAMLResponse` (or the XML given), or the
+    /// form value itself.
+    #[error("{}, but SAML messages here must be UTF-8; {}", if *form_value { "the SAMLResponse form value is UTF-16 text (a NUL byte beside every character)" } else { "the SAML Response is UTF-16 encoded XML" }, if *form_value { "post (or save) the base64 value as UTF-8 text" } else { "have the IdP, or the tool that produced the file, encode the Response as UTF-8" })]
+    Utf16Encoded {
+        /// Whether the form value itself is UTF-16 text (else: the XML it decodes to).
+        form_value: bool,
+    },
+    /// The `SAMLResponse` is DEFLATE-compressed, the HTTP-Redirect binding's encoding, but it
+    /// arrived at the HTTP-POST Assertion Consumer Service.
+    #[error("the SAMLResponse is DEFLATE-compressed: that is the HTTP-Redirect binding's encoding, but it was posted to this SP's HTTP-POST Assertion Consumer Service. The IdP's ACS binding is set to HTTP-Redirect, and SAML Responses must use HTTP-POST: set the ACS (SAML Response) binding to HTTP-POST in the IdP's application settings")]
+    RedirectBindingEncoding,
+    /// The signatures the SP requires are absent, and a `ds:Signature` sits where no
+    /// signature may be (anywhere but as a direct child of the Response or the Assertion).
+    #[error("the SP requires {required}, but the Response carries a ds:Signature inside {} ({path}), where no signature may be: signatures belong only as a direct child of the Response or of the Assertion, so this one was not checked and signs nothing; configure the IdP to sign the Response or the Assertion (JumpCloud: \"Sign Assertion\" / \"Sign Response\")", path.rsplit('/').next().unwrap_or_default())]
+    MisplacedSignature {
+        /// Where the stray signature is: the local names of its parent and that parent's
+        /// ancestors, from the root (`/Response/Assertion/Subject`).
+        path: String,
+        /// What the SP requires.
+        required: SigningRequirement,
+    },
+    /// The Response does not contain exactly one assertion, and some of those it contains
+    /// are encrypted.
+    #[error("the Response must contain exactly one assertion (an Assertion or an EncryptedAssertion), but it contains {} (assertions inside other elements included)", assertion_kinds(*assertions, *encrypted))]
+    AssertionKinds {
+        /// How many `Assertion` elements.
+        assertions: usize,
+        /// How many `EncryptedAssertion` elements.
+        encrypted: usize,
+    },
+}
+
+/// "one Assertion and two EncryptedAssertion elements".
+fn assertion_kinds(assertions: usize, encrypted: usize) -> String {
+    fn count(n: usize, name: &str) -> Option<String> {
+        let number = match n {
+            0 => return None,
+            1 => return Some(format!("one {name}")),
+            2 => "two".to_owned(),
+            3 => "three".to_owned(),
+            n => n.to_string(),
+        };
+        Some(format!("{number} {name} elements"))
+    }
+    let parts: Vec<String> = [
+        count(assertions, "Assertion"),
+        count(encrypted, "EncryptedAssertion"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "none".to_owned()
+    } else {
+        parts.join(" and ")
+    }
 }
 
 impl Error {
@@ -499,6 +555,10 @@ impl Error {
             Error::NameQualifier { .. } => "name_qualifier_mismatch",
             Error::RedirectXmlSignature { .. } => "redirect_xml_signature",
             Error::UnsignedLogout { .. } => "unsigned",
+            Error::Utf16Encoded { .. } => "utf16_encoded",
+            Error::RedirectBindingEncoding => "wrong_binding",
+            Error::MisplacedSignature { .. } => "signature_misplaced",
+            Error::AssertionKinds { .. } => "assertion_count",
         }
     }
 

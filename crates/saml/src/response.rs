@@ -5,7 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
 use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XmlEncError, XENC_NS};
-use fedkit_xmldsig::{is_signature, DecryptionKey, Document, Limits, Verified, VerifiedElement, Verifier};
+use fedkit_xmldsig::{
+    is_signature, DecryptionKey, Document, Limits, ParseError, Verified, VerifiedElement, Verifier,
+};
 
 use crate::assertion::{Attribute, Authn, NameId, VerifiedAssertion};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
@@ -138,8 +140,20 @@ impl ResponseValidator {
         }
         base64::engine::general_purpose::STANDARD
             .decode(&compact)
-            .map_err(|e| Error::Base64 {
-                reason: e.to_string(),
+            .map_err(|e| {
+                // A form value saved or sent as UTF-16 has a NUL byte beside every character.
+                let without_nul: Vec<u8> = compact.iter().copied().filter(|&b| b != 0).collect();
+                if without_nul.len() < compact.len()
+                    && base64::engine::general_purpose::STANDARD
+                        .decode(&without_nul)
+                        .is_ok()
+                {
+                    Error::Utf16Encoded { form_value: true }
+                } else {
+                    Error::Base64 {
+                        reason: e.to_string(),
+                    }
+                }
             })
     }
 
@@ -204,7 +218,31 @@ impl ResponseValidator {
             max_bytes: self.settings.max_message_bytes,
             ..Limits::default()
         };
-        Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)
+        Document::parse_bytes_with_limits(xml, &limits).map_err(|e| self.explain_parse_error(xml, e))
+    }
+
+    /// The refusal for bytes that do not parse: DEFLATE data (the HTTP-Redirect binding's
+    /// encoding) and UTF-16 are named as such, anything else is an XML error.
+    fn explain_parse_error(&self, bytes: &[u8], error: ParseError) -> Error {
+        let starts_like_xml = bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_none_or(|&b| b == b'<');
+        if !starts_like_xml {
+            let inflated =
+                miniz_oxide::inflate::decompress_to_vec_with_limit(bytes, self.settings.max_message_bytes);
+            let inflates_to_xml = inflated.is_ok_and(|xml| {
+                let xml = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&xml);
+                xml.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+            });
+            if inflates_to_xml {
+                return Error::RedirectBindingEncoding;
+            }
+        }
+        match error {
+            ParseError::Utf16 { .. } => Error::Utf16Encoded { form_value: false },
+            other => Error::Xml(other),
+        }
     }
 
     fn process_parsed(
@@ -277,10 +315,17 @@ impl ResponseValidator {
         // nothing read here is returned or decides an acceptance.
         check_version("Response", response.attribute("Version"))?;
         if response.attribute("ID").is_none_or(str::is_empty) {
-            return Err(malformed("Response", "the ID attribute is missing (SAML Core §3.2.2)"));
+            return Err(malformed(
+                "Response",
+                "the ID attribute is missing (SAML Core §3.2.2)",
+            ));
         }
         if let Some(issuer) = child(response, SAML_NS, "Issuer") {
-            self.check_issuer(SignedPart::Response, Some(text_of(issuer)), issuer.attribute("Format"))?;
+            self.check_issuer(
+                SignedPart::Response,
+                Some(text_of(issuer)),
+                issuer.attribute("Format"),
+            )?;
         }
         check_status(response)?;
 
@@ -296,7 +341,8 @@ impl ResponseValidator {
         match found {
             Found::Plain(assertion) => {
                 let assertion_verified = self.verify_if_signed(doc, assertion, SignedPart::Assertion)?;
-                self.require_signatures(response_verified.is_some(), assertion_verified.is_some())?;
+                let stray = || misplaced_signature(response, assertion, "");
+                self.require_signatures(response_verified.is_some(), assertion_verified.is_some(), &stray)?;
                 // From here on, the assertion is read only through a verified element.
                 let (signed_assertion, signing_key) = match (&assertion_verified, &response_verified) {
                     (Some(a), _) => (a.element(), a.info().key_fingerprint),
@@ -310,7 +356,7 @@ impl ResponseValidator {
                             })?;
                         (element, r.info().key_fingerprint)
                     }
-                    (None, None) => return Err(self.unsigned(false, false)),
+                    (None, None) => return Err(self.unsigned(false, false, &stray)),
                 };
                 self.finish(
                     &response_part,
@@ -338,11 +384,15 @@ impl ResponseValidator {
                     _ => return Err(Error::Decryption(XmlEncError::DecryptionFailed)),
                 };
                 let assertion_verified = self.verify_if_signed(&inner, assertion, SignedPart::Assertion)?;
-                self.require_signatures(response_verified.is_some(), assertion_verified.is_some())?;
+                let stray = || {
+                    misplaced_signature(response, encrypted, "")
+                        .or_else(|| misplaced_signature(assertion, assertion, "/Response/EncryptedAssertion"))
+                };
+                self.require_signatures(response_verified.is_some(), assertion_verified.is_some(), &stray)?;
                 // The Response signature covers the ciphertext, not the assertion it decrypts
                 // to: the assertion is only ever read through its own signature.
                 let Some(verified) = assertion_verified else {
-                    return Err(self.unsigned(response_verified.is_some(), false));
+                    return Err(self.unsigned(response_verified.is_some(), false, &stray));
                 };
                 self.finish(
                     &response_part,
@@ -356,7 +406,20 @@ impl ResponseValidator {
         }
     }
 
-    fn unsigned(&self, response_signed: bool, assertion_signed: bool) -> Error {
+    /// The refusal when required signatures are absent: a signature misplaced where none may
+    /// be (`stray` finds it) is named, since that is usually why the signature is "missing".
+    fn unsigned(
+        &self,
+        response_signed: bool,
+        assertion_signed: bool,
+        stray: &dyn Fn() -> Option<String>,
+    ) -> Error {
+        if let Some(path) = stray() {
+            return Error::MisplacedSignature {
+                path,
+                required: self.settings.signing,
+            };
+        }
         Error::Unsigned {
             required: self.settings.signing,
             response_signed,
@@ -364,7 +427,12 @@ impl ResponseValidator {
         }
     }
 
-    fn require_signatures(&self, response_signed: bool, assertion_signed: bool) -> Result<(), Error> {
+    fn require_signatures(
+        &self,
+        response_signed: bool,
+        assertion_signed: bool,
+        stray: &dyn Fn() -> Option<String>,
+    ) -> Result<(), Error> {
         let satisfied = match self.settings.signing {
             SigningRequirement::Either => response_signed || assertion_signed,
             SigningRequirement::Assertion => assertion_signed,
@@ -374,7 +442,7 @@ impl ResponseValidator {
         if satisfied {
             Ok(())
         } else {
-            Err(self.unsigned(response_signed, assertion_signed))
+            Err(self.unsigned(response_signed, assertion_signed, stray))
         }
     }
 
@@ -444,7 +512,8 @@ impl ResponseValidator {
                 None => response.node.attribute("InResponseTo"),
             },
         };
-        let checked = self.check_assertion(signed_assertion, in_response_to, expect, now, signed, signing_key)?;
+        let checked =
+            self.check_assertion(signed_assertion, in_response_to, expect, now, signed, signing_key)?;
         // The message age last: a hardening beyond the profile's text, so a Response that
         // breaks one of the profile's rules is refused for that rule.
         self.check_age(SignedPart::Response, issue_instant, now)?;
@@ -469,7 +538,12 @@ impl ResponseValidator {
 
     /// The Issuer names the IdP, with no Format or the entity format (SAML Profiles
     /// §4.1.4.2).
-    fn check_issuer(&self, part: SignedPart, found: Option<String>, format: Option<&str>) -> Result<(), Error> {
+    fn check_issuer(
+        &self,
+        part: SignedPart,
+        found: Option<String>,
+        format: Option<&str>,
+    ) -> Result<(), Error> {
         if let Some(format) = format.filter(|f| *f != ENTITY_FORMAT) {
             return Err(Error::IssuerFormat {
                 part,
@@ -487,19 +561,24 @@ impl ResponseValidator {
         }
     }
 
-    fn check_age(&self, part: SignedPart, issue_instant: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+    fn check_age(
+        &self,
+        part: SignedPart,
+        issue_instant: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         crate::time::check_age(&self.settings, part, issue_instant, now)
     }
 
     /// The assertion's `Conditions` (SAML Core §2.5.1, Profiles §4.1.4.2): the time window,
     /// an `AudienceRestriction` naming this SP (required), `OneTimeUse` and
     /// `ProxyRestriction` (understood); any other condition makes the assertion
-    /// Indeterminate, so it is refused. Returns `(NotBefore, NotOnOrAfter, OneTimeUse)`.
+    /// Indeterminate, so it is refused.
     fn check_conditions(
         &self,
         a: &VerifiedElement<'_, '_>,
         now: DateTime<Utc>,
-    ) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, bool), Error> {
+    ) -> Result<CheckedConditions, Error> {
         let skew = self.skew();
         let mut conditions = a.children_named(SAML_NS, "Conditions");
         let (Some(c), None) = (conditions.next(), conditions.next()) else {
@@ -545,6 +624,7 @@ impl ResponseValidator {
             }
         }
         let mut audience_restrictions = 0usize;
+        let mut checked_audiences = Vec::new();
         let mut one_time_use = false;
         let mut proxy_restriction = false;
         for condition in c.children() {
@@ -562,6 +642,7 @@ impl ResponseValidator {
                     });
                 }
                 audience_restrictions += 1;
+                checked_audiences.extend(audiences);
             } else if condition.is(SAML_NS, "OneTimeUse") {
                 // Core §2.5.1.5: at most one. The replay cache already allows each assertion
                 // one use, which is what OneTimeUse asks of the SP.
@@ -588,7 +669,12 @@ impl ResponseValidator {
                 conditions_present: true,
             });
         }
-        Ok((not_before, not_on_or_after, one_time_use))
+        Ok(CheckedConditions {
+            not_before,
+            not_on_or_after,
+            one_time_use,
+            audiences: checked_audiences,
+        })
     }
 
     fn check_assertion(
@@ -615,7 +701,12 @@ impl ResponseValidator {
             issuer.as_ref().and_then(|i| i.attribute("Format")),
         )?;
 
-        let (not_before, not_on_or_after, one_time_use) = self.check_conditions(&a, now)?;
+        let CheckedConditions {
+            not_before,
+            not_on_or_after,
+            one_time_use,
+            audiences: checked_audiences,
+        } = self.check_conditions(&a, now)?;
 
         // Subject.
         let subject = a
@@ -750,6 +841,7 @@ impl ResponseValidator {
                 authn,
                 not_before,
                 not_on_or_after,
+                audiences: checked_audiences,
                 in_response_to,
                 one_time_use,
                 signed,
@@ -1068,6 +1160,15 @@ fn decrypt_assertion(
     Ok(wrapped)
 }
 
+/// What `check_conditions` found.
+struct CheckedConditions {
+    not_before: Option<DateTime<Utc>>,
+    not_on_or_after: Option<DateTime<Utc>>,
+    one_time_use: bool,
+    /// The `Audience` values of every `AudienceRestriction` (each named this SP).
+    audiences: Vec<String>,
+}
+
 /// The outcome of the checks, before the replay cache records the ID.
 struct Checked {
     id: String,
@@ -1127,6 +1228,30 @@ fn check_status(response: Node<'_, '_>) -> Result<(), Error> {
     })
 }
 
+/// The first `ds:Signature` under `top` that is neither a direct child of `top` nor of
+/// `assertion` (signatures inside an `Advice` or inside another signature aside), as the path
+/// of its parent: `prefix`, then local names from `top` (`/Response/Assertion/Subject`).
+fn misplaced_signature(top: Node<'_, '_>, assertion: Node<'_, '_>, prefix: &str) -> Option<String> {
+    let stray = top.descendants().find(|n| {
+        is_signature(*n)
+            && n.parent().is_some_and(|p| p != top && p != assertion)
+            && !n
+                .ancestors()
+                .skip(1)
+                .take_while(|a| *a != top)
+                .any(|a| has_name(a, SAML_NS, "Advice") || is_signature(a))
+    })?;
+    let mut names: Vec<&str> = stray
+        .ancestors()
+        .skip(1)
+        .take_while(|a| *a != top)
+        .map(|a| a.tag_name().name())
+        .collect();
+    names.push(top.tag_name().name());
+    names.reverse();
+    Some(format!("{prefix}/{}", names.join("/")))
+}
+
 /// The one assertion of the Response: exactly one `Assertion` or `EncryptedAssertion` in the
 /// whole document (those inside an `Advice` do not count), and it must be a direct child of
 /// the Response. An assertion hidden in Extensions, an Object or a second copy is refused
@@ -1166,7 +1291,20 @@ fn the_assertion<'a, 'i>(response: Node<'a, 'i>) -> Result<Found<'a, 'i>, Error>
             "Response",
             "the assertion is not a direct child of the Response",
         )),
-        other => Err(Error::AssertionCount { found: other.len() }),
+        other => {
+            let encrypted = other
+                .iter()
+                .filter(|n| has_name(**n, SAML_NS, "EncryptedAssertion"))
+                .count();
+            if encrypted == 0 {
+                Err(Error::AssertionCount { found: other.len() })
+            } else {
+                Err(Error::AssertionKinds {
+                    assertions: other.len() - encrypted,
+                    encrypted,
+                })
+            }
+        }
     }
 }
 

@@ -54,7 +54,12 @@ fn unsolicited_allowed() -> ResponseValidator {
 }
 
 /// Runs `xml` through a fresh replay cache with every crypto provider; all must agree.
-fn run(v: &ResponseValidator, xml: &str, request: Option<&str>, now: DateTime<Utc>) -> Result<VerifiedAssertion, Error> {
+fn run(
+    v: &ResponseValidator,
+    xml: &str,
+    request: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<VerifiedAssertion, Error> {
     let mut results = all_providers().into_iter().map(|p| {
         let v = v.clone().with_provider(p);
         v.process_xml(xml.as_bytes(), request, now, &InMemoryReplayCache::new(10))
@@ -183,12 +188,20 @@ impl Builder {
         let provider = fedkit_xmldsig::crypto::default_provider();
         let mut xml = self.template();
         if matches!(self.sign, Sign::Assertion | Sign::Both) {
-            xml = fedkit_xmldsig::sign::sign_enveloped(&xml, "_assert-9b41", Some((SAML, "Issuer")), &key, None, provider)
-                .unwrap();
+            xml = fedkit_xmldsig::sign::sign_enveloped(
+                &xml,
+                "_assert-9b41",
+                Some((SAML, "Issuer")),
+                &key,
+                None,
+                provider,
+            )
+            .unwrap();
         }
         if matches!(self.sign, Sign::Response | Sign::Both) {
             let after = self.response_issuer.as_ref().map(|_| (SAML, "Issuer"));
-            xml = fedkit_xmldsig::sign::sign_enveloped(&xml, "_resp-5c2e", after, &key, None, provider).unwrap();
+            xml = fedkit_xmldsig::sign::sign_enveloped(&xml, "_resp-5c2e", after, &key, None, provider)
+                .unwrap();
         }
         xml
     }
@@ -317,7 +330,10 @@ fn profiles_4_1_4_3_unsolicited_without_in_response_to_accepted() {
     let a = run(&unsolicited_allowed(), &xml, None, now()).unwrap();
     assert_eq!(a.in_response_to(), None);
     // Not allowed by default.
-    assert_eq!(run(&validator(), &xml, None, now()).unwrap_err(), Error::Unsolicited);
+    assert_eq!(
+        run(&validator(), &xml, None, now()).unwrap_err(),
+        Error::Unsolicited
+    );
 }
 
 #[test]
@@ -420,7 +436,10 @@ fn profiles_4_1_4_2_bearer_recipient_required_accepted() {
 #[test]
 fn profiles_4_1_4_2_bearer_recipient_required_refused() {
     for (attributes, why) in [
-        (r#"NotOnOrAfter="2026-11-22T10:05:00Z""#.to_owned(), "Recipient is absent"),
+        (
+            r#"NotOnOrAfter="2026-11-22T10:05:00Z""#.to_owned(),
+            "Recipient is absent",
+        ),
         (
             r#"NotOnOrAfter="2026-11-22T10:05:00Z" Recipient="https://evil.example/acs""#.to_owned(),
             "Recipient is \"https://evil.example/acs\"",
@@ -454,7 +473,10 @@ fn profiles_4_1_4_2_bearer_not_on_or_after_required_accepted() {
     .build();
     assert!(run(&v, &xml, Some(REQUEST), at(10, 6, 59)).is_ok());
     let err = run(&v, &xml, Some(REQUEST), at(10, 7, 0)).unwrap_err();
-    assert!(err.to_string().contains("SubjectConfirmationData expired"), "{err}");
+    assert!(
+        err.to_string().contains("SubjectConfirmationData expired"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -500,9 +522,10 @@ fn profiles_4_1_4_2_bearer_not_before_honoured_refused() {
 #[test]
 fn profiles_4_1_4_2_bearer_confirmation_required_refused() {
     // Only a holder-of-key confirmation: not a bearer assertion.
-    let xml = Builder::default()
-        .template()
-        .replace("urn:oasis:names:tc:SAML:2.0:cm:bearer", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key");
+    let xml = Builder::default().template().replace(
+        "urn:oasis:names:tc:SAML:2.0:cm:bearer",
+        "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key",
+    );
     let key = SigningKey::from_pem(IDP_KEY).unwrap();
     let xml = fedkit_xmldsig::sign::sign_enveloped(
         &xml,
@@ -621,7 +644,10 @@ fn profiles_4_1_4_2_response_issuer_when_signed_refused() {
 fn profiles_4_1_4_2_response_issuer_when_encrypted_refused() {
     // xmlsec1 encrypted a signed assertion (tests/data/generate.sh); the Response around it
     // is unsigned, so removing its Issuer touches no signature.
-    let path = format!("{}/tests/data/signed/encrypted-gcm.xml", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/data/signed/encrypted-gcm.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let xml = std::fs::read_to_string(path).unwrap();
     let key = || fedkit_xmldsig::DecryptionKey::from_pem(include_str!("data/keys/sp.key.pem")).unwrap();
     let v = validator().with_decryption_key(key());
@@ -746,7 +772,10 @@ fn core_2_5_1_unknown_condition_refused() {
             r#"<saml2:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:ext="urn:example:conditions" xsi:type="ext:DeviceTrust"/>"#,
             "of type {urn:example:conditions}DeviceTrust",
         ),
-        (r#"<ext:Geo xmlns:ext="urn:example:conditions"/>"#, "{urn:example:conditions}Geo"),
+        (
+            r#"<ext:Geo xmlns:ext="urn:example:conditions"/>"#,
+            "{urn:example:conditions}Geo",
+        ),
     ] {
         let xml = Builder {
             conditions: conditions(&(audience(SP) + condition)),
@@ -869,7 +898,9 @@ fn core_2_5_1_5_one_time_use_honoured_accepted() {
     .build();
     let v = validator();
     let cache = InMemoryReplayCache::new(10);
-    let a = v.process_xml(xml.as_bytes(), Some(REQUEST), now(), &cache).unwrap();
+    let a = v
+        .process_xml(xml.as_bytes(), Some(REQUEST), now(), &cache)
+        .unwrap();
     assert!(a.one_time_use());
     assert_eq!(
         v.process_xml(xml.as_bytes(), Some(REQUEST), now(), &cache)
@@ -908,7 +939,9 @@ fn core_2_5_1_6_proxy_restriction_at_most_once_refused() {
         ..Builder::default()
     }
     .build();
-    assert!(refused(&xml).to_string().contains("more than one ProxyRestriction"));
+    assert!(refused(&xml)
+        .to_string()
+        .contains("more than one ProxyRestriction"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -977,7 +1010,13 @@ fn hardening_message_age_too_old_refused() {
     .build();
     let err = refused(&old_assertion);
     assert!(
-        matches!(err, Error::MessageTooOld { part: SignedPart::Assertion, .. }),
+        matches!(
+            err,
+            Error::MessageTooOld {
+                part: SignedPart::Assertion,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -1011,11 +1050,24 @@ fn core_3_2_2_issue_instant_required_refused() {
         ..Builder::default()
     }
     .template()
-    .replace(r#" IssueInstant="2026-11-22T10:00:00Z" Destination"#, " Destination");
+    .replace(
+        r#" IssueInstant="2026-11-22T10:00:00Z" Destination"#,
+        " Destination",
+    );
     let key = SigningKey::from_pem(IDP_KEY).unwrap();
     let provider = fedkit_xmldsig::crypto::default_provider();
-    let xml =
-        fedkit_xmldsig::sign::sign_enveloped(&xml, "_resp-5c2e", Some((SAML, "Issuer")), &key, None, provider).unwrap();
+    let xml = fedkit_xmldsig::sign::sign_enveloped(
+        &xml,
+        "_resp-5c2e",
+        Some((SAML, "Issuer")),
+        &key,
+        None,
+        provider,
+    )
+    .unwrap();
     let err = refused(&xml);
-    assert!(err.to_string().contains("IssueInstant attribute is missing"), "{err}");
+    assert!(
+        err.to_string().contains("IssueInstant attribute is missing"),
+        "{err}"
+    );
 }

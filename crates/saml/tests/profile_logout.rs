@@ -1113,7 +1113,11 @@ fn core_3_2_2_2_logout_response_partial_logout_is_not_success() {
 fn profiles_4_4_4_1_sp_logout_request_names_a_session_index_refused() {
     // A session participant's LogoutRequest must name at least one SessionIndex: building
     // one without should be impossible (today it is not).
-    let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"]).unwrap();
+    let sp = ServiceProvider::new(
+        "https://app.example.com/saml/metadata",
+        ["https://app.example.com/saml/acs"],
+    )
+    .unwrap();
     let name_id = fedkit_saml::NameId {
         value: "jane.doe@example.com".into(),
         format: None,

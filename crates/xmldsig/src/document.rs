@@ -47,6 +47,9 @@ impl<'input> Document<'input> {
 
     /// Parses UTF-8 bytes with the given limits; input that is not UTF-8 is refused.
     pub fn parse_bytes_with_limits(bytes: &'input [u8], limits: &Limits) -> Result<Self, ParseError> {
+        if let Some(big_endian) = utf16_byte_order(bytes) {
+            return Err(ParseError::Utf16 { big_endian });
+        }
         match core::str::from_utf8(bytes) {
             Ok(text) => Self::parse_with_limits(text, limits),
             Err(e) => {
@@ -62,6 +65,9 @@ impl<'input> Document<'input> {
 
     /// Parses `text` with the given limits.
     pub fn parse_with_limits(text: &'input str, limits: &Limits) -> Result<Self, ParseError> {
+        if let Some(big_endian) = utf16_byte_order(text.as_bytes()) {
+            return Err(ParseError::Utf16 { big_endian });
+        }
         prescan(text.as_bytes(), limits)?;
         let options = roxmltree::ParsingOptions {
             allow_dtd: false,
@@ -93,6 +99,19 @@ impl<'input> Document<'input> {
     /// 1-based line and column of a byte offset in the input.
     pub fn text_pos_at(&self, offset: usize) -> (u32, u32) {
         text_pos(self.input_text().as_bytes(), offset)
+    }
+}
+
+/// Whether `bytes` look like UTF-16 text, and if so whether big-endian: a UTF-16 byte-order
+/// mark, or an ASCII character with a NUL byte beside it in the first two bytes. XML never
+/// contains a NUL character, so no UTF-8 document is mistaken for UTF-16.
+fn utf16_byte_order(bytes: &[u8]) -> Option<bool> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some(false),
+        [0xFE, 0xFF, ..] => Some(true),
+        [c, 0, ..] if *c != 0 && c.is_ascii() => Some(false),
+        [0, c, ..] if *c != 0 && c.is_ascii() => Some(true),
+        _ => None,
     }
 }
 
@@ -576,10 +595,19 @@ fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
     let mut open_decls: Vec<usize> = Vec::new();
     let mut in_scope = 0usize;
     let mut declared: Vec<&[u8]> = Vec::new();
+    // Set once the root element has ended: only comments, processing instructions and
+    // whitespace may follow.
+    let mut root_ended = false;
     while let Some(off) = b.get(i..).and_then(|rest| memchr::memchr(b'<', rest)) {
+        if root_ended {
+            after_root_text(b, i, i + off)?;
+        }
         check_char_refs(b, i, i + off)?;
         i += off;
         let rest = b.get(i..).unwrap_or_default();
+        if root_ended && !rest.starts_with(b"<!--") && !rest.starts_with(b"<?") {
+            return Err(after_root_markup(b, i));
+        }
         if rest.starts_with(b"<!--") {
             match find(b"-->", i + 4) {
                 Some(end) => i = end + 3,
@@ -604,7 +632,11 @@ fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
                 Some(end) => i = end + 1,
                 None => return Ok(()),
             }
-            in_scope -= open_decls.pop().unwrap_or(0);
+            // An end tag without a start tag pops nothing; the parser reports it.
+            if let Some(decls) = open_decls.pop() {
+                in_scope -= decls;
+                root_ended = open_decls.is_empty();
+            }
         } else {
             // A start tag: check its names, count attributes and namespace declarations up to
             // the closing '>'.
@@ -736,14 +768,57 @@ fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
             if open_decls.len() + 1 > limits.max_depth {
                 return Err(limit_error(b, start, LimitKind::Depth, limits.max_depth));
             }
-            if !self_closing {
+            if self_closing {
+                root_ended = open_decls.is_empty();
+            } else {
                 open_decls.push(decls);
                 in_scope += decls;
             }
             i = j + 1;
         }
     }
+    if root_ended {
+        after_root_text(b, i, b.len())?;
+    }
     check_char_refs(b, i, b.len())
+}
+
+/// Refuses text other than whitespace in `b[from..to]`, which lies after the root element.
+fn after_root_text(b: &[u8], from: usize, to: usize) -> Result<(), ParseError> {
+    let text = b.get(from..to).unwrap_or_default();
+    match text.iter().position(|&c| !is_xml_space(c)) {
+        None => Ok(()),
+        Some(p) => Err(syntax_error(
+            b,
+            from + p,
+            "there is content after the root element ends (text after its end tag); a document has exactly one root element: check that the message was not pasted or posted with something after it",
+        )),
+    }
+}
+
+/// The error for markup at `b[at..]` after the root element: a second element, or a CDATA
+/// section or declaration.
+fn after_root_markup(b: &[u8], at: usize) -> ParseError {
+    let rest = b.get(at..).unwrap_or_default();
+    if rest.get(1).is_some_and(|&c| c != b'!' && c != b'/') {
+        let len = rest
+            .iter()
+            .skip(1)
+            .position(|&c| is_xml_space(c) || c == b'/' || c == b'>')
+            .unwrap_or(0);
+        let name = String::from_utf8_lossy(rest.get(1..1 + len).unwrap_or_default());
+        syntax_error(
+            b,
+            at,
+            format!("the document has more than one root element: <{name}> starts after the root element ended; a document has exactly one root element (check that only one message was pasted or posted)"),
+        )
+    } else {
+        syntax_error(
+            b,
+            at,
+            "there is content after the root element ends; a document has exactly one root element: check that the message was not pasted or posted with something after it",
+        )
+    }
 }
 
 #[cfg(test)]

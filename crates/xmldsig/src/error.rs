@@ -57,6 +57,14 @@ pub enum ParseError {
         /// 1-based column.
         column: u32,
     },
+    /// The document is UTF-16 encoded (a byte-order mark, or NUL bytes between ASCII
+    /// characters). Only UTF-8 is read: decoding UTF-16 would be a second way to read the
+    /// same bytes, and SAML messages and metadata are UTF-8 in practice.
+    #[error("XML refused: the document is encoded as UTF-16 ({}), but only UTF-8 is accepted; save or send it as UTF-8", if *big_endian { "big-endian" } else { "little-endian" })]
+    Utf16 {
+        /// Whether the byte order is big-endian.
+        big_endian: bool,
+    },
 }
 
 /// Why canonicalization failed.
@@ -271,7 +279,7 @@ pub enum VerifyError {
     },
     /// No pinned key is usable with the signature algorithm (for example only RSA keys are
     /// pinned and the document is signed with ECDSA).
-    #[error("the document is signed with {algorithm} but none of the {pinned} pinned key(s) is of that type; pin the IdP's current signing certificate")]
+    #[error("{}", key_type_mismatch_message(algorithm, *pinned))]
     NoUsableKey {
         /// Signature algorithm name.
         algorithm: &'static str,
@@ -291,6 +299,27 @@ pub enum VerifyError {
     /// Canonicalization failed.
     #[error("canonicalization failed: {0}")]
     C14n(#[from] C14nError),
+}
+
+/// Names the key type a signature algorithm needs and the one the pinned keys have. Only RSA
+/// and EC keys can be pinned, so when no pinned key fits an ECDSA signature they are RSA
+/// keys, and the other way round.
+fn key_type_mismatch_message(algorithm: &str, pinned: usize) -> String {
+    let (needed, held, held_signs) = if algorithm.starts_with("ECDSA") {
+        ("an EC key", "RSA", "RSA-SHA256")
+    } else {
+        ("an RSA key", "EC", "ECDSA-SHA256")
+    };
+    let holds = match pinned {
+        0 => "no key is pinned".to_owned(),
+        1 => format!("the pinned certificate holds an {held} key"),
+        n => format!("all {n} pinned certificates hold {held} keys"),
+    };
+    format!(
+        "the IdP signs with {algorithm}, which needs {needed}, but {holds}: the signature algorithm and the key type disagree. \
+         Check the signing algorithm in the IdP's application settings (a certificate with an {held} key signs with {held_signs}, for example), \
+         and that the certificate pinned here is the one the IdP signs with"
+    )
 }
 
 fn bad_signature_message(

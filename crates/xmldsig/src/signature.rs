@@ -226,6 +226,17 @@ fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, V
         if transforms.is_empty() {
             return Err(malformed("ds:Transforms is empty"));
         }
+        // Named before the order checks, which would otherwise blame the position of one copy.
+        let enveloped_count = transforms
+            .iter()
+            .filter(|t| is_dsig(**t, "Transform") && t.attribute("Algorithm") == Some(ENVELOPED_SIGNATURE))
+            .count();
+        if enveloped_count > 1 {
+            return Err(malformed(format!(
+                "the enveloped-signature transform appears {} in ds:Transforms; it must appear exactly once, as the first transform",
+                if enveloped_count == 2 { "twice".to_owned() } else { format!("{enveloped_count} times") }
+            )));
+        }
         for (i, &t) in transforms.iter().enumerate() {
             if !is_dsig(t, "Transform") {
                 return Err(malformed(format!(

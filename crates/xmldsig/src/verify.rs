@@ -10,7 +10,7 @@ use crate::crypto::{self, CryptoProvider, Hasher};
 use crate::document::Document;
 use crate::error::VerifyError;
 use crate::key::{Fingerprint, KeyType, PublicKey, TrustedKey, TrustedKeys};
-use crate::signature::{self, ParsedSignature};
+use crate::signature::{self, ParsedSignature, ENVELOPED_SIGNATURE};
 
 /// Verifies XML signatures against pinned keys.
 ///
@@ -417,6 +417,19 @@ impl Verifier {
 
         // The reference must resolve before any crypto: a duplicate ID is refused outright.
         let target = resolve_reference(doc, parsed.reference.id)?;
+
+        // A signature inside the element it signs needs the enveloped-signature transform:
+        // without it the digest would cover the signature itself, which no signer can
+        // produce. Said before any crypto, so it is not reported as modified content.
+        if !parsed.reference.enveloped && signature.ancestors().any(|a| a.id() == target.id()) {
+            return Err(VerifyError::Malformed {
+                reason: format!(
+                    "the signature sits inside the element it signs ({} with ID {:?}), but its Reference has no enveloped-signature transform ({ENVELOPED_SIGNATURE}); the signer must list that transform first in ds:Transforms",
+                    target.tag_name().name(),
+                    parsed.reference.id
+                ),
+            });
+        }
 
         let (key_index, keyinfo_certificate) = self.verify_signed_info(&parsed, signature_algorithm)?;
 

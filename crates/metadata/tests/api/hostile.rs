@@ -297,9 +297,13 @@ fn not_metadata_at_all() {
         Error::Xml(ParseError::Syntax { .. })
     ));
     assert!(matches!(
-        IdpMetadata::from_xml(b"\xff\xfe<x/>", &unsigned_ok(), now()).unwrap_err(),
+        IdpMetadata::from_xml(b"<x>\xff\xfe</x>", &unsigned_ok(), now()).unwrap_err(),
         Error::Xml(ParseError::Syntax { .. })
     ));
+    // A UTF-16 byte-order mark: named as UTF-16.
+    let err = IdpMetadata::from_xml(b"\xff\xfe<x/>", &unsigned_ok(), now()).unwrap_err();
+    assert_eq!(err, Error::Xml(ParseError::Utf16 { big_endian: false }));
+    assert_eq!(err.code(), "malformed_xml");
 }
 
 #[test]
