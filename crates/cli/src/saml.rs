@@ -428,11 +428,7 @@ impl Checks {
                 assertion.not_before().is_some() || assertion.not_on_or_after().is_some(),
             ),
             in_response_to: signed_if(assertion.in_response_to().is_some()),
-            session: signed_if(
-                assertion
-                    .authn()
-                    .is_some_and(|a| a.session_not_on_or_after.is_some()),
-            ),
+            session: signed_if(assertion.authn().session_not_on_or_after.is_some()),
         }
     }
 }
@@ -493,12 +489,9 @@ fn human_report(
             Some(id) => format!("  ok  InResponseTo: {id}"),
             None => "  --  InResponseTo: absent, an IdP-initiated login (allowed by --allow-unsolicited)".to_owned(),
         },
-        match assertion.authn().and_then(|authn| authn.session_not_on_or_after) {
+        match assertion.authn().session_not_on_or_after {
             Some(end) => format!("  ok  IdP session valid until {}", end.to_rfc3339()),
-            None if assertion.authn().is_some() => {
-                "  --  IdP session end: not checked, the AuthnStatement has no SessionNotOnOrAfter".to_owned()
-            }
-            None => "  --  IdP session end: not checked, the assertion has no AuthnStatement".to_owned(),
+            None => "  --  IdP session end: not checked, the AuthnStatement has no SessionNotOnOrAfter".to_owned(),
         },
         format!(
             "  NameID: {} ({})",
