@@ -355,7 +355,8 @@ fn profiles_4_1_2_response_over_post_accepted() {
 #[test]
 fn profiles_4_1_2_response_in_redirect_encoding_refused() {
     // The Redirect binding's encoding (raw DEFLATE, then base64) of a valid Response: there is
-    // no Redirect entry point for Responses, and the POST one does not inflate.
+    // no Redirect entry point for Responses, and the POST one does not inflate: it names the
+    // encoding instead.
     let deflated = miniz_oxide::deflate::compress_to_vec(fixture("assertion-signed.xml").as_bytes(), 8);
     let value = base64::engine::general_purpose::STANDARD.encode(deflated);
     let err = response_validator()
@@ -366,5 +367,6 @@ fn profiles_4_1_2_response_in_redirect_encoding_refused() {
             &InMemoryReplayCache::new(4),
         )
         .unwrap_err();
-    assert_eq!(err.code(), "bad_xml", "{err:?}");
+    assert_eq!(err.code(), "wrong_binding", "{err:?}");
+    assert!(err.to_string().contains("HTTP-Redirect"), "{err}");
 }

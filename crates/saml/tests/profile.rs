@@ -121,6 +121,20 @@ fn conditions(inner: &str) -> Option<String> {
     ))
 }
 
+/// Conditions valid from `not_before` to `not_on_or_after` (times of 2026-11-22), naming
+/// this SP.
+fn window(not_before: &str, not_on_or_after: &str) -> Option<String> {
+    Some(format!(
+        r#"<saml2:Conditions NotBefore="2026-11-22T{not_before}Z" NotOnOrAfter="2026-11-22T{not_on_or_after}Z">{}</saml2:Conditions>"#,
+        audience(SP)
+    ))
+}
+
+/// A bearer confirmation for the ACS URL, valid until `not_on_or_after` (2026-11-22).
+fn confirmed_until(not_on_or_after: &str) -> String {
+    format!(r#"NotOnOrAfter="2026-11-22T{not_on_or_after}Z" Recipient="{ACS}""#)
+}
+
 fn audience(value: &str) -> String {
     format!("<saml2:AudienceRestriction><saml2:Audience>{value}</saml2:Audience></saml2:AudienceRestriction>")
 }
@@ -148,7 +162,7 @@ impl Default for Builder {
             destination: Some(ACS.into()),
             response_in_response_to: Some(REQUEST.into()),
             confirmation_in_response_to: Some(REQUEST.into()),
-            confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T10:05:00Z" Recipient="{ACS}""#),
+            confirmation_attributes: confirmed_until("10:05:00"),
             conditions: conditions(&audience(SP)),
             authn_statements: authn_statement("2026-11-22T18:00:00Z"),
         }
@@ -464,10 +478,7 @@ fn profiles_4_1_4_2_bearer_not_on_or_after_required_accepted() {
         ..Settings::default()
     });
     let xml = Builder {
-        conditions: Some(format!(
-            r#"<saml2:Conditions NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
-            audience(SP)
-        )),
+        conditions: window("09:59:00", "11:00:00"),
         ..Builder::default()
     }
     .build();
@@ -816,10 +827,7 @@ fn core_2_5_1_2_not_before_accepted() {
     // NotBefore after the IssueInstant (10:03), so that the window, not the IssueInstant,
     // decides: with 120 s of skew, valid from 10:01:00.
     let xml = Builder {
-        conditions: Some(format!(
-            r#"<saml2:Conditions NotBefore="2026-11-22T10:03:00Z" NotOnOrAfter="2026-11-22T10:08:00Z">{}</saml2:Conditions>"#,
-            audience(SP)
-        )),
+        conditions: window("10:03:00", "10:08:00"),
         ..Builder::default()
     }
     .build();
@@ -829,10 +837,7 @@ fn core_2_5_1_2_not_before_accepted() {
 #[test]
 fn core_2_5_1_2_not_before_refused() {
     let xml = Builder {
-        conditions: Some(format!(
-            r#"<saml2:Conditions NotBefore="2026-11-22T10:03:00Z" NotOnOrAfter="2026-11-22T10:08:00Z">{}</saml2:Conditions>"#,
-            audience(SP)
-        )),
+        conditions: window("10:03:00", "10:08:00"),
         ..Builder::default()
     }
     .build();
@@ -849,10 +854,7 @@ fn core_2_5_1_2_not_before_refused() {
 #[test]
 fn core_2_5_1_2_not_before_earlier_than_not_on_or_after_refused() {
     let xml = Builder {
-        conditions: Some(format!(
-            r#"<saml2:Conditions NotBefore="2026-11-22T10:05:00Z" NotOnOrAfter="2026-11-22T10:05:00Z">{}</saml2:Conditions>"#,
-            audience(SP)
-        )),
+        conditions: window("10:05:00", "10:05:00"),
         ..Builder::default()
     }
     .build();
@@ -866,7 +868,7 @@ fn core_2_5_1_2_not_on_or_after_refused() {
     // Conditions until 10:05:00 (confirmation later), 120 s of skew; a long message lifetime
     // so that only the Conditions decide.
     let xml = Builder {
-        confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T11:00:00Z" Recipient="{ACS}""#),
+        confirmation_attributes: confirmed_until("11:00:00"),
         ..Builder::default()
     }
     .build();
@@ -956,11 +958,8 @@ fn hardening_message_age_within_lifetime_accepted() {
         ..Settings::default()
     });
     let conditions_until_later = Builder {
-        conditions: Some(format!(
-            r#"<saml2:Conditions NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
-            audience(SP)
-        )),
-        confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T11:00:00Z" Recipient="{ACS}""#),
+        conditions: window("09:59:00", "11:00:00"),
+        confirmation_attributes: confirmed_until("11:00:00"),
         ..Builder::default()
     }
     .build();
@@ -972,11 +971,8 @@ fn hardening_message_age_within_lifetime_accepted() {
 fn hardening_message_age_too_old_refused() {
     // Conditions and confirmation valid for an hour: only the IssueInstant refuses.
     let xml = Builder {
-        conditions: Some(format!(
-            r#"<saml2:Conditions NotBefore="2026-11-22T09:59:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
-            audience(SP)
-        )),
-        confirmation_attributes: format!(r#"NotOnOrAfter="2026-11-22T11:00:00Z" Recipient="{ACS}""#),
+        conditions: window("09:59:00", "11:00:00"),
+        confirmation_attributes: confirmed_until("11:00:00"),
         ..Builder::default()
     }
     .build();
@@ -1001,10 +997,7 @@ fn hardening_message_age_too_old_refused() {
     // The assertion's IssueInstant counts too (a fresh Response around an old assertion).
     let old_assertion = Builder {
         assertion_issue_instant: "2026-11-22T09:50:00Z".into(),
-        conditions: Some(format!(
-            r#"<saml2:Conditions NotBefore="2026-11-22T09:49:00Z" NotOnOrAfter="2026-11-22T11:00:00Z">{}</saml2:Conditions>"#,
-            audience(SP)
-        )),
+        conditions: window("09:49:00", "11:00:00"),
         ..Builder::default()
     }
     .build();
