@@ -450,18 +450,7 @@ impl LogoutValidator {
         let name = message_name(root.namespace(), root.local_name())?;
         let part = part_of(name);
         // SAML Core §3.2.1 / §3.2.2: Version and ID are required.
-        match root.attribute("Version") {
-            Some("2.0") => {}
-            other => {
-                return Err(malformed(
-                    name,
-                    &format!(
-                        "Version is {}, it must be \"2.0\"",
-                        other.map_or_else(|| "absent".to_owned(), |v| format!("{v:?}"))
-                    ),
-                ))
-            }
-        }
+        crate::response::check_version(name, root.attribute("Version"))?;
         let id = root
             .attribute("ID")
             .filter(|v| !v.is_empty())

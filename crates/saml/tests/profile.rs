@@ -135,6 +135,22 @@ fn confirmed_until(not_on_or_after: &str) -> String {
     format!(r#"NotOnOrAfter="2026-11-22T{not_on_or_after}Z" Recipient="{ACS}""#)
 }
 
+/// The default Response, signed, with `extra` conditions after the AudienceRestriction.
+fn with_conditions(extra: &str) -> String {
+    Builder {
+        conditions: conditions(&(audience(SP) + extra)),
+        ..Builder::default()
+    }
+    .build()
+}
+
+/// `xml` is refused as malformed, for the reason `why`.
+fn assert_malformed(xml: &str, why: &str) {
+    let err = refused(xml);
+    assert_eq!(err.code(), "malformed", "{err}");
+    assert!(err.to_string().contains(why), "{err}");
+}
+
 fn audience(value: &str) -> String {
     format!("<saml2:AudienceRestriction><saml2:Audience>{value}</saml2:Audience></saml2:AudienceRestriction>")
 }
@@ -599,11 +615,7 @@ fn profiles_4_1_4_2_audience_restriction_required_refused() {
     );
     assert!(err.to_string().contains("no Conditions at all"), "{err}");
     // A second restriction that does not name this SP.
-    let xml = Builder {
-        conditions: conditions(&(audience(SP) + &audience("https://other.example"))),
-        ..Builder::default()
-    }
-    .build();
+    let xml = with_conditions(&audience("https://other.example"));
     assert_eq!(refused(&xml).code(), "audience_mismatch");
 }
 
@@ -788,11 +800,7 @@ fn core_2_5_1_unknown_condition_refused() {
             "{urn:example:conditions}Geo",
         ),
     ] {
-        let xml = Builder {
-            conditions: conditions(&(audience(SP) + condition)),
-            ..Builder::default()
-        }
-        .build();
+        let xml = with_conditions(condition);
         let err = refused(&xml);
         assert_eq!(err.code(), "condition_not_understood");
         assert!(err.to_string().contains(named), "{err}");
@@ -807,18 +815,12 @@ fn core_2_5_1_second_conditions_refused() {
         ..Builder::default()
     }
     .build();
-    let err = refused(&xml);
-    assert_eq!(err.code(), "malformed");
-    assert!(err.to_string().contains("more than one Conditions"), "{err}");
+    assert_malformed(&xml, "more than one Conditions");
 }
 
 #[test]
 fn core_2_5_1_known_conditions_accepted() {
-    let xml = Builder {
-        conditions: conditions(&(audience(SP) + "<saml2:OneTimeUse/><saml2:ProxyRestriction Count=\"0\"/>")),
-        ..Builder::default()
-    }
-    .build();
+    let xml = with_conditions("<saml2:OneTimeUse/><saml2:ProxyRestriction Count=\"0\"/>");
     assert!(accepted(&xml).one_time_use());
 }
 
@@ -858,9 +860,7 @@ fn core_2_5_1_2_not_before_earlier_than_not_on_or_after_refused() {
         ..Builder::default()
     }
     .build();
-    let err = refused(&xml);
-    assert_eq!(err.code(), "malformed");
-    assert!(err.to_string().contains("never valid"), "{err}");
+    assert_malformed(&xml, "never valid");
 }
 
 #[test]
@@ -893,11 +893,7 @@ fn core_2_5_1_2_not_on_or_after_refused() {
 fn core_2_5_1_5_one_time_use_honoured_accepted() {
     // OneTimeUse asks the SP not to reuse the assertion: the replay cache allows every
     // assertion one use anyway.
-    let xml = Builder {
-        conditions: conditions(&(audience(SP) + "<saml2:OneTimeUse/>")),
-        ..Builder::default()
-    }
-    .build();
+    let xml = with_conditions("<saml2:OneTimeUse/>");
     let v = validator();
     let cache = InMemoryReplayCache::new(10);
     let a = v
@@ -914,33 +910,19 @@ fn core_2_5_1_5_one_time_use_honoured_accepted() {
 
 #[test]
 fn core_2_5_1_5_one_time_use_at_most_once_refused() {
-    let xml = Builder {
-        conditions: conditions(&(audience(SP) + "<saml2:OneTimeUse/><saml2:OneTimeUse/>")),
-        ..Builder::default()
-    }
-    .build();
-    let err = refused(&xml);
-    assert_eq!(err.code(), "malformed");
-    assert!(err.to_string().contains("more than one OneTimeUse"), "{err}");
+    let xml = with_conditions("<saml2:OneTimeUse/><saml2:OneTimeUse/>");
+    assert_malformed(&xml, "more than one OneTimeUse");
 }
 
 #[test]
 fn core_2_5_1_6_proxy_restriction_accepted() {
-    let xml = Builder {
-        conditions: conditions(&(audience(SP) + "<saml2:ProxyRestriction Count=\"0\"/>")),
-        ..Builder::default()
-    }
-    .build();
+    let xml = with_conditions("<saml2:ProxyRestriction Count=\"0\"/>");
     accepted(&xml);
 }
 
 #[test]
 fn core_2_5_1_6_proxy_restriction_at_most_once_refused() {
-    let xml = Builder {
-        conditions: conditions(&(audience(SP) + "<saml2:ProxyRestriction/><saml2:ProxyRestriction/>")),
-        ..Builder::default()
-    }
-    .build();
+    let xml = with_conditions("<saml2:ProxyRestriction/><saml2:ProxyRestriction/>");
     assert!(refused(&xml)
         .to_string()
         .contains("more than one ProxyRestriction"));

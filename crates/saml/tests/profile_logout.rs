@@ -600,11 +600,15 @@ fn core_3_2_1_logout_request_version_2_0_refused() {
     let v21 = edit(&request(), "Version=\"2.0\"", "Version=\"2.1\"");
     assert_all_refused(
         both(&v21, None, now()),
-        "malformed",
-        "Version is \"2.1\", it must be \"2.0\"",
+        "version_unsupported",
+        "the LogoutRequest has Version \"2.1\", but only SAML 2.0",
     );
     let none = edit(&request(), " Version=\"2.0\"", "");
-    assert_all_refused(both(&none, None, now()), "malformed", "Version is absent");
+    assert_all_refused(
+        both(&none, None, now()),
+        "version_unsupported",
+        "has Version (absent)",
+    );
 }
 
 #[test]
@@ -617,8 +621,8 @@ fn core_3_2_2_logout_response_version_2_0_refused() {
     let v1 = edit(&response(), "Version=\"2.0\"", "Version=\"1.1\"");
     assert_all_refused(
         both(&v1, Some(SP_REQUEST), now()),
-        "malformed",
-        "malformed SAML LogoutResponse: Version is \"1.1\"",
+        "version_unsupported",
+        "the LogoutResponse has Version \"1.1\"",
     );
 }
 
