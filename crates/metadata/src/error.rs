@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use fedkit_xmldsig::{KeyError, ParseError, VerifyError};
 
 use crate::limits::LimitKind;
+use crate::model::{Binding, SkippedCertificate};
 use crate::url::UrlProblem;
 
 /// Where in the metadata a problem is: the entity (when known), the element, the attribute.
@@ -211,12 +212,14 @@ pub enum Error {
         entity_id: String,
     },
     /// The IdP has no usable signing certificate, so its Responses could not be verified.
+    /// Certificates that cannot be used are only warnings while another signing certificate
+    /// remains; this error comes when none does, and names each one that failed and why.
     #[error("the IdP {entity_id:?} has no usable signing certificate (KeyDescriptor with use=\"signing\" or without use, holding an X509Certificate){}; export the metadata again after the IdP application has a certificate", if skipped.is_empty() { String::new() } else { format!(": {}", skipped.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")) })]
     NoSigningCertificate {
         /// The entity ID.
         entity_id: String,
-        /// Why the certificates that were present could not be used.
-        skipped: Vec<KeyError>,
+        /// The signing certificates that were present but could not be used, and why.
+        skipped: Vec<SkippedCertificate>,
     },
     /// A `ds:X509Certificate` is not valid base64 or not a certificate.
     #[error("{location} is not a usable certificate: {reason}")]
@@ -252,6 +255,20 @@ pub enum Error {
         block: usize,
         /// What is wrong.
         problem: PasteProblem,
+    },
+    /// [`IdpMetadata::slo_endpoint`](crate::IdpMetadata::slo_endpoint): the IdP's single
+    /// logout endpoint for this binding uses plain `http://` (and http was not allowed at
+    /// import). Sign-on is unaffected; only sending logout messages there is refused.
+    #[error("the IdP {entity_id:?} offers single logout over {binding} only at {element} {url:?}, which uses plain http://: logout messages would cross the network unencrypted and could be read or rewritten in transit, so they are not sent there; ask the IdP admin to publish an https:// SingleLogoutService (SimpleSAMLphp: serve it over https and set baseurlpath to an https:// URL), or, for a local test IdP only, import the metadata with http allowed (Options::dangerous_allow_http_endpoints, fedkit --allow-http)")]
+    SloPlainHttp {
+        /// The entity ID.
+        entity_id: String,
+        /// The binding asked for.
+        binding: Binding,
+        /// The endpoint (`SingleLogoutService #2`).
+        element: String,
+        /// Its plain-http URL (`Location`, or `ResponseLocation` when that is the http one).
+        url: String,
     },
     /// A typed-in field ([`IdpMetadata::from_explicit`](crate::IdpMetadata::from_explicit)) is empty.
     #[error("the {field} is empty; copy it from the IdP console")]
@@ -293,6 +310,7 @@ impl Error {
             Error::MdqWrongEntity { .. } => "mdq_wrong_entity",
             Error::Pasted { .. } => "bad_pasted_certificate",
             Error::EmptyField { .. } => "empty_field",
+            Error::SloPlainHttp { .. } => "slo_plain_http",
         }
     }
 }

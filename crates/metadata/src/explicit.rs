@@ -311,6 +311,7 @@ impl IdpMetadata {
             entity_id: entity_id.to_owned(),
             sso: vec![endpoint(Binding::HttpRedirect), endpoint(Binding::HttpPost)],
             slo: Vec::new(),
+            slo_plain_http: Vec::new(),
             artifact_resolution: Vec::new(),
             name_id_formats: Vec::new(),
             want_authn_requests_signed: false,

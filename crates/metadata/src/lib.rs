@@ -17,7 +17,7 @@ pub use limits::{LimitKind, Limits};
 pub use metadata::{IdpSummary, Metadata, Options, SignaturePolicy};
 pub use model::{
     Binding, Certificate, ContactPerson, ContactType, Endpoint, EntityAttribute, IdpMetadata, KeyUse,
-    Localized, Logo, Organization, RegistrationInfo, Scope, SignatureStatus, UiInfo,
+    Localized, Logo, Organization, RegistrationInfo, Scope, SignatureStatus, SkippedCertificate, UiInfo,
 };
 pub use time::{CacheDuration, DurationError};
 pub use url::UrlProblem;

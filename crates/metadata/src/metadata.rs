@@ -10,7 +10,7 @@ use fedkit_xmldsig::{is_signature, AlgorithmPolicy, Document, KeyError, TrustedK
 
 use crate::error::{Error, Location};
 use crate::limits::{LimitKind, Limits};
-use crate::model::{pick, Certificate, IdpMetadata, SignatureStatus};
+use crate::model::{pick, Certificate, IdpMetadata, SignatureStatus, SkippedCertificate};
 use crate::read::{earliest, El, Inherited, Plain, RawIdp, Reader, Slot, MD, MDRPI};
 use crate::time::CacheDuration;
 use crate::warning::Warning;
@@ -258,6 +258,7 @@ impl Walk<'_, '_> {
             });
         }
         let entity_id = self.reader.entity_id(el)?;
+        let entity_id = &*entity_id;
         let slot = match self.reader.entity(el, entity_id, inherited) {
             Ok(slot) => slot,
             Err(e) => Slot::Invalid(Box::new(e)),
@@ -368,6 +369,7 @@ impl Metadata {
         } else {
             None
         };
+        let root_entity_id = root_entity_id.as_deref();
         let element = if single {
             "EntityDescriptor"
         } else {
@@ -607,6 +609,17 @@ pub(crate) fn certificate_warnings(certificates: &[Certificate], now: DateTime<U
     }
 }
 
+/// A parse failure, explained when the bytes show what went wrong: base64 of PEM text (the
+/// certificate encoded twice) is a common export mistake.
+fn explain_unparsable(der: &[u8], e: KeyError) -> KeyError {
+    if der.starts_with(b"-----BEGIN") {
+        return KeyError::BadCertificate {
+            reason: "its base64 decodes to PEM text (\"-----BEGIN ...\"): the certificate was base64-encoded twice; X509Certificate must hold the base64 lines between BEGIN and END, not the whole PEM file encoded again".to_owned(),
+        };
+    }
+    e
+}
+
 /// The signing keys of these certificates, each key once. `None` when there is none.
 pub(crate) fn signing_keys(certificates: &[Certificate]) -> Option<TrustedKeys> {
     let mut keys: Vec<TrustedKey> = Vec::new();
@@ -637,31 +650,28 @@ fn finish_idp(
     let mut warnings: Vec<Warning> = document_warnings.to_vec();
     warnings.extend(raw.warnings.iter().cloned());
     let mut certificates = Vec::new();
-    let mut skipped: Vec<KeyError> = Vec::new();
+    let mut skipped: Vec<SkippedCertificate> = raw.skipped.clone();
     for key in &raw.keys {
         let mut ders = key.certificates.iter();
         let Some(first) = ders.next() else { continue };
+        // A certificate that cannot be used is a warning; only the lack of any usable signing
+        // certificate (below) refuses the IdP.
         let parsed = match TrustedKey::from_certificate_der(first) {
             Ok(k) => k,
-            Err(reason @ KeyError::UnsupportedKeyType { .. }) => {
+            Err(e) => {
+                let reason = explain_unparsable(first, e);
                 if key.usage.signs() {
-                    skipped.push(reason.clone());
+                    skipped.push(SkippedCertificate {
+                        key_descriptor: key.key_descriptor,
+                        usage: key.usage,
+                        reason: reason.clone(),
+                    });
                 }
                 warnings.push(Warning::CertificateSkipped {
                     key_descriptor: key.key_descriptor,
                     reason,
                 });
                 continue;
-            }
-            Err(e) => {
-                return Err(Error::BadCertificate {
-                    location: Location::new(
-                        Some(entity_id),
-                        format!("KeyDescriptor #{} X509Certificate", key.key_descriptor),
-                        None,
-                    ),
-                    reason: e.to_string(),
-                })
             }
         };
         let spki = parsed.public_key().spki_der().to_vec();
@@ -696,6 +706,7 @@ fn finish_idp(
         entity_id: entity_id.to_owned(),
         sso: raw.sso.clone(),
         slo: raw.slo.clone(),
+        slo_plain_http: raw.slo_plain_http.clone(),
         artifact_resolution: raw.artifact_resolution.clone(),
         name_id_formats: raw.name_id_formats.clone(),
         want_authn_requests_signed: raw.want_authn_requests_signed,

@@ -198,6 +198,43 @@ impl Certificate {
     }
 }
 
+/// A certificate of a `KeyDescriptor` that could not be used (its base64 is damaged, its DER
+/// does not parse, its key type is not supported), and why. Reported as a
+/// [`Warning::CertificateSkipped`] while another signing certificate remains, and listed in
+/// [`Error::NoSigningCertificate`](crate::Error::NoSigningCertificate) when none does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SkippedCertificate {
+    /// 1-based position of its `KeyDescriptor` in the `IDPSSODescriptor`.
+    pub key_descriptor: usize,
+    /// What the `KeyDescriptor` said it is for.
+    pub usage: KeyUse,
+    /// Why it cannot be used.
+    pub reason: fedkit_xmldsig::KeyError,
+}
+
+impl core::fmt::Display for SkippedCertificate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "the certificate of KeyDescriptor #{} ", self.key_descriptor)?;
+        match self.usage {
+            KeyUse::Both => f.write_str("(no use attribute)")?,
+            usage => write!(f, "(use=\"{}\")", usage.as_str())?,
+        }
+        write!(f, " was skipped: {}", self.reason)
+    }
+}
+
+/// A single logout endpoint kept aside because it uses plain `http://`: not offered by
+/// [`IdpMetadata::slo`], refused by [`IdpMetadata::slo_endpoint`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PlainHttpEndpoint {
+    /// `SingleLogoutService #n`.
+    pub(crate) element: String,
+    /// The plain-http URL (Location or ResponseLocation).
+    pub(crate) url: String,
+    pub(crate) endpoint: Endpoint,
+}
+
 /// A localized string (`xml:lang`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -410,6 +447,7 @@ pub struct IdpMetadata {
     pub(crate) entity_id: String,
     pub(crate) sso: Vec<Endpoint>,
     pub(crate) slo: Vec<Endpoint>,
+    pub(crate) slo_plain_http: Vec<PlainHttpEndpoint>,
     pub(crate) artifact_resolution: Vec<Endpoint>,
     pub(crate) name_id_formats: Vec<String>,
     pub(crate) want_authn_requests_signed: bool,
@@ -434,7 +472,10 @@ impl IdpMetadata {
         &self.entity_id
     }
 
-    /// `SingleSignOnService` endpoints, in document order (never empty).
+    /// `SingleSignOnService` endpoints, in document order (never empty). Every SAML 2.0 one
+    /// passed the URL checks (an unusable one refuses the IdP); one of another binding (SAML 1,
+    /// Shibboleth 1.x `AuthnRequest` profiles) that cannot be used is dropped with a
+    /// [`Warning::EndpointIgnored`].
     pub fn sso(&self) -> &[Endpoint] {
         &self.sso
     }
@@ -444,12 +485,64 @@ impl IdpMetadata {
         self.sso.iter().find(|e| &e.binding == binding)
     }
 
-    /// `SingleLogoutService` endpoints.
+    /// `SingleLogoutService` endpoints that may be used, in document order: `https://` (or
+    /// `http://` when the import allowed it). An endpoint that cannot be used never refuses
+    /// the IdP: a malformed one is dropped with a [`Warning::EndpointIgnored`], a plain
+    /// `http://` one is kept aside with a [`Warning::SloPlainHttp`] and explained by
+    /// [`slo_endpoint`](Self::slo_endpoint).
     pub fn slo(&self) -> &[Endpoint] {
         &self.slo
     }
 
-    /// `ArtifactResolutionService` endpoints.
+    /// The `SingleLogoutService` to send logout messages of this binding to: the first usable
+    /// one, `Ok(None)` when the IdP offers single logout over another binding or not at all,
+    /// and [`Error::SloPlainHttp`](crate::Error::SloPlainHttp) when the only one of this
+    /// binding is plain `http://`, naming it and what to change.
+    ///
+    /// ```
+    /// use fedkit_metadata::{Binding, IdpMetadata, Options, SignaturePolicy};
+    /// # let cert: String = include_str!("../../../examples/data/idp-cert.pem")
+    /// #     .lines().filter(|l| !l.starts_with("-----")).collect();
+    /// let xml = format!(r#"<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.org">
+    ///   <IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    ///     <KeyDescriptor><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data>
+    ///       <X509Certificate>{cert}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>
+    ///     <SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+    ///         Location="http://idp.example.org/slo"/>
+    ///     <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+    ///         Location="https://idp.example.org/sso"/>
+    ///   </IDPSSODescriptor>
+    /// </EntityDescriptor>"#);
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")?.to_utc();
+    /// let idp = IdpMetadata::from_xml(xml.as_bytes(), &Options::new(SignaturePolicy::NotRequired), now)?;
+    /// assert!(idp.slo().is_empty());
+    /// let err = idp.slo_endpoint(&Binding::HttpRedirect).unwrap_err();
+    /// assert_eq!(err.code(), "slo_plain_http");
+    /// assert_eq!(idp.slo_endpoint(&Binding::HttpPost)?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn slo_endpoint(&self, binding: &Binding) -> Result<Option<&Endpoint>, crate::Error> {
+        if let Some(e) = self.slo.iter().find(|e| &e.binding == binding) {
+            return Ok(Some(e));
+        }
+        match self
+            .slo_plain_http
+            .iter()
+            .find(|e| &e.endpoint.binding == binding)
+        {
+            Some(refused) => Err(crate::Error::SloPlainHttp {
+                entity_id: self.entity_id.clone(),
+                binding: binding.clone(),
+                element: refused.element.clone(),
+                url: refused.url.clone(),
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// `ArtifactResolutionService` endpoints that may be used (`https://`, or `http://` when
+    /// allowed). fedkit does not resolve artifacts; an unusable one is dropped with a
+    /// [`Warning::EndpointIgnored`] and never refuses the IdP.
     pub fn artifact_resolution(&self) -> &[Endpoint] {
         &self.artifact_resolution
     }

@@ -3,18 +3,20 @@
 //! The same code reads a verified document (through [`VerifiedElement`], which only shows
 //! what the signature covered) and an unsigned one (through the plain tree), via [`El`].
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use fedkit_xmldsig::VerifiedElement;
+use fedkit_xmldsig::{KeyError, VerifiedElement};
 
 use crate::error::{Error, Location};
 use crate::limits::{LimitKind, Limits};
 use crate::model::{
     Binding, ContactPerson, ContactType, Endpoint, EntityAttribute, KeyUse, Localized, Logo, Organization,
-    RegistrationInfo, Scope, UiInfo,
+    PlainHttpEndpoint, RegistrationInfo, Scope, SkippedCertificate, UiInfo,
 };
 use crate::time::{parse_datetime, CacheDuration};
-use crate::url::{check_display, check_endpoint};
+use crate::url::{check_display, check_endpoint, UrlProblem};
 use crate::warning::Warning;
 
 pub(crate) const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
@@ -103,9 +105,34 @@ impl<'a, 'i: 'a> El<'a> for Plain<'a, 'i> {
     }
 }
 
-/// XML Schema whitespace collapse for token-like values (`NameIDFormat`, URIs in text).
+/// Leading and trailing XML whitespace removed: enough for values whose schema type cannot
+/// contain spaces anyway (booleans, integers) and for element text.
 fn collapse(s: &str) -> &str {
     s.trim_matches([' ', '\t', '\r', '\n'])
+}
+
+/// XML Schema `whiteSpace="collapse"` (XML Schema Part 2 §4.3.6), which `xs:anyURI` values
+/// (`entityID`, `Binding`, `Location`, `ResponseLocation`) undergo before they mean anything:
+/// tabs, carriage returns and line feeds become spaces, runs of spaces become one, and leading
+/// and trailing spaces go. A space left inside still makes an invalid URL.
+pub(crate) fn collapse_uri(s: &str) -> Cow<'_, str> {
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let bytes = s.as_bytes();
+    let clean = !bytes.first().is_some_and(|&b| ws(b))
+        && !bytes.last().is_some_and(|&b| ws(b))
+        && !bytes.iter().any(|&b| matches!(b, b'\t' | b'\r' | b'\n'))
+        && !s.contains("  ");
+    if clean {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    Cow::Owned(out)
 }
 
 /// What an entity inherits from its enclosing `EntitiesDescriptor`s.
@@ -140,10 +167,13 @@ pub(crate) struct RawKey {
 pub(crate) struct RawIdp {
     pub(crate) sso: Vec<Endpoint>,
     pub(crate) slo: Vec<Endpoint>,
+    pub(crate) slo_plain_http: Vec<PlainHttpEndpoint>,
     pub(crate) artifact_resolution: Vec<Endpoint>,
     pub(crate) name_id_formats: Vec<String>,
     pub(crate) want_authn_requests_signed: bool,
     pub(crate) keys: Vec<RawKey>,
+    /// Signing certificates whose base64 could not be read (the rest are parsed on lookup).
+    pub(crate) skipped: Vec<SkippedCertificate>,
     pub(crate) valid_until: Option<DateTime<Utc>>,
     pub(crate) cache_duration: Option<CacheDuration>,
     pub(crate) error_url: Option<String>,
@@ -161,6 +191,7 @@ impl RawIdp {
     fn shrink(&mut self) {
         self.sso.shrink_to_fit();
         self.slo.shrink_to_fit();
+        self.slo_plain_http.shrink_to_fit();
         self.artifact_resolution.shrink_to_fit();
         self.name_id_formats.shrink_to_fit();
         self.keys.shrink_to_fit();
@@ -397,16 +428,18 @@ impl Reader<'_> {
         })
     }
 
-    /// The `entityID` of an `EntityDescriptor`.
-    pub(crate) fn entity_id<'a, E: El<'a>>(&self, el: E) -> Result<&'a str, Error> {
+    /// The `entityID` of an `EntityDescriptor`, whitespace-collapsed (its type, `entityIDType`,
+    /// is an `xs:anyURI`).
+    pub(crate) fn entity_id<'a, E: El<'a>>(&self, el: E) -> Result<Cow<'a, str>, Error> {
         const NAME: &str = "EntityDescriptor";
-        let id = self.required_attr(el, "entityID", None, NAME)?;
+        let raw = self.required_attr(el, "entityID", None, NAME)?;
         let bad = |expected| Error::InvalidValue {
             location: Location::new(None, NAME, Some("entityID")),
-            value: id.to_owned(),
+            value: raw.to_owned(),
             expected,
         };
-        if collapse(id).is_empty() {
+        let id = collapse_uri(raw);
+        if id.is_empty() {
             return Err(bad("a non-empty identifier (usually the IdP's URL)"));
         }
         if id.chars().count() > MAX_ENTITY_ID_CHARS {
@@ -480,10 +513,12 @@ impl Reader<'_> {
         let mut raw = RawIdp {
             sso: Vec::new(),
             slo: Vec::new(),
+            slo_plain_http: Vec::new(),
             artifact_resolution: Vec::new(),
             name_id_formats: Vec::new(),
             want_authn_requests_signed: false,
             keys: Vec::new(),
+            skipped: Vec::new(),
             valid_until: earliest(valid_until, self.valid_until(idp, entity, "IDPSSODescriptor")?),
             cache_duration: None,
             error_url: None,
@@ -607,34 +642,74 @@ impl Reader<'_> {
             match child.local() {
                 "KeyDescriptor" => {
                     key_descriptors += 1;
-                    if let Some(key) =
-                        self.key_descriptor(child, entity, key_descriptors, &mut certificates)?
-                    {
-                        raw.keys.push(key);
-                    } else {
-                        warnings.push(Warning::KeyDescriptorWithoutCertificate {
-                            key_descriptor: key_descriptors,
-                        });
+                    match self.key_descriptor(child, entity, key_descriptors, &mut certificates)? {
+                        KeyRead::Key(key) => raw.keys.push(key),
+                        KeyRead::NoCertificate => {
+                            warnings.push(Warning::KeyDescriptorWithoutCertificate {
+                                key_descriptor: key_descriptors,
+                            });
+                        }
+                        KeyRead::Unreadable(skipped) => {
+                            warnings.push(Warning::CertificateSkipped {
+                                key_descriptor: key_descriptors,
+                                reason: skipped.reason.clone(),
+                            });
+                            if skipped.usage.signs() {
+                                raw.skipped.push(skipped);
+                            }
+                        }
                     }
                 }
                 "SingleSignOnService" => {
                     sso_n += 1;
-                    raw.sso
-                        .push(self.endpoint(child, entity, "SingleSignOnService", sso_n)?);
+                    let element = Nth("SingleSignOnService", sso_n);
+                    // SAML 2.0 sign-on goes to these: any defect refuses the IdP. Endpoints of
+                    // other bindings (SAML 1, Shibboleth 1.x AuthnRequest) are never used.
+                    let saml2 = child
+                        .attr("Binding")
+                        .is_none_or(|b| !matches!(Binding::from_uri(&collapse_uri(b)), Binding::Other(_)));
+                    let read = self.endpoint(child, entity, element, self.allow_http);
+                    let read = if saml2 {
+                        read.map(Some)?
+                    } else {
+                        ignored(read, element, warnings)?
+                    };
+                    raw.sso.extend(read);
                 }
                 "SingleLogoutService" => {
                     slo_n += 1;
-                    raw.slo
-                        .push(self.endpoint(child, entity, "SingleLogoutService", slo_n)?);
+                    let element = Nth("SingleLogoutService", slo_n);
+                    match self.endpoint(child, entity, element, self.allow_http) {
+                        Ok(e) => raw.slo.push(e),
+                        Err(Error::UnsafeUrl {
+                            url,
+                            problem: UrlProblem::PlainHttp,
+                            ..
+                        }) => {
+                            // Kept aside: refused when the host asks for it (slo_endpoint).
+                            let read = self.endpoint(child, entity, element, true);
+                            if let Some(endpoint) = ignored(read, element, warnings)? {
+                                warnings.push(Warning::SloPlainHttp {
+                                    element: element.to_string(),
+                                    url: url.clone(),
+                                });
+                                raw.slo_plain_http.push(PlainHttpEndpoint {
+                                    element: element.to_string(),
+                                    url,
+                                    endpoint,
+                                });
+                            }
+                        }
+                        Err(e) => {
+                            ignored(Err(e), element, warnings)?;
+                        }
+                    }
                 }
                 "ArtifactResolutionService" => {
                     ars_n += 1;
-                    raw.artifact_resolution.push(self.endpoint(
-                        child,
-                        entity,
-                        "ArtifactResolutionService",
-                        ars_n,
-                    )?);
+                    let element = Nth("ArtifactResolutionService", ars_n);
+                    let read = self.endpoint(child, entity, element, self.allow_http);
+                    raw.artifact_resolution.extend(ignored(read, element, warnings)?);
                 }
                 "NameIDFormat" => {
                     let format = self.text(child, entity, "NameIDFormat")?;
@@ -648,7 +723,7 @@ impl Reader<'_> {
         if !raw.keys.iter().any(|k| k.usage.signs()) {
             return Err(Error::NoSigningCertificate {
                 entity_id: entity_id.to_owned(),
-                skipped: Vec::new(),
+                skipped: raw.skipped.clone(),
             });
         }
         if raw.sso.is_empty() {
@@ -666,26 +741,29 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// Reads an endpoint: `Binding`, `Location` and `ResponseLocation` whitespace-collapsed
+    /// (they are `xs:anyURI`), both URLs checked (`http://` accepted when `allow_http`).
     fn endpoint<'a, E: El<'a>>(
         &self,
         el: E,
         entity: Option<&str>,
-        name: &'static str,
-        n: usize,
+        element: Nth,
+        allow_http: bool,
     ) -> Result<Endpoint, Error> {
-        let element = Nth(name, n);
-        let binding = self.required_attr(el, "Binding", entity, &element)?;
-        let location = self.required_attr(el, "Location", entity, &element)?;
+        let binding = collapse_uri(self.required_attr(el, "Binding", entity, &element)?);
+        let location = collapse_uri(self.required_attr(el, "Location", entity, &element)?);
         let url = |attribute: &'static str, url: &str| {
-            check_endpoint(url, self.allow_http).map_err(|problem| Error::UnsafeUrl {
+            check_endpoint(url, allow_http).map_err(|problem| Error::UnsafeUrl {
                 location: Location::new(entity, element.to_string(), Some(attribute)),
                 url: url.to_owned(),
                 problem,
             })
         };
-        url("Location", location)?;
-        let response_location = self.attr(el, "ResponseLocation", entity, &element)?;
-        if let Some(r) = response_location {
+        url("Location", &location)?;
+        let response_location = self
+            .attr(el, "ResponseLocation", entity, &element)?
+            .map(collapse_uri);
+        if let Some(r) = &response_location {
             url("ResponseLocation", r)?;
         }
         let index = match self.attr(el, "index", entity, &element)? {
@@ -697,9 +775,9 @@ impl Reader<'_> {
             })?),
         };
         Ok(Endpoint {
-            binding: Binding::from_uri(binding),
-            location: location.to_owned(),
-            response_location: response_location.map(str::to_owned),
+            binding: Binding::from_uri(&binding),
+            location: location.into_owned(),
+            response_location: response_location.map(Cow::into_owned),
             index,
         })
     }
@@ -710,7 +788,7 @@ impl Reader<'_> {
         entity: Option<&str>,
         n: usize,
         total: &mut usize,
-    ) -> Result<Option<RawKey>, Error> {
+    ) -> Result<KeyRead, Error> {
         let element = Nth("KeyDescriptor", n);
         let usage = match el.attr("use") {
             None => KeyUse::Both,
@@ -748,26 +826,33 @@ impl Reader<'_> {
                     }
                     let mut compact = text.into_bytes();
                     compact.retain(|b| !b.is_ascii_whitespace());
-                    let der = base64::engine::general_purpose::STANDARD
-                        .decode(&compact)
-                        .map_err(|e| Error::BadCertificate {
-                            location: cert_location(),
-                            reason: format!("its base64 text is damaged ({e})"),
-                        })?;
-                    if der.is_empty() {
-                        return Err(Error::BadCertificate {
-                            location: cert_location(),
-                            reason: "it is empty".to_owned(),
-                        });
+                    let der = match base64::engine::general_purpose::STANDARD.decode(&compact) {
+                        Ok(der) if !der.is_empty() => Ok(der),
+                        Ok(_) => Err("the X509Certificate element is empty".to_owned()),
+                        Err(e) => Err(format!("its base64 text is damaged ({e})")),
+                    };
+                    match der {
+                        Ok(der) => certificates.push(der),
+                        // The KeyDescriptor's key is its first certificate: when that cannot
+                        // be read, the KeyDescriptor is skipped (a later certificate may be a
+                        // CA's, never to be pinned in its place).
+                        Err(reason) if certificates.is_empty() => {
+                            return Ok(KeyRead::Unreadable(SkippedCertificate {
+                                key_descriptor: n,
+                                usage,
+                                reason: KeyError::BadCertificate { reason },
+                            }))
+                        }
+                        // A later one that cannot be read is counted among the ignored extras.
+                        Err(_) => certificates.push(Vec::new()),
                     }
-                    certificates.push(der);
                 }
             }
         }
         if certificates.is_empty() {
-            return Ok(None);
+            return Ok(KeyRead::NoCertificate);
         }
-        Ok(Some(RawKey {
+        Ok(KeyRead::Key(RawKey {
             usage,
             key_descriptor: n,
             certificates,
@@ -882,6 +967,35 @@ impl Reader<'_> {
             }
         }
         Ok(contact)
+    }
+}
+
+/// What a `KeyDescriptor` gave.
+enum KeyRead {
+    Key(RawKey),
+    /// No `X509Certificate` (only a `KeyName` or `KeyValue`).
+    NoCertificate,
+    /// Its first certificate's base64 cannot be read.
+    Unreadable(SkippedCertificate),
+}
+
+/// An endpoint the SP does not depend on: a defect drops it with a warning instead of refusing
+/// the IdP. Exceeding a limit still fails the import.
+fn ignored(
+    result: Result<Endpoint, Error>,
+    element: Nth,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<Endpoint>, Error> {
+    match result {
+        Ok(e) => Ok(Some(e)),
+        Err(e @ Error::LimitExceeded { .. }) => Err(e),
+        Err(e) => {
+            warnings.push(Warning::EndpointIgnored {
+                element: element.to_string(),
+                reason: Box::new(e),
+            });
+            Ok(None)
+        }
     }
 }
 

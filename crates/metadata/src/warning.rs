@@ -60,8 +60,9 @@ pub enum Warning {
         /// How many were ignored.
         ignored: usize,
     },
-    /// A certificate that cannot be used (unsupported key type, malformed) was skipped;
-    /// other certificates remain.
+    /// A certificate that cannot be used (damaged base64, a DER that does not parse, an
+    /// unsupported key type) was skipped; other signing certificates remain (when none does,
+    /// the import fails with [`Error::NoSigningCertificate`](crate::Error::NoSigningCertificate)).
     #[error("the certificate in KeyDescriptor #{key_descriptor} was skipped: {reason}")]
     CertificateSkipped {
         /// 1-based position in the `IDPSSODescriptor`.
@@ -106,4 +107,48 @@ pub enum Warning {
         "the metadata is signed, but no certificate was given to verify the signature; it was not checked"
     )]
     SignatureNotChecked,
+    /// An endpoint that SAML 2.0 sign-on does not use (`SingleLogoutService`,
+    /// `ArtifactResolutionService`, a `SingleSignOnService` of a SAML 1 or Shibboleth 1.x
+    /// binding) cannot be used: a URL that is not acceptable (see [`UrlProblem`]), a missing
+    /// `Binding` or `Location`, a bad `index`. It was dropped and is not offered; the IdP is
+    /// still imported.
+    #[error("{element} was ignored and is not offered (sign-on does not depend on it): {reason}")]
+    EndpointIgnored {
+        /// The endpoint (`ArtifactResolutionService #1`).
+        element: String,
+        /// What is wrong, as the error it would be if the SP needed it.
+        reason: Box<crate::Error>,
+    },
+    /// A `SingleLogoutService` uses plain `http://` while http endpoints are not allowed. The
+    /// IdP is imported; the endpoint is not in [`IdpMetadata::slo`](crate::IdpMetadata::slo),
+    /// and [`IdpMetadata::slo_endpoint`](crate::IdpMetadata::slo_endpoint) refuses it with
+    /// [`Error::SloPlainHttp`](crate::Error::SloPlainHttp).
+    #[error("{element} {url:?} uses plain http://; sign-on works, but logout messages will not be sent there: ask the IdP for its https:// logout URL (or allow http for a local test IdP)")]
+    SloPlainHttp {
+        /// The endpoint (`SingleLogoutService #1`).
+        element: String,
+        /// The plain-http URL.
+        url: String,
+    },
+}
+
+impl Warning {
+    /// A stable `snake_case` code per variant, for logs, APIs and the CLI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::CertificateExpired { .. } => "certificate_expired",
+            Warning::CertificateExpiresSoon { .. } => "certificate_expires_soon",
+            Warning::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
+            Warning::KeyDescriptorWithoutCertificate { .. } => "key_descriptor_without_certificate",
+            Warning::ExtraCertificatesIgnored { .. } => "extra_certificates_ignored",
+            Warning::CertificateSkipped { .. } => "certificate_skipped",
+            Warning::DisplayUrlIgnored { .. } => "display_url_ignored",
+            Warning::CacheDurationIgnored { .. } => "cache_duration_ignored",
+            Warning::ExtensionIgnored { .. } => "extension_ignored",
+            Warning::NoBrowserSsoBinding => "no_browser_sso_binding",
+            Warning::SignatureNotChecked => "signature_not_checked",
+            Warning::EndpointIgnored { .. } => "endpoint_ignored",
+            Warning::SloPlainHttp { .. } => "slo_plain_http",
+        }
+    }
 }
