@@ -139,7 +139,8 @@ fn load_expectations() -> Expectations {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/idp-metadata-expectations.json");
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let parsed: Expectations = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let parsed: Expectations =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(parsed.source, "idp-metadata");
     parsed
 }
@@ -194,7 +195,10 @@ fn run_check(file: &str, xml: &[u8], check: &Check, default_now: &str, print: bo
                 "entities": m.entity_ids().map(|id| observe_entity(m, id, now)).collect::<Vec<_>>()
             }),
         };
-        println!("OBSERVED {label}: {}", serde_json::to_string_pretty(&observed).unwrap());
+        println!(
+            "OBSERVED {label}: {}",
+            serde_json::to_string_pretty(&observed).unwrap()
+        );
     }
     match (&parsed, &check.refused, &check.entities) {
         (_, Some(_), Some(_)) | (_, None, None) => {
@@ -202,7 +206,10 @@ fn run_check(file: &str, xml: &[u8], check: &Check, default_now: &str, print: bo
         }
         (Err(e), Some(code), None) => {
             if e.code() != code {
-                problems.push(format!("{label}: refused with {} ({e}), expected {code}", e.code()));
+                problems.push(format!(
+                    "{label}: refused with {} ({e}), expected {code}",
+                    e.code()
+                ));
             }
             if check.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
                 problems.push(format!("{label}: the expected refusal has no reason"));
@@ -214,7 +221,9 @@ fn run_check(file: &str, xml: &[u8], check: &Check, default_now: &str, print: bo
             }
         }
         (Ok(_), Some(code), None) => {
-            problems.push(format!("{label}: UNEXPECTED PASS: the document loads, expected {code}"));
+            problems.push(format!(
+                "{label}: UNEXPECTED PASS: the document loads, expected {code}"
+            ));
         }
         (Err(e), None, Some(_)) => {
             problems.push(format!(
@@ -283,7 +292,10 @@ fn check_entity(metadata: &Metadata, exp: &EntityExpect, now: DateTime<Utc>) -> 
             }
             if let Some(needle) = &exp.message_contains {
                 if !e.to_string().contains(needle.as_str()) {
-                    problems.push(format!("the message {:?} does not contain {needle:?}", e.to_string()));
+                    problems.push(format!(
+                        "the message {:?} does not contain {needle:?}",
+                        e.to_string()
+                    ));
                 }
             }
         }
@@ -308,7 +320,11 @@ fn idp_metadata_vectors_match_the_expectations() {
         manifest_files, expected_files,
         "the manifest and tests/data/idp-metadata-expectations.json list different documents"
     );
-    assert_eq!(expected_files.len(), expectations.cases.len(), "a document is listed twice");
+    assert_eq!(
+        expected_files.len(),
+        expectations.cases.len(),
+        "a document is listed twice"
+    );
     let mut problems = Vec::new();
     let (mut imported, mut refused) = (0usize, 0usize);
     for case in &manifest.cases {
@@ -323,7 +339,10 @@ fn idp_metadata_vectors_match_the_expectations() {
         if let Some(listed) = expected.checks.first().and_then(|c| c.entities.as_ref()) {
             for named in case.entities.iter().filter_map(|e| e.entity_id.as_deref()) {
                 if !listed.iter().any(|e| e.entity_id == named) {
-                    problems.push(format!("{}: the manifest names {named:?}, the expectations do not", case.file));
+                    problems.push(format!(
+                        "{}: the manifest names {named:?}, the expectations do not",
+                        case.file
+                    ));
                 }
             }
         }
