@@ -273,3 +273,34 @@ fn http_endpoints_need_the_flag() {
     let run = inspect(&["--allow-http"], &file);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+#[test]
+fn an_http_logout_endpoint_is_a_warning_not_a_refusal() {
+    // SimpleSAMLphp-style: sign-on over https, single logout over plain http.
+    let dir = TempDir::new("cli-metadata");
+    let slo = "http://idp.example.org/simplesaml/saml2/idp/SingleLogoutService.php";
+    let xml = std::fs::read_to_string(data("jumpcloud.xml")).unwrap().replacen(
+        "<md:NameIDFormat>",
+        &format!(
+            r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{slo}"/><md:NameIDFormat>"#
+        ),
+        1,
+    );
+    let file = dir.write("http-slo.xml", xml);
+    let run = inspect(&[], &file);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(out["entity"]["slo"], json!([]));
+    let warnings = out["entity"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| {
+            let w = w.as_str().unwrap();
+            w.contains("SingleLogoutService #1") && w.contains(slo) && w.contains("plain http://")
+        }),
+        "{warnings:?}"
+    );
+    // Allowed, it is offered like any other endpoint.
+    let run = inspect(&["--allow-http"], &file);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json()["entity"]["slo"][0]["location"], json!(slo));
+}

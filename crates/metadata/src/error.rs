@@ -221,7 +221,10 @@ pub enum Error {
         /// The signing certificates that were present but could not be used, and why.
         skipped: Vec<SkippedCertificate>,
     },
-    /// A `ds:X509Certificate` is not valid base64 or not a certificate.
+    /// A `ds:X509Certificate` is not valid base64 or not a certificate. Metadata import no
+    /// longer returns it: an unusable certificate is a
+    /// [`Warning::CertificateSkipped`](crate::Warning::CertificateSkipped), or part of
+    /// [`Error::NoSigningCertificate`] when no signing key is left.
     #[error("{location} is not a usable certificate: {reason}")]
     BadCertificate {
         /// Where.
