@@ -217,6 +217,15 @@ impl Browser {
         self.session_command("POST", &format!("/element/{}/click", element.0), json!({}));
     }
 
+    /// Types `text` into an element (an input field).
+    pub fn type_text(&self, element: &Element, text: &str) {
+        self.session_command(
+            "POST",
+            &format!("/element/{}/value", element.0),
+            json!({ "text": text }),
+        );
+    }
+
     /// The rendered text of an element.
     pub fn text(&self, element: &Element) -> String {
         self.session_command("GET", &format!("/element/{}/text", element.0), Value::Null)
