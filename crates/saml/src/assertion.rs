@@ -98,8 +98,13 @@ impl core::fmt::Display for Warning {
             ),
             Warning::LegacyEncryption { element, algorithm } => write!(
                 f,
-                "the IdP encrypted the {element} with {} ({}), a legacy cipher with 64-bit blocks that NIST no longer allows for encryption: \
+                "the IdP encrypted the {} ({element}) with {} ({}), a legacy cipher with 64-bit blocks that NIST no longer allows for encryption: \
                  set the IdP to encrypt with AES-256-GCM (http://www.w3.org/2009/xmlenc11#aes256-gcm), or AES-256-CBC if it offers no GCM",
+                if *element == "EncryptedID" {
+                    "NameID"
+                } else {
+                    "assertion"
+                },
                 algorithm.name(),
                 algorithm.uri()
             ),

@@ -296,7 +296,7 @@ pub enum VerifyError {
         pinned: usize,
     },
     /// The key that would verify is too weak for the policy.
-    #[error("the pinned RSA key {fingerprint} has {bits} bits; the policy requires at least {min} (regenerate the IdP signing certificate with a 2048-bit or larger key)")]
+    #[error("the pinned RSA key {fingerprint} has {bits} bits; the policy requires at least {min} (regenerate the IdP signing certificate with a 2048-bit or larger key; until the IdP does, AlgorithmPolicy::dangerous_min_rsa_bits accepts it, CLI: --dangerous-min-rsa-bits {bits})")]
     WeakKey {
         /// The key's fingerprint.
         fingerprint: Fingerprint,

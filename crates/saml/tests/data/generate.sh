@@ -18,10 +18,10 @@ export LC_ALL=C TZ=UTC
 command -v xmlsec1 >/dev/null || { echo "xmlsec1 not found (apt-get install xmlsec1)" >&2; exit 1; }
 
 if [[ "${1:-}" == --fresh-keys ]]; then rm -f keys/*.pem; fi
-for k in idp other sp sp-1024; do
+for k in idp other sp sp-1024 idp-1024; do
   if [[ ! -f keys/$k.key.pem ]]; then
-    # sp-1024: an SP encryption key below the 2048-bit minimum (refused unless opted in).
-    bits=2048; [[ $k == sp-1024 ]] && bits=1024
+    # *-1024: keys below the 2048-bit minimum (refused unless opted in).
+    bits=2048; [[ $k == *-1024 ]] && bits=1024
     openssl req -x509 -newkey rsa:$bits -nodes -days 36500 -keyout "keys/$k.key.pem" -out "keys/$k.crt.pem" \
       -subj "/CN=$k.fedkit-saml.test/O=fedkit-saml tests" 2>/dev/null
   fi
@@ -196,6 +196,7 @@ cases = {
         with_assertion=False)),
     "sha1": ("idp", dict(sign="assertion", sigalg=RSA_SHA1, digest=SHA1)),
     "other-key": ("other", dict(sign="assertion")),
+    "idp-1024-bit-key": ("idp-1024", dict(sign="assertion")),
     "nameid-with-comment": ("idp", dict(sign="assertion", nameid="jane.doe@example.com<!-- c -->.evil.com")),
     "expired-confirmation": ("idp", dict(sign="assertion", confirmation_not_on_or_after="2026-11-22T10:00:30Z")),
     "entra-claims": ("idp", dict(sign="assertion", attrs="entra", nameid="jdoe-7Qz4v1Xr",
