@@ -345,7 +345,8 @@ pub fn decrypt_verified_with_algorithm(
 }
 
 /// Decrypts `encrypted_data` (an `xenc:EncryptedData`) with `key`, looking for its
-/// `EncryptedKey` as [`encrypted_keys`] describes, and returns the plaintext octets (for a
+/// `EncryptedKey` inside its KeyInfo, among the `candidates` a `RetrievalMethod` names, or
+/// else among all `candidates`, and returns the plaintext octets (for a
 /// SAML EncryptedAssertion: the `saml:Assertion` element's XML).
 ///
 /// The plaintext is NOT verified by this function: a caller must verify a signature over it
