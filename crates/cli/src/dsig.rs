@@ -118,6 +118,11 @@ struct VerifyArgs {
     #[arg(long)]
     allow_sha1: bool,
 
+    /// DANGEROUS: accept RSA keys down to BITS bits instead of 2048 (at least 1024), to
+    /// diagnose an IdP that still signs with a 1024-bit certificate.
+    #[arg(long, value_name = "BITS", value_parser = rsa_bits_parser())]
+    dangerous_min_rsa_bits: Option<usize>,
+
     /// The signed XML file; `-` reads standard input.
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -142,6 +147,12 @@ key_fingerprint is null. Check \"covers.path\": a signed element in an unexpecte
 
 Exit status: 0 every signature verified; 1 a signature failed, there is none, or an input
 could not be read or parsed; 2 usage error.";
+
+/// The value of a `--dangerous-min-*-bits` flag: an RSA key size, 1024 to 16384 bits (the
+/// library never goes below 1024).
+pub(crate) fn rsa_bits_parser() -> impl clap::builder::TypedValueParser<Value = usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=16384)
+}
 
 /// Runs a `dsig` subcommand.
 pub(crate) fn run(args: &DsigArgs, json: bool) -> Result<Output, CommandError> {
@@ -382,6 +393,9 @@ fn verify_command(args: &VerifyArgs, json: bool) -> Result<Output, CommandError>
     let mut policy = AlgorithmPolicy::default();
     if args.allow_sha1 {
         policy = policy.dangerous_allow_sha1();
+    }
+    if let Some(bits) = args.dangerous_min_rsa_bits {
+        policy = policy.dangerous_min_rsa_bits(bits);
     }
     let verifier = Verifier::new(keys, policy).with_provider(&AwsLcRs);
 

@@ -36,6 +36,10 @@ struct InspectArgs {
     /// federation's or MDQ service's signing certificate.
     #[arg(long = "verify-cert", value_name = "PEM")]
     verify_certs: Vec<PathBuf>,
+    /// DANGEROUS: with --verify-cert, accept an RSA metadata signing key down to BITS bits
+    /// instead of 2048 (at least 1024).
+    #[arg(long, value_name = "BITS", requires = "verify_certs", value_parser = crate::dsig::rsa_bits_parser())]
+    dangerous_min_rsa_bits: Option<usize>,
     /// Check validUntil and certificate expiry as of this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
@@ -162,6 +166,10 @@ fn inspect(a: &InspectArgs, json: bool) -> Result<Output, CommandError> {
         .with_provider(&AwsLcRs);
     if a.allow_http {
         options = options.dangerous_allow_http_endpoints();
+    }
+    if let Some(bits) = a.dangerous_min_rsa_bits {
+        options =
+            options.with_algorithms(fedkit_xmldsig::AlgorithmPolicy::default().dangerous_min_rsa_bits(bits));
     }
     let bytes = read_input(&a.file)?;
     let metadata = Metadata::parse(&bytes, &options, now).map_err(|e| failure(&name, &e))?;

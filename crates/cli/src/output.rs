@@ -40,6 +40,7 @@ pub(crate) fn error_code(error: &Error) -> &'static str {
             KeyError::BadCertificate { .. } => "bad_certificate",
             KeyError::BadPublicKey { .. } => "bad_public_key",
             KeyError::UnsupportedKeyType { .. } => "unsupported_key_type",
+            KeyError::WeakDecryptionKey { .. } => "weak_decryption_key",
             _ => "key_error",
         },
         Error::Verify(e) => match e {
@@ -471,6 +472,14 @@ mod tests {
             (
                 KeyError::UnsupportedKeyType { oid: "1.2".into() }.into(),
                 "unsupported_key_type",
+            ),
+            (
+                KeyError::WeakDecryptionKey {
+                    bits: 1024,
+                    min: 2048,
+                }
+                .into(),
+                "weak_decryption_key",
             ),
             (
                 VerifyError::MissingSignature {

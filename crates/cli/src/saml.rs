@@ -128,6 +128,11 @@ struct VerifyArgs {
     /// Accept SHA-1 signatures and digests (refused by default).
     #[arg(long)]
     allow_sha1: bool,
+    /// DANGEROUS: accept RSA signing keys of the IdP down to BITS bits instead of 2048 (at
+    /// least 1024): for an IdP that still signs with a 1024-bit certificate, until it rotates
+    /// to a 2048-bit one.
+    #[arg(long, value_name = "BITS", value_parser = crate::dsig::rsa_bits_parser())]
+    dangerous_min_rsa_bits: Option<usize>,
     /// Refuse a signature by a pinned certificate outside its validity period (by default
     /// that is a warning: a pinned certificate is a key).
     #[arg(long)]
@@ -135,9 +140,14 @@ struct VerifyArgs {
     /// Which signatures to require.
     #[arg(long, value_enum, default_value_t = Require::Either)]
     require: Require,
-    /// The SP's private key (PEM), to decrypt encrypted assertions.
+    /// The SP's private key (PEM), to decrypt encrypted assertions. RSA, at least 2048 bits.
     #[arg(long, value_name = "PEM")]
     sp_key: Option<PathBuf>,
+    /// DANGEROUS: accept an --sp-key down to BITS bits instead of 2048 (at least 1024): for an
+    /// SP whose 1024-bit encryption certificate the IdP still holds, until a 2048-bit one is
+    /// uploaded.
+    #[arg(long, value_name = "BITS", requires = "sp_key", value_parser = crate::dsig::rsa_bits_parser())]
+    dangerous_min_sp_key_bits: Option<usize>,
     /// The Response: a file with the base64 POST value or the XML, `-` for stdin.
     #[arg(value_name = "RESPONSE")]
     response: PathBuf,
@@ -215,9 +225,15 @@ struct SpMetadataArgs {
     /// Single Logout URL.
     #[arg(long, value_name = "URL")]
     slo_url: Option<String>,
-    /// The SP's signing certificate (PEM).
+    /// The SP's signing certificate (PEM): a KeyDescriptor use="signing", and
+    /// AuthnRequestsSigned="true".
     #[arg(long, value_name = "PEM")]
     cert: Option<PathBuf>,
+    /// The SP's encryption certificate (PEM; every certificate in the file, e.g. the current
+    /// and the next during a rollover): a KeyDescriptor use="encryption", the certificate the
+    /// IdP encrypts assertions to. Its private key is what `saml verify --sp-key` takes.
+    #[arg(long, value_name = "PEM")]
+    encryption_cert: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &SamlArgs, json: bool) -> Result<Output, CommandError> {
@@ -249,6 +265,9 @@ fn validator(a: &VerifyArgs, now: DateTime<Utc>) -> Result<ResponseValidator, Co
     if a.allow_sha1 {
         algorithms = algorithms.dangerous_allow_sha1();
     }
+    if let Some(bits) = a.dangerous_min_rsa_bits {
+        algorithms = algorithms.dangerous_min_rsa_bits(bits);
+    }
     let settings = Settings {
         signing: match a.require {
             Require::Either => SigningRequirement::Either,
@@ -265,8 +284,12 @@ fn validator(a: &VerifyArgs, now: DateTime<Utc>) -> Result<ResponseValidator, Co
     let mut validator =
         ResponseValidator::with_settings(service_provider(&a.sp)?, idp, settings).with_provider(&AwsLcRs);
     if let Some(path) = &a.sp_key {
-        let key = DecryptionKey::from_pem(&read_pem(path)?)
-            .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
+        let pem = read_pem(path)?;
+        let key = match a.dangerous_min_sp_key_bits {
+            None => DecryptionKey::from_pem(&pem),
+            Some(bits) => DecryptionKey::from_pem_dangerous_min_rsa_bits(&pem, bits),
+        }
+        .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
         validator = validator.with_decryption_key(key);
     }
     Ok(validator)
@@ -693,6 +716,13 @@ fn sp_metadata(a: &SpMetadataArgs) -> Result<Output, CommandError> {
         let text = read_pem(cert)?;
         md = md
             .signing_certificates(&text)
+            .map_err(|e| CommandError::Failure(Failure::from_error(&name, e)))?;
+    }
+    if let Some(cert) = &a.encryption_cert {
+        let name = display_name(cert);
+        let text = read_pem(cert)?;
+        md = md
+            .encryption_certificates(&text)
             .map_err(|e| CommandError::Failure(Failure::from_error(&name, e)))?;
     }
     Ok(Output::success(md.to_xml().into_bytes()))

@@ -1,6 +1,7 @@
 //! The verified assertion: what a signature covered, and nothing else.
 
 use chrono::{DateTime, Utc};
+use fedkit_xmldsig::xmlenc::ContentAlgorithm;
 use fedkit_xmldsig::Fingerprint;
 
 use crate::error::SignedPart;
@@ -61,6 +62,25 @@ pub enum Warning {
         /// Its validity period end.
         not_after: DateTime<Utc>,
     },
+    /// The IdP encrypted the assertion (or its NameID) with a legacy content-encryption
+    /// algorithm: Triple-DES (`tripledes-cbc`), which XML Encryption 1.0 requires and some
+    /// IdPs (pysaml2's default) still use. It was decrypted and the login accepted, but the
+    /// IdP should be set to encrypt with AES-GCM.
+    LegacyEncryption {
+        /// What was encrypted: `EncryptedAssertion` or `EncryptedID`.
+        element: &'static str,
+        /// The content-encryption algorithm.
+        algorithm: ContentAlgorithm,
+    },
+}
+
+impl Warning {
+    /// The warning for content decrypted with `algorithm`, if it is legacy.
+    pub(crate) fn for_encryption(element: &'static str, algorithm: ContentAlgorithm) -> Option<Self> {
+        algorithm
+            .is_legacy()
+            .then_some(Warning::LegacyEncryption { element, algorithm })
+    }
 }
 
 impl core::fmt::Display for Warning {
@@ -75,6 +95,18 @@ impl core::fmt::Display for Warning {
                 "the IdP signing certificate {fingerprint} is valid from {} to {}: outside that period now; pin the IdP's new certificate when it rotates",
                 crate::time::show(*not_before),
                 crate::time::show(*not_after)
+            ),
+            Warning::LegacyEncryption { element, algorithm } => write!(
+                f,
+                "the IdP encrypted the {} ({element}) with {} ({}), a legacy cipher with 64-bit blocks that NIST no longer allows for encryption: \
+                 set the IdP to encrypt with AES-256-GCM (http://www.w3.org/2009/xmlenc11#aes256-gcm), or AES-256-CBC if it offers no GCM",
+                if *element == "EncryptedID" {
+                    "NameID"
+                } else {
+                    "assertion"
+                },
+                algorithm.name(),
+                algorithm.uri()
             ),
         }
     }

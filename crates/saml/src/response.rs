@@ -4,12 +4,12 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
-use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XmlEncError, XENC_NS};
+use fedkit_xmldsig::xmlenc::{self, ContentAlgorithm, DecryptionPolicy, XmlEncError, XENC_NS};
 use fedkit_xmldsig::{
     is_signature, DecryptionKey, Document, Limits, ParseError, Verified, VerifiedElement, Verifier,
 };
 
-use crate::assertion::{Attribute, Authn, NameId, VerifiedAssertion};
+use crate::assertion::{Attribute, Authn, NameId, VerifiedAssertion, Warning};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
 use crate::error::{Error, SignedPart, SigningRequirement};
 use crate::replay::ReplayCache;
@@ -369,7 +369,8 @@ impl ResponseValidator {
             }
             Found::Encrypted(encrypted) => {
                 let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedAssertion)?;
-                let plaintext = decrypt_assertion(self.verifier.provider(), encrypted, key, policy)?;
+                let (plaintext, content) =
+                    decrypt_assertion(self.verifier.provider(), encrypted, key, policy)?;
                 let limits = Limits {
                     max_bytes: self.settings.max_message_bytes,
                     ..Limits::default()
@@ -394,14 +395,17 @@ impl ResponseValidator {
                 let Some(verified) = assertion_verified else {
                     return Err(self.unsigned(response_verified.is_some(), false, &stray));
                 };
-                self.finish(
+                let mut checked = self.finish(
                     &response_part,
                     verified.element(),
                     true,
                     verified.info().key_fingerprint,
                     expect,
                     now,
-                )
+                )?;
+                let legacy = Warning::for_encryption("EncryptedAssertion", content);
+                checked.assertion.warnings.extend(legacy);
+                Ok(checked)
             }
         }
     }
@@ -712,8 +716,9 @@ impl ResponseValidator {
         let subject = a
             .child(SAML_NS, "Subject")
             .ok_or_else(|| malformed("Assertion", "the Subject is missing"))?;
+        let mut warnings = Vec::new();
         let name_id = match subject.child(SAML_NS, "EncryptedID") {
-            Some(encrypted) => self.decrypt_name_id(&encrypted)?,
+            Some(encrypted) => self.decrypt_name_id(&encrypted, &mut warnings)?,
             None => {
                 let element = subject
                     .child(SAML_NS, "NameID")
@@ -846,7 +851,7 @@ impl ResponseValidator {
                 one_time_use,
                 signed,
                 signing_key,
-                warnings: Vec::new(),
+                warnings,
             },
         })
     }
@@ -899,7 +904,11 @@ impl ResponseValidator {
 
     /// Decrypts the `EncryptedID` of a signed assertion (SAML Core §2.2.4). The ciphertext was
     /// covered by the assertion's signature, so the NameID it decrypts to is signed content.
-    fn decrypt_name_id(&self, encrypted: &VerifiedElement<'_, '_>) -> Result<NameId, Error> {
+    fn decrypt_name_id(
+        &self,
+        encrypted: &VerifiedElement<'_, '_>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<NameId, Error> {
         let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedNameId)?;
         let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
         let (Some(data), None) = (data.next(), data.next()) else {
@@ -910,9 +919,20 @@ impl ResponseValidator {
         };
         let candidates: Vec<VerifiedElement<'_, '_>> =
             encrypted.children_named(XENC_NS, "EncryptedKey").collect();
-        let plaintext = xmlenc::decrypt_verified(self.verifier.provider(), &data, &candidates, key, policy)
-            .map_err(Error::Decryption)?;
-        name_id_from_plaintext(plaintext, encrypted.namespaces(), self.settings.max_message_bytes)
+        let decrypted = xmlenc::decrypt_verified_with_algorithm(
+            self.verifier.provider(),
+            &data,
+            &candidates,
+            key,
+            policy,
+        )
+        .map_err(Error::Decryption)?;
+        warnings.extend(Warning::for_encryption("EncryptedID", decrypted.algorithm));
+        name_id_from_plaintext(
+            decrypted.plaintext,
+            encrypted.namespaces(),
+            self.settings.max_message_bytes,
+        )
     }
 
     fn check_in_response_to(
@@ -1124,7 +1144,7 @@ fn decrypt_assertion(
     encrypted: Node<'_, '_>,
     key: &DecryptionKey,
     policy: &DecryptionPolicy,
-) -> Result<String, Error> {
+) -> Result<(String, ContentAlgorithm), Error> {
     let mut data = encrypted
         .children()
         .filter(|c| has_name(*c, XENC_NS, "EncryptedData"));
@@ -1138,9 +1158,10 @@ fn decrypt_assertion(
         .children()
         .filter(|c| has_name(*c, XENC_NS, "EncryptedKey"))
         .collect();
-    let plaintext = xmlenc::decrypt(provider, data, &candidates, key, policy).map_err(Error::Decryption)?;
-    let plaintext =
-        String::from_utf8(plaintext).map_err(|_| Error::Decryption(XmlEncError::DecryptionFailed))?;
+    let decrypted = xmlenc::decrypt_with_algorithm(provider, data, &candidates, key, policy)
+        .map_err(Error::Decryption)?;
+    let plaintext = String::from_utf8(decrypted.plaintext)
+        .map_err(|_| Error::Decryption(XmlEncError::DecryptionFailed))?;
     let body = match plaintext.trim_start().strip_prefix("<?xml") {
         Some(rest) => rest.split_once("?>").map_or("", |(_, after)| after),
         None => plaintext.as_str(),
@@ -1157,7 +1178,7 @@ fn decrypt_assertion(
     wrapped.push('>');
     wrapped.push_str(body);
     wrapped.push_str("</fedkit-decrypted>");
-    Ok(wrapped)
+    Ok((wrapped, decrypted.algorithm))
 }
 
 /// What `check_conditions` found.

@@ -11,9 +11,10 @@ use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
 use fedkit_saml::{
     Error, IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings, SignedPart,
-    SigningRequirement,
+    SigningRequirement, Warning,
 };
 use fedkit_xmldsig::crypto::all_providers;
+use fedkit_xmldsig::xmlenc::ContentAlgorithm;
 use fedkit_xmldsig::{AlgorithmPolicy, ParseError, TrustedKeys, VerifyError};
 
 const IDP: &str = "https://sso.jumpcloud.com/saml2/fedkit-test";
@@ -1641,6 +1642,130 @@ fn decryption_failures_are_uniform_and_weak_transport_is_refused() {
             );
         }
     }
+}
+
+/// The `LegacyEncryption` warnings of an accepted login.
+fn legacy_encryption(a: &fedkit_saml::VerifiedAssertion) -> Vec<(&'static str, ContentAlgorithm)> {
+    a.warnings()
+        .iter()
+        .filter_map(|w| match w {
+            Warning::LegacyEncryption { element, algorithm } => Some((*element, *algorithm)),
+            _ => None,
+        })
+        .collect()
+}
+
+// XML Encryption 1.0 §5.2.1: tripledes-cbc is REQUIRED; decrypted (under every provider),
+// with a warning naming the algorithm and what to set instead.
+#[test]
+fn xmlenc_5_2_1_triple_des_content_encryption_is_accepted_with_a_warning() {
+    let v = decrypting(Settings::default());
+    let a = process_with(&v, &fixture("encrypted-3des"), Some(REQUEST), now()).unwrap();
+    assert_eq!(a.name_id().value, "jane.doe@example.com");
+    assert_eq!(a.signed(), [SignedPart::Assertion].as_slice());
+    assert_eq!(
+        legacy_encryption(&a),
+        [("EncryptedAssertion", ContentAlgorithm::TripleDesCbc)]
+    );
+    let shown = a
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .find(|w| w.contains("3DES"))
+        .unwrap();
+    for needle in [
+        "EncryptedAssertion",
+        "http://www.w3.org/2001/04/xmlenc#tripledes-cbc",
+        "AES-256-GCM",
+    ] {
+        assert!(shown.contains(needle), "{needle}: {shown}");
+    }
+    // An EncryptedID encrypted with Triple-DES inside a signed assertion.
+    let a = process_with(&v, &fixture("encrypted-name-id-3des"), Some(REQUEST), now()).unwrap();
+    assert_eq!(a.name_id().value, "jane.doe@example.com");
+    assert_eq!(
+        legacy_encryption(&a),
+        [("EncryptedID", ContentAlgorithm::TripleDesCbc)]
+    );
+    // AES content encryption carries no such warning.
+    for name in ["encrypted-gcm", "encrypted-cbc", "encrypted-name-id"] {
+        let a = process_with(&v, &fixture(name), Some(REQUEST), now()).unwrap();
+        assert_eq!(legacy_encryption(&a), [], "{name}");
+    }
+}
+
+#[test]
+fn xmlenc_5_2_1_altered_triple_des_ciphertext_is_a_uniform_decryption_failure() {
+    let v = decrypting(Settings::default());
+    let code = |xml: &str| process_with(&v, xml, Some(REQUEST), now()).unwrap_err().code();
+    let xml = fixture("encrypted-3des");
+    let start = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len();
+    let end = xml.rfind("</xenc:CipherValue>").unwrap();
+    let value: String = xml[start..end].split_whitespace().collect();
+    let data = base64::engine::general_purpose::STANDARD.decode(&value).unwrap();
+    let with_data = |bytes: &[u8]| {
+        format!(
+            "{}{}{}",
+            &xml[..start],
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+            &xml[end..]
+        )
+    };
+    // Flipped bits in the IV, the first block, and the block before the last (which garbles
+    // the padding octet of the last block).
+    for at in [0, 8, data.len() - 9, data.len() - 1] {
+        for flip in [0x01u8, 0x80] {
+            let mut altered = data.clone();
+            altered[at] ^= flip;
+            let c = code(&with_data(&altered));
+            assert!(
+                matches!(c, "decryption_failed" | "digest_mismatch"),
+                "byte {at} ^ {flip:#x}: {c}"
+            );
+        }
+    }
+    // Truncated to a partial block, to the IV alone, or to nothing.
+    for cut in [data.len() - 3, 8, 3, 0] {
+        assert_eq!(
+            code(&with_data(&data[..cut])),
+            "decryption_failed",
+            "cut to {cut}"
+        );
+    }
+}
+
+#[test]
+fn sp_decryption_keys_under_2048_bits_are_refused_when_loaded() {
+    let pem = include_str!("data/keys/sp-1024.key.pem");
+    let err = fedkit_xmldsig::DecryptionKey::from_pem(pem).unwrap_err();
+    assert_eq!(
+        err,
+        fedkit_xmldsig::KeyError::WeakDecryptionKey {
+            bits: 1024,
+            min: 2048
+        }
+    );
+    let message = err.to_string();
+    assert!(message.contains("1024-bit"), "{message}");
+    assert!(message.contains("--dangerous-min-sp-key-bits 1024"), "{message}");
+    // Opted in, the key decrypts what xmlsec1 encrypted to its certificate, under every
+    // provider (aws-lc-rs hands such keys to RustCrypto).
+    let key = fedkit_xmldsig::DecryptionKey::from_pem_dangerous_min_rsa_bits(pem, 1024).unwrap();
+    let v = validator().with_decryption_key(key);
+    let a = process_with(&v, &fixture("encrypted-to-1024-bit-sp"), Some(REQUEST), now()).unwrap();
+    assert_eq!(a.name_id().value, "jane.doe@example.com");
+    // The 2048-bit SP key is not the key it was encrypted to.
+    assert_eq!(
+        process_with(
+            &decrypting(Settings::default()),
+            &fixture("encrypted-to-1024-bit-sp"),
+            Some(REQUEST),
+            now()
+        )
+        .unwrap_err()
+        .code(),
+        "decryption_failed"
+    );
 }
 
 #[test]

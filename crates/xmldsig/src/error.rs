@@ -149,6 +149,15 @@ pub enum KeyError {
         /// The algorithm or curve OID, dotted.
         oid: String,
     },
+    /// The SP decryption key (the private key of the encryption certificate uploaded to the
+    /// IdP) is shorter than the minimum. Refused when the key is loaded.
+    #[error("{}", weak_decryption_key_message(*bits, *min))]
+    WeakDecryptionKey {
+        /// The key's modulus size.
+        bits: usize,
+        /// The minimum in force.
+        min: usize,
+    },
 }
 
 /// What kind of algorithm an algorithm error is about.
@@ -287,7 +296,7 @@ pub enum VerifyError {
         pinned: usize,
     },
     /// The key that would verify is too weak for the policy.
-    #[error("the pinned RSA key {fingerprint} has {bits} bits; the policy requires at least {min} (regenerate the IdP signing certificate with a 2048-bit or larger key)")]
+    #[error("the pinned RSA key {fingerprint} has {bits} bits; the policy requires at least {min} (regenerate the IdP signing certificate with a 2048-bit or larger key; until the IdP does, AlgorithmPolicy::dangerous_min_rsa_bits accepts it, CLI: --dangerous-min-rsa-bits {bits})")]
     WeakKey {
         /// The key's fingerprint.
         fingerprint: Fingerprint,
@@ -299,6 +308,24 @@ pub enum VerifyError {
     /// Canonicalization failed.
     #[error("canonicalization failed: {0}")]
     C14n(#[from] C14nError),
+}
+
+fn weak_decryption_key_message(bits: usize, min: usize) -> String {
+    let opt_in = if bits >= 1024 {
+        format!(
+            "; until then, a {bits}-bit key can be allowed with DecryptionKey::from_pem_dangerous_min_rsa_bits \
+             (CLI: --dangerous-min-sp-key-bits {bits})"
+        )
+    } else {
+        " (keys under 1024 bits are never accepted)".to_owned()
+    };
+    format!(
+        "the SP decryption key is a {bits}-bit RSA key, but at least {min} bits are required \
+         (RSA keys under 2048 bits can be factored, and the aws-lc-rs provider cannot use them): \
+         generate a 2048-bit or larger key (openssl req -x509 -newkey rsa:2048 -nodes -keyout sp.key.pem \
+         -out sp.crt.pem -days 730 -subj /CN=sp) and upload its certificate to the IdP as the SP encryption \
+         certificate{opt_in}"
+    )
 }
 
 /// Names the key type a signature algorithm needs and the one the pinned keys have. Only RSA

@@ -370,7 +370,7 @@ impl SigningKey {
         };
         match label.as_str() {
             "RSA PRIVATE KEY" => {
-                DecryptionKey::from_pem(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
+                DecryptionKey::from_pem_any_size(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
             }
             "EC PRIVATE KEY" => {
                 if let Ok(k) = p256::SecretKey::from_sec1_der(der) {
@@ -387,7 +387,7 @@ impl SigningKey {
                 if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
                     return Ok(Self(SigningKeyInner::P384(k)));
                 }
-                DecryptionKey::from_pem(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
+                DecryptionKey::from_pem_any_size(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
             }
             _ => Err(KeyError::UnexpectedPemLabel { label: label.clone() }),
         }
@@ -495,9 +495,35 @@ impl core::fmt::Debug for DecryptionKey {
 }
 
 impl DecryptionKey {
+    /// The smallest RSA modulus accepted by default, in bits.
+    pub const MIN_RSA_BITS: usize = 2048;
+
     /// An RSA private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`
-    /// (PKCS#1).
+    /// (PKCS#1), of at least [`MIN_RSA_BITS`](Self::MIN_RSA_BITS) (2048) bits.
+    ///
+    /// A shorter key is refused here, when it is loaded, with
+    /// [`KeyError::WeakDecryptionKey`] naming its size: RSA keys under 2048 bits are within
+    /// reach of factoring, and AWS-LC (the aws-lc-rs provider) refuses them.
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        Self::from_pem_dangerous_min_rsa_bits(text, Self::MIN_RSA_BITS)
+    }
+
+    /// [`from_pem`](Self::from_pem) accepting RSA keys down to `bits` (never below 1024).
+    /// Dangerous: only for an SP whose encryption certificate the IdP already holds and
+    /// cannot replace yet; generate a 2048-bit key and upload its certificate instead. With
+    /// such a key the aws-lc-rs provider decrypts with RustCrypto (AWS-LC refuses RSA keys
+    /// under 2048 bits), which is blinded but not constant-time.
+    pub fn from_pem_dangerous_min_rsa_bits(text: &str, bits: usize) -> Result<Self, KeyError> {
+        let key = Self::from_pem_any_size(text)?;
+        let min = bits.max(1024);
+        if key.bits < min {
+            return Err(KeyError::WeakDecryptionKey { bits: key.bits, min });
+        }
+        Ok(key)
+    }
+
+    /// Parses an RSA private key of any size (signing keys, whose size is checked elsewhere).
+    fn from_pem_any_size(text: &str) -> Result<Self, KeyError> {
         use rsa::pkcs1::DecodeRsaPrivateKey as _;
         use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
         let blocks = parse_pem(text)?;

@@ -2,10 +2,14 @@
 //! `EncryptedAssertion` carries.
 //!
 //! Supported: key transport with RSA-OAEP (`rsa-oaep-mgf1p`, and XML Encryption 1.1
-//! `rsa-oaep` with its DigestMethod and MGF), content encryption with AES-128/192/256-CBC and
-//! AES-128/256-GCM. RSA PKCS#1 v1.5 key transport (`rsa-1_5`, open to Bleichenbacher's attack)
-//! is refused unless [`DecryptionPolicy::dangerous_allow_rsa_pkcs1v15`] opts in. Triple-DES,
-//! key agreement, key wrap and `CipherReference` are refused by name.
+//! `rsa-oaep` with its DigestMethod and MGF), content encryption with AES-128/192/256-CBC,
+//! AES-128/256-GCM and Triple-DES CBC (`tripledes-cbc`, REQUIRED by XML Encryption 1.0 §5.2.1
+//! and still the default of some IdPs, e.g. pysaml2: decrypted, and reported by
+//! [`ContentAlgorithm::is_legacy`] so the host can ask for AES-GCM). RSA PKCS#1 v1.5 key
+//! transport (`rsa-1_5`, open to Bleichenbacher's attack) is refused unless
+//! [`DecryptionPolicy::dangerous_allow_rsa_pkcs1v15`] opts in. Key agreement, symmetric key
+//! wrap (`kw-aes*`, `kw-tripledes`: the content key is always RSA-transported in SAML) and
+//! `CipherReference` are refused by name.
 //!
 //! Every failure after the first cryptographic operation (wrong key, bad OAEP or CBC padding,
 //! bad GCM tag) is the same [`XmlEncError::DecryptionFailed`]: distinguishable failures are
@@ -132,16 +136,101 @@ fn algorithm<'a, 'i>(node: Node<'a, 'i>) -> Result<(Node<'a, 'i>, &'a str), XmlE
     Ok((method, uri))
 }
 
-/// Content-encryption algorithms: (key length, GCM?).
-fn content_algorithm(uri: &str) -> Option<(usize, bool)> {
-    Some(match uri {
-        "http://www.w3.org/2001/04/xmlenc#aes128-cbc" => (16, false),
-        "http://www.w3.org/2001/04/xmlenc#aes192-cbc" => (24, false),
-        "http://www.w3.org/2001/04/xmlenc#aes256-cbc" => (32, false),
-        "http://www.w3.org/2009/xmlenc11#aes128-gcm" => (16, true),
-        "http://www.w3.org/2009/xmlenc11#aes256-gcm" => (32, true),
-        _ => return None,
-    })
+/// A content-encryption algorithm this module decrypts (the `EncryptionMethod` of an
+/// `EncryptedData`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContentAlgorithm {
+    /// AES-128-CBC (XML Encryption 1.0).
+    Aes128Cbc,
+    /// AES-192-CBC (XML Encryption 1.0).
+    Aes192Cbc,
+    /// AES-256-CBC (XML Encryption 1.0).
+    Aes256Cbc,
+    /// AES-128-GCM (XML Encryption 1.1).
+    Aes128Gcm,
+    /// AES-256-GCM (XML Encryption 1.1).
+    Aes256Gcm,
+    /// Triple-DES (DES-EDE3) CBC (XML Encryption 1.0 `tripledes-cbc`): legacy, see
+    /// [`is_legacy`](Self::is_legacy).
+    TripleDesCbc,
+}
+
+impl ContentAlgorithm {
+    /// Every algorithm.
+    pub const ALL: [ContentAlgorithm; 6] = [
+        Self::Aes128Cbc,
+        Self::Aes192Cbc,
+        Self::Aes256Cbc,
+        Self::Aes128Gcm,
+        Self::Aes256Gcm,
+        Self::TripleDesCbc,
+    ];
+
+    /// The algorithm of an `EncryptionMethod` URI.
+    pub fn from_uri(uri: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.uri() == uri)
+    }
+
+    /// The algorithm's URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            Self::Aes128Cbc => "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+            Self::Aes192Cbc => "http://www.w3.org/2001/04/xmlenc#aes192-cbc",
+            Self::Aes256Cbc => "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+            Self::Aes128Gcm => "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+            Self::Aes256Gcm => "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+            Self::TripleDesCbc => "http://www.w3.org/2001/04/xmlenc#tripledes-cbc",
+        }
+    }
+
+    /// A short name for messages (`AES-256-GCM`, `3DES-CBC`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Aes128Cbc => "AES-128-CBC",
+            Self::Aes192Cbc => "AES-192-CBC",
+            Self::Aes256Cbc => "AES-256-CBC",
+            Self::Aes128Gcm => "AES-128-GCM",
+            Self::Aes256Gcm => "AES-256-GCM",
+            Self::TripleDesCbc => "3DES-CBC",
+        }
+    }
+
+    /// Whether the algorithm is legacy: Triple-DES, whose 64-bit blocks make it unfit for
+    /// new use (NIST SP 800-131A Rev. 2 disallows it for encryption after 2023; the Sweet32
+    /// attack). fedkit decrypts it because XML Encryption 1.0 requires it, but an IdP that
+    /// uses it should be moved to AES-GCM.
+    pub fn is_legacy(self) -> bool {
+        self == Self::TripleDesCbc
+    }
+
+    /// The content key's length in octets.
+    fn key_len(self) -> usize {
+        match self {
+            Self::Aes128Cbc | Self::Aes128Gcm => 16,
+            Self::Aes192Cbc | Self::TripleDesCbc => 24,
+            Self::Aes256Cbc | Self::Aes256Gcm => 32,
+        }
+    }
+}
+
+/// The result of [`decrypt_with_algorithm`]: the plaintext and the content-encryption
+/// algorithm it was encrypted with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Decrypted {
+    /// The plaintext octets.
+    pub plaintext: Vec<u8>,
+    /// The content-encryption algorithm.
+    pub algorithm: ContentAlgorithm,
+}
+
+impl core::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Decrypted")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("algorithm", &self.algorithm)
+            .finish()
+    }
 }
 
 /// The key transport of one `EncryptedKey`, checked before any decryption.
@@ -239,12 +328,25 @@ pub fn decrypt_verified(
     key: &DecryptionKey,
     policy: &DecryptionPolicy,
 ) -> Result<Vec<u8>, XmlEncError> {
+    decrypt_verified_with_algorithm(provider, encrypted_data, candidates, key, policy).map(|d| d.plaintext)
+}
+
+/// [`decrypt_verified`], also returning the content-encryption algorithm (to report a legacy
+/// one, see [`ContentAlgorithm::is_legacy`]).
+pub fn decrypt_verified_with_algorithm(
+    provider: &dyn CryptoProvider,
+    encrypted_data: &crate::VerifiedElement<'_, '_>,
+    candidates: &[crate::VerifiedElement<'_, '_>],
+    key: &DecryptionKey,
+    policy: &DecryptionPolicy,
+) -> Result<Decrypted, XmlEncError> {
     let candidates: Vec<Node<'_, '_>> = candidates.iter().map(|c| c.node()).collect();
-    decrypt(provider, encrypted_data.node(), &candidates, key, policy)
+    decrypt_with_algorithm(provider, encrypted_data.node(), &candidates, key, policy)
 }
 
 /// Decrypts `encrypted_data` (an `xenc:EncryptedData`) with `key`, looking for its
-/// `EncryptedKey` as [`encrypted_keys`] describes, and returns the plaintext octets (for a
+/// `EncryptedKey` inside its KeyInfo, among the `candidates` a `RetrievalMethod` names, or
+/// else among all `candidates`, and returns the plaintext octets (for a
 /// SAML EncryptedAssertion: the `saml:Assertion` element's XML).
 ///
 /// The plaintext is NOT verified by this function: a caller must verify a signature over it
@@ -256,14 +358,27 @@ pub fn decrypt(
     key: &DecryptionKey,
     policy: &DecryptionPolicy,
 ) -> Result<Vec<u8>, XmlEncError> {
+    decrypt_with_algorithm(provider, encrypted_data, candidates, key, policy).map(|d| d.plaintext)
+}
+
+/// [`decrypt`], also returning the content-encryption algorithm (to report a legacy one,
+/// see [`ContentAlgorithm::is_legacy`]).
+pub fn decrypt_with_algorithm(
+    provider: &dyn CryptoProvider,
+    encrypted_data: Node<'_, '_>,
+    candidates: &[Node<'_, '_>],
+    key: &DecryptionKey,
+    policy: &DecryptionPolicy,
+) -> Result<Decrypted, XmlEncError> {
     if !is(encrypted_data, XENC_NS, "EncryptedData") {
         return Err(malformed("expected xenc:EncryptedData"));
     }
     let (_, content_uri) = algorithm(encrypted_data)?;
-    let (key_len, gcm) = content_algorithm(content_uri).ok_or_else(|| XmlEncError::UnsupportedAlgorithm {
-        role: "content encryption",
-        uri: content_uri.to_owned(),
-    })?;
+    let content =
+        ContentAlgorithm::from_uri(content_uri).ok_or_else(|| XmlEncError::UnsupportedAlgorithm {
+            role: "content encryption",
+            uri: content_uri.to_owned(),
+        })?;
     let ciphertext = cipher_value(encrypted_data)?;
     let keys = encrypted_keys(encrypted_data, candidates);
     if keys.is_empty() {
@@ -282,26 +397,39 @@ pub fn decrypt(
             Transport::Pkcs1v15 => crate::crypto::pkcs1v15_decrypt(key, &wrapped),
         };
         let Ok(session) = session else { continue };
-        if session.len() != key_len {
+        if session.len() != content.key_len() {
             continue;
         }
-        let plaintext = if gcm {
-            provider.aes_gcm_decrypt(&session, &ciphertext)
-        } else {
-            provider
-                .aes_cbc_decrypt(&session, &ciphertext)
-                .and_then(|p| unpad(p).ok_or(crate::crypto::DecryptFailed))
+        let unpadded = |block: usize| move |p: Vec<u8>| unpad(p, block).ok_or(crate::crypto::DecryptFailed);
+        let plaintext = match content {
+            ContentAlgorithm::Aes128Gcm | ContentAlgorithm::Aes256Gcm => {
+                provider.aes_gcm_decrypt(&session, &ciphertext)
+            }
+            ContentAlgorithm::Aes128Cbc | ContentAlgorithm::Aes192Cbc | ContentAlgorithm::Aes256Cbc => {
+                provider
+                    .aes_cbc_decrypt(&session, &ciphertext)
+                    .and_then(unpadded(16))
+            }
+            ContentAlgorithm::TripleDesCbc => provider
+                .tdes_cbc_decrypt(&session, &ciphertext)
+                .and_then(unpadded(8)),
         };
-        return plaintext.map_err(|_| XmlEncError::DecryptionFailed);
+        return plaintext
+            .map(|plaintext| Decrypted {
+                plaintext,
+                algorithm: content,
+            })
+            .map_err(|_| XmlEncError::DecryptionFailed);
     }
     Err(XmlEncError::DecryptionFailed)
 }
 
-/// XML Encryption's CBC padding: the last octet says how many octets to drop (1 to 16); the
-/// other padding octets are arbitrary (unlike PKCS#7).
-fn unpad(mut plaintext: Vec<u8>) -> Option<Vec<u8>> {
+/// XML Encryption's block-cipher padding (§5.2): the last octet says how many octets to drop
+/// (1 to the block size: 16 for AES, 8 for Triple-DES); the other padding octets are arbitrary
+/// (unlike PKCS#7).
+fn unpad(mut plaintext: Vec<u8>, block: usize) -> Option<Vec<u8>> {
     let n = usize::from(*plaintext.last()?);
-    if n == 0 || n > 16 || n > plaintext.len() {
+    if n == 0 || n > block || n > plaintext.len() {
         return None;
     }
     plaintext.truncate(plaintext.len() - n);
@@ -348,6 +476,185 @@ mod tests {
             b64(&wrapped),
             b64(&data)
         )
+    }
+
+    /// Encrypts `body` (already padded to whole 8-octet blocks) with Triple-DES CBC for the SP
+    /// key (RSA-OAEP-MGF1P key transport), as `tripledes-cbc` `EncryptedData` XML.
+    fn encrypt_3des(body: &[u8]) -> String {
+        use cbc::cipher::{block_padding::NoPadding, BlockEncryptMut as _, KeyIvInit as _};
+        let key = DecryptionKey::from_pem(SP_KEY).unwrap();
+        let public = rsa::RsaPublicKey::from(key.rsa());
+        let session = *b"0123456789abcdefFEDCBA98";
+        let wrapped = public
+            .encrypt(&mut rand_core::OsRng, rsa::Oaep::new::<sha1::Sha1>(), &session)
+            .unwrap();
+        let iv = [9u8; 8];
+        let mut data = iv.to_vec();
+        data.extend(
+            cbc::Encryptor::<des::TdesEde3>::new_from_slices(&session, &iv)
+                .unwrap()
+                .encrypt_padded_vec_mut::<NoPadding>(body),
+        );
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        format!(
+            r#"<xenc:EncryptedData xmlns:xenc="{XENC_NS}" xmlns:ds="{DSIG_NS}">
+  <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#tripledes-cbc"/>
+  <ds:KeyInfo><xenc:EncryptedKey>
+    <xenc:EncryptionMethod Algorithm="{RSA_OAEP_MGF1P}"/>
+    <xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData>
+  </xenc:EncryptedKey></ds:KeyInfo>
+  <xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData>
+</xenc:EncryptedData>"#,
+            b64(&wrapped),
+            b64(&data)
+        )
+    }
+
+    fn decrypt_all(xml: &str) -> Vec<Result<Decrypted, XmlEncError>> {
+        let key = DecryptionKey::from_pem(SP_KEY).unwrap();
+        let doc = crate::Document::parse(xml).unwrap();
+        all_providers()
+            .into_iter()
+            .map(|p| decrypt_with_algorithm(p, doc.root_element(), &[], &key, &DecryptionPolicy::default()))
+            .collect()
+    }
+
+    #[test]
+    fn triple_des_cbc_decrypts_with_every_provider_and_is_reported_as_legacy() {
+        // "<a>secret</a>" is 13 octets: 3 octets of XML Encryption padding, arbitrary but the last.
+        let mut body = b"<a>secret</a>".to_vec();
+        body.extend([0xAA, 0x55, 3]);
+        for result in decrypt_all(&encrypt_3des(&body)) {
+            let d = result.unwrap();
+            assert_eq!(d.plaintext, b"<a>secret</a>");
+            assert_eq!(d.algorithm, ContentAlgorithm::TripleDesCbc);
+            assert!(d.algorithm.is_legacy());
+        }
+        // A whole block of padding (plaintext a multiple of 8 octets).
+        let mut body = b"<a>1</a>".to_vec();
+        body.extend([0, 0, 0, 0, 0, 0, 0, 8]);
+        for result in decrypt_all(&encrypt_3des(&body)) {
+            assert_eq!(result.unwrap().plaintext, b"<a>1</a>");
+        }
+    }
+
+    #[test]
+    fn triple_des_bad_padding_and_truncation_fail_uniformly() {
+        // The last octet names more padding than one 8-octet block, or none.
+        for last in [0u8, 9, 16, 255] {
+            let mut body = b"<a>secret</a>xx".to_vec();
+            body.push(last);
+            for result in decrypt_all(&encrypt_3des(&body)) {
+                assert_eq!(result, Err(XmlEncError::DecryptionFailed), "padding {last}");
+            }
+        }
+        // Ciphertext cut to a partial block, to the IV alone, or emptied.
+        let mut body = b"<a>secret</a>".to_vec();
+        body.extend([1, 2, 3]);
+        let xml = encrypt_3des(&body);
+        let start = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len();
+        let end = xml.rfind("</xenc:CipherValue>").unwrap();
+        let value = base64::engine::general_purpose::STANDARD
+            .decode(&xml[start..end])
+            .unwrap();
+        for cut in [value.len() - 3, 8, 4, 0] {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&value[..cut]);
+            let altered = format!("{}{b64}{}", &xml[..start], &xml[end..]);
+            for result in decrypt_all(&altered) {
+                assert_eq!(result, Err(XmlEncError::DecryptionFailed), "cut to {cut}");
+            }
+        }
+    }
+
+    /// A fresh RSA key of `bits` bits, as PKCS#8 PEM.
+    fn rsa_pem(bits: usize) -> String {
+        use rsa::pkcs8::EncodePrivateKey as _;
+        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits).unwrap();
+        let der = key.to_pkcs8_der().unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());
+        format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n")
+    }
+
+    #[test]
+    fn sp_keys_under_2048_bits_are_refused_when_loaded_naming_their_size() {
+        let pem = rsa_pem(1024);
+        let err = DecryptionKey::from_pem(&pem).unwrap_err();
+        assert_eq!(
+            err,
+            crate::KeyError::WeakDecryptionKey {
+                bits: 1024,
+                min: 2048
+            }
+        );
+        let message = err.to_string();
+        for needle in [
+            "1024-bit",
+            "at least 2048",
+            "rsa:2048",
+            "from_pem_dangerous_min_rsa_bits",
+            "--dangerous-min-sp-key-bits 1024",
+        ] {
+            assert!(message.contains(needle), "{needle}: {message}");
+        }
+        // The opt-in has a floor of 1024 bits.
+        let err = DecryptionKey::from_pem_dangerous_min_rsa_bits(&pem, 1536).unwrap_err();
+        assert_eq!(
+            err,
+            crate::KeyError::WeakDecryptionKey {
+                bits: 1024,
+                min: 1536
+            }
+        );
+        let tiny = rsa_pem(768);
+        let err = DecryptionKey::from_pem_dangerous_min_rsa_bits(&tiny, 512).unwrap_err();
+        assert_eq!(err, crate::KeyError::WeakDecryptionKey { bits: 768, min: 1024 });
+        assert!(err.to_string().contains("never accepted"), "{err}");
+        // 2048 bits load as before; signing keys are not subject to this check.
+        assert_eq!(DecryptionKey::from_pem(SP_KEY).unwrap().bits(), 2048);
+        assert_eq!(crate::SigningKey::from_pem(&pem).unwrap().bits(), 1024);
+    }
+
+    #[test]
+    fn a_1024_bit_sp_key_decrypts_with_every_provider_once_allowed() {
+        let pem = rsa_pem(1024);
+        let key = DecryptionKey::from_pem_dangerous_min_rsa_bits(&pem, 1024).unwrap();
+        assert_eq!(key.bits(), 1024);
+        let public = rsa::RsaPublicKey::from(key.rsa());
+        let session = [0x42u8; 24];
+        let wrapped = public
+            .encrypt(&mut rand_core::OsRng, rsa::Oaep::new::<sha1::Sha1>(), &session)
+            .unwrap();
+        let mut ciphertext = vec![0u8; 8];
+        ciphertext.extend({
+            use cbc::cipher::{block_padding::NoPadding, BlockEncryptMut as _, KeyIvInit as _};
+            cbc::Encryptor::<des::TdesEde3>::new_from_slices(&session, &[0u8; 8])
+                .unwrap()
+                .encrypt_padded_vec_mut::<NoPadding>(b"<a>ok</a>\x00\x00\x00\x00\x00\x00\x07")
+        });
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let xml = format!(
+            r#"<xenc:EncryptedData xmlns:xenc="{XENC_NS}" xmlns:ds="{DSIG_NS}">
+  <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#tripledes-cbc"/>
+  <ds:KeyInfo><xenc:EncryptedKey>
+    <xenc:EncryptionMethod Algorithm="{RSA_OAEP_MGF1P}"/>
+    <xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData>
+  </xenc:EncryptedKey></ds:KeyInfo>
+  <xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData>
+</xenc:EncryptedData>"#,
+            b64(&wrapped),
+            b64(&ciphertext)
+        );
+        let doc = crate::Document::parse(&xml).unwrap();
+        for provider in all_providers() {
+            let plain = decrypt(
+                provider,
+                doc.root_element(),
+                &[],
+                &key,
+                &DecryptionPolicy::default(),
+            );
+            assert_eq!(plain.as_deref(), Ok(&b"<a>ok</a>"[..]), "{}", provider.name());
+        }
     }
 
     #[test]
@@ -405,10 +712,15 @@ mod tests {
         let key = DecryptionKey::from_pem(SP_KEY).unwrap();
         let xml = encrypt_11(b"<a/>", ("mgf1sha256", DigestAlgorithm::Sha256));
         for (from, to, expected) in [
-            ("aes256-gcm", "tripledes-cbc", "content encryption"),
+            ("aes256-gcm", "aes512-cbc", "content encryption"),
             (
                 RSA_OAEP_11,
                 "http://www.w3.org/2001/04/xmlenc#kw-aes256",
+                "key transport",
+            ),
+            (
+                RSA_OAEP_11,
+                "http://www.w3.org/2001/04/xmlenc#kw-tripledes",
                 "key transport",
             ),
             ("mgf1sha256", "mgf1sha224", "OAEP mask generation"),
@@ -442,11 +754,30 @@ mod tests {
 
     #[test]
     fn cbc_padding_is_xml_encryption_style() {
-        assert_eq!(unpad(vec![1, 2, 3, 9, 9, 2]), Some(vec![1, 2, 3, 9]));
-        assert_eq!(unpad(vec![7, 7, 7, 7, 1]), Some(vec![7, 7, 7, 7]));
-        assert_eq!(unpad(vec![1, 2, 0]), None);
-        assert_eq!(unpad(vec![1, 17]), None);
-        assert_eq!(unpad(vec![1, 3]), None);
-        assert_eq!(unpad(vec![]), None);
+        assert_eq!(unpad(vec![1, 2, 3, 9, 9, 2], 16), Some(vec![1, 2, 3, 9]));
+        assert_eq!(unpad(vec![7, 7, 7, 7, 1], 16), Some(vec![7, 7, 7, 7]));
+        assert_eq!(unpad(vec![1, 2, 0], 16), None);
+        assert_eq!(unpad(vec![1, 17], 16), None);
+        assert_eq!(unpad(vec![1, 3], 16), None);
+        assert_eq!(unpad(vec![], 16), None);
+        // Triple-DES: at most one 8-octet block of padding.
+        let mut block = vec![0u8; 16];
+        block[15] = 8;
+        assert_eq!(unpad(block.clone(), 8), Some(vec![0u8; 8]));
+        block[15] = 9;
+        assert_eq!(unpad(block.clone(), 8), None);
+        assert_eq!(unpad(block, 16), Some(vec![0u8; 7]));
+    }
+
+    #[test]
+    fn content_algorithm_uris_round_trip_and_only_triple_des_is_legacy() {
+        for a in ContentAlgorithm::ALL {
+            assert_eq!(ContentAlgorithm::from_uri(a.uri()), Some(a));
+            assert_eq!(a.is_legacy(), a == ContentAlgorithm::TripleDesCbc, "{a:?}");
+        }
+        assert_eq!(
+            ContentAlgorithm::from_uri("http://www.w3.org/2001/04/xmlenc#kw-tripledes"),
+            None
+        );
     }
 }

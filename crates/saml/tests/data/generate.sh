@@ -18,9 +18,11 @@ export LC_ALL=C TZ=UTC
 command -v xmlsec1 >/dev/null || { echo "xmlsec1 not found (apt-get install xmlsec1)" >&2; exit 1; }
 
 if [[ "${1:-}" == --fresh-keys ]]; then rm -f keys/*.pem; fi
-for k in idp other sp; do
+for k in idp other sp sp-1024 idp-1024; do
   if [[ ! -f keys/$k.key.pem ]]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -keyout "keys/$k.key.pem" -out "keys/$k.crt.pem" \
+    # *-1024: keys below the 2048-bit minimum (refused unless opted in).
+    bits=2048; [[ $k == *-1024 ]] && bits=1024
+    openssl req -x509 -newkey rsa:$bits -nodes -days 36500 -keyout "keys/$k.key.pem" -out "keys/$k.crt.pem" \
       -subj "/CN=$k.fedkit-saml.test/O=fedkit-saml tests" 2>/dev/null
   fi
 done
@@ -194,6 +196,7 @@ cases = {
         with_assertion=False)),
     "sha1": ("idp", dict(sign="assertion", sigalg=RSA_SHA1, digest=SHA1)),
     "other-key": ("other", dict(sign="assertion")),
+    "idp-1024-bit-key": ("idp-1024", dict(sign="assertion")),
     "nameid-with-comment": ("idp", dict(sign="assertion", nameid="jane.doe@example.com<!-- c -->.evil.com")),
     "expired-confirmation": ("idp", dict(sign="assertion", confirmation_not_on_or_after="2026-11-22T10:00:30Z")),
     "entra-claims": ("idp", dict(sign="assertion", attrs="entra", nameid="jdoe-7Qz4v1Xr",
@@ -296,6 +299,9 @@ def template(content, transport):
             '<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>')
 GCM256 = XENC11 + "aes256-gcm"
 CBC128 = XENC + "aes128-cbc"
+TDES = XENC + "tripledes-cbc"
+def session_key(content):
+    return "des-192" if content == TDES else "aes-256" if "256" in content else "aes-128"
 cases = [
     # name, source fixture, content algorithm, key transport, recipient cert, sign the Response
     ("encrypted-gcm", "signed/assertion-signed.xml", GCM256, "oaep-mgf1p", "sp", False),
@@ -304,6 +310,11 @@ cases = [
     ("encrypted-unsigned-assertion", "templates/unsigned.xml", GCM256, "oaep-mgf1p", "sp", True),
     ("encrypted-to-other-sp", "signed/assertion-signed.xml", GCM256, "oaep-mgf1p", "other", False),
     ("encrypted-rsa-1_5", "signed/assertion-signed.xml", CBC128, "rsa-1_5", "sp", False),
+    # Triple-DES content encryption (XML Encryption 1.0's REQUIRED tripledes-cbc, pysaml2's
+    # default): accepted with a LegacyEncryption warning.
+    ("encrypted-3des", "signed/assertion-signed.xml", TDES, "oaep-mgf1p", "sp", False),
+    # Encrypted to a 1024-bit SP certificate: its key is refused when loaded unless opted in.
+    ("encrypted-to-1024-bit-sp", "signed/assertion-signed.xml", GCM256, "oaep-mgf1p", "sp-1024", False),
 ]
 ids = ["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"]
 sig_src = open("templates/response-signed.xml").read()
@@ -311,7 +322,7 @@ resp_sig = sig_src[sig_src.index("<ds:Signature"):sig_src.index("</ds:Signature>
 for name, source, content, transport, recipient, sign_response in cases:
     open("enc-template.xml", "w").write(template(content, transport))
     subprocess.run(["xmlsec1", "--encrypt", "--pubkey-cert-pem", f"keys/{recipient}.crt.pem",
-                    "--session-key", "aes-256" if "256" in content else "aes-128",
+                    "--session-key", session_key(content),
                     "--xml-data", source, "--node-name", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
                     "--output", "enc-out.xml", "enc-template.xml"], check=True, capture_output=True)
     text = open("enc-out.xml").read()
@@ -336,26 +347,28 @@ for name, source, content, transport, recipient, sign_response in cases:
         assert ok.returncode == 0, (name, ok.stderr)
         assert "jane.doe@example.com</saml2:NameID>" in open("enc-dec.xml").read(), name
 # An encrypted NameID (EncryptedID) inside an assertion that is then signed over the
-# ciphertext, as IdPs do when "encrypt NameID" is on.
-open("enc-template.xml", "w").write(template(CBC128, "oaep-mgf1p"))
-subprocess.run(["xmlsec1", "--encrypt", "--pubkey-cert-pem", "keys/sp.crt.pem", "--session-key", "aes-128",
-                "--xml-data", "templates/assertion-signed.xml",
-                "--node-name", "urn:oasis:names:tc:SAML:2.0:assertion:NameID",
-                "--output", "enc-out.xml", "enc-template.xml"], check=True, capture_output=True)
-text = open("enc-out.xml").read()
-start = text.index("<xenc:EncryptedData"); end = text.index("</xenc:EncryptedData>") + len("</xenc:EncryptedData>")
-text = text[:start] + "<saml2:EncryptedID>" + text[start:end] + "</saml2:EncryptedID>" + text[end:]
-open("enc-work.xml", "w").write(text)
-subprocess.run(["xmlsec1", "--sign", "--privkey-pem", "keys/idp.key.pem,keys/idp.crt.pem", *ids,
-                "--node-id", "_assert-9b41", "--output", "signed/encrypted-name-id.xml", "enc-work.xml"],
-               check=True, capture_output=True)
-subprocess.run(["xmlsec1", "--verify", "--enabled-key-data", "key-name", "--pubkey-cert-pem",
-                "keys/idp.crt.pem", *ids, "--node-id", "_assert-9b41", "signed/encrypted-name-id.xml"],
-               check=True, capture_output=True)
-assert "<saml2:NameID" not in open("signed/encrypted-name-id.xml").read()
-ok = subprocess.run(["xmlsec1", "--decrypt", "--privkey-pem", "keys/sp.key.pem", "--output", "enc-dec.xml",
-                     "signed/encrypted-name-id.xml"], capture_output=True)
-assert ok.returncode == 0 and "jane.doe@example.com</saml2:NameID>" in open("enc-dec.xml").read(), ok.stderr
+# ciphertext, as IdPs do when "encrypt NameID" is on; once with AES-128-CBC and once with
+# Triple-DES (accepted with a LegacyEncryption warning).
+for name, content in [("encrypted-name-id", CBC128), ("encrypted-name-id-3des", TDES)]:
+    open("enc-template.xml", "w").write(template(content, "oaep-mgf1p"))
+    subprocess.run(["xmlsec1", "--encrypt", "--pubkey-cert-pem", "keys/sp.crt.pem", "--session-key", session_key(content),
+                    "--xml-data", "templates/assertion-signed.xml",
+                    "--node-name", "urn:oasis:names:tc:SAML:2.0:assertion:NameID",
+                    "--output", "enc-out.xml", "enc-template.xml"], check=True, capture_output=True)
+    text = open("enc-out.xml").read()
+    start = text.index("<xenc:EncryptedData"); end = text.index("</xenc:EncryptedData>") + len("</xenc:EncryptedData>")
+    text = text[:start] + "<saml2:EncryptedID>" + text[start:end] + "</saml2:EncryptedID>" + text[end:]
+    open("enc-work.xml", "w").write(text)
+    subprocess.run(["xmlsec1", "--sign", "--privkey-pem", "keys/idp.key.pem,keys/idp.crt.pem", *ids,
+                    "--node-id", "_assert-9b41", "--output", f"signed/{name}.xml", "enc-work.xml"],
+                   check=True, capture_output=True)
+    subprocess.run(["xmlsec1", "--verify", "--enabled-key-data", "key-name", "--pubkey-cert-pem",
+                    "keys/idp.crt.pem", *ids, "--node-id", "_assert-9b41", f"signed/{name}.xml"],
+                   check=True, capture_output=True)
+    assert "<saml2:NameID" not in open(f"signed/{name}.xml").read()
+    ok = subprocess.run(["xmlsec1", "--decrypt", "--privkey-pem", "keys/sp.key.pem", "--output", "enc-dec.xml",
+                         f"signed/{name}.xml"], capture_output=True)
+    assert ok.returncode == 0 and "jane.doe@example.com</saml2:NameID>" in open("enc-dec.xml").read(), ok.stderr
 for f in ["enc-template.xml", "enc-out.xml", "enc-work.xml", "enc-dec.xml"]:
     try:
         __import__("os").remove(f)

@@ -9,7 +9,11 @@ use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 /// aws-lc-rs: AWS-LC's verified, constant-time primitives; several times faster than
 /// [`RustCrypto`] for RSA. Combinations AWS-LC does not offer for verification (RSA keys
 /// under 2048 bits with SHA-384 or PSS, keys over 8192 bits), which only a deliberately
-/// weakened policy lets through, are delegated to [`RustCrypto`].
+/// weakened policy lets through, are delegated to [`RustCrypto`]; so is RSA-OAEP decryption
+/// with an SP key under 2048 bits (only loadable with
+/// `DecryptionKey::from_pem_dangerous_min_rsa_bits`). AES-CBC and Triple-DES CBC content
+/// decryption are RustCrypto's in both providers (aws-lc-rs has 3DES only behind its
+/// `legacy-des` feature, which needs bindgen at build time).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AwsLcRs;
 
@@ -198,7 +202,7 @@ impl CryptoProvider for AwsLcRs {
     }
 
     /// RSA-OAEP in AWS-LC, constant-time. AWS-LC offers OAEP with the same hash for the
-    /// label and MGF1; other combinations use RustCrypto.
+    /// label and MGF1, with keys of 2048 to 8192 bits; other combinations use RustCrypto.
     fn rsa_oaep_decrypt(
         &self,
         key: &DecryptionKey,
@@ -211,6 +215,9 @@ impl CryptoProvider for AwsLcRs {
             OaepPrivateDecryptingKey, PrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
             OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
         };
+        if !(2048..=8192).contains(&key.bits()) {
+            return super::rust_crypto::oaep_decrypt(key, digest, mgf1, label, ciphertext);
+        }
         let algorithm = match (digest, mgf1) {
             (DigestAlgorithm::Sha1, DigestAlgorithm::Sha1) => &OAEP_SHA1_MGF1SHA1,
             (DigestAlgorithm::Sha256, DigestAlgorithm::Sha256) => &OAEP_SHA256_MGF1SHA256,

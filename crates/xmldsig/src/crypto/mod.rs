@@ -119,6 +119,15 @@ pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
     fn aes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptFailed> {
         rust_crypto::cbc_decrypt(key, data)
     }
+
+    /// Triple-DES (DES-EDE3) CBC decryption without padding removal: `data` is the 8-byte IV
+    /// and the ciphertext, `key` the 24-byte key (XML Encryption 1.0 `tripledes-cbc`). Shared
+    /// by both providers: RustCrypto's `des`. aws-lc-rs offers 3DES only behind its
+    /// `legacy-des` feature (which needs bindgen-generated bindings at build time), so the
+    /// aws-lc-rs provider delegates it here, as it does AES-CBC.
+    fn tdes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptFailed> {
+        rust_crypto::tdes_cbc_decrypt(key, data)
+    }
 }
 
 /// RSA PKCS#1 v1.5 decryption (only behind `DecryptionPolicy::dangerous_allow_rsa_pkcs1v15`),

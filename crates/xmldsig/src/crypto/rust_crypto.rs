@@ -174,6 +174,21 @@ pub(crate) fn cbc_decrypt(key: &[u8], data: &[u8]) -> Result<Vec<u8>, super::Dec
     result.map_err(|_| super::DecryptFailed)
 }
 
+/// Triple-DES (DES-EDE3) CBC decryption without padding removal: `data` is the 8-byte IV and
+/// the ciphertext, `key` the 24-byte key. XML Encryption 1.0's `tripledes-cbc`; only ever
+/// decrypted, for IdPs that still encrypt with it.
+pub(crate) fn tdes_cbc_decrypt(key: &[u8], data: &[u8]) -> Result<Vec<u8>, super::DecryptFailed> {
+    use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut as _, KeyIvInit as _};
+    if key.len() != 24 || data.len() < 16 || !data.len().is_multiple_of(8) {
+        return Err(super::DecryptFailed);
+    }
+    let (iv, body) = data.split_at(8);
+    cbc::Decryptor::<des::TdesEde3>::new_from_slices(key, iv)
+        .map_err(|_| super::DecryptFailed)?
+        .decrypt_padded_vec_mut::<NoPadding>(body)
+        .map_err(|_| super::DecryptFailed)
+}
+
 pub(crate) fn rsa_sign(
     algorithm: SignatureAlgorithm,
     key: &crate::key::SigningKey,
