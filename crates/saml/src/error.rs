@@ -481,10 +481,19 @@ pub enum Error {
 
 /// What the Response signs, for [`Error::Unsigned`]: "signs only the Response" is said only
 /// when the SP asked for more than that, never beside "a signed Response" as the requirement.
-fn unsigned_found(required: SigningRequirement, response_signed: bool, assertion_signed: bool) -> &'static str {
+fn unsigned_found(
+    required: SigningRequirement,
+    response_signed: bool,
+    assertion_signed: bool,
+) -> &'static str {
     match (response_signed, assertion_signed) {
         (false, false) => "is not signed at all (neither the Response nor the Assertion carries a signature)",
-        (true, false) if matches!(required, SigningRequirement::Either | SigningRequirement::Response) => {
+        (true, false)
+            if matches!(
+                required,
+                SigningRequirement::Either | SigningRequirement::Response
+            ) =>
+        {
             "signature does not cover the assertion"
         }
         (true, false) => "signs only the Response, not the Assertion",

@@ -1235,7 +1235,11 @@ fn check_key_references(
             .collect();
         let target = match carriers.as_slice() {
             [one] => *one,
-            [] => return Err(refuse(format!("names no element: no element carries the ID {id:?}"))),
+            [] => {
+                return Err(refuse(format!(
+                    "names no element: no element carries the ID {id:?}"
+                )))
+            }
             many => {
                 return Err(refuse(format!(
                     "is ambiguous: {} elements carry the ID {id:?}",
@@ -1253,7 +1257,9 @@ fn check_key_references(
             return Err(refuse(format!("names {place}, outside the EncryptedAssertion")));
         }
         if !has_name(target, XENC_NS, "EncryptedKey") {
-            return Err(refuse(format!("names {place}, which is not an xenc:EncryptedKey")));
+            return Err(refuse(format!(
+                "names {place}, which is not an xenc:EncryptedKey"
+            )));
         }
     }
     Ok(())

@@ -282,10 +282,7 @@ fn a_duplicate_id_is_named_even_when_it_is_not_an_ncname() {
         "{message}"
     );
     // A duplicate of another ID (not the referenced one) is refused as well.
-    let other = xml.replace(
-        "<r:Issuer>",
-        "<r:Issuer ID=\"1dup-other\">",
-    );
+    let other = xml.replace("<r:Issuer>", "<r:Issuer ID=\"1dup-other\">");
     assert!(matches!(
         verify_root(&other, CERT_RSA).unwrap_err(),
         VerifyError::DuplicateId { id, count: 2 } if id == "1dup-other"
@@ -304,7 +301,10 @@ fn each_refused_reference_uri_names_its_form() {
         (Some(""), "selects the whole document"),
         (Some("#"), "names no ID"),
         (Some("#xpointer(id('9abc'))"), "XPointer"),
-        (Some("https://evil.test/doc.xml#9abc"), "is not a same-document reference"),
+        (
+            Some("https://evil.test/doc.xml#9abc"),
+            "is not a same-document reference",
+        ),
         (Some("9abc"), "is not a same-document reference"),
     ] {
         let err = verify_root(&with_uri(uri), CERT_RSA).unwrap_err();
