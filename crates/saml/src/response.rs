@@ -78,8 +78,9 @@ impl ResponseValidator {
     }
 
     /// Decrypts `EncryptedAssertion`s with the SP's private key (the key of the encryption
-    /// certificate uploaded to the IdP). The decrypted assertion must carry its own valid
-    /// signature: a Response signature covers only the ciphertext.
+    /// certificate uploaded to the IdP). The decrypted assertion must be protected by a
+    /// signature: its own, or that of a signed Response which covers the `EncryptedAssertion`
+    /// and every `EncryptedKey` that may decrypt it (SAML Profiles §4.1.3.5).
     pub fn with_decryption_key(mut self, key: DecryptionKey) -> Self {
         self.decryption = Some((key, DecryptionPolicy::default()));
         self
