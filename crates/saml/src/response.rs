@@ -1249,7 +1249,12 @@ fn check_key_references(
             }
         };
         let place = path_of(target);
-        if response.is_some() && target.ancestors().any(is_signature) {
+        // The Response's enveloped signature: the one part of a signed Response its
+        // signature does not cover.
+        let in_response_signature = target
+            .ancestors()
+            .any(|a| is_signature(a) && a.parent() == Some(doc.root_element()));
+        if response.is_some() && in_response_signature {
             return Err(refuse(format!(
                 "names {place}, inside a ds:Signature, which the Response signature does not cover"
             )));
