@@ -1554,3 +1554,34 @@ fn core_1_3_4_duplicate_ids_starting_with_a_digit_refused() {
         );
     }
 }
+
+#[test]
+fn profiles_4_1_3_5_plaintext_namespace_bindings_not_covered_refused() {
+    // The plaintext is parsed with the namespace bindings the Response signature covered at
+    // the EncryptedAssertion: those it uses itself (`saml2`). `saml2p` is declared on the
+    // Response but used by no element around the EncryptedAssertion; Exclusive C14N leaves
+    // such a declaration unsigned, so a plaintext relying on it is not read.
+    let template = Builder::default().template();
+    let (before, assertion, after) = split_assertion(&template);
+    let with_prefix = |declare: &str| {
+        let changed = assertion.replacen(
+            "<saml2:Assertion ",
+            &format!("<saml2:Assertion {declare}saml2p:note=\"x\" "),
+            1,
+        );
+        sign_response(&format!(
+            "{before}{}{after}",
+            encrypted_assertion(&changed, Content::Gcm, KeyPlace::InKeyInfo)
+        ))
+    };
+    assert_eq!(
+        decrypted(&with_prefix("")).unwrap_err(),
+        Error::Decryption(fedkit_xmldsig::xmlenc::XmlEncError::DecryptionFailed)
+    );
+    // Declared inside the plaintext, it is read.
+    let declared = with_prefix(&format!("xmlns:saml2p=\"{SAMLP}\" "));
+    assert_eq!(
+        decrypted(&declared).unwrap().signed(),
+        [SignedPart::Response].as_slice()
+    );
+}
