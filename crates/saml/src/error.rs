@@ -141,7 +141,7 @@ pub enum Error {
         source: VerifyError,
     },
     /// The signatures the SP requires are absent.
-    #[error("the SP requires {required}, but the Response {}; enable signing in the IdP's application settings (JumpCloud: \"Sign Assertion\" / \"Sign Response\")", match (response_signed, assertion_signed) { (false, false) => "is not signed at all".to_owned(), (true, false) => "signs only the Response".to_owned(), (false, true) => "signs only the Assertion".to_owned(), (true, true) => "signs both".to_owned() })]
+    #[error("the SP requires {required}, but the Response {}; enable signing in the IdP's application settings (JumpCloud: \"Sign Assertion\" / \"Sign Response\")", unsigned_found(*required, *response_signed, *assertion_signed))]
     Unsigned {
         /// What the SP requires.
         required: SigningRequirement,
@@ -455,6 +455,19 @@ pub enum Error {
         /// What the SP requires.
         required: SigningRequirement,
     },
+    /// A `ds:RetrievalMethod` of the `EncryptedAssertion` names its `EncryptedKey` somewhere
+    /// other than beside the `EncryptedData` in the `EncryptedAssertion` (SAML Core §6.2):
+    /// inside the Response's own signature (which covers nothing of itself), elsewhere in the
+    /// document, nowhere, or ambiguously. SAML Profiles §4.1.3.5.
+    #[error("the EncryptedAssertion's ds:RetrievalMethod URI {uri:?} {problem}; the key that decrypts the assertion must be an xenc:EncryptedKey inside the EncryptedAssertion (in the EncryptedData's KeyInfo, or beside the EncryptedData){}", if *response_signed { ", where the Response signature covers it" } else { "" })]
+    EncryptedKeyReference {
+        /// The `URI` of the `RetrievalMethod`, as written.
+        uri: String,
+        /// What the URI names, and why that is refused.
+        problem: String,
+        /// Whether the Response is signed.
+        response_signed: bool,
+    },
     /// The Response does not contain exactly one assertion, and some of those it contains
     /// are encrypted.
     #[error("the Response must contain exactly one assertion (an Assertion or an EncryptedAssertion), but it contains {} (assertions inside other elements included)", assertion_kinds(*assertions, *encrypted))]
@@ -464,6 +477,29 @@ pub enum Error {
         /// How many `EncryptedAssertion` elements.
         encrypted: usize,
     },
+}
+
+/// What the Response signs, for [`Error::Unsigned`]: "signs only the Response" is said only
+/// when the SP asked for more than that, never beside "a signed Response" as the requirement.
+fn unsigned_found(
+    required: SigningRequirement,
+    response_signed: bool,
+    assertion_signed: bool,
+) -> &'static str {
+    match (response_signed, assertion_signed) {
+        (false, false) => "is not signed at all (neither the Response nor the Assertion carries a signature)",
+        (true, false)
+            if matches!(
+                required,
+                SigningRequirement::Either | SigningRequirement::Response
+            ) =>
+        {
+            "signature does not cover the assertion"
+        }
+        (true, false) => "signs only the Response, not the Assertion",
+        (false, true) => "signs only the Assertion, not the Response",
+        (true, true) => "signs both",
+    }
 }
 
 /// "one Assertion and two EncryptedAssertion elements".
@@ -521,6 +557,7 @@ impl Error {
                 _ => "signature_malformed",
             },
             Error::Unsigned { .. } => "unsigned",
+            Error::EncryptedKeyReference { .. } => "encrypted_key_reference",
             Error::Issuer { .. } => "issuer_mismatch",
             Error::Destination { .. } => "destination_mismatch",
             Error::InResponseTo { .. } => "in_response_to_mismatch",

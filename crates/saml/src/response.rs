@@ -23,6 +23,7 @@ const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// Checks SAML Responses for one SP and one IdP.
 ///
@@ -77,8 +78,9 @@ impl ResponseValidator {
     }
 
     /// Decrypts `EncryptedAssertion`s with the SP's private key (the key of the encryption
-    /// certificate uploaded to the IdP). The decrypted assertion must carry its own valid
-    /// signature: a Response signature covers only the ciphertext.
+    /// certificate uploaded to the IdP). The decrypted assertion must be protected by a
+    /// signature: its own, or that of a signed Response which covers the `EncryptedAssertion`
+    /// and every `EncryptedKey` that may decrypt it (SAML Profiles §4.1.3.5).
     pub fn with_decryption_key(mut self, key: DecryptionKey) -> Self {
         self.decryption = Some((key, DecryptionPolicy::default()));
         self
@@ -369,12 +371,66 @@ impl ResponseValidator {
             }
             Found::Encrypted(encrypted) => {
                 let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedAssertion)?;
-                let (plaintext, content) =
-                    decrypt_assertion(self.verifier.provider(), encrypted, key, policy)?;
+                check_key_references(doc, encrypted, response_verified.as_ref())?;
+                let stray = |assertion: Node<'_, '_>| {
+                    misplaced_signature(response, encrypted, "")
+                        .or_else(|| misplaced_signature(assertion, assertion, "/Response/EncryptedAssertion"))
+                };
                 let limits = Limits {
                     max_bytes: self.settings.max_message_bytes,
                     ..Limits::default()
                 };
+                if let Some(r) = &response_verified {
+                    // SAML Profiles §4.1.3.5: the Response signature covers the EncryptedAssertion
+                    // (ciphertext and key transport alike). Only verified bytes are decrypted,
+                    // so the assertion they decrypt to is what the signature covered.
+                    let signed_encrypted = r
+                        .element()
+                        .children()
+                        .find(|c| c.node_id() == encrypted.id())
+                        .ok_or_else(|| {
+                            malformed(
+                                "Response",
+                                "the signed Response does not contain the EncryptedAssertion",
+                            )
+                        })?;
+                    let decrypted =
+                        decrypt_signed_assertion(self.verifier.provider(), &signed_encrypted, key, policy)?;
+                    let legacy = Warning::for_encryption("EncryptedAssertion", decrypted.algorithm());
+                    let inner = decrypted.parse(&limits).map_err(Error::Decryption)?;
+                    let mut elements = inner.elements();
+                    let covered = match (elements.next(), elements.next()) {
+                        (Some(a), None) if a.is(SAML_NS, "Assertion") => a,
+                        _ => return Err(Error::Decryption(XmlEncError::DecryptionFailed)),
+                    };
+                    let assertion = inner
+                        .document()
+                        .root_element()
+                        .children()
+                        .find(|c| c.id() == covered.node_id())
+                        .ok_or(Error::Decryption(XmlEncError::DecryptionFailed))?;
+                    // An assertion signed itself too: that signature must verify as well.
+                    let assertion_verified =
+                        self.verify_if_signed(inner.document(), assertion, SignedPart::Assertion)?;
+                    self.require_signatures(true, assertion_verified.is_some(), &|| stray(assertion))?;
+                    let (signed_assertion, signing_key) = match &assertion_verified {
+                        Some(a) => (a.element(), a.info().key_fingerprint),
+                        None => (covered, r.info().key_fingerprint),
+                    };
+                    let mut checked = self.finish(
+                        &response_part,
+                        signed_assertion,
+                        assertion_verified.is_some(),
+                        signing_key,
+                        expect,
+                        now,
+                    )?;
+                    checked.assertion.warnings.extend(legacy);
+                    return Ok(checked);
+                }
+                // An unsigned Response: the decrypted assertion must carry its own signature.
+                let (plaintext, content) =
+                    decrypt_assertion(self.verifier.provider(), encrypted, key, policy)?;
                 // A plaintext that does not parse, or is not one Assertion, is reported as a
                 // decryption failure: distinguishable errors would be a decryption oracle.
                 let inner = Document::parse_with_limits(&plaintext, &limits)
@@ -385,15 +441,9 @@ impl ResponseValidator {
                     _ => return Err(Error::Decryption(XmlEncError::DecryptionFailed)),
                 };
                 let assertion_verified = self.verify_if_signed(&inner, assertion, SignedPart::Assertion)?;
-                let stray = || {
-                    misplaced_signature(response, encrypted, "")
-                        .or_else(|| misplaced_signature(assertion, assertion, "/Response/EncryptedAssertion"))
-                };
-                self.require_signatures(response_verified.is_some(), assertion_verified.is_some(), &stray)?;
-                // The Response signature covers the ciphertext, not the assertion it decrypts
-                // to: the assertion is only ever read through its own signature.
+                self.require_signatures(false, assertion_verified.is_some(), &|| stray(assertion))?;
                 let Some(verified) = assertion_verified else {
-                    return Err(self.unsigned(response_verified.is_some(), false, &stray));
+                    return Err(self.unsigned(false, false, &|| stray(assertion)));
                 };
                 let mut checked = self.finish(
                     &response_part,
@@ -1137,6 +1187,122 @@ fn name_id_of(element: &VerifiedElement<'_, '_>) -> Result<NameId, Error> {
         name_qualifier: element.attribute("NameQualifier").map(str::to_owned),
         sp_name_qualifier: element.attribute("SPNameQualifier").map(str::to_owned),
     })
+}
+
+/// Decrypts an `EncryptedAssertion` read through the Response signature: the
+/// `EncryptedData`, and every `EncryptedKey` that may carry its key (inside its `KeyInfo`, or
+/// beside it in the `EncryptedAssertion`), are verified elements, so nothing outside the
+/// signed subtree takes part.
+fn decrypt_signed_assertion(
+    provider: &dyn CryptoProvider,
+    encrypted: &VerifiedElement<'_, '_>,
+    key: &DecryptionKey,
+    policy: &DecryptionPolicy,
+) -> Result<xmlenc::DecryptedContent, Error> {
+    let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
+    let (Some(data), None) = (data.next(), data.next()) else {
+        return Err(malformed(
+            "EncryptedAssertion",
+            "it must contain exactly one xenc:EncryptedData",
+        ));
+    };
+    let candidates: Vec<VerifiedElement<'_, '_>> =
+        encrypted.children_named(XENC_NS, "EncryptedKey").collect();
+    xmlenc::decrypt_verified_content(provider, &data, &candidates, encrypted, key, policy)
+        .map_err(Error::Decryption)
+}
+
+/// SAML Core §6.2: the `EncryptedKey` of an `EncryptedAssertion` sits in the `EncryptedData`'s
+/// `KeyInfo` or beside it in the `EncryptedAssertion`. A `ds:RetrievalMethod` there must
+/// name, by a same-document reference to a unique ID, one of those sibling `EncryptedKey`s;
+/// one that names a key elsewhere (inside the Response's own `ds:Signature`, which its
+/// signature does not cover, or anywhere outside the `EncryptedAssertion`) is refused by
+/// name rather than ignored.
+fn check_key_references(
+    doc: &Document<'_>,
+    encrypted: Node<'_, '_>,
+    response: Option<&Verified<'_, '_>>,
+) -> Result<(), Error> {
+    const ENCRYPTED_KEY_TYPE: &str = "http://www.w3.org/2001/04/xmlenc#EncryptedKey";
+    let retrievals = encrypted
+        .children()
+        .filter(|c| has_name(*c, XENC_NS, "EncryptedData"))
+        .filter_map(|d| child(d, fedkit_xmldsig::DSIG_NS, "KeyInfo"))
+        .flat_map(|k| k.children())
+        .filter(|r| has_name(*r, fedkit_xmldsig::DSIG_NS, "RetrievalMethod"))
+        .filter(|r| r.attribute("Type").is_none_or(|t| t == ENCRYPTED_KEY_TYPE));
+    for retrieval in retrievals {
+        let uri = retrieval.attribute("URI").unwrap_or_default();
+        let refuse = |problem: String| Error::EncryptedKeyReference {
+            uri: uri.to_owned(),
+            problem,
+            response_signed: response.is_some(),
+        };
+        let Some(id) = uri.strip_prefix('#').filter(|id| !id.is_empty()) else {
+            return Err(refuse(
+                "is not a same-document reference to the ID of an xenc:EncryptedKey".to_owned(),
+            ));
+        };
+        let carriers: Vec<Node<'_, '_>> = doc
+            .tree()
+            .descendants()
+            .filter(|n| {
+                n.is_element()
+                    && n.attributes().any(|a| {
+                        let id_typed = match a.namespace() {
+                            None => matches!(a.name(), "ID" | "Id" | "id"),
+                            Some(ns) => ns == XML_NS && a.name() == "id",
+                        };
+                        id_typed && a.value() == id
+                    })
+            })
+            .collect();
+        let target = match carriers.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(refuse(format!(
+                    "names no element: no element carries the ID {id:?}"
+                )))
+            }
+            many => {
+                return Err(refuse(format!(
+                    "is ambiguous: {} elements carry the ID {id:?}",
+                    many.len()
+                )))
+            }
+        };
+        let place = path_of(target);
+        // The Response's enveloped signature: the one part of a signed Response its
+        // signature does not cover.
+        let in_response_signature = target
+            .ancestors()
+            .any(|a| is_signature(a) && a.parent() == Some(doc.root_element()));
+        if response.is_some() && in_response_signature {
+            return Err(refuse(format!(
+                "names {place}, inside a ds:Signature, which the Response signature does not cover"
+            )));
+        }
+        if target.parent() != Some(encrypted) {
+            return Err(refuse(format!("names {place}, outside the EncryptedAssertion")));
+        }
+        if !has_name(target, XENC_NS, "EncryptedKey") {
+            return Err(refuse(format!(
+                "names {place}, which is not an xenc:EncryptedKey"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `/Response/Signature/Object/EncryptedKey`: an element's local name and its ancestors'.
+fn path_of(node: Node<'_, '_>) -> String {
+    let mut names: Vec<&str> = node
+        .ancestors()
+        .filter(Node::is_element)
+        .map(|a| a.tag_name().name())
+        .collect();
+    names.reverse();
+    format!("/{}", names.join("/"))
 }
 
 fn decrypt_assertion(

@@ -1533,7 +1533,7 @@ fn decrypting(settings: Settings) -> ResponseValidator {
 }
 
 #[test]
-fn encrypted_assertions_are_decrypted_and_must_be_signed_inside() {
+fn encrypted_assertions_are_decrypted_and_protected_by_a_signature() {
     for (name, signed) in [
         ("encrypted-gcm", vec![SignedPart::Assertion]),
         ("encrypted-cbc", vec![SignedPart::Assertion]),
@@ -1541,6 +1541,9 @@ fn encrypted_assertions_are_decrypted_and_must_be_signed_inside() {
             "encrypted-and-response-signed",
             vec![SignedPart::Response, SignedPart::Assertion],
         ),
+        // xmlsec1 encrypted an unsigned assertion, then signed the Response over the
+        // EncryptedAssertion (Profiles §4.1.3.5: the Shibboleth IdP's default).
+        ("encrypted-unsigned-assertion", vec![SignedPart::Response]),
     ] {
         let a = process_with(
             &decrypting(Settings::default()),
@@ -1555,16 +1558,36 @@ fn encrypted_assertions_are_decrypted_and_must_be_signed_inside() {
     }
     // Without the SP key, the admin is told what to configure.
     assert_eq!(refused(&fixture("encrypted-gcm")), Error::EncryptedAssertion);
-    // A Response signature covers the ciphertext only: the assertion must be signed itself.
+    // The same EncryptedAssertion with the Response signature taken away protects nothing.
+    let xml = fixture("encrypted-unsigned-assertion");
+    let start = xml.find("<ds:Signature").unwrap();
+    let end = xml.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
     assert_eq!(
         process_with(
             &decrypting(Settings::default()),
-            &fixture("encrypted-unsigned-assertion"),
+            &format!("{}{}", &xml[..start], &xml[end..]),
             Some(REQUEST),
             now()
         ),
         Err(Error::Unsigned {
             required: SigningRequirement::Either,
+            response_signed: false,
+            assertion_signed: false
+        })
+    );
+    // An SP that requires the assertion's own signature refuses the Response-covered one.
+    assert_eq!(
+        process_with(
+            &decrypting(Settings {
+                signing: SigningRequirement::Assertion,
+                ..Settings::default()
+            }),
+            &xml,
+            Some(REQUEST),
+            now()
+        ),
+        Err(Error::Unsigned {
+            required: SigningRequirement::Assertion,
             response_signed: true,
             assertion_signed: false
         })

@@ -1046,3 +1046,542 @@ fn core_3_2_2_issue_instant_required_refused() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Profiles §4.1.3.5 (and §4.1.4.5, E26): an assertion delivered over HTTP-POST is protected
+// by its own signature or by the Response's. An EncryptedAssertion inside a signed Response
+// (the Shibboleth IdP's default, a common Okta setting) is protected by the Response
+// signature when that signature covers the EncryptedAssertion and every EncryptedKey that
+// decrypts it.
+//
+// The assertions are encrypted here, at test time, for the test SP certificate
+// (`data/keys/sp.key.pem`): AES-256-GCM or AES-128-CBC content with RSA-OAEP (MGF1-SHA1)
+// key transport, through the RustCrypto crates; the Response is then signed by fedkit's
+// signer. The xmlsec1-encrypted and xmlsec1-signed `encrypted-unsigned-assertion.xml`
+// fixture is the independent evidence (`api.rs`).
+
+const SP_KEY: &str = include_str!("data/keys/sp.key.pem");
+const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+
+/// The content-encryption algorithm.
+#[derive(Clone, Copy, Debug)]
+enum Content {
+    Gcm,
+    Cbc,
+}
+
+/// Where the EncryptedKey goes.
+#[derive(Clone, Copy, Debug)]
+enum KeyPlace {
+    /// Inside the EncryptedData's KeyInfo (Shibboleth's inline placement).
+    InKeyInfo,
+    /// Beside the EncryptedData in the EncryptedAssertion, named by a RetrievalMethod
+    /// (OpenSAML's "peer" placement).
+    Retrieved,
+    /// Beside the EncryptedData, with no KeyInfo at all.
+    Beside,
+}
+
+/// `assertion` encrypted for the SP: the base64 ciphertext, the base64 wrapped session key,
+/// and the content algorithm's URI.
+fn encrypt(assertion: &str, content: Content) -> (String, String, &'static str) {
+    use aes_gcm::aead::{Aead as _, KeyInit as _};
+    use base64::Engine as _;
+    use cbc::cipher::{block_padding::Pkcs7, BlockEncryptMut as _, KeyIvInit as _};
+    use rand_core::RngCore as _;
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let pem: String = SP_KEY.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(pem).unwrap();
+    let public = rsa::RsaPublicKey::from(rsa::RsaPrivateKey::from_pkcs8_der(&der).unwrap());
+    let mut rng = rand_core::OsRng;
+    let (session, data, uri) = match content {
+        Content::Gcm => {
+            let mut session = [0u8; 32];
+            let mut nonce = [0u8; 12];
+            rng.fill_bytes(&mut session);
+            rng.fill_bytes(&mut nonce);
+            let cipher = aes_gcm::Aes256Gcm::new_from_slice(&session).unwrap();
+            let mut data = nonce.to_vec();
+            data.extend(
+                cipher
+                    .encrypt(&aes_gcm::Nonce::from(nonce), assertion.as_bytes())
+                    .unwrap(),
+            );
+            (
+                session.to_vec(),
+                data,
+                "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+            )
+        }
+        Content::Cbc => {
+            let mut session = [0u8; 16];
+            let mut iv = [0u8; 16];
+            rng.fill_bytes(&mut session);
+            rng.fill_bytes(&mut iv);
+            let cipher = cbc::Encryptor::<aes::Aes128>::new(&session.into(), &iv.into());
+            let mut data = iv.to_vec();
+            data.extend(cipher.encrypt_padded_vec_mut::<Pkcs7>(assertion.as_bytes()));
+            (
+                session.to_vec(),
+                data,
+                "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+            )
+        }
+    };
+    let wrapped = public
+        .encrypt(&mut rng, rsa::Oaep::new::<sha1::Sha1>(), &session)
+        .unwrap();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    (b64(&data), b64(&wrapped), uri)
+}
+
+/// An `xenc:EncryptedKey` carrying `wrapped`, with the `Id` `id` if given.
+fn encrypted_key(wrapped: &str, id: Option<&str>) -> String {
+    let id = id.map_or_else(String::new, |id| format!(" Id=\"{id}\""));
+    format!(
+        r#"<xenc:EncryptedKey xmlns:xenc="{XENC}"{id}><xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue>{wrapped}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>"#
+    )
+}
+
+/// A KeyInfo whose RetrievalMethod names the EncryptedKey with the `Id` `id`.
+fn retrieval(id: &str) -> String {
+    format!(
+        r##"<ds:KeyInfo xmlns:ds="{DSIG}"><ds:RetrievalMethod Type="{XENC}EncryptedKey" URI="#{id}"/></ds:KeyInfo>"##
+    )
+}
+
+/// An `EncryptedAssertion` of `assertion`, its key placed as `place`.
+fn encrypted_assertion(assertion: &str, content: Content, place: KeyPlace) -> String {
+    let (data, wrapped, uri) = encrypt(assertion, content);
+    let (key_info, beside) = match place {
+        KeyPlace::InKeyInfo => (
+            format!(
+                r#"<ds:KeyInfo xmlns:ds="{DSIG}">{}</ds:KeyInfo>"#,
+                encrypted_key(&wrapped, None)
+            ),
+            String::new(),
+        ),
+        KeyPlace::Retrieved => (retrieval("_key-1"), encrypted_key(&wrapped, Some("_key-1"))),
+        KeyPlace::Beside => (String::new(), encrypted_key(&wrapped, None)),
+    };
+    format!(
+        r#"<saml2:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element"><xenc:EncryptionMethod Algorithm="{uri}"/>{key_info}<xenc:CipherData><xenc:CipherValue>{data}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>{beside}</saml2:EncryptedAssertion>"#
+    )
+}
+
+/// The `saml2:Assertion` element of `xml`, and the text before and after it.
+fn split_assertion(xml: &str) -> (&str, &str, &str) {
+    let start = xml.find("<saml2:Assertion ").unwrap();
+    let end = xml.find("</saml2:Assertion>").unwrap() + "</saml2:Assertion>".len();
+    (&xml[..start], &xml[start..end], &xml[end..])
+}
+
+/// Signs the Response of `xml` (its ID `_resp-5c2e`) after its Issuer.
+fn sign_response(xml: &str) -> String {
+    let key = SigningKey::from_pem(IDP_KEY).unwrap();
+    fedkit_xmldsig::sign::sign_enveloped(
+        xml,
+        "_resp-5c2e",
+        Some((SAML, "Issuer")),
+        &key,
+        None,
+        fedkit_xmldsig::crypto::default_provider(),
+    )
+    .unwrap()
+}
+
+/// The default Response with its assertion (signed first if `sign_assertion`) encrypted for
+/// the SP, `around` applied to the EncryptedAssertion's text, then the Response signed if
+/// `sign`.
+fn encrypted_response_with(
+    builder: &Builder,
+    sign_assertion: bool,
+    content: Content,
+    place: KeyPlace,
+    sign: bool,
+) -> String {
+    let xml = if sign_assertion {
+        Builder {
+            sign: Sign::Assertion,
+            ..builder.clone()
+        }
+        .build()
+    } else {
+        builder.template()
+    };
+    let (before, assertion, after) = split_assertion(&xml);
+    let xml = format!(
+        "{before}{}{after}",
+        encrypted_assertion(assertion, content, place)
+    );
+    if sign {
+        sign_response(&xml)
+    } else {
+        xml
+    }
+}
+
+fn encrypted_response(content: Content, place: KeyPlace, sign: bool) -> String {
+    encrypted_response_with(&Builder::default(), false, content, place, sign)
+}
+
+fn decrypting_with(settings: Settings) -> ResponseValidator {
+    validator_with(settings).with_decryption_key(fedkit_xmldsig::DecryptionKey::from_pem(SP_KEY).unwrap())
+}
+
+fn decrypting() -> ResponseValidator {
+    decrypting_with(Settings::default())
+}
+
+fn decrypted(xml: &str) -> Result<VerifiedAssertion, Error> {
+    run(&decrypting(), xml, Some(REQUEST), now())
+}
+
+#[test]
+fn profiles_4_1_3_5_encrypted_assertion_in_signed_response_accepted() {
+    for content in [Content::Gcm, Content::Cbc] {
+        for place in [KeyPlace::InKeyInfo, KeyPlace::Retrieved, KeyPlace::Beside] {
+            let xml = encrypted_response(content, place, true);
+            assert!(!xml.contains("<saml2:Assertion"), "{xml}");
+            let a = decrypted(&xml).unwrap_or_else(|e| panic!("{content:?} {place:?}: {e}\n{xml}"));
+            // Covered by the Response signature, as a plain assertion in a signed Response is.
+            assert_eq!(
+                a.signed(),
+                [SignedPart::Response].as_slice(),
+                "{content:?} {place:?}"
+            );
+            assert_eq!(a.name_id().value, "jane.doe@example.com");
+            assert_eq!(a.in_response_to(), Some(REQUEST));
+            // The ciphertext is signed content: a flipped byte (what CBC malleability and the
+            // decryption-oracle attacks need) breaks the Response digest before anything is
+            // decrypted.
+            let data = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len() + 40;
+            let flipped = if xml.as_bytes()[data] == b'A' { "B" } else { "A" };
+            let tampered = format!("{}{flipped}{}", &xml[..data], &xml[data + 1..]);
+            assert_eq!(decrypted(&tampered).unwrap_err().code(), "digest_mismatch");
+        }
+    }
+    // An assertion that is signed itself as well: both signatures verify and count.
+    let both = encrypted_response_with(&Builder::default(), true, Content::Gcm, KeyPlace::InKeyInfo, true);
+    assert_eq!(
+        decrypted(&both).unwrap().signed(),
+        [SignedPart::Response, SignedPart::Assertion].as_slice()
+    );
+}
+
+#[test]
+fn profiles_4_1_3_5_encrypted_assertion_in_unsigned_response_refused() {
+    // Anyone can encrypt an assertion for the SP's public certificate: without a signature
+    // over it (the Response's or its own), it proves nothing.
+    let xml = encrypted_response(Content::Gcm, KeyPlace::InKeyInfo, false);
+    let err = decrypted(&xml).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Unsigned {
+            required: fedkit_saml::SigningRequirement::Either,
+            response_signed: false,
+            assertion_signed: false
+        }
+    );
+    let message = err.to_string();
+    assert!(message.contains("is not signed at all"), "{message}");
+    assert!(!message.contains("signs only"), "{message}");
+    // The SP asks for the assertion's own signature: the Response signature is not enough,
+    // and the message says so without contradicting the requirement.
+    let signed = encrypted_response(Content::Gcm, KeyPlace::InKeyInfo, true);
+    let v = decrypting_with(Settings {
+        signing: fedkit_saml::SigningRequirement::Assertion,
+        ..Settings::default()
+    });
+    let err = run(&v, &signed, Some(REQUEST), now()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Unsigned {
+            required: fedkit_saml::SigningRequirement::Assertion,
+            response_signed: true,
+            assertion_signed: false
+        }
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains(
+            "requires a signed Assertion, but the Response signs only the Response, not the Assertion"
+        ),
+        "{message}"
+    );
+}
+
+/// The default Response with an EncryptedAssertion whose KeyInfo names `_key-1` by a
+/// RetrievalMethod, and no EncryptedKey inside the EncryptedAssertion; `extensions` goes into
+/// a `samlp:Extensions` before signing. Returns the signed Response and the EncryptedKey
+/// that decrypts it.
+fn retrieval_elsewhere(extensions: Option<&str>) -> (String, String) {
+    let template = Builder::default().template();
+    let (before, assertion, after) = split_assertion(&template);
+    let (data, wrapped, uri) = encrypt(assertion, Content::Gcm);
+    let encrypted = format!(
+        r#"<saml2:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element"><xenc:EncryptionMethod Algorithm="{uri}"/>{}<xenc:CipherData><xenc:CipherValue>{data}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml2:EncryptedAssertion>"#,
+        retrieval("_key-1")
+    );
+    let mut xml = format!("{before}{encrypted}{after}");
+    let key = encrypted_key(&wrapped, Some("_key-1"));
+    if let Some(inner) = extensions {
+        let inner = inner.replace("{key}", &key);
+        xml = xml.replacen(
+            "<saml2p:Status>",
+            &format!("<saml2p:Extensions>{inner}</saml2p:Extensions><saml2p:Status>"),
+            1,
+        );
+    }
+    (sign_response(&xml), key)
+}
+
+#[test]
+fn profiles_4_1_3_5_encrypted_key_outside_signed_subtree_refused() {
+    // The signed EncryptedData names its key by RetrievalMethod; the EncryptedKey is added
+    // after signing inside the Response's own ds:Signature (a ds:Object), the one place of a
+    // signed Response its signature does not cover.
+    let (signed, key) = retrieval_elsewhere(None);
+    let xml = signed.replacen(
+        "</ds:Signature>",
+        &format!("<ds:Object>{key}</ds:Object></ds:Signature>"),
+        1,
+    );
+    let err = decrypted(&xml).unwrap_err();
+    assert_eq!(err.code(), "encrypted_key_reference", "{err}");
+    let Error::EncryptedKeyReference {
+        uri,
+        problem,
+        response_signed,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((uri.as_str(), *response_signed), ("#_key-1", true));
+    assert!(
+        problem.contains("/Response/Signature/Object/EncryptedKey"),
+        "{problem}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("which the Response signature does not cover")
+            && message.contains("inside the EncryptedAssertion"),
+        "{message}"
+    );
+    // Without the key anywhere, the RetrievalMethod names nothing.
+    assert!(decrypted(&signed)
+        .unwrap_err()
+        .to_string()
+        .contains("no element carries the ID \"_key-1\""),);
+    // Signed, but outside the EncryptedAssertion (SAML Core §6.2 places the key inside it).
+    let (extensions, _) = retrieval_elsewhere(Some("{key}"));
+    let err = decrypted(&extensions).unwrap_err();
+    assert_eq!(err.code(), "encrypted_key_reference");
+    assert!(
+        err.to_string()
+            .contains("/Response/Extensions/EncryptedKey, outside the EncryptedAssertion"),
+        "{err}"
+    );
+    // Two elements carrying the key's ID: ambiguous, whichever is meant.
+    let (twice, _) = retrieval_elsewhere(Some(r#"<x:Other xmlns:x="urn:x" Id="_key-1"/>"#));
+    let twice = twice.replacen(
+        "</ds:Signature>",
+        &format!("<ds:Object>{key}</ds:Object></ds:Signature>"),
+        1,
+    );
+    let err = decrypted(&twice).unwrap_err();
+    assert!(
+        err.to_string().contains("two elements carry the ID \"_key-1\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn profiles_4_1_3_5_encrypted_assertion_wrapping_refused() {
+    // The IdP signed a Response with Jane's encrypted assertion; the attacker encrypted an
+    // unsigned assertion for Mallory to the SP's public certificate (anyone can) and tries to
+    // have it read under Jane's signature.
+    let signed = encrypted_response(Content::Cbc, KeyPlace::InKeyInfo, true);
+    let mallory = Builder::default()
+        .template()
+        .replace("jane.doe@example.com", "mallory@example.com");
+    let forged = encrypted_assertion(split_assertion(&mallory).1, Content::Cbc, KeyPlace::InKeyInfo);
+    let start = signed.find("<saml2:EncryptedAssertion>").unwrap();
+    let end = signed.find("</saml2:EncryptedAssertion>").unwrap() + "</saml2:EncryptedAssertion>".len();
+    let (before, original, after) = (&signed[..start], &signed[start..end], &signed[end..]);
+    let cases = [
+        // Substituted in place.
+        (
+            "substituted",
+            format!("{before}{forged}{after}"),
+            "digest_mismatch",
+        ),
+        // Beside the signed one.
+        (
+            "duplicated",
+            format!("{before}{original}{forged}{after}"),
+            "assertion_count",
+        ),
+        // The signed one moved into the Response signature's Object, the forged one in its
+        // place.
+        (
+            "moved into ds:Object",
+            format!("{before}{forged}{after}").replacen(
+                "</ds:Signature>",
+                &format!("<ds:Object>{original}</ds:Object></ds:Signature>"),
+                1,
+            ),
+            "assertion_count",
+        ),
+        // The signed one moved into Extensions.
+        (
+            "moved into Extensions",
+            format!("{before}{forged}{after}").replacen(
+                "<saml2p:Status>",
+                &format!("<saml2p:Extensions>{original}</saml2p:Extensions><saml2p:Status>"),
+                1,
+            ),
+            "assertion_count",
+        ),
+        // The whole signed Response wrapped in an unsigned one carrying the forged assertion.
+        (
+            "wrapped",
+            format!(
+                "{}{forged}{}",
+                &mallory[..mallory.find("<saml2:Assertion ").unwrap()].replacen(
+                    "<saml2p:Status>",
+                    &format!(
+                        "<saml2p:Extensions>{}</saml2p:Extensions><saml2p:Status>",
+                        signed.replace("ID=\"_resp-5c2e\"", "ID=\"_resp-original\"")
+                    ),
+                    1
+                ),
+                &mallory[mallory.find("</saml2:Assertion>").unwrap() + "</saml2:Assertion>".len()..]
+            ),
+            "assertion_count",
+        ),
+    ];
+    for (name, xml, code) in cases {
+        let err = decrypted(&xml)
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"));
+        assert_eq!(err.code(), code, "{name}: {err}");
+    }
+    // The forged assertion alone, in an unsigned Response: unsigned.
+    let alone = format!(
+        "{}{forged}{}",
+        &mallory[..mallory.find("<saml2:Assertion ").unwrap()],
+        &mallory[mallory.find("</saml2:Assertion>").unwrap() + "</saml2:Assertion>".len()..]
+    );
+    assert_eq!(decrypted(&alone).unwrap_err().code(), "unsigned");
+    // Control: the untouched Response is accepted.
+    assert_eq!(
+        decrypted(&signed).unwrap().name_id().value,
+        "jane.doe@example.com"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Core §1.3.4 (IDs) with XML-DSig: a Reference names its element by the exact ID value.
+// Real IdPs issue UUIDs that start with a digit (not an XML NCName); fedkit resolves them by
+// value and still refuses any ID carried twice.
+
+/// The default Response signed as `sign`, with the Response and assertion IDs replaced.
+fn with_ids(sign: Sign, response_id: &str, assertion_id: &str) -> String {
+    let key = SigningKey::from_pem(IDP_KEY).unwrap();
+    let provider = fedkit_xmldsig::crypto::default_provider();
+    let mut xml = Builder::default()
+        .template()
+        .replace("ID=\"_resp-5c2e\"", &format!("ID=\"{response_id}\""))
+        .replace("ID=\"_assert-9b41\"", &format!("ID=\"{assertion_id}\""));
+    if matches!(sign, Sign::Assertion | Sign::Both) {
+        xml = fedkit_xmldsig::sign::sign_enveloped(
+            &xml,
+            assertion_id,
+            Some((SAML, "Issuer")),
+            &key,
+            None,
+            provider,
+        )
+        .unwrap();
+    }
+    if matches!(sign, Sign::Response | Sign::Both) {
+        xml = fedkit_xmldsig::sign::sign_enveloped(
+            &xml,
+            response_id,
+            Some((SAML, "Issuer")),
+            &key,
+            None,
+            provider,
+        )
+        .unwrap();
+    }
+    xml
+}
+
+#[test]
+fn core_1_3_4_ids_starting_with_a_digit_accepted() {
+    for sign in [Sign::Assertion, Sign::Response, Sign::Both] {
+        let xml = with_ids(
+            sign,
+            "7c0f8a52-3b1e-4d59-a0c4-1f2e3d4c5b6a",
+            "0e9d8c7b-6a59-4837-b2a1-c0d9e8f7a6b5",
+        );
+        assert!(xml.contains("URI=\"#7c0f8a52") || xml.contains("URI=\"#0e9d8c7b"));
+        let a = accepted(&xml);
+        assert_eq!(a.name_id().value, "jane.doe@example.com");
+    }
+}
+
+#[test]
+fn core_1_3_4_duplicate_ids_starting_with_a_digit_refused() {
+    // The Response and the assertion carry the same (non-NCName) ID: refused as a duplicate,
+    // not as a malformed Reference URI.
+    let id = "1b2c3d4e-0000-4000-8000-000000000000";
+    for sign in [Sign::Assertion, Sign::Response] {
+        let xml = with_ids(sign, "_resp-5c2e", "_assert-9b41")
+            .replace("ID=\"_resp-5c2e\"", &format!("ID=\"{id}\""))
+            .replace("ID=\"_assert-9b41\"", &format!("ID=\"{id}\""))
+            .replace("URI=\"#_resp-5c2e\"", &format!("URI=\"#{id}\""))
+            .replace("URI=\"#_assert-9b41\"", &format!("URI=\"#{id}\""));
+        let err = refused(&xml);
+        assert_eq!(err.code(), "duplicate_id", "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("two elements carry the ID \"{id}\"")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn profiles_4_1_3_5_plaintext_namespace_bindings_not_covered_refused() {
+    // The plaintext is parsed with the namespace bindings the Response signature covered at
+    // the EncryptedAssertion: those it uses itself (`saml2`). `saml2p` is declared on the
+    // Response but used by no element around the EncryptedAssertion; Exclusive C14N leaves
+    // such a declaration unsigned, so a plaintext relying on it is not read.
+    let template = Builder::default().template();
+    let (before, assertion, after) = split_assertion(&template);
+    let with_prefix = |declare: &str| {
+        let changed = assertion.replacen(
+            "<saml2:Assertion ",
+            &format!("<saml2:Assertion {declare}saml2p:note=\"x\" "),
+            1,
+        );
+        sign_response(&format!(
+            "{before}{}{after}",
+            encrypted_assertion(&changed, Content::Gcm, KeyPlace::InKeyInfo)
+        ))
+    };
+    assert_eq!(
+        decrypted(&with_prefix("")).unwrap_err(),
+        Error::Decryption(fedkit_xmldsig::xmlenc::XmlEncError::DecryptionFailed)
+    );
+    // Declared inside the plaintext, it is read.
+    let declared = with_prefix(&format!("xmlns:saml2p=\"{SAMLP}\" "));
+    assert_eq!(
+        decrypted(&declared).unwrap().signed(),
+        [SignedPart::Response].as_slice()
+    );
+}

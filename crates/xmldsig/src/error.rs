@@ -232,20 +232,21 @@ pub enum VerifyError {
         /// Why, and how to allow it.
         reason: &'static str,
     },
-    /// The reference URI is not a same-document `#ID` reference.
-    #[error("Reference URI {uri:?} is refused: only a same-document reference of the form \"#ID\" to a single element is allowed")]
+    /// The reference URI is not a same-document `#ID` reference; the message says which form
+    /// it has instead.
+    #[error("{}", reference_uri_refusal(uri.as_deref()))]
     ReferenceUri {
         /// The URI as written.
         uri: Option<String>,
     },
     /// The reference points nowhere.
-    #[error("Reference URI \"#{id}\" points to no element: no ID, Id or id attribute has that value")]
+    #[error("Reference URI \"#{id}\" points to no element: no element carries the ID {id:?} (in an ID, Id or id attribute)")]
     ReferenceNotFound {
         /// The ID.
         id: String,
     },
     /// An ID value is carried by more than one element (a signature-wrapping indicator).
-    #[error("the ID {id:?} is carried by {count} elements; IDs must be unique (this is how signature-wrapping attacks start)")]
+    #[error("{} elements carry the ID {id:?}; an ID must be unique in the document (duplicate IDs are how signature-wrapping attacks start)", count_in_words(*count))]
     DuplicateId {
         /// The duplicated ID value.
         id: String,
@@ -370,6 +371,35 @@ fn bad_signature_message(
         ),
         None => format!(
             "the signature does not verify with any pinned key ({pins}); check that the certificate configured for this IdP is its current signing certificate"
+        ),
+    }
+}
+
+/// "two", "three", … for the duplicate-ID message.
+fn count_in_words(count: usize) -> String {
+    match count {
+        2 => "two".to_owned(),
+        3 => "three".to_owned(),
+        n => n.to_string(),
+    }
+}
+
+/// Why a Reference URI is refused, by its form: only `#` followed by the ID of one element
+/// (any characters, as the IdP wrote it) is a same-document reference to a single element.
+fn reference_uri_refusal(uri: Option<&str>) -> String {
+    const ALLOWED: &str =
+        "only a same-document reference of the form \"#ID\", naming the ID of the signed element, is allowed";
+    match uri {
+        None => format!("the ds:Reference has no URI attribute (it would name content from outside the document); {ALLOWED}"),
+        Some("") => format!(
+            "Reference URI=\"\" selects the whole document, not one element; {ALLOWED}"
+        ),
+        Some("#") => format!("Reference URI \"#\" names no ID (nothing follows the #); {ALLOWED}"),
+        Some(u) if u.starts_with("#xpointer(") => format!(
+            "Reference URI {u:?} is an XPointer expression, which is not supported; {ALLOWED}"
+        ),
+        Some(u) => format!(
+            "Reference URI {u:?} is not a same-document reference (it does not start with #); {ALLOWED}"
         ),
     }
 }

@@ -136,6 +136,12 @@ pub fn sign_enveloped_with(
     let digest = b64(&provider.digest(algorithm.hash(), &canonical));
     let signature_method = algorithm.uri();
     let digest_method = algorithm.hash().uri();
+    // The ID is written back as an attribute value: whatever characters it has (an IdP's
+    // UUID may start with a digit), the Reference names exactly the value the element holds.
+    let id = id
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
     let signed_info = format!(
         "<ds:SignedInfo xmlns:ds=\"{DSIG_NS}\"><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"/>\
          <ds:SignatureMethod Algorithm=\"{signature_method}\"/><ds:Reference URI=\"#{id}\"><ds:Transforms>\

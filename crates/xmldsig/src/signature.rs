@@ -192,21 +192,19 @@ fn base64_content(node: Node<'_, '_>, element: &'static str) -> Result<Vec<u8>, 
         })
 }
 
+/// The ID a Reference URI names: the exact value after `#`, whatever its characters. IDs
+/// are looked up by value (and must be unique in the document), so an ID that is not an
+/// XML `NCName`, such as a UUID starting with a digit as some IdPs issue, still resolves;
+/// every other URI form is refused, and [`VerifyError::ReferenceUri`] names which one it is.
 fn reference_id(uri: Option<&str>) -> Result<&str, VerifyError> {
     let bad = || VerifyError::ReferenceUri {
         uri: uri.map(str::to_owned),
     };
     let id = uri.and_then(|u| u.strip_prefix('#')).ok_or_else(bad)?;
-    let valid = !id.is_empty()
-        && !id.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
-        && id
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.') || !c.is_ascii());
-    if valid {
-        Ok(id)
-    } else {
-        Err(bad())
+    if id.is_empty() || id.starts_with("xpointer(") {
+        return Err(bad());
     }
+    Ok(id)
 }
 
 fn parse_reference<'a>(reference: Node<'a, '_>) -> Result<ParsedReference<'a>, VerifyError> {

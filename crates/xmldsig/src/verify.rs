@@ -159,6 +159,13 @@ impl<'a, 'i> VerifiedElement<'a, 'i> {
         self.node.namespaces().map(|ns| (ns.name(), ns.uri()))
     }
 
+    /// A top-level element of plaintext decrypted from verified ciphertext
+    /// ([`DecryptedDocument`](crate::xmlenc::DecryptedDocument)): the signature over the
+    /// ciphertext covers all of it, and nothing is excluded.
+    pub(crate) fn decrypted(node: Node<'a, 'i>) -> Self {
+        Self { node, excluded: None }
+    }
+
     pub(crate) fn node(&self) -> Node<'a, 'i> {
         self.node
     }

@@ -344,6 +344,143 @@ pub fn decrypt_verified_with_algorithm(
     decrypt_with_algorithm(provider, encrypted_data.node(), &candidates, key, policy)
 }
 
+/// Plaintext decrypted from ciphertext that a verified signature covered, together with its
+/// key transport ([`decrypt_verified_content`]): as trustworthy as the signed element it came
+/// from. There is no public constructor.
+#[derive(Clone)]
+pub struct DecryptedContent {
+    /// The plaintext inside a `<fedkit-decrypted>` wrapper that declares the namespace
+    /// bindings the signature covered at the context element.
+    wrapped: String,
+    algorithm: ContentAlgorithm,
+}
+
+impl DecryptedContent {
+    /// The content-encryption algorithm the ciphertext used (to report a legacy one, see
+    /// [`ContentAlgorithm::is_legacy`]).
+    pub fn algorithm(&self) -> ContentAlgorithm {
+        self.algorithm
+    }
+}
+
+impl core::fmt::Debug for DecryptedContent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DecryptedContent")
+            .field("len", &self.wrapped.len())
+            .field("algorithm", &self.algorithm)
+            .finish()
+    }
+}
+
+/// A parsed [`DecryptedContent`]: its top-level elements are readable as
+/// [`VerifiedElement`](crate::VerifiedElement)s, since the signature over the ciphertext
+/// covers them.
+#[derive(Debug)]
+pub struct DecryptedDocument<'i> {
+    doc: crate::Document<'i>,
+}
+
+impl DecryptedContent {
+    /// Parses the plaintext with the hardened parser. Any failure is
+    /// [`XmlEncError::DecryptionFailed`], like every failure after decryption: a
+    /// distinguishable parse error would be a decryption oracle.
+    pub fn parse(&self, limits: &crate::Limits) -> Result<DecryptedDocument<'_>, XmlEncError> {
+        crate::Document::parse_with_limits(&self.wrapped, limits)
+            .map(|doc| DecryptedDocument { doc })
+            .map_err(|_| XmlEncError::DecryptionFailed)
+    }
+}
+
+impl<'i> DecryptedDocument<'i> {
+    /// The parsed document (the plaintext inside a wrapper element), e.g. to verify a
+    /// signature the decrypted content carries itself.
+    pub fn document(&self) -> &crate::Document<'i> {
+        &self.doc
+    }
+
+    /// The plaintext's top-level elements, as verified views.
+    pub fn elements(&self) -> impl Iterator<Item = crate::VerifiedElement<'_, 'i>> {
+        self.doc
+            .root_element()
+            .children()
+            .filter(Node::is_element)
+            .map(crate::VerifiedElement::decrypted)
+    }
+}
+
+/// [`decrypt_verified`] for content a caller will read as signed: the `EncryptedData`, its
+/// `EncryptedKey` candidates and `context` (the element the decrypted content stands in,
+/// e.g. a SAML `EncryptedAssertion`) all come from verified subtrees, so the plaintext is
+/// what the signature covered, in encrypted form.
+///
+/// The plaintext is parsed in the namespace context of `context`, restricted to the
+/// bindings `context` visibly uses (its own name's and its qualified attributes' prefixes):
+/// every canonicalization covers those, while a binding declared on an ancestor and used by
+/// no signed name is not covered by Exclusive C14N and could be rebound by anyone. A
+/// plaintext relying on such a binding does not parse, and fails like any decryption.
+pub fn decrypt_verified_content(
+    provider: &dyn CryptoProvider,
+    encrypted_data: &crate::VerifiedElement<'_, '_>,
+    candidates: &[crate::VerifiedElement<'_, '_>],
+    context: &crate::VerifiedElement<'_, '_>,
+    key: &DecryptionKey,
+    policy: &DecryptionPolicy,
+) -> Result<DecryptedContent, XmlEncError> {
+    let Decrypted { plaintext, algorithm } =
+        decrypt_verified_with_algorithm(provider, encrypted_data, candidates, key, policy)?;
+    let plaintext = String::from_utf8(plaintext).map_err(|_| XmlEncError::DecryptionFailed)?;
+    let body = match plaintext.trim_start().strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, after)| after),
+        None => plaintext.as_str(),
+    };
+    // The prefixes `context` visibly uses, read from its start tag as written (the parsed
+    // tree keeps namespace URIs, not prefixes).
+    let node = context.node();
+    let input = node.document().input_text();
+    let prefix_of = |qname: &str| qname.split_once(':').map(|(p, _)| p.to_owned());
+    let element_qname: String = input
+        .get(node.range().start + 1..)
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+        .collect();
+    let mut used: Vec<Option<String>> = vec![prefix_of(&element_qname)];
+    for attribute in node.attributes().filter(|a| a.namespace().is_some()) {
+        let qname = input.get(attribute.range_qname()).unwrap_or_default();
+        if let Some(prefix) = prefix_of(qname) {
+            used.push(Some(prefix));
+        }
+    }
+    let mut bindings: Vec<(Option<String>, &str)> = Vec::new();
+    for prefix in used {
+        if prefix.as_deref() == Some("xml") || bindings.iter().any(|(p, _)| *p == prefix) {
+            continue;
+        }
+        if let Some(uri) = node
+            .lookup_namespace_uri(prefix.as_deref())
+            .filter(|u| !u.is_empty())
+        {
+            bindings.push((prefix, uri));
+        }
+    }
+    let escape = |v: &str| {
+        v.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('"', "&quot;")
+    };
+    let mut wrapped = String::from("<fedkit-decrypted");
+    for (prefix, uri) in bindings {
+        match prefix.as_deref() {
+            Some(prefix) => wrapped.push_str(&format!(" xmlns:{prefix}=\"{}\"", escape(uri))),
+            None => wrapped.push_str(&format!(" xmlns=\"{}\"", escape(uri))),
+        }
+    }
+    wrapped.push('>');
+    wrapped.push_str(body);
+    wrapped.push_str("</fedkit-decrypted>");
+    Ok(DecryptedContent { wrapped, algorithm })
+}
+
 /// Decrypts `encrypted_data` (an `xenc:EncryptedData`) with `key`, looking for its
 /// `EncryptedKey` inside its KeyInfo, among the `candidates` a `RetrievalMethod` names, or
 /// else among all `candidates`, and returns the plaintext octets (for a

@@ -219,3 +219,110 @@ fn a_second_root_element_is_named() {
     // Comments, processing instructions and whitespace after the root are fine.
     Document::parse("<a/>\n<!-- c --><?p x?>\n").unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Reference URIs and IDs (issue 17, item 5): an ID is looked up by its exact value, NCName
+// or not, and each refusal names its cause.
+
+/// `DOC` with the Response ID `id` and the Body ID `body_id` (if any), signed over the
+/// Response with the RSA test key.
+fn signed_with_ids(id: &str, body_id: Option<&str>) -> String {
+    let body = body_id.map_or_else(String::new, |b| format!(" ID=\"{b}\""));
+    let doc = DOC
+        .replace("ID=\"_r1\"", &format!("ID=\"{id}\""))
+        .replace("<r:Body>", &format!("<r:Body{body}>"));
+    let key = SigningKey::from_pem(KEY_RSA).unwrap();
+    sign_enveloped(
+        &doc,
+        id,
+        Some(("urn:example:r", "Issuer")),
+        &key,
+        None,
+        default_provider(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_id_starting_with_a_digit_is_looked_up_by_its_value() {
+    // IdPs issue UUIDs as IDs (SecureWorks' starts with a digit): not an XML NCName, but the
+    // value the Reference names, and unique in the document.
+    for id in ["3f2a1c9e-8d4b-4e6f-9a7c-2b5d8e1f0a3c", "1", "-x", ".5"] {
+        let xml = signed_with_ids(id, None);
+        assert!(xml.contains(&format!("URI=\"#{id}\"")), "{xml}");
+        verify_root(&xml, CERT_RSA).unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    // An ID with characters that need escaping in an attribute: the signer writes the
+    // Reference URI escaped, and it names the very value.
+    let doc = DOC.replace("ID=\"_r1\"", "ID=\"a&amp;b&quot;\"");
+    let key = SigningKey::from_pem(KEY_RSA).unwrap();
+    let xml = sign_enveloped(&doc, "a&b\"", None, &key, None, default_provider()).unwrap();
+    assert!(xml.contains("URI=\"#a&amp;b&quot;\""), "{xml}");
+    verify_root(&xml, CERT_RSA).unwrap();
+}
+
+#[test]
+fn a_duplicate_id_is_named_even_when_it_is_not_an_ncname() {
+    let xml = signed_with_ids("1dup", Some("1dup-other"));
+    verify_root(&xml, CERT_RSA).unwrap();
+    // The Body now carries the Response's ID too (after signing: the duplicate is what is
+    // refused, before any digest).
+    let duplicated = xml.replace("<r:Body ID=\"1dup-other\">", "<r:Body ID=\"1dup\">");
+    let err = verify_root(&duplicated, CERT_RSA).unwrap_err();
+    assert_eq!(
+        err,
+        VerifyError::DuplicateId {
+            id: "1dup".into(),
+            count: 2
+        }
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("two elements carry the ID \"1dup\"") && message.contains("unique"),
+        "{message}"
+    );
+    // A duplicate of another ID (not the referenced one) is refused as well.
+    let other = xml.replace("<r:Issuer>", "<r:Issuer ID=\"1dup-other\">");
+    assert!(matches!(
+        verify_root(&other, CERT_RSA).unwrap_err(),
+        VerifyError::DuplicateId { id, count: 2 } if id == "1dup-other"
+    ));
+}
+
+#[test]
+fn each_refused_reference_uri_names_its_form() {
+    let xml = signed_with_ids("9abc", None);
+    let with_uri = |uri: Option<&str>| {
+        let replacement = uri.map_or_else(String::new, |u| format!(" URI=\"{u}\""));
+        resign_signed_info(&xml.replace(" URI=\"#9abc\"", &replacement))
+    };
+    for (uri, cause) in [
+        (None, "has no URI attribute"),
+        (Some(""), "selects the whole document"),
+        (Some("#"), "names no ID"),
+        (Some("#xpointer(id('9abc'))"), "XPointer"),
+        (
+            Some("https://evil.test/doc.xml#9abc"),
+            "is not a same-document reference",
+        ),
+        (Some("9abc"), "is not a same-document reference"),
+    ] {
+        let err = verify_root(&with_uri(uri), CERT_RSA).unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::ReferenceUri {
+                uri: uri.map(str::to_owned)
+            }
+        );
+        let message = err.to_string();
+        assert!(message.contains(cause), "{uri:?}: {message}");
+        assert!(message.contains("\"#ID\""), "{uri:?}: {message}");
+    }
+    // A same-document reference to an ID nothing carries.
+    let err = verify_root(&with_uri(Some("#9abd")), CERT_RSA).unwrap_err();
+    assert_eq!(err, VerifyError::ReferenceNotFound { id: "9abd".into() });
+    assert!(
+        err.to_string().contains("no element carries the ID \"9abd\""),
+        "{err}"
+    );
+}
