@@ -72,10 +72,11 @@ impl IdpConnection {
             .sso_endpoint(&redirect)
             .map(|e| e.location.clone())
             .ok_or("the IdP metadata has no SingleSignOnService with the HTTP-Redirect binding")?;
+        // This app sends and answers logout messages, so it asks for the SLO endpoint: an
+        // http:// one (kept aside by the import with a warning) is refused here, by name.
         let slo_url = metadata
-            .slo()
-            .iter()
-            .find(|e| e.binding == redirect)
+            .slo_endpoint(&redirect)
+            .map_err(|e| format!("the IdP's logout endpoint is unusable [{}]: {e}", e.code()))?
             .map(|e| e.location.clone());
         let certificates_pem: String = metadata.signing_certificates().map(|c| c.to_pem()).collect();
         Ok(Self {
@@ -858,4 +859,36 @@ async fn scim(State(app): State<Arc<App>>, request: Request) -> Response {
         fedkit_scim_service::http::error_response(&ScimError::new(500, None, "internal error"))
     });
     response.map(Body::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdpConnection;
+
+    /// JumpCloud-shaped metadata (https sign-on) with a logout endpoint of the given URL.
+    fn metadata_with_logout(url: &str) -> String {
+        let xml = include_str!("../../../crates/metadata/tests/data/jumpcloud.xml");
+        let slo = format!(
+            r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{url}"/><md:NameIDFormat>"#
+        );
+        xml.replacen("<md:NameIDFormat>", &slo, 1)
+    }
+
+    #[test]
+    fn an_https_logout_endpoint_is_used() {
+        let xml = metadata_with_logout("https://sso.jumpcloud.com/saml2/slo");
+        let idp = IdpConnection::from_metadata(xml.as_bytes(), false).unwrap();
+        assert_eq!(idp.slo_url.as_deref(), Some("https://sso.jumpcloud.com/saml2/slo"));
+    }
+
+    #[test]
+    fn an_http_logout_endpoint_is_refused_by_name_when_the_app_needs_it() {
+        let xml = metadata_with_logout("http://sso.jumpcloud.com/saml2/slo");
+        let err = IdpConnection::from_metadata(xml.as_bytes(), false).unwrap_err();
+        assert!(err.contains("[slo_plain_http]"), "{err}");
+        assert!(err.contains("http://sso.jumpcloud.com/saml2/slo"), "{err}");
+        // The local test IdP's case: http allowed on purpose.
+        let idp = IdpConnection::from_metadata(xml.as_bytes(), true).unwrap();
+        assert_eq!(idp.slo_url.as_deref(), Some("http://sso.jumpcloud.com/saml2/slo"));
+    }
 }
