@@ -947,7 +947,7 @@ fn unknown_attributes_and_paths_are_invalid_path() {
         ("name.nickname", "name has no sub-attribute \"nickname\" (it has formatted, familyName, givenName, middleName, honorificPrefix, honorificSuffix)"),
         ("userName.first", "userName is a simple attribute (type string) and has no sub-attribute \"first\""),
         ("name[givenName eq \"x\"]", "name is single-valued, so it cannot take a value filter [ ]; use name.subAttribute"),
-        ("emails[kind eq \"work\"].value", "emails has no sub-attribute \"kind\" (it has value, display, type, primary)"),
+        ("emails[kind eq \"work\"].value", "emails has no sub-attribute \"kind\" (it has value, display, type, primary, $ref)"),
         ("urn:example:Nope:thing", "urn:example:Nope is not a schema of the User resource type; check the attribute mapping in the identity provider"),
     ];
     for (path, message) in cases {
