@@ -932,11 +932,13 @@ fn serve_profiles_idp_compatible_by_default_strict_on_request(backend: Backend) 
         assert_eq!(r.status, group, "{flags:?}: {}", r.text());
         if group == 201 {
             assert_eq!(r.json()["schemas"], json!([GROUP]));
-            assert!(
-                server.log().iter().any(|l| l.contains("ignored schemas entries") && l.contains(ADSCIM_GROUP)),
-                "{flags:?}: {:?}",
-                server.log()
-            );
+            // The log line is written by the server and read by a thread: wait for it.
+            let logged = || server.log().iter().any(|l| l.contains("ignored schemas entries") && l.contains(ADSCIM_GROUP));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !logged() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(logged(), "{flags:?}: {:?}", server.log());
         } else {
             assert_eq!(r.json()["scimType"], "invalidValue");
             assert!(r.text().contains(ADSCIM_GROUP));
@@ -981,6 +983,15 @@ fn serve_refuses_wrong_media_types_duplicates_and_control_characters(backend: Ba
     let r = c.post("/Users", &json!({"schemas": [USER], "userName": "nul\u{0}@example.com"}));
     assert_eq!((r.status, r.json()["scimType"].clone()), (400, json!("invalidValue")), "{}", r.text());
     assert_eq!(c.get("/Users").json()["totalResults"], 0);
+
+    // The Unicode rule, on this backend: NFC when read, then lowercase mapping.
+    let r = c.post("/Users", &json!({"schemas": [USER], "userName": "Jose\u{301}@example.com"}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["userName"], "Jos\u{e9}@example.com");
+    let r = c.post("/Users", &json!({"schemas": [USER], "userName": "JOS\u{c9}@EXAMPLE.COM"}));
+    assert_eq!((r.status, r.json()["scimType"].clone()), (409, json!("uniqueness")), "{}", r.text());
+    let found = c.get(&format!("/Users?{}", filter_query("userName eq \"jose\u{301}@example.com\"")));
+    assert_eq!(found.json()["totalResults"], 1, "{}", found.text());
 }
 
 // ---------------------------------------------------------------------------------------------
