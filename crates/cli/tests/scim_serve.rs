@@ -917,13 +917,28 @@ fn serve_profiles_idp_compatible_by_default_strict_on_request(backend: Backend) 
         "meta": {"resourceType": "Group"}
     });
     let work_address = json!([{"op": "replace", "path": "addresses[type eq \"work\"].formatted", "value": "1 Microsoft Way"}]);
-    let mobile = json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 425 555 0100"}]);
+    let mobile =
+        json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 425 555 0100"}]);
     // (flags, Create Group status, unmatched replace status)
     for (flags, group, replace) in [
         (&[][..], 201, 200),
         (&["--strict"][..], 400, 400),
-        (&["--strict", "--undefined-schemas", "ignore", "--unmatched-filter", "create"][..], 201, 200),
-        (&["--undefined-schemas", "reject", "--unmatched-filter", "no-target"][..], 400, 400),
+        (
+            &[
+                "--strict",
+                "--undefined-schemas",
+                "ignore",
+                "--unmatched-filter",
+                "create",
+            ][..],
+            201,
+            200,
+        ),
+        (
+            &["--undefined-schemas", "reject", "--unmatched-filter", "no-target"][..],
+            400,
+            400,
+        ),
     ] {
         let db = temp_db(backend);
         let server = Server::start(&db, flags);
@@ -933,7 +948,12 @@ fn serve_profiles_idp_compatible_by_default_strict_on_request(backend: Backend) 
         if group == 201 {
             assert_eq!(r.json()["schemas"], json!([GROUP]));
             // The log line is written by the server and read by a thread: wait for it.
-            let logged = || server.log().iter().any(|l| l.contains("ignored schemas entries") && l.contains(ADSCIM_GROUP));
+            let logged = || {
+                server
+                    .log()
+                    .iter()
+                    .any(|l| l.contains("ignored schemas entries") && l.contains(ADSCIM_GROUP))
+            };
             let deadline = Instant::now() + Duration::from_secs(10);
             while !logged() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
@@ -949,7 +969,10 @@ fn serve_profiles_idp_compatible_by_default_strict_on_request(backend: Backend) 
         if replace == 400 {
             assert_eq!(r.json()["scimType"], "noTarget");
         } else {
-            assert_eq!(r.json()["addresses"], json!([{"type": "work", "formatted": "1 Microsoft Way"}]));
+            assert_eq!(
+                r.json()["addresses"],
+                json!([{"type": "work", "formatted": "1 Microsoft Way"}])
+            );
         }
         // An add always creates (RFC 7644 §3.5.2.1), in every profile. --strict wants
         // lowercase op names.
@@ -957,7 +980,10 @@ fn serve_profiles_idp_compatible_by_default_strict_on_request(backend: Backend) 
         add[0]["op"] = json!("add");
         let r = c.patch(&format!("/Users/{id}"), add);
         assert_eq!(r.status, 200, "{flags:?}: {}", r.text());
-        assert_eq!(r.json()["phoneNumbers"], json!([{"type": "mobile", "value": "+1 425 555 0100"}]));
+        assert_eq!(
+            r.json()["phoneNumbers"],
+            json!([{"type": "mobile", "value": "+1 425 555 0100"}])
+        );
     }
 }
 
@@ -967,7 +993,12 @@ fn serve_refuses_wrong_media_types_duplicates_and_control_characters(backend: Ba
     let server = Server::start(&db, &[]);
     let mut c = server.client();
     let body = json!({"schemas": [USER], "userName": "ct@example.com"}).to_string();
-    let r = c.call("POST", "/Users", &[("Content-Type", "text/plain")], body.as_bytes());
+    let r = c.call(
+        "POST",
+        "/Users",
+        &[("Content-Type", "text/plain")],
+        body.as_bytes(),
+    );
     assert_eq!(r.status, 415, "{}", r.text());
     assert_eq!(r.json()["schemas"][0], ERROR);
     let r = c.call("GET", "/Users", &[("Accept", "text/html")], b"");
@@ -977,20 +1008,48 @@ fn serve_refuses_wrong_media_types_duplicates_and_control_characters(backend: Ba
         "POST",
         "/Users",
         &[],
-        format!(r#"{{"schemas": ["{USER}"], "userName": "a@example.com", "userName": "b@example.com"}}"#).as_bytes(),
+        format!(r#"{{"schemas": ["{USER}"], "userName": "a@example.com", "userName": "b@example.com"}}"#)
+            .as_bytes(),
     );
-    assert_eq!((r.status, r.json()["scimType"].clone()), (400, json!("invalidSyntax")), "{}", r.text());
-    let r = c.post("/Users", &json!({"schemas": [USER], "userName": "nul\u{0}@example.com"}));
-    assert_eq!((r.status, r.json()["scimType"].clone()), (400, json!("invalidValue")), "{}", r.text());
+    assert_eq!(
+        (r.status, r.json()["scimType"].clone()),
+        (400, json!("invalidSyntax")),
+        "{}",
+        r.text()
+    );
+    let r = c.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "nul\u{0}@example.com"}),
+    );
+    assert_eq!(
+        (r.status, r.json()["scimType"].clone()),
+        (400, json!("invalidValue")),
+        "{}",
+        r.text()
+    );
     assert_eq!(c.get("/Users").json()["totalResults"], 0);
 
     // The Unicode rule, on this backend: NFC when read, then lowercase mapping.
-    let r = c.post("/Users", &json!({"schemas": [USER], "userName": "Jose\u{301}@example.com"}));
+    let r = c.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "Jose\u{301}@example.com"}),
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["userName"], "Jos\u{e9}@example.com");
-    let r = c.post("/Users", &json!({"schemas": [USER], "userName": "JOS\u{c9}@EXAMPLE.COM"}));
-    assert_eq!((r.status, r.json()["scimType"].clone()), (409, json!("uniqueness")), "{}", r.text());
-    let found = c.get(&format!("/Users?{}", filter_query("userName eq \"jose\u{301}@example.com\"")));
+    let r = c.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "JOS\u{c9}@EXAMPLE.COM"}),
+    );
+    assert_eq!(
+        (r.status, r.json()["scimType"].clone()),
+        (409, json!("uniqueness")),
+        "{}",
+        r.text()
+    );
+    let found = c.get(&format!(
+        "/Users?{}",
+        filter_query("userName eq \"jose\u{301}@example.com\"")
+    ));
     assert_eq!(found.json()["totalResults"], 1, "{}", found.text());
 }
 

@@ -59,9 +59,9 @@ impl Client {
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&events);
         Self {
-            service: ScimService::new(store)
-                .with_config(config)
-                .with_events(Arc::new(move |e: &[Event]| sink.lock().unwrap().extend_from_slice(e))),
+            service: ScimService::new(store).with_config(config).with_events(Arc::new(
+                move |e: &[Event]| sink.lock().unwrap().extend_from_slice(e),
+            )),
             tenant: TenantId::new("contoso").unwrap(),
             events,
             log: Mutex::new(Vec::new()),
@@ -91,7 +91,11 @@ impl Client {
             serde_json::from_slice(&r.body).unwrap()
         };
         if r.status < 300 && !body.is_null() {
-            let problems = response_problems(&self.discovery("/Schemas"), &self.discovery("/ResourceTypes"), &body);
+            let problems = response_problems(
+                &self.discovery("/Schemas"),
+                &self.discovery("/ResourceTypes"),
+                &body,
+            );
             assert!(problems.is_empty(), "{method} {path_and_query}: {problems:#?}");
         }
         self.log.lock().unwrap().push(Exchange {
@@ -100,7 +104,10 @@ impl Client {
             status: r.status,
             body: body.clone(),
         });
-        Reply { status: r.status, body }
+        Reply {
+            status: r.status,
+            body,
+        }
     }
 
     fn discovery(&self, path: &str) -> Value {
@@ -136,7 +143,11 @@ impl Client {
     }
 
     fn create_user(&self, name: &str) -> String {
-        let r = self.send("POST", "/Users", &json!({"schemas": [USER], "userName": name, "active": true}));
+        let r = self.send(
+            "POST",
+            "/Users",
+            &json!({"schemas": [USER], "userName": name, "active": true}),
+        );
         assert_eq!(r.status, 201, "{}", r.body);
         r.body["id"].as_str().unwrap().to_owned()
     }
@@ -181,8 +192,13 @@ fn entra_group_flow(c: &Client) {
         .filter(|e| matches!(e, Event::SchemaIgnored { .. }))
         .collect();
     assert_eq!(ignored.len(), 1);
-    let Event::SchemaIgnored { urns, id: eid, .. } = &ignored[0] else { unreachable!() };
-    assert_eq!((urns.as_slice(), eid.as_str()), ([ADSCIM_GROUP.to_owned()].as_slice(), id.as_str()));
+    let Event::SchemaIgnored { urns, id: eid, .. } = &ignored[0] else {
+        unreachable!()
+    };
+    assert_eq!(
+        (urns.as_slice(), eid.as_str()),
+        ([ADSCIM_GROUP.to_owned()].as_slice(), id.as_str())
+    );
     // A PUT with the same schemas is accepted too.
     let r = c.send("PUT", &format!("/Groups/{id}"), &entra_create_group_body());
     assert_eq!(r.status, 200, "{}", r.body);
@@ -190,9 +206,15 @@ fn entra_group_flow(c: &Client) {
     let mut body = entra_create_group_body();
     body[ADSCIM_GROUP] = json!({"objectId": "x"});
     let r = c.send("POST", "/Groups", &body);
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")));
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidValue"))
+    );
     let detail = r.body["detail"].as_str().unwrap();
-    assert!(detail.contains(ADSCIM_GROUP) && detail.contains("register it as an extension"), "{detail}");
+    assert!(
+        detail.contains(ADSCIM_GROUP) && detail.contains("register it as an extension"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -208,7 +230,12 @@ fn strict_profile_refuses_an_undefined_schemas_entry() {
     ] {
         let c = Client::new(config);
         let r = c.send("POST", "/Groups", &entra_create_group_body());
-        assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", r.body);
+        assert_eq!(
+            (r.status, r.body["scimType"].as_str()),
+            (400, Some("invalidValue")),
+            "{}",
+            r.body
+        );
         assert!(r.body["detail"].as_str().unwrap().contains(ADSCIM_GROUP));
     }
 }
@@ -233,12 +260,18 @@ fn patch_forms_flow(c: &Client) {
         ]),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["phoneNumbers"], json!([{"type": "mobile", "value": "+1 425 555 0100"}]));
+    assert_eq!(
+        r.body["phoneNumbers"],
+        json!([{"type": "mobile", "value": "+1 425 555 0100"}])
+    );
     assert_eq!(
         r.body["addresses"],
         json!([{"type": "work", "formatted": "1 Microsoft Way\nRedmond, WA 98052", "primary": true}])
     );
-    assert_eq!(r.body["emails"], json!([{"type": "work", "value": "adele.vance@contoso.com"}]));
+    assert_eq!(
+        r.body["emails"],
+        json!([{"type": "work", "value": "adele.vance@contoso.com"}])
+    );
     assert_eq!(r.body[ENTERPRISE], json!({"department": "Retail"}));
     // Okta and Entra send members[].display: kept, and published.
     let g = c.send(
@@ -266,14 +299,22 @@ fn strict_profile_answers_no_target_for_an_unmatched_replace_but_adds_on_add() {
         &path,
         json!([{"op": "replace", "path": "addresses[type eq \"work\"].formatted", "value": "x"}]),
     );
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("noTarget")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("noTarget")),
+        "{}",
+        r.body
+    );
     // RFC 7644 §3.5.2.1 holds in strict mode too.
     let r = c.patch(
         &path,
         json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 425 555 0100"}]),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["phoneNumbers"], json!([{"type": "mobile", "value": "+1 425 555 0100"}]));
+    assert_eq!(
+        r.body["phoneNumbers"],
+        json!([{"type": "mobile", "value": "+1 425 555 0100"}])
+    );
 }
 
 // ------------------------------------------------------------------ input hygiene
@@ -284,10 +325,19 @@ fn hygiene_flow(c: &Client) {
         "POST",
         "/Users",
         &[],
-        format!(r#"{{"schemas": ["{USER}"], "userName": "a@contoso.com", "userName": "b@contoso.com"}}"#).as_bytes(),
+        format!(r#"{{"schemas": ["{USER}"], "userName": "a@contoso.com", "userName": "b@contoso.com"}}"#)
+            .as_bytes(),
     );
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidSyntax")), "{}", r.body);
-    assert!(r.body["detail"].as_str().unwrap().contains("\"userName\" appears twice"));
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidSyntax")),
+        "{}",
+        r.body
+    );
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("\"userName\" appears twice"));
     // Also inside a PATCH and a bulk request.
     let id = c.create_user("dup@contoso.com");
     let r = c.raw(
@@ -296,51 +346,121 @@ fn hygiene_flow(c: &Client) {
         &[],
         format!(r#"{{"schemas": ["{PATCH_OP}"], "Operations": [{{"op": "replace", "path": "title", "value": "a", "value": "b"}}]}}"#).as_bytes(),
     );
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidSyntax")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidSyntax")),
+        "{}",
+        r.body
+    );
     let r = c.raw(
         "POST",
         "/Bulk",
         &[],
         br#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [], "Operations": []}"#,
     );
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidSyntax")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidSyntax")),
+        "{}",
+        r.body
+    );
 
     // Control characters: 400 invalidValue, in POST, PUT and PATCH alike.
-    let r = c.send("POST", "/Users", &json!({"schemas": [USER], "userName": "nul\u{0}@contoso.com"}));
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", r.body);
+    let r = c.send(
+        "POST",
+        "/Users",
+        &json!({"schemas": [USER], "userName": "nul\u{0}@contoso.com"}),
+    );
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidValue")),
+        "{}",
+        r.body
+    );
     assert!(r.body["detail"].as_str().unwrap().contains("U+0000"));
-    let r = c.send("PUT", &format!("/Users/{id}"), &json!({"schemas": [USER], "userName": "dup@contoso.com", "title": "a\u{1b}[31m"}));
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", r.body);
-    let r = c.patch(&format!("/Users/{id}"), json!([{"op": "replace", "path": "displayName", "value": "two\nlines"}]));
-    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", r.body);
+    let r = c.send(
+        "PUT",
+        &format!("/Users/{id}"),
+        &json!({"schemas": [USER], "userName": "dup@contoso.com", "title": "a\u{1b}[31m"}),
+    );
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidValue")),
+        "{}",
+        r.body
+    );
+    let r = c.patch(
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": "displayName", "value": "two\nlines"}]),
+    );
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (400, Some("invalidValue")),
+        "{}",
+        r.body
+    );
 
     // Content-Type of writes.
     let body = json!({"schemas": [USER], "userName": "ct@contoso.com"}).to_string();
-    for bad in ["text/plain", "application/x-www-form-urlencoded", "application/scim+json; charset=iso-8859-1"] {
+    for bad in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/scim+json; charset=iso-8859-1",
+    ] {
         let r = c.raw("POST", "/Users", &[("Content-Type", bad)], body.as_bytes());
         assert_eq!(r.status, 415, "{bad}: {}", r.body);
-        assert_eq!(r.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
-        assert!(r.body["detail"].as_str().unwrap().contains("application/scim+json"));
+        assert_eq!(
+            r.body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+        assert!(r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("application/scim+json"));
     }
-    for (i, good) in ["application/scim+json", "application/json", "Application/JSON; charset=UTF-8", "application/scim+json;charset=utf-8"]
-        .into_iter()
-        .enumerate()
+    for (i, good) in [
+        "application/scim+json",
+        "application/json",
+        "Application/JSON; charset=UTF-8",
+        "application/scim+json;charset=utf-8",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let body = json!({"schemas": [USER], "userName": format!("ct{i}@contoso.com")}).to_string();
         let r = c.raw("POST", "/Users", &[("Content-Type", good)], body.as_bytes());
         assert_eq!(r.status, 201, "{good}: {}", r.body);
     }
     // No Content-Type: read as JSON (documented).
-    let r = c.raw("POST", "/Users", &[], json!({"schemas": [USER], "userName": "noct@contoso.com"}).to_string().as_bytes());
+    let r = c.raw(
+        "POST",
+        "/Users",
+        &[],
+        json!({"schemas": [USER], "userName": "noct@contoso.com"})
+            .to_string()
+            .as_bytes(),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     // A GET's Content-Type is not looked at.
-    assert_eq!(c.raw("GET", "/Users", &[("Content-Type", "text/plain")], b"").status, 200);
+    assert_eq!(
+        c.raw("GET", "/Users", &[("Content-Type", "text/plain")], b"")
+            .status,
+        200
+    );
 
     // Accept.
-    for bad in ["text/html", "application/xml, text/*", "application/scim+json;q=0, application/json;q=0", "application/*;q=0"] {
+    for bad in [
+        "text/html",
+        "application/xml, text/*",
+        "application/scim+json;q=0, application/json;q=0",
+        "application/*;q=0",
+    ] {
         let r = c.raw("GET", "/Users", &[("Accept", bad)], b"");
         assert_eq!(r.status, 406, "{bad}: {}", r.body);
-        assert_eq!(r.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+        assert_eq!(
+            r.body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
     }
     for good in [
         "application/scim+json",
@@ -351,7 +471,11 @@ fn hygiene_flow(c: &Client) {
         "application/scim+json;q=0, application/json",
         "application/xml;q=0.9, application/*;q=0.2",
     ] {
-        assert_eq!(c.raw("GET", "/Users", &[("Accept", good)], b"").status, 200, "{good}");
+        assert_eq!(
+            c.raw("GET", "/Users", &[("Accept", good)], b"").status,
+            200,
+            "{good}"
+        );
     }
 }
 
@@ -374,17 +498,31 @@ fn unicode_flow(c: &Client) {
     let id = r.body["id"].as_str().unwrap().to_owned();
     for clash in [nfc, nfd, "JOS\u{c9}@CONTOSO.COM", "JOSE\u{301}@contoso.com"] {
         let r = c.send("POST", "/Users", &json!({"schemas": [USER], "userName": clash}));
-        assert_eq!((r.status, r.body["scimType"].as_str()), (409, Some("uniqueness")), "{clash:?}");
+        assert_eq!(
+            (r.status, r.body["scimType"].as_str()),
+            (409, Some("uniqueness")),
+            "{clash:?}"
+        );
     }
     for literal in [nfc, nfd, "jos\u{e9}@CONTOSO.com", "JOSE\u{301}@CONTOSO.COM"] {
-        let r = c.raw("GET", &format!("/Users?{}", query(&format!("userName eq \"{literal}\""))), &[], b"");
+        let r = c.raw(
+            "GET",
+            &format!("/Users?{}", query(&format!("userName eq \"{literal}\""))),
+            &[],
+            b"",
+        );
         assert_eq!(r.body["totalResults"], 1, "{literal:?}");
         assert_eq!(r.body["Resources"][0]["id"], id.as_str());
     }
     // Not full case folding: ß and SS are different user names.
     c.create_user("stra\u{df}e@contoso.com");
     c.create_user("STRASSE@contoso.com");
-    let r = c.raw("GET", &format!("/Users?{}", query("userName eq \"strasse@contoso.com\"")), &[], b"");
+    let r = c.raw(
+        "GET",
+        &format!("/Users?{}", query("userName eq \"strasse@contoso.com\"")),
+        &[],
+        b"",
+    );
     assert_eq!(r.body["totalResults"], 1);
     assert_eq!(r.body["Resources"][0]["userName"], "STRASSE@contoso.com");
 }
@@ -411,8 +549,8 @@ fn unicode_user_names_sqlite_store() {
 #[test]
 fn scim2_models_accepts_every_answer() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let python = std::env::var("FEDKIT_SCIM_PYTHON")
-        .unwrap_or_else(|_| format!("{root}/target/scim-venv/bin/python"));
+    let python =
+        std::env::var("FEDKIT_SCIM_PYTHON").unwrap_or_else(|_| format!("{root}/target/scim-venv/bin/python"));
     let required = std::env::var("FEDKIT_REQUIRE_INTEROP").is_ok_and(|v| v == "1");
     let probe = std::process::Command::new(&python)
         .args(["-c", "import scim2_models"])
@@ -435,7 +573,12 @@ fn scim2_models_accepts_every_answer() {
     hygiene_flow(&c);
     unicode_flow(&c);
     // Reads of everything, with and without projection.
-    for q in ["", "?count=2&startIndex=2", "?attributes=userName,emails", "?excludedAttributes=groups"] {
+    for q in [
+        "",
+        "?count=2&startIndex=2",
+        "?attributes=userName,emails",
+        "?excludedAttributes=groups",
+    ] {
         c.raw("GET", &format!("/Users{q}"), &[], b"");
         c.raw("GET", &format!("/Groups{q}"), &[], b"");
     }
@@ -457,7 +600,11 @@ fn scim2_models_accepts_every_answer() {
     let file = dir.path().join("exchanges.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scim2_models_check.py");
-    let out = std::process::Command::new(&python).arg(script).arg(&file).output().unwrap();
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "scim2-models refused answers:\n{}{}",

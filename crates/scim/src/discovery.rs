@@ -15,9 +15,7 @@
 
 use serde_json::{json, Value};
 
-use crate::schema::{
-    SchemaRegistry, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA,
-};
+use crate::schema::{SchemaRegistry, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA};
 
 /// URN of the ListResponse message (RFC 7644 §3.4.2).
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -278,7 +276,11 @@ fn attributes_of<'v>(doc: Option<&'v Value>, key: &str) -> &'v [Value] {
 }
 
 fn check_resource(schemas: &Value, resource_types: &Value, r: &Value, problems: &mut Vec<String>) {
-    let id = r.get("id").and_then(Value::as_str).unwrap_or("(no id)").to_owned();
+    let id = r
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("(no id)")
+        .to_owned();
     let Some(obj) = r.as_object() else {
         problems.push(format!("{id}: a resource is not a JSON object"));
         return;
@@ -293,9 +295,13 @@ fn check_resource(schemas: &Value, resource_types: &Value, r: &Value, problems: 
         .map(|s| s.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     if listed.iter().any(|l| {
-        [SCHEMA_SCHEMA, RESOURCE_TYPE_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA]
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(l))
+        [
+            SCHEMA_SCHEMA,
+            RESOURCE_TYPE_SCHEMA,
+            SERVICE_PROVIDER_CONFIG_SCHEMA,
+        ]
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(l))
     }) {
         // A discovery document (RFC 7643 §5–§7), described by the RFC, not by /Schemas.
         return;
@@ -332,13 +338,17 @@ fn check_resource(schemas: &Value, resource_types: &Value, r: &Value, problems: 
         .collect();
     for urn in &listed {
         if !urn.eq_ignore_ascii_case(core_urn) && !extensions.iter().any(|e| e.eq_ignore_ascii_case(urn)) {
-            problems.push(format!("{id}: schemas lists {urn}, which the resource type does not publish"));
+            problems.push(format!(
+                "{id}: schemas lists {urn}, which the resource type does not publish"
+            ));
         }
     }
     for (key, value) in obj {
         if let Some(ext) = extensions.iter().find(|e| e.eq_ignore_ascii_case(key)) {
             if !listed.iter().any(|l| l.eq_ignore_ascii_case(ext)) {
-                problems.push(format!("{id}: the extension {ext} is present but not listed in schemas"));
+                problems.push(format!(
+                    "{id}: the extension {ext} is present but not listed in schemas"
+                ));
             }
             match (value.as_object(), schema_doc(ext)) {
                 (Some(inner), Some(doc)) => {
@@ -397,7 +407,9 @@ fn check_attr(id: &str, path: &str, def: Option<&Value>, value: &Value, problems
         return;
     };
     if def.get("returned").and_then(Value::as_str) == Some("never") {
-        problems.push(format!("{id}: {path} is published with returned \"never\" but was returned"));
+        problems.push(format!(
+            "{id}: {path} is published with returned \"never\" but was returned"
+        ));
     }
     if def.get("multiValued").and_then(Value::as_bool) == Some(true) {
         let Some(items) = value.as_array() else {
@@ -434,7 +446,9 @@ fn check_single(id: &str, path: &str, def: &Value, value: &Value, problems: &mut
             true
         }
         other => {
-            problems.push(format!("{id}: {path} is published with an unknown type {other:?}"));
+            problems.push(format!(
+                "{id}: {path} is published with an unknown type {other:?}"
+            ));
             true
         }
     };

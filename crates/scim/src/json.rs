@@ -187,7 +187,8 @@ mod tests {
 
     #[test]
     fn same_values_as_serde_json_for_ordinary_documents() {
-        let text = br#"{"a": [1, -2, 3.5, 18446744073709551615, true, null, "x\u00e9"], "b": {"c": {}}, "d": []}"#;
+        let text =
+            br#"{"a": [1, -2, 3.5, 18446744073709551615, true, null, "x\u00e9"], "b": {"c": {}}, "d": []}"#;
         let ours = parse(text).unwrap();
         let theirs: Value = serde_json::from_slice(text).unwrap();
         assert_eq!(ours, theirs);
@@ -201,7 +202,9 @@ mod tests {
             br#"{"emails": [{"value": "a", "value": "b"}]}"#,
         ] {
             match parse(body) {
-                Err(JsonError::DuplicateKey { key, .. }) => assert!(key == "userName" || key == "givenName" || key == "value"),
+                Err(JsonError::DuplicateKey { key, .. }) => {
+                    assert!(key == "userName" || key == "givenName" || key == "value")
+                }
                 other => panic!("{other:?}"),
             }
         }

@@ -482,15 +482,9 @@ impl From<crate::json::JsonError> for ResourceError {
             crate::json::JsonError::DuplicateKey { key, line, column } => {
                 ResourceError::DuplicateKey { key, line, column }
             }
-            crate::json::JsonError::Syntax {
-                line,
-                column,
-                reason,
-            } => ResourceError::InvalidJson {
-                line,
-                column,
-                reason,
-            },
+            crate::json::JsonError::Syntax { line, column, reason } => {
+                ResourceError::InvalidJson { line, column, reason }
+            }
         }
     }
 }
@@ -593,18 +587,18 @@ pub const MULTI_LINE_ATTRIBUTES: &[&str] = &["addresses.formatted", "addresses.s
 /// ([`MULTI_LINE_ATTRIBUTES`]).
 pub fn allows_line_breaks(parent: &AttributeDef, sub: &AttributeDef) -> bool {
     MULTI_LINE_ATTRIBUTES.iter().any(|p| {
-        p.split_once('.').is_some_and(|(a, b)| {
-            a.eq_ignore_ascii_case(&parent.name) && b.eq_ignore_ascii_case(&sub.name)
-        })
+        p.split_once('.')
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(&parent.name) && b.eq_ignore_ascii_case(&sub.name))
     })
 }
 
 /// Refuses a control character (U+0000–U+001F) in `text`, except TAB, LF and CR when
 /// `multi_line`.
 pub fn check_control_characters(path: &str, text: &str, multi_line: bool) -> Result<(), ResourceError> {
-    let bad = text.chars().enumerate().find(|(_, c)| {
-        u32::from(*c) < 0x20 && !(multi_line && matches!(c, '\t' | '\n' | '\r'))
-    });
+    let bad = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| u32::from(*c) < 0x20 && !(multi_line && matches!(c, '\t' | '\n' | '\r')));
     match bad {
         Some((i, c)) => Err(ResourceError::ControlCharacter {
             attribute: path.to_owned(),

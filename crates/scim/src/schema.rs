@@ -1219,7 +1219,10 @@ pub fn group_schema() -> Schema {
                 .mutability(Mutability::Immutable),
                 // Not in RFC 7643 §8.7.1; Okta and Entra ID send it with each member, and it is
                 // kept as sent (a client may correct it: readWrite).
-                s("display", "A human-readable name for the member, as the client sent it."),
+                s(
+                    "display",
+                    "A human-readable name for the member, as the client sent it.",
+                ),
             ],
         ),
     ];

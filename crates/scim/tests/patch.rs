@@ -498,7 +498,11 @@ fn unmatched_filter_is_no_target_with_a_clear_message() {
 fn rfc_3_5_2_1_add_with_unmatched_filter_adds_the_described_value() {
     let mut u = user();
     u.as_object_mut().unwrap().remove("phoneNumbers");
-    for options in [PatchOptions::strict(), PatchOptions::default(), PatchOptions::idp_compatible()] {
+    for options in [
+        PatchOptions::strict(),
+        PatchOptions::default(),
+        PatchOptions::idp_compatible(),
+    ] {
         let (r, outcome) = patch_with(
             "User",
             &u,
@@ -507,7 +511,10 @@ fn rfc_3_5_2_1_add_with_unmatched_filter_adds_the_described_value() {
         )
         .unwrap();
         assert!(outcome.changed);
-        assert_eq!(r["phoneNumbers"], json!([{"type": "mobile", "value": "+1 555 0100"}]));
+        assert_eq!(
+            r["phoneNumbers"],
+            json!([{"type": "mobile", "value": "+1 555 0100"}])
+        );
         // Conditions joined by `and` describe the value too; a whole value is merged in.
         let (r, _) = patch_with(
             "User",
@@ -516,7 +523,10 @@ fn rfc_3_5_2_1_add_with_unmatched_filter_adds_the_described_value() {
             &options,
         )
         .unwrap();
-        assert_eq!(r["emails"].as_array().unwrap().last().unwrap(), &json!({"type": "other", "primary": false, "value": "b@x.example"}));
+        assert_eq!(
+            r["emails"].as_array().unwrap().last().unwrap(),
+            &json!({"type": "other", "primary": false, "value": "b@x.example"})
+        );
     }
     // A matching value is updated, never duplicated.
     let r = ok(
@@ -524,7 +534,12 @@ fn rfc_3_5_2_1_add_with_unmatched_filter_adds_the_described_value() {
         &user(),
         json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0199"}]),
     );
-    let mobiles: Vec<&Value> = r["phoneNumbers"].as_array().unwrap().iter().filter(|p| p["type"] == "mobile").collect();
+    let mobiles: Vec<&Value> = r["phoneNumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "mobile")
+        .collect();
     assert_eq!(mobiles.len(), 1);
     assert_eq!(mobiles[0]["value"], "+1 555 0199");
 }
@@ -536,8 +551,16 @@ fn rfc_3_5_2_1_add_with_unmatched_filter_adds_the_described_value() {
 fn rfc_3_5_2_3_unmatched_replace_is_no_target_outside_the_idp_profile() {
     let mut u = user();
     u.as_object_mut().unwrap().remove("phoneNumbers");
-    for filter in ["type ne \"mobile\"", "type pr", "type eq \"mobile\" or type eq \"work\""] {
-        let e = err("User", &u, json!([{"op": "add", "path": format!("phoneNumbers[{filter}].value"), "value": "1"}]));
+    for filter in [
+        "type ne \"mobile\"",
+        "type pr",
+        "type eq \"mobile\" or type eq \"work\"",
+    ] {
+        let e = err(
+            "User",
+            &u,
+            json!([{"op": "add", "path": format!("phoneNumbers[{filter}].value"), "value": "1"}]),
+        );
         assert_eq!(e.scim_type(), Some(ScimType::NoTarget), "{filter}");
     }
     let replace = json!([{"op": "replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "1"}]);
@@ -566,7 +589,10 @@ fn extension_object_value_schemas_member_is_ignored() {
         )
         .unwrap();
         assert_eq!(r[ENTERPRISE], json!({"costCenter": "4130"}));
-        assert_eq!(r["schemas"], json!([fedkit_scim::schema::USER_SCHEMA, ENTERPRISE]));
+        assert_eq!(
+            r["schemas"],
+            json!([fedkit_scim::schema::USER_SCHEMA, ENTERPRISE])
+        );
     }
     let e = err(
         "User",
@@ -1292,7 +1318,12 @@ fn jumpcloud_cases() -> Vec<IdpCase> {
             // The same mapping for a user created without a work email: the email is
             // created (RFC 7644 §3.5.2.3 says noTarget; the IdP-compatible profile adds it).
             file: "jumpcloud-user-work-email-created.json",
-            prepare: |r| r["emails"].as_array_mut().unwrap().retain(|e| e["type"] != "work"),
+            prepare: |r| {
+                r["emails"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|e| e["type"] != "work")
+            },
             check: |r| {
                 assert_eq!(
                     r["emails"],
@@ -1414,7 +1445,12 @@ fn entra_cases() -> Vec<IdpCase> {
             // RFC 7644 §3.5.2.1: an add to a target that has no value adds it.
             file: "entra-user-add-mobile-phone.json",
             prepare: |r| without(r, "phoneNumbers"),
-            check: |r| assert_eq!(r["phoneNumbers"], json!([{"type": "mobile", "value": "+1 425 555 0100"}])),
+            check: |r| {
+                assert_eq!(
+                    r["phoneNumbers"],
+                    json!([{"type": "mobile", "value": "+1 425 555 0100"}])
+                )
+            },
         },
         IdpCase {
             // Entra's replace for a user without a work address: created in the IdP-compatible
@@ -1451,7 +1487,10 @@ fn client_cases() -> Vec<IdpCase> {
             r["schemas"].as_array_mut().unwrap().pop();
         },
         check: |r| {
-            assert_eq!(r[ENTERPRISE], json!({"employeeNumber": "701984", "department": "Tour Operations"}));
+            assert_eq!(
+                r[ENTERPRISE],
+                json!({"employeeNumber": "701984", "department": "Tour Operations"})
+            );
             assert_eq!(r["schemas"].as_array().unwrap().last().unwrap(), ENTERPRISE);
         },
     }]

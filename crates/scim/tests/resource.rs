@@ -11,8 +11,8 @@ use fedkit_scim::error::{ScimError, ScimType};
 use fedkit_scim::filter::AttrPath;
 use fedkit_scim::resource::{
     self, attribute_container, check_element, check_value, find_key, get_attr, parse_json, values_equal,
-    JsonKind, MetaContext, ResourceError, ResourceLimits, ResourceSchema, UndefinedSchemas, UnknownAttributes,
-    ValidationOptions,
+    JsonKind, MetaContext, ResourceError, ResourceLimits, ResourceSchema, UndefinedSchemas,
+    UnknownAttributes, ValidationOptions,
 };
 use fedkit_scim::schema::{
     AttributeDef, AttributeType, Mutability, ResourceType, Schema, SchemaRegistry, ENTERPRISE_USER_SCHEMA,
@@ -844,19 +844,27 @@ fn rfc7643_3_undefined_unused_schema_urn_is_ignored_by_default() {
         "schemas": [GROUP_SCHEMA, ENTRA_GROUP_URN]
     });
     let out = groups.validate_input(&entra).unwrap();
-    assert_eq!(out["schemas"], json!([GROUP_SCHEMA]), "the ignored URN is not stored");
+    assert_eq!(
+        out["schemas"],
+        json!([GROUP_SCHEMA]),
+        "the ignored URN is not stored"
+    );
     assert_eq!(groups.ignored_schemas(&entra), [ENTRA_GROUP_URN]);
     // A custom extension URN listed without attributes (Entra's custom attribute schema).
     let body = user_input(json!({}));
     let mut body = body;
-    body["schemas"].as_array_mut().unwrap().push(json!("urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"));
+    body["schemas"].as_array_mut().unwrap().push(json!(
+        "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+    ));
     assert!(validate_user(body.clone()).is_ok());
     assert_eq!(
         users(&registry).ignored_schemas(&body),
         ["urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"]
     );
     // Nothing to report for a body that lists only defined schemas.
-    assert!(users(&registry).ignored_schemas(&user_input(json!({}))).is_empty());
+    assert!(users(&registry)
+        .ignored_schemas(&user_input(json!({})))
+        .is_empty());
 }
 
 /// The negative side: attributes under an undefined URN (an extension object or a
@@ -877,14 +885,19 @@ fn rfc7643_3_undefined_schema_urn_with_attributes_or_strict_policy_is_refused() 
         let err = validate_user(body).unwrap_err();
         assert_eq!(err, expected);
         assert!(err.to_string().contains(acme));
-        assert!(err.to_string().contains("remove it from the IdP's attribute mapping or register it as an extension"));
+        assert!(err
+            .to_string()
+            .contains("remove it from the IdP's attribute mapping or register it as an extension"));
     }
     // A non-URN schema id (Entra's) with attributes: refused as a schema too.
     let groups = ResourceSchema::new(&registry, "Group").unwrap();
     let err = groups
         .validate_input(&json!({"schemas": [GROUP_SCHEMA, ENTRA_GROUP_URN], "displayName": "g", ENTRA_GROUP_URN: {"x": 1}}))
         .unwrap_err();
-    assert!(matches!(err, ResourceError::UnknownSchema { ref urn, .. } if urn == ENTRA_GROUP_URN), "{err:?}");
+    assert!(
+        matches!(err, ResourceError::UnknownSchema { ref urn, .. } if urn == ENTRA_GROUP_URN),
+        "{err:?}"
+    );
 
     let strict = users(&registry)
         .with_options(ValidationOptions::default().with_undefined_schemas(UndefinedSchemas::Reject));
@@ -900,14 +913,34 @@ fn control_characters_are_refused_outside_multi_line_attributes() {
     for (body, attribute, code) in [
         (json!({"userName": "bjensen\u{0}"}), "userName", 0),
         (json!({"userName": "b\tjensen"}), "userName", 9),
-        (json!({"userName": "x", "name": {"givenName": "Bar\nbara"}}), "name.givenName", 10),
-        (json!({"userName": "x", "addresses": [{"locality": "Hollywood\r"}]}), "addresses[0].locality", 13),
-        (json!({"userName": "x", "addresses": [{"formatted": "a\u{1b}b"}]}), "addresses[0].formatted", 0x1b),
-        (json!({"userName": "x", "emails": [{"value": "a@b\u{1f}"}]}), "emails[0].value", 0x1f),
+        (
+            json!({"userName": "x", "name": {"givenName": "Bar\nbara"}}),
+            "name.givenName",
+            10,
+        ),
+        (
+            json!({"userName": "x", "addresses": [{"locality": "Hollywood\r"}]}),
+            "addresses[0].locality",
+            13,
+        ),
+        (
+            json!({"userName": "x", "addresses": [{"formatted": "a\u{1b}b"}]}),
+            "addresses[0].formatted",
+            0x1b,
+        ),
+        (
+            json!({"userName": "x", "emails": [{"value": "a@b\u{1f}"}]}),
+            "emails[0].value",
+            0x1f,
+        ),
     ] {
         let err = validate_user(user_input_with(body)).unwrap_err();
         match &err {
-            ResourceError::ControlCharacter { attribute: a, code: c, .. } => {
+            ResourceError::ControlCharacter {
+                attribute: a,
+                code: c,
+                ..
+            } => {
                 assert_eq!((a.as_str(), *c), (attribute, code))
             }
             other => panic!("{other:?}"),
@@ -940,8 +973,15 @@ fn duplicate_member_names_are_invalid_syntax() {
         &limits,
     )
     .unwrap_err();
-    assert!(matches!(err, ResourceError::DuplicateKey { ref key, .. } if key == "userName"), "{err:?}");
+    assert!(
+        matches!(err, ResourceError::DuplicateKey { ref key, .. } if key == "userName"),
+        "{err:?}"
+    );
     let scim = ScimError::from(err);
     assert_eq!(scim.scim_type, Some(ScimType::InvalidSyntax));
-    assert!(scim.detail.contains("\"userName\" appears twice"), "{}", scim.detail);
+    assert!(
+        scim.detail.contains("\"userName\" appears twice"),
+        "{}",
+        scim.detail
+    );
 }

@@ -21,11 +21,11 @@ use clap::Args;
 use fedkit_postgres::scim::PgStore;
 use fedkit_postgres::{Pool, PoolConfig};
 use fedkit_scim::error::ScimError;
+use fedkit_scim::resource::UndefinedSchemas;
 use fedkit_scim_service::auth::{AuthError, Principal, TenantId, TokenId, TokenRegistry};
+use fedkit_scim_service::events::Event;
 use fedkit_scim_service::store::sqlite::Durability;
 use fedkit_scim_service::store::{SqliteStore, Store};
-use fedkit_scim::resource::UndefinedSchemas;
-use fedkit_scim_service::events::Event;
 use fedkit_scim_service::{RequestContext, ScimService, ServiceConfig};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
@@ -161,7 +161,11 @@ fn service_config(args: &ServeArgs) -> ServiceConfig {
 fn log_events(events: &[Event]) {
     for e in events {
         if let Event::SchemaIgnored {
-            tenant, kind, id, urns, ..
+            tenant,
+            kind,
+            id,
+            urns,
+            ..
         } = e
         {
             eprintln!(

@@ -91,7 +91,10 @@ fn media_type(text: &str) -> (String, Vec<(String, String)>) {
     let params = parts
         .filter_map(|p| {
             let (n, v) = p.split_once('=')?;
-            Some((n.trim().to_ascii_lowercase(), v.trim().trim_matches('"').to_owned()))
+            Some((
+                n.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_owned(),
+            ))
         })
         .collect();
     (essence, params)
@@ -112,7 +115,10 @@ fn check_content_type(method: &str, request: &Request<'_>) -> Result<(), ScimErr
         return Ok(());
     };
     let (essence, params) = media_type(header);
-    let charset = params.iter().find(|(n, _)| n == "charset").map(|(_, v)| v.as_str());
+    let charset = params
+        .iter()
+        .find(|(n, _)| n == "charset")
+        .map(|(_, v)| v.as_str());
     let utf8 = charset.is_none_or(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"));
     if JSON_TYPES.contains(&essence.as_str()) && utf8 {
         return Ok(());

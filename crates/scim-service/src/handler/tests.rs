@@ -96,7 +96,10 @@ impl Harness {
             // Every answer holds only what the service's own /Schemas publishes (what a
             // strict client building its models from /Schemas accepts).
             let problems = self.schema_problems(&body);
-            assert!(problems.is_empty(), "{method} {path_and_query}: {problems:#?}\n{body:#}");
+            assert!(
+                problems.is_empty(),
+                "{method} {path_and_query}: {problems:#?}\n{body:#}"
+            );
         }
         if r.status >= 400 {
             // Every failure is a SCIM Error document whose status matches the HTTP status.

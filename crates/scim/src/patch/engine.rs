@@ -1508,7 +1508,8 @@ impl<'r, 'o> Engine<'r, 'o> {
             attribute: attr.label(),
             condition: condition(filter, sub),
         };
-        let Some(f) = filter.filter(|_| op == PatchOpKind::Add || self.opts.create_on_unmatched_filter) else {
+        let Some(f) = filter.filter(|_| op == PatchOpKind::Add || self.opts.create_on_unmatched_filter)
+        else {
             return Err(no_target());
         };
         let mut described = Map::new();
