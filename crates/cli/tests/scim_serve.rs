@@ -362,11 +362,16 @@ impl Client {
     }
 
     fn call(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut all: Vec<(&str, &str)> = vec![("Accept", "application/scim+json")];
+        // Defaults a test's own `Accept` / `Content-Type` replaces.
+        let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if !given("Accept") {
+            all.push(("Accept", "application/scim+json"));
+        }
         if let Some(a) = &self.authorization {
             all.push(("Authorization", a));
         }
-        if !body.is_empty() {
+        if !body.is_empty() && !given("Content-Type") {
             all.push(("Content-Type", "application/scim+json; charset=utf-8"));
         }
         all.extend_from_slice(headers);
@@ -896,6 +901,156 @@ fn entra_id_capitalised_ops_string_booleans_value_paths_and_enterprise_urns(back
         c.get(&format!("/Users/{id}")).json()["groups"][0]["display"],
         "Sales"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiles: IdP-compatible by default, --strict, and the flags that override one choice.
+
+const ADSCIM_GROUP: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+
+/// Entra ID's documented Create Group body and its value-filter PATCHes, under each profile.
+fn serve_profiles_idp_compatible_by_default_strict_on_request(backend: Backend) {
+    let entra_group = json!({
+        "schemas": [GROUP, ADSCIM_GROUP],
+        "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+        "displayName": "displayName",
+        "meta": {"resourceType": "Group"}
+    });
+    let work_address = json!([{"op": "replace", "path": "addresses[type eq \"work\"].formatted", "value": "1 Microsoft Way"}]);
+    let mobile =
+        json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 425 555 0100"}]);
+    // (flags, Create Group status, unmatched replace status)
+    for (flags, group, replace) in [
+        (&[][..], 201, 200),
+        (&["--strict"][..], 400, 400),
+        (
+            &[
+                "--strict",
+                "--undefined-schemas",
+                "ignore",
+                "--unmatched-filter",
+                "create",
+            ][..],
+            201,
+            200,
+        ),
+        (
+            &["--undefined-schemas", "reject", "--unmatched-filter", "no-target"][..],
+            400,
+            400,
+        ),
+    ] {
+        let db = temp_db(backend);
+        let server = Server::start(&db, flags);
+        let mut c = server.client();
+        let r = c.post("/Groups", &entra_group);
+        assert_eq!(r.status, group, "{flags:?}: {}", r.text());
+        if group == 201 {
+            assert_eq!(r.json()["schemas"], json!([GROUP]));
+            // The log line is written by the server and read by a thread: wait for it.
+            let logged = || {
+                server
+                    .log()
+                    .iter()
+                    .any(|l| l.contains("ignored schemas entries") && l.contains(ADSCIM_GROUP))
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !logged() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(logged(), "{flags:?}: {:?}", server.log());
+        } else {
+            assert_eq!(r.json()["scimType"], "invalidValue");
+            assert!(r.text().contains(ADSCIM_GROUP));
+        }
+        let id = c.create_user("adele.vance@contoso.com", "Adele", "Vance");
+        let r = c.patch(&format!("/Users/{id}"), work_address.clone());
+        assert_eq!(r.status, replace, "{flags:?}: {}", r.text());
+        if replace == 400 {
+            assert_eq!(r.json()["scimType"], "noTarget");
+        } else {
+            assert_eq!(
+                r.json()["addresses"],
+                json!([{"type": "work", "formatted": "1 Microsoft Way"}])
+            );
+        }
+        // An add always creates (RFC 7644 §3.5.2.1), in every profile. --strict wants
+        // lowercase op names.
+        let mut add = mobile.clone();
+        add[0]["op"] = json!("add");
+        let r = c.patch(&format!("/Users/{id}"), add);
+        assert_eq!(r.status, 200, "{flags:?}: {}", r.text());
+        assert_eq!(
+            r.json()["phoneNumbers"],
+            json!([{"type": "mobile", "value": "+1 425 555 0100"}])
+        );
+    }
+}
+
+/// Hygiene statuses over the wire: 415, 406, duplicate members, control characters.
+fn serve_refuses_wrong_media_types_duplicates_and_control_characters(backend: Backend) {
+    let db = temp_db(backend);
+    let server = Server::start(&db, &[]);
+    let mut c = server.client();
+    let body = json!({"schemas": [USER], "userName": "ct@example.com"}).to_string();
+    let r = c.call(
+        "POST",
+        "/Users",
+        &[("Content-Type", "text/plain")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 415, "{}", r.text());
+    assert_eq!(r.json()["schemas"][0], ERROR);
+    let r = c.call("GET", "/Users", &[("Accept", "text/html")], b"");
+    assert_eq!(r.status, 406, "{}", r.text());
+    assert_eq!(r.json()["schemas"][0], ERROR);
+    let r = c.call(
+        "POST",
+        "/Users",
+        &[],
+        format!(r#"{{"schemas": ["{USER}"], "userName": "a@example.com", "userName": "b@example.com"}}"#)
+            .as_bytes(),
+    );
+    assert_eq!(
+        (r.status, r.json()["scimType"].clone()),
+        (400, json!("invalidSyntax")),
+        "{}",
+        r.text()
+    );
+    let r = c.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "nul\u{0}@example.com"}),
+    );
+    assert_eq!(
+        (r.status, r.json()["scimType"].clone()),
+        (400, json!("invalidValue")),
+        "{}",
+        r.text()
+    );
+    assert_eq!(c.get("/Users").json()["totalResults"], 0);
+
+    // The Unicode rule, on this backend: NFC when read, then lowercase mapping.
+    let r = c.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "Jose\u{301}@example.com"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["userName"], "Jos\u{e9}@example.com");
+    let r = c.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "JOS\u{c9}@EXAMPLE.COM"}),
+    );
+    assert_eq!(
+        (r.status, r.json()["scimType"].clone()),
+        (409, json!("uniqueness")),
+        "{}",
+        r.text()
+    );
+    let found = c.get(&format!(
+        "/Users?{}",
+        filter_query("userName eq \"jose\u{301}@example.com\"")
+    ));
+    assert_eq!(found.json()["totalResults"], 1, "{}", found.text());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1558,6 +1713,8 @@ per_backend!(
     data_survives_a_restart,
     rate_limit_answers_429_with_retry_after,
     concurrent_writers_with_if_match_lose_no_update,
+    serve_profiles_idp_compatible_by_default_strict_on_request,
+    serve_refuses_wrong_media_types_duplicates_and_control_characters,
 );
 
 #[test]

@@ -61,6 +61,22 @@ pub enum Event {
         /// The id.
         id: String,
     },
+    /// A create or replace listed schema URNs in `schemas` that the service does not define
+    /// and that no attribute of the body uses; they were ignored
+    /// ([`UndefinedSchemas::IgnoreUnused`](fedkit_scim::resource::UndefinedSchemas::IgnoreUnused)),
+    /// e.g. Microsoft Entra ID's
+    /// `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`. Worth a
+    /// log line: an IdP mapping that later puts attributes under such a URN is refused.
+    SchemaIgnored {
+        /// The tenant.
+        tenant: TenantId,
+        /// User or Group.
+        kind: ResourceKind,
+        /// The resource's id.
+        id: String,
+        /// The ignored URNs, as sent.
+        urns: Vec<String>,
+    },
     /// Members were added to or removed from a group (including removals because a member
     /// was deleted).
     MembershipChanged {

@@ -27,7 +27,7 @@ fn call(service: &ScimService, method: &str, path: &str, query: &str, body: &[u8
         base_url: "https://sp.example/scim/v2",
         now: DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
     };
-    service.handle(
+    let r = service.handle(
         &ctx,
         &Request {
             method,
@@ -36,7 +36,17 @@ fn call(service: &ScimService, method: &str, path: &str, query: &str, body: &[u8
             headers: &[],
             body,
         },
-    )
+    );
+    if r.status < 300 && !r.body.is_empty() && path != "/Schemas" && path != "/ResourceTypes" {
+        // Whatever was sent, what is answered holds only what /Schemas publishes.
+        let doc =
+            |p: &str| -> Value { serde_json::from_slice(&call(service, "GET", p, "", b"").body).unwrap() };
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        let problems =
+            fedkit_scim::discovery::response_problems(&doc("/Schemas"), &doc("/ResourceTypes"), &body);
+        assert!(problems.is_empty(), "{method} {path}: {problems:?}");
+    }
+    r
 }
 
 /// Every resource of the tenant, as the client sees it.

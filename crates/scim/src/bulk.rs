@@ -140,6 +140,16 @@ pub enum BulkError {
         /// 1-based column.
         column: usize,
     },
+    /// A JSON object of the body has two members with the same name (`invalidSyntax`).
+    #[error("the member {key:?} appears twice in the same JSON object (line {line}, column {column}); send each attribute once")]
+    DuplicateKey {
+        /// The member name.
+        key: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
     /// Not a BulkRequest message (`invalidSyntax`).
     #[error("the body must be a JSON object with \"schemas\": [\"{BULK_REQUEST_SCHEMA}\"] and an \"Operations\" array")]
     NotABulkRequest,
@@ -189,6 +199,7 @@ impl From<BulkError> for ScimError {
             BulkError::TooLarge { .. } | BulkError::TooManyOperations { .. } => (413, None),
             BulkError::CircularReference { .. } | BulkError::UnresolvedBulkId { .. } => (409, None),
             BulkError::InvalidJson { .. }
+            | BulkError::DuplicateKey { .. }
             | BulkError::NotABulkRequest
             | BulkError::InvalidOperation { .. } => (400, Some(ScimType::InvalidSyntax)),
             _ => (400, Some(ScimType::InvalidValue)),
@@ -276,9 +287,12 @@ impl BulkRequest {
                 actual: bytes.len(),
             });
         }
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| BulkError::InvalidJson {
-            line: e.line(),
-            column: e.column(),
+        // Duplicate member names refused, text in NFC, as for resource bodies.
+        let v: Value = crate::json::parse(bytes).map_err(|e| match e {
+            crate::json::JsonError::DuplicateKey { key, line, column } => {
+                BulkError::DuplicateKey { key, line, column }
+            }
+            crate::json::JsonError::Syntax { line, column, .. } => BulkError::InvalidJson { line, column },
         })?;
         Self::from_json(&v, limits)
     }

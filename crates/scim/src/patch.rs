@@ -59,11 +59,21 @@
 //!   duplicated); on a complex attribute, sets the given sub-attributes; on a simple
 //!   attribute, sets the value. Without a path, the value is an object of attributes, each
 //!   added as with its own path.
+//!   `attr[filter]` / `attr[filter].sub` merge into every value the filter matches; when it
+//!   matches none, the value the filter describes is added (§3.5.2.1: "If the target
+//!   location specifies an attribute that does not exist (has no value), the attribute is
+//!   added with the new value"): `add` `phoneNumbers[type eq "mobile"].value` on a user
+//!   without phones adds `{"type": "mobile", "value": ...}`. The filter must be
+//!   `sub eq literal` conditions joined by `and`; any other unmatched filter is `noTarget`.
+//!   An extension object's `schemas` member (`"path": "urn:…:enterprise:2.0:User"`,
+//!   `"value": {"schemas": [...], "employeeNumber": "7"}`) is ignored: extensions have no
+//!   such attribute, and the resource's `schemas` is kept right by the engine.
 //! * **replace** (§3.5.2.3): on a multi-valued attribute without filter, the values replace
 //!   all stored ones; on a complex attribute, the given sub-attributes are replaced and the
 //!   others kept; `attr[filter]` replaces (merges into) every matching value and
 //!   `attr[filter].sub` sets the sub-attribute of every matching value; an absent attribute
-//!   is added. A filter that matches nothing is `noTarget`.
+//!   is added. A filter that matches nothing is `noTarget` (unless
+//!   [`PatchOptions::create_on_unmatched_filter`], below).
 //! * **remove** (§3.5.2.2): removes the attribute, the sub-attribute, or the values matching
 //!   the filter; an attribute left without values is unassigned. Without a path: `noTarget`.
 //!   Removing something that is not there succeeds without change (idempotent, so an
@@ -116,11 +126,14 @@
 //! service provider SHALL indicate failure by returning HTTP status code 400 and a
 //! "scimType" error code of "noTarget"." Entra ID, however, sends
 //! `{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "x"}` for a user who
-//! has no work email yet, and expects the email to be created. This is off by default (the
-//! RFC wins, and the error names what was missing); a service provisioned by Entra ID turns
-//! on [`PatchOptions::create_on_unmatched_filter`]: when the filter is `sub eq literal`
-//! conditions joined by `and`, the value they describe is created
-//! (`{"type": "work", "value": "x"}`); other filters remain `noTarget`.
+//! has no work email yet, and expects the email to be created (JumpCloud's
+//! `emails[type eq "work"].value` mapping and Entra's `addresses[type eq "work"].formatted`
+//! do the same). This is off in [`PatchOptions::default`] and [`PatchOptions::strict`] (the
+//! RFC wins, and the error names what was missing) and on in
+//! [`PatchOptions::idp_compatible`], the profile fedkit-scim-service and `fedkit scim serve`
+//! use: when the filter is `sub eq literal` conditions joined by `and`, the value they
+//! describe is created (`{"type": "work", "value": "x"}`), as `add` always does; other
+//! filters remain `noTarget`.
 //!
 //! # Limits
 //!
@@ -310,6 +323,15 @@ impl PatchOptions {
             create_on_unmatched_filter: false,
             limits: PatchLimits::default(),
         }
+    }
+
+    /// The "IdP-compatible" profile: [`PatchOptions::default`] plus
+    /// [`PatchOptions::create_on_unmatched_filter`], so Microsoft Entra ID's
+    /// `replace` of `addresses[type eq "work"].formatted` for a user without a work address
+    /// creates the address. What `fedkit scim serve` and fedkit-scim-service use unless told
+    /// to be strict.
+    pub fn idp_compatible() -> Self {
+        Self::default().with_create_on_unmatched_filter(true)
     }
 
     /// Sets [`PatchOptions::op_names_any_case`].
@@ -511,7 +533,8 @@ impl PatchRequest {
                 actual: bytes.len(),
             }));
         }
-        let body: Value = serde_json::from_slice(bytes).map_err(|e| {
+        // Duplicate member names refused, text in NFC, as for resource bodies.
+        let body: Value = crate::json::parse(bytes).map_err(|e| {
             PatchError::request(PatchErrorKind::InvalidJson {
                 reason: e.to_string(),
             })

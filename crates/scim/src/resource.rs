@@ -113,6 +113,27 @@ pub enum UnknownAttributes {
     Ignore,
 }
 
+/// What to do with a `schemas` entry that names a schema this service does not define for
+/// the resource type (neither its core schema nor a registered extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UndefinedSchemas {
+    /// Ignore the entry when no attribute of the body uses it (neither an extension object
+    /// under that URN nor an attribute qualified by it): the body means the same without it.
+    /// The default, because identity providers list schemas of their own: Microsoft Entra
+    /// ID's documented Create Group body lists
+    /// `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`, and a
+    /// custom Entra extension URN may be listed with no attribute mapped to it.
+    /// [`ResourceSchema::ignored_schemas`] tells the host which entries were ignored. A URN
+    /// that attributes of the body use is still refused ([`ResourceError::UnknownSchema`]):
+    /// dropping those attributes would lose data silently.
+    #[default]
+    IgnoreUnused,
+    /// Refuse every undefined entry ([`ResourceError::UnknownSchema`]), as RFC 7643 §3 reads
+    /// literally ("schemas" lists the schemas of the resource).
+    Reject,
+}
+
 /// Options for validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,6 +145,8 @@ pub struct ValidationOptions {
     /// Accept the strings `"true"`/`"false"` (any case) for boolean attributes and store them
     /// as JSON booleans. Default on: Entra ID sends `"False"`.
     pub boolean_strings: bool,
+    /// Undefined URNs listed in `schemas`.
+    pub undefined_schemas: UndefinedSchemas,
 }
 
 impl Default for ValidationOptions {
@@ -132,6 +155,7 @@ impl Default for ValidationOptions {
             unknown_attributes: UnknownAttributes::Reject,
             limits: ResourceLimits::default(),
             boolean_strings: true,
+            undefined_schemas: UndefinedSchemas::IgnoreUnused,
         }
     }
 }
@@ -148,6 +172,13 @@ impl ValidationOptions {
     #[must_use]
     pub fn with_limits(mut self, limits: ResourceLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets the policy for undefined URNs listed in `schemas`.
+    #[must_use]
+    pub fn with_undefined_schemas(mut self, policy: UndefinedSchemas) -> Self {
+        self.undefined_schemas = policy;
         self
     }
 
@@ -243,6 +274,29 @@ pub enum ResourceError {
         column: usize,
         /// The parser's explanation.
         reason: String,
+    },
+    /// A JSON object of the body has two members with the same name (RFC 8259 §4 leaves
+    /// their meaning open; `invalidSyntax`).
+    #[error("the member {key:?} appears twice in the same JSON object (line {line}, column {column}); send each attribute once")]
+    DuplicateKey {
+        /// The member name.
+        key: String,
+        /// 1-based line of the second occurrence.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// A string holds a control character (U+0000–U+001F) that the attribute does not
+    /// allow: none anywhere except TAB, LF and CR in the attributes RFC 7643 says may hold
+    /// several lines (`addresses.formatted`, `addresses.streetAddress`).
+    #[error("{attribute} contains the control character U+{code:04X} at character {position}; remove it from the value in the IdP (only addresses.formatted and addresses.streetAddress may hold line breaks and tabs)")]
+    ControlCharacter {
+        /// The attribute path, e.g. `userName` or `addresses[0].locality`.
+        attribute: String,
+        /// The character's code point.
+        code: u32,
+        /// Its 1-based position in the value.
+        position: usize,
     },
     /// The body (or stored resource) is not a JSON object.
     #[error("a SCIM resource must be a JSON object, but this is {found}")]
@@ -384,7 +438,9 @@ impl ResourceError {
     pub fn scim_type(&self) -> Option<ScimType> {
         match self {
             Self::TooLarge { .. } | Self::UnknownResourceType { .. } | Self::InvalidId { .. } => None,
-            Self::InvalidJson { .. } | Self::NotAnObject { .. } => Some(ScimType::InvalidSyntax),
+            Self::InvalidJson { .. } | Self::DuplicateKey { .. } | Self::NotAnObject { .. } => {
+                Some(ScimType::InvalidSyntax)
+            }
             Self::Immutable { .. } | Self::ReadOnly { .. } => Some(ScimType::Mutability),
             _ => Some(ScimType::InvalidValue),
         }
@@ -407,7 +463,8 @@ impl From<ResourceError> for ScimError {
     }
 }
 
-/// Parses a request body under `limits` (size first, then JSON). The result still needs
+/// Parses a request body under `limits` (size first, then JSON with [`crate::json::parse`]:
+/// duplicate member names refused, text normalized to NFC). The result still needs
 /// [`ResourceSchema::validate_input`].
 pub fn parse_json(bytes: &[u8], limits: &ResourceLimits) -> Result<Value, ResourceError> {
     if bytes.len() > limits.max_bytes {
@@ -416,11 +473,20 @@ pub fn parse_json(bytes: &[u8], limits: &ResourceLimits) -> Result<Value, Resour
             actual: bytes.len(),
         });
     }
-    serde_json::from_slice(bytes).map_err(|e| ResourceError::InvalidJson {
-        line: e.line(),
-        column: e.column(),
-        reason: e.to_string(),
-    })
+    crate::json::parse(bytes).map_err(ResourceError::from)
+}
+
+impl From<crate::json::JsonError> for ResourceError {
+    fn from(err: crate::json::JsonError) -> Self {
+        match err {
+            crate::json::JsonError::DuplicateKey { key, line, column } => {
+                ResourceError::DuplicateKey { key, line, column }
+            }
+            crate::json::JsonError::Syntax { line, column, reason } => {
+                ResourceError::InvalidJson { line, column, reason }
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,6 +573,40 @@ struct Check<'o> {
     /// Client input: readOnly (sub-)attributes are dropped.
     input: bool,
     resource_type: &'o str,
+    /// The value may hold TAB, LF and CR ([`allows_line_breaks`]).
+    multi_line: bool,
+}
+
+/// The sub-attributes whose strings may hold TAB, LF and CR, as `attribute.subAttribute`:
+/// RFC 7643 §4.1.2 says `addresses.formatted` and `addresses.streetAddress` "MAY contain
+/// newlines". Every other string refuses every control character U+0000–U+001F
+/// ([`ResourceError::ControlCharacter`]).
+pub const MULTI_LINE_ATTRIBUTES: &[&str] = &["addresses.formatted", "addresses.streetAddress"];
+
+/// Whether the sub-attribute `sub` of `parent` may hold TAB, LF and CR
+/// ([`MULTI_LINE_ATTRIBUTES`]).
+pub fn allows_line_breaks(parent: &AttributeDef, sub: &AttributeDef) -> bool {
+    MULTI_LINE_ATTRIBUTES.iter().any(|p| {
+        p.split_once('.')
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(&parent.name) && b.eq_ignore_ascii_case(&sub.name))
+    })
+}
+
+/// Refuses a control character (U+0000–U+001F) in `text`, except TAB, LF and CR when
+/// `multi_line`.
+pub fn check_control_characters(path: &str, text: &str, multi_line: bool) -> Result<(), ResourceError> {
+    let bad = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| u32::from(*c) < 0x20 && !(multi_line && matches!(c, '\t' | '\n' | '\r')));
+    match bad {
+        Some((i, c)) => Err(ResourceError::ControlCharacter {
+            attribute: path.to_owned(),
+            code: u32::from(c),
+            position: i + 1,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn shorten(s: &str) -> String {
@@ -538,6 +638,7 @@ pub fn check_value(
         options,
         input: true,
         resource_type: "",
+        multi_line: false,
     };
     check_attr(def, path, value, &ck)
 }
@@ -555,6 +656,7 @@ pub fn check_element(
         options,
         input: true,
         resource_type: "",
+        multi_line: false,
     };
     check_single(def, path, element, &ck)
 }
@@ -633,7 +735,10 @@ fn check_single(
     }
     Ok(Some(match def.attr_type {
         AttributeType::String => match v {
-            Value::String(_) => v.clone(),
+            Value::String(s) => {
+                check_control_characters(path, s, ck.multi_line)?;
+                v.clone()
+            }
             _ => return Err(wrong()),
         },
         AttributeType::Boolean => match v {
@@ -734,7 +839,11 @@ fn check_complex(
         if ck.input && sub.mutability == Mutability::ReadOnly {
             continue;
         }
-        if let Some(x) = check_attr(sub, &format!("{path}.{}", sub.name), val, ck)? {
+        let sub_ck = Check {
+            multi_line: allows_line_breaks(def, sub),
+            ..*ck
+        };
+        if let Some(x) = check_attr(sub, &format!("{path}.{}", sub.name), val, &sub_ck)? {
             out.insert(sub.name.clone(), x);
         }
     }
@@ -1026,6 +1135,7 @@ impl<'r> ResourceSchema<'r> {
             options: &self.options,
             input: is_input,
             resource_type: &self.resource_type.name,
+            multi_line: false,
         };
         self.check_schemas_member(obj, is_input)?;
 
@@ -1110,13 +1220,18 @@ impl<'r> ResourceSchema<'r> {
                     }
                     continue;
                 }
-                if urn.to_ascii_lowercase().starts_with("urn:") {
+                if urn.to_ascii_lowercase().starts_with("urn:") || listed_schema(obj, urn) {
                     // Either an extension object under an unknown URN, or an attribute
                     // qualified by one.
                     let unknown = if value.is_object() { key.as_str() } else { urn };
                     self.unknown_schema(unknown)?;
                     continue;
                 }
+            }
+            if value.is_object() && listed_schema(obj, key) {
+                // An extension object under a URN `schemas` lists but this service lacks.
+                self.unknown_schema(key)?;
+                continue;
             }
             self.unknown_attribute(key)?;
         }
@@ -1200,10 +1315,61 @@ impl<'r> ResourceSchema<'r> {
         }
         for urn in urns {
             if !urn.eq_ignore_ascii_case(&self.core.id) && self.ext_index(urn).is_none() {
-                self.unknown_schema(urn)?;
+                let ignorable = self.options.undefined_schemas == UndefinedSchemas::IgnoreUnused
+                    && !uses_schema(obj, urn);
+                if !ignorable {
+                    self.unknown_schema(urn)?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// The entries of the body's `schemas` that validation ignores under
+    /// [`UndefinedSchemas::IgnoreUnused`]: URNs this service does not define for the resource
+    /// type and that no attribute of the body uses. A service reports them (e.g. as an
+    /// event or a log line) so an administrator sees what the identity provider sent. Empty
+    /// under [`UndefinedSchemas::Reject`] (such a body is refused) and for a body without a
+    /// `schemas` array.
+    ///
+    /// ```
+    /// use fedkit_scim::resource::ResourceSchema;
+    /// use fedkit_scim::schema::SchemaRegistry;
+    /// use serde_json::json;
+    ///
+    /// let registry = SchemaRegistry::core();
+    /// let groups = ResourceSchema::new(&registry, "Group").unwrap();
+    /// // Microsoft Entra ID's Create Group body.
+    /// let body = json!({
+    ///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group",
+    ///                 "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+    ///     "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+    ///     "displayName": "Group1"
+    /// });
+    /// assert!(groups.validate_input(&body).is_ok());
+    /// assert_eq!(groups.ignored_schemas(&body),
+    ///     ["http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"]);
+    /// ```
+    pub fn ignored_schemas(&self, input: &Value) -> Vec<String> {
+        if self.options.undefined_schemas != UndefinedSchemas::IgnoreUnused {
+            return Vec::new();
+        }
+        let Some(obj) = input.as_object() else {
+            return Vec::new();
+        };
+        let Some(Value::Array(items)) = get_attr(obj, "schemas") else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|urn| {
+                !urn.eq_ignore_ascii_case(&self.core.id)
+                    && self.ext_index(urn).is_none()
+                    && !uses_schema(obj, urn)
+            })
+            .map(str::to_owned)
+            .collect()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1462,6 +1628,22 @@ fn merge_complex(
         None
     } else {
         Some(Value::Object(out))
+    })
+}
+
+/// Whether the `schemas` member of `obj` lists `urn` (case-insensitively).
+fn listed_schema(obj: &Map<String, Value>, urn: &str) -> bool {
+    matches!(get_attr(obj, "schemas"), Some(Value::Array(items))
+        if items.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn))))
+}
+
+/// Whether a member of `obj` other than `schemas` is the extension object `urn` or an
+/// attribute qualified by it (`urn:name`), case-insensitively.
+fn uses_schema(obj: &Map<String, Value>, urn: &str) -> bool {
+    obj.keys().any(|k| {
+        !k.eq_ignore_ascii_case("schemas")
+            && k.get(..urn.len()).is_some_and(|p| p.eq_ignore_ascii_case(urn))
+            && matches!(k.as_bytes().get(urn.len()), None | Some(b':'))
     })
 }
 

@@ -396,11 +396,18 @@ fn default_sub_attributes() -> &'static [AttributeDef] {
     static DEFAULTS: std::sync::OnceLock<Vec<AttributeDef>> = std::sync::OnceLock::new();
     DEFAULTS.get_or_init(|| {
         vec![
-            AttributeDef::new("type", AttributeType::String),
-            AttributeDef::new("primary", AttributeType::Boolean),
-            AttributeDef::new("display", AttributeType::String),
-            AttributeDef::new("value", AttributeType::String),
-            AttributeDef::new("$ref", AttributeType::Reference),
+            AttributeDef::new("type", AttributeType::String)
+                .describe("A label indicating the attribute's function, e.g., \"work\" or \"home\"."),
+            AttributeDef::new("primary", AttributeType::Boolean).describe(
+                "A Boolean value indicating the 'primary' or preferred attribute value for this attribute.  The primary attribute value 'true' MUST appear no more than once.",
+            ),
+            AttributeDef::new("display", AttributeType::String)
+                .describe("A human-readable name, primarily used for display purposes."),
+            AttributeDef::new("value", AttributeType::String)
+                .describe("The attribute's significant value, e.g., email address, phone number."),
+            AttributeDef::new("$ref", AttributeType::Reference)
+                .describe("The reference URI of a target resource, if the attribute is a reference.")
+                .reference_types(&["uri"]),
         ]
     })
 }
@@ -1061,7 +1068,17 @@ fn common_attributes() -> Vec<AttributeDef> {
     ]
 }
 
-fn multi_complex(name: &str, description: &str, subs: Vec<AttributeDef>) -> AttributeDef {
+/// A multi-valued complex attribute of a core schema: the sub-attributes RFC 7643 §8.7.1
+/// lists, then the RFC 7643 §2.4 defaults it does not list (accepted and stored by
+/// [`AttributeDef::find_sub_attribute`]), so `/Schemas` publishes every sub-attribute the
+/// service stores and returns: `members.display` (sent by Okta and Entra ID),
+/// `addresses.primary` (sent in RFC 7643 §8.2), ...
+fn multi_complex(name: &str, description: &str, mut subs: Vec<AttributeDef>) -> AttributeDef {
+    for d in default_sub_attributes() {
+        if !subs.iter().any(|s| s.name.eq_ignore_ascii_case(&d.name)) {
+            subs.push(d.clone());
+        }
+    }
     c(name, description, subs).multi_valued()
 }
 
@@ -1125,15 +1142,18 @@ pub fn user_schema() -> Schema {
             s("postalCode", "The zip code or postal code component."),
             s("country", "The country name component."),
             s("type", "A label indicating the attribute's function, e.g., 'work' or 'home'.").canonical_values(&["work", "home", "other"]),
-            // RFC 7643 §8.7.1 lists no "primary" here although §8.2 sends one; the §2.4 default
-            // sub-attributes (AttributeDef::find_sub_attribute) accept it.
+            // RFC 7643 §8.7.1 lists no "primary" here although §8.2 sends one: it is the §2.4
+            // default, added (and published) by multi_complex.
+            primary(", e.g., the preferred mailing address or primary address"),
         ]),
-        multi_complex("groups", "A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated.", vec![
+        c("groups", "A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated.", vec![
             s("value", "The identifier of the User's group.").mutability(ReadOnly),
             r("$ref", &["User", "Group"], "The URI of the corresponding 'Group' resource to which the user belongs.").mutability(ReadOnly),
             s("display", DISPLAY_DESC).mutability(ReadOnly),
             s("type", "A label indicating the attribute's function, e.g., 'direct' or 'indirect'.").canonical_values(&["direct", "indirect"]).mutability(ReadOnly),
         ])
+        // Built by the service (never stored from input): exactly these four sub-attributes.
+        .multi_valued()
         .mutability(ReadOnly),
         multi_complex("entitlements", "A list of entitlements for the User that represent a thing the User has.", vec![
             s("value", "The value of an entitlement."),
@@ -1197,6 +1217,12 @@ pub fn group_schema() -> Schema {
                 )
                 .canonical_values(&["User", "Group"])
                 .mutability(Mutability::Immutable),
+                // Not in RFC 7643 §8.7.1; Okta and Entra ID send it with each member, and it is
+                // kept as sent (a client may correct it: readWrite).
+                s(
+                    "display",
+                    "A human-readable name for the member, as the client sent it.",
+                ),
             ],
         ),
     ];

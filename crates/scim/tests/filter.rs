@@ -923,7 +923,8 @@ fn arb_value() -> impl Strategy<Value = CompValue> {
         any::<f64>()
             .prop_filter_map("finite", serde_json::Number::from_f64)
             .prop_map(CompValue::Number),
-        any::<String>().prop_map(CompValue::String),
+        // Literals are read in Unicode NFC (fedkit_scim::json::nfc), so generate them so.
+        any::<String>().prop_map(|s| CompValue::String(fedkit_scim::json::nfc(&s).into_owned())),
     ]
 }
 

@@ -480,15 +480,126 @@ fn unmatched_filter_is_no_target_with_a_clear_message() {
     let e = err(
         "User",
         &u,
-        json!([{"op": "add", "path": "emails[type eq \"work\" and primary eq true]", "value": {"display": "x"}}]),
+        json!([{"op": "add", "path": "emails[type eq \"work\" or primary eq true]", "value": {"display": "x"}}]),
     );
     assert_eq!(
         e.kind,
         PatchErrorKind::NoTarget {
             attribute: "emails".into(),
-            condition: "matches [type eq \"work\" and primary eq true]".into()
+            condition: "matches [type eq \"work\" or primary eq true]".into()
         }
     );
+}
+
+/// RFC 7644 §3.5.2.1: "If the target location specifies an attribute that does not exist
+/// (has no value), the attribute is added with the new value." An `add` whose value filter
+/// matches nothing adds the value the filter describes, in every profile (strict included).
+#[test]
+fn rfc_3_5_2_1_add_with_unmatched_filter_adds_the_described_value() {
+    let mut u = user();
+    u.as_object_mut().unwrap().remove("phoneNumbers");
+    for options in [
+        PatchOptions::strict(),
+        PatchOptions::default(),
+        PatchOptions::idp_compatible(),
+    ] {
+        let (r, outcome) = patch_with(
+            "User",
+            &u,
+            json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100"}]),
+            &options,
+        )
+        .unwrap();
+        assert!(outcome.changed);
+        assert_eq!(
+            r["phoneNumbers"],
+            json!([{"type": "mobile", "value": "+1 555 0100"}])
+        );
+        // Conditions joined by `and` describe the value too; a whole value is merged in.
+        let (r, _) = patch_with(
+            "User",
+            &u,
+            json!([{"op": "add", "path": "emails[type eq \"other\" and primary eq false]", "value": {"value": "b@x.example"}}]),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            r["emails"].as_array().unwrap().last().unwrap(),
+            &json!({"type": "other", "primary": false, "value": "b@x.example"})
+        );
+    }
+    // A matching value is updated, never duplicated.
+    let r = ok(
+        "User",
+        &user(),
+        json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0199"}]),
+    );
+    let mobiles: Vec<&Value> = r["phoneNumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "mobile")
+        .collect();
+    assert_eq!(mobiles.len(), 1);
+    assert_eq!(mobiles[0]["value"], "+1 555 0199");
+}
+
+/// The negative side of §3.5.2.1/§3.5.2.3: an `add` whose filter does not describe one value
+/// (`or`, `ne`, `pr`) cannot be created and stays `noTarget`; a `replace` that matches
+/// nothing is `noTarget` unless the IdP-compatible profile asks for creation.
+#[test]
+fn rfc_3_5_2_3_unmatched_replace_is_no_target_outside_the_idp_profile() {
+    let mut u = user();
+    u.as_object_mut().unwrap().remove("phoneNumbers");
+    for filter in [
+        "type ne \"mobile\"",
+        "type pr",
+        "type eq \"mobile\" or type eq \"work\"",
+    ] {
+        let e = err(
+            "User",
+            &u,
+            json!([{"op": "add", "path": format!("phoneNumbers[{filter}].value"), "value": "1"}]),
+        );
+        assert_eq!(e.scim_type(), Some(ScimType::NoTarget), "{filter}");
+    }
+    let replace = json!([{"op": "replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "1"}]);
+    for options in [PatchOptions::strict(), PatchOptions::default()] {
+        let e = patch_with("User", &u, replace.clone(), &options).unwrap_err();
+        assert_eq!(e.scim_type(), Some(ScimType::NoTarget));
+    }
+    let (r, _) = patch_with("User", &u, replace, &PatchOptions::idp_compatible()).unwrap();
+    assert_eq!(r["phoneNumbers"], json!([{"type": "mobile", "value": "1"}]));
+}
+
+/// An extension object has no `schemas` attribute (RFC 7643 §3.3): a `schemas` member in the
+/// value of an operation on the extension URN is ignored, in every profile; any other
+/// unknown member is still refused.
+#[test]
+fn extension_object_value_schemas_member_is_ignored() {
+    let mut u = user();
+    u.as_object_mut().unwrap().remove(ENTERPRISE);
+    u["schemas"].as_array_mut().unwrap().pop();
+    for options in [PatchOptions::strict(), PatchOptions::default()] {
+        let (r, _) = patch_with(
+            "User",
+            &u,
+            json!([{"op": "add", "path": ENTERPRISE, "value": {"schemas": [ENTERPRISE], "costCenter": "4130"}}]),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(r[ENTERPRISE], json!({"costCenter": "4130"}));
+        assert_eq!(
+            r["schemas"],
+            json!([fedkit_scim::schema::USER_SCHEMA, ENTERPRISE])
+        );
+    }
+    let e = err(
+        "User",
+        &u,
+        json!([{"op": "add", "path": ENTERPRISE, "value": {"schemas": [ENTERPRISE], "badge": "1"}}]),
+    );
+    assert_eq!(e.scim_type(), Some(ScimType::InvalidPath));
 }
 
 #[test]
@@ -862,7 +973,7 @@ fn unknown_attributes_and_paths_are_invalid_path() {
         ("name.nickname", "name has no sub-attribute \"nickname\" (it has formatted, familyName, givenName, middleName, honorificPrefix, honorificSuffix)"),
         ("userName.first", "userName is a simple attribute (type string) and has no sub-attribute \"first\""),
         ("name[givenName eq \"x\"]", "name is single-valued, so it cannot take a value filter [ ]; use name.subAttribute"),
-        ("emails[kind eq \"work\"].value", "emails has no sub-attribute \"kind\" (it has value, display, type, primary)"),
+        ("emails[kind eq \"work\"].value", "emails has no sub-attribute \"kind\" (it has value, display, type, primary, $ref)"),
         ("urn:example:Nope:thing", "urn:example:Nope is not a schema of the User resource type; check the attribute mapping in the identity provider"),
     ];
     for (path, message) in cases {
@@ -1138,12 +1249,22 @@ const IDP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/patch");
 /// User, `<idp>-group-*.json` the §8.4 Group.
 struct IdpCase {
     file: &'static str,
+    /// Turns the RFC 7643 resource into the one the IdP's documentation patches (e.g. a user
+    /// without phone numbers).
+    prepare: fn(&mut Value),
     check: fn(&Value),
+}
+
+fn keep(_: &mut Value) {}
+
+fn without(r: &mut Value, attribute: &str) {
+    r.as_object_mut().unwrap().remove(attribute);
 }
 
 fn run_idp_cases(cases: Vec<IdpCase>) {
     let registry = SchemaRegistry::core();
-    let options = PatchOptions::default();
+    // The profile fedkit-scim-service and `fedkit scim serve` use by default.
+    let options = PatchOptions::idp_compatible();
     for case in cases {
         let (resource_type, resource) = if case.file.contains("-user-") {
             ("User", user())
@@ -1155,6 +1276,7 @@ fn run_idp_cases(cases: Vec<IdpCase>) {
         let bytes = std::fs::read(format!("{IDP}/{}", case.file))
             .unwrap_or_else(|e| panic!("test data {} missing: {e}", case.file));
         let mut r = resource.clone();
+        (case.prepare)(&mut r);
         let request =
             PatchRequest::from_slice(&bytes, &options).unwrap_or_else(|e| panic!("{}: {e}", case.file));
         apply(&registry, resource_type, &mut r, &request, &options)
@@ -1169,23 +1291,45 @@ fn jumpcloud_cases() -> Vec<IdpCase> {
     vec![
         IdpCase {
             file: "jumpcloud-user-deactivation.json",
+            prepare: keep,
             check: |r| assert_eq!(r["active"], false),
         },
         IdpCase {
             file: "jumpcloud-group-rename.json",
+            prepare: keep,
             check: |r| assert_eq!(r["displayName"], "truefoundry-users"),
         },
         IdpCase {
             file: "jumpcloud-group-member-add.json",
+            prepare: keep,
             check: |r| assert_eq!(member_ids(r), [BABS, MANDY, JAMES]),
         },
         IdpCase {
             file: "jumpcloud-group-member-remove-value-array.json",
+            prepare: keep,
             check: |r| assert_eq!(member_ids(r), [BABS]),
         },
         IdpCase {
             file: "jumpcloud-user-work-email.json",
+            prepare: keep,
             check: |r| assert_eq!(r["emails"][0]["value"], "barbara@example.com"),
+        },
+        IdpCase {
+            // The same mapping for a user created without a work email: the email is
+            // created (RFC 7644 §3.5.2.3 says noTarget; the IdP-compatible profile adds it).
+            file: "jumpcloud-user-work-email-created.json",
+            prepare: |r| {
+                r["emails"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|e| e["type"] != "work")
+            },
+            check: |r| {
+                assert_eq!(
+                    r["emails"],
+                    json!([{"value": "babs@jensen.org", "type": "home"}, {"type": "work", "value": "barbara@example.com"}])
+                )
+            },
         },
     ]
 }
@@ -1196,10 +1340,12 @@ fn okta_cases() -> Vec<IdpCase> {
     vec![
         IdpCase {
             file: "okta-user-deactivation-pathless.json",
+            prepare: keep,
             check: |r| assert_eq!(r["active"], false),
         },
         IdpCase {
             file: "okta-group-rename-repeating-id.json",
+            prepare: keep,
             check: |r| {
                 assert_eq!(r["displayName"], "Test SCIMv2");
                 assert_eq!(r["id"], "e9e30dba-f08f-4109-8486-d5c6a331660a");
@@ -1207,6 +1353,7 @@ fn okta_cases() -> Vec<IdpCase> {
         },
         IdpCase {
             file: "okta-group-member-add-display.json",
+            prepare: keep,
             check: |r| {
                 assert_eq!(member_ids(r), [BABS, MANDY, JAMES]);
                 assert_eq!(
@@ -1217,10 +1364,12 @@ fn okta_cases() -> Vec<IdpCase> {
         },
         IdpCase {
             file: "okta-group-member-remove-filter.json",
+            prepare: keep,
             check: |r| assert_eq!(member_ids(r), [MANDY]),
         },
         IdpCase {
             file: "okta-group-members-replace.json",
+            prepare: keep,
             check: |r| assert_eq!(member_ids(r), [JAMES]),
         },
     ]
@@ -1235,10 +1384,12 @@ fn entra_cases() -> Vec<IdpCase> {
     vec![
         IdpCase {
             file: "entra-user-disable-string-boolean.json",
+            prepare: keep,
             check: |r| assert_eq!(r["active"], false),
         },
         IdpCase {
             file: "entra-user-update-email-and-name.json",
+            prepare: keep,
             check: |r| {
                 assert_eq!(r["emails"][0]["value"], "updatedEmail@microsoft.com");
                 assert_eq!(r["name"]["familyName"], "updatedFamilyName");
@@ -1246,6 +1397,7 @@ fn entra_cases() -> Vec<IdpCase> {
         },
         IdpCase {
             file: "entra-user-pathless-dotted-keys.json",
+            prepare: keep,
             check: |r| {
                 assert_eq!(r["displayName"], "Pvlo");
                 assert_eq!(r["emails"][0]["value"], "TestBcwqnm@test.microsoft.com");
@@ -1259,6 +1411,7 @@ fn entra_cases() -> Vec<IdpCase> {
         },
         IdpCase {
             file: "entra-user-manager-string.json",
+            prepare: keep,
             check: |r| {
                 assert_eq!(
                     r[ENTERPRISE]["manager"]["value"],
@@ -1272,6 +1425,7 @@ fn entra_cases() -> Vec<IdpCase> {
         },
         IdpCase {
             file: "entra-group-member-add-ref-null.json",
+            prepare: keep,
             check: |r| {
                 assert_eq!(member_ids(r), [BABS, MANDY, JAMES]);
                 assert_eq!(r["members"][2], json!({"value": JAMES}));
@@ -1279,14 +1433,40 @@ fn entra_cases() -> Vec<IdpCase> {
         },
         IdpCase {
             file: "entra-group-member-remove-value-array.json",
+            prepare: keep,
             check: |r| assert_eq!(member_ids(r), [MANDY]),
         },
         IdpCase {
             file: "entra-user-add-nickname.json",
+            prepare: keep,
             check: |r| assert_eq!(r["nickName"], "Babsy"),
         },
         IdpCase {
+            // RFC 7644 §3.5.2.1: an add to a target that has no value adds it.
+            file: "entra-user-add-mobile-phone.json",
+            prepare: |r| without(r, "phoneNumbers"),
+            check: |r| {
+                assert_eq!(
+                    r["phoneNumbers"],
+                    json!([{"type": "mobile", "value": "+1 425 555 0100"}])
+                )
+            },
+        },
+        IdpCase {
+            // Entra's replace for a user without a work address: created in the IdP-compatible
+            // profile. A formatted address may hold line breaks (RFC 7643 §4.1.2).
+            file: "entra-user-replace-work-address-formatted.json",
+            prepare: |r| without(r, "addresses"),
+            check: |r| {
+                assert_eq!(
+                    r["addresses"],
+                    json!([{"type": "work", "formatted": "1 Microsoft Way\nRedmond, WA 98052"}])
+                )
+            },
+        },
+        IdpCase {
             file: "entra-group-rename.json",
+            prepare: keep,
             check: |r| {
                 assert_eq!(
                     r["displayName"],
@@ -1295,6 +1475,30 @@ fn entra_cases() -> Vec<IdpCase> {
             },
         },
     ]
+}
+
+/// Other SCIM clients: client libraries that serialize an extension object with its own
+/// `schemas` member and send it as the value of a PATCH whose path is the extension URN.
+fn client_cases() -> Vec<IdpCase> {
+    vec![IdpCase {
+        file: "client-user-extension-object-with-schemas.json",
+        prepare: |r| {
+            without(r, ENTERPRISE);
+            r["schemas"].as_array_mut().unwrap().pop();
+        },
+        check: |r| {
+            assert_eq!(
+                r[ENTERPRISE],
+                json!({"employeeNumber": "701984", "department": "Tour Operations"})
+            );
+            assert_eq!(r["schemas"].as_array().unwrap().last().unwrap(), ENTERPRISE);
+        },
+    }]
+}
+
+#[test]
+fn client_payloads() {
+    run_idp_cases(client_cases());
 }
 
 #[test]
@@ -1326,6 +1530,7 @@ fn every_idp_payload_file_has_a_case() {
         .into_iter()
         .chain(okta_cases())
         .chain(entra_cases())
+        .chain(client_cases())
         .map(|c| c.file.to_owned())
         .collect();
     cases.sort();

@@ -11,8 +11,8 @@ use fedkit_scim::error::{ScimError, ScimType};
 use fedkit_scim::filter::AttrPath;
 use fedkit_scim::resource::{
     self, attribute_container, check_element, check_value, find_key, get_attr, parse_json, values_equal,
-    JsonKind, MetaContext, ResourceError, ResourceLimits, ResourceSchema, UnknownAttributes,
-    ValidationOptions,
+    JsonKind, MetaContext, ResourceError, ResourceLimits, ResourceSchema, UndefinedSchemas,
+    UnknownAttributes, ValidationOptions,
 };
 use fedkit_scim::schema::{
     AttributeDef, AttributeType, Mutability, ResourceType, Schema, SchemaRegistry, ENTERPRISE_USER_SCHEMA,
@@ -207,15 +207,6 @@ fn schemas_member_is_checked() {
         ResourceError::MissingCoreSchema {
             expected: USER_SCHEMA.into(),
             found: vec![GROUP_SCHEMA.into()]
-        }
-    );
-    let err = validate_user(json!({"schemas": [USER_SCHEMA, "urn:example:acme:User"], "userName": "x"}))
-        .unwrap_err();
-    assert_eq!(
-        err,
-        ResourceError::UnknownSchema {
-            urn: "urn:example:acme:User".into(),
-            resource_type: "User".into()
         }
     );
     let err = validate_user(json!({"schemas": USER_SCHEMA, "userName": "x"})).unwrap_err();
@@ -834,5 +825,163 @@ fn core_attributes_nested_under_the_core_urn_are_unknown() {
             attribute: USER_SCHEMA.into(),
             resource_type: "User".into()
         }
+    );
+}
+
+const ENTRA_GROUP_URN: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+
+/// RFC 7643 §3 ("schemas" lists the schemas of the resource), read with the tolerance real
+/// clients need: an undefined URN that no attribute uses is ignored by default and reported
+/// by `ignored_schemas`. Microsoft Entra ID's documented Create Group body passes.
+#[test]
+fn rfc7643_3_undefined_unused_schema_urn_is_ignored_by_default() {
+    let registry = SchemaRegistry::core();
+    let groups = ResourceSchema::new(&registry, "Group").unwrap();
+    let entra = json!({
+        "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+        "displayName": "Group1",
+        "meta": {"resourceType": "Group"},
+        "schemas": [GROUP_SCHEMA, ENTRA_GROUP_URN]
+    });
+    let out = groups.validate_input(&entra).unwrap();
+    assert_eq!(
+        out["schemas"],
+        json!([GROUP_SCHEMA]),
+        "the ignored URN is not stored"
+    );
+    assert_eq!(groups.ignored_schemas(&entra), [ENTRA_GROUP_URN]);
+    // A custom extension URN listed without attributes (Entra's custom attribute schema).
+    let body = user_input(json!({}));
+    let mut body = body;
+    body["schemas"].as_array_mut().unwrap().push(json!(
+        "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+    ));
+    assert!(validate_user(body.clone()).is_ok());
+    assert_eq!(
+        users(&registry).ignored_schemas(&body),
+        ["urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"]
+    );
+    // Nothing to report for a body that lists only defined schemas.
+    assert!(users(&registry)
+        .ignored_schemas(&user_input(json!({})))
+        .is_empty());
+}
+
+/// The negative side: attributes under an undefined URN (an extension object or a
+/// URN-qualified attribute) are refused, naming the URN and the fix; the strict policy
+/// refuses every undefined entry.
+#[test]
+fn rfc7643_3_undefined_schema_urn_with_attributes_or_strict_policy_is_refused() {
+    let registry = SchemaRegistry::core();
+    let acme = "urn:example:acme:User";
+    let expected = ResourceError::UnknownSchema {
+        urn: acme.into(),
+        resource_type: "User".into(),
+    };
+    for body in [
+        json!({"schemas": [USER_SCHEMA, acme], "userName": "x", acme: {"badge": "1"}}),
+        json!({"schemas": [USER_SCHEMA, acme], "userName": "x", format!("{acme}:badge"): "1"}),
+    ] {
+        let err = validate_user(body).unwrap_err();
+        assert_eq!(err, expected);
+        assert!(err.to_string().contains(acme));
+        assert!(err
+            .to_string()
+            .contains("remove it from the IdP's attribute mapping or register it as an extension"));
+    }
+    // A non-URN schema id (Entra's) with attributes: refused as a schema too.
+    let groups = ResourceSchema::new(&registry, "Group").unwrap();
+    let err = groups
+        .validate_input(&json!({"schemas": [GROUP_SCHEMA, ENTRA_GROUP_URN], "displayName": "g", ENTRA_GROUP_URN: {"x": 1}}))
+        .unwrap_err();
+    assert!(
+        matches!(err, ResourceError::UnknownSchema { ref urn, .. } if urn == ENTRA_GROUP_URN),
+        "{err:?}"
+    );
+
+    let strict = users(&registry)
+        .with_options(ValidationOptions::default().with_undefined_schemas(UndefinedSchemas::Reject));
+    let body = json!({"schemas": [USER_SCHEMA, acme], "userName": "x"});
+    assert_eq!(strict.validate_input(&body).unwrap_err(), expected);
+    assert!(strict.ignored_schemas(&body).is_empty());
+}
+
+/// Control characters: refused in every string (`invalidValue`) except TAB, LF and CR in the
+/// attributes RFC 7643 §4.1.2 says "MAY contain newlines".
+#[test]
+fn control_characters_are_refused_outside_multi_line_attributes() {
+    for (body, attribute, code) in [
+        (json!({"userName": "bjensen\u{0}"}), "userName", 0),
+        (json!({"userName": "b\tjensen"}), "userName", 9),
+        (
+            json!({"userName": "x", "name": {"givenName": "Bar\nbara"}}),
+            "name.givenName",
+            10,
+        ),
+        (
+            json!({"userName": "x", "addresses": [{"locality": "Hollywood\r"}]}),
+            "addresses[0].locality",
+            13,
+        ),
+        (
+            json!({"userName": "x", "addresses": [{"formatted": "a\u{1b}b"}]}),
+            "addresses[0].formatted",
+            0x1b,
+        ),
+        (
+            json!({"userName": "x", "emails": [{"value": "a@b\u{1f}"}]}),
+            "emails[0].value",
+            0x1f,
+        ),
+    ] {
+        let err = validate_user(user_input_with(body)).unwrap_err();
+        match &err {
+            ResourceError::ControlCharacter {
+                attribute: a,
+                code: c,
+                ..
+            } => {
+                assert_eq!((a.as_str(), *c), (attribute, code))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(ScimError::from(err).scim_type, Some(ScimType::InvalidValue));
+    }
+    let ok = validate_user(user_input_with(json!({
+        "userName": "bjensen",
+        "addresses": [{"formatted": "100 Universal City Plaza\r\nHollywood, CA 91608\tUSA", "streetAddress": "100 Universal City Plaza\nSuite 5"}],
+        "displayName": "Babs \u{7f}\u{85}"
+    })));
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+fn user_input_with(fields: Value) -> Value {
+    let mut body = json!({"schemas": [USER_SCHEMA]});
+    for (k, v) in fields.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+/// RFC 8259 §4 leaves duplicate member names undefined: `parse_json` refuses them
+/// (`invalidSyntax`, naming the member) instead of keeping the last one.
+#[test]
+fn duplicate_member_names_are_invalid_syntax() {
+    let limits = fedkit_scim::resource::ResourceLimits::default();
+    let err = fedkit_scim::resource::parse_json(
+        br#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a", "userName": "b"}"#,
+        &limits,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ResourceError::DuplicateKey { ref key, .. } if key == "userName"),
+        "{err:?}"
+    );
+    let scim = ScimError::from(err);
+    assert_eq!(scim.scim_type, Some(ScimType::InvalidSyntax));
+    assert!(
+        scim.detail.contains("\"userName\" appears twice"),
+        "{}",
+        scim.detail
     );
 }

@@ -21,10 +21,12 @@ use clap::Args;
 use fedkit_postgres::scim::PgStore;
 use fedkit_postgres::{Pool, PoolConfig};
 use fedkit_scim::error::ScimError;
+use fedkit_scim::resource::UndefinedSchemas;
 use fedkit_scim_service::auth::{AuthError, Principal, TenantId, TokenId, TokenRegistry};
+use fedkit_scim_service::events::Event;
 use fedkit_scim_service::store::sqlite::Durability;
 use fedkit_scim_service::store::{SqliteStore, Store};
-use fedkit_scim_service::{RequestContext, ScimService};
+use fedkit_scim_service::{RequestContext, ScimService, ServiceConfig};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use crate::output::{CommandError, Failure, Output, IO_ERROR};
@@ -91,6 +93,89 @@ pub(crate) struct ServeArgs {
     /// meta.location.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+
+    /// Read SCIM as RFC 7643/7644 write it instead of the default "IdP-compatible" profile:
+    /// PATCH tolerances off (lowercase op names, JSON booleans), a replace whose value filter
+    /// matches nothing answers noTarget, and a "schemas" entry this server does not define is
+    /// refused. --unmatched-filter and --undefined-schemas override the profile's choice.
+    #[arg(long)]
+    strict: bool,
+
+    /// A PATCH replace whose value filter matches nothing, e.g. Entra ID's
+    /// addresses[type eq "work"].formatted for a user without a work address: "create" the
+    /// value the filter describes (default) or answer "no-target" (RFC 7644 §3.5.2.3; the
+    /// default with --strict). An add always creates it (RFC 7644 §3.5.2.1).
+    #[arg(long, value_name = "WHAT", value_enum)]
+    unmatched_filter: Option<UnmatchedFilterArg>,
+
+    /// A "schemas" entry this server does not define and no attribute of the body uses, e.g.
+    /// Entra ID's http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group:
+    /// "ignore" it and log it (default) or "reject" it with 400 (the default with --strict).
+    /// Attributes under such a URN are refused either way.
+    #[arg(long, value_name = "WHAT", value_enum)]
+    undefined_schemas: Option<UndefinedSchemasArg>,
+}
+
+/// `--unmatched-filter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum UnmatchedFilterArg {
+    /// Create the value the filter describes.
+    Create,
+    /// Answer 400 noTarget.
+    NoTarget,
+}
+
+/// `--undefined-schemas`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum UndefinedSchemasArg {
+    /// Ignore the entry (and log it).
+    Ignore,
+    /// Answer 400 invalidValue.
+    Reject,
+}
+
+/// The service configuration the profile flags select.
+fn service_config(args: &ServeArgs) -> ServiceConfig {
+    let mut config = if args.strict {
+        ServiceConfig::strict()
+    } else {
+        ServiceConfig::default()
+    };
+    if let Some(u) = args.unmatched_filter {
+        let patch = config
+            .patch
+            .clone()
+            .with_create_on_unmatched_filter(u == UnmatchedFilterArg::Create);
+        config = config.with_patch_options(patch);
+    }
+    if let Some(u) = args.undefined_schemas {
+        config = config.with_undefined_schemas(match u {
+            UndefinedSchemasArg::Ignore => UndefinedSchemas::IgnoreUnused,
+            UndefinedSchemasArg::Reject => UndefinedSchemas::Reject,
+        });
+    }
+    config
+}
+
+/// Logs the events an administrator should see: schema URNs the service ignored.
+fn log_events(events: &[Event]) {
+    for e in events {
+        if let Event::SchemaIgnored {
+            tenant,
+            kind,
+            id,
+            urns,
+            ..
+        } = e
+        {
+            eprintln!(
+                "fedkit scim serve: tenant {tenant}: {} {id}: ignored schemas entries this server does not define \
+                 and no attribute uses: {} (--undefined-schemas reject refuses them)",
+                kind.name(),
+                urns.join(", ")
+            );
+        }
+    }
 }
 
 const SERVE_HELP: &str = "\
@@ -109,9 +194,16 @@ JumpCloud (SSO Applications > your app > Identity Management > SCIM 2.0):
   /Schemas and looks up its test user with GET /Users?filter=userName eq \"...\".
 JumpCloud must reach the server over HTTPS: put a TLS reverse proxy in front of it.
 
+Profiles: by default the server is IdP-compatible (Entra ID, Okta, JumpCloud as they really
+send SCIM: capitalised PATCH ops, \"False\" strings, value-filter PATCHes that create the value,
+undefined \"schemas\" entries ignored and logged). --strict reads RFC 7643/7644 literally.
+
 Answers: every failure is a SCIM Error document (application/scim+json): 401 with
 WWW-Authenticate: Bearer for a missing or wrong token, 429 with Retry-After beyond
---rate-limit, 413 for a body over 1 MiB, 404 outside --base-path.
+--rate-limit, 413 for a body over 1 MiB, 404 outside --base-path, 415 for a write whose
+Content-Type is not application/scim+json or application/json (none is read as JSON), 406
+for an Accept that allows neither, 400 invalidSyntax for a JSON object with a duplicated
+member, 400 invalidValue for a control character in a value.
 Exit status: 0 after Ctrl-C or SIGTERM; 1 when the token, tenant, base path, URL or
 database is refused or the address cannot be bound; 2 usage error.";
 
@@ -359,7 +451,9 @@ pub(crate) fn run(args: &ServeArgs, _json: bool) -> Result<Output, CommandError>
     // runtime thread).
     let (store, store_description) = open_store(args)?;
     let output = runtime.block_on(async {
-        let service = ScimService::new(Arc::clone(&store));
+        let service = ScimService::new(Arc::clone(&store))
+            .with_config(service_config(args))
+            .with_events(Arc::new(log_events));
         let config = service.config();
         let body_cap = config
             .max_body_bytes

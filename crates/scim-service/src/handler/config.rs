@@ -7,6 +7,7 @@ use fedkit_scim::bulk::BulkLimits;
 use fedkit_scim::filter::FilterLimits;
 use fedkit_scim::list::ListLimits;
 use fedkit_scim::patch::PatchOptions;
+use fedkit_scim::resource::{UndefinedSchemas, ValidationOptions};
 use serde_json::Value;
 
 use super::{Request, RequestContext};
@@ -30,12 +31,24 @@ pub type UserDeletionPolicy = Arc<dyn Fn(&TenantId, &Value) -> DeleteAction + Se
 /// answers 404.
 pub type MeResolver = Arc<dyn Fn(&RequestContext<'_>, &Request<'_>) -> Option<String> + Send + Sync>;
 
-/// How the service behaves. The defaults suit JumpCloud, Okta and Entra ID.
+/// How the service behaves. The defaults — the "IdP-compatible" profile — suit JumpCloud,
+/// Okta and Entra ID; [`ServiceConfig::strict`] reads RFC 7643/7644 literally.
+///
+/// | | default (IdP-compatible) | [`strict`](ServiceConfig::strict) |
+/// |---|---|---|
+/// | PATCH | [`PatchOptions::idp_compatible`]: real-client tolerances, and a `replace` whose value filter matches nothing creates the value (Entra ID, JumpCloud) | [`PatchOptions::strict`]: `noTarget` (RFC 7644 §3.5.2.3) |
+/// | `schemas` entry the service does not define, used by no attribute | ignored, reported as [`Event::SchemaIgnored`](crate::events::Event::SchemaIgnored) (Entra ID's ADSCIM Group URN) | refused, 400 `invalidValue` |
+///
+/// In both, a PATCH `add` whose filter matches nothing adds the value (RFC 7644 §3.5.2.1), and
+/// attributes under an undefined URN are refused.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ServiceConfig {
-    /// PATCH parsing and tolerance options (default: real-client tolerant).
+    /// PATCH parsing and tolerance options (default: [`PatchOptions::idp_compatible`]).
     pub patch: PatchOptions,
+    /// Resource validation options for POST and PUT bodies (default: undefined unused
+    /// `schemas` entries ignored, booleans as strings accepted).
+    pub validation: ValidationOptions,
     /// Page sizes (`filter.maxResults` in `/ServiceProviderConfig`).
     pub list: ListLimits,
     /// Filter length/depth limits.
@@ -61,6 +74,7 @@ impl fmt::Debug for ServiceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServiceConfig")
             .field("patch", &self.patch)
+            .field("validation", &self.validation)
             .field("list", &self.list)
             .field("filter", &self.filter)
             .field("bulk", &self.bulk)
@@ -77,7 +91,8 @@ impl fmt::Debug for ServiceConfig {
 impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
-            patch: PatchOptions::default(),
+            patch: PatchOptions::idp_compatible(),
+            validation: ValidationOptions::default(),
             list: ListLimits::default(),
             filter: FilterLimits::default(),
             bulk: BulkLimits::default(),
@@ -92,6 +107,33 @@ impl Default for ServiceConfig {
 }
 
 impl ServiceConfig {
+    /// RFC 7643/7644 read literally: [`PatchOptions::strict`], every undefined `schemas`
+    /// entry refused, booleans only as JSON booleans. Other settings as in the default.
+    pub fn strict() -> Self {
+        Self::default()
+            .with_patch_options(PatchOptions::strict())
+            .with_validation_options(
+                ValidationOptions::default()
+                    .with_undefined_schemas(UndefinedSchemas::Reject)
+                    .with_boolean_strings(false),
+            )
+    }
+
+    /// Sets the validation options of POST and PUT bodies.
+    #[must_use]
+    pub fn with_validation_options(mut self, options: ValidationOptions) -> Self {
+        self.validation = options;
+        self
+    }
+
+    /// Sets what to do with undefined URNs listed in `schemas` (default
+    /// [`UndefinedSchemas::IgnoreUnused`]).
+    #[must_use]
+    pub fn with_undefined_schemas(mut self, policy: UndefinedSchemas) -> Self {
+        self.validation = self.validation.with_undefined_schemas(policy);
+        self
+    }
+
     /// Sets the PATCH options (e.g. [`PatchOptions::strict`], or the Entra ID
     /// create-on-unmatched-filter option).
     #[must_use]

@@ -150,7 +150,8 @@ impl<'s> Ops<'s> {
     }
 
     fn schema(&self, kind: ResourceKind) -> Result<ResourceSchema<'s>, ScimError> {
-        Ok(ResourceSchema::new(&self.service.registry, kind.name())?)
+        Ok(ResourceSchema::new(&self.service.registry, kind.name())?
+            .with_options(self.service.config.validation))
     }
 
     fn parse_body(&self, body: &[u8]) -> Result<Value, ScimError> {
@@ -365,6 +366,26 @@ impl<'s> Ops<'s> {
         Ok(())
     }
 
+    /// Reports the `schemas` entries validation ignored ([`Event::SchemaIgnored`]).
+    fn note_ignored_schemas(
+        &self,
+        schema: &ResourceSchema<'_>,
+        kind: ResourceKind,
+        id: &str,
+        input: &Value,
+        events: &mut Vec<Event>,
+    ) {
+        let urns = schema.ignored_schemas(input);
+        if !urns.is_empty() {
+            events.push(Event::SchemaIgnored {
+                tenant: self.ctx.tenant.clone(),
+                kind,
+                id: id.to_owned(),
+                urns,
+            });
+        }
+    }
+
     /// The events of a change from `before` to `after` (either may be absent).
     fn change_events(
         &self,
@@ -455,7 +476,8 @@ impl<'s> Ops<'s> {
             self.check_group(&mut tx, &mut resource, None)?;
         }
         tx.insert(kind, &resource).map_err(store_error)?;
-        let events = self.change_events(kind, &id, None, Some(&resource));
+        let mut events = self.change_events(kind, &id, None, Some(&resource));
+        self.note_ignored_schemas(&schema, kind, &id, input, &mut events);
         let written = self.written(&mut tx, kind, resource)?;
         self.commit(tx, events)?;
         Ok(written)
@@ -482,7 +504,8 @@ impl<'s> Ops<'s> {
         if kind == ResourceKind::Group {
             self.check_group(&mut tx, &mut updated, Some(&stored))?;
         }
-        let events = self.change_events(kind, id, Some(&stored), Some(&updated));
+        let mut events = self.change_events(kind, id, Some(&stored), Some(&updated));
+        self.note_ignored_schemas(&schema, kind, id, input, &mut events);
         if updated != stored {
             tx.update(kind, &updated).map_err(store_error)?;
         }

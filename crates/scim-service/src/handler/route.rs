@@ -8,7 +8,7 @@ use fedkit_scim::list::SearchRequest;
 use fedkit_scim::projection::Projection;
 
 use super::ops::{Ops, Preconditions};
-use super::{json_response, Request, RequestContext, Response, ScimService};
+use super::{json_response, Request, RequestContext, Response, ScimService, SCIM_CONTENT_TYPE};
 use crate::store::ResourceKind;
 
 /// Percent-decodes `text`; with `plus_is_space`, `+` means a space (query strings).
@@ -84,12 +84,113 @@ pub(crate) fn kind_of(segment: &str) -> Option<ResourceKind> {
     }
 }
 
+/// The media type of a `Content-Type` or `Accept` element, lowercased, and its parameters.
+fn media_type(text: &str) -> (String, Vec<(String, String)>) {
+    let mut parts = text.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let params = parts
+        .filter_map(|p| {
+            let (n, v) = p.split_once('=')?;
+            Some((
+                n.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_owned(),
+            ))
+        })
+        .collect();
+    (essence, params)
+}
+
+/// The media types a SCIM body is sent and answered in (RFC 7644 §3.1, §3.8).
+const JSON_TYPES: [&str; 2] = [SCIM_CONTENT_TYPE, "application/json"];
+
+/// RFC 7644 §3.8 / RFC 9110 §8.3: a request body (POST, PUT, PATCH) must be
+/// `application/scim+json` or `application/json`, in UTF-8 (RFC 8259 §8.1); parameters are
+/// allowed. A request without `Content-Type` is read as JSON: some provisioning clients and
+/// scripts omit it, and the body is parsed and validated as JSON either way.
+fn check_content_type(method: &str, request: &Request<'_>) -> Result<(), ScimError> {
+    if !matches!(method, "POST" | "PUT" | "PATCH") {
+        return Ok(());
+    }
+    let Some(header) = request.header("Content-Type").filter(|h| !h.trim().is_empty()) else {
+        return Ok(());
+    };
+    let (essence, params) = media_type(header);
+    let charset = params
+        .iter()
+        .find(|(n, _)| n == "charset")
+        .map(|(_, v)| v.as_str());
+    let utf8 = charset.is_none_or(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"));
+    if JSON_TYPES.contains(&essence.as_str()) && utf8 {
+        return Ok(());
+    }
+    Err(ScimError::new(
+        415,
+        None,
+        format!(
+            "the request body is sent as {header:?}; this service reads SCIM requests as              application/scim+json (or application/json) in UTF-8: set Content-Type: application/scim+json"
+        ),
+    ))
+}
+
+/// RFC 9110 §12.5.1: the answer is `application/scim+json` (RFC 7644 §3.8), so an `Accept`
+/// header must allow it or `application/json` with a non-zero quality: `*/*`, `application/*`
+/// or one of the two. The most specific range naming a type decides its quality. No
+/// `Accept` accepts anything.
+fn check_accept(request: &Request<'_>) -> Result<(), ScimError> {
+    let Some(header) = request.header("Accept").filter(|h| !h.trim().is_empty()) else {
+        return Ok(());
+    };
+    let ranges: Vec<(String, f32)> = header
+        .split(',')
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| {
+            let (essence, params) = media_type(r);
+            let q = params
+                .iter()
+                .find(|(n, _)| n == "q")
+                .and_then(|(_, v)| v.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (essence, q)
+        })
+        .collect();
+    let quality = |target: &str| -> f32 {
+        let specificity = |range: &str| -> Option<u8> {
+            if range == target {
+                Some(3)
+            } else if range == "application/*" {
+                Some(2)
+            } else if range == "*/*" || range == "*" {
+                Some(1)
+            } else {
+                None
+            }
+        };
+        ranges
+            .iter()
+            .filter_map(|(r, q)| specificity(r).map(|s| (s, *q)))
+            .max_by_key(|(s, _)| *s)
+            .map_or(0.0, |(_, q)| q)
+    };
+    if JSON_TYPES.iter().any(|t| quality(t) > 0.0) {
+        return Ok(());
+    }
+    Err(ScimError::new(
+        406,
+        None,
+        format!(
+            "the request accepts only {header:?}; SCIM responses are application/scim+json:              send Accept: application/scim+json (or application/json, or omit Accept)"
+        ),
+    ))
+}
+
 pub(super) fn dispatch(
     service: &ScimService,
     ctx: &RequestContext<'_>,
     request: &Request<'_>,
 ) -> Result<Response, ScimError> {
     let method = request.method.to_ascii_uppercase();
+    check_accept(request)?;
+    check_content_type(&method, request)?;
     let raw_path = request.path.split(['?', '#']).next().unwrap_or("");
     let segments: Vec<String> = raw_path
         .split('/')

@@ -92,6 +92,15 @@ impl Harness {
         } else {
             serde_json::from_slice(&r.body).unwrap()
         };
+        if r.status < 300 && !body.is_null() {
+            // Every answer holds only what the service's own /Schemas publishes (what a
+            // strict client building its models from /Schemas accepts).
+            let problems = self.schema_problems(&body);
+            assert!(
+                problems.is_empty(),
+                "{method} {path_and_query}: {problems:#?}\n{body:#}"
+            );
+        }
         if r.status >= 400 {
             // Every failure is a SCIM Error document whose status matches the HTTP status.
             assert_eq!(
@@ -105,6 +114,30 @@ impl Harness {
             headers: r.headers,
             body,
         }
+    }
+
+    /// [`fedkit_scim::discovery::response_problems`] against this service's `/Schemas` and
+    /// `/ResourceTypes`, read through the handler as a client reads them.
+    fn schema_problems(&self, body: &Value) -> Vec<String> {
+        let ctx = RequestContext {
+            tenant: &self.tenant,
+            base_url: BASE,
+            now: now(),
+        };
+        let read = |path: &str| -> Value {
+            let r = self.service.handle(
+                &ctx,
+                &Request {
+                    method: "GET",
+                    path,
+                    query: "",
+                    headers: &[],
+                    body: b"",
+                },
+            );
+            serde_json::from_slice(&r.body).unwrap()
+        };
+        fedkit_scim::discovery::response_problems(&read("/Schemas"), &read("/ResourceTypes"), body)
     }
 
     fn get(&self, path: &str) -> Reply {

@@ -319,7 +319,11 @@ impl<'a> Parser<'a> {
 
     fn comp_value(&mut self) -> Result<CompValue, FilterError> {
         match self.peek() {
-            Some(b'"') => self.string().map(CompValue::String),
+            // Normalized to NFC like request bodies (`crate::json`), so a literal matches
+            // stored text whichever Unicode form the client wrote it in.
+            Some(b'"') => self
+                .string()
+                .map(|s| CompValue::String(crate::json::nfc(&s).into_owned())),
             Some(b'-' | b'0'..=b'9') => self.number().map(CompValue::Number),
             _ => {
                 let w = self.word();

@@ -362,6 +362,12 @@ impl<'r, 'o> Engine<'r, 'o> {
                     });
                 };
                 for (k2, v2) in inner {
+                    if k2.eq_ignore_ascii_case("schemas") {
+                        // An extension object has no `schemas` attribute; some clients copy
+                        // the resource's into the value of `"path": "urn:...:enterprise:2.0:User"`.
+                        // The resource's own `schemas` is kept right by the engine.
+                        continue;
+                    }
                     let path = self.parse_key(k2)?;
                     let qualified = match path {
                         PatchPath::Attr(a) if a.urn.is_none() => {
@@ -1472,7 +1478,7 @@ impl<'r, 'o> Engine<'r, 'o> {
             },
         };
         let Some((loc, _)) = existing.filter(|_| !hits.is_empty()) else {
-            return self.create_unmatched(root, attr, filter, sub, m);
+            return self.create_unmatched(root, op, attr, filter, sub, m);
         };
         let mut primaries = Vec::new();
         for &i in &hits {
@@ -1483,12 +1489,16 @@ impl<'r, 'o> Engine<'r, 'o> {
         self.settle_primary(root, attr, &loc, &primaries)
     }
 
-    /// No value matched the filter of an add/replace. RFC 7644 §3.5.2.3 requires `noTarget`;
-    /// with [`PatchOptions::create_on_unmatched_filter`] (what Microsoft Entra ID expects),
-    /// the value the filter describes is created instead.
+    /// No value matched the filter of an add/replace. For `add`, RFC 7644 §3.5.2.1: "If the
+    /// target location specifies an attribute that does not exist (has no value), the
+    /// attribute is added with the new value", so the value the filter describes is created.
+    /// For `replace`, RFC 7644 §3.5.2.3 requires `noTarget`; with
+    /// [`PatchOptions::create_on_unmatched_filter`] (what Microsoft Entra ID expects), the
+    /// value is created as for `add`.
     fn create_unmatched(
         &mut self,
         root: &mut Value,
+        op: PatchOpKind,
         attr: Attr<'r>,
         filter: Option<&Filter>,
         sub: Option<&'r AttributeDef>,
@@ -1498,7 +1508,8 @@ impl<'r, 'o> Engine<'r, 'o> {
             attribute: attr.label(),
             condition: condition(filter, sub),
         };
-        let Some(f) = filter.filter(|_| self.opts.create_on_unmatched_filter) else {
+        let Some(f) = filter.filter(|_| op == PatchOpKind::Add || self.opts.create_on_unmatched_filter)
+        else {
             return Err(no_target());
         };
         let mut described = Map::new();
