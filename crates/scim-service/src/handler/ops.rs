@@ -25,21 +25,21 @@ pub(crate) struct Preconditions<'a> {
 }
 
 /// A resource after a write, as the client sees it.
-struct Written {
-    resource: Value,
-    version: String,
-    location: String,
+pub(super) struct Written {
+    pub(super) resource: Value,
+    pub(super) version: String,
+    pub(super) location: String,
 }
 
 pub(crate) struct Ops<'s> {
-    service: &'s ScimService,
-    ctx: &'s RequestContext<'s>,
-    meta: MetaContext,
+    pub(super) service: &'s ScimService,
+    pub(super) ctx: &'s RequestContext<'s>,
+    pub(super) meta: MetaContext,
 }
 
-type Tx<'a> = Box<dyn Transaction + 'a>;
+pub(super) type Tx<'a> = Box<dyn Transaction + 'a>;
 
-fn store_error(err: StoreError) -> ScimError {
+pub(super) fn store_error(err: StoreError) -> ScimError {
     match err {
         StoreError::Conflict {
             kind,
@@ -62,7 +62,7 @@ fn store_error(err: StoreError) -> ScimError {
     }
 }
 
-fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+pub(super) fn not_found(kind: ResourceKind, id: &str) -> ScimError {
     ScimError::not_found(format!(
         "no {} with id {id:?} in this tenant (it may have been deleted)",
         kind.name()
@@ -128,12 +128,12 @@ impl<'s> Ops<'s> {
         }
     }
 
-    fn begin(&self) -> Result<Tx<'s>, ScimError> {
+    pub(super) fn begin(&self) -> Result<Tx<'s>, ScimError> {
         self.service.store.begin(self.ctx.tenant).map_err(store_error)
     }
 
     /// A transaction for a request that only reads.
-    fn begin_read(&self) -> Result<Tx<'s>, ScimError> {
+    pub(super) fn begin_read(&self) -> Result<Tx<'s>, ScimError> {
         self.service
             .store
             .begin_read(self.ctx.tenant)
@@ -141,7 +141,7 @@ impl<'s> Ops<'s> {
     }
 
     /// Commits, then delivers the events.
-    fn commit(&self, tx: Tx<'_>, events: Vec<Event>) -> Result<(), ScimError> {
+    pub(super) fn commit(&self, tx: Tx<'_>, events: Vec<Event>) -> Result<(), ScimError> {
         tx.commit().map_err(store_error)?;
         if let (Some(sink), false) = (&self.service.events, events.is_empty()) {
             sink.deliver(&events);
@@ -149,7 +149,7 @@ impl<'s> Ops<'s> {
         Ok(())
     }
 
-    fn schema(&self, kind: ResourceKind) -> Result<ResourceSchema<'s>, ScimError> {
+    pub(super) fn schema(&self, kind: ResourceKind) -> Result<ResourceSchema<'s>, ScimError> {
         Ok(ResourceSchema::new(&self.service.registry, kind.name())?)
     }
 
@@ -169,12 +169,12 @@ impl<'s> Ops<'s> {
         Ok(SearchRequest::from_json(&value, &self.service.config.filter)?)
     }
 
-    fn location(&self, kind: ResourceKind, id: &str) -> Result<String, ScimError> {
+    pub(super) fn location(&self, kind: ResourceKind, id: &str) -> Result<String, ScimError> {
         Ok(self.schema(kind)?.location(id, &self.meta.base_url))
     }
 
     /// Adds what is derived at read time (a user's `groups`) and the version of the result.
-    fn render_many(
+    pub(super) fn render_many(
         &self,
         tx: &mut Tx<'_>,
         kind: ResourceKind,
@@ -217,7 +217,11 @@ impl<'s> Ops<'s> {
         }
         for r in &mut resources {
             if let Some(obj) = r.as_object_mut() {
-                let version = version_of(obj);
+                let version = if kind == ResourceKind::Group {
+                    super::members::group_version(obj)
+                } else {
+                    version_of(obj)
+                };
                 if let Some(Value::Object(meta)) = obj.get_mut("meta") {
                     meta.insert("version".into(), Value::String(version));
                 }
@@ -233,7 +237,7 @@ impl<'s> Ops<'s> {
             .unwrap_or(Value::Null))
     }
 
-    fn written(&self, tx: &mut Tx<'_>, kind: ResourceKind, stored: Value) -> Result<Written, ScimError> {
+    pub(super) fn written(&self, tx: &mut Tx<'_>, kind: ResourceKind, stored: Value) -> Result<Written, ScimError> {
         let resource = self.render(tx, kind, stored)?;
         let version = version_str(&resource);
         let id = resource.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -252,7 +256,7 @@ impl<'s> Ops<'s> {
     }
 
     /// Checks `If-Match` against the current (rendered) version.
-    fn check_if_match(
+    pub(super) fn check_if_match(
         &self,
         tx: &mut Tx<'_>,
         kind: ResourceKind,
@@ -282,7 +286,7 @@ impl<'s> Ops<'s> {
     /// duplicates, unique displayName when configured.
     /// Only members not already in `previous` (the stored group) are looked up, so adding one
     /// member to a large group costs one lookup.
-    fn check_group(
+    pub(super) fn check_group(
         &self,
         tx: &mut Tx<'_>,
         group: &mut Value,
@@ -366,7 +370,7 @@ impl<'s> Ops<'s> {
     }
 
     /// The events of a change from `before` to `after` (either may be absent).
-    fn change_events(
+    pub(super) fn change_events(
         &self,
         kind: ResourceKind,
         id: &str,
@@ -453,6 +457,7 @@ impl<'s> Ops<'s> {
         let mut resource = schema.create(input, &id, &self.meta)?;
         if kind == ResourceKind::Group {
             self.check_group(&mut tx, &mut resource, None)?;
+            super::members::seal(&mut resource);
         }
         tx.insert(kind, &resource).map_err(store_error)?;
         let events = self.change_events(kind, &id, None, Some(&resource));
@@ -470,8 +475,9 @@ impl<'s> Ops<'s> {
     ) -> Result<Written, ScimError> {
         let schema = self.schema(kind)?;
         let mut tx = self.begin()?;
-        let stored = self.load(&mut tx, kind, id)?;
+        let mut stored = self.load(&mut tx, kind, id)?;
         self.check_if_match(&mut tx, kind, &stored, if_match)?;
+        let sealed = super::members::unseal(&mut stored);
         let mut updated = schema.replace(&stored, input, &self.meta)?;
         if kind == ResourceKind::User {
             // `groups` is derived, never stored.
@@ -484,7 +490,12 @@ impl<'s> Ops<'s> {
         }
         let events = self.change_events(kind, id, Some(&stored), Some(&updated));
         if updated != stored {
+            if kind == ResourceKind::Group {
+                super::members::seal(&mut updated);
+            }
             tx.update(kind, &updated).map_err(store_error)?;
+        } else {
+            super::members::reseal(&mut updated, sealed);
         }
         let written = self.written(&mut tx, kind, updated)?;
         self.commit(tx, events)?;
@@ -500,10 +511,16 @@ impl<'s> Ops<'s> {
     ) -> Result<Written, ScimError> {
         let options = &self.service.config.patch;
         let request = PatchRequest::parse_with_options(body, options)?;
+        if kind == ResourceKind::Group {
+            if let Some(written) = self.patch_members_in_place(id, body, &request, if_match)? {
+                return Ok(written);
+            }
+        }
         let schema = self.schema(kind)?;
         let mut tx = self.begin()?;
-        let stored = self.load(&mut tx, kind, id)?;
+        let mut stored = self.load(&mut tx, kind, id)?;
         self.check_if_match(&mut tx, kind, &stored, if_match)?;
+        let sealed = super::members::unseal(&mut stored);
         let mut working = stored.clone();
         let outcome = patch::apply(
             &self.service.registry,
@@ -513,6 +530,7 @@ impl<'s> Ops<'s> {
             options,
         )?;
         if !outcome.changed {
+            super::members::reseal(&mut stored, sealed);
             let written = self.written(&mut tx, kind, stored)?;
             self.commit(tx, Vec::new())?;
             return Ok(written);
@@ -524,6 +542,9 @@ impl<'s> Ops<'s> {
         // The result must still be a valid resource (e.g. a required attribute removed).
         schema.validate_stored(&updated)?;
         let events = self.change_events(kind, id, Some(&stored), Some(&updated));
+        if kind == ResourceKind::Group {
+            super::members::seal(&mut updated);
+        }
         tx.update(kind, &updated).map_err(store_error)?;
         let written = self.written(&mut tx, kind, updated)?;
         self.commit(tx, events)?;
@@ -554,37 +575,9 @@ impl<'s> Ops<'s> {
             }
             return self.commit(tx, events);
         }
-        let mut events = Vec::new();
-        // Remove it from every group it is a member of, in the same transaction.
-        let group_schema = self.schema(ResourceKind::Group)?;
-        let mut groups: Vec<String> = tx
-            .memberships(&[id])
-            .map_err(store_error)?
-            .into_iter()
-            .map(|m| m.group_id)
-            .collect();
-        groups.sort();
-        groups.dedup();
-        for gid in groups {
-            let Some(group) = tx.get(ResourceKind::Group, &gid).map_err(store_error)? else {
-                continue;
-            };
-            let mut working = group.clone();
-            if let Some(Value::Array(members)) = working.as_object_mut().and_then(|o| {
-                let k = fedkit_scim::resource::find_key(o, "members")?.to_owned();
-                o.get_mut(&k)
-            }) {
-                members.retain(|m| {
-                    m.as_object()
-                        .and_then(|o| get_attr(o, "value"))
-                        .and_then(Value::as_str)
-                        != Some(id)
-                });
-            }
-            let updated = group_schema.finish_update(&group, working, &self.meta);
-            events.extend(self.change_events(ResourceKind::Group, &gid, Some(&group), Some(&updated)));
-            tx.update(ResourceKind::Group, &updated).map_err(store_error)?;
-        }
+        // Remove it from every group it is a member of, in the same transaction: one row per
+        // membership, whatever the size of the groups.
+        let mut events = self.remove_from_groups(&mut tx, id)?;
         tx.delete(kind, id).map_err(store_error)?;
         events.extend(self.change_events(kind, id, Some(&stored), None));
         self.commit(tx, events)
@@ -629,7 +622,11 @@ impl<'s> Ops<'s> {
         projection: &Projection,
     ) -> Result<Response, ScimError> {
         let mut tx = self.begin_read()?;
-        let stored = self.load(&mut tx, kind, id)?;
+        let stored = if kind == ResourceKind::Group {
+            self.load_group(&mut tx, id, projection)?
+        } else {
+            self.load(&mut tx, kind, id)?
+        };
         self.check_if_match(&mut tx, kind, &stored, pre.if_match)?;
         let written = self.written(&mut tx, kind, stored)?;
         drop(tx);
@@ -693,6 +690,11 @@ impl<'s> Ops<'s> {
         search: &SearchRequest,
     ) -> Result<Response, ScimError> {
         let mut tx = self.begin_read()?;
+        if let [kind] = kinds {
+            if let Some(response) = self.search_in_store(&mut tx, *kind, search)? {
+                return Ok(response);
+            }
+        }
         let mut matched: Vec<(ResourceKind, Value, bool)> = Vec::new();
         let mut first_error = None;
         let mut compiled_any = false;
@@ -711,7 +713,16 @@ impl<'s> Ops<'s> {
                 },
             };
             compiled_any = true;
-            let candidates = tx.find(kind, search.filter.as_ref()).map_err(store_error)?;
+            // Groups' members are read only when the filter or the sort needs them; the page's
+            // groups get theirs (up to the inline cap) once it is cut.
+            let needs_members = kind == ResourceKind::Group
+                && super::members::mentions_members(search.filter.as_ref(), search);
+            let candidates = if needs_members {
+                tx.find(kind, search.filter.as_ref())
+            } else {
+                tx.find_attributes(kind, search.filter.as_ref())
+            }
+            .map_err(store_error)?;
             let render_first = kind == ResourceKind::User && mentions_groups(search.filter.as_ref(), search);
             let candidates = if render_first {
                 self.render_many(&mut tx, kind, candidates)?
@@ -725,7 +736,7 @@ impl<'s> Ops<'s> {
             if let Some(sort) = &search.sort {
                 sort_resources(&mut hits, sort, &self.schema(kind)?);
             }
-            matched.extend(hits.into_iter().map(|r| (kind, r, render_first)));
+            matched.extend(hits.into_iter().map(|r| (kind, r, render_first || needs_members)));
         }
         if !compiled_any {
             if let Some(e) = first_error {
@@ -737,7 +748,9 @@ impl<'s> Ops<'s> {
         let range = page.range(total);
         let mut resources = Vec::with_capacity(range.len());
         for (kind, resource, rendered) in matched.into_iter().skip(range.start).take(range.len()) {
-            let resource = if rendered {
+            let resource = if kind == ResourceKind::Group {
+                self.page_group(&mut tx, resource, &search.projection, rendered)?
+            } else if rendered {
                 resource
             } else {
                 self.render(&mut tx, kind, resource)?
@@ -858,7 +871,7 @@ impl<'s> Ops<'s> {
     }
 }
 
-fn version_str(resource: &Value) -> String {
+pub(super) fn version_str(resource: &Value) -> String {
     resource
         .get("meta")
         .and_then(|m| m.get("version"))
