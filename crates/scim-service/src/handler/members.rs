@@ -195,7 +195,7 @@ impl Ops<'_> {
     }
 
     /// Whether `projection` keeps a group's `members`, and whether it names them explicitly.
-    fn members_wanted(&self, projection: &Projection) -> Result<(bool, bool), ScimError> {
+    pub(super) fn members_wanted(&self, projection: &Projection) -> Result<(bool, bool), ScimError> {
         let out = projection.apply(&probe(), &self.schema(ResourceKind::Group)?);
         let keeps = out.get("members").is_some();
         Ok((keeps, keeps && out.get("displayName").is_none()))
@@ -487,7 +487,7 @@ impl Ops<'_> {
             .unwrap_or_default()
             .to_owned();
         let count = tx.member_count(&id).map_err(store_error)?.unwrap_or_default();
-        let group = if count <= self.member_cap() {
+        let group = if self.members_in_response.get() && count <= self.member_cap() {
             tx.get(ResourceKind::Group, &id)
                 .map_err(store_error)?
                 .unwrap_or(attrs)

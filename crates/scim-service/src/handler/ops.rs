@@ -35,6 +35,9 @@ pub(crate) struct Ops<'s> {
     pub(super) service: &'s ScimService,
     pub(super) ctx: &'s RequestContext<'s>,
     pub(super) meta: MetaContext,
+    /// Whether a group written in place is returned with its members (false for bulk, and
+    /// when the request's projection drops them).
+    pub(super) members_in_response: std::cell::Cell<bool>,
 }
 
 pub(super) type Tx<'a> = Box<dyn Transaction + 'a>;
@@ -125,6 +128,7 @@ impl<'s> Ops<'s> {
             service,
             ctx,
             meta: MetaContext::new(ctx.now, ctx.base_url),
+            members_in_response: std::cell::Cell::new(true),
         }
     }
 
@@ -237,7 +241,10 @@ impl<'s> Ops<'s> {
             .unwrap_or(Value::Null))
     }
 
-    pub(super) fn written(&self, tx: &mut Tx<'_>, kind: ResourceKind, stored: Value) -> Result<Written, ScimError> {
+    pub(super) fn written(&self, tx: &mut Tx<'_>, kind: ResourceKind, mut stored: Value) -> Result<Written, ScimError> {
+        if kind == ResourceKind::Group && member_ids(&stored).len() > self.service.config.max_inline_members {
+            crate::store::drop_members(&mut stored);
+        }
         let resource = self.render(tx, kind, stored)?;
         let version = version_str(&resource);
         let id = resource.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -665,6 +672,10 @@ impl<'s> Ops<'s> {
         projection: &Projection,
     ) -> Result<Response, ScimError> {
         let input = self.parse_body(body)?;
+        if kind == ResourceKind::Group {
+            self.members_in_response
+                .set(self.members_wanted(projection)?.0);
+        }
         let written = self.do_patch(kind, id, &input, pre.if_match)?;
         self.resource_response(200, kind, &written, projection, true)
     }
@@ -770,6 +781,8 @@ impl<'s> Ops<'s> {
 
     pub(crate) fn bulk(&self, body: &[u8]) -> Result<Response, ScimError> {
         let request = BulkRequest::parse(body, &self.service.config.bulk)?;
+        // Bulk results carry no resource.
+        self.members_in_response.set(false);
         let order = request.execution_order()?;
         let mut ids = BulkIds::new();
         let mut results = Vec::new();

@@ -284,6 +284,17 @@ impl SqliteStore {
         Ok(self)
     }
 
+    /// How many rows the store's writes have inserted, updated or deleted since it was
+    /// opened (SQLite's `total_changes()`, rolled-back writes included): a machine-independent
+    /// measure of what an operation costs, for tests and monitoring. Waits for the running
+    /// write transaction like [`Store::begin`].
+    pub fn rows_changed(&self) -> Result<u64, StoreError> {
+        let conn = self.checkout()?;
+        let n = conn.total_changes();
+        self.checkin(conn);
+        Ok(n)
+    }
+
     /// When a commit counts as durable; default [`Durability::Full`].
     pub fn with_durability(mut self, durability: Durability) -> Result<Self, StoreError> {
         let mode = match durability {
