@@ -419,7 +419,10 @@ mod tests {
             let (text_sql, params) = sql(G, text).unwrap();
             assert_eq!(params, ["u1", "u1"], "{text}");
             assert!(text_sql.contains("a.attr = 5"), "{text}");
-            assert!(text_sql.contains("fedkit_scim_group_members m WHERE m.tenant = $1 AND m.v = $4"), "{text}: {text_sql}");
+            assert!(
+                text_sql.contains("fedkit_scim_group_members m WHERE m.tenant = $1 AND m.v = $4"),
+                "{text}: {text_sql}"
+            );
         }
         // `and` keeps the translatable side; `or` needs both.
         assert_eq!(sql(U, r#"userName eq "a" and title eq "b""#).unwrap().1, ["a"]);

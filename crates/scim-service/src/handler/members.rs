@@ -121,8 +121,7 @@ fn is_members_path(path: &str) -> bool {
 fn removed_by_filter(path: &str) -> Option<String> {
     let p = path.trim();
     let open = p.find('[')?;
-    if !is_members_path(p) || !p.ends_with(']') || !p.get(..open)?.trim().eq_ignore_ascii_case("members")
-    {
+    if !is_members_path(p) || !p.ends_with(']') || !p.get(..open)?.trim().eq_ignore_ascii_case("members") {
         return None;
     }
     match Filter::parse(p.get(open + 1..p.len() - 1)?).ok()? {
@@ -216,17 +215,19 @@ impl Ops<'_> {
 
     /// A stored group as a read returns it: members loaded only when `projection` keeps
     /// them and there are at most the cap of them.
-    pub(super) fn load_group(&self, tx: &mut Tx<'_>, id: &str, projection: &Projection) -> Result<Value, ScimError> {
+    pub(super) fn load_group(
+        &self,
+        tx: &mut Tx<'_>,
+        id: &str,
+        projection: &Projection,
+    ) -> Result<Value, ScimError> {
         let (keeps, explicit) = self.members_wanted(projection)?;
         let mut shallow = tx
             .get_attributes(ResourceKind::Group, id)
             .map_err(store_error)?
             .ok_or_else(|| not_found(ResourceKind::Group, id))?;
         if keeps {
-            let count = tx
-                .member_count(id)
-                .map_err(store_error)?
-                .unwrap_or_default();
+            let count = tx.member_count(id).map_err(store_error)?.unwrap_or_default();
             if count <= self.member_cap() {
                 return tx
                     .get(ResourceKind::Group, id)
@@ -310,10 +311,9 @@ impl Ops<'_> {
                 if kind == ResourceKind::User
                     && s.by.name.eq_ignore_ascii_case("userName")
                     && s.by.sub_attr.is_none()
-                    && s.by
-                        .urn
-                        .as_deref()
-                        .is_none_or(|u| u.eq_ignore_ascii_case("urn:ietf:params:scim:schemas:core:2.0:User")) =>
+                    && s.by.urn.as_deref().is_none_or(|u| {
+                        u.eq_ignore_ascii_case("urn:ietf:params:scim:schemas:core:2.0:User")
+                    }) =>
             {
                 Some((SortKey::UserName, s.order == SortOrder::Descending))
             }
@@ -358,7 +358,11 @@ impl Ops<'_> {
 
     /// Removes `member_id` from every group, touching each group's attributes (not its
     /// member list); returns the events.
-    pub(super) fn remove_from_groups(&self, tx: &mut Tx<'_>, member_id: &str) -> Result<Vec<Event>, ScimError> {
+    pub(super) fn remove_from_groups(
+        &self,
+        tx: &mut Tx<'_>,
+        member_id: &str,
+    ) -> Result<Vec<Event>, ScimError> {
         let groups = tx.remove_from_all_groups(member_id).map_err(store_error)?;
         let schema = self.schema(ResourceKind::Group)?;
         let mut events = Vec::new();
@@ -369,10 +373,7 @@ impl Ops<'_> {
             else {
                 continue;
             };
-            let previous = group
-                .as_object()
-                .map(group_version)
-                .unwrap_or_default();
+            let previous = group.as_object().map(group_version).unwrap_or_default();
             unseal(&mut group);
             let mut updated = schema.finish_update(&group, group.clone(), &self.meta);
             let version = chained_version(&previous, &json!({"removed": member_id}), &updated);
@@ -510,7 +511,8 @@ mod tests {
         assert_eq!(named_members(&add), Some(vec!["u1".to_owned(), "u2".to_owned()]));
         let remove = json!({"Operations": [{"op": "remove", "path": "members[value eq \"u3\"]"}]});
         assert_eq!(named_members(&remove), Some(vec!["u3".to_owned()]));
-        let remove_listed = json!({"Operations": [{"op": "Remove", "path": "members", "value": [{"value": "u4"}]}]});
+        let remove_listed =
+            json!({"Operations": [{"op": "Remove", "path": "members", "value": [{"value": "u4"}]}]});
         assert_eq!(named_members(&remove_listed), Some(vec!["u4".to_owned()]));
         let pathless = json!({"Operations": [{"op": "add", "value": {"members": [{"value": "u5"}], "displayName": "x"}}]});
         assert_eq!(named_members(&pathless), Some(vec!["u5".to_owned()]));

@@ -241,7 +241,12 @@ impl<'s> Ops<'s> {
             .unwrap_or(Value::Null))
     }
 
-    pub(super) fn written(&self, tx: &mut Tx<'_>, kind: ResourceKind, mut stored: Value) -> Result<Written, ScimError> {
+    pub(super) fn written(
+        &self,
+        tx: &mut Tx<'_>,
+        kind: ResourceKind,
+        mut stored: Value,
+    ) -> Result<Written, ScimError> {
         if kind == ResourceKind::Group && member_ids(&stored).len() > self.service.config.max_inline_members {
             crate::store::drop_members(&mut stored);
         }
@@ -673,8 +678,7 @@ impl<'s> Ops<'s> {
     ) -> Result<Response, ScimError> {
         let input = self.parse_body(body)?;
         if kind == ResourceKind::Group {
-            self.members_in_response
-                .set(self.members_wanted(projection)?.0);
+            self.members_in_response.set(self.members_wanted(projection)?.0);
         }
         let written = self.do_patch(kind, id, &input, pre.if_match)?;
         self.resource_response(200, kind, &written, projection, true)

@@ -54,7 +54,11 @@ impl Transaction for CountingTx<'_> {
         self.count(kind, &r);
         Ok(r)
     }
-    fn find_attributes(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
+    fn find_attributes(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<Value>, StoreError> {
         let r = self.inner.find_attributes(kind, filter)?;
         self.count(kind, &r);
         Ok(r)
@@ -200,7 +204,10 @@ fn deleting_a_user_and_member_patches_load_no_member_list() {
         }
         loaded.store(0, Ordering::SeqCst);
         let path = format!("/Groups/{}?excludedAttributes=members", gids[0]);
-        let r = h.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": uids[29]}]}]));
+        let r = h.patch(
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": uids[29]}]}]),
+        );
         assert_eq!(r.status, 200, "{name}: {}", r.body);
         // The member it adds, looked up to see whether the group has it already.
         assert!(loaded.load(Ordering::SeqCst) <= 1, "{name}: add");
@@ -263,16 +270,27 @@ fn member_patches_apply_like_the_whole_list_would() {
         assert_eq!(user4.body["groups"][0]["value"], gids[0].as_str(), "{name}");
         assert!(h.get(&format!("/Users/{}", uids[1])).body.get("groups").is_none());
         // Adding a member that does not exist is refused and changes nothing.
-        let r = h.patch(&g, json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]}]));
+        let r = h.patch(
+            &g,
+            json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]}]),
+        );
         assert_eq!(r.status, 400, "{name}");
         assert_eq!(h.get(&g).header("ETag"), Some(etag.as_str()), "{name}");
         // A no-op PATCH keeps the version.
-        let r = h.patch(&g, json!([{"op": "add", "path": "members", "value": [{"value": uids[0]}]}]));
+        let r = h.patch(
+            &g,
+            json!([{"op": "add", "path": "members", "value": [{"value": uids[0]}]}]),
+        );
         assert_eq!(r.header("ETag"), Some(etag.as_str()), "{name}");
         // The events name exactly what changed.
         let events = h.events.lock().unwrap().clone();
-        assert!(events.iter().any(|e| matches!(e, Event::MembershipChanged { added, removed, .. }
-            if added == &vec![uids[4].clone()] && removed.len() == 2)), "{name}: {events:?}");
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::MembershipChanged { added, removed, .. }
+            if added == &vec![uids[4].clone()] && removed.len() == 2)),
+            "{name}: {events:?}"
+        );
     }
 }
 
@@ -290,11 +308,17 @@ fn groups_beyond_the_inline_cap_come_without_members_and_page_through_users() {
         let r = h.get(&format!("{g}?attributes=members"));
         assert_eq!(r.status, 400, "{name}");
         assert_eq!(r.scim_type(), Some("tooMany"), "{name}");
-        assert!(r.body["detail"].as_str().unwrap().contains("groups.value eq"), "{name}");
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("groups.value eq"),
+            "{name}"
+        );
         let list = h.get("/Groups");
         assert!(list.body["Resources"][0].get("members").is_none(), "{name}");
         assert_eq!(h.get("/Groups?attributes=members").status, 400, "{name}");
-        let r = h.patch(&g, json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", uids[0])}]));
+        let r = h.patch(
+            &g,
+            json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", uids[0])}]),
+        );
         assert_eq!(r.status, 200, "{name}: {}", r.body);
         assert!(r.body.get("members").is_none(), "{name}");
         // Paging the members through /Users.
@@ -327,7 +351,10 @@ fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results() {
     for (name, store) in stores() {
         let h = Harness::on_store(store, ServiceConfig::default(), "acme");
         for n in ["carol", "Alice", "bob", "dave"] {
-            assert_eq!(h.post("/Users", json!({"schemas": [USER], "userName": n})).status, 201);
+            assert_eq!(
+                h.post("/Users", json!({"schemas": [USER], "userName": n})).status,
+                201
+            );
         }
         let names = |q: &str| -> Vec<String> {
             let r = h.get(q);
@@ -339,7 +366,11 @@ fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results() {
                 .map(|u| u["userName"].as_str().unwrap().to_owned())
                 .collect()
         };
-        assert_eq!(names("/Users?sortBy=userName&count=2"), ["Alice", "bob"], "{name}");
+        assert_eq!(
+            names("/Users?sortBy=userName&count=2"),
+            ["Alice", "bob"],
+            "{name}"
+        );
         assert_eq!(
             names("/Users?sortBy=userName&sortOrder=descending&startIndex=2&count=2"),
             ["carol", "bob"],
@@ -353,7 +384,11 @@ fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results() {
 /// The rows SQLite changes for `op` on a directory whose groups have `size` members.
 fn rows_changed(size: usize, op: impl Fn(&Harness, &[String], &[String])) -> u64 {
     let store = Arc::new(crate::store::SqliteStore::open_in_memory().unwrap());
-    let h = Harness::on_store(Arc::clone(&store) as Arc<dyn Store>, ServiceConfig::default(), "acme");
+    let h = Harness::on_store(
+        Arc::clone(&store) as Arc<dyn Store>,
+        ServiceConfig::default(),
+        "acme",
+    );
     let (uids, gids) = directory(&h, size + 1, 4, size);
     let before = store.rows_changed().unwrap();
     op(&h, &uids, &gids);
@@ -373,9 +408,15 @@ fn sqlite_writes_of_member_changes_do_not_grow_with_the_groups() {
     let add_remove = |h: &Harness, uids: &[String], gids: &[String]| {
         let g = format!("/Groups/{}", gids[0]);
         let last = uids.last().unwrap();
-        let r = h.patch(&g, json!([{"op": "add", "path": "members", "value": [{"value": last}]}]));
+        let r = h.patch(
+            &g,
+            json!([{"op": "add", "path": "members", "value": [{"value": last}]}]),
+        );
         assert_eq!(r.status, 200);
-        let r = h.patch(&g, json!([{"op": "remove", "path": format!("members[value eq \"{last}\"]")}]));
+        let r = h.patch(
+            &g,
+            json!([{"op": "remove", "path": format!("members[value eq \"{last}\"]")}]),
+        );
         assert_eq!(r.status, 200);
     };
     let small = rows_changed(10, add_remove);

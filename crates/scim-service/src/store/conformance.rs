@@ -306,7 +306,8 @@ fn member_rows(store: &dyn Store) {
     let mut g = group("g1", "One", &["u1", "u2"]);
     g["members"][0]["display"] = json!("User One");
     tx.insert(ResourceKind::Group, &g).unwrap();
-    tx.insert(ResourceKind::Group, &group("g2", "Two", &["u1"])).unwrap();
+    tx.insert(ResourceKind::Group, &group("g2", "Two", &["u1"]))
+        .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin(&t).unwrap();
@@ -319,7 +320,13 @@ fn member_rows(store: &dyn Store) {
     assert_eq!(tx.get(ResourceKind::Group, "g1").unwrap(), Some(g.clone()));
     // Adding: new values only, the existing one left as it was.
     let added = tx
-        .add_members("g1", &[json!({"value": "u2", "display": "changed"}), json!({"value": "u3"})])
+        .add_members(
+            "g1",
+            &[
+                json!({"value": "u2", "display": "changed"}),
+                json!({"value": "u3"}),
+            ],
+        )
         .unwrap();
     assert_eq!(added, ["u3"]);
     assert_eq!(tx.member_count("g1").unwrap(), Some(3));
@@ -366,8 +373,10 @@ fn pages(store: &dyn Store) {
     for (i, n) in ["carol", "Alice", "bob", "dave"].iter().enumerate() {
         tx.insert(ResourceKind::User, &user(&format!("p{i}"), n)).unwrap();
     }
-    tx.insert(ResourceKind::Group, &group("pg1", "One", &["p0", "p1", "p2"])).unwrap();
-    tx.insert(ResourceKind::Group, &group("pg2", "Two", &["p3"])).unwrap();
+    tx.insert(ResourceKind::Group, &group("pg1", "One", &["p0", "p1", "p2"]))
+        .unwrap();
+    tx.insert(ResourceKind::Group, &group("pg2", "Two", &["p3"]))
+        .unwrap();
     tx.commit().unwrap();
 
     let mut tx = store.begin_read(&t).unwrap();

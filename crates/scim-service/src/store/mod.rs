@@ -179,7 +179,11 @@ pub trait Transaction {
     /// [`Transaction::find`] without groups' `members` (the attribute absent): what the handler
     /// reads when neither the filter nor the sort needs members, so a query's memory follows
     /// the number of candidates, not the size of their groups.
-    fn find_attributes(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
+    fn find_attributes(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<Value>, StoreError> {
         let mut all = self.find(kind, filter)?;
         if kind == ResourceKind::Group {
             all.iter_mut().for_each(drop_members);
@@ -336,8 +340,7 @@ pub trait Transaction {
             .skip(query.offset)
             .take(query.limit)
             .map(|mut r| {
-                if kind == ResourceKind::Group
-                    && (!query.members || member_ids(&r).len() > query.member_cap)
+                if kind == ResourceKind::Group && (!query.members || member_ids(&r).len() > query.member_cap)
                 {
                     drop_members(&mut r);
                 }

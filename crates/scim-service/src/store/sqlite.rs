@@ -19,12 +19,35 @@
 //! * `scim_values(seq, tenant, kind, attr, v)`: the indexed leaf values of `userName`,
 //!   `externalId`, `displayName`, `emails.value` (users) and `members.value` (groups),
 //!   lowercased except caseExact `externalId`; indexed on `(tenant, kind, attr, v)`.
-//! * `scim_members(tenant, group_seq, group_id, member_id)`: each group's `members[].value`,
-//!   indexed by `(tenant, member_id)` for [`Transaction::memberships`].
+//! * `scim_members(tenant, group_seq, group_id, member_id)`: each group's `members[].value`
+//!   (dropped by version 2).
 //!
-//! The side tables are rewritten by every insert, update and delete, inside the same SQLite
+//! Version 2 (members as rows of their own; a version-1 file is converted on open, in the
+//! same transaction):
+//!
+//! * `scim_group_members(ord, tenant, group_seq, member_id, member_key, member)`: one row
+//!   per member of a group with a string `value` (the first of duplicates), `member` the
+//!   member object as given, `ord` (the rowid) the order members were added, `member_key`
+//!   the value lowercased (`members.value` is case-insensitive). Unique on
+//!   `(group_seq, member_id)`; indexed on `(tenant, member_key)`, which answers
+//!   [`Transaction::memberships`], a user's deletion and pushed-down `members.value`
+//!   filters. A group's stored `body` keeps its `members` attribute without those members
+//!   (usually `[]`; members without a string `value` stay there); reads put them back.
+//! * `scim_resources.member_count`: how many member rows the group has, kept by every write.
+//!
+//! `scim_values` and the member rows are written with the resource, inside the same SQLite
 //! transaction (and inside a savepoint, so a failed write leaves nothing half-done even if
-//! the caller goes on and commits).
+//! the caller goes on and commits). An update rewrites the resource's `scim_values` rows and
+//! diffs its member rows; the member operations
+//! ([`Transaction::add_members`], [`Transaction::remove_members`],
+//! [`Transaction::remove_from_all_groups`]) write one row per member concerned.
+//!
+//! # Paging
+//!
+//! [`Transaction::find_page`] answers lists without filter and `groups.value eq` (users
+//! that are members of a group) with `LIMIT`/`OFFSET` and a `count(*)`, in creation order or
+//! by `userName` (its lowercased column: the order [`fedkit_scim::list::sort_resources`]
+//! gives); other queries go back to [`Transaction::find`].
 //!
 //! # Filter push-down
 //!
@@ -88,8 +111,8 @@ use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, Optio
 use serde_json::Value;
 
 use super::{
-    drop_members, id_of, member_value, user_name_key, Membership, Page, PageQuery, ResourceKind, SortKey, Store,
-    StoreError, Transaction,
+    drop_members, id_of, member_value, user_name_key, Membership, Page, PageQuery, ResourceKind, SortKey,
+    Store, StoreError, Transaction,
 };
 use crate::auth::TenantId;
 use pushdown::{indexed_values, Indexed, PushDown};
@@ -512,7 +535,13 @@ fn groups_with_members(conn: &Connection) -> Result<Vec<(i64, String, Value)>, S
         .prepare("SELECT seq, tenant, body FROM scim_resources WHERE kind = 'Group' ORDER BY seq")
         .map_err(db)?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
         .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
         .map_err(db)?;
     rows.into_iter()
@@ -838,7 +867,12 @@ impl SqliteTransaction<'_> {
 
     /// Brings a group's member rows to `members`: deletes the rows that are gone or changed,
     /// inserts the new ones; rows that stay are not touched.
-    fn diff_members(&self, conn: &Connection, seq: i64, members: &[(String, Value)]) -> Result<(), StoreError> {
+    fn diff_members(
+        &self,
+        conn: &Connection,
+        seq: i64,
+        members: &[(String, Value)],
+    ) -> Result<(), StoreError> {
         let mut wanted: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
         for (id, m) in members {
             wanted.insert(id.as_str(), Self::body(m)?);
@@ -954,10 +988,14 @@ impl Transaction for SqliteTransaction<'_> {
     fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
         let row: Option<(i64, String)> = self
             .conn()?
-            .prepare_cached("SELECT seq, body FROM scim_resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3")
+            .prepare_cached(
+                "SELECT seq, body FROM scim_resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3",
+            )
             .and_then(|mut s| {
-                s.query_row(params![self.tenant, kind.name(), id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
+                s.query_row(params![self.tenant, kind.name(), id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
             })
             .map_err(db)?;
         let Some((seq, body)) = row else {
@@ -988,13 +1026,17 @@ impl Transaction for SqliteTransaction<'_> {
             .prepare_cached(
                 "SELECT member_count FROM scim_resources WHERE tenant = ?1 AND kind = 'Group' AND id = ?2",
             )
-            .and_then(|mut s| s.query_row(params![self.tenant, group_id], |r| r.get(0)).optional())
+            .and_then(|mut s| {
+                s.query_row(params![self.tenant, group_id], |r| r.get(0))
+                    .optional()
+            })
             .map_err(db)?;
         Ok(n.map(|n| usize::try_from(n).unwrap_or(0)))
     }
 
     fn find(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
-        let mut sql = String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
+        let mut sql =
+            String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
         let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
         if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
             sql.push_str(" AND ");
@@ -1005,8 +1047,13 @@ impl Transaction for SqliteTransaction<'_> {
         self.bodies(kind, &sql, &params, Some(usize::MAX))
     }
 
-    fn find_attributes(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
-        let mut sql = String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
+    fn find_attributes(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut sql =
+            String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
         let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
         if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
             sql.push_str(" AND ");

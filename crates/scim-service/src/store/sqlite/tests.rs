@@ -624,8 +624,14 @@ fn a_version_1_file_moves_its_members_into_rows() {
     assert_eq!(attrs["members"], json!([{"display": "no value"}]));
     assert_eq!(tx.memberships(&["U2"]).unwrap().len(), 1);
     drop(tx);
-    assert_eq!(find(&store, &t, ResourceKind::Group, r#"members.value eq "u2""#), ["g1"]);
-    assert_eq!(find(&store, &t, ResourceKind::Group, r#"displayName eq "ENG""#), ["g1"]);
+    assert_eq!(
+        find(&store, &t, ResourceKind::Group, r#"members.value eq "u2""#),
+        ["g1"]
+    );
+    assert_eq!(
+        find(&store, &t, ResourceKind::Group, r#"displayName eq "ENG""#),
+        ["g1"]
+    );
     let mut tx = store.begin(&t).unwrap();
     assert_eq!(tx.remove_from_all_groups("u1").unwrap(), ["g1"]);
     tx.commit().unwrap();
