@@ -850,6 +850,23 @@ const DELETE_SQL: &str = "WITH r AS (
     )
     SELECT count(*) FROM r";
 
+/// Replaces the attributes and indexed values of several groups; their member rows stay.
+const UPDATE_MANY_GROUPS_SQL: &str = "WITH x AS (
+        SELECT * FROM unnest($3::text[], $4::text[], $5::jsonb[], $6::json[]) AS x(id, dn, b, bj)
+    ), r AS (
+        UPDATE fedkit_scim_resources t SET display_name = x.dn, body = x.b, body_json = x.bj
+        FROM x WHERE t.tenant = $1 AND t.kind = $2 AND t.id = x.id
+        RETURNING t.seq, t.id
+    ), dv AS (
+        DELETE FROM fedkit_scim_values WHERE seq IN (SELECT seq FROM r)
+    ), v AS (
+        INSERT INTO fedkit_scim_values (seq, tenant, kind, attr, v, cut)
+        SELECT r.seq, $1, $2, y.a, y.v, y.c
+        FROM unnest($7::text[], $8::smallint[], $9::text[], $10::boolean[]) AS y(id, a, v, c)
+        JOIN r ON r.id = y.id
+    )
+    SELECT count(*) FROM r";
+
 /// Adds member rows to group `$1` (a key it has already is skipped) and counts them.
 const ADD_MEMBERS_SQL: &str = "WITH ins AS (
         INSERT INTO fedkit_scim_group_members (group_seq, tenant, member_key, v, cut, member, member_json)
@@ -1428,30 +1445,46 @@ impl Transaction for PgTransaction<'_> {
         if query.filter.is_some() || query.sort.is_some() {
             return Ok(None);
         }
-        let mut cond = String::from("r.tenant = $1 AND r.kind = $2");
-        let group_lc = query.member_of.map(str::to_ascii_lowercase).unwrap_or_default();
-        if query.member_of.is_some() {
-            if kind != ResourceKind::User {
-                return Ok(None);
-            }
-            cond.push_str(
-                " AND r.id IN (SELECT m.member->>'value' FROM fedkit_scim_group_members m
-                     JOIN fedkit_scim_resources g ON g.seq = m.group_seq
-                     WHERE g.tenant = $1 AND g.kind = 'Group' AND lower(g.id) = $3 AND m.member IS NOT NULL
-                     UNION ALL
-                     SELECT m.member_json->>'value' FROM fedkit_scim_group_members m
-                     JOIN fedkit_scim_resources g ON g.seq = m.group_seq
-                     WHERE g.tenant = $1 AND g.kind = 'Group' AND lower(g.id) = $3 AND m.member IS NULL)",
-            );
-        } else {
-            cond.push_str(" AND $3 = $3");
-        }
         let tenant = self.tenant.clone();
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let total_sql = format!("SELECT count(*) FROM fedkit_scim_resources r WHERE {cond}");
+        // `$3`: the group whose members are listed (-1: none).
+        let (from, cond, group_seq) = match query.member_of {
+            None => (
+                "fedkit_scim_resources r",
+                "r.tenant = $1 AND r.kind = $2 AND $3::bigint IS NOT NULL",
+                -1,
+            ),
+            Some(_) if kind != ResourceKind::User => return Ok(None),
+            Some(group) => {
+                let seq = match self.stored(ResourceKind::Group, group)? {
+                    Some((seq, _)) => seq,
+                    None => {
+                        let lower = group.to_ascii_lowercase();
+                        let row = self.run(|c| {
+                            c.query_typed_opt(
+                                "SELECT seq FROM fedkit_scim_resources WHERE tenant = $1 AND kind = 'Group' AND lower(id) = $2
+                                 ORDER BY seq LIMIT 1",
+                                &[(&tenant, Type::TEXT), (&lower, Type::TEXT)],
+                            )
+                        })?;
+                        match row {
+                            Some(r) => r.try_get(0).map_err(|e| self.error(&e))?,
+                            None => -1,
+                        }
+                    }
+                };
+                (
+                    "fedkit_scim_group_members m JOIN fedkit_scim_resources r
+                         ON r.tenant = m.tenant AND r.kind = $2 AND r.id = coalesce(m.member->>'value', m.member_json->>'value')",
+                    "m.group_seq = $3 AND r.tenant = $1",
+                    seq,
+                )
+            }
+        };
+        let total_sql = format!("SELECT count(*) FROM {from} WHERE {cond}");
         let page_sql = format!(
-            "SELECT r.body, r.body_json, r.seq FROM fedkit_scim_resources r WHERE {cond} ORDER BY r.seq LIMIT $4 OFFSET $5"
+            "SELECT r.body, r.body_json, r.seq FROM {from} WHERE {cond} ORDER BY r.seq LIMIT $4 OFFSET $5"
         );
         let total: i64 = self
             .run(|c| {
@@ -1460,7 +1493,7 @@ impl Transaction for PgTransaction<'_> {
                     &[
                         (&tenant, Type::TEXT),
                         (kind_name(kind), Type::TEXT),
-                        (&group_lc, Type::TEXT),
+                        (&group_seq, Type::INT8),
                     ],
                 )
             })?
@@ -1472,7 +1505,7 @@ impl Transaction for PgTransaction<'_> {
                 &[
                     (&tenant, Type::TEXT),
                     (kind_name(kind), Type::TEXT),
-                    (&group_lc, Type::TEXT),
+                    (&group_seq, Type::INT8),
                     (&limit, Type::INT8),
                     (&offset, Type::INT8),
                 ],
@@ -1495,26 +1528,89 @@ impl Transaction for PgTransaction<'_> {
         if !storable_id(id) {
             return Err(not_found());
         }
-        let mut body = resource.clone();
-        if kind == ResourceKind::Group {
-            // Keep the non-string members the stored body holds; string ones are rows.
-            let Some((_, stored)) = self.stored(kind, id)? else {
-                return Err(not_found());
-            };
-            drop_members(&mut body);
-            if let (Some(obj), Some(m)) = (
-                body.as_object_mut(),
-                stored
-                    .as_object()
-                    .and_then(|o| fedkit_scim::resource::get_attr(o, "members")),
-            ) {
-                obj.insert("members".into(), m.clone());
-            }
-        }
+        // String members are rows and stay as they are; the others are part of the body.
+        let body = if kind == ResourceKind::Group {
+            split_members(resource).0
+        } else {
+            resource.clone()
+        };
         match self.write_attributes(kind, id, &body)? {
             Some(_) => Ok(()),
             None => Err(not_found()),
         }
+    }
+
+    fn get_attributes_many(&mut self, kind: ResourceKind, ids: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let ids: Vec<&str> = ids.iter().copied().filter(|id| storable_id(id)).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // In a write transaction the rows stay locked, in id order (as `remove_from_all_groups`
+        // locks them), until the end.
+        let sql = if self.read_only {
+            "SELECT body, body_json, id FROM fedkit_scim_resources WHERE tenant = $1 AND kind = $2 AND id = ANY($3)"
+        } else {
+            "SELECT body, body_json, id FROM fedkit_scim_resources WHERE tenant = $1 AND kind = $2 AND id = ANY($3)
+             ORDER BY seq FOR NO KEY UPDATE"
+        };
+        let tenant = self.tenant.clone();
+        let rows = self.run(|c| {
+            c.query_typed(
+                sql,
+                &[
+                    (&tenant, Type::TEXT),
+                    (kind_name(kind), Type::TEXT),
+                    (&ids, Type::TEXT_ARRAY),
+                ],
+            )
+        })?;
+        let mut by_id: HashMap<String, Value> = HashMap::new();
+        for row in &rows {
+            let id: String = row.try_get(2).map_err(|e| self.error(&e))?;
+            by_id.insert(id, body_of(kind, row, 0)?);
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(*id)).collect())
+    }
+
+    fn update_attributes_many(&mut self, kind: ResourceKind, resources: &[Value]) -> Result<(), StoreError> {
+        self.writable()?;
+        if kind != ResourceKind::Group || resources.len() < 2 {
+            for r in resources {
+                self.update_attributes(kind, r)?;
+            }
+            return Ok(());
+        }
+        let mut bodies = Vec::with_capacity(resources.len());
+        for r in resources {
+            checked_id(r)?;
+            bodies.push(split_members(r).0);
+        }
+        let rows = Rows::build(kind, &bodies)?;
+        let updated = self.atomically(|tx, client| {
+            let params: [(&(dyn ToSql + Sync), Type); 10] = [
+                (&tx.tenant, Type::TEXT),
+                (kind_name(kind), Type::TEXT),
+                (&rows.ids, Type::TEXT_ARRAY),
+                (&rows.displays, Type::TEXT_ARRAY),
+                (&rows.bodies, Type::JSONB_ARRAY),
+                (&rows.raw_bodies, Type::JSON_ARRAY),
+                (&rows.value_ids, Type::TEXT_ARRAY),
+                (&rows.value_attrs, Type::INT2_ARRAY),
+                (&rows.values, Type::TEXT_ARRAY),
+                (&rows.value_cuts, Type::BOOL_ARRAY),
+            ];
+            let row = client
+                .query_typed_one(UPDATE_MANY_GROUPS_SQL, &params)
+                .map_err(|e| tx.error(&e))?;
+            row.try_get::<_, i64>(0).map_err(|e| tx.error(&e))
+        })?;
+        if usize::try_from(updated).unwrap_or(0) != resources.len() {
+            return Err(StoreError::NotFound {
+                kind: kind.name(),
+                id: "(one of several)".into(),
+            });
+        }
+        Ok(())
     }
 
     fn add_members(&mut self, group_id: &str, members: &[Value]) -> Result<Vec<String>, StoreError> {

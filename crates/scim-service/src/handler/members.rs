@@ -364,29 +364,37 @@ impl Ops<'_> {
         member_id: &str,
     ) -> Result<Vec<Event>, ScimError> {
         let groups = tx.remove_from_all_groups(member_id).map_err(store_error)?;
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
         let schema = self.schema(ResourceKind::Group)?;
-        let mut events = Vec::new();
-        for gid in groups {
-            let Some(mut group) = tx
-                .get_attributes(ResourceKind::Group, &gid)
-                .map_err(store_error)?
-            else {
-                continue;
-            };
+        let ids: Vec<&str> = groups.iter().map(String::as_str).collect();
+        let stored = tx
+            .get_attributes_many(ResourceKind::Group, &ids)
+            .map_err(store_error)?;
+        let mut events = Vec::with_capacity(stored.len());
+        let mut updated_all = Vec::with_capacity(stored.len());
+        for mut group in stored {
             let previous = group.as_object().map(group_version).unwrap_or_default();
             unseal(&mut group);
             let mut updated = schema.finish_update(&group, group.clone(), &self.meta);
             let version = chained_version(&previous, &json!({"removed": member_id}), &updated);
             set_version(&mut updated, version);
-            tx.update_attributes(ResourceKind::Group, &updated)
-                .map_err(store_error)?;
+            let gid = updated
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             events.push(Event::MembershipChanged {
                 tenant: self.ctx.tenant.clone(),
                 group_id: gid,
                 added: Vec::new(),
                 removed: vec![member_id.to_owned()],
             });
+            updated_all.push(updated);
         }
+        tx.update_attributes_many(ResourceKind::Group, &updated_all)
+            .map_err(store_error)?;
         Ok(events)
     }
 

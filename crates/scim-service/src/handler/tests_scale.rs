@@ -92,6 +92,14 @@ impl Transaction for CountingTx<'_> {
     fn update_attributes(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
         self.inner.update_attributes(kind, resource)
     }
+    fn get_attributes_many(&mut self, kind: ResourceKind, ids: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let r = self.inner.get_attributes_many(kind, ids)?;
+        self.count(kind, &r);
+        Ok(r)
+    }
+    fn update_attributes_many(&mut self, kind: ResourceKind, resources: &[Value]) -> Result<(), StoreError> {
+        self.inner.update_attributes_many(kind, resources)
+    }
     fn add_members(&mut self, group_id: &str, members: &[Value]) -> Result<Vec<String>, StoreError> {
         self.inner.add_members(group_id, members)
     }

@@ -353,6 +353,27 @@ fn member_rows(store: &dyn Store) {
     let full = tx.get(ResourceKind::Group, "g1").unwrap().unwrap();
     assert_eq!(full["displayName"], "Uno");
     assert_eq!(member_values(&full), ["u1", "u3"]);
+    // Several at once, in the order asked, missing ones left out.
+    let many = tx
+        .get_attributes_many(ResourceKind::Group, &["g2", "nope", "g1"])
+        .unwrap();
+    assert_eq!(ids(&many), ["g2", "g1"]);
+    assert!(many.iter().all(|g| member_values(g).is_empty()));
+    let renamed: Vec<Value> = many
+        .into_iter()
+        .map(|mut g| {
+            g["displayName"] = json!(format!("{}!", g["displayName"].as_str().unwrap()));
+            g
+        })
+        .collect();
+    tx.update_attributes_many(ResourceKind::Group, &renamed).unwrap();
+    let g2 = tx.get(ResourceKind::Group, "g2").unwrap().unwrap();
+    assert_eq!(g2["displayName"], "Two!");
+    assert_eq!(member_values(&g2), ["u1"]);
+    assert_eq!(
+        tx.get(ResourceKind::Group, "g1").unwrap().unwrap()["displayName"],
+        "Uno!"
+    );
     // A member out of every group at once.
     assert_eq!(tx.remove_from_all_groups("u1").unwrap(), ["g1", "g2"]);
     assert!(tx.memberships(&["u1"]).unwrap().is_empty());

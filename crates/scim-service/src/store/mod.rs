@@ -216,8 +216,10 @@ pub trait Transaction {
         })
     }
 
-    /// Replaces the attributes of a stored resource, keeping a group's members as they are
-    /// (`members` in `resource` is ignored). [`StoreError::NotFound`] when there is none.
+    /// Replaces the attributes of a stored resource, keeping a group's members as they are:
+    /// entries of `members` in `resource` with a string `value` are ignored (the stored ones
+    /// stay); entries without one are stored with the attributes, as [`Transaction::update`]
+    /// would. [`StoreError::NotFound`] when there is none.
     fn update_attributes(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
         if kind != ResourceKind::Group {
             return self.update(kind, resource);
@@ -229,12 +231,44 @@ pub trait Transaction {
                 id: id.to_owned(),
             });
         };
+        let listed = |group: &Value, with_value: bool| -> Vec<Value> {
+            match members_of(group) {
+                Some(Value::Array(list)) => list
+                    .into_iter()
+                    .filter(|m| member_value(m).is_some() == with_value)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let mut members = listed(&current, true);
+        members.extend(listed(resource, false));
+        let had = members_of(&current).is_some() || members_of(resource).is_some();
         let mut merged = resource.clone();
-        strip_members(&mut merged);
-        if let (Some(obj), Some(members)) = (merged.as_object_mut(), members_of(&current)) {
-            obj.insert("members".into(), members);
+        drop_members(&mut merged);
+        if let (Some(obj), true) = (merged.as_object_mut(), had) {
+            obj.insert("members".into(), Value::Array(members));
         }
         self.update(kind, &merged)
+    }
+
+    /// [`Transaction::get_attributes`] of several resources, in the order of `ids` (missing
+    /// ones left out). The SQL stores read (and, in a write transaction, lock) them in one
+    /// statement.
+    fn get_attributes_many(&mut self, kind: ResourceKind, ids: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.get_attributes(kind, id)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Transaction::update_attributes`] of several resources. The SQL stores write them in
+    /// one statement.
+    fn update_attributes_many(&mut self, kind: ResourceKind, resources: &[Value]) -> Result<(), StoreError> {
+        for r in resources {
+            self.update_attributes(kind, r)?;
+        }
+        Ok(())
     }
 
     /// Adds members (objects with a string `value`, stored as given) to the group; a member

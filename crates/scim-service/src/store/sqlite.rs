@@ -1070,17 +1070,30 @@ impl Transaction for SqliteTransaction<'_> {
         }
         let mut cond = String::from("r.tenant = ? AND r.kind = ?");
         let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
+        let mut from = String::from("scim_resources r");
         if let Some(group) = query.member_of {
             if kind != ResourceKind::User {
                 return Ok(None);
             }
-            cond.push_str(
-                " AND r.id IN (SELECT m.member_id FROM scim_group_members m
-                     JOIN scim_resources g ON g.seq = m.group_seq
-                     WHERE g.tenant = ? AND g.kind = 'Group' AND lower(g.id) = ?)",
-            );
-            params.push(self.tenant.clone());
-            params.push(group.to_ascii_lowercase());
+            // Driven by the group's member rows, each joined to its user by id.
+            let group_seq = match self.seq_of(ResourceKind::Group, group)? {
+                Some(seq) => Some(seq),
+                None => self
+                    .conn()?
+                    .prepare_cached(
+                        "SELECT seq FROM scim_resources WHERE tenant = ?1 AND kind = 'Group' AND lower(id) = ?2
+                         ORDER BY seq LIMIT 1",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![self.tenant, group.to_ascii_lowercase()], |r| r.get(0))
+                            .optional()
+                    })
+                    .map_err(db)?,
+            };
+            from = "scim_group_members m JOIN scim_resources r ON r.tenant = m.tenant AND r.kind = 'User' AND r.id = m.member_id"
+                .to_owned();
+            cond.push_str(" AND m.group_seq = ?");
+            params.push(group_seq.unwrap_or(-1).to_string());
         }
         let order = match query.sort {
             None => "r.seq".to_owned(),
@@ -1092,13 +1105,13 @@ impl Transaction for SqliteTransaction<'_> {
         };
         let total: i64 = self
             .conn()?
-            .prepare_cached(&format!("SELECT count(*) FROM scim_resources r WHERE {cond}"))
+            .prepare_cached(&format!("SELECT count(*) FROM {from} WHERE {cond}"))
             .and_then(|mut s| s.query_row(params_from_iter(params.iter()), |r| r.get(0)))
             .map_err(db)?;
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let sql = format!(
-            "SELECT r.seq, r.body FROM scim_resources r WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            "SELECT r.seq, r.body FROM {from} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
         let cap = query.members.then_some(query.member_cap);
         let resources = self.bodies(kind, &sql, &params, cap)?;
@@ -1176,17 +1189,12 @@ impl Transaction for SqliteTransaction<'_> {
                 id: id.to_owned(),
             });
         };
-        let mut body = resource.clone();
-        if kind == ResourceKind::Group {
-            // Keep the non-string members the stored body holds; string ones are rows.
-            let stored = self.get_attributes(kind, id)?;
-            drop_members(&mut body);
-            if let (Some(obj), Some(Value::Object(stored))) = (body.as_object_mut(), stored) {
-                if let Some(m) = fedkit_scim::resource::get_attr(&stored, "members") {
-                    obj.insert("members".into(), m.clone());
-                }
-            }
-        }
+        // String members are rows and stay as they are; the others are part of the body.
+        let body = if kind == ResourceKind::Group {
+            split_members(resource).0
+        } else {
+            resource.clone()
+        };
         self.atomically(|tx, conn| tx.write_body(conn, seq, kind, id, &body))
     }
 
