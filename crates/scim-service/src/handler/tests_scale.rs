@@ -431,3 +431,35 @@ fn sqlite_writes_of_member_changes_do_not_grow_with_the_groups() {
     assert_eq!(small, rows_changed(200, add_remove));
     assert!(small <= 12, "{small} rows to add and remove one member");
 }
+
+#[test]
+fn sqlite_deletes_of_users_in_large_groups_never_make_other_writes_busy() {
+    // A short busy timeout: a deletion that held the store for long would make the
+    // concurrent creates fail with 503.
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::SqliteStore::open(dir.path().join("busy.sqlite3"))
+        .unwrap()
+        .with_busy_timeout(std::time::Duration::from_millis(500))
+        .unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let h = Harness::on_store(Arc::clone(&store), ServiceConfig::default(), "acme");
+    let (uids, _) = directory(&h, 300, 20, 300);
+    let other = Harness::on_store(store, ServiceConfig::default(), "acme");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for u in &uids[..20] {
+                assert_eq!(h.delete(&format!("/Users/{u}")).status, 204);
+            }
+        });
+        s.spawn(|| {
+            for i in 0..40 {
+                let r = other.post(
+                    "/Users",
+                    json!({"schemas": [USER], "userName": format!("new{i}@example.com")}),
+                );
+                assert_eq!(r.status, 201, "{}", r.body);
+            }
+        });
+    });
+    assert_eq!(h.get("/Users?count=1").body["totalResults"], 320);
+}
