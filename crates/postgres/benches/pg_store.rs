@@ -98,7 +98,7 @@ fn load(store: &PgStore, n: usize) {
             .execute(
                 "WITH r AS (DELETE FROM fedkit_scim_resources WHERE tenant = $1 RETURNING seq),
                       v AS (DELETE FROM fedkit_scim_values WHERE tenant = $1)
-                 DELETE FROM fedkit_scim_members WHERE tenant = $1",
+                 DELETE FROM fedkit_scim_group_members WHERE tenant = $1",
                 &[&TENANT],
             )
             .unwrap();
@@ -117,7 +117,7 @@ fn load(store: &PgStore, n: usize) {
     let loaded = started.elapsed();
     pool.get()
         .unwrap()
-        .batch_execute("VACUUM ANALYZE fedkit_scim_resources, fedkit_scim_values, fedkit_scim_members")
+        .batch_execute("VACUUM ANALYZE fedkit_scim_resources, fedkit_scim_values, fedkit_scim_group_members")
         .unwrap();
     let size: String = pool
         .get()

@@ -243,3 +243,64 @@ fn the_database_restarting_mid_run_fails_requests_cleanly_and_loses_nothing() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(b.get(&id).1["title"], "done");
 }
+
+#[test]
+fn user_deletes_and_member_patches_on_shared_groups_run_concurrently_without_503() {
+    let (_server, url) = database("deletes_and_patches");
+    let a = Node::new(node(&url));
+    let b = Node::new(node(&url));
+    let users: Vec<String> = (0..24).map(|i| a.create_user(&format!("m{i}")).0).collect();
+    let members: Vec<Value> = users[..16].iter().map(|u| json!({"value": u})).collect();
+    let groups: Vec<String> = (0..4)
+        .map(|g| {
+            let r = a.call(
+                "POST",
+                "/Groups",
+                &[],
+                &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                        "displayName": format!("shared{g}"), "members": members}),
+            );
+            assert_eq!(r.status, 201);
+            serde_json::from_slice::<Value>(&r.body).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    // Node a deletes users 0..8 (each in every group) while node b adds users 16..24 to
+    // every group and removes users 8..16 from it, one member per PATCH.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for u in &users[..8] {
+                let r = a.call("DELETE", &format!("/Users/{u}"), &[], &Value::Null);
+                assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+            }
+        });
+        s.spawn(|| {
+            for (add, remove) in users[16..].iter().zip(&users[8..16]) {
+                for g in &groups {
+                    let ops = json!([
+                        {"op": "add", "path": "members", "value": [{"value": add}]},
+                        {"op": "remove", "path": format!("members[value eq \"{remove}\"]")}
+                    ]);
+                    let r = b.call("PATCH", &format!("/Groups/{g}"), &[], &patch_body(ops));
+                    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+                }
+            }
+        });
+    });
+    for g in &groups {
+        let r = a.call("GET", &format!("/Groups/{g}"), &[], &Value::Null);
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        let mut got: Vec<&str> = body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap())
+            .collect();
+        got.sort_unstable();
+        let mut want: Vec<&str> = users[16..].iter().map(String::as_str).collect();
+        want.sort_unstable();
+        assert_eq!(got, want, "{g}");
+    }
+}

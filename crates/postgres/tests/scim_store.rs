@@ -81,7 +81,7 @@ fn two_nodes_start_together_and_see_the_same_data() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(steps, 1);
+    assert_eq!(steps, 2);
 }
 
 #[test]

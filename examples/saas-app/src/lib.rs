@@ -878,7 +878,10 @@ mod tests {
     fn an_https_logout_endpoint_is_used() {
         let xml = metadata_with_logout("https://sso.jumpcloud.com/saml2/slo");
         let idp = IdpConnection::from_metadata(xml.as_bytes(), false).unwrap();
-        assert_eq!(idp.slo_url.as_deref(), Some("https://sso.jumpcloud.com/saml2/slo"));
+        assert_eq!(
+            idp.slo_url.as_deref(),
+            Some("https://sso.jumpcloud.com/saml2/slo")
+        );
     }
 
     #[test]

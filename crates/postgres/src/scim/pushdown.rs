@@ -180,13 +180,21 @@ impl PushDown {
     }
 
     fn value_leaf(attr: Indexed, test: &str, param: Option<String>) -> Cond {
-        Cond {
-            sql: format!(
-                "SELECT a.seq FROM fedkit_scim_values a WHERE a.tenant = $1 AND a.kind = $2 AND a.attr = {} AND {test}",
-                code(attr)
-            ),
-            params: param.into_iter().collect(),
+        let mut sql = format!(
+            "SELECT a.seq FROM fedkit_scim_values a WHERE a.tenant = $1 AND a.kind = $2 AND a.attr = {} AND {test}",
+            code(attr)
+        );
+        let mut params: Vec<String> = param.clone().into_iter().collect();
+        if attr == Indexed::MemberValue {
+            // String member values are rows of fedkit_scim_group_members (`v`, `cut` as
+            // here); non-string ones stay in fedkit_scim_values.
+            let member_test = test.replace("a.", "m.");
+            sql = format!(
+                "{sql} UNION SELECT m.group_seq FROM fedkit_scim_group_members m WHERE m.tenant = $1 AND {member_test}"
+            );
+            params.extend(param.filter(|_| member_test.contains('?')));
         }
+        Cond { sql, params }
     }
 
     fn id_leaf(test: &str, param: Option<String>) -> Cond {
@@ -407,9 +415,14 @@ mod tests {
             r#"members[value eq "U1"]"#,
             r#"members eq "u1""#,
         ] {
+            // Non-string member values in fedkit_scim_values, string ones in the member rows.
             let (text_sql, params) = sql(G, text).unwrap();
-            assert_eq!(params, ["u1"], "{text}");
+            assert_eq!(params, ["u1", "u1"], "{text}");
             assert!(text_sql.contains("a.attr = 5"), "{text}");
+            assert!(
+                text_sql.contains("fedkit_scim_group_members m WHERE m.tenant = $1 AND m.v = $4"),
+                "{text}: {text_sql}"
+            );
         }
         // `and` keeps the translatable side; `or` needs both.
         assert_eq!(sql(U, r#"userName eq "a" and title eq "b""#).unwrap().1, ["a"]);

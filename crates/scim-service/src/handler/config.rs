@@ -31,6 +31,9 @@ pub type UserDeletionPolicy = Arc<dyn Fn(&TenantId, &Value) -> DeleteAction + Se
 /// answers 404.
 pub type MeResolver = Arc<dyn Fn(&RequestContext<'_>, &Request<'_>) -> Option<String> + Send + Sync>;
 
+/// The default of [`ServiceConfig::max_inline_members`].
+pub const DEFAULT_MAX_INLINE_MEMBERS: usize = 10_000;
+
 /// How the service behaves. The defaults — the "IdP-compatible" profile — suit JumpCloud,
 /// Okta and Entra ID; [`ServiceConfig::strict`] reads RFC 7643/7644 literally.
 ///
@@ -66,6 +69,12 @@ pub struct ServiceConfig {
     /// Whether members of a group must be existing users or groups of the tenant (default
     /// true: a typo in a member id is a 400 `invalidValue`, not a dangling reference).
     pub check_members_exist: bool,
+    /// The most members a group returned by a read or a write carries inline (default
+    /// 10 000). A larger group is returned without `members`, and a request that names
+    /// `members` in `attributes` is refused with 400 `tooMany`; clients page the members of
+    /// such a group with `GET /Users?filter=groups.value eq "{id}"&startIndex=…&count=…`
+    /// (see docs/scim.md, "Large groups").
+    pub max_inline_members: usize,
     pub(crate) user_deletion: Option<UserDeletionPolicy>,
     pub(crate) me: Option<MeResolver>,
 }
@@ -82,6 +91,7 @@ impl fmt::Debug for ServiceConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("unique_group_display_name", &self.unique_group_display_name)
             .field("check_members_exist", &self.check_members_exist)
+            .field("max_inline_members", &self.max_inline_members)
             .field("user_deletion", &self.user_deletion.as_ref().map(|_| "custom"))
             .field("me", &self.me.as_ref().map(|_| "custom"))
             .finish()
@@ -100,6 +110,7 @@ impl Default for ServiceConfig {
             max_body_bytes: 1024 * 1024,
             unique_group_display_name: false,
             check_members_exist: true,
+            max_inline_members: DEFAULT_MAX_INLINE_MEMBERS,
             user_deletion: None,
             me: None,
         }
@@ -131,6 +142,13 @@ impl ServiceConfig {
     #[must_use]
     pub fn with_undefined_schemas(mut self, policy: UndefinedSchemas) -> Self {
         self.validation = self.validation.with_undefined_schemas(policy);
+        self
+    }
+
+    /// Sets [`ServiceConfig::max_inline_members`].
+    #[must_use]
+    pub fn with_max_inline_members(mut self, max: usize) -> Self {
+        self.max_inline_members = max;
         self
     }
 

@@ -73,10 +73,11 @@ pub struct RequestContext<'a> {
 }
 
 mod config;
+mod members;
 mod ops;
 mod route;
 
-pub use config::{DeleteAction, MeResolver, ServiceConfig, UserDeletionPolicy};
+pub use config::{DeleteAction, MeResolver, ServiceConfig, UserDeletionPolicy, DEFAULT_MAX_INLINE_MEMBERS};
 
 use fedkit_scim::discovery::ServiceProviderConfig;
 use fedkit_scim::error::ScimError;

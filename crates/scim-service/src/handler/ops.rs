@@ -25,21 +25,24 @@ pub(crate) struct Preconditions<'a> {
 }
 
 /// A resource after a write, as the client sees it.
-struct Written {
-    resource: Value,
-    version: String,
-    location: String,
+pub(super) struct Written {
+    pub(super) resource: Value,
+    pub(super) version: String,
+    pub(super) location: String,
 }
 
 pub(crate) struct Ops<'s> {
-    service: &'s ScimService,
-    ctx: &'s RequestContext<'s>,
-    meta: MetaContext,
+    pub(super) service: &'s ScimService,
+    pub(super) ctx: &'s RequestContext<'s>,
+    pub(super) meta: MetaContext,
+    /// Whether a group written in place is returned with its members (false for bulk, and
+    /// when the request's projection drops them).
+    pub(super) members_in_response: std::cell::Cell<bool>,
 }
 
-type Tx<'a> = Box<dyn Transaction + 'a>;
+pub(super) type Tx<'a> = Box<dyn Transaction + 'a>;
 
-fn store_error(err: StoreError) -> ScimError {
+pub(super) fn store_error(err: StoreError) -> ScimError {
     match err {
         StoreError::Conflict {
             kind,
@@ -62,7 +65,7 @@ fn store_error(err: StoreError) -> ScimError {
     }
 }
 
-fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+pub(super) fn not_found(kind: ResourceKind, id: &str) -> ScimError {
     ScimError::not_found(format!(
         "no {} with id {id:?} in this tenant (it may have been deleted)",
         kind.name()
@@ -125,15 +128,16 @@ impl<'s> Ops<'s> {
             service,
             ctx,
             meta: MetaContext::new(ctx.now, ctx.base_url),
+            members_in_response: std::cell::Cell::new(true),
         }
     }
 
-    fn begin(&self) -> Result<Tx<'s>, ScimError> {
+    pub(super) fn begin(&self) -> Result<Tx<'s>, ScimError> {
         self.service.store.begin(self.ctx.tenant).map_err(store_error)
     }
 
     /// A transaction for a request that only reads.
-    fn begin_read(&self) -> Result<Tx<'s>, ScimError> {
+    pub(super) fn begin_read(&self) -> Result<Tx<'s>, ScimError> {
         self.service
             .store
             .begin_read(self.ctx.tenant)
@@ -141,7 +145,7 @@ impl<'s> Ops<'s> {
     }
 
     /// Commits, then delivers the events.
-    fn commit(&self, tx: Tx<'_>, events: Vec<Event>) -> Result<(), ScimError> {
+    pub(super) fn commit(&self, tx: Tx<'_>, events: Vec<Event>) -> Result<(), ScimError> {
         tx.commit().map_err(store_error)?;
         if let (Some(sink), false) = (&self.service.events, events.is_empty()) {
             sink.deliver(&events);
@@ -149,7 +153,7 @@ impl<'s> Ops<'s> {
         Ok(())
     }
 
-    fn schema(&self, kind: ResourceKind) -> Result<ResourceSchema<'s>, ScimError> {
+    pub(super) fn schema(&self, kind: ResourceKind) -> Result<ResourceSchema<'s>, ScimError> {
         Ok(ResourceSchema::new(&self.service.registry, kind.name())?
             .with_options(self.service.config.validation))
     }
@@ -170,12 +174,12 @@ impl<'s> Ops<'s> {
         Ok(SearchRequest::from_json(&value, &self.service.config.filter)?)
     }
 
-    fn location(&self, kind: ResourceKind, id: &str) -> Result<String, ScimError> {
+    pub(super) fn location(&self, kind: ResourceKind, id: &str) -> Result<String, ScimError> {
         Ok(self.schema(kind)?.location(id, &self.meta.base_url))
     }
 
     /// Adds what is derived at read time (a user's `groups`) and the version of the result.
-    fn render_many(
+    pub(super) fn render_many(
         &self,
         tx: &mut Tx<'_>,
         kind: ResourceKind,
@@ -218,7 +222,11 @@ impl<'s> Ops<'s> {
         }
         for r in &mut resources {
             if let Some(obj) = r.as_object_mut() {
-                let version = version_of(obj);
+                let version = if kind == ResourceKind::Group {
+                    super::members::group_version(obj)
+                } else {
+                    version_of(obj)
+                };
                 if let Some(Value::Object(meta)) = obj.get_mut("meta") {
                     meta.insert("version".into(), Value::String(version));
                 }
@@ -234,7 +242,15 @@ impl<'s> Ops<'s> {
             .unwrap_or(Value::Null))
     }
 
-    fn written(&self, tx: &mut Tx<'_>, kind: ResourceKind, stored: Value) -> Result<Written, ScimError> {
+    pub(super) fn written(
+        &self,
+        tx: &mut Tx<'_>,
+        kind: ResourceKind,
+        mut stored: Value,
+    ) -> Result<Written, ScimError> {
+        if kind == ResourceKind::Group && member_ids(&stored).len() > self.service.config.max_inline_members {
+            crate::store::drop_members(&mut stored);
+        }
         let resource = self.render(tx, kind, stored)?;
         let version = version_str(&resource);
         let id = resource.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -253,7 +269,7 @@ impl<'s> Ops<'s> {
     }
 
     /// Checks `If-Match` against the current (rendered) version.
-    fn check_if_match(
+    pub(super) fn check_if_match(
         &self,
         tx: &mut Tx<'_>,
         kind: ResourceKind,
@@ -283,7 +299,7 @@ impl<'s> Ops<'s> {
     /// duplicates, unique displayName when configured.
     /// Only members not already in `previous` (the stored group) are looked up, so adding one
     /// member to a large group costs one lookup.
-    fn check_group(
+    pub(super) fn check_group(
         &self,
         tx: &mut Tx<'_>,
         group: &mut Value,
@@ -387,7 +403,7 @@ impl<'s> Ops<'s> {
     }
 
     /// The events of a change from `before` to `after` (either may be absent).
-    fn change_events(
+    pub(super) fn change_events(
         &self,
         kind: ResourceKind,
         id: &str,
@@ -474,6 +490,7 @@ impl<'s> Ops<'s> {
         let mut resource = schema.create(input, &id, &self.meta)?;
         if kind == ResourceKind::Group {
             self.check_group(&mut tx, &mut resource, None)?;
+            super::members::seal(&mut resource);
         }
         tx.insert(kind, &resource).map_err(store_error)?;
         let mut events = self.change_events(kind, &id, None, Some(&resource));
@@ -492,8 +509,9 @@ impl<'s> Ops<'s> {
     ) -> Result<Written, ScimError> {
         let schema = self.schema(kind)?;
         let mut tx = self.begin()?;
-        let stored = self.load(&mut tx, kind, id)?;
+        let mut stored = self.load(&mut tx, kind, id)?;
         self.check_if_match(&mut tx, kind, &stored, if_match)?;
+        let sealed = super::members::unseal(&mut stored);
         let mut updated = schema.replace(&stored, input, &self.meta)?;
         if kind == ResourceKind::User {
             // `groups` is derived, never stored.
@@ -507,7 +525,12 @@ impl<'s> Ops<'s> {
         let mut events = self.change_events(kind, id, Some(&stored), Some(&updated));
         self.note_ignored_schemas(&schema, kind, id, input, &mut events);
         if updated != stored {
+            if kind == ResourceKind::Group {
+                super::members::seal(&mut updated);
+            }
             tx.update(kind, &updated).map_err(store_error)?;
+        } else {
+            super::members::reseal(&mut updated, sealed);
         }
         let written = self.written(&mut tx, kind, updated)?;
         self.commit(tx, events)?;
@@ -523,10 +546,16 @@ impl<'s> Ops<'s> {
     ) -> Result<Written, ScimError> {
         let options = &self.service.config.patch;
         let request = PatchRequest::parse_with_options(body, options)?;
+        if kind == ResourceKind::Group {
+            if let Some(written) = self.patch_members_in_place(id, body, &request, if_match)? {
+                return Ok(written);
+            }
+        }
         let schema = self.schema(kind)?;
         let mut tx = self.begin()?;
-        let stored = self.load(&mut tx, kind, id)?;
+        let mut stored = self.load(&mut tx, kind, id)?;
         self.check_if_match(&mut tx, kind, &stored, if_match)?;
+        let sealed = super::members::unseal(&mut stored);
         let mut working = stored.clone();
         let outcome = patch::apply(
             &self.service.registry,
@@ -536,6 +565,7 @@ impl<'s> Ops<'s> {
             options,
         )?;
         if !outcome.changed {
+            super::members::reseal(&mut stored, sealed);
             let written = self.written(&mut tx, kind, stored)?;
             self.commit(tx, Vec::new())?;
             return Ok(written);
@@ -547,6 +577,9 @@ impl<'s> Ops<'s> {
         // The result must still be a valid resource (e.g. a required attribute removed).
         schema.validate_stored(&updated)?;
         let events = self.change_events(kind, id, Some(&stored), Some(&updated));
+        if kind == ResourceKind::Group {
+            super::members::seal(&mut updated);
+        }
         tx.update(kind, &updated).map_err(store_error)?;
         let written = self.written(&mut tx, kind, updated)?;
         self.commit(tx, events)?;
@@ -577,37 +610,9 @@ impl<'s> Ops<'s> {
             }
             return self.commit(tx, events);
         }
-        let mut events = Vec::new();
-        // Remove it from every group it is a member of, in the same transaction.
-        let group_schema = self.schema(ResourceKind::Group)?;
-        let mut groups: Vec<String> = tx
-            .memberships(&[id])
-            .map_err(store_error)?
-            .into_iter()
-            .map(|m| m.group_id)
-            .collect();
-        groups.sort();
-        groups.dedup();
-        for gid in groups {
-            let Some(group) = tx.get(ResourceKind::Group, &gid).map_err(store_error)? else {
-                continue;
-            };
-            let mut working = group.clone();
-            if let Some(Value::Array(members)) = working.as_object_mut().and_then(|o| {
-                let k = fedkit_scim::resource::find_key(o, "members")?.to_owned();
-                o.get_mut(&k)
-            }) {
-                members.retain(|m| {
-                    m.as_object()
-                        .and_then(|o| get_attr(o, "value"))
-                        .and_then(Value::as_str)
-                        != Some(id)
-                });
-            }
-            let updated = group_schema.finish_update(&group, working, &self.meta);
-            events.extend(self.change_events(ResourceKind::Group, &gid, Some(&group), Some(&updated)));
-            tx.update(ResourceKind::Group, &updated).map_err(store_error)?;
-        }
+        // Remove it from every group it is a member of, in the same transaction: one row per
+        // membership, whatever the size of the groups.
+        let mut events = self.remove_from_groups(&mut tx, id)?;
         tx.delete(kind, id).map_err(store_error)?;
         events.extend(self.change_events(kind, id, Some(&stored), None));
         self.commit(tx, events)
@@ -652,7 +657,11 @@ impl<'s> Ops<'s> {
         projection: &Projection,
     ) -> Result<Response, ScimError> {
         let mut tx = self.begin_read()?;
-        let stored = self.load(&mut tx, kind, id)?;
+        let stored = if kind == ResourceKind::Group {
+            self.load_group(&mut tx, id, projection)?
+        } else {
+            self.load(&mut tx, kind, id)?
+        };
         self.check_if_match(&mut tx, kind, &stored, pre.if_match)?;
         let written = self.written(&mut tx, kind, stored)?;
         drop(tx);
@@ -691,6 +700,9 @@ impl<'s> Ops<'s> {
         projection: &Projection,
     ) -> Result<Response, ScimError> {
         let input = self.parse_body(body)?;
+        if kind == ResourceKind::Group {
+            self.members_in_response.set(self.members_wanted(projection)?.0);
+        }
         let written = self.do_patch(kind, id, &input, pre.if_match)?;
         self.resource_response(200, kind, &written, projection, true)
     }
@@ -716,6 +728,11 @@ impl<'s> Ops<'s> {
         search: &SearchRequest,
     ) -> Result<Response, ScimError> {
         let mut tx = self.begin_read()?;
+        if let [kind] = kinds {
+            if let Some(response) = self.search_in_store(&mut tx, *kind, search)? {
+                return Ok(response);
+            }
+        }
         let mut matched: Vec<(ResourceKind, Value, bool)> = Vec::new();
         let mut first_error = None;
         let mut compiled_any = false;
@@ -734,7 +751,16 @@ impl<'s> Ops<'s> {
                 },
             };
             compiled_any = true;
-            let candidates = tx.find(kind, search.filter.as_ref()).map_err(store_error)?;
+            // Groups' members are read only when the filter or the sort needs them; the page's
+            // groups get theirs (up to the inline cap) once it is cut.
+            let needs_members = kind == ResourceKind::Group
+                && super::members::mentions_members(search.filter.as_ref(), search);
+            let candidates = if needs_members {
+                tx.find(kind, search.filter.as_ref())
+            } else {
+                tx.find_attributes(kind, search.filter.as_ref())
+            }
+            .map_err(store_error)?;
             let render_first = kind == ResourceKind::User && mentions_groups(search.filter.as_ref(), search);
             let candidates = if render_first {
                 self.render_many(&mut tx, kind, candidates)?
@@ -748,7 +774,7 @@ impl<'s> Ops<'s> {
             if let Some(sort) = &search.sort {
                 sort_resources(&mut hits, sort, &self.schema(kind)?);
             }
-            matched.extend(hits.into_iter().map(|r| (kind, r, render_first)));
+            matched.extend(hits.into_iter().map(|r| (kind, r, render_first || needs_members)));
         }
         if !compiled_any {
             if let Some(e) = first_error {
@@ -760,7 +786,9 @@ impl<'s> Ops<'s> {
         let range = page.range(total);
         let mut resources = Vec::with_capacity(range.len());
         for (kind, resource, rendered) in matched.into_iter().skip(range.start).take(range.len()) {
-            let resource = if rendered {
+            let resource = if kind == ResourceKind::Group {
+                self.page_group(&mut tx, resource, &search.projection, rendered)?
+            } else if rendered {
                 resource
             } else {
                 self.render(&mut tx, kind, resource)?
@@ -780,6 +808,8 @@ impl<'s> Ops<'s> {
 
     pub(crate) fn bulk(&self, body: &[u8]) -> Result<Response, ScimError> {
         let request = BulkRequest::parse(body, &self.service.config.bulk)?;
+        // Bulk results carry no resource.
+        self.members_in_response.set(false);
         let order = request.execution_order()?;
         let mut ids = BulkIds::new();
         let mut results = Vec::new();
@@ -881,7 +911,7 @@ impl<'s> Ops<'s> {
     }
 }
 
-fn version_str(resource: &Value) -> String {
+pub(super) fn version_str(resource: &Value) -> String {
     resource
         .get("meta")
         .and_then(|m| m.get("version"))

@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::*;
+
+#[path = "tests_scale.rs"]
+mod scale;
 use crate::events::Event;
 use crate::store::MemoryStore;
 
@@ -37,6 +40,14 @@ impl Reply {
     }
 }
 
+fn test_store() -> Arc<dyn Store> {
+    #[cfg(feature = "sqlite")]
+    if std::env::var("FEDKIT_TEST_STORE").as_deref() != Ok("memory") {
+        return Arc::new(crate::store::SqliteStore::open_in_memory().unwrap());
+    }
+    Arc::new(MemoryStore::new())
+}
+
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_790_000_000, 0).unwrap()
 }
@@ -46,8 +57,10 @@ impl Harness {
         Self::with_config(ServiceConfig::default())
     }
 
+    /// On the SQLite store (the one `fedkit scim serve` runs) when the feature is on, and
+    /// on [`MemoryStore`] with `FEDKIT_TEST_STORE=memory` or without the feature.
     fn with_config(config: ServiceConfig) -> Self {
-        Self::on_store(Arc::new(MemoryStore::new()), config, "acme")
+        Self::on_store(test_store(), config, "acme")
     }
 
     fn on_store(store: Arc<dyn Store>, config: ServiceConfig, tenant: &str) -> Self {

@@ -16,7 +16,7 @@ pub mod props;
 use fedkit_scim::filter::Filter;
 use serde_json::{json, Value};
 
-use super::{ResourceKind, Store, StoreError};
+use super::{PageQuery, ResourceKind, SortKey, Store, StoreError};
 use crate::auth::TenantId;
 
 fn tenant(name: &str) -> TenantId {
@@ -47,6 +47,8 @@ pub fn run(store: &dyn Store) {
     user_name_unique_case_insensitive(store);
     find_is_a_superset_in_creation_order(store);
     memberships(store);
+    member_rows(store);
+    pages(store);
 }
 
 fn insert_get_update_delete(store: &dyn Store) {
@@ -289,4 +291,149 @@ fn memberships(store: &dyn Store) {
     drop(tx);
     let mut tx = store.begin(&t).unwrap();
     assert_eq!(tx.memberships(&["u1"]).unwrap().len(), 2);
+}
+
+fn member_values(group: &Value) -> Vec<&str> {
+    super::member_ids(group)
+}
+
+fn member_rows(store: &dyn Store) {
+    let t = tenant("member-rows");
+    let mut tx = store.begin(&t).unwrap();
+    for u in ["u1", "u2", "u3", "U4"] {
+        tx.insert(ResourceKind::User, &user(u, u)).unwrap();
+    }
+    let mut g = group("g1", "One", &["u1", "u2"]);
+    g["members"][0]["display"] = json!("User One");
+    tx.insert(ResourceKind::Group, &g).unwrap();
+    tx.insert(ResourceKind::Group, &group("g2", "Two", &["u1"]))
+        .unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin(&t).unwrap();
+    // Attributes without members; the count; a full read keeps each member object.
+    let attrs = tx.get_attributes(ResourceKind::Group, "g1").unwrap().unwrap();
+    assert!(member_values(&attrs).is_empty());
+    assert_eq!(attrs["displayName"], "One");
+    assert_eq!(tx.member_count("g1").unwrap(), Some(2));
+    assert_eq!(tx.member_count("nope").unwrap(), None);
+    assert_eq!(tx.get(ResourceKind::Group, "g1").unwrap(), Some(g.clone()));
+    // Adding: new values only, the existing one left as it was.
+    let added = tx
+        .add_members(
+            "g1",
+            &[
+                json!({"value": "u2", "display": "changed"}),
+                json!({"value": "u3"}),
+            ],
+        )
+        .unwrap();
+    assert_eq!(added, ["u3"]);
+    assert_eq!(tx.member_count("g1").unwrap(), Some(3));
+    let full = tx.get(ResourceKind::Group, "g1").unwrap().unwrap();
+    assert_eq!(member_values(&full), ["u1", "u2", "u3"]);
+    assert_eq!(full["members"][1], json!({"value": "u2"}));
+    assert!(matches!(
+        tx.add_members("nope", &[json!({"value": "u3"})]),
+        Err(StoreError::NotFound { .. })
+    ));
+    // Named members: compared case-insensitively, a superset at most.
+    let named = tx.members_named("g1", &["U3", "u4"]).unwrap();
+    assert!(named.contains(&json!({"value": "u3"})), "{named:?}");
+    assert!(!named.contains(&json!({"value": "u1"})));
+    // Removing.
+    assert_eq!(tx.remove_members("g1", &["u2", "absent"]).unwrap(), ["u2"]);
+    assert_eq!(tx.member_count("g1").unwrap(), Some(2));
+    assert_eq!(tx.memberships(&["u2"]).unwrap(), []);
+    // Attributes change, members stay.
+    let mut renamed = attrs.clone();
+    renamed["displayName"] = json!("Uno");
+    renamed["members"] = json!([{"value": "ignored"}]);
+    tx.update_attributes(ResourceKind::Group, &renamed).unwrap();
+    let full = tx.get(ResourceKind::Group, "g1").unwrap().unwrap();
+    assert_eq!(full["displayName"], "Uno");
+    assert_eq!(member_values(&full), ["u1", "u3"]);
+    // Several at once, in the order asked, missing ones left out.
+    let many = tx
+        .get_attributes_many(ResourceKind::Group, &["g2", "nope", "g1"])
+        .unwrap();
+    assert_eq!(ids(&many), ["g2", "g1"]);
+    assert!(many.iter().all(|g| member_values(g).is_empty()));
+    let renamed: Vec<Value> = many
+        .into_iter()
+        .map(|mut g| {
+            g["displayName"] = json!(format!("{}!", g["displayName"].as_str().unwrap()));
+            g
+        })
+        .collect();
+    tx.update_attributes_many(ResourceKind::Group, &renamed).unwrap();
+    let g2 = tx.get(ResourceKind::Group, "g2").unwrap().unwrap();
+    assert_eq!(g2["displayName"], "Two!");
+    assert_eq!(member_values(&g2), ["u1"]);
+    assert_eq!(
+        tx.get(ResourceKind::Group, "g1").unwrap().unwrap()["displayName"],
+        "Uno!"
+    );
+    // A member out of every group at once.
+    assert_eq!(tx.remove_from_all_groups("u1").unwrap(), ["g1", "g2"]);
+    assert!(tx.memberships(&["u1"]).unwrap().is_empty());
+    assert_eq!(tx.member_count("g2").unwrap(), Some(0));
+    // `find` (a superset) still finds the group by a member added in place.
+    let filter = Filter::parse(r#"members.value eq "U3""#).unwrap();
+    assert!(ids(&tx.find(ResourceKind::Group, Some(&filter)).unwrap()).contains(&"g1"));
+    drop(tx);
+    // All of it rolls back.
+    let mut tx = store.begin(&t).unwrap();
+    assert_eq!(tx.get(ResourceKind::Group, "g1").unwrap(), Some(g));
+    assert_eq!(tx.memberships(&["u1"]).unwrap().len(), 2);
+}
+
+fn pages(store: &dyn Store) {
+    let t = tenant("pages");
+    let mut tx = store.begin(&t).unwrap();
+    for (i, n) in ["carol", "Alice", "bob", "dave"].iter().enumerate() {
+        tx.insert(ResourceKind::User, &user(&format!("p{i}"), n)).unwrap();
+    }
+    tx.insert(ResourceKind::Group, &group("pg1", "One", &["p0", "p1", "p2"]))
+        .unwrap();
+    tx.insert(ResourceKind::Group, &group("pg2", "Two", &["p3"]))
+        .unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin_read(&t).unwrap();
+    let page = tx
+        .find_page(ResourceKind::User, &PageQuery::new(1, 2))
+        .unwrap()
+        .expect("every store pages an unfiltered, unsorted query");
+    assert_eq!(page.total, 4);
+    assert_eq!(ids(&page.resources), ["p1", "p2"]);
+    let mut q = PageQuery::new(0, 10);
+    q.members = false;
+    let groups = tx.find_page(ResourceKind::Group, &q).unwrap().unwrap();
+    assert_eq!(ids(&groups.resources), ["pg1", "pg2"]);
+    assert!(groups.resources.iter().all(|g| g.get("members").is_none()));
+    q.members = true;
+    q.member_cap = 2;
+    let groups = tx.find_page(ResourceKind::Group, &q).unwrap().unwrap();
+    assert!(groups.resources[0].get("members").is_none(), "beyond the cap");
+    assert_eq!(member_values(&groups.resources[1]), ["p3"]);
+    let attrs = tx.find_attributes(ResourceKind::Group, None).unwrap();
+    assert!(attrs.iter().all(|g| member_values(g).is_empty()));
+    // Optional: sorting and membership paging; a store that answers must answer exactly.
+    let mut q = PageQuery::new(0, 3);
+    q.sort = Some((SortKey::UserName, false));
+    if let Some(sorted) = tx.find_page(ResourceKind::User, &q).unwrap() {
+        assert_eq!(sorted.total, 4);
+        assert_eq!(ids(&sorted.resources), ["p1", "p2", "p0"]);
+    }
+    q.sort = Some((SortKey::UserName, true));
+    if let Some(sorted) = tx.find_page(ResourceKind::User, &q).unwrap() {
+        assert_eq!(ids(&sorted.resources), ["p3", "p0", "p2"]);
+    }
+    let mut q = PageQuery::new(1, 5);
+    q.member_of = Some("PG1");
+    if let Some(members) = tx.find_page(ResourceKind::User, &q).unwrap() {
+        assert_eq!(members.total, 3);
+        assert_eq!(ids(&members.resources), ["p1", "p2"]);
+    }
 }

@@ -163,8 +163,329 @@ pub trait Transaction {
     /// `members[].value`), in any order.
     fn memberships(&mut self, member_ids: &[&str]) -> Result<Vec<Membership>, StoreError>;
 
+    /// The resource without its `members` (a group's members stay in the store; a user is
+    /// returned whole). A group stored with `members` keeps an empty `members` array here,
+    /// so [`Transaction::update_attributes`] keeps its shape. Costs the same whatever the
+    /// size of the group in the SQL stores; the default loads the whole group.
+    fn get_attributes(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
+        Ok(self.get(kind, id)?.map(|mut r| {
+            if kind == ResourceKind::Group {
+                strip_members(&mut r);
+            }
+            r
+        }))
+    }
+
+    /// [`Transaction::find`] without groups' `members` (the attribute absent): what the handler
+    /// reads when neither the filter nor the sort needs members, so a query's memory follows
+    /// the number of candidates, not the size of their groups.
+    fn find_attributes(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut all = self.find(kind, filter)?;
+        if kind == ResourceKind::Group {
+            all.iter_mut().for_each(drop_members);
+        }
+        Ok(all)
+    }
+
+    /// How many members (with a string `value`) the group has; `None` when there is no such
+    /// group.
+    fn member_count(&mut self, group_id: &str) -> Result<Option<usize>, StoreError> {
+        Ok(self
+            .get(ResourceKind::Group, group_id)?
+            .map(|g| member_ids(&g).len()))
+    }
+
+    /// The group's stored members whose `value` is one of `values`, compared
+    /// case-insensitively (more may come back; the caller compares exactly). Empty when
+    /// there is no such group. The SQL stores read them through their index by member.
+    fn members_named(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let wanted: std::collections::HashSet<String> = values.iter().map(|v| v.to_lowercase()).collect();
+        let Some(group) = self.get(ResourceKind::Group, group_id)? else {
+            return Ok(Vec::new());
+        };
+        Ok(match members_of(&group) {
+            Some(Value::Array(list)) => list
+                .into_iter()
+                .filter(|m| member_value(m).is_some_and(|v| wanted.contains(&v.to_lowercase())))
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Replaces the attributes of a stored resource, keeping a group's members as they are:
+    /// entries of `members` in `resource` with a string `value` are ignored (the stored ones
+    /// stay); entries without one are stored with the attributes, as [`Transaction::update`]
+    /// would. [`StoreError::NotFound`] when there is none.
+    fn update_attributes(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        if kind != ResourceKind::Group {
+            return self.update(kind, resource);
+        }
+        let id = id_of(resource)?;
+        let Some(current) = self.get(kind, id)? else {
+            return Err(StoreError::NotFound {
+                kind: kind.name(),
+                id: id.to_owned(),
+            });
+        };
+        let listed = |group: &Value, with_value: bool| -> Vec<Value> {
+            match members_of(group) {
+                Some(Value::Array(list)) => list
+                    .into_iter()
+                    .filter(|m| member_value(m).is_some() == with_value)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let mut members = listed(&current, true);
+        members.extend(listed(resource, false));
+        let had = members_of(&current).is_some() || members_of(resource).is_some();
+        let mut merged = resource.clone();
+        drop_members(&mut merged);
+        if let (Some(obj), true) = (merged.as_object_mut(), had) {
+            obj.insert("members".into(), Value::Array(members));
+        }
+        self.update(kind, &merged)
+    }
+
+    /// [`Transaction::get_attributes`] of several resources, in the order of `ids` (missing
+    /// ones left out). The SQL stores read (and, in a write transaction, lock) them in one
+    /// statement.
+    fn get_attributes_many(&mut self, kind: ResourceKind, ids: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.get_attributes(kind, id)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Transaction::update_attributes`] of several resources. The SQL stores write them in
+    /// one statement.
+    fn update_attributes_many(&mut self, kind: ResourceKind, resources: &[Value]) -> Result<(), StoreError> {
+        for r in resources {
+            self.update_attributes(kind, r)?;
+        }
+        Ok(())
+    }
+
+    /// Adds members (objects with a string `value`, stored as given) to the group; a member
+    /// whose `value` the group already has is left as it is. Returns the `value`s added.
+    /// [`StoreError::NotFound`] when there is no such group. The SQL stores write one row per
+    /// added member, whatever the size of the group.
+    fn add_members(&mut self, group_id: &str, members: &[Value]) -> Result<Vec<String>, StoreError> {
+        let Some(mut group) = self.get(ResourceKind::Group, group_id)? else {
+            return Err(StoreError::NotFound {
+                kind: "Group",
+                id: group_id.to_owned(),
+            });
+        };
+        let mut have: std::collections::HashSet<String> =
+            member_ids(&group).into_iter().map(str::to_owned).collect();
+        let mut added = Vec::new();
+        let mut list = match members_of(&group) {
+            Some(Value::Array(list)) => list,
+            _ => Vec::new(),
+        };
+        for m in members {
+            let Some(v) = member_value(m) else { continue };
+            if have.insert(v.to_owned()) {
+                added.push(v.to_owned());
+                list.push(m.clone());
+            }
+        }
+        if !added.is_empty() {
+            strip_members(&mut group);
+            if let Some(obj) = group.as_object_mut() {
+                obj.insert("members".into(), Value::Array(list));
+            }
+            self.update(ResourceKind::Group, &group)?;
+        }
+        Ok(added)
+    }
+
+    /// Removes the members with these `value`s from the group. Returns the `value`s removed.
+    /// [`StoreError::NotFound`] when there is no such group. The SQL stores delete one row
+    /// per removed member, whatever the size of the group.
+    fn remove_members(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<String>, StoreError> {
+        let Some(mut group) = self.get(ResourceKind::Group, group_id)? else {
+            return Err(StoreError::NotFound {
+                kind: "Group",
+                id: group_id.to_owned(),
+            });
+        };
+        let gone: std::collections::HashSet<&str> = values.iter().copied().collect();
+        let mut removed = Vec::new();
+        if let Some(Value::Array(list)) = members_of(&group) {
+            let kept: Vec<Value> = list
+                .into_iter()
+                .filter(|m| match member_value(m) {
+                    Some(v) if gone.contains(v) => {
+                        removed.push(v.to_owned());
+                        false
+                    }
+                    _ => true,
+                })
+                .collect();
+            if !removed.is_empty() {
+                strip_members(&mut group);
+                if let Some(obj) = group.as_object_mut() {
+                    obj.insert("members".into(), Value::Array(kept));
+                }
+                self.update(ResourceKind::Group, &group)?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes `member_id` from every group that lists it (as when a user is deleted) and
+    /// returns those groups' ids, sorted. The SQL stores find them through their index by
+    /// member and delete one row per group: the cost follows the member's memberships, not
+    /// the size of the groups or of the directory.
+    fn remove_from_all_groups(&mut self, member_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut groups: Vec<String> = self
+            .memberships(&[member_id])?
+            .into_iter()
+            .map(|m| m.group_id)
+            .collect();
+        groups.sort();
+        groups.dedup();
+        for g in &groups {
+            self.remove_members(g, &[member_id])?;
+        }
+        Ok(groups)
+    }
+
+    /// One page of the resources of `kind` that match `query.filter` **exactly**, sorted and
+    /// counted in the store, or `None` when this store cannot answer the query exactly (then
+    /// the handler falls back to [`Transaction::find`] and filters, sorts and pages itself).
+    /// Groups come without members when `query.members` is false. The default answers only
+    /// queries without filter and sort, through `find`.
+    fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
+        if query.filter.is_some() || query.sort.is_some() || query.member_of.is_some() {
+            return Ok(None);
+        }
+        let all = self.find(kind, None)?;
+        let total = all.len();
+        let resources = all
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .map(|mut r| {
+                if kind == ResourceKind::Group && (!query.members || member_ids(&r).len() > query.member_cap)
+                {
+                    drop_members(&mut r);
+                }
+                r
+            })
+            .collect();
+        Ok(Some(Page { total, resources }))
+    }
+
     /// Makes every write of this transaction durable and visible.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// An attribute a store can sort a page by ([`Transaction::find_page`]), compared as
+/// [`fedkit_scim::list::sort_resources`] does: resources without a value last in both
+/// directions, ties in creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SortKey {
+    /// A user's `userName`, compared lowercased.
+    UserName,
+}
+
+/// What [`Transaction::find_page`] returns.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page {
+    /// How many resources match in all (`totalResults`).
+    pub total: usize,
+    /// The page, in order.
+    pub resources: Vec<Value>,
+}
+
+impl Page {
+    /// A page.
+    pub fn new(total: usize, resources: Vec<Value>) -> Self {
+        Self { total, resources }
+    }
+}
+
+/// A page query ([`Transaction::find_page`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct PageQuery<'a> {
+    /// The filter the page must match exactly; `None` for every resource.
+    pub filter: Option<&'a Filter>,
+    /// Only users that are direct members of this group (`groups.value eq "…"`, an ASCII
+    /// literal, compared ASCII-case-insensitively as the evaluator compares `groups.value`).
+    pub member_of: Option<&'a str>,
+    /// The order (`None`: creation order) and whether it is descending.
+    pub sort: Option<(SortKey, bool)>,
+    /// How many matches to skip (`startIndex - 1`).
+    pub offset: usize,
+    /// The most resources to return (`count`).
+    pub limit: usize,
+    /// Whether groups come with their members.
+    pub members: bool,
+    /// With `members`: a group with more members than this comes without `members` (the
+    /// attribute absent), so a page never holds more than `limit × member_cap` members.
+    pub member_cap: usize,
+}
+
+impl<'a> PageQuery<'a> {
+    /// Every resource, in creation order, `limit` from `offset`, groups with members.
+    pub fn new(offset: usize, limit: usize) -> Self {
+        Self {
+            filter: None,
+            member_of: None,
+            sort: None,
+            offset,
+            limit,
+            members: true,
+            member_cap: usize::MAX,
+        }
+    }
+}
+
+/// A member's `value`, when it is a string.
+pub fn member_value(member: &Value) -> Option<&str> {
+    member
+        .as_object()
+        .and_then(|m| fedkit_scim::resource::get_attr(m, "value"))
+        .and_then(Value::as_str)
+}
+
+/// The group's `members` attribute (any case of the name), if any.
+pub fn members_of(group: &Value) -> Option<Value> {
+    group
+        .as_object()
+        .and_then(|o| fedkit_scim::resource::get_attr(o, "members"))
+        .cloned()
+}
+
+/// Removes a group's `members` attribute (any case of the name).
+pub fn drop_members(group: &mut Value) {
+    if let Some(obj) = group.as_object_mut() {
+        if let Some(k) = fedkit_scim::resource::find_key(obj, "members").map(str::to_owned) {
+            obj.remove(&k);
+        }
+    }
+}
+
+/// Replaces a group's `members` (any case of the name) with an empty array, if it has the
+/// attribute: the shape of a group whose members are kept elsewhere.
+pub fn strip_members(group: &mut Value) {
+    if let Some(obj) = group.as_object_mut() {
+        if let Some(k) = fedkit_scim::resource::find_key(obj, "members").map(str::to_owned) {
+            obj.remove(&k);
+            obj.insert("members".into(), Value::Array(Vec::new()));
+        }
+    }
 }
 
 /// The `id` of a stored resource.

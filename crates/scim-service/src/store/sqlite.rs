@@ -19,12 +19,35 @@
 //! * `scim_values(seq, tenant, kind, attr, v)`: the indexed leaf values of `userName`,
 //!   `externalId`, `displayName`, `emails.value` (users) and `members.value` (groups),
 //!   lowercased except caseExact `externalId`; indexed on `(tenant, kind, attr, v)`.
-//! * `scim_members(tenant, group_seq, group_id, member_id)`: each group's `members[].value`,
-//!   indexed by `(tenant, member_id)` for [`Transaction::memberships`].
+//! * `scim_members(tenant, group_seq, group_id, member_id)`: each group's `members[].value`
+//!   (dropped by version 2).
 //!
-//! The side tables are rewritten by every insert, update and delete, inside the same SQLite
+//! Version 2 (members as rows of their own; a version-1 file is converted on open, in the
+//! same transaction):
+//!
+//! * `scim_group_members(ord, tenant, group_seq, member_id, member_key, member)`: one row
+//!   per member of a group with a string `value` (the first of duplicates), `member` the
+//!   member object as given, `ord` (the rowid) the order members were added, `member_key`
+//!   the value lowercased (`members.value` is case-insensitive). Unique on
+//!   `(group_seq, member_id)`; indexed on `(tenant, member_key)`, which answers
+//!   [`Transaction::memberships`], a user's deletion and pushed-down `members.value`
+//!   filters. A group's stored `body` keeps its `members` attribute without those members
+//!   (usually `[]`; members without a string `value` stay there); reads put them back.
+//! * `scim_resources.member_count`: how many member rows the group has, kept by every write.
+//!
+//! `scim_values` and the member rows are written with the resource, inside the same SQLite
 //! transaction (and inside a savepoint, so a failed write leaves nothing half-done even if
-//! the caller goes on and commits).
+//! the caller goes on and commits). An update rewrites the resource's `scim_values` rows and
+//! diffs its member rows; the member operations
+//! ([`Transaction::add_members`], [`Transaction::remove_members`],
+//! [`Transaction::remove_from_all_groups`]) write one row per member concerned.
+//!
+//! # Paging
+//!
+//! [`Transaction::find_page`] answers lists without filter and `groups.value eq` (users
+//! that are members of a group) with `LIMIT`/`OFFSET` and a `count(*)`, in creation order or
+//! by `userName` (its lowercased column: the order [`fedkit_scim::list::sort_resources`]
+//! gives); other queries go back to [`Transaction::find`].
 //!
 //! # Filter push-down
 //!
@@ -87,9 +110,12 @@ use fedkit_scim::filter::Filter;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use serde_json::Value;
 
-use super::{id_of, member_ids, user_name_key, Membership, ResourceKind, Store, StoreError, Transaction};
+use super::{
+    drop_members, id_of, member_value, user_name_key, Membership, Page, PageQuery, ResourceKind, SortKey,
+    Store, StoreError, Transaction,
+};
 use crate::auth::TenantId;
-use pushdown::{indexed_values, PushDown};
+use pushdown::{indexed_values, Indexed, PushDown};
 
 /// How long `begin` waits for the connection, and SQLite for a lock, by default.
 const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -126,6 +152,20 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (group_seq, member_id)
      ) STRICT, WITHOUT ROWID;
      CREATE INDEX scim_members_member ON scim_members (tenant, member_id);",
+    // 2: a group's members as rows of their own (the group's body no longer holds them), so
+    // adding or removing one member, or deleting a user, writes only the rows concerned.
+    "CREATE TABLE scim_group_members (
+         ord INTEGER PRIMARY KEY,
+         tenant TEXT NOT NULL,
+         group_seq INTEGER NOT NULL,
+         member_id TEXT NOT NULL,
+         member_key TEXT NOT NULL,
+         member TEXT NOT NULL
+     ) STRICT;
+     CREATE UNIQUE INDEX scim_group_members_group ON scim_group_members (group_seq, member_id);
+     CREATE INDEX scim_group_members_key ON scim_group_members (tenant, member_key);
+     ALTER TABLE scim_resources ADD COLUMN member_count INTEGER NOT NULL DEFAULT 0;
+     DROP TABLE scim_members;",
 ];
 
 /// The schema version this build writes ([`SqliteStore::open`] migrates older files to it).
@@ -265,6 +305,17 @@ impl SqliteStore {
         }
         self.busy_timeout = timeout;
         Ok(self)
+    }
+
+    /// How many rows the store's writes have inserted, updated or deleted since it was
+    /// opened (SQLite's `total_changes()`, rolled-back writes included): a machine-independent
+    /// measure of what an operation costs, for tests and monitoring. Waits for the running
+    /// write transaction like [`Store::begin`].
+    pub fn rows_changed(&self) -> Result<u64, StoreError> {
+        let conn = self.checkout()?;
+        let n = conn.total_changes();
+        self.checkin(conn);
+        Ok(n)
     }
 
     /// When a commit counts as durable; default [`Durability::Full`].
@@ -459,12 +510,196 @@ fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
             ),
         });
     }
-    for migration in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
-        tx.execute_batch(migration).map_err(db)?;
+    for (i, migration) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        if i == 1 {
+            // Before the tables change: read the groups, members still in their bodies.
+            let groups = groups_with_members(&tx)?;
+            tx.execute_batch(migration).map_err(db)?;
+            move_members_out(&tx, groups)?;
+        } else {
+            tx.execute_batch(migration).map_err(db)?;
+        }
     }
     tx.execute("UPDATE scim_schema_version SET version = ?1", [known])
         .map_err(db)?;
     tx.commit().map_err(db)
+}
+
+/// Every group of a version-1 database: (seq, tenant, body).
+fn groups_with_members(conn: &Connection) -> Result<Vec<(i64, String, Value)>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT seq, tenant, body FROM scim_resources WHERE kind = 'Group' ORDER BY seq")
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(db)?;
+    rows.into_iter()
+        .map(|(seq, tenant, body)| Ok((seq, tenant, parse_body(ResourceKind::Group, &body)?)))
+        .collect()
+}
+
+/// Migration 2's data step: each group's members become rows of `scim_group_members`, its
+/// body and indexed values lose them.
+fn move_members_out(conn: &Connection, groups: Vec<(i64, String, Value)>) -> Result<(), StoreError> {
+    for (seq, tenant, group) in groups {
+        let (body, members) = split_members(&group);
+        conn.execute(
+            "UPDATE scim_resources SET body = ?1 WHERE seq = ?2",
+            params![SqliteTransaction::body(&body)?, seq],
+        )
+        .map_err(db)?;
+        conn.execute("DELETE FROM scim_values WHERE seq = ?1", [seq])
+            .map_err(db)?;
+        write_values(conn, &tenant, seq, ResourceKind::Group, &body)?;
+        insert_members(conn, &tenant, seq, &members)?;
+    }
+    Ok(())
+}
+
+/// A group's body as stored (its members with a string `value` taken out, the attribute
+/// kept, possibly empty) and those members, first occurrence of each `value` only.
+fn split_members(group: &Value) -> (Value, Vec<(String, Value)>) {
+    let mut body = group.clone();
+    let mut rows = Vec::new();
+    if let Some(obj) = body.as_object_mut() {
+        if let Some(k) = fedkit_scim::resource::find_key(obj, "members").map(str::to_owned) {
+            if let Some(Value::Array(list)) = obj.get_mut(&k) {
+                let mut seen = std::collections::HashSet::new();
+                list.retain(|m| match member_value(m) {
+                    Some(v) => {
+                        if seen.insert(v.to_owned()) {
+                            rows.push((v.to_owned(), m.clone()));
+                        }
+                        false
+                    }
+                    None => true,
+                });
+            }
+        }
+    }
+    (body, rows)
+}
+
+/// Puts the member rows back into a stored body.
+fn attach_members(body: &mut Value, members: Vec<Value>) {
+    if members.is_empty() {
+        return;
+    }
+    let Some(obj) = body.as_object_mut() else {
+        return;
+    };
+    let key = fedkit_scim::resource::find_key(obj, "members")
+        .unwrap_or("members")
+        .to_owned();
+    match obj.get_mut(&key) {
+        Some(Value::Array(list)) => {
+            let rest = std::mem::take(list);
+            *list = members;
+            list.extend(rest);
+        }
+        _ => {
+            obj.insert(key, Value::Array(members));
+        }
+    }
+}
+
+/// The indexed values of a stored body.
+fn write_values(
+    conn: &Connection,
+    tenant: &str,
+    seq: i64,
+    kind: ResourceKind,
+    body: &Value,
+) -> Result<(), StoreError> {
+    let mut values = conn
+        .prepare_cached("INSERT INTO scim_values (seq, tenant, kind, attr, v) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(db)?;
+    for (attr, v) in indexed_values(kind, body) {
+        values
+            .execute(params![seq, tenant, kind.name(), attr.name(), v])
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Inserts member rows (a `value` the group already has is skipped); returns the values
+/// inserted and keeps `member_count` right.
+fn insert_members(
+    conn: &Connection,
+    tenant: &str,
+    group_seq: i64,
+    members: &[(String, Value)],
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO scim_group_members (tenant, group_seq, member_id, member_key, member)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    let mut added = Vec::new();
+    for (id, member) in members {
+        let json = SqliteTransaction::body(member)?;
+        let key = Indexed::MemberValue.normalize(id);
+        if stmt
+            .execute(params![tenant, group_seq, id, key, json])
+            .map_err(db)?
+            > 0
+        {
+            added.push(id.clone());
+        }
+    }
+    if !added.is_empty() {
+        conn.prepare_cached("UPDATE scim_resources SET member_count = member_count + ?1 WHERE seq = ?2")
+            .and_then(|mut s| s.execute(params![added.len() as i64, group_seq]))
+            .map_err(db)?;
+    }
+    Ok(added)
+}
+
+/// Deletes member rows; returns the values deleted and keeps `member_count` right.
+fn delete_members(conn: &Connection, group_seq: i64, ids: &[&str]) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("DELETE FROM scim_group_members WHERE group_seq = ?1 AND member_id = ?2")
+        .map_err(db)?;
+    let mut removed = Vec::new();
+    for id in ids {
+        if stmt.execute(params![group_seq, id]).map_err(db)? > 0 {
+            removed.push((*id).to_owned());
+        }
+    }
+    if !removed.is_empty() {
+        conn.prepare_cached("UPDATE scim_resources SET member_count = member_count - ?1 WHERE seq = ?2")
+            .and_then(|mut s| s.execute(params![removed.len() as i64, group_seq]))
+            .map_err(db)?;
+    }
+    Ok(removed)
+}
+
+/// The member rows of a group, in the order they were added: (value, member object JSON).
+fn member_rows(conn: &Connection, group_seq: i64) -> Result<Vec<(String, String)>, StoreError> {
+    conn.prepare_cached("SELECT member_id, member FROM scim_group_members WHERE group_seq = ?1 ORDER BY ord")
+        .and_then(|mut s| {
+            s.query_map([group_seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)
+}
+
+fn member_objects(rows: Vec<(String, String)>) -> Result<Vec<Value>, StoreError> {
+    rows.iter()
+        .map(|(_, m)| parse_body(ResourceKind::Group, m))
+        .collect()
 }
 
 impl SqliteStore {
@@ -613,47 +848,133 @@ impl SqliteTransaction<'_> {
         }
     }
 
+    /// Writes a resource's indexed values and, for a group, its member rows (`body` is the
+    /// stored body, members taken out).
     fn write_side_tables(
         &self,
         conn: &Connection,
         seq: i64,
         kind: ResourceKind,
-        resource: &Value,
+        body: &Value,
+        members: &[(String, Value)],
     ) -> Result<(), StoreError> {
-        let mut values = conn
-            .prepare_cached(
-                "INSERT INTO scim_values (seq, tenant, kind, attr, v) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(db)?;
-        for (attr, v) in indexed_values(kind, resource) {
-            values
-                .execute(params![seq, self.tenant, kind.name(), attr.name(), v])
-                .map_err(db)?;
-        }
+        write_values(conn, &self.tenant, seq, kind, body)?;
         if kind == ResourceKind::Group {
-            let group_id = id_of(resource)?;
-            let mut members = conn
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO scim_members (tenant, group_seq, group_id, member_id) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(db)?;
-            for member in member_ids(resource) {
-                members
-                    .execute(params![self.tenant, seq, group_id, member])
-                    .map_err(db)?;
-            }
+            insert_members(conn, &self.tenant, seq, members)?;
         }
         Ok(())
     }
 
-    fn clear_side_tables(conn: &Connection, seq: i64) -> Result<(), StoreError> {
+    /// Brings a group's member rows to `members`: deletes the rows that are gone or changed,
+    /// inserts the new ones; rows that stay are not touched.
+    fn diff_members(
+        &self,
+        conn: &Connection,
+        seq: i64,
+        members: &[(String, Value)],
+    ) -> Result<(), StoreError> {
+        let mut wanted: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+        for (id, m) in members {
+            wanted.insert(id.as_str(), Self::body(m)?);
+        }
+        let mut keep = std::collections::HashSet::new();
+        let mut gone = Vec::new();
+        for (id, json) in member_rows(conn, seq)? {
+            if wanted.get(id.as_str()) == Some(&json) {
+                keep.insert(id);
+            } else {
+                gone.push(id);
+            }
+        }
+        let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
+        delete_members(conn, seq, &gone)?;
+        let new: Vec<(String, Value)> = members
+            .iter()
+            .filter(|(id, _)| !keep.contains(id))
+            .cloned()
+            .collect();
+        insert_members(conn, &self.tenant, seq, &new)?;
+        Ok(())
+    }
+
+    fn clear_values(conn: &Connection, seq: i64) -> Result<(), StoreError> {
         conn.prepare_cached("DELETE FROM scim_values WHERE seq = ?1")
             .and_then(|mut s| s.execute([seq]))
             .map_err(db)?;
-        conn.prepare_cached("DELETE FROM scim_members WHERE group_seq = ?1")
-            .and_then(|mut s| s.execute([seq]))
-            .map_err(db)?;
         Ok(())
+    }
+
+    /// Replaces the stored body and indexed values of the resource at `seq`.
+    fn write_body(
+        &self,
+        conn: &Connection,
+        seq: i64,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+    ) -> Result<(), StoreError> {
+        let user_name = self.claim_user_name(kind, id, body)?;
+        let text = Self::body(body)?;
+        conn.prepare_cached(
+            "UPDATE scim_resources SET user_name_lc = ?1, display_name = ?2, body = ?3 WHERE seq = ?4",
+        )
+        .and_then(|mut s| s.execute(params![user_name, display_name(body), text, seq]))
+        .map_err(db)?;
+        Self::clear_values(conn, seq)?;
+        write_values(conn, &self.tenant, seq, kind, body)
+    }
+
+    /// The group's seq, or NotFound.
+    fn group_seq(&self, group_id: &str) -> Result<i64, StoreError> {
+        self.seq_of(ResourceKind::Group, group_id)?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "Group",
+                id: group_id.to_owned(),
+            })
+    }
+
+    /// Runs a `SELECT r.seq, r.body …` and parses the bodies; with `members`, groups with at
+    /// most that many members get them attached, larger ones come without `members`.
+    fn bodies(
+        &self,
+        kind: ResourceKind,
+        sql: &str,
+        params: &[String],
+        members: Option<usize>,
+    ) -> Result<Vec<Value>, StoreError> {
+        let conn = self.conn()?;
+        let rows: Vec<(i64, String)> = conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| {
+                stmt.query_map(params_from_iter(params.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, body) in rows {
+            let mut value = parse_body(kind, &body)?;
+            if kind == ResourceKind::Group {
+                match members {
+                    None => drop_members(&mut value),
+                    Some(usize::MAX) => {
+                        attach_members(&mut value, member_objects(member_rows(conn, seq)?)?);
+                    }
+                    Some(cap) => {
+                        let count: i64 = conn
+                            .prepare_cached("SELECT member_count FROM scim_resources WHERE seq = ?1")
+                            .and_then(|mut s| s.query_row([seq], |r| r.get(0)))
+                            .map_err(db)?;
+                        if usize::try_from(count).unwrap_or(usize::MAX) > cap {
+                            drop_members(&mut value);
+                        } else {
+                            attach_members(&mut value, member_objects(member_rows(conn, seq)?)?);
+                        }
+                    }
+                }
+            }
+            out.push(value);
+        }
+        Ok(out)
     }
 
     fn body(resource: &Value) -> Result<String, StoreError> {
@@ -665,6 +986,29 @@ impl SqliteTransaction<'_> {
 
 impl Transaction for SqliteTransaction<'_> {
     fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn()?
+            .prepare_cached(
+                "SELECT seq, body FROM scim_resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![self.tenant, kind.name(), id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+            })
+            .map_err(db)?;
+        let Some((seq, body)) = row else {
+            return Ok(None);
+        };
+        let mut value = parse_body(kind, &body)?;
+        if kind == ResourceKind::Group {
+            attach_members(&mut value, member_objects(member_rows(self.conn()?, seq)?)?);
+        }
+        Ok(Some(value))
+    }
+
+    fn get_attributes(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
         let body: Option<String> = self
             .conn()?
             .prepare_cached("SELECT body FROM scim_resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3")
@@ -676,8 +1020,23 @@ impl Transaction for SqliteTransaction<'_> {
         body.map(|b| parse_body(kind, &b)).transpose()
     }
 
+    fn member_count(&mut self, group_id: &str) -> Result<Option<usize>, StoreError> {
+        let n: Option<i64> = self
+            .conn()?
+            .prepare_cached(
+                "SELECT member_count FROM scim_resources WHERE tenant = ?1 AND kind = 'Group' AND id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![self.tenant, group_id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db)?;
+        Ok(n.map(|n| usize::try_from(n).unwrap_or(0)))
+    }
+
     fn find(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
-        let mut sql = String::from("SELECT r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
+        let mut sql =
+            String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
         let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
         if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
             sql.push_str(" AND ");
@@ -685,13 +1044,81 @@ impl Transaction for SqliteTransaction<'_> {
             params.extend(cond.params);
         }
         sql.push_str(" ORDER BY r.seq");
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-        let bodies = stmt
-            .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+        self.bodies(kind, &sql, &params, Some(usize::MAX))
+    }
+
+    fn find_attributes(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut sql =
+            String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
+        let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
+        if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
+            sql.push_str(" AND ");
+            sql.push_str(&cond.sql);
+            params.extend(cond.params);
+        }
+        sql.push_str(" ORDER BY r.seq");
+        self.bodies(kind, &sql, &params, None)
+    }
+
+    fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
+        if query.filter.is_some() {
+            return Ok(None);
+        }
+        let mut cond = String::from("r.tenant = ? AND r.kind = ?");
+        let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
+        let mut from = String::from("scim_resources r");
+        if let Some(group) = query.member_of {
+            if kind != ResourceKind::User {
+                return Ok(None);
+            }
+            // Driven by the group's member rows, each joined to its user by id.
+            let group_seq = match self.seq_of(ResourceKind::Group, group)? {
+                Some(seq) => Some(seq),
+                None => self
+                    .conn()?
+                    .prepare_cached(
+                        "SELECT seq FROM scim_resources WHERE tenant = ?1 AND kind = 'Group' AND lower(id) = ?2
+                         ORDER BY seq LIMIT 1",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![self.tenant, group.to_ascii_lowercase()], |r| r.get(0))
+                            .optional()
+                    })
+                    .map_err(db)?,
+            };
+            from = "scim_group_members m JOIN scim_resources r ON r.tenant = m.tenant AND r.kind = 'User' AND r.id = m.member_id"
+                .to_owned();
+            cond.push_str(" AND m.group_seq = ?");
+            params.push(group_seq.unwrap_or(-1).to_string());
+        }
+        let order = match query.sort {
+            None => "r.seq".to_owned(),
+            Some((SortKey::UserName, descending)) if kind == ResourceKind::User => format!(
+                "(r.user_name_lc IS NULL OR r.user_name_lc = ''), r.user_name_lc {}, r.seq",
+                if descending { "DESC" } else { "ASC" }
+            ),
+            Some(_) => return Ok(None),
+        };
+        let total: i64 = self
+            .conn()?
+            .prepare_cached(&format!("SELECT count(*) FROM {from} WHERE {cond}"))
+            .and_then(|mut s| s.query_row(params_from_iter(params.iter()), |r| r.get(0)))
             .map_err(db)?;
-        bodies.iter().map(|b| parse_body(kind, b)).collect()
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let sql = format!(
+            "SELECT r.seq, r.body FROM {from} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let cap = query.members.then_some(query.member_cap);
+        let resources = self.bodies(kind, &sql, &params, cap)?;
+        Ok(Some(Page {
+            total: usize::try_from(total).unwrap_or(0),
+            resources,
+        }))
     }
 
     fn insert(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
@@ -703,8 +1130,13 @@ impl Transaction for SqliteTransaction<'_> {
                 id: id.to_owned(),
             });
         }
-        let user_name = self.claim_user_name(kind, id, resource)?;
-        let body = Self::body(resource)?;
+        let (body, members) = if kind == ResourceKind::Group {
+            split_members(resource)
+        } else {
+            (resource.clone(), Vec::new())
+        };
+        let user_name = self.claim_user_name(kind, id, &body)?;
+        let text = Self::body(&body)?;
         self.atomically(|tx, conn| {
             conn.prepare_cached(
                 "INSERT INTO scim_resources (tenant, kind, id, user_name_lc, display_name, body)
@@ -716,12 +1148,12 @@ impl Transaction for SqliteTransaction<'_> {
                     kind.name(),
                     id,
                     user_name,
-                    display_name(resource),
-                    body
+                    display_name(&body),
+                    text
                 ])
             })
             .map_err(db)?;
-            tx.write_side_tables(conn, conn.last_insert_rowid(), kind, resource)
+            tx.write_side_tables(conn, conn.last_insert_rowid(), kind, &body, &members)
         })
     }
 
@@ -734,17 +1166,103 @@ impl Transaction for SqliteTransaction<'_> {
                 id: id.to_owned(),
             });
         };
-        let user_name = self.claim_user_name(kind, id, resource)?;
-        let body = Self::body(resource)?;
+        let (body, members) = if kind == ResourceKind::Group {
+            split_members(resource)
+        } else {
+            (resource.clone(), Vec::new())
+        };
         self.atomically(|tx, conn| {
-            conn.prepare_cached(
-                "UPDATE scim_resources SET user_name_lc = ?1, display_name = ?2, body = ?3 WHERE seq = ?4",
-            )
-            .and_then(|mut s| s.execute(params![user_name, display_name(resource), body, seq]))
-            .map_err(db)?;
-            Self::clear_side_tables(conn, seq)?;
-            tx.write_side_tables(conn, seq, kind, resource)
+            tx.write_body(conn, seq, kind, id, &body)?;
+            if kind == ResourceKind::Group {
+                tx.diff_members(conn, seq, &members)?;
+            }
+            Ok(())
         })
+    }
+
+    fn update_attributes(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        self.writable()?;
+        let id = id_of(resource)?;
+        let Some(seq) = self.seq_of(kind, id)? else {
+            return Err(StoreError::NotFound {
+                kind: kind.name(),
+                id: id.to_owned(),
+            });
+        };
+        // String members are rows and stay as they are; the others are part of the body.
+        let body = if kind == ResourceKind::Group {
+            split_members(resource).0
+        } else {
+            resource.clone()
+        };
+        self.atomically(|tx, conn| tx.write_body(conn, seq, kind, id, &body))
+    }
+
+    fn members_named(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let Some(seq) = self.seq_of(ResourceKind::Group, group_id)? else {
+            return Ok(Vec::new());
+        };
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT member FROM scim_group_members WHERE tenant = ?1 AND member_key = ?2 AND group_seq = ?3 ORDER BY ord",
+            )
+            .map_err(db)?;
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for v in values {
+            let key = Indexed::MemberValue.normalize(v);
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let rows = stmt
+                .query_map(params![self.tenant, key, seq], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(db)?;
+            for m in rows {
+                out.push(parse_body(ResourceKind::Group, &m)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn add_members(&mut self, group_id: &str, members: &[Value]) -> Result<Vec<String>, StoreError> {
+        self.writable()?;
+        let seq = self.group_seq(group_id)?;
+        let rows: Vec<(String, Value)> = members
+            .iter()
+            .filter_map(|m| member_value(m).map(|v| (v.to_owned(), m.clone())))
+            .collect();
+        self.atomically(|tx, conn| insert_members(conn, &tx.tenant, seq, &rows))
+    }
+
+    fn remove_members(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<String>, StoreError> {
+        self.writable()?;
+        let seq = self.group_seq(group_id)?;
+        self.atomically(|_, conn| delete_members(conn, seq, values))
+    }
+
+    fn remove_from_all_groups(&mut self, member_id: &str) -> Result<Vec<String>, StoreError> {
+        self.writable()?;
+        let key = Indexed::MemberValue.normalize(member_id);
+        let groups: Vec<(i64, String)> = self
+            .conn()?
+            .prepare_cached(
+                "SELECT m.group_seq, r.id FROM scim_group_members m JOIN scim_resources r ON r.seq = m.group_seq
+                 WHERE m.tenant = ?1 AND m.member_key = ?2 AND m.member_id = ?3 ORDER BY r.id",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![self.tenant, key, member_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(db)?;
+        self.atomically(|_, conn| {
+            for (seq, _) in &groups {
+                delete_members(conn, *seq, &[member_id])?;
+            }
+            Ok(())
+        })?;
+        Ok(groups.into_iter().map(|(_, id)| id).collect())
     }
 
     fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, StoreError> {
@@ -753,7 +1271,10 @@ impl Transaction for SqliteTransaction<'_> {
             return Ok(false);
         };
         self.atomically(|_, conn| {
-            Self::clear_side_tables(conn, seq)?;
+            Self::clear_values(conn, seq)?;
+            conn.prepare_cached("DELETE FROM scim_group_members WHERE group_seq = ?1")
+                .and_then(|mut s| s.execute([seq]))
+                .map_err(db)?;
             conn.prepare_cached("DELETE FROM scim_resources WHERE seq = ?1")
                 .and_then(|mut s| s.execute([seq]))
                 .map_err(db)?;
@@ -768,17 +1289,25 @@ impl Transaction for SqliteTransaction<'_> {
         let wanted = serde_json::to_string(member_ids).map_err(|e| StoreError::Backend {
             detail: format!("cannot encode member ids: {e}"),
         })?;
+        let keys: Vec<String> = member_ids
+            .iter()
+            .map(|m| Indexed::MemberValue.normalize(m))
+            .collect();
+        let keys = serde_json::to_string(&keys).map_err(|e| StoreError::Backend {
+            detail: format!("cannot encode member ids: {e}"),
+        })?;
         let conn = self.conn()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT m.member_id, m.group_id, r.display_name
-                 FROM scim_members m JOIN scim_resources r ON r.seq = m.group_seq AND r.tenant = m.tenant
-                 WHERE m.tenant = ?1 AND m.member_id IN (SELECT value FROM json_each(?2))
+                "SELECT m.member_id, r.id, r.display_name
+                 FROM scim_group_members m JOIN scim_resources r ON r.seq = m.group_seq AND r.tenant = m.tenant
+                 WHERE m.tenant = ?1 AND m.member_key IN (SELECT value FROM json_each(?2))
+                   AND m.member_id IN (SELECT value FROM json_each(?3))
                  ORDER BY m.member_id, r.seq",
             )
             .map_err(db)?;
         let rows = stmt
-            .query_map(params![self.tenant, wanted], |r| {
+            .query_map(params![self.tenant, keys, wanted], |r| {
                 Ok(Membership {
                     member_id: r.get(0)?,
                     group_id: r.get(1)?,

@@ -81,13 +81,24 @@ impl<'a> PushDown<'a> {
             self.kind.name().to_owned(),
             attr.name().to_owned(),
         ];
-        params.extend(param);
-        Cond {
-            sql: format!(
-                "r.seq IN (SELECT a.seq FROM scim_values a WHERE a.tenant = ? AND a.kind = ? AND a.attr = ? AND {test})"
-            ),
-            params,
+        params.extend(param.clone());
+        let mut sql = format!(
+            "r.seq IN (SELECT a.seq FROM scim_values a WHERE a.tenant = ? AND a.kind = ? AND a.attr = ? AND {test})"
+        );
+        if attr == Indexed::MemberValue {
+            // String member values live in scim_group_members (one row per member, its
+            // `member_key` normalized like `a.v`); non-string ones stay in scim_values.
+            let member_test = test.replace("a.v", "m.member_key");
+            sql = format!(
+                "({sql} OR r.seq IN (SELECT m.group_seq FROM scim_group_members m WHERE m.tenant = ? AND {member_test}))"
+            );
+            params.push(self.tenant.to_owned());
+            let extra = usize::from(param.is_some()) * member_test.matches('?').count();
+            for _ in 0..extra {
+                params.extend(param.clone());
+            }
         }
+        Cond { sql, params }
     }
 }
 
@@ -251,11 +262,10 @@ mod tests {
             r#"members[value eq "U1"]"#,
             r#"members eq "u1""#,
         ] {
-            assert_eq!(
-                sql(G, text).unwrap().1,
-                ["t", "Group", "members.value", "u1"],
-                "{text}"
-            );
+            // Non-string member values in scim_values, string ones in scim_group_members.
+            let (text_sql, params) = sql(G, text).unwrap();
+            assert_eq!(params, ["t", "Group", "members.value", "u1", "t", "u1"], "{text}");
+            assert!(text_sql.contains("m.member_key = ?"), "{text}");
         }
         // `and` keeps the translatable side; `or` needs both.
         assert_eq!(

@@ -579,3 +579,74 @@ fn durability_sets_the_synchronous_mode() {
     let store = store.with_durability(Durability::Full).unwrap();
     assert_eq!(synchronous(&store), 2);
 }
+
+#[test]
+fn a_version_1_file_moves_its_members_into_rows() {
+    // A database as fedkit wrote it before schema version 2: members inside the group body,
+    // indexed in scim_members and scim_values.
+    let (_dir, path) = temp_db();
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE scim_schema_version (version INTEGER NOT NULL) STRICT;
+             INSERT INTO scim_schema_version VALUES (1);",
+        )
+        .unwrap();
+        let group = json!({"id": "g1", "displayName": "Eng",
+            "members": [{"value": "u1", "display": "One"}, {"value": "U2"}, {"value": "u1"}, {"display": "no value"}]});
+        conn.execute(
+            "INSERT INTO scim_resources (tenant, kind, id, display_name, body) VALUES ('acme', 'Group', 'g1', 'Eng', ?1)",
+            [group.to_string()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO scim_members (tenant, group_seq, group_id, member_id) VALUES ('acme', 1, 'g1', 'u1'), ('acme', 1, 'g1', 'U2')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO scim_values (seq, tenant, kind, attr, v) VALUES (1, 'acme', 'Group', 'members.value', 'u1'), (1, 'acme', 'Group', 'members.value', 'u2'), (1, 'acme', 'Group', 'displayName', 'eng')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let t = tenant("acme");
+    let mut tx = store.begin(&t).unwrap();
+    let g = tx.get(ResourceKind::Group, "g1").unwrap().unwrap();
+    assert_eq!(
+        g["members"],
+        json!([{"value": "u1", "display": "One"}, {"value": "U2"}, {"display": "no value"}])
+    );
+    assert_eq!(tx.member_count("g1").unwrap(), Some(2));
+    let attrs = tx.get_attributes(ResourceKind::Group, "g1").unwrap().unwrap();
+    assert_eq!(attrs["members"], json!([{"display": "no value"}]));
+    assert_eq!(tx.memberships(&["U2"]).unwrap().len(), 1);
+    drop(tx);
+    assert_eq!(
+        find(&store, &t, ResourceKind::Group, r#"members.value eq "u2""#),
+        ["g1"]
+    );
+    assert_eq!(
+        find(&store, &t, ResourceKind::Group, r#"displayName eq "ENG""#),
+        ["g1"]
+    );
+    let mut tx = store.begin(&t).unwrap();
+    assert_eq!(tx.remove_from_all_groups("u1").unwrap(), ["g1"]);
+    tx.commit().unwrap();
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let v: i64 = conn
+        .query_row("SELECT version FROM scim_schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 2);
+    let old: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'scim_members'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old, 0);
+}
