@@ -987,6 +987,38 @@ fn serve_profiles_idp_compatible_by_default_strict_on_request(backend: Backend) 
     }
 }
 
+/// --max-inline-members: a group over the cap comes without members, asking for them is
+/// tooMany, and its members page through /Users.
+fn serve_caps_members_returned_inline(backend: Backend) {
+    let db = temp_db(backend);
+    let server = Server::start(&db, &["--max-inline-members", "2"]);
+    let mut c = server.client();
+    let ids: Vec<String> = (0..3)
+        .map(|i| c.create_user(&format!("m{i}@example.com"), "M", &format!("{i}")))
+        .collect();
+    let small = c.create_group("Small", &[&ids[0], &ids[1]]);
+    let big = c.create_group("Big", &[&ids[0], &ids[1], &ids[2]]);
+    let r = c.get(&format!("/Groups/{small}"));
+    assert_eq!(
+        r.json()["members"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.text()
+    );
+    let r = c.get(&format!("/Groups/{big}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json().get("members").is_none(), "{}", r.text());
+    let r = c.get(&format!("/Groups/{big}?attributes=members"));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["scimType"], "tooMany");
+    let r = c.get(&format!(
+        "/Users?filter=groups.value%20eq%20%22{big}%22&startIndex=1&count=2"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["totalResults"], 3, "{}", r.text());
+    assert_eq!(r.json()["Resources"].as_array().map(Vec::len), Some(2));
+}
+
 /// Hygiene statuses over the wire: 415, 406, duplicate members, control characters.
 fn serve_refuses_wrong_media_types_duplicates_and_control_characters(backend: Backend) {
     let db = temp_db(backend);
@@ -1715,6 +1747,7 @@ per_backend!(
     concurrent_writers_with_if_match_lose_no_update,
     serve_profiles_idp_compatible_by_default_strict_on_request,
     serve_refuses_wrong_media_types_duplicates_and_control_characters,
+    serve_caps_members_returned_inline,
 );
 
 #[test]

@@ -9,5 +9,6 @@ pub mod http;
 pub mod store;
 
 pub use handler::{
-    DeleteAction, Request, RequestContext, Response, ScimService, ServiceConfig, SCIM_CONTENT_TYPE,
+    DeleteAction, Request, RequestContext, Response, ScimService, ServiceConfig, DEFAULT_MAX_INLINE_MEMBERS,
+    SCIM_CONTENT_TYPE,
 };

@@ -114,6 +114,12 @@ pub(crate) struct ServeArgs {
     /// Attributes under such a URN are refused either way.
     #[arg(long, value_name = "WHAT", value_enum)]
     undefined_schemas: Option<UndefinedSchemasArg>,
+
+    /// The most members a group is returned with inline (default 10000). A larger group is
+    /// returned without "members", and asking for them with attributes=members is 400
+    /// tooMany; clients page them with GET /Users?filter=groups.value eq "GROUP-ID".
+    #[arg(long, value_name = "N", default_value_t = fedkit_scim_service::DEFAULT_MAX_INLINE_MEMBERS)]
+    max_inline_members: usize,
 }
 
 /// `--unmatched-filter`.
@@ -154,7 +160,7 @@ fn service_config(args: &ServeArgs) -> ServiceConfig {
             UndefinedSchemasArg::Reject => UndefinedSchemas::Reject,
         });
     }
-    config
+    config.with_max_inline_members(args.max_inline_members)
 }
 
 /// Logs the events an administrator should see: schema URNs the service ignored.
