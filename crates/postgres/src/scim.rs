@@ -76,8 +76,8 @@ use std::time::Duration;
 use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::store::{
-    drop_members, member_value, user_name_key, Membership, Page, PageQuery, ResourceKind, Store, StoreError,
-    Transaction,
+    attach_members, drop_members, member_value, split_members, user_name_key, Membership, Page, PageQuery,
+    ResourceKind, Store, StoreError, Transaction,
 };
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
@@ -609,53 +609,6 @@ impl MemberRows {
 /// The key of a member id: its SHA-256 (so an id of any length and content fits the index).
 fn member_key(id: &str) -> Vec<u8> {
     Sha256::digest(id.as_bytes()).to_vec()
-}
-
-/// A group's body as stored (its members with a string `value` taken out, the attribute
-/// kept) and those members, first occurrence of each `value` only.
-fn split_members(group: &Value) -> (Value, Vec<(String, Value)>) {
-    let mut body = group.clone();
-    let mut rows = Vec::new();
-    if let Some(obj) = body.as_object_mut() {
-        if let Some(k) = fedkit_scim::resource::find_key(obj, "members").map(str::to_owned) {
-            if let Some(Value::Array(list)) = obj.get_mut(&k) {
-                let mut seen = HashSet::new();
-                list.retain(|m| match member_value(m) {
-                    Some(v) => {
-                        if seen.insert(v.to_owned()) {
-                            rows.push((v.to_owned(), m.clone()));
-                        }
-                        false
-                    }
-                    None => true,
-                });
-            }
-        }
-    }
-    (body, rows)
-}
-
-/// Puts member rows back into a stored body.
-fn attach_members(body: &mut Value, members: Vec<Value>) {
-    if members.is_empty() {
-        return;
-    }
-    let Some(obj) = body.as_object_mut() else {
-        return;
-    };
-    let key = fedkit_scim::resource::find_key(obj, "members")
-        .unwrap_or("members")
-        .to_owned();
-    match obj.get_mut(&key) {
-        Some(Value::Array(list)) => {
-            let rest = std::mem::take(list);
-            *list = members;
-            list.extend(rest);
-        }
-        _ => {
-            obj.insert(key, Value::Array(members));
-        }
-    }
 }
 
 /// A member row's object from its `member` (JSONB) or `member_json` (JSON) column.

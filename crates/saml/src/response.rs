@@ -960,15 +960,7 @@ impl ResponseValidator {
         warnings: &mut Vec<Warning>,
     ) -> Result<NameId, Error> {
         let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedNameId)?;
-        let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
-        let (Some(data), None) = (data.next(), data.next()) else {
-            return Err(malformed(
-                "EncryptedID",
-                "it must contain exactly one xenc:EncryptedData",
-            ));
-        };
-        let candidates: Vec<VerifiedElement<'_, '_>> =
-            encrypted.children_named(XENC_NS, "EncryptedKey").collect();
+        let (data, candidates) = encrypted_parts(encrypted, "EncryptedID")?;
         let decrypted = xmlenc::decrypt_verified_with_algorithm(
             self.verifier.provider(),
             &data,
@@ -1189,6 +1181,23 @@ fn name_id_of(element: &VerifiedElement<'_, '_>) -> Result<NameId, Error> {
     })
 }
 
+/// The one `xenc:EncryptedData` of a verified SAML encrypted element (`element` names it for
+/// the error) and the `xenc:EncryptedKey`s beside it.
+#[allow(clippy::type_complexity)]
+fn encrypted_parts<'a, 'input>(
+    encrypted: &VerifiedElement<'a, 'input>,
+    element: &'static str,
+) -> Result<(VerifiedElement<'a, 'input>, Vec<VerifiedElement<'a, 'input>>), Error> {
+    let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
+    let (Some(data), None) = (data.next(), data.next()) else {
+        return Err(malformed(
+            element,
+            "it must contain exactly one xenc:EncryptedData",
+        ));
+    };
+    Ok((data, encrypted.children_named(XENC_NS, "EncryptedKey").collect()))
+}
+
 /// Decrypts an `EncryptedAssertion` read through the Response signature: the
 /// `EncryptedData`, and every `EncryptedKey` that may carry its key (inside its `KeyInfo`, or
 /// beside it in the `EncryptedAssertion`), are verified elements, so nothing outside the
@@ -1199,15 +1208,7 @@ fn decrypt_signed_assertion(
     key: &DecryptionKey,
     policy: &DecryptionPolicy,
 ) -> Result<xmlenc::DecryptedContent, Error> {
-    let mut data = encrypted.children_named(XENC_NS, "EncryptedData");
-    let (Some(data), None) = (data.next(), data.next()) else {
-        return Err(malformed(
-            "EncryptedAssertion",
-            "it must contain exactly one xenc:EncryptedData",
-        ));
-    };
-    let candidates: Vec<VerifiedElement<'_, '_>> =
-        encrypted.children_named(XENC_NS, "EncryptedKey").collect();
+    let (data, candidates) = encrypted_parts(encrypted, "EncryptedAssertion")?;
     xmlenc::decrypt_verified_content(provider, &data, &candidates, encrypted, key, policy)
         .map_err(Error::Decryption)
 }

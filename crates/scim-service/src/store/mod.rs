@@ -460,6 +460,54 @@ pub fn member_value(member: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
+/// For stores that keep members as rows beside the group: a group's body as stored (its members with a string `value` taken out, the attribute
+/// kept, possibly empty) and those members, first occurrence of each `value` only.
+pub fn split_members(group: &Value) -> (Value, Vec<(String, Value)>) {
+    let mut body = group.clone();
+    let mut rows = Vec::new();
+    if let Some(obj) = body.as_object_mut() {
+        if let Some(k) = fedkit_scim::resource::find_key(obj, "members").map(str::to_owned) {
+            if let Some(Value::Array(list)) = obj.get_mut(&k) {
+                let mut seen = std::collections::HashSet::new();
+                list.retain(|m| match member_value(m) {
+                    Some(v) => {
+                        if seen.insert(v.to_owned()) {
+                            rows.push((v.to_owned(), m.clone()));
+                        }
+                        false
+                    }
+                    None => true,
+                });
+            }
+        }
+    }
+    (body, rows)
+}
+
+/// Puts member rows back into a stored body (the inverse of [`split_members`]), ahead of any
+/// member without a string `value` the body kept.
+pub fn attach_members(body: &mut Value, members: Vec<Value>) {
+    if members.is_empty() {
+        return;
+    }
+    let Some(obj) = body.as_object_mut() else {
+        return;
+    };
+    let key = fedkit_scim::resource::find_key(obj, "members")
+        .unwrap_or("members")
+        .to_owned();
+    match obj.get_mut(&key) {
+        Some(Value::Array(list)) => {
+            let rest = std::mem::take(list);
+            *list = members;
+            list.extend(rest);
+        }
+        _ => {
+            obj.insert(key, Value::Array(members));
+        }
+    }
+}
+
 /// The group's `members` attribute (any case of the name), if any.
 pub fn members_of(group: &Value) -> Option<Value> {
     group

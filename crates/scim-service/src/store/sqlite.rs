@@ -111,8 +111,8 @@ use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, Optio
 use serde_json::Value;
 
 use super::{
-    drop_members, id_of, member_value, user_name_key, Membership, Page, PageQuery, ResourceKind, SortKey,
-    Store, StoreError, Transaction,
+    attach_members, drop_members, id_of, member_value, split_members, user_name_key, Membership, Page,
+    PageQuery, ResourceKind, SortKey, Store, StoreError, Transaction,
 };
 use crate::auth::TenantId;
 use pushdown::{indexed_values, Indexed, PushDown};
@@ -565,53 +565,6 @@ fn move_members_out(conn: &Connection, groups: Vec<(i64, String, Value)>) -> Res
         insert_members(conn, &tenant, seq, &members)?;
     }
     Ok(())
-}
-
-/// A group's body as stored (its members with a string `value` taken out, the attribute
-/// kept, possibly empty) and those members, first occurrence of each `value` only.
-fn split_members(group: &Value) -> (Value, Vec<(String, Value)>) {
-    let mut body = group.clone();
-    let mut rows = Vec::new();
-    if let Some(obj) = body.as_object_mut() {
-        if let Some(k) = fedkit_scim::resource::find_key(obj, "members").map(str::to_owned) {
-            if let Some(Value::Array(list)) = obj.get_mut(&k) {
-                let mut seen = std::collections::HashSet::new();
-                list.retain(|m| match member_value(m) {
-                    Some(v) => {
-                        if seen.insert(v.to_owned()) {
-                            rows.push((v.to_owned(), m.clone()));
-                        }
-                        false
-                    }
-                    None => true,
-                });
-            }
-        }
-    }
-    (body, rows)
-}
-
-/// Puts the member rows back into a stored body.
-fn attach_members(body: &mut Value, members: Vec<Value>) {
-    if members.is_empty() {
-        return;
-    }
-    let Some(obj) = body.as_object_mut() else {
-        return;
-    };
-    let key = fedkit_scim::resource::find_key(obj, "members")
-        .unwrap_or("members")
-        .to_owned();
-    match obj.get_mut(&key) {
-        Some(Value::Array(list)) => {
-            let rest = std::mem::take(list);
-            *list = members;
-            list.extend(rest);
-        }
-        _ => {
-            obj.insert(key, Value::Array(members));
-        }
-    }
 }
 
 /// The indexed values of a stored body.
