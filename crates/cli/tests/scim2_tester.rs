@@ -1,8 +1,7 @@
 //! scim2-tester (PyPI, pinned in `.ci/install-deps`; a SCIM conformance checker nobody here
 //! wrote) runs every check category it has against the real `fedkit scim serve` binary on
 //! loopback, with the default settings except `--rate-limit off` (the tester sends its
-//! requests back to back). Every check must pass, except the documented exceptions in
-//! [`EXCEPTIONS`], which must keep failing (once one passes, drop it).
+//! requests back to back). Every check of every category must pass.
 //!
 //! Needs `target/scim-tester-venv` (or `FEDKIT_SCIM_TESTER_PYTHON`); without it the test says
 //! so and passes, unless `FEDKIT_REQUIRE_INTEROP=1` (set by `.ci/test`), when it fails.
@@ -25,38 +24,12 @@ use serde_json::Value;
 const TOKEN: &str = "scim_7c1e9a4d2b6f8e0a3c5d";
 
 /// The scim2-tester version `.ci/install-deps` installs; the test refuses another, whose
-/// checks (and so the exceptions below) may differ.
+/// checks may differ.
 const VERSION: &str = "0.5.2";
 
 /// Statuses scim2-tester counts as conforming: MUST kept (SUCCESS), SHOULD kept (COMPLIANT),
 /// an optional feature used reasonably (ACCEPTABLE).
 const PASSING: &[&str] = &["SUCCESS", "COMPLIANT", "ACCEPTABLE"];
-
-/// Why scim2-tester 0.5.2 fails the User checks of [`EXCEPTIONS`]: filling a resource, it
-/// gives every multi-valued attribute that publishes `$ref` (RFC 7643 §2.4 lists `$ref` among
-/// the default sub-attributes of every multi-valued attribute; fedkit's /Schemas publishes
-/// them, docs/scim.md "Schemas") a random `"$ref": "https://UUID.test"`, then copies its last
-/// path segment into `value`. For User `photos`, whose `value` is itself a reference ("URL
-/// of a photo of the User", RFC 7643 §4.1.2 and §8.7.1, `referenceTypes: ["external"]`),
-/// "UUID.test" is not a URI: scim2-models refuses the tester's own value and the check stops
-/// before sending a request. No RFC 7643 clause ties `value` to the last segment of `$ref`
-/// (§2.4 defines `$ref` as "the reference URI of a target resource"). The second pass of the
-/// script (`photos_ref_hidden`) runs the same checks with `photos.$ref` hidden from the
-/// client, and they must pass.
-const PHOTOS_REF: &str = "Invalid URI";
-
-/// Checks of scim2-tester 0.5.2 that fail for a fault of the tester, by (title, resource
-/// type, text the failure reason must contain): this test expects them to fail for that
-/// reason, and fails when one passes or fails for another reason.
-const EXCEPTIONS: &[(&str, Option<&str>, &str)] = &[
-    ("object_query_with_attributes", Some("User"), PHOTOS_REF),
-    ("object_list_with_attributes", Some("User"), PHOTOS_REF),
-    ("search_with_attributes", Some("User"), PHOTOS_REF),
-    ("object_replacement", Some("User"), PHOTOS_REF),
-    ("check_add_attribute", Some("User"), PHOTOS_REF),
-    ("check_remove_attribute", Some("User"), PHOTOS_REF),
-    ("check_replace_attribute", Some("User"), PHOTOS_REF),
-];
 
 /// The server, killed when dropped.
 struct Server {
@@ -195,58 +168,23 @@ fn scim2_tester_every_category_passes() {
     let results = summary["results"].as_array().unwrap();
     assert!(results.len() > 50, "only {} checks ran", results.len());
     let mut failures = Vec::new();
-    let mut excused = BTreeSet::new();
     for r in results {
         let (title, rt, status, reason) = fields(r);
-        let exception = EXCEPTIONS.iter().position(|(t, ty, _)| *t == title && *ty == rt);
-        match (PASSING.contains(&status), exception) {
-            (true, None) => {}
-            (false, Some(i)) if reason.contains(EXCEPTIONS[i].2) && reason.contains("Photos") => {
-                excused.insert(i);
-            }
-            (true, Some(_)) => failures.push(format!(
-                "documented exception now passes, drop it from EXCEPTIONS: {title} ({rt:?})"
-            )),
-            (false, _) => failures.push(format!("{status} {title} ({rt:?}) {:?}: {reason}", r["tags"])),
-        }
-    }
-    for (i, (title, rt, _)) in EXCEPTIONS.iter().enumerate() {
-        if !excused.contains(&i) && !failures.iter().any(|f| f.contains(title)) {
-            failures.push(format!("documented exception did not run: {title} ({rt:?})"));
-        }
-    }
-
-    // The second pass (User, photos.$ref hidden from the client): everything passes,
-    // including the checks excused above.
-    let second = summary["photos_ref_hidden"].as_array().unwrap();
-    for r in second {
-        let (title, rt, status, reason) = fields(r);
         if !PASSING.contains(&status) {
-            failures.push(format!(
-                "second pass (photos.$ref hidden): {status} {title} ({rt:?}) {:?}: {reason}",
-                r["tags"]
-            ));
-        }
-    }
-    for (title, _, _) in EXCEPTIONS {
-        if !second.iter().any(|r| r["title"] == *title) {
-            failures.push(format!("second pass (photos.$ref hidden): {title} did not run"));
+            failures.push(format!("{status} {title} ({rt:?}) {:?}: {reason}", r["tags"]));
         }
     }
     assert!(
         failures.is_empty(),
         "scim2-tester {VERSION}: {} of {} checks failed:\n{}",
         failures.len(),
-        results.len() + second.len(),
+        results.len(),
         failures.join("\n")
     );
     eprintln!(
-        "scim2-tester {VERSION}: {} checks in {} categories ran, all passed but the {} documented \
-         exceptions; the second pass ran {} User checks, all passed",
+        "scim2-tester {VERSION}: {} checks in {} categories ran, all passed",
         results.len(),
-        categories.len(),
-        excused.len(),
-        second.len()
+        categories.len()
     );
 }
 

@@ -328,12 +328,14 @@ impl AttributeDef {
     /// attributes, the sub-attributes RFC 7643 §2.4 defines for every multi-valued attribute
     /// (`type`, `primary`, `display`, `value`, `$ref`) when the schema does not list them:
     /// Okta and Entra ID send `members[].display`, RFC 7643 §8.2 sends `addresses[].primary`.
+    ///
+    /// `$ref` is not a default where the attribute's own `value` is a reference (User
+    /// `photos`, RFC 7643 §4.1.2): §2.4 gives `$ref` to attributes that point at a resource
+    /// through it, and there the value already is the URI.
     pub fn find_sub_attribute(&self, name: &str) -> Option<&AttributeDef> {
         self.sub_attribute(name).or_else(|| {
             if self.is_multi_valued_complex() {
-                default_sub_attributes()
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(name))
+                default_sub_attributes_for(&self.sub_attributes).find(|s| s.name.eq_ignore_ascii_case(name))
             } else {
                 None
             }
@@ -410,6 +412,17 @@ fn default_sub_attributes() -> &'static [AttributeDef] {
                 .reference_types(&["uri"]),
         ]
     })
+}
+
+/// The RFC 7643 §2.4 defaults that apply beside `subs`: all of them, except `$ref` when the
+/// `value` sub-attribute is itself a reference.
+fn default_sub_attributes_for(subs: &[AttributeDef]) -> impl Iterator<Item = &'static AttributeDef> + '_ {
+    let value_is_reference = subs
+        .iter()
+        .any(|s| s.name.eq_ignore_ascii_case("value") && s.attr_type == AttributeType::Reference);
+    default_sub_attributes()
+        .iter()
+        .filter(move |d| !(value_is_reference && d.name == "$ref"))
 }
 
 fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
@@ -1072,13 +1085,14 @@ fn common_attributes() -> Vec<AttributeDef> {
 /// lists, then the RFC 7643 §2.4 defaults it does not list (accepted and stored by
 /// [`AttributeDef::find_sub_attribute`]), so `/Schemas` publishes every sub-attribute the
 /// service stores and returns: `members.display` (sent by Okta and Entra ID),
-/// `addresses.primary` (sent in RFC 7643 §8.2), ...
+/// `addresses.primary` (sent in RFC 7643 §8.2), ... (`$ref` only where `value` is not
+/// itself a reference: not on `photos`).
 fn multi_complex(name: &str, description: &str, mut subs: Vec<AttributeDef>) -> AttributeDef {
-    for d in default_sub_attributes() {
-        if !subs.iter().any(|s| s.name.eq_ignore_ascii_case(&d.name)) {
-            subs.push(d.clone());
-        }
-    }
+    let missing: Vec<AttributeDef> = default_sub_attributes_for(&subs)
+        .filter(|d| !subs.iter().any(|s| s.name.eq_ignore_ascii_case(&d.name)))
+        .cloned()
+        .collect();
+    subs.extend(missing);
     c(name, description, subs).multi_valued()
 }
 

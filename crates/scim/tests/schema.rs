@@ -586,4 +586,20 @@ fn default_sub_attributes_of_multi_valued_attributes() {
         .resolve("User", &AttrPath::parse("addresses.primary").unwrap())
         .unwrap();
     assert_eq!(resolved.sub_attribute.unwrap().name, "primary");
+    // `$ref` is a default where the value is not itself a reference (RFC 7643 §2.4)...
+    let emails = user.attribute("emails").unwrap();
+    assert!(emails.sub_attribute("$ref").is_some());
+    assert!(emails.find_sub_attribute("$ref").is_some());
+    // ...but User photos' value is the URI (§4.1.2): no `$ref`, published or accepted.
+    let photos = user.attribute("photos").unwrap();
+    assert_eq!(
+        photos.find_sub_attribute("value").unwrap().attr_type,
+        AttributeType::Reference
+    );
+    assert!(photos.sub_attribute("$ref").is_none());
+    assert!(photos.find_sub_attribute("$ref").is_none());
+    assert!(registry
+        .resolve("User", &AttrPath::parse("photos.$ref").unwrap())
+        .and_then(|r| r.sub_attribute)
+        .is_none());
 }
