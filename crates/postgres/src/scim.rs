@@ -33,8 +33,20 @@
 //! A member change ([`Transaction::add_members`], [`Transaction::remove_members`],
 //! [`Transaction::remove_from_all_groups`]) writes one row per member concerned; an update
 //! of a group diffs its member rows. [`Transaction::find_page`] pages lists without filter,
-//! and `groups.value eq` on users, with `LIMIT`/`OFFSET` (creation order only: `userName`
-//! is stored as a digest, so sorted lists go back to [`Transaction::find`]).
+//! and `groups.value eq` on users, with `LIMIT`/`OFFSET`, in creation order or by
+//! `userName` (see below); filtered lists go back to [`Transaction::find`].
+//!
+//! * `fedkit_scim_resources.user_name_sort` (step 3): a user's lowercased `userName` as
+//!   UTF-8 bytes ([`user_name_key`], the key `SqliteStore` sorts by), set by every write and
+//!   filled for the users stored before step 3 by the first node that starts. Indexed on
+//!   `(tenant, kind, substring(user_name_sort FROM 1 FOR 1024))`: a prefix, since a
+//!   `userName` may be longer than a B-tree entry; bytes compare as code points, so the
+//!   prefix's order is the key's order and ties within a prefix are sorted on the whole key.
+//!   A page sorted by `userName` ([`PgStore::explain_page`] shows the plan) reads the users
+//!   with a name in key order (ascending or descending) through that index, then those
+//!   without one (or with `""`) in creation order, last in both directions, as
+//!   [`fedkit_scim::list::sort_resources`] orders them: `offset + limit` rows, not the
+//!   directory.
 //!
 //! Every write of a resource and of its index rows is one SQL statement, inside a savepoint,
 //! so a failed write leaves nothing half-done even if the caller goes on and commits.
@@ -1633,26 +1645,23 @@ impl Transaction for PgTransaction<'_> {
         let group_seq = match query.member_of {
             None => -1,
             Some(_) if kind != ResourceKind::User => return Ok(None),
-            Some(group) => {
-                let seq = match self.stored(ResourceKind::Group, group)? {
-                    Some((seq, _)) => seq,
-                    None => {
-                        let lower = group.to_ascii_lowercase();
-                        let row = self.run(|c| {
-                            c.query_typed_opt(
-                                "SELECT seq FROM fedkit_scim_resources WHERE tenant = $1 AND kind = 'Group' AND lower(id) = $2
-                                 ORDER BY seq LIMIT 1",
-                                &[(&tenant, Type::TEXT), (&lower, Type::TEXT)],
-                            )
-                        })?;
-                        match row {
-                            Some(r) => r.try_get(0).map_err(|e| self.error(&e))?,
-                            None => -1,
-                        }
+            Some(group) => match self.stored(ResourceKind::Group, group)? {
+                Some((seq, _)) => seq,
+                None => {
+                    let lower = group.to_ascii_lowercase();
+                    let row = self.run(|c| {
+                        c.query_typed_opt(
+                            "SELECT seq FROM fedkit_scim_resources WHERE tenant = $1 AND kind = 'Group' AND lower(id) = $2
+                             ORDER BY seq LIMIT 1",
+                            &[(&tenant, Type::TEXT), (&lower, Type::TEXT)],
+                        )
+                    })?;
+                    match row {
+                        Some(r) => r.try_get(0).map_err(|e| self.error(&e))?,
+                        None => -1,
                     }
-                };
-                seq
-            }
+                }
+            },
         };
         let sql = PageSql::new(query.member_of.is_some(), by_name);
         let members = query.members.then_some(query.member_cap);
