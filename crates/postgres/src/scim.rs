@@ -33,8 +33,20 @@
 //! A member change ([`Transaction::add_members`], [`Transaction::remove_members`],
 //! [`Transaction::remove_from_all_groups`]) writes one row per member concerned; an update
 //! of a group diffs its member rows. [`Transaction::find_page`] pages lists without filter,
-//! and `groups.value eq` on users, with `LIMIT`/`OFFSET` (creation order only: `userName`
-//! is stored as a digest, so sorted lists go back to [`Transaction::find`]).
+//! and `groups.value eq` on users, with `LIMIT`/`OFFSET`, in creation order or by
+//! `userName` (see below); filtered lists go back to [`Transaction::find`].
+//!
+//! * `fedkit_scim_resources.user_name_sort` (step 3): a user's lowercased `userName` as
+//!   UTF-8 bytes ([`user_name_key`], the key `SqliteStore` sorts by), set by every write and
+//!   filled for the users stored before step 3 by the first node that starts. Indexed on
+//!   `(tenant, kind, substring(user_name_sort FROM 1 FOR 1024))`: a prefix, since a
+//!   `userName` may be longer than a B-tree entry; bytes compare as code points, so the
+//!   prefix's order is the key's order and ties within a prefix are sorted on the whole key.
+//!   A page sorted by `userName` ([`PgStore::explain_page`] shows the plan) reads the users
+//!   with a name in key order (ascending or descending) through that index, then those
+//!   without one (or with `""`) in creation order, last in both directions, as
+//!   [`fedkit_scim::list::sort_resources`] orders them: `offset + limit` rows, not the
+//!   directory.
 //!
 //! Every write of a resource and of its index rows is one SQL statement, inside a savepoint,
 //! so a failed write leaves nothing half-done even if the caller goes on and commits.
@@ -77,7 +89,7 @@ use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::store::{
     attach_members, drop_members, member_value, split_members, user_name_key, Membership, Page, PageQuery,
-    ResourceKind, Store, StoreError, Transaction,
+    ResourceKind, SortKey, Store, StoreError, Transaction,
 };
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
@@ -161,6 +173,18 @@ const STEPS: &[Step] = &[
           CREATE INDEX fedkit_scim_group_members_lookup
               ON fedkit_scim_group_members (tenant, v) INCLUDE (group_seq, cut);
           ALTER TABLE fedkit_scim_resources ADD COLUMN member_count bigint NOT NULL DEFAULT 0;",
+    },
+    Step {
+        version: 3,
+        description: "SCIM users' lowercased userName as a sort key",
+        // Filled for the users already stored (and fedkit_scim_sort_pending dropped) by
+        // `fill_sort_keys`, in Rust: the key is Rust's lowercasing, which SQL's lower() does
+        // not match. The index holds a prefix (a userName may be longer than a B-tree entry);
+        // the prefix's order is the whole key's order, ties within a prefix are sorted after.
+        sql: "ALTER TABLE fedkit_scim_resources ADD COLUMN user_name_sort bytea;
+          CREATE INDEX fedkit_scim_resources_user_name_sort
+              ON fedkit_scim_resources (tenant, kind, substring(user_name_sort FROM 1 FOR 1024));
+          CREATE TABLE fedkit_scim_sort_pending ();",
     },
 ];
 
@@ -306,6 +330,14 @@ impl PgStore {
                 },
                 other => other,
             })?;
+            fill_sort_keys(&mut client).map_err(|e| match e {
+                StoreError::Backend { detail } => StoreError::Backend {
+                    detail: format!(
+                        "cannot fill the userName sort keys of the stored users at {target}: {detail}"
+                    ),
+                },
+                other => other,
+            })?;
         }
         Ok(Self {
             pool,
@@ -445,6 +477,46 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// PostgreSQL's plans (`EXPLAIN`, without running them) for the row statements
+    /// [`Transaction::find_page`] sends for an unfiltered list of `kind`, in creation order
+    /// (`sort_by_user_name: None`) or by `userName` (`Some(descending)`), `limit` rows from
+    /// `offset`; separated by blank lines. For checking that a sorted page reads the sort
+    /// index rather than every user.
+    pub fn explain_page(
+        &self,
+        tenant: &TenantId,
+        kind: ResourceKind,
+        sort_by_user_name: Option<bool>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<String, StoreError> {
+        let sql = PageSql::new(false, sort_by_user_name.filter(|_| kind == ResourceKind::User));
+        let tenant = tenant.as_str().to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let mut client = self.pool.get().map_err(pool_error)?;
+        let mut plans = Vec::new();
+        for statement in std::iter::once(&sql.page).chain(sql.unnamed.as_ref()) {
+            let rows = client
+                .query_typed(
+                    &format!("EXPLAIN {statement}"),
+                    &[
+                        (&tenant, Type::TEXT),
+                        (kind_name(kind), Type::TEXT),
+                        (&-1_i64, Type::INT8),
+                        (&limit, Type::INT8),
+                        (&offset, Type::INT8),
+                    ],
+                )
+                .map_err(|e| self.error(&e))?;
+            let lines: Result<Vec<String>, _> = rows.iter().map(|r| r.try_get::<_, String>(0)).collect();
+            plans.push(lines.map_err(|e| self.error(&e))?.join("\n"));
+        }
+        Ok(plans.join("\n\n"))
+    }
+}
+
 impl Store for PgStore {
     fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
         Ok(Box::new(self.open(tenant, false)?))
@@ -452,6 +524,60 @@ impl Store for PgStore {
 
     fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
         Ok(Box::new(self.open(tenant, true)?))
+    }
+}
+
+/// The statements of [`Transaction::find_page`] (parameters `$1` tenant, `$2` kind, `$3`
+/// the group whose members are listed or -1, `$4` limit, `$5` offset).
+struct PageSql {
+    /// How many match; when sorted by `userName`, also how many of them have a name.
+    count: String,
+    /// The page (when sorted by `userName`: of the users with a name).
+    page: String,
+    /// When sorted by `userName`: the users without one, in creation order.
+    unnamed: Option<String>,
+}
+
+impl PageSql {
+    /// `by_name`: `Some(descending)` when sorted by `userName`.
+    fn new(member_of: bool, by_name: Option<bool>) -> Self {
+        let (from, cond) = if member_of {
+            (
+                "fedkit_scim_group_members m JOIN fedkit_scim_resources r
+                     ON r.tenant = m.tenant AND r.kind = $2 AND r.id = coalesce(m.member->>'value', m.member_json->>'value')",
+                "m.group_seq = $3 AND r.tenant = $1",
+            )
+        } else {
+            (
+                "fedkit_scim_resources r",
+                "r.tenant = $1 AND r.kind = $2 AND $3::bigint IS NOT NULL",
+            )
+        };
+        let select = "SELECT r.body, r.body_json, r.seq FROM";
+        let Some(descending) = by_name else {
+            return Self {
+                count: format!("SELECT count(*) FROM {from} WHERE {cond}"),
+                page: format!("{select} {from} WHERE {cond} ORDER BY r.seq LIMIT $4 OFFSET $5"),
+                unnamed: None,
+            };
+        };
+        // By `userName` as `sort_resources` orders it: the users with a (non-empty) name by
+        // their sort key, then those without one in creation order, in both directions. The
+        // first part reads the sort index in order (a prefix of the key; ties within a
+        // prefix are sorted on the whole key), so a page costs `offset + limit` rows.
+        let dir = if descending { "DESC" } else { "ASC" };
+        let keyed = "r.user_name_sort <> ''::bytea";
+        Self {
+            count: format!("SELECT count(*), count(*) FILTER (WHERE {keyed}) FROM {from} WHERE {cond}"),
+            page: format!(
+                "{select} {from} WHERE {cond} AND {keyed}
+                 ORDER BY substring(r.user_name_sort FROM 1 FOR 1024) {dir}, r.user_name_sort {dir}, r.seq
+                 LIMIT $4 OFFSET $5"
+            ),
+            unnamed: Some(format!(
+                "{select} {from} WHERE {cond} AND NOT coalesce({keyed}, false) ORDER BY r.seq LIMIT $4 OFFSET $5"
+            )),
+        }
     }
 }
 
@@ -695,6 +821,61 @@ fn move_members_out(client: &mut Client) -> Result<(), StoreError> {
     tx.commit().map_err(err)
 }
 
+/// The advisory-lock key of the sort-key data step (as for migrations: one node at a time).
+const SORT_STEP_LOCK: i64 = 0x6665_646b_6974_6d33;
+
+/// How many users [`fill_sort_keys`] reads and writes per statement.
+const SORT_STEP_BATCH: i64 = 1000;
+
+/// Migration 3's data step, once (while `fedkit_scim_sort_pending` exists): every stored
+/// user gets its `user_name_sort`, the same key every write sets ([`user_name_key`]), read
+/// and written 1000 users at a time.
+fn fill_sort_keys(client: &mut Client) -> Result<(), StoreError> {
+    let target = String::new();
+    let err = |e: postgres::Error| pg_error(&target, &e);
+    let mut tx = client.transaction().map_err(err)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SORT_STEP_LOCK])
+        .map_err(err)?;
+    let pending: bool = tx
+        .query_one("SELECT to_regclass('fedkit_scim_sort_pending') IS NOT NULL", &[])
+        .and_then(|r| r.try_get(0))
+        .map_err(err)?;
+    if !pending {
+        return tx.commit().map_err(err);
+    }
+    let mut last = i64::MIN;
+    loop {
+        let rows = tx
+            .query(
+                "SELECT seq, body, body_json FROM fedkit_scim_resources WHERE kind = 'User' AND seq > $1
+                 ORDER BY seq LIMIT $2",
+                &[&last, &SORT_STEP_BATCH],
+            )
+            .map_err(err)?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut seqs = Vec::with_capacity(rows.len());
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let seq: i64 = row.try_get(0).map_err(err)?;
+            let user = body_of(ResourceKind::User, row, 1)?;
+            seqs.push(seq);
+            keys.push(user_name_key(&user).map(String::into_bytes));
+            last = seq;
+        }
+        tx.execute(
+            "UPDATE fedkit_scim_resources r SET user_name_sort = x.k
+             FROM unnest($1::bigint[], $2::bytea[]) AS x(s, k) WHERE r.seq = x.s",
+            &[&seqs, &keys],
+        )
+        .map_err(err)?;
+    }
+    tx.batch_execute("DROP TABLE fedkit_scim_sort_pending")
+        .map_err(err)?;
+    tx.commit().map_err(err)
+}
+
 impl<'v> Rows<'v> {
     fn build(kind: ResourceKind, resources: &'v [Value]) -> Result<Self, StoreError> {
         let mut rows = Rows::default();
@@ -757,8 +938,8 @@ struct PgTransaction<'s> {
 const MEMBERSHIP_WINDOW: usize = 128;
 
 const INSERT_SQL: &str = "WITH r AS (
-        INSERT INTO fedkit_scim_resources (tenant, kind, id, user_name_key, display_name, body, body_json, member_count)
-        SELECT $1, $2, x.id, sha256(x.un), x.dn, x.b, x.bj, x.mc
+        INSERT INTO fedkit_scim_resources (tenant, kind, id, user_name_key, user_name_sort, display_name, body, body_json, member_count)
+        SELECT $1, $2, x.id, sha256(x.un), x.un, x.dn, x.b, x.bj, x.mc
         FROM unnest($3::text[], $4::bytea[], $5::text[], $6::jsonb[], $7::json[], $12::bigint[])
              WITH ORDINALITY AS x(id, un, dn, b, bj, mc, n)
         ORDER BY x.n
@@ -781,7 +962,7 @@ const INSERT_SQL: &str = "WITH r AS (
 /// Replaces a resource's attributes and indexed values; its member rows stay.
 const UPDATE_SQL: &str = "WITH r AS (
         UPDATE fedkit_scim_resources
-        SET user_name_key = sha256($4::bytea), display_name = $5, body = $6, body_json = $7
+        SET user_name_key = sha256($4::bytea), user_name_sort = $4::bytea, display_name = $5, body = $6, body_json = $7
         WHERE tenant = $1 AND kind = $2 AND id = $3
         RETURNING seq
     ), dv AS (
@@ -1278,6 +1459,59 @@ impl PgTransaction<'_> {
         Ok(out)
     }
 
+    /// Runs a page's count statement (`$1` tenant, `$2` kind, `$3` group): its first
+    /// column, and its second when it has one (else 0).
+    fn page_counts(
+        &mut self,
+        sql: &str,
+        tenant: &str,
+        kind: ResourceKind,
+        group_seq: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let row = self.run(|c| {
+            c.query_typed_one(
+                sql,
+                &[
+                    (&tenant, Type::TEXT),
+                    (kind_name(kind), Type::TEXT),
+                    (&group_seq, Type::INT8),
+                ],
+            )
+        })?;
+        let total: i64 = row.try_get(0).map_err(|e| self.error(&e))?;
+        let second = if row.len() > 1 {
+            row.try_get(1).map_err(|e| self.error(&e))?
+        } else {
+            0
+        };
+        Ok((total, second))
+    }
+
+    /// Runs a page's row statement (`$1`–`$3` as [`Self::page_counts`], `$4` limit, `$5`
+    /// offset).
+    fn page_rows(
+        &mut self,
+        sql: &str,
+        tenant: &str,
+        kind: ResourceKind,
+        group_seq: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<postgres::Row>, StoreError> {
+        self.run(|c| {
+            c.query_typed(
+                sql,
+                &[
+                    (&tenant, Type::TEXT),
+                    (kind_name(kind), Type::TEXT),
+                    (&group_seq, Type::INT8),
+                    (&limit, Type::INT8),
+                    (&offset, Type::INT8),
+                ],
+            )
+        })
+    }
+
     /// Writes a resource's attributes (the stored body: for a group, its members taken out).
     fn write_attributes(
         &mut self,
@@ -1395,77 +1629,63 @@ impl Transaction for PgTransaction<'_> {
     }
 
     fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
-        if query.filter.is_some() || query.sort.is_some() {
+        if query.filter.is_some() {
             return Ok(None);
         }
+        // `Some(descending)`: by `userName`.
+        let by_name = match query.sort {
+            None => None,
+            Some((SortKey::UserName, descending)) if kind == ResourceKind::User => Some(descending),
+            Some(_) => return Ok(None),
+        };
         let tenant = self.tenant.clone();
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         // `$3`: the group whose members are listed (-1: none).
-        let (from, cond, group_seq) = match query.member_of {
-            None => (
-                "fedkit_scim_resources r",
-                "r.tenant = $1 AND r.kind = $2 AND $3::bigint IS NOT NULL",
-                -1,
-            ),
+        let group_seq = match query.member_of {
+            None => -1,
             Some(_) if kind != ResourceKind::User => return Ok(None),
-            Some(group) => {
-                let seq = match self.stored(ResourceKind::Group, group)? {
-                    Some((seq, _)) => seq,
-                    None => {
-                        let lower = group.to_ascii_lowercase();
-                        let row = self.run(|c| {
-                            c.query_typed_opt(
-                                "SELECT seq FROM fedkit_scim_resources WHERE tenant = $1 AND kind = 'Group' AND lower(id) = $2
-                                 ORDER BY seq LIMIT 1",
-                                &[(&tenant, Type::TEXT), (&lower, Type::TEXT)],
-                            )
-                        })?;
-                        match row {
-                            Some(r) => r.try_get(0).map_err(|e| self.error(&e))?,
-                            None => -1,
-                        }
+            Some(group) => match self.stored(ResourceKind::Group, group)? {
+                Some((seq, _)) => seq,
+                None => {
+                    let lower = group.to_ascii_lowercase();
+                    let row = self.run(|c| {
+                        c.query_typed_opt(
+                            "SELECT seq FROM fedkit_scim_resources WHERE tenant = $1 AND kind = 'Group' AND lower(id) = $2
+                             ORDER BY seq LIMIT 1",
+                            &[(&tenant, Type::TEXT), (&lower, Type::TEXT)],
+                        )
+                    })?;
+                    match row {
+                        Some(r) => r.try_get(0).map_err(|e| self.error(&e))?,
+                        None => -1,
                     }
-                };
-                (
-                    "fedkit_scim_group_members m JOIN fedkit_scim_resources r
-                         ON r.tenant = m.tenant AND r.kind = $2 AND r.id = coalesce(m.member->>'value', m.member_json->>'value')",
-                    "m.group_seq = $3 AND r.tenant = $1",
-                    seq,
-                )
-            }
+                }
+            },
         };
-        let total_sql = format!("SELECT count(*) FROM {from} WHERE {cond}");
-        let page_sql = format!(
-            "SELECT r.body, r.body_json, r.seq FROM {from} WHERE {cond} ORDER BY r.seq LIMIT $4 OFFSET $5"
-        );
-        let total: i64 = self
-            .run(|c| {
-                c.query_typed_one(
-                    &total_sql,
-                    &[
-                        (&tenant, Type::TEXT),
-                        (kind_name(kind), Type::TEXT),
-                        (&group_seq, Type::INT8),
-                    ],
-                )
-            })?
-            .try_get(0)
-            .map_err(|e| self.error(&e))?;
-        let rows = self.run(|c| {
-            c.query_typed(
-                &page_sql,
-                &[
-                    (&tenant, Type::TEXT),
-                    (kind_name(kind), Type::TEXT),
-                    (&group_seq, Type::INT8),
-                    (&limit, Type::INT8),
-                    (&offset, Type::INT8),
-                ],
-            )
-        })?;
+        let sql = PageSql::new(query.member_of.is_some(), by_name);
         let members = query.members.then_some(query.member_cap);
-        let resources = self.bodies(kind, &rows, members)?;
+        let Some(unnamed_sql) = sql.unnamed else {
+            let (total, _) = self.page_counts(&sql.count, &tenant, kind, group_seq)?;
+            let rows = self.page_rows(&sql.page, &tenant, kind, group_seq, limit, offset)?;
+            let resources = self.bodies(kind, &rows, members)?;
+            return Ok(Some(Page::new(usize::try_from(total).unwrap_or(0), resources)));
+        };
+        let named_sql = sql.page;
+        let total_sql = sql.count;
+        let (total, named) = self.page_counts(&total_sql, &tenant, kind, group_seq)?;
+        let mut resources = Vec::new();
+        if offset < named && limit > 0 {
+            let rows = self.page_rows(&named_sql, &tenant, kind, group_seq, limit, offset)?;
+            resources = self.bodies(kind, &rows, members)?;
+        }
+        let taken = i64::try_from(resources.len()).unwrap_or(i64::MAX);
+        let rest = limit.saturating_sub(taken);
+        if rest > 0 && offset.saturating_add(limit) > named {
+            let skip = offset.saturating_sub(named).max(0);
+            let rows = self.page_rows(&unnamed_sql, &tenant, kind, group_seq, rest, skip)?;
+            resources.extend(self.bodies(kind, &rows, members)?);
+        }
         Ok(Some(Page::new(usize::try_from(total).unwrap_or(0), resources)))
     }
 
@@ -1850,5 +2070,72 @@ mod migration_tests {
             .unwrap()
             .get(0);
         assert!(old, "the version 1 table is dropped");
+    }
+
+    #[test]
+    fn a_version_2_database_fills_the_user_name_sort_keys() {
+        use fedkit_scim_service::store::SortKey;
+
+        let server = TestServer::start().expect("PostgreSQL test server");
+        let url = server.create_database("sort_v2").unwrap();
+        let pool = Arc::new(Pool::connect(&url, PoolConfig::default()).unwrap());
+        let users = [
+            json!({"id": "u1", "userName": "bob"}),
+            json!({"id": "u2", "USERNAME": "Émile"}),
+            json!({"id": "u3", "userName": "alice"}),
+            json!({"id": "u4"}),
+            json!({"id": "u5", "userName": "Zoë\u{0}x"}),
+        ];
+        {
+            // The database as fedkit wrote it before step 3: no sort column.
+            let mut client = pool.get().unwrap();
+            migrate::apply(&mut client, "scim", &STEPS[..2]).unwrap();
+            for u in &users {
+                let name = user_name_key(u).map(String::into_bytes);
+                let (jsonb, json) = if holds_nul(u) {
+                    (None, Some(u))
+                } else {
+                    (Some(u), None)
+                };
+                client
+                    .execute(
+                        "INSERT INTO fedkit_scim_resources (tenant, kind, id, user_name_key, body, body_json)
+                         VALUES ('acme', 'User', $1, sha256($2), $3, $4)",
+                        &[&u["id"].as_str().unwrap(), &name, &jsonb, &json],
+                    )
+                    .unwrap();
+            }
+        }
+        let store = PgStore::new(Arc::clone(&pool)).unwrap();
+        // A second start finds nothing left to fill.
+        let store2 = PgStore::new(Arc::clone(&pool)).unwrap();
+        let t = TenantId::new("acme").unwrap();
+        let mut tx = store2.begin_read(&t).unwrap();
+        for (descending, want) in [
+            (false, ["u3", "u1", "u5", "u2", "u4"]),
+            (true, ["u2", "u5", "u1", "u3", "u4"]),
+        ] {
+            let mut q = PageQuery::new(0, 10);
+            q.sort = Some((SortKey::UserName, descending));
+            let page = tx.find_page(ResourceKind::User, &q).unwrap().unwrap();
+            let got: Vec<&str> = page.resources.iter().map(|r| r["id"].as_str().unwrap()).collect();
+            assert_eq!(got, want, "descending: {descending}");
+        }
+        drop(tx);
+        drop(store);
+        let mut client = pool.get().unwrap();
+        let key: Vec<u8> = client
+            .query_one(
+                "SELECT user_name_sort FROM fedkit_scim_resources WHERE id = 'u2'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(key, "émile".as_bytes());
+        let gone: bool = client
+            .query_one("SELECT to_regclass('fedkit_scim_sort_pending') IS NULL", &[])
+            .unwrap()
+            .get(0);
+        assert!(gone, "the pending marker is dropped");
     }
 }

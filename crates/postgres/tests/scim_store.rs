@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use fedkit_postgres::scim::{PgStore, MAX_ID_BYTES};
 use fedkit_postgres::{Pool, PoolConfig};
 use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter};
-use fedkit_scim_service::store::{conformance, Membership, ResourceKind, Store, StoreError};
+use fedkit_scim_service::store::{
+    conformance, Membership, PageQuery, ResourceKind, SortKey, Store, StoreError,
+};
 use serde_json::{json, Value};
 
 use scim_support::{database, ids, node, store, tenant, user};
@@ -81,7 +83,7 @@ fn two_nodes_start_together_and_see_the_same_data() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(steps, 2);
+    assert_eq!(steps, 3);
 }
 
 #[test]
@@ -534,6 +536,30 @@ fn lookups_use_the_indexes() {
         );
         assert!(!p.contains("Seq Scan"), "{filter}: full scan:\n{p}");
     }
+    // A page sorted by userName reads the sort index in order (`offset + limit` rows), in
+    // both directions: no full scan, no sort of every user.
+    for descending in [false, true] {
+        let p = store
+            .explain_page(&t, ResourceKind::User, Some(descending), 500, 20)
+            .unwrap();
+        let named = p.split("\n\n").next().unwrap();
+        assert!(named.contains("fedkit_scim_resources_user_name_sort"), "{named}");
+        assert!(!p.contains("Seq Scan"), "full scan:\n{p}");
+        assert!(
+            !named.lines().any(|l| l
+                .trim_start()
+                .trim_start_matches("->")
+                .trim_start()
+                .starts_with("Sort  (")),
+            "a sort of every user:\n{named}"
+        );
+        let mut tx = store.begin_read(&t).unwrap();
+        let mut q = PageQuery::new(500, 20);
+        q.sort = Some((SortKey::UserName, descending));
+        let page = tx.find_page(ResourceKind::User, &q).unwrap().unwrap();
+        assert_eq!(page.total, 20_000);
+        assert_eq!(page.resources.len(), 20);
+    }
     // A filter on an attribute the store does not index scans the tenant's resources.
     let f = Filter::parse(r#"title eq "x""#).unwrap();
     let p = store.explain(&t, ResourceKind::User, Some(&f)).unwrap();
@@ -598,4 +624,108 @@ fn memberships_read_for_a_page_match_a_direct_lookup() {
     }
     let both = reader.memberships(&["u000", "u006", "nobody"]).unwrap();
     assert_eq!(both.len(), expected[0].len() + expected[6].len());
+}
+
+/// The order `sort_resources` gives for `sortBy=userName`: lowercased, users without a
+/// (non-empty) name last in both directions, ties in creation order.
+fn handler_order(users: &[Value], descending: bool) -> Vec<String> {
+    let key = |u: &Value| {
+        u.get("userName")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase)
+    };
+    let mut named: Vec<&Value> = users.iter().filter(|u| key(u).is_some()).collect();
+    named.sort_by(|a, b| {
+        let (a, b) = (key(a), key(b));
+        if descending {
+            b.cmp(&a)
+        } else {
+            a.cmp(&b)
+        }
+    });
+    named
+        .into_iter()
+        .chain(users.iter().filter(|u| key(u).is_none()))
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn sorted_pages_follow_the_handler_order() {
+    let (_server, store) = store("sorted_pages");
+    let t = tenant("t");
+    let long = "a".repeat(3000);
+    let names = [
+        "bob",
+        "Alice",
+        "ÉMILE",
+        "emile",
+        "Zoë",
+        "zoe",
+        "straße",
+        "STRASSE",
+        "Ǆemal",
+        "Ωmega",
+        "ωmegb",
+        "Дмитрий",
+        "дима",
+        "名前",
+        "aLICE2",
+        "nul\u{0}a",
+        "nul\u{0}",
+        "_under",
+        "Zed",
+    ];
+    let mut users: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| user(&format!("u{i:02}"), n))
+        .collect();
+    // Names longer than the indexed prefix, differing only after it.
+    users.push(user("long-b", &format!("{long}b")));
+    users.push(user("long-A", &format!("{long}A")));
+    // Users without a name (the handler requires one; the store must still place them).
+    users.push(json!({"id": "none1"}));
+    users.push(json!({"id": "empty", "userName": ""}));
+    users.push(json!({"id": "none2", "displayName": "x"}));
+    // Written in several ways: imported, inserted, and renamed by an update.
+    store.import(&t, ResourceKind::User, &users[..10]).unwrap();
+    let mut tx = store.begin(&t).unwrap();
+    for u in &users[10..] {
+        let mut first = u.clone();
+        if first.get("userName").is_some() {
+            first["userName"] = json!(format!("placeholder-{}", u["id"].as_str().unwrap()));
+        }
+        tx.insert(ResourceKind::User, &first).unwrap();
+        tx.update(ResourceKind::User, u).unwrap();
+    }
+    tx.commit().unwrap();
+    let n = users.len();
+    for descending in [false, true] {
+        let expected = handler_order(&users, descending);
+        assert_eq!(expected.len(), n);
+        for (offset, limit) in [(0, n), (0, 5), (3, 7), (n - 4, 10), (n - 2, 1), (n, 5), (2, 0)] {
+            let mut tx = store.begin_read(&t).unwrap();
+            let mut q = PageQuery::new(offset, limit);
+            q.sort = Some((SortKey::UserName, descending));
+            let page = tx.find_page(ResourceKind::User, &q).unwrap().unwrap();
+            assert_eq!(page.total, n);
+            let want: Vec<String> = expected.iter().skip(offset).take(limit).cloned().collect();
+            assert_eq!(
+                ids(&page.resources),
+                want,
+                "desc={descending} offset={offset} limit={limit}"
+            );
+        }
+    }
+    // A rename moves the user ('!' sorts before every other name here).
+    let mut tx = store.begin(&t).unwrap();
+    tx.update(ResourceKind::User, &user("u00", "!first")).unwrap();
+    tx.commit().unwrap();
+    let mut tx = store.begin_read(&t).unwrap();
+    let mut q = PageQuery::new(0, 1);
+    q.sort = Some((SortKey::UserName, false));
+    let page = tx.find_page(ResourceKind::User, &q).unwrap().unwrap();
+    assert_eq!(ids(&page.resources), ["u00"]);
 }
