@@ -22,7 +22,7 @@
 use std::collections::HashSet;
 
 use fedkit_scim::error::{ScimError, ScimType};
-use fedkit_scim::filter::{CompValue, CompareOp, Filter};
+use fedkit_scim::filter::{CompValue, CompareOp, EvalContext, Filter};
 use fedkit_scim::list::{ListResponse, SearchRequest, SortOrder};
 use fedkit_scim::patch::{self, PatchRequest};
 use fedkit_scim::projection::Projection;
@@ -276,7 +276,8 @@ impl Ops<'_> {
     }
 
     /// A list or search answered by the store's paging ([`crate::store::Transaction::find_page`]):
-    /// no filter (or, for users, `groups.value eq "…"`), creation order or `sortBy=userName`.
+    /// no filter, a filter the store's indexes answer exactly, or (users) `groups.value eq "…"`;
+    /// creation order or `sortBy=userName`.
     /// `None` when the query needs the handler's own filtering.
     pub(super) fn search_in_store(
         &self,
@@ -284,6 +285,7 @@ impl Ops<'_> {
         kind: ResourceKind,
         search: &SearchRequest,
     ) -> Result<Option<Response>, ScimError> {
+        let mut filter = None;
         let member_of = match (&search.filter, kind) {
             (None, _) => None,
             (
@@ -303,7 +305,17 @@ impl Ops<'_> {
             {
                 Some(v.as_str())
             }
-            _ => return Ok(None),
+            (Some(f), _) => {
+                // Any other filter goes to the store, which pages it only when its indexes
+                // answer it exactly (else `None`: the handler's evaluator below). It must
+                // first be valid for this type; the fallback reports why it is not.
+                let eval = EvalContext::new(&self.service.registry, kind.name());
+                if f.compile(&eval).is_err() {
+                    return Ok(None);
+                }
+                filter = Some(f);
+                None
+            }
         };
         let sort = match &search.sort {
             None => None,
@@ -326,6 +338,7 @@ impl Ops<'_> {
             (false, false)
         };
         let mut query = PageQuery::new(page.start_index.saturating_sub(1), page.count);
+        query.filter = filter;
         query.member_of = member_of;
         query.sort = sort;
         query.members = keeps;

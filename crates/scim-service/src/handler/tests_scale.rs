@@ -9,14 +9,17 @@ use crate::store::{member_ids, Membership, Page, PageQuery, ResourceKind, StoreE
 use fedkit_scim::filter::Filter;
 
 /// Counts the group members the handler receives from the store through every read.
+/// Also counts the resources (of any kind) the store returns.
 struct Counting {
     inner: Arc<dyn Store>,
     members_loaded: Arc<AtomicUsize>,
+    resources_read: Arc<AtomicUsize>,
 }
 
 struct CountingTx<'s> {
     inner: Box<dyn Transaction + 's>,
     members_loaded: Arc<AtomicUsize>,
+    resources_read: Arc<AtomicUsize>,
 }
 
 impl Store for Counting {
@@ -24,18 +27,21 @@ impl Store for Counting {
         Ok(Box::new(CountingTx {
             inner: self.inner.begin(tenant)?,
             members_loaded: Arc::clone(&self.members_loaded),
+            resources_read: Arc::clone(&self.resources_read),
         }))
     }
     fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
         Ok(Box::new(CountingTx {
             inner: self.inner.begin_read(tenant)?,
             members_loaded: Arc::clone(&self.members_loaded),
+            resources_read: Arc::clone(&self.resources_read),
         }))
     }
 }
 
 impl CountingTx<'_> {
     fn count(&self, kind: ResourceKind, values: &[Value]) {
+        self.resources_read.fetch_add(values.len(), Ordering::SeqCst);
         if kind == ResourceKind::Group {
             let n: usize = values.iter().map(|g| member_ids(g).len()).sum();
             self.members_loaded.fetch_add(n, Ordering::SeqCst);
@@ -133,12 +139,23 @@ fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
 
 /// A harness over `store` wrapped in [`Counting`]; returns the counter too.
 fn counted(store: Arc<dyn Store>, config: ServiceConfig) -> (Harness, Arc<AtomicUsize>) {
+    let (h, loaded, _) = counted_reads(store, config);
+    (h, loaded)
+}
+
+/// [`counted`], with the count of resources the store returned too.
+fn counted_reads(
+    store: Arc<dyn Store>,
+    config: ServiceConfig,
+) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let loaded = Arc::new(AtomicUsize::new(0));
+    let read = Arc::new(AtomicUsize::new(0));
     let wrapper = Counting {
         inner: store,
         members_loaded: Arc::clone(&loaded),
+        resources_read: Arc::clone(&read),
     };
-    (Harness::on_store(Arc::new(wrapper), config, "acme"), loaded)
+    (Harness::on_store(Arc::new(wrapper), config, "acme"), loaded, read)
 }
 
 /// `users` users and `groups` groups; group `i` has users `i..i+size` (wrapping), so user 0
@@ -388,6 +405,42 @@ fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results() {
         assert_eq!(names("/Users?startIndex=3"), ["bob", "dave"], "{name}");
         assert_eq!(h.get("/Users?count=1").body["totalResults"], 4, "{name}");
     }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_filtered_lists_read_only_their_page() {
+    // 60 users, 40 of them with `userName` starting "user"; a page of 3 reads 3 resources
+    // (plus none for the count) whatever the directory, and says how many match in all.
+    let store = Arc::new(crate::store::SqliteStore::open_in_memory().unwrap());
+    let (h, _, read) = counted_reads(store, ServiceConfig::default());
+    for i in 0..60 {
+        let name = if i % 3 == 0 {
+            format!("other{i}")
+        } else {
+            format!("user{i}")
+        };
+        let body = json!({"schemas": [USER], "userName": name, "emails": [{"value": format!("{name}@example.com")}]});
+        assert_eq!(h.post("/Users", body).status, 201);
+    }
+    for (query, total) in [
+        ("/Users?filter=userName%20sw%20%22USER%22&count=3&startIndex=5", 40),
+        ("/Users?filter=emails.value%20co%20%22r1%22%20or%20userName%20eq%20%22other0%22&count=3&sortBy=userName&sortOrder=descending", 12),
+    ] {
+        read.store(0, Ordering::SeqCst);
+        let r = h.get(query);
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        assert_eq!(r.body["totalResults"], total, "{query}");
+        assert_eq!(r.body["Resources"].as_array().unwrap().len(), 3, "{query}");
+        assert_eq!(read.load(Ordering::SeqCst), 3, "{query}: read only the page");
+    }
+    // A filter the indexes answer only in part (`active` is not indexed) falls back to
+    // `find` and reads every candidate.
+    read.store(0, Ordering::SeqCst);
+    let r = h.get("/Users?filter=userName%20sw%20%22user%22%20and%20not%20(active%20eq%20true)&count=3");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["totalResults"], 40);
+    assert!(read.load(Ordering::SeqCst) >= 40);
 }
 
 #[cfg(feature = "sqlite")]

@@ -49,6 +49,7 @@ pub fn run(store: &dyn Store) {
     memberships(store);
     member_rows(store);
     pages(store);
+    filtered_pages(store);
 }
 
 fn insert_get_update_delete(store: &dyn Store) {
@@ -435,5 +436,134 @@ fn pages(store: &dyn Store) {
     if let Some(members) = tx.find_page(ResourceKind::User, &q).unwrap() {
         assert_eq!(members.total, 3);
         assert_eq!(ids(&members.resources), ["p1", "p2"]);
+    }
+}
+
+/// A filtered page, when the store answers it, is exactly the evaluator's filtering, the
+/// list sort and the paging of the whole `find` result.
+fn filtered_pages(store: &dyn Store) {
+    use fedkit_scim::filter::EvalContext;
+    use fedkit_scim::list::{sort_resources, SortOrder, SortSpec};
+    use fedkit_scim::resource::ResourceSchema;
+    use fedkit_scim::schema::SchemaRegistry;
+
+    let t = tenant("filtered-pages");
+    let mut tx = store.begin(&t).unwrap();
+    for (i, n) in ["carol", "Alice", "bob", "dave", "alfred", "Bea"]
+        .iter()
+        .enumerate()
+    {
+        let mut u = user(&format!("f{i}"), n);
+        u["active"] = json!(i % 2 == 0);
+        if i % 3 != 0 {
+            u["externalId"] = json!(format!("Ext-{i}"));
+        }
+        tx.insert(ResourceKind::User, &u).unwrap();
+    }
+    tx.insert(ResourceKind::Group, &group("fg1", "Admins", &["f0", "f1", "f2"]))
+        .unwrap();
+    tx.insert(ResourceKind::Group, &group("fg2", "admin-two", &["f3"]))
+        .unwrap();
+    tx.insert(ResourceKind::Group, &group("fg3", "Others", &[]))
+        .unwrap();
+    tx.commit().unwrap();
+
+    let registry = SchemaRegistry::core();
+    let mut tx = store.begin_read(&t).unwrap();
+    let user_filters = [
+        r#"userName eq "BOB""#,
+        r#"userName co "a""#,
+        r#"userName sw "al""#,
+        r#"userName ew "e""#,
+        r#"emails.value co "a@example""#,
+        r#"emails[value sw "c"]"#,
+        "externalId pr",
+        r#"externalId eq "ext-1""#,
+        r#"externalId sw "Ext-""#,
+        "active eq true",
+        r#"userName sw "a" or userName eq "bob""#,
+        r#"userName co "a" and externalId pr"#,
+        r#"userName co "a" and not (userName eq "alice")"#,
+        r#"emails[value sw "a" and value co "x"]"#,
+        r#"userName eq "nobody""#,
+    ];
+    let group_filters = [
+        r#"displayName sw "admin""#,
+        r#"displayName eq "OTHERS""#,
+        r#"members.value eq "f3""#,
+        "members pr",
+        r#"displayName co "n" and not (displayName eq "admins")"#,
+    ];
+    let by_name = |descending| SortSpec {
+        by: fedkit_scim::filter::AttrPath::new("userName"),
+        order: if descending {
+            SortOrder::Descending
+        } else {
+            SortOrder::Ascending
+        },
+    };
+    for (kind, filters) in [
+        (ResourceKind::User, &user_filters[..]),
+        (ResourceKind::Group, &group_filters[..]),
+    ] {
+        let schema = ResourceSchema::new(&registry, kind.name()).unwrap();
+        let ctx = EvalContext::new(&registry, kind.name());
+        let all = tx.find(kind, None).unwrap();
+        for text in filters {
+            let filter = Filter::parse(text).unwrap();
+            let compiled = filter.compile(&ctx).unwrap();
+            let hits: Vec<Value> = all.iter().filter(|r| compiled.matches(r)).cloned().collect();
+            let sorts: &[Option<bool>] = if kind == ResourceKind::User {
+                &[None, Some(false), Some(true)]
+            } else {
+                &[None]
+            };
+            for &sort in sorts {
+                let mut expected = hits.clone();
+                if let Some(descending) = sort {
+                    sort_resources(&mut expected, &by_name(descending), &schema);
+                }
+                for (offset, limit) in [(0, 100), (0, 2), (1, 2), (3, 1), (5, 3), (40, 5), (0, 0)] {
+                    let mut q = PageQuery::new(offset, limit);
+                    q.filter = Some(&filter);
+                    q.sort = sort.map(|d| (SortKey::UserName, d));
+                    let Some(page) = tx.find_page(kind, &q).unwrap() else {
+                        continue;
+                    };
+                    let want: Vec<Value> = expected.iter().skip(offset).take(limit).cloned().collect();
+                    assert_eq!(page.total, hits.len(), "{text} {sort:?}: total");
+                    assert_eq!(
+                        ids(&page.resources),
+                        ids(&want),
+                        "{text} {sort:?} offset {offset} limit {limit}"
+                    );
+                }
+            }
+            // Groups without members when not asked, and beyond the inline cap.
+            if kind == ResourceKind::Group {
+                let mut q = PageQuery::new(0, 10);
+                q.filter = Some(&filter);
+                q.members = false;
+                if let Some(page) = tx.find_page(kind, &q).unwrap() {
+                    assert!(
+                        page.resources.iter().all(|g| g.get("members").is_none()),
+                        "{text}"
+                    );
+                }
+                q.members = true;
+                q.member_cap = 1;
+                if let Some(page) = tx.find_page(kind, &q).unwrap() {
+                    for g in &page.resources {
+                        let stored = hits.iter().find(|h| h["id"] == g["id"]).unwrap();
+                        let n = member_values(stored).len();
+                        if n > 1 {
+                            assert!(g.get("members").is_none(), "{text}: beyond the cap");
+                        } else {
+                            assert_eq!(member_values(g), member_values(stored), "{text}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -249,18 +249,42 @@ pub trait Dialect {
 
     /// Either condition.
     fn or(&self, left: Self::Cond, right: Self::Cond) -> Self::Cond;
+
+    /// Whether the condition [`Dialect::compare`] (`op` is `Some`) or [`Dialect::present`]
+    /// (`op` is `None`) writes for `target` and `literal` selects **exactly** the resources
+    /// whose leaves the evaluator matches, not merely a superset. The default, `false`, keeps
+    /// every query on the superset path; see [`push_down_exact`].
+    fn is_exact(&self, target: Target, op: Option<CompareOp>, literal: &str) -> bool {
+        let _ = (target, op, literal);
+        false
+    }
 }
 
 /// The condition for the part of `filter` the indexes can answer, on resources of `kind`,
 /// or `None` when nothing of it can be pushed down (then every resource is a candidate).
 pub fn push_down<D: Dialect>(dialect: &D, kind: ResourceKind, filter: &Filter) -> Option<D::Cond> {
+    push_down_exact(dialect, kind, filter).map(|(cond, _exact)| cond)
+}
+
+/// [`push_down`], and whether the condition is **exact**: it selects precisely the resources
+/// of `kind` the evaluator matches, so a store may count, sort and page in SQL without the
+/// evaluator looking at the rows. Exact when every leaf is pushed down and the dialect
+/// reports it exact ([`Dialect::is_exact`]), nothing was dropped (no `not`, no leaf left to
+/// the evaluator, no side dropped over the [`MAX_PUSHED_TERMS`] budget), and no value filter
+/// (`emails[…]`) holds an `and` (the evaluator asks one element to satisfy both sides; the
+/// pushed-down condition lets two elements satisfy one side each).
+pub fn push_down_exact<D: Dialect>(
+    dialect: &D,
+    kind: ResourceKind,
+    filter: &Filter,
+) -> Option<(D::Cond, bool)> {
     let mut walk = Walk {
         dialect,
         kind,
         element: None,
     };
     match filter.accept(&mut walk) {
-        Ok(c) => c.map(|(cond, _terms)| cond),
+        Ok(c) => c.map(|p| (p.cond, p.exact)),
         Err(never) => match never {},
     }
 }
@@ -295,8 +319,14 @@ fn target(kind: ResourceKind, path: &AttrPath) -> Option<Target> {
     }
 }
 
-/// A condition and how many leaves it holds.
-type Counted<C> = Option<(C, usize)>;
+/// A condition, how many leaves it holds and whether it is exact.
+struct Pushed<C> {
+    cond: C,
+    terms: usize,
+    exact: bool,
+}
+
+type Counted<C> = Option<Pushed<C>>;
 
 struct Walk<'d, D> {
     dialect: &'d D,
@@ -322,21 +352,29 @@ impl<D: Dialect> Visitor for Walk<'_, D> {
 
     fn and(&mut self, left: Self::Output, right: Self::Output) -> Result<Self::Output, Infallible> {
         Ok(match (left, right) {
-            (Some((l, ln)), Some((r, rn))) if ln + rn <= MAX_PUSHED_TERMS => {
-                Some((self.dialect.and(l, r), ln + rn))
-            }
+            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(Pushed {
+                cond: self.dialect.and(l.cond, r.cond),
+                terms: l.terms + r.terms,
+                // Inside `emails[…]` both sides must hold for the same element.
+                exact: l.exact && r.exact && self.element.is_none(),
+            }),
             // Over budget: either side alone is still a superset; keep the cheaper one.
-            (Some(l), Some(r)) => Some(if r.1 < l.1 { r } else { l }),
-            (Some(one), None) | (None, Some(one)) => Some(one),
+            (Some(l), Some(r)) => Some(Pushed {
+                exact: false,
+                ..if r.terms < l.terms { r } else { l }
+            }),
+            (Some(one), None) | (None, Some(one)) => Some(Pushed { exact: false, ..one }),
             (None, None) => None,
         })
     }
 
     fn or(&mut self, left: Self::Output, right: Self::Output) -> Result<Self::Output, Infallible> {
         Ok(match (left, right) {
-            (Some((l, ln)), Some((r, rn))) if ln + rn <= MAX_PUSHED_TERMS => {
-                Some((self.dialect.or(l, r), ln + rn))
-            }
+            (Some(l), Some(r)) if l.terms + r.terms <= MAX_PUSHED_TERMS => Some(Pushed {
+                cond: self.dialect.or(l.cond, r.cond),
+                terms: l.terms + r.terms,
+                exact: l.exact && r.exact,
+            }),
             _ => None,
         })
     }
@@ -347,7 +385,11 @@ impl<D: Dialect> Visitor for Walk<'_, D> {
     }
 
     fn present(&mut self, path: &AttrPath) -> Result<Self::Output, Infallible> {
-        Ok(self.target(path).map(|t| (self.dialect.present(t), 1)))
+        Ok(self.target(path).map(|t| Pushed {
+            cond: self.dialect.present(t),
+            terms: 1,
+            exact: self.dialect.is_exact(t, None, ""),
+        }))
     }
 
     fn compare(
@@ -369,8 +411,13 @@ impl<D: Dialect> Visitor for Walk<'_, D> {
             }
             None => None,
         };
-        Ok(t.and_then(|t| self.dialect.compare(t, op, literal))
-            .map(|c| (c, 1)))
+        Ok(t.and_then(|t| {
+            self.dialect.compare(t, op, literal).map(|cond| Pushed {
+                cond,
+                terms: 1,
+                exact: self.dialect.is_exact(t, Some(op), literal),
+            })
+        }))
     }
 
     fn value_path(&mut self, attr: &AttrPath, inner: &Filter) -> Result<Self::Output, Infallible> {

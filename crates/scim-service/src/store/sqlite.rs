@@ -1018,11 +1018,17 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
-        if query.filter.is_some() {
-            return Ok(None);
-        }
         let mut cond = String::from("r.tenant = ? AND r.kind = ?");
         let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
+        if let Some(filter) = query.filter {
+            // Only a filter the indexes answer exactly; otherwise the handler's evaluator.
+            let Some(pushed) = PushDown::translate_exact(kind, &self.tenant, filter) else {
+                return Ok(None);
+            };
+            cond.push_str(" AND ");
+            cond.push_str(&pushed.sql);
+            params.extend(pushed.params);
+        }
         let mut from = String::from("scim_resources r");
         if let Some(group) = query.member_of {
             if kind != ResourceKind::User {

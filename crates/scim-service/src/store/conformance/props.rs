@@ -29,7 +29,7 @@ use fedkit_scim::schema::SchemaRegistry;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use super::super::{MemoryStore, ResourceKind, Store, StoreError};
+use super::super::{MemoryStore, PageQuery, ResourceKind, Store, StoreError};
 use crate::auth::TenantId;
 
 /// Short strings over the alphabet of the [module docs](self).
@@ -364,6 +364,17 @@ impl Case {
                     prop_assert!(pushed_ids.contains(&id), "{} on {:?}: {} left out", f, kind, id);
                 }
                 prop_assert!(pushed_ids.iter().all(|id| !id.contains("decoy")));
+                // A filtered page, when the store answers it, is exactly a page of the matches.
+                let matches = exact(all.clone());
+                for (offset, limit) in [(0, usize::MAX), (1, 2)] {
+                    let mut q = PageQuery::new(offset, limit);
+                    q.filter = Some(f);
+                    if let Some(page) = stx.find_page(kind, &q).map_err(fail)? {
+                        prop_assert_eq!(page.total, matches.len(), "{} on {:?}: total", f, kind);
+                        let want: Vec<String> = matches.iter().skip(offset).take(limit).cloned().collect();
+                        prop_assert_eq!(ids(&page.resources), want, "{} on {:?}: page", f, kind);
+                    }
+                }
             }
         }
         Ok(())

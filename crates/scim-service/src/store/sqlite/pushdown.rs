@@ -42,14 +42,16 @@ pub(super) struct Cond {
 }
 
 /// `column op value` for a string literal already normalized, or `None` when the operator is
-/// not pushed down. `LIKE` stops at a NUL character on both sides, so a row whose value
-/// holds one is always kept (`instr` compares lengths, not C strings).
+/// not pushed down. `LIKE` (`ew`) stops at a NUL character on both sides, so a row whose
+/// value holds one is always kept (`instr` compares lengths, not C strings).
 fn string_test(column: &str, op: CompareOp, value: &str) -> Option<(String, String)> {
     let escaped = like_escape(value);
     let pattern = match op {
         CompareOp::Eq => return Some((format!("{column} = ?"), value.to_owned())),
-        CompareOp::Co => format!("%{escaped}%"),
-        CompareOp::Sw => format!("{escaped}%"),
+        // `instr` compares characters exactly (case included) and past a NUL, so `co` and
+        // `sw` are exact: the first occurrence is at 1 exactly when the value starts so.
+        CompareOp::Co => return Some((format!("instr({column}, ?) > 0"), value.to_owned())),
+        CompareOp::Sw => return Some((format!("instr({column}, ?) = 1"), value.to_owned())),
         CompareOp::Ew => format!("%{escaped}"),
         _ => return None,
     };
@@ -73,6 +75,13 @@ impl<'a> PushDown<'a> {
     /// The condition for `filter`, or `None` when nothing of it can be pushed down.
     pub(super) fn translate(kind: ResourceKind, tenant: &'a str, filter: &Filter) -> Option<Cond> {
         shared::push_down(&PushDown { kind, tenant }, kind, filter)
+    }
+
+    /// The condition for `filter` when it selects exactly the matches (see
+    /// [`shared::push_down_exact`]), else `None`.
+    pub(super) fn translate_exact(kind: ResourceKind, tenant: &'a str, filter: &Filter) -> Option<Cond> {
+        shared::push_down_exact(&PushDown { kind, tenant }, kind, filter)
+            .and_then(|(cond, exact)| exact.then_some(cond))
     }
 
     fn value_leaf(&self, attr: Indexed, test: &str, param: Option<String>) -> Cond {
@@ -146,6 +155,12 @@ impl Dialect for PushDown<'_> {
 
     fn or(&self, left: Cond, right: Cond) -> Cond {
         combine(left, "OR", right)
+    }
+
+    /// `eq` (`=` on the normalized value), `co` and `sw` (`instr`) and `pr` are exact; `ew`
+    /// (`LIKE`, ASCII-case-insensitive and cut at a NUL) is a superset.
+    fn is_exact(&self, _target: Target, op: Option<CompareOp>, _literal: &str) -> bool {
+        matches!(op, None | Some(CompareOp::Eq | CompareOp::Co | CompareOp::Sw))
     }
 }
 
@@ -222,15 +237,19 @@ mod tests {
     #[test]
     fn like_metacharacters_are_escaped() {
         assert_eq!(like_escape(r"a%b_c\d"), r"a\%b\_c\\d");
-        let (_, params) = sql(U, r#"userName co "50%_\\x""#).unwrap();
-        assert_eq!(params, ["t", "User", "userName", r"%50\%\_\\x%"]);
+        let (_, params) = sql(U, r#"userName ew "50%_\\x""#).unwrap();
+        assert_eq!(params, ["t", "User", "userName", r"%50\%\_\\x"]);
+        // `co` and `sw` use `instr`: the literal as it is.
+        let (text, params) = sql(U, r#"userName co "50%_\\x""#).unwrap();
+        assert!(text.contains("instr(a.v, ?) > 0"), "{text}");
+        assert_eq!(params, ["t", "User", "userName", r"50%_\x"]);
     }
 
     #[test]
     fn values_are_parameters_never_sql() {
         let (text, params) = sql(U, r#"userName eq "x' OR 1=1 --" or id sw "a'b""#).unwrap();
         assert!(!text.contains("OR 1=1") && !text.contains("a'b"), "{text}");
-        assert_eq!(params, ["t", "User", "userName", "x' or 1=1 --", "a'b%"]);
+        assert_eq!(params, ["t", "User", "userName", "x' or 1=1 --", "a'b"]);
     }
 
     #[test]
@@ -309,8 +328,13 @@ mod tests {
         let (_, params) = sql(U, &many_and).unwrap();
         assert!(params.len() <= 4 * MAX_PUSHED_TERMS);
         let long = CompValue::String("x".repeat(MAX_LIKE_PATTERN));
+        let ew = Filter::compare(AttrPath::new("userName"), CompareOp::Ew, long.clone());
+        assert!(PushDown::translate(U, "t", &ew).is_none());
         let co = Filter::compare(AttrPath::new("userName"), CompareOp::Co, long.clone());
-        assert!(PushDown::translate(U, "t", &co).is_none());
+        assert!(
+            PushDown::translate(U, "t", &co).is_some(),
+            "instr has no pattern limit"
+        );
         let eq = Filter::compare(AttrPath::new("userName"), CompareOp::Eq, long);
         assert!(PushDown::translate(U, "t", &eq).is_some());
     }
