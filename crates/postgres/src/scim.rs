@@ -751,24 +751,40 @@ fn member_of_row(row: &postgres::Row, first: usize) -> Result<Value, StoreError>
     })
 }
 
+/// Starts a one-time data step of a migration: a transaction holding the step's advisory
+/// lock (one node at a time), or `None` when `marker`, the table whose presence says the step
+/// is still pending, is gone (another node did it).
+fn begin_data_step<'c>(
+    client: &'c mut Client,
+    lock: i64,
+    marker: &str,
+) -> Result<Option<postgres::Transaction<'c>>, StoreError> {
+    let err = |e: postgres::Error| pg_error("", &e);
+    let mut tx = client.transaction().map_err(err)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+        .map_err(err)?;
+    let pending: bool = tx
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&marker])
+        .and_then(|r| r.try_get(0))
+        .map_err(err)?;
+    if pending {
+        Ok(Some(tx))
+    } else {
+        tx.commit().map_err(err)?;
+        Ok(None)
+    }
+}
+
 /// The advisory-lock key of the members data step (as for migrations: one node at a time).
 const MEMBERS_STEP_LOCK: i64 = 0x6665_646b_6974_6d32;
 
 /// Migration 2's data step, once (while `fedkit_scim_members` exists): each group's members
 /// become rows of `fedkit_scim_group_members`, its body and indexed values lose them.
 fn move_members_out(client: &mut Client) -> Result<(), StoreError> {
-    let target = String::new();
-    let err = |e: postgres::Error| pg_error(&target, &e);
-    let mut tx = client.transaction().map_err(err)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MEMBERS_STEP_LOCK])
-        .map_err(err)?;
-    let pending: bool = tx
-        .query_one("SELECT to_regclass('fedkit_scim_members') IS NOT NULL", &[])
-        .and_then(|r| r.try_get(0))
-        .map_err(err)?;
-    if !pending {
-        return tx.commit().map_err(err);
-    }
+    let err = |e: postgres::Error| pg_error("", &e);
+    let Some(mut tx) = begin_data_step(client, MEMBERS_STEP_LOCK, "fedkit_scim_members")? else {
+        return Ok(());
+    };
     let rows = tx
         .query(
             "SELECT seq, tenant, id, body, body_json FROM fedkit_scim_resources WHERE kind = 'Group' ORDER BY seq",
@@ -831,18 +847,10 @@ const SORT_STEP_BATCH: i64 = 1000;
 /// user gets its `user_name_sort`, the same key every write sets ([`user_name_key`]), read
 /// and written 1000 users at a time.
 fn fill_sort_keys(client: &mut Client) -> Result<(), StoreError> {
-    let target = String::new();
-    let err = |e: postgres::Error| pg_error(&target, &e);
-    let mut tx = client.transaction().map_err(err)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SORT_STEP_LOCK])
-        .map_err(err)?;
-    let pending: bool = tx
-        .query_one("SELECT to_regclass('fedkit_scim_sort_pending') IS NOT NULL", &[])
-        .and_then(|r| r.try_get(0))
-        .map_err(err)?;
-    if !pending {
-        return tx.commit().map_err(err);
-    }
+    let err = |e: postgres::Error| pg_error("", &e);
+    let Some(mut tx) = begin_data_step(client, SORT_STEP_LOCK, "fedkit_scim_sort_pending")? else {
+        return Ok(());
+    };
     let mut last = i64::MIN;
     loop {
         let rows = tx
