@@ -479,36 +479,50 @@ impl PgStore {
 
 impl PgStore {
     /// PostgreSQL's plans (`EXPLAIN`, without running them) for the row statements
-    /// [`Transaction::find_page`] sends for an unfiltered list of `kind`, in creation order
-    /// (`sort_by_user_name: None`) or by `userName` (`Some(descending)`), `limit` rows from
-    /// `offset`; separated by blank lines. For checking that a sorted page reads the sort
-    /// index rather than every user.
+    /// [`Transaction::find_page`] sends for a list of `kind`, unfiltered (`filter: None`) or
+    /// filtered, in creation order (`sort_by_user_name: None`) or by `userName`
+    /// (`Some(descending)`), `limit` rows from `offset`; separated by blank lines. Empty when
+    /// `find_page` sends none: for a filter the indexes do not answer exactly (the handler
+    /// then evaluates it). For checking that a sorted page reads the sort index rather than
+    /// every user.
     pub fn explain_page(
         &self,
         tenant: &TenantId,
         kind: ResourceKind,
         sort_by_user_name: Option<bool>,
+        filter: Option<&Filter>,
         offset: usize,
         limit: usize,
     ) -> Result<String, StoreError> {
-        let sql = PageSql::new(false, sort_by_user_name.filter(|_| kind == ResourceKind::User));
+        let cond = match filter {
+            None => None,
+            Some(f) => match PushDown::translate_exact(kind, f) {
+                Some(cond) => Some(cond),
+                None => return Ok(String::new()),
+            },
+        };
+        let sql = PageSql::new(
+            false,
+            sort_by_user_name.filter(|_| kind == ResourceKind::User),
+            cond.as_ref(),
+        );
+        let values: &[String] = cond.as_ref().map_or(&[], |c| c.params.as_slice());
         let tenant = tenant.as_str().to_owned();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&tenant, Type::TEXT),
+            (kind_name(kind), Type::TEXT),
+            (&-1_i64, Type::INT8),
+            (&limit, Type::INT8),
+            (&offset, Type::INT8),
+        ];
+        params.extend(values.iter().map(|p| (p as &(dyn ToSql + Sync), Type::TEXT)));
         let mut client = self.pool.get().map_err(pool_error)?;
         let mut plans = Vec::new();
         for statement in std::iter::once(&sql.page).chain(sql.unnamed.as_ref()) {
             let rows = client
-                .query_typed(
-                    &format!("EXPLAIN {statement}"),
-                    &[
-                        (&tenant, Type::TEXT),
-                        (kind_name(kind), Type::TEXT),
-                        (&-1_i64, Type::INT8),
-                        (&limit, Type::INT8),
-                        (&offset, Type::INT8),
-                    ],
-                )
+                .query_typed(&format!("EXPLAIN {statement}"), &params)
                 .map_err(|e| self.error(&e))?;
             let lines: Result<Vec<String>, _> = rows.iter().map(|r| r.try_get::<_, String>(0)).collect();
             plans.push(lines.map_err(|e| self.error(&e))?.join("\n"));
@@ -528,7 +542,7 @@ impl Store for PgStore {
 }
 
 /// The statements of [`Transaction::find_page`] (parameters `$1` tenant, `$2` kind, `$3`
-/// the group whose members are listed or -1, `$4` limit, `$5` offset).
+/// the group whose members are listed or -1, `$4` limit, `$5` offset; then a filter's).
 struct PageSql {
     /// How many match; when sorted by `userName`, also how many of them have a name.
     count: String,
@@ -539,9 +553,11 @@ struct PageSql {
 }
 
 impl PageSql {
-    /// `by_name`: `Some(descending)` when sorted by `userName`.
-    fn new(member_of: bool, by_name: Option<bool>) -> Self {
-        let (from, cond) = if member_of {
+    /// `by_name`: `Some(descending)` when sorted by `userName`; `filter`: an exact
+    /// pushed-down condition the resources must meet, its parameters after the statement's
+    /// own (from `$4` in `count`, from `$6` in the row statements).
+    fn new(member_of: bool, by_name: Option<bool>, filter: Option<&pushdown::Cond>) -> Self {
+        let (from, base) = if member_of {
             (
                 "fedkit_scim_group_members m JOIN fedkit_scim_resources r
                      ON r.tenant = m.tenant AND r.kind = $2 AND r.id = coalesce(m.member->>'value', m.member_json->>'value')",
@@ -553,10 +569,15 @@ impl PageSql {
                 "r.tenant = $1 AND r.kind = $2 AND $3::bigint IS NOT NULL",
             )
         };
+        let restrict = |first: usize| match filter {
+            Some(f) => format!("{base} AND r.seq IN ({})", f.numbered_from(first)),
+            None => base.to_owned(),
+        };
+        let (count_cond, cond) = (restrict(4), restrict(6));
         let select = "SELECT r.body, r.body_json, r.seq FROM";
         let Some(descending) = by_name else {
             return Self {
-                count: format!("SELECT count(*) FROM {from} WHERE {cond}"),
+                count: format!("SELECT count(*) FROM {from} WHERE {count_cond}"),
                 page: format!("{select} {from} WHERE {cond} ORDER BY r.seq LIMIT $4 OFFSET $5"),
                 unnamed: None,
             };
@@ -568,7 +589,7 @@ impl PageSql {
         let dir = if descending { "DESC" } else { "ASC" };
         let keyed = "r.user_name_sort <> ''::bytea";
         Self {
-            count: format!("SELECT count(*), count(*) FILTER (WHERE {keyed}) FROM {from} WHERE {cond}"),
+            count: format!("SELECT count(*), count(*) FILTER (WHERE {keyed}) FROM {from} WHERE {count_cond}"),
             page: format!(
                 "{select} {from} WHERE {cond} AND {keyed}
                  ORDER BY substring(r.user_name_sort FROM 1 FOR 1024) {dir}, r.user_name_sort {dir}, r.seq
@@ -1475,17 +1496,15 @@ impl PgTransaction<'_> {
         tenant: &str,
         kind: ResourceKind,
         group_seq: i64,
+        filter: &[String],
     ) -> Result<(i64, i64), StoreError> {
-        let row = self.run(|c| {
-            c.query_typed_one(
-                sql,
-                &[
-                    (&tenant, Type::TEXT),
-                    (kind_name(kind), Type::TEXT),
-                    (&group_seq, Type::INT8),
-                ],
-            )
-        })?;
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&tenant, Type::TEXT),
+            (kind_name(kind), Type::TEXT),
+            (&group_seq, Type::INT8),
+        ];
+        params.extend(filter.iter().map(|p| (p as &(dyn ToSql + Sync), Type::TEXT)));
+        let row = self.run(|c| c.query_typed_one(sql, &params))?;
         let total: i64 = row.try_get(0).map_err(|e| self.error(&e))?;
         let second = if row.len() > 1 {
             row.try_get(1).map_err(|e| self.error(&e))?
@@ -1500,24 +1519,22 @@ impl PgTransaction<'_> {
     fn page_rows(
         &mut self,
         sql: &str,
-        tenant: &str,
         kind: ResourceKind,
         group_seq: i64,
         limit: i64,
         offset: i64,
+        filter: &[String],
     ) -> Result<Vec<postgres::Row>, StoreError> {
-        self.run(|c| {
-            c.query_typed(
-                sql,
-                &[
-                    (&tenant, Type::TEXT),
-                    (kind_name(kind), Type::TEXT),
-                    (&group_seq, Type::INT8),
-                    (&limit, Type::INT8),
-                    (&offset, Type::INT8),
-                ],
-            )
-        })
+        let tenant = self.tenant.clone();
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&tenant, Type::TEXT),
+            (kind_name(kind), Type::TEXT),
+            (&group_seq, Type::INT8),
+            (&limit, Type::INT8),
+            (&offset, Type::INT8),
+        ];
+        params.extend(filter.iter().map(|p| (p as &(dyn ToSql + Sync), Type::TEXT)));
+        self.run(|c| c.query_typed(sql, &params))
     }
 
     /// Writes a resource's attributes (the stored body: for a group, its members taken out).
@@ -1637,9 +1654,15 @@ impl Transaction for PgTransaction<'_> {
     }
 
     fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
-        if query.filter.is_some() {
-            return Ok(None);
-        }
+        // Only a filter the indexes answer exactly; otherwise the handler's evaluator.
+        let filter = match query.filter {
+            None => None,
+            Some(f) => match PushDown::translate_exact(kind, f) {
+                Some(cond) => Some(cond),
+                None => return Ok(None),
+            },
+        };
+        let values: &[String] = filter.as_ref().map_or(&[], |c| c.params.as_slice());
         // `Some(descending)`: by `userName`.
         let by_name = match query.sort {
             None => None,
@@ -1671,27 +1694,27 @@ impl Transaction for PgTransaction<'_> {
                 }
             },
         };
-        let sql = PageSql::new(query.member_of.is_some(), by_name);
+        let sql = PageSql::new(query.member_of.is_some(), by_name, filter.as_ref());
         let members = query.members.then_some(query.member_cap);
         let Some(unnamed_sql) = sql.unnamed else {
-            let (total, _) = self.page_counts(&sql.count, &tenant, kind, group_seq)?;
-            let rows = self.page_rows(&sql.page, &tenant, kind, group_seq, limit, offset)?;
+            let (total, _) = self.page_counts(&sql.count, &tenant, kind, group_seq, values)?;
+            let rows = self.page_rows(&sql.page, kind, group_seq, limit, offset, values)?;
             let resources = self.bodies(kind, &rows, members)?;
             return Ok(Some(Page::new(usize::try_from(total).unwrap_or(0), resources)));
         };
         let named_sql = sql.page;
         let total_sql = sql.count;
-        let (total, named) = self.page_counts(&total_sql, &tenant, kind, group_seq)?;
+        let (total, named) = self.page_counts(&total_sql, &tenant, kind, group_seq, values)?;
         let mut resources = Vec::new();
         if offset < named && limit > 0 {
-            let rows = self.page_rows(&named_sql, &tenant, kind, group_seq, limit, offset)?;
+            let rows = self.page_rows(&named_sql, kind, group_seq, limit, offset, values)?;
             resources = self.bodies(kind, &rows, members)?;
         }
         let taken = i64::try_from(resources.len()).unwrap_or(i64::MAX);
         let rest = limit.saturating_sub(taken);
         if rest > 0 && offset.saturating_add(limit) > named {
             let skip = offset.saturating_sub(named).max(0);
-            let rows = self.page_rows(&unnamed_sql, &tenant, kind, group_seq, rest, skip)?;
+            let rows = self.page_rows(&unnamed_sql, kind, group_seq, rest, skip, values)?;
             resources.extend(self.bodies(kind, &rows, members)?);
         }
         Ok(Some(Page::new(usize::try_from(total).unwrap_or(0), resources)))

@@ -540,7 +540,7 @@ fn lookups_use_the_indexes() {
     // both directions: no full scan, no sort of every user.
     for descending in [false, true] {
         let p = store
-            .explain_page(&t, ResourceKind::User, Some(descending), 500, 20)
+            .explain_page(&t, ResourceKind::User, Some(descending), None, 500, 20)
             .unwrap();
         let named = p.split("\n\n").next().unwrap();
         assert!(named.contains("fedkit_scim_resources_user_name_sort"), "{named}");
@@ -560,6 +560,55 @@ fn lookups_use_the_indexes() {
         assert_eq!(page.total, 20_000);
         assert_eq!(page.resources.len(), 20);
     }
+    // A filtered page, sorted or not, is answered in SQL: the filter through its index, a
+    // LIMIT on the rows, and no full scan.
+    for (filter, matches) in [
+        (r#"emails.value sw "user1234""#, 11),
+        (r#"userName sw "user""#, 20_000),
+    ] {
+        let f = Filter::parse(filter).unwrap();
+        for sort in [None, Some(false), Some(true)] {
+            let p = store
+                .explain_page(&t, ResourceKind::User, sort, Some(&f), 5, 20)
+                .unwrap();
+            let rows = p.split("\n\n").next().unwrap();
+            assert!(rows.contains("Limit"), "{filter} {sort:?}:\n{rows}");
+            if matches < 100 {
+                // A selective filter reads its matches through the value index.
+                assert!(
+                    rows.contains("fedkit_scim_values_lookup"),
+                    "{filter} {sort:?}:\n{rows}"
+                );
+            } else {
+                // An unselective one reads the page's order from an index, never sorting
+                // every match.
+                assert!(
+                    !rows.lines().any(|l| l
+                        .trim_start()
+                        .trim_start_matches("->")
+                        .trim_start()
+                        .starts_with("Sort  (")),
+                    "{filter} {sort:?}: a sort of every match:\n{rows}"
+                );
+            }
+            assert!(!p.contains("Seq Scan"), "{filter} {sort:?}: full scan:\n{p}");
+            let mut tx = store.begin_read(&t).unwrap();
+            let mut q = PageQuery::new(5, 20);
+            q.filter = Some(&f);
+            q.sort = sort.map(|d| (SortKey::UserName, d));
+            let page = tx.find_page(ResourceKind::User, &q).unwrap().unwrap();
+            assert_eq!(page.total, matches, "{filter} {sort:?}");
+            assert_eq!(page.resources.len(), (matches - 5).min(20), "{filter} {sort:?}");
+        }
+    }
+    // A filter the indexes do not answer exactly is left to the handler: no page statement.
+    let f = Filter::parse(r#"userName co "user1""#).unwrap();
+    assert_eq!(
+        store
+            .explain_page(&t, ResourceKind::User, Some(false), Some(&f), 0, 20)
+            .unwrap(),
+        ""
+    );
     // A filter on an attribute the store does not index scans the tenant's resources.
     let f = Filter::parse(r#"title eq "x""#).unwrap();
     let p = store.explain(&t, ResourceKind::User, Some(&f)).unwrap();

@@ -119,8 +119,14 @@ impl Cond {
     /// and the kind). The SQL text is built from constants of this module only, none of
     /// which holds a `?`.
     pub(crate) fn numbered(&self) -> String {
+        self.numbered_from(3)
+    }
+
+    /// The SQL with each `?` numbered `$first`, `$first + 1`, ... in order, for a statement
+    /// whose own parameters take `$1` to `$first - 1` (`$1`, `$2` still the tenant and kind).
+    pub(crate) fn numbered_from(&self, first: usize) -> String {
         let mut out = String::with_capacity(self.sql.len() + 8);
-        let mut n = 2;
+        let mut n = first.saturating_sub(1);
         for c in self.sql.chars() {
             if c == '?' {
                 n += 1;
@@ -177,6 +183,12 @@ impl PushDown {
     /// The condition for `filter`, or `None` when nothing of it can be pushed down.
     pub(crate) fn translate(kind: ResourceKind, filter: &Filter) -> Option<Cond> {
         shared::push_down(&PushDown, kind, filter)
+    }
+
+    /// The condition for `filter` when it selects exactly the matching resources (see
+    /// `push_down_exact` and [`Dialect::is_exact`]), else `None`.
+    pub(crate) fn translate_exact(kind: ResourceKind, filter: &Filter) -> Option<Cond> {
+        shared::push_down_exact(&PushDown, kind, filter).and_then(|(cond, exact)| exact.then_some(cond))
     }
 
     fn value_leaf(attr: Indexed, test: &str, param: Option<String>) -> Cond {
@@ -245,6 +257,32 @@ impl Dialect for PushDown {
 
     fn or(&self, left: Cond, right: Cond) -> Cond {
         combine(left, "UNION", right)
+    }
+
+    /// Exact: `pr`; `eq` and `sw` on a value whose normalized literal is shorter than
+    /// [`MAX_INDEXED_BYTES`] minus 3 bytes (a value cut to the index length keeps at least
+    /// that many bytes, so it can neither equal the literal nor start with it unless the
+    /// whole value does) and holds neither U+0000 nor U+FFFD (which [`index_form`] makes
+    /// equal); `eq`, `sw`, `co`, `ew` on `id` (never cut, `COLLATE "C"`, and `LIKE` compares
+    /// characters case-sensitively as the evaluator compares the caseExact `id`) under the
+    /// same U+0000/U+FFFD condition. `co`/`ew` on a value also return every cut value, a
+    /// superset.
+    fn is_exact(&self, target: Target, op: Option<CompareOp>, literal: &str) -> bool {
+        let Some(op) = op else {
+            return true;
+        };
+        let plain = |s: &str| !s.contains('\0') && !s.contains('\u{FFFD}');
+        match target {
+            Target::Id => {
+                matches!(op, CompareOp::Eq | CompareOp::Sw | CompareOp::Co | CompareOp::Ew) && plain(literal)
+            }
+            Target::Value(attr) => {
+                let normalized = attr.normalize(literal);
+                matches!(op, CompareOp::Eq | CompareOp::Sw)
+                    && normalized.len() < MAX_INDEXED_BYTES - 3
+                    && plain(&normalized)
+            }
+        }
     }
 }
 
@@ -455,6 +493,37 @@ mod tests {
             (U, r#"active eq true"#),
         ] {
             assert_eq!(sql(kind, text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn exactness_of_pushed_conditions() {
+        let exact =
+            |kind, text: &str| PushDown::translate_exact(kind, &Filter::parse(text).unwrap()).is_some();
+        let short = "a".repeat(MAX_INDEXED_BYTES - 4);
+        let edge = "a".repeat(MAX_INDEXED_BYTES - 3);
+        for text in [
+            r#"userName eq "BJensen""#.to_owned(),
+            r#"emails.value sw "b""#.to_owned(),
+            r#"userName pr and externalId pr"#.to_owned(),
+            r#"id eq "AbC" or id co "x" or id sw "y" or id ew "z""#.to_owned(),
+            format!("displayName eq \"{short}\""),
+        ] {
+            assert!(exact(U, &text), "{text}");
+        }
+        assert!(exact(G, r#"members.value eq "u1""#));
+        for text in [
+            r#"userName co "b""#.to_owned(),
+            r#"userName ew "b""#.to_owned(),
+            r#"userName eq "a\u0000b""#.to_owned(),
+            "userName sw \"a\u{FFFD}\"".to_owned(),
+            r#"id eq "a\u0000""#.to_owned(),
+            "id co \"\u{FFFD}\"".to_owned(),
+            format!("displayName eq \"{edge}\""),
+            format!("displayName sw \"{edge}\""),
+            r#"userName eq "a" and title eq "b""#.to_owned(),
+        ] {
+            assert!(!exact(U, &text), "{text}");
         }
     }
 
