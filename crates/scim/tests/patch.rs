@@ -1798,3 +1798,37 @@ fn extension_key_needs_an_object() {
         format!("{ENTERPRISE} must be an object of the schema's attributes, but the request has \"Finance\"")
     );
 }
+
+/// Control characters are refused in PATCH values as resource validation refuses them, so a
+/// successful PATCH never yields a resource the service would refuse (found by the scim_patch
+/// fuzz target: a member `value` with U+0008); line breaks stay allowed where RFC 7643 §4.1.2
+/// allows them.
+#[test]
+fn control_characters_in_patch_values_are_invalid_values() {
+    let e = err(
+        "Group",
+        &group(),
+        json!([{"op": "add", "path": "members", "value": [{"value": "ab\u{8}c"}]}]),
+    );
+    assert_eq!(ScimError::from(e).scim_type, Some(ScimType::InvalidValue));
+    let e = err(
+        "User",
+        &user(),
+        json!([{"op": "replace", "path": "displayName", "value": "Babs\nJensen"}]),
+    );
+    assert!(e.to_string().contains("control characters"), "{e}");
+    let patched = ok(
+        "User",
+        &user(),
+        json!([{"op": "add", "path": "addresses", "value": [{"type": "home", "formatted": "1 Main St\nSpringfield"}]}]),
+    );
+    assert!(patched["addresses"]
+        .to_string()
+        .contains("1 Main St\\nSpringfield"));
+    let patched = ok(
+        "User",
+        &user(),
+        json!([{"op": "replace", "path": "addresses[type eq \"work\"].streetAddress", "value": "100 Universal City Plaza\r\nSuite 2"}]),
+    );
+    assert!(patched["addresses"].to_string().contains("Suite 2"));
+}

@@ -44,6 +44,28 @@ fn expected_for(t: AttributeType) -> &'static str {
     }
 }
 
+/// Whether the attribute `label` names (e.g. `addresses[type eq "work"].formatted`) may hold
+/// TAB, LF and CR ([`crate::resource::MULTI_LINE_ATTRIBUTES`]).
+fn allows_line_breaks(label: &str) -> bool {
+    let mut plain = String::with_capacity(label.len());
+    let mut depth = 0usize;
+    for c in label.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    crate::resource::MULTI_LINE_ATTRIBUTES
+        .iter()
+        .any(|p| plain.eq_ignore_ascii_case(p))
+}
+
+fn has_control_characters(s: &str, multi_line: bool) -> bool {
+    crate::resource::check_control_characters("", s, multi_line).is_err()
+}
+
 impl Normalizer<'_> {
     /// A value of a simple (non-complex) attribute. `None` for `null` (unassigned).
     pub(super) fn simple(&self, def: &AttributeDef, label: &str, v: &Value) -> Result<Option<Value>, K> {
@@ -64,8 +86,17 @@ impl Normalizer<'_> {
                 }
                 _ => return Err(fail()),
             },
+            // Control characters as resource validation refuses them (`resource::
+            // check_control_characters`), so a patched resource stays valid.
             AttributeType::String => match v {
-                Value::String(_) => v.clone(),
+                Value::String(s) if !has_control_characters(s, allows_line_breaks(label)) => v.clone(),
+                Value::String(_) => {
+                    return Err(invalid(
+                        label,
+                        "a string without control characters (U+0000-U+001F; tabs and line breaks only in addresses.formatted and addresses.streetAddress)",
+                        v,
+                    ))
+                }
                 _ => return Err(fail()),
             },
             // The same rules as resource validation (`resource::check_value`), so a patched
