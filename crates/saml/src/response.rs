@@ -1183,7 +1183,6 @@ fn name_id_of(element: &VerifiedElement<'_, '_>) -> Result<NameId, Error> {
 
 /// The one `xenc:EncryptedData` of a verified SAML encrypted element (`element` names it for
 /// the error) and the `xenc:EncryptedKey`s beside it.
-#[allow(clippy::type_complexity)]
 fn encrypted_parts<'a, 'input>(
     encrypted: &VerifiedElement<'a, 'input>,
     element: &'static str,
