@@ -88,8 +88,8 @@ use std::time::Duration;
 use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::store::{
-    attach_members, drop_members, member_value, split_members, user_name_key, Membership, Page, PageQuery,
-    ResourceKind, SortKey, Store, StoreError, Transaction,
+    attach_members, drop_members, member_value, split_members, user_name_key, Chunk, Membership, Page,
+    PageQuery, ResourceKind, SortKey, Store, StoreError, Transaction,
 };
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
@@ -1651,6 +1651,49 @@ impl Transaction for PgTransaction<'_> {
         let params = find_params(&tenant, kind, &values);
         let rows = self.run(|c| c.query_typed(&sql, &params))?;
         self.bodies(kind, &rows, None)
+    }
+
+    fn find_chunk(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+        members: bool,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Chunk, StoreError> {
+        let (sql, values) = find_query(kind, filter);
+        // Numbers this code computes, not input.
+        let after = after.map_or(Ok(-1), i64::try_from).map_err(|_| StoreError::Backend {
+            detail: "a chunk position beyond the store's sequence numbers".into(),
+        })?;
+        let limit = limit.max(1);
+        let sql = format!(
+            "{} AND r.seq > {after} ORDER BY r.seq LIMIT {}",
+            sql.strip_suffix(" ORDER BY r.seq").unwrap_or(&sql),
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        );
+        let tenant = self.tenant.clone();
+        let params = find_params(&tenant, kind, &values);
+        let rows = self.run(|c| c.query_typed(&sql, &params))?;
+        let next = match rows.last() {
+            Some(row) if rows.len() == limit => {
+                let seq: i64 = row.try_get(2).map_err(|e| self.error(&e))?;
+                u64::try_from(seq).ok()
+            }
+            _ => None,
+        };
+        let found = self.bodies(kind, &rows, members.then_some(usize::MAX))?;
+        if self.read_only && kind == ResourceKind::User {
+            // The memberships of this chunk's users are read together, and only theirs
+            // are kept: the cache follows the chunk, not the directory.
+            self.found = found
+                .iter()
+                .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+            self.positions = None;
+            self.member_cache.clear();
+        }
+        Ok(Chunk::new(found, next))
     }
 
     fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {

@@ -10,7 +10,10 @@
 //!   peak resident set during the request minus the resident set before it, with the peak
 //!   reset through `/proc/self/clear_refs`, in a fresh process on the loaded file);
 //! * `GET /Groups/{id}` of the 100 000-member group (beyond the inline cap) and a page of its
-//!   members, `GET /Users?filter=groups.value eq "…"&count=100`.
+//!   members, `GET /Users?filter=groups.value eq "…"&count=100`;
+//! * `GET /Users?filter=active eq true&count=10` over the 100 000 users (a filter no index
+//!   answers: read chunk by chunk and cut to the page), unsorted and sorted by
+//!   `displayName`; the memory growth of both is printed as above.
 //!
 //! `cargo bench -p fedkit-scim-service --bench memberships`
 #![allow(
@@ -29,6 +32,11 @@ use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::store::{MemoryStore, ResourceKind, SqliteStore, Store};
 use fedkit_scim_service::{Request, RequestContext, ScimService};
 use serde_json::{json, Value};
+
+/// A filter no store index answers (`active` is not indexed), one page of 10.
+const SCAN: &str = "filter=active%20eq%20true&count=10";
+/// The same, sorted by an attribute no store sorts by.
+const SCAN_SORTED: &str = "filter=active%20eq%20true&count=10&sortBy=displayName&sortOrder=descending";
 
 const META: &str = r#"{"created": "2026-01-01T00:00:00Z", "lastModified": "2026-01-01T00:00:00Z"}"#;
 
@@ -187,6 +195,17 @@ fn measure_in_child(path: &str) -> ! {
         assert!(body.len() > 50_000);
     });
     println!("heavy-kib {}", kib.map_or(-1, |k| k as i64));
+    // A filter no index answers, over 100 000 users: the handler reads them chunk by chunk
+    // and keeps only the page (sorted: the ids of the best 10 so far).
+    let big = TenantId::new("big").unwrap();
+    for (label, query) in [("scan-kib", SCAN), ("scan-sorted-kib", SCAN_SORTED)] {
+        let kib = growth(|| {
+            let (status, body) = call(&service, &big, "GET", "/Users", query, &Value::Null);
+            assert_eq!(status, 200);
+            assert!(body.len() < 20_000);
+        });
+        println!("{label} {}", kib.map_or(-1, |k| k as i64));
+    }
     std::process::exit(0);
 }
 
@@ -222,6 +241,21 @@ fn memberships(c: &mut Criterion) {
             "sqlite: GET /Groups?count=50 (50 groups with their 1 000 members each), same process: peak memory growth {:.2} MiB",
             k as f64 / 1024.0
         );
+    }
+    for (label, what) in [
+        ("scan-kib ", "GET /Users?filter=active eq true&count=10 (100 000 users)"),
+        ("scan-sorted-kib ", "GET /Users?filter=active eq true&count=10&sortBy=displayName (100 000 users)"),
+    ] {
+        if let Some(k) = out
+            .lines()
+            .find_map(|l| l.strip_prefix(label))
+            .and_then(|k| k.trim().parse::<i64>().ok())
+        {
+            eprintln!(
+                "sqlite: {what}, same process: peak memory growth {:.2} MiB",
+                k as f64 / 1024.0
+            );
+        }
     }
     let mut group = c.benchmark_group("memberships");
     group.sample_size(20).measurement_time(Duration::from_secs(6));
@@ -344,6 +378,17 @@ fn memberships(c: &mut Criterion) {
                 })
             },
         );
+        for (label, query) in [("", SCAN), (" sortBy=displayName", SCAN_SORTED)] {
+            group.bench_function(
+                format!("{name}: GET /Users?filter=active eq true&count=10{label} (100000 users)"),
+                |b| {
+                    b.iter(|| {
+                        let (status, body) = call(&s.service, &big, "GET", "/Users", query, &Value::Null);
+                        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+                    })
+                },
+            );
+        }
         let page = "filter=groups.value%20eq%20%22big-group-0000%22&startIndex=50001&count=100";
         group.bench_function(
             format!("{name}: GET /Users?filter=groups.value eq (page of 100 of 100000)"),

@@ -40,6 +40,9 @@ use crate::projection::{Projection, ProjectionError};
 use crate::resource::{get_attr, ResourceSchema};
 use crate::schema::{AttributeDef, AttributeType, SchemaRegistry};
 
+mod window;
+pub use window::PageWindow;
+
 /// URN of the ListResponse message.
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 /// URN of the SearchRequest message.

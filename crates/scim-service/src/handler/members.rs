@@ -22,18 +22,16 @@
 use std::collections::HashSet;
 
 use fedkit_scim::error::{ScimError, ScimType};
-use fedkit_scim::filter::{CompValue, CompareOp, EvalContext, Filter};
-use fedkit_scim::list::{ListResponse, SearchRequest, SortOrder};
+use fedkit_scim::filter::{CompValue, CompareOp, Filter};
+use fedkit_scim::list::SearchRequest;
 use fedkit_scim::patch::{self, PatchRequest};
 use fedkit_scim::projection::Projection;
 use fedkit_scim::resource::{get_attr, version_of};
 use serde_json::{json, Map, Value};
 
-use super::json_response;
 use super::ops::{not_found, store_error, Ops, Tx, Written};
-use super::Response;
 use crate::events::Event;
-use crate::store::{drop_members, member_ids, member_value, PageQuery, ResourceKind, SortKey};
+use crate::store::{drop_members, member_ids, member_value, ResourceKind};
 
 /// The version of a stored group: its `meta.version`, or else the hash of its attributes
 /// without `members` (the same whether or not the members were loaded).
@@ -189,7 +187,7 @@ fn named_members(body: &Value) -> Option<Vec<String>> {
 }
 
 impl Ops<'_> {
-    fn member_cap(&self) -> usize {
+    pub(super) fn member_cap(&self) -> usize {
         self.service.config.max_inline_members
     }
 
@@ -200,7 +198,7 @@ impl Ops<'_> {
         Ok((keeps, keeps && out.get("displayName").is_none()))
     }
 
-    fn too_many(&self, id: &str, count: usize) -> ScimError {
+    pub(super) fn too_many(&self, id: &str, count: usize) -> ScimError {
         ScimError::bad_request(
             ScimType::TooMany,
             format!(
@@ -273,100 +271,6 @@ impl Ops<'_> {
         };
         self.render_many(tx, ResourceKind::Group, vec![group])
             .map(|mut v| v.pop().unwrap_or(Value::Null))
-    }
-
-    /// A list or search answered by the store's paging ([`crate::store::Transaction::find_page`]):
-    /// no filter, a filter the store's indexes answer exactly, or (users) `groups.value eq "…"`;
-    /// creation order or `sortBy=userName`.
-    /// `None` when the query needs the handler's own filtering.
-    pub(super) fn search_in_store(
-        &self,
-        tx: &mut Tx<'_>,
-        kind: ResourceKind,
-        search: &SearchRequest,
-    ) -> Result<Option<Response>, ScimError> {
-        let mut filter = None;
-        let member_of = match (&search.filter, kind) {
-            (None, _) => None,
-            (
-                Some(Filter::Compare {
-                    path,
-                    op: CompareOp::Eq,
-                    value: CompValue::String(v),
-                }),
-                ResourceKind::User,
-            ) if path.urn.is_none()
-                && path.name.eq_ignore_ascii_case("groups")
-                && path
-                    .sub_attr
-                    .as_deref()
-                    .is_none_or(|s| s.eq_ignore_ascii_case("value"))
-                && v.is_ascii() =>
-            {
-                Some(v.as_str())
-            }
-            (Some(f), _) => {
-                // Any other filter goes to the store, which pages it only when its indexes
-                // answer it exactly (else `None`: the handler's evaluator below). It must
-                // first be valid for this type; the fallback reports why it is not.
-                let eval = EvalContext::new(&self.service.registry, kind.name());
-                if f.compile(&eval).is_err() {
-                    return Ok(None);
-                }
-                filter = Some(f);
-                None
-            }
-        };
-        let sort = match &search.sort {
-            None => None,
-            Some(s)
-                if kind == ResourceKind::User
-                    && s.by.name.eq_ignore_ascii_case("userName")
-                    && s.by.sub_attr.is_none()
-                    && s.by.urn.as_deref().is_none_or(|u| {
-                        u.eq_ignore_ascii_case("urn:ietf:params:scim:schemas:core:2.0:User")
-                    }) =>
-            {
-                Some((SortKey::UserName, s.order == SortOrder::Descending))
-            }
-            Some(_) => return Ok(None),
-        };
-        let page = search.pagination(&self.service.config.list);
-        let (keeps, explicit) = if kind == ResourceKind::Group {
-            self.members_wanted(&search.projection)?
-        } else {
-            (false, false)
-        };
-        let mut query = PageQuery::new(page.start_index.saturating_sub(1), page.count);
-        query.filter = filter;
-        query.member_of = member_of;
-        query.sort = sort;
-        query.members = keeps;
-        query.member_cap = self.member_cap();
-        let Some(found) = tx.find_page(kind, &query).map_err(store_error)? else {
-            return Ok(None);
-        };
-        if explicit {
-            for g in &found.resources {
-                if g.get("members").is_none() {
-                    let id = g.get("id").and_then(Value::as_str).unwrap_or_default();
-                    let count = tx.member_count(id).map_err(store_error)?.unwrap_or_default();
-                    if count > self.member_cap() {
-                        return Err(self.too_many(id, count));
-                    }
-                }
-            }
-        }
-        let schema = self.schema(kind)?;
-        let resources: Vec<Value> = self
-            .render_many(tx, kind, found.resources)?
-            .iter()
-            .map(|r| search.projection.apply(r, &schema))
-            .collect();
-        Ok(Some(json_response(
-            200,
-            &ListResponse::new(found.total, page.start_index, resources).to_json(),
-        )))
     }
 
     /// Removes `member_id` from every group, touching each group's attributes (not its

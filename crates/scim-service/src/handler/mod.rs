@@ -76,6 +76,7 @@ mod config;
 mod members;
 mod ops;
 mod route;
+mod search;
 
 pub use config::{DeleteAction, MeResolver, ServiceConfig, UserDeletionPolicy, DEFAULT_MAX_INLINE_MEMBERS};
 

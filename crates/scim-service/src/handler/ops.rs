@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use fedkit_scim::bulk::{BulkIds, BulkMethod, BulkOperation, BulkOperationResult, BulkRequest, BulkResponse};
 use fedkit_scim::error::{ScimError, ScimType};
-use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, CompiledFilter, EvalContext, Filter};
-use fedkit_scim::list::{sort_resources, ListResponse, SearchRequest};
+use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter};
+use fedkit_scim::list::SearchRequest;
 use fedkit_scim::patch::{self, PatchRequest};
 use fedkit_scim::projection::Projection;
 use fedkit_scim::resource::{get_attr, parse_json, version_of, MetaContext, ResourceLimits, ResourceSchema};
@@ -111,15 +111,6 @@ fn changed_attributes(before: &Value, after: &Value) -> Vec<String> {
         .filter(|k| b.get(k.as_str()) != a.get(k.as_str()))
         .cloned()
         .collect()
-}
-
-fn mentions_groups(filter: Option<&Filter>, search: &SearchRequest) -> bool {
-    let f = filter.is_some_and(|f| f.to_string().to_ascii_lowercase().contains("groups"));
-    let s = search
-        .sort
-        .as_ref()
-        .is_some_and(|s| s.by.name.eq_ignore_ascii_case("groups"));
-    f || s
 }
 
 impl<'s> Ops<'s> {
@@ -235,7 +226,7 @@ impl<'s> Ops<'s> {
         Ok(resources)
     }
 
-    fn render(&self, tx: &mut Tx<'_>, kind: ResourceKind, resource: Value) -> Result<Value, ScimError> {
+    pub(super) fn render(&self, tx: &mut Tx<'_>, kind: ResourceKind, resource: Value) -> Result<Value, ScimError> {
         Ok(self
             .render_many(tx, kind, vec![resource])?
             .pop()
@@ -719,87 +710,6 @@ impl<'s> Ops<'s> {
             headers: Vec::new(),
             body: Vec::new(),
         })
-    }
-
-    /// A query over one or (root `/.search`) several resource types.
-    pub(crate) fn search(
-        &self,
-        kinds: &[ResourceKind],
-        search: &SearchRequest,
-    ) -> Result<Response, ScimError> {
-        let mut tx = self.begin_read()?;
-        if let [kind] = kinds {
-            if let Some(response) = self.search_in_store(&mut tx, *kind, search)? {
-                return Ok(response);
-            }
-        }
-        let mut matched: Vec<(ResourceKind, Value, bool)> = Vec::new();
-        let mut first_error = None;
-        let mut compiled_any = false;
-        for &kind in kinds {
-            let name = kind.name();
-            let eval = EvalContext::new(&self.service.registry, name);
-            let compiled: Option<CompiledFilter<'_>> = match &search.filter {
-                None => None,
-                Some(f) => match f.compile(&eval) {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        // At the root, a filter may fit only some resource types.
-                        first_error.get_or_insert(e);
-                        continue;
-                    }
-                },
-            };
-            compiled_any = true;
-            // Groups' members are read only when the filter or the sort needs them; the page's
-            // groups get theirs (up to the inline cap) once it is cut.
-            let needs_members = kind == ResourceKind::Group
-                && super::members::mentions_members(search.filter.as_ref(), search);
-            let candidates = if needs_members {
-                tx.find(kind, search.filter.as_ref())
-            } else {
-                tx.find_attributes(kind, search.filter.as_ref())
-            }
-            .map_err(store_error)?;
-            let render_first = kind == ResourceKind::User && mentions_groups(search.filter.as_ref(), search);
-            let candidates = if render_first {
-                self.render_many(&mut tx, kind, candidates)?
-            } else {
-                candidates
-            };
-            let mut hits: Vec<Value> = match &compiled {
-                Some(c) => candidates.into_iter().filter(|r| c.matches(r)).collect(),
-                None => candidates,
-            };
-            if let Some(sort) = &search.sort {
-                sort_resources(&mut hits, sort, &self.schema(kind)?);
-            }
-            matched.extend(hits.into_iter().map(|r| (kind, r, render_first || needs_members)));
-        }
-        if !compiled_any {
-            if let Some(e) = first_error {
-                return Err(e.into());
-            }
-        }
-        let page = search.pagination(&self.service.config.list);
-        let total = matched.len();
-        let range = page.range(total);
-        let mut resources = Vec::with_capacity(range.len());
-        for (kind, resource, rendered) in matched.into_iter().skip(range.start).take(range.len()) {
-            let resource = if kind == ResourceKind::Group {
-                self.page_group(&mut tx, resource, &search.projection, rendered)?
-            } else if rendered {
-                resource
-            } else {
-                self.render(&mut tx, kind, resource)?
-            };
-            resources.push(search.projection.apply(&resource, &self.schema(kind)?));
-        }
-        drop(tx);
-        Ok(json_response(
-            200,
-            &ListResponse::new(total, page.start_index, resources).to_json(),
-        ))
     }
 
     // ---------------------------------------------------------------------------------

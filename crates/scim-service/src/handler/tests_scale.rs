@@ -5,21 +5,23 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
-use crate::store::{member_ids, Membership, Page, PageQuery, ResourceKind, StoreError, Transaction};
+use crate::store::{member_ids, Chunk, Membership, Page, PageQuery, ResourceKind, StoreError, Transaction};
 use fedkit_scim::filter::Filter;
 
 /// Counts the group members the handler receives from the store through every read.
-/// Also counts the resources (of any kind) the store returns.
+/// Also counts the resources (of any kind) the store returns, and the most one read returned.
 struct Counting {
     inner: Arc<dyn Store>,
     members_loaded: Arc<AtomicUsize>,
     resources_read: Arc<AtomicUsize>,
+    largest_read: Arc<AtomicUsize>,
 }
 
 struct CountingTx<'s> {
     inner: Box<dyn Transaction + 's>,
     members_loaded: Arc<AtomicUsize>,
     resources_read: Arc<AtomicUsize>,
+    largest_read: Arc<AtomicUsize>,
 }
 
 impl Store for Counting {
@@ -28,6 +30,7 @@ impl Store for Counting {
             inner: self.inner.begin(tenant)?,
             members_loaded: Arc::clone(&self.members_loaded),
             resources_read: Arc::clone(&self.resources_read),
+            largest_read: Arc::clone(&self.largest_read),
         }))
     }
     fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
@@ -35,6 +38,7 @@ impl Store for Counting {
             inner: self.inner.begin_read(tenant)?,
             members_loaded: Arc::clone(&self.members_loaded),
             resources_read: Arc::clone(&self.resources_read),
+            largest_read: Arc::clone(&self.largest_read),
         }))
     }
 }
@@ -42,6 +46,7 @@ impl Store for Counting {
 impl CountingTx<'_> {
     fn count(&self, kind: ResourceKind, values: &[Value]) {
         self.resources_read.fetch_add(values.len(), Ordering::SeqCst);
+        self.largest_read.fetch_max(values.len(), Ordering::SeqCst);
         if kind == ResourceKind::Group {
             let n: usize = values.iter().map(|g| member_ids(g).len()).sum();
             self.members_loaded.fetch_add(n, Ordering::SeqCst);
@@ -79,6 +84,18 @@ impl Transaction for CountingTx<'_> {
         if let Some(p) = &r {
             self.count(kind, &p.resources);
         }
+        Ok(r)
+    }
+    fn find_chunk(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+        members: bool,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Chunk, StoreError> {
+        let r = self.inner.find_chunk(kind, filter, members, after, limit)?;
+        self.count(kind, &r.resources);
         Ok(r)
     }
     fn members_named(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<Value>, StoreError> {
@@ -148,14 +165,25 @@ fn counted_reads(
     store: Arc<dyn Store>,
     config: ServiceConfig,
 ) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (h, loaded, read, _) = counted_all(store, config);
+    (h, loaded, read)
+}
+
+/// [`counted_reads`], with the most resources one read of the store returned too.
+fn counted_all(
+    store: Arc<dyn Store>,
+    config: ServiceConfig,
+) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let loaded = Arc::new(AtomicUsize::new(0));
     let read = Arc::new(AtomicUsize::new(0));
+    let largest = Arc::new(AtomicUsize::new(0));
     let wrapper = Counting {
         inner: store,
         members_loaded: Arc::clone(&loaded),
         resources_read: Arc::clone(&read),
+        largest_read: Arc::clone(&largest),
     };
-    (Harness::on_store(Arc::new(wrapper), config, "acme"), loaded, read)
+    (Harness::on_store(Arc::new(wrapper), config, "acme"), loaded, read, largest)
 }
 
 /// `users` users and `groups` groups; group `i` has users `i..i+size` (wrapping), so user 0
@@ -434,13 +462,105 @@ fn sqlite_filtered_lists_read_only_their_page() {
         assert_eq!(r.body["Resources"].as_array().unwrap().len(), 3, "{query}");
         assert_eq!(read.load(Ordering::SeqCst), 3, "{query}: read only the page");
     }
-    // A filter the indexes answer only in part (`active` is not indexed) falls back to
-    // `find` and reads every candidate.
+    // A filter the indexes answer only in part (`active` is not indexed) is read chunk by
+    // chunk and evaluated here: every candidate is read.
     read.store(0, Ordering::SeqCst);
     let r = h.get("/Users?filter=userName%20sw%20%22user%22%20and%20not%20(active%20eq%20true)&count=3");
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["totalResults"], 40);
     assert!(read.load(Ordering::SeqCst) >= 40);
+}
+
+/// The same directory on every store: 700 users (`user000@example.com` ...; every second one
+/// inactive; family names cycling through 17 values) and 40 groups of 5 (group `g` holds
+/// users `g*5 .. g*5+5`).
+fn chunked_directory(h: &Harness) {
+    let mut uids = Vec::new();
+    for i in 0..700 {
+        let body = json!({
+            "schemas": [USER],
+            "userName": format!("user{i:03}@example.com"),
+            "active": i % 2 == 0,
+            "name": {"familyName": format!("family{:02}", i % 17)},
+        });
+        let r = h.post("/Users", body);
+        assert_eq!(r.status, 201, "{}", r.body);
+        uids.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    for g in 0..40 {
+        let members: Vec<Value> = (0..5).map(|k| json!({"value": uids[g * 5 + k]})).collect();
+        let body = json!({"schemas": [GROUP], "displayName": format!("group{g:02}"), "members": members});
+        assert_eq!(h.post("/Groups", body).status, 201);
+    }
+}
+
+/// The names on a list answer (`userName` of users, `displayName` of groups) and its total.
+fn names_and_total(h: &Harness, query: &str, search: Option<Value>) -> (Vec<String>, u64) {
+    let r = match search {
+        Some(body) => h.post(query, body),
+        None => h.get(query),
+    };
+    assert_eq!(r.status, 200, "{query}: {}", r.body);
+    let names = r.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            x.get("userName")
+                .or_else(|| x.get("displayName"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    (names, r.body["totalResults"].as_u64().unwrap())
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn lists_the_store_cannot_page_are_read_in_chunks_and_cut_to_the_page() {
+    // Filters SQLite's indexes cannot answer exactly (`active` is not indexed; `not`; `ew`;
+    // `groups` computed from memberships; members), sorted or not, across chunk boundaries
+    // and at the root: the answers equal the in-memory store's (which hands over every
+    // candidate at once), and no read of the store returns more than one chunk.
+    let (sqlite, _, read, largest) = counted_all(
+        Arc::new(crate::store::SqliteStore::open_in_memory().unwrap()),
+        ServiceConfig::default(),
+    );
+    let memory = Harness::on_store(Arc::new(MemoryStore::new()), ServiceConfig::default(), "acme");
+    chunked_directory(&sqlite);
+    chunked_directory(&memory);
+    let q = |f: &str| f.replace(' ', "%20").replace('"', "%22");
+    let queries: Vec<(String, Option<Value>)> = vec![
+        (q("/Users?filter=active eq true&count=5&startIndex=300"), None),
+        (q("/Users?filter=active eq false&count=3&startIndex=349"), None),
+        (q("/Users?filter=not (userName sw \"user1\")&count=7&startIndex=11&sortBy=name.familyName&sortOrder=descending"), None),
+        (q("/Users?filter=userName ew \"7@example.com\"&sortBy=userName&sortOrder=descending&count=4&startIndex=60"), None),
+        (q("/Users?filter=groups.display eq \"group01\" and active eq false&count=4"), None),
+        (q("/Users?filter=active eq true&sortBy=name.familyName&startIndex=1000"), None),
+        (q("/Groups?filter=members.value pr and not (displayName eq \"group00\")&sortBy=displayName&sortOrder=descending&count=3&startIndex=20&excludedAttributes=members"), None),
+        ("/.search".to_owned(), Some(json!({"schemas": [fedkit_scim::list::SEARCH_REQUEST_SCHEMA], "startIndex": 696, "count": 10}))),
+        ("/.search".to_owned(), Some(json!({"schemas": [fedkit_scim::list::SEARCH_REQUEST_SCHEMA], "filter": "id pr", "sortBy": "meta.created", "startIndex": 699, "count": 4}))),
+    ];
+    for (query, body) in queries {
+        read.store(0, Ordering::SeqCst);
+        largest.store(0, Ordering::SeqCst);
+        let got = names_and_total(&sqlite, &query, body.clone());
+        let want = names_and_total(&memory, &query, body);
+        assert_eq!(got, want, "{query}");
+        assert!(largest.load(Ordering::SeqCst) <= super::search::CHUNK, "{query}");
+        assert!(read.load(Ordering::SeqCst) >= 40, "{query}: read the candidates");
+    }
+    // Independent checks of a few answers.
+    let (names, total) = names_and_total(&sqlite, &q("/Users?filter=active eq true&count=5&startIndex=300"), None);
+    assert_eq!(total, 350);
+    assert_eq!(names, ["user598@example.com", "user600@example.com", "user602@example.com", "user604@example.com", "user606@example.com"]);
+    let (names, total) = names_and_total(&sqlite, &q("/Users?filter=groups.display eq \"group01\" and active eq false&count=4"), None);
+    assert_eq!(total, 3);
+    assert_eq!(names, ["user005@example.com", "user007@example.com", "user009@example.com"]);
+    let (names, total) = names_and_total(&sqlite, "/.search", Some(json!({"schemas": [fedkit_scim::list::SEARCH_REQUEST_SCHEMA], "startIndex": 699, "count": 3})));
+    assert_eq!(total, 740);
+    assert_eq!(names, ["user698@example.com", "user699@example.com", "group00"]);
 }
 
 #[cfg(feature = "sqlite")]

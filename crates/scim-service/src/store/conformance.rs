@@ -46,6 +46,7 @@ pub fn run(store: &dyn Store) {
     tenants_are_partitioned(store);
     user_name_unique_case_insensitive(store);
     find_is_a_superset_in_creation_order(store);
+    chunks_are_find_in_pieces(store);
     memberships(store);
     member_rows(store);
     pages(store);
@@ -249,6 +250,73 @@ fn find_is_a_superset_in_creation_order(store: &dyn Store) {
     assert_eq!(ids(&tx.find(ResourceKind::Group, Some(&filter)).unwrap()), ["g1"]);
     let filter = Filter::parse(r#"members.value eq "id1""#).unwrap();
     assert_eq!(ids(&tx.find(ResourceKind::Group, Some(&filter)).unwrap()), ["g1"]);
+}
+
+/// [`super::Transaction::find_chunk`]: the chunks of a read, in order, are exactly what `find`
+/// (with members) or `find_attributes` (without) returns, for every chunk size; only the last
+/// chunk may be larger than asked.
+fn chunks_are_find_in_pieces(store: &dyn Store) {
+    let t = tenant("chunks");
+    let mut tx = store.begin(&t).unwrap();
+    for i in 0..23 {
+        let mut u = user(&format!("c{i:02}"), &format!("chunk{i:02}"));
+        u["active"] = json!(i % 3 != 0);
+        tx.insert(ResourceKind::User, &u).unwrap();
+    }
+    for g in 0..7 {
+        let members: Vec<String> = (0..g).map(|k| format!("c{k:02}")).collect();
+        let members: Vec<&str> = members.iter().map(String::as_str).collect();
+        tx.insert(ResourceKind::Group, &group(&format!("cg{g}"), &format!("Chunk group {g}"), &members))
+            .unwrap();
+    }
+    // Another tenant's resources never come back.
+    tx.commit().unwrap();
+    let mut other = store.begin(&tenant("chunks-other")).unwrap();
+    other.insert(ResourceKind::User, &user("x1", "chunk99")).unwrap();
+    other.commit().unwrap();
+
+    let mut tx = store.begin_read(&t).unwrap();
+    let filters = [
+        None,
+        Some(r#"userName sw "chunk1""#),
+        Some("active eq true"),
+        Some(r#"not (userName eq "chunk03")"#),
+        Some(r#"displayName co "group""#),
+        Some(r#"members.value eq "c01""#),
+        Some(r#"userName eq "nobody""#),
+    ];
+    for kind in [ResourceKind::User, ResourceKind::Group] {
+        for text in filters {
+            let filter = text.map(|f| Filter::parse(f).unwrap());
+            for members in [false, true] {
+                let whole = if members {
+                    tx.find(kind, filter.as_ref()).unwrap()
+                } else {
+                    tx.find_attributes(kind, filter.as_ref()).unwrap()
+                };
+                for size in [1, 2, 5, 1000] {
+                    let mut pieces = Vec::new();
+                    let mut after = None;
+                    for _ in 0..100 {
+                        let chunk = tx.find_chunk(kind, filter.as_ref(), members, after, size).unwrap();
+                        // Only a last chunk may be larger than asked (the default hands
+                        // everything over at once).
+                        assert!(
+                            chunk.resources.len() <= size || chunk.next.is_none(),
+                            "{kind:?} {text:?}: a chunk of {} when {size} were asked, and more to come",
+                            chunk.resources.len()
+                        );
+                        pieces.extend(chunk.resources);
+                        match chunk.next {
+                            Some(next) => after = Some(next),
+                            None => break,
+                        }
+                    }
+                    assert_eq!(pieces, whole, "{kind:?} {text:?} members={members} chunks of {size}");
+                }
+            }
+        }
+    }
 }
 
 fn memberships(store: &dyn Store) {

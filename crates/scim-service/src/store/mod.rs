@@ -384,6 +384,38 @@ pub trait Transaction {
         Ok(Some(Page { total, resources }))
     }
 
+    /// What [`Transaction::find`] (`members` true) or [`Transaction::find_attributes`]
+    /// (`members` false) returns, one chunk at a time: the candidates after position `after`
+    /// (`None`: from the first), at most `limit` of them unless the chunk is the last, and the
+    /// position to go on from ([`Chunk::next`], `None` when there are no more). Positions are the store's own and
+    /// follow creation order; the chunks of one read transaction together are exactly what
+    /// `find` returns, in its order.
+    ///
+    /// The handler reads this way the lists whose filter [`Transaction::find_page`] cannot
+    /// page exactly, evaluating the filter chunk by chunk and keeping only its page
+    /// ([`fedkit_scim::list::PageWindow`]), so the memory of such a query follows the chunk
+    /// and the page, not the directory. The SQL stores read one chunk per statement; the
+    /// default returns every candidate in one chunk.
+    fn find_chunk(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+        members: bool,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Chunk, StoreError> {
+        let _ = limit;
+        if after.is_some() {
+            return Ok(Chunk::new(Vec::new(), None));
+        }
+        let all = if members {
+            self.find(kind, filter)?
+        } else {
+            self.find_attributes(kind, filter)?
+        };
+        Ok(Chunk::new(all, None))
+    }
+
     /// Makes every write of this transaction durable and visible.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -396,6 +428,23 @@ pub trait Transaction {
 pub enum SortKey {
     /// A user's `userName`, compared lowercased.
     UserName,
+}
+
+/// What [`Transaction::find_chunk`] returns.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Chunk {
+    /// The candidates, in creation order.
+    pub resources: Vec<Value>,
+    /// Where the next chunk starts (the `after` of the next call), `None` after the last.
+    pub next: Option<u64>,
+}
+
+impl Chunk {
+    /// A chunk.
+    pub fn new(resources: Vec<Value>, next: Option<u64>) -> Self {
+        Self { resources, next }
+    }
 }
 
 /// What [`Transaction::find_page`] returns.

@@ -111,7 +111,7 @@ use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, Optio
 use serde_json::Value;
 
 use super::{
-    attach_members, drop_members, id_of, member_value, split_members, user_name_key, Membership, Page,
+    attach_members, drop_members, id_of, Chunk, member_value, split_members, user_name_key, Membership, Page,
     PageQuery, ResourceKind, SortKey, Store, StoreError, Transaction,
 };
 use crate::auth::TenantId;
@@ -895,6 +895,21 @@ impl SqliteTransaction<'_> {
         params: &[String],
         members: Option<usize>,
     ) -> Result<Vec<Value>, StoreError> {
+        Ok(self
+            .bodies_with_seq(kind, sql, params, members)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
+    }
+
+    /// [`Self::bodies`], each with its `seq`.
+    fn bodies_with_seq(
+        &self,
+        kind: ResourceKind,
+        sql: &str,
+        params: &[String],
+        members: Option<usize>,
+    ) -> Result<Vec<(i64, Value)>, StoreError> {
         let conn = self.conn()?;
         let rows: Vec<(i64, String)> = conn
             .prepare_cached(sql)
@@ -925,7 +940,7 @@ impl SqliteTransaction<'_> {
                     }
                 }
             }
-            out.push(value);
+            out.push((seq, value));
         }
         Ok(out)
     }
@@ -1015,6 +1030,36 @@ impl Transaction for SqliteTransaction<'_> {
         }
         sql.push_str(" ORDER BY r.seq");
         self.bodies(kind, &sql, &params, None)
+    }
+
+    fn find_chunk(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+        members: bool,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Chunk, StoreError> {
+        let mut sql = String::from(
+            "SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ? AND r.seq > ?",
+        );
+        let after = after.map_or(Ok(-1), i64::try_from).map_err(|_| StoreError::Backend {
+            detail: "a chunk position beyond the store's sequence numbers".into(),
+        })?;
+        let mut params = vec![self.tenant.clone(), kind.name().to_owned(), after.to_string()];
+        if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
+            sql.push_str(" AND ");
+            sql.push_str(&cond.sql);
+            params.extend(cond.params);
+        }
+        let limit = limit.max(1);
+        sql.push_str(&format!(" ORDER BY r.seq LIMIT {}", i64::try_from(limit).unwrap_or(i64::MAX)));
+        let rows = self.bodies_with_seq(kind, &sql, &params, members.then_some(usize::MAX))?;
+        let next = match rows.last() {
+            Some((seq, _)) if rows.len() == limit => u64::try_from(*seq).ok(),
+            _ => None,
+        };
+        Ok(Chunk::new(rows.into_iter().map(|(_, v)| v).collect(), next))
     }
 
     fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
