@@ -1663,9 +1663,11 @@ impl Transaction for PgTransaction<'_> {
     ) -> Result<Chunk, StoreError> {
         let (sql, values) = find_query(kind, filter);
         // Numbers this code computes, not input.
-        let after = after.map_or(Ok(-1), i64::try_from).map_err(|_| StoreError::Backend {
-            detail: "a chunk position beyond the store's sequence numbers".into(),
-        })?;
+        let after = after
+            .map_or(Ok(-1), i64::try_from)
+            .map_err(|_| StoreError::Backend {
+                detail: "a chunk position beyond the store's sequence numbers".into(),
+            })?;
         let limit = limit.max(1);
         let sql = format!(
             "{} AND r.seq > {after} ORDER BY r.seq LIMIT {}",

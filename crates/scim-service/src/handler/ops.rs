@@ -226,7 +226,12 @@ impl<'s> Ops<'s> {
         Ok(resources)
     }
 
-    pub(super) fn render(&self, tx: &mut Tx<'_>, kind: ResourceKind, resource: Value) -> Result<Value, ScimError> {
+    pub(super) fn render(
+        &self,
+        tx: &mut Tx<'_>,
+        kind: ResourceKind,
+        resource: Value,
+    ) -> Result<Value, ScimError> {
         Ok(self
             .render_many(tx, kind, vec![resource])?
             .pop()

@@ -183,7 +183,12 @@ fn counted_all(
         resources_read: Arc::clone(&read),
         largest_read: Arc::clone(&largest),
     };
-    (Harness::on_store(Arc::new(wrapper), config, "acme"), loaded, read, largest)
+    (
+        Harness::on_store(Arc::new(wrapper), config, "acme"),
+        loaded,
+        read,
+        largest,
+    )
 }
 
 /// `users` users and `groups` groups; group `i` has users `i..i+size` (wrapping), so user 0
@@ -552,13 +557,41 @@ fn lists_the_store_cannot_page_are_read_in_chunks_and_cut_to_the_page() {
         assert!(read.load(Ordering::SeqCst) >= 40, "{query}: read the candidates");
     }
     // Independent checks of a few answers.
-    let (names, total) = names_and_total(&sqlite, &q("/Users?filter=active eq true&count=5&startIndex=300"), None);
+    let (names, total) = names_and_total(
+        &sqlite,
+        &q("/Users?filter=active eq true&count=5&startIndex=300"),
+        None,
+    );
     assert_eq!(total, 350);
-    assert_eq!(names, ["user598@example.com", "user600@example.com", "user602@example.com", "user604@example.com", "user606@example.com"]);
-    let (names, total) = names_and_total(&sqlite, &q("/Users?filter=groups.display eq \"group01\" and active eq false&count=4"), None);
+    assert_eq!(
+        names,
+        [
+            "user598@example.com",
+            "user600@example.com",
+            "user602@example.com",
+            "user604@example.com",
+            "user606@example.com"
+        ]
+    );
+    let (names, total) = names_and_total(
+        &sqlite,
+        &q("/Users?filter=groups.display eq \"group01\" and active eq false&count=4"),
+        None,
+    );
     assert_eq!(total, 3);
-    assert_eq!(names, ["user005@example.com", "user007@example.com", "user009@example.com"]);
-    let (names, total) = names_and_total(&sqlite, "/.search", Some(json!({"schemas": [fedkit_scim::list::SEARCH_REQUEST_SCHEMA], "startIndex": 699, "count": 3})));
+    assert_eq!(
+        names,
+        [
+            "user005@example.com",
+            "user007@example.com",
+            "user009@example.com"
+        ]
+    );
+    let (names, total) = names_and_total(
+        &sqlite,
+        "/.search",
+        Some(json!({"schemas": [fedkit_scim::list::SEARCH_REQUEST_SCHEMA], "startIndex": 699, "count": 3})),
+    );
     assert_eq!(total, 740);
     assert_eq!(names, ["user698@example.com", "user699@example.com", "group00"]);
 }

@@ -266,8 +266,11 @@ fn chunks_are_find_in_pieces(store: &dyn Store) {
     for g in 0..7 {
         let members: Vec<String> = (0..g).map(|k| format!("c{k:02}")).collect();
         let members: Vec<&str> = members.iter().map(String::as_str).collect();
-        tx.insert(ResourceKind::Group, &group(&format!("cg{g}"), &format!("Chunk group {g}"), &members))
-            .unwrap();
+        tx.insert(
+            ResourceKind::Group,
+            &group(&format!("cg{g}"), &format!("Chunk group {g}"), &members),
+        )
+        .unwrap();
     }
     // Another tenant's resources never come back.
     tx.commit().unwrap();
@@ -298,7 +301,9 @@ fn chunks_are_find_in_pieces(store: &dyn Store) {
                     let mut pieces = Vec::new();
                     let mut after = None;
                     for _ in 0..100 {
-                        let chunk = tx.find_chunk(kind, filter.as_ref(), members, after, size).unwrap();
+                        let chunk = tx
+                            .find_chunk(kind, filter.as_ref(), members, after, size)
+                            .unwrap();
                         // Only a last chunk may be larger than asked (the default hands
                         // everything over at once).
                         assert!(
@@ -312,7 +317,10 @@ fn chunks_are_find_in_pieces(store: &dyn Store) {
                             None => break,
                         }
                     }
-                    assert_eq!(pieces, whole, "{kind:?} {text:?} members={members} chunks of {size}");
+                    assert_eq!(
+                        pieces, whole,
+                        "{kind:?} {text:?} members={members} chunks of {size}"
+                    );
                 }
             }
         }

@@ -111,7 +111,7 @@ use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, Optio
 use serde_json::Value;
 
 use super::{
-    attach_members, drop_members, id_of, Chunk, member_value, split_members, user_name_key, Membership, Page,
+    attach_members, drop_members, id_of, member_value, split_members, user_name_key, Chunk, Membership, Page,
     PageQuery, ResourceKind, SortKey, Store, StoreError, Transaction,
 };
 use crate::auth::TenantId;
@@ -1043,9 +1043,11 @@ impl Transaction for SqliteTransaction<'_> {
         let mut sql = String::from(
             "SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ? AND r.seq > ?",
         );
-        let after = after.map_or(Ok(-1), i64::try_from).map_err(|_| StoreError::Backend {
-            detail: "a chunk position beyond the store's sequence numbers".into(),
-        })?;
+        let after = after
+            .map_or(Ok(-1), i64::try_from)
+            .map_err(|_| StoreError::Backend {
+                detail: "a chunk position beyond the store's sequence numbers".into(),
+            })?;
         let mut params = vec![self.tenant.clone(), kind.name().to_owned(), after.to_string()];
         if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
             sql.push_str(" AND ");
@@ -1053,7 +1055,10 @@ impl Transaction for SqliteTransaction<'_> {
             params.extend(cond.params);
         }
         let limit = limit.max(1);
-        sql.push_str(&format!(" ORDER BY r.seq LIMIT {}", i64::try_from(limit).unwrap_or(i64::MAX)));
+        sql.push_str(&format!(
+            " ORDER BY r.seq LIMIT {}",
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ));
         let rows = self.bodies_with_seq(kind, &sql, &params, members.then_some(usize::MAX))?;
         let next = match rows.last() {
             Some((seq, _)) if rows.len() == limit => u64::try_from(*seq).ok(),

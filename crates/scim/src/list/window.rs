@@ -88,7 +88,8 @@ impl<'r, T> PageWindow<'r, T> {
             }
             return;
         };
-        if end == 0 {
+        if self.count == 0 {
+            // An empty page needs nothing kept, only the count.
             return;
         }
         let entry = Ranked {
