@@ -121,7 +121,7 @@ impl Source {
             let actual = sha256_hex(&bytes);
             if !actual.eq_ignore_ascii_case(expected) {
                 panic!(
-                    "{}: SHA-256 of {rel} is {actual} but the manifest says {expected}: the vector \
+                    "{}: SHA-256 of {rel} is {actual} but the manifest (or scripts/vectors.lock) says {expected}: the vector \
                      was modified or corrupted",
                     self.name
                 );
@@ -193,8 +193,8 @@ impl Lock {
     /// Reads and parses the lock; any malformed line is a failure naming it.
     pub(crate) fn load() -> Self {
         let path = Self::path();
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let mut lock = Self {
             repos: Vec::new(),
             files: Vec::new(),

@@ -20,7 +20,8 @@ fn project_dir() -> PathBuf {
 
 fn project_manifest(folder: &str) -> Value {
     let path = project_dir().join(folder).join("manifest.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -40,7 +41,10 @@ fn walk(dir: &Path) -> BTreeSet<String> {
                 go(base, &path, out);
             } else {
                 let rel = path.strip_prefix(base).unwrap();
-                let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let rel: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
                 out.insert(rel.join("/"));
             }
         }
@@ -52,7 +56,8 @@ fn walk(dir: &Path) -> BTreeSet<String> {
 
 /// `github.com/owner/name`, `https://github.com/owner/name` → `owner/name`.
 fn repo_name(url: &str) -> &str {
-    url.trim_start_matches("https://").trim_start_matches("github.com/")
+    url.trim_start_matches("https://")
+        .trim_start_matches("github.com/")
 }
 
 #[test]
@@ -60,9 +65,15 @@ fn vectors_lock_is_well_formed() {
     let lock = Lock::load();
     let mut repos = BTreeSet::new();
     for (repo, commit) in &lock.repos {
-        assert!(repos.insert(repo.as_str()), "scripts/vectors.lock: {repo} has two repo lines");
         assert!(
-            commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            repos.insert(repo.as_str()),
+            "scripts/vectors.lock: {repo} has two repo lines"
+        );
+        assert!(
+            commit.len() == 40
+                && commit
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
             "scripts/vectors.lock: {repo}: {commit} is not a full lowercase commit id"
         );
     }
@@ -73,18 +84,33 @@ fn vectors_lock_is_well_formed() {
         !s.is_empty()
             && !s.starts_with('/')
             && !s.split('/').any(|c| c.is_empty() || c == "." || c == "..")
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
     };
     for f in &lock.files {
         assert!(
-            f.sha256.len() == 64 && f.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            f.sha256.len() == 64
+                && f.sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
             "scripts/vectors.lock: {}: {} is not a lowercase SHA-256",
             f.dest,
             f.sha256
         );
-        assert!(dests.insert(f.dest.as_str()), "scripts/vectors.lock: {} is listed twice", f.dest);
-        assert!(plain(&f.dest) && plain(&f.path), "scripts/vectors.lock: unusual path in {f:?}");
-        assert!(repos.contains(f.repo.as_str()), "scripts/vectors.lock: {f:?}: no repo line for {}", f.repo);
+        assert!(
+            dests.insert(f.dest.as_str()),
+            "scripts/vectors.lock: {} is listed twice",
+            f.dest
+        );
+        assert!(
+            plain(&f.dest) && plain(&f.path),
+            "scripts/vectors.lock: unusual path in {f:?}"
+        );
+        assert!(
+            repos.contains(f.repo.as_str()),
+            "scripts/vectors.lock: {f:?}: no repo line for {}",
+            f.repo
+        );
     }
     let project = walk(&project_dir());
     for f in &lock.files {
@@ -98,7 +124,12 @@ fn vectors_lock_is_well_formed() {
 
 /// Checks the lock's files of one folder against a manifest `files` table, whose entries are
 /// either upstream files (in the lock, same SHA-256) or project files (in tests/vectors/).
-fn check_files_table(folder: &str, table: &BTreeMap<String, String>, lock: &[LockedFile], problems: &mut Vec<String>) {
+fn check_files_table(
+    folder: &str,
+    table: &BTreeMap<String, String>,
+    lock: &[LockedFile],
+    problems: &mut Vec<String>,
+) {
     let prefix = format!("{folder}/");
     let locked: BTreeMap<&str, &LockedFile> = lock
         .iter()
@@ -110,14 +141,20 @@ fn check_files_table(folder: &str, table: &BTreeMap<String, String>, lock: &[Loc
             Some(f) => problems.push(format!("{folder}/{rel}: lock {} but manifest {sha}", f.sha256)),
             None => match std::fs::read(project_dir().join(folder).join(rel)) {
                 Ok(bytes) if sha256_hex(&bytes).eq_ignore_ascii_case(sha) => {}
-                Ok(_) => problems.push(format!("tests/vectors/{folder}/{rel}: SHA-256 differs from the manifest")),
-                Err(_) => problems.push(format!("{folder}/{rel}: in the manifest, neither in the lock nor in tests/vectors/")),
+                Ok(_) => problems.push(format!(
+                    "tests/vectors/{folder}/{rel}: SHA-256 differs from the manifest"
+                )),
+                Err(_) => problems.push(format!(
+                    "{folder}/{rel}: in the manifest, neither in the lock nor in tests/vectors/"
+                )),
             },
         }
     }
     for rel in locked.keys() {
         if !table.contains_key(*rel) {
-            problems.push(format!("{folder}/{rel}: in the lock but not in the manifest's files table"));
+            problems.push(format!(
+                "{folder}/{rel}: in the lock but not in the manifest's files table"
+            ));
         }
     }
 }
@@ -138,11 +175,21 @@ fn vectors_lock_agrees_with_the_manifests() {
         let commit = str_at(&m, "/source/commit");
         want_repos.insert(repo.to_owned());
         if commits.get(repo) != Some(&commit) {
-            problems.push(format!("{folder}: manifest commit {repo} {commit}, lock {:?}", commits.get(repo)));
+            problems.push(format!(
+                "{folder}: manifest commit {repo} {commit}, lock {:?}",
+                commits.get(repo)
+            ));
         }
-        for f in lock.files.iter().filter(|f| f.dest.starts_with(&format!("{folder}/"))) {
+        for f in lock
+            .files
+            .iter()
+            .filter(|f| f.dest.starts_with(&format!("{folder}/")))
+        {
             if f.repo != repo {
-                problems.push(format!("{}: from {} in the lock, {repo} in the manifest", f.dest, f.repo));
+                problems.push(format!(
+                    "{}: from {} in the lock, {repo} in the manifest",
+                    f.dest, f.repo
+                ));
             }
         }
         if let Some(table) = m.get("files") {
@@ -157,7 +204,9 @@ fn vectors_lock_agrees_with_the_manifests() {
             if let Some(rel) = case.get(key).and_then(Value::as_str) {
                 let dest = format!("c14n-santuario/{rel}");
                 if !lock.files.iter().any(|f| f.dest == dest) {
-                    problems.push(format!("{dest}: a Santuario case reads it, the lock does not list it"));
+                    problems.push(format!(
+                        "{dest}: a Santuario case reads it, the lock does not list it"
+                    ));
                 }
             }
         }
@@ -167,13 +216,20 @@ fn vectors_lock_agrees_with_the_manifests() {
     for (repo, commit) in idp["commits"].as_object().unwrap() {
         want_repos.insert(repo.clone());
         if commits.get(repo.as_str()).copied() != commit.as_str() {
-            problems.push(format!("idp-metadata: manifest commit {repo} {commit}, lock {:?}", commits.get(repo.as_str())));
+            problems.push(format!(
+                "idp-metadata: manifest commit {repo} {commit}, lock {:?}",
+                commits.get(repo.as_str())
+            ));
         }
     }
     let mut idp_files = BTreeSet::new();
     for case in idp["cases"].as_array().unwrap() {
         let dest = format!("idp-metadata/{}", str_at(case, "/file"));
-        let (repo, path, sha) = (str_at(case, "/upstream_repo"), str_at(case, "/upstream_path"), str_at(case, "/sha256"));
+        let (repo, path, sha) = (
+            str_at(case, "/upstream_repo"),
+            str_at(case, "/upstream_path"),
+            str_at(case, "/sha256"),
+        );
         match lock.files.iter().find(|f| f.dest == dest) {
             None => problems.push(format!("{dest}: in the manifest, not in the lock")),
             Some(f) if f.repo != repo || f.path != path || !f.sha256.eq_ignore_ascii_case(sha) => {
@@ -185,13 +241,18 @@ fn vectors_lock_agrees_with_the_manifests() {
     }
     for f in lock.files.iter().filter(|f| f.dest.starts_with("idp-metadata/")) {
         if !idp_files.contains(&f.dest) && !f.dest.ends_with("/LICENSE") {
-            problems.push(format!("{}: in the lock, not in the idp-metadata manifest", f.dest));
+            problems.push(format!(
+                "{}: in the lock, not in the idp-metadata manifest",
+                f.dest
+            ));
         }
     }
 
     let lock_repos: BTreeSet<String> = lock.repos.iter().map(|(r, _)| r.clone()).collect();
     if lock_repos != want_repos {
-        problems.push(format!("repositories: lock {lock_repos:?}, manifests {want_repos:?}"));
+        problems.push(format!(
+            "repositories: lock {lock_repos:?}, manifests {want_repos:?}"
+        ));
     }
     assert!(
         problems.is_empty(),
@@ -217,7 +278,10 @@ fn vectors_root_matches_the_lock() {
             Ok(bytes) => {
                 let actual = sha256_hex(&bytes);
                 if actual != f.sha256 {
-                    problems.push(format!("{}: SHA-256 {actual}, scripts/vectors.lock says {}", f.dest, f.sha256));
+                    problems.push(format!(
+                        "{}: SHA-256 {actual}, scripts/vectors.lock says {}",
+                        f.dest, f.sha256
+                    ));
                 }
             }
         }
@@ -235,7 +299,9 @@ fn vectors_root_matches_the_lock() {
         present.remove(rel);
     }
     for rel in &present {
-        problems.push(format!("{rel}: not listed in scripts/vectors.lock or tests/vectors/"));
+        problems.push(format!(
+            "{rel}: not listed in scripts/vectors.lock or tests/vectors/"
+        ));
     }
     assert!(
         problems.is_empty(),
@@ -274,10 +340,28 @@ fn vectors_lookup_order() {
     // Nothing anywhere: one line, naming the places and the script.
     let err = locate_with(&workspace, None, None).unwrap_err();
     let line = err.to_string();
-    assert!(matches!(err, Missing::NotFound { cache_incomplete: false, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Missing::NotFound {
+                cache_incomplete: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(!line.contains('\n'), "{line}");
     assert!(line.contains("FEDKIT_VECTORS is not set"), "{line}");
-    assert!(line.contains(&top.canonicalize().unwrap().join("shared/vectors").display().to_string()), "{line}");
+    assert!(
+        line.contains(
+            &top.canonicalize()
+                .unwrap()
+                .join("shared/vectors")
+                .display()
+                .to_string()
+        ),
+        "{line}"
+    );
     assert!(line.contains(&cache.display().to_string()), "{line}");
     assert!(line.contains("run `bash scripts/vectors.sh`"), "{line}");
 
@@ -285,7 +369,10 @@ fn vectors_lookup_order() {
     std::fs::create_dir_all(top.join("shared/vectors")).unwrap();
     let nowhere = top.join("nonexistent");
     let err = locate_with(&workspace, os(&nowhere), None).unwrap_err();
-    assert!(matches!(&err, Missing::EnvVarNotADirectory(p) if p == &nowhere), "{err:?}");
+    assert!(
+        matches!(&err, Missing::EnvVarNotADirectory(p) if p == &nowhere),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("FEDKIT_VECTORS="), "{err}");
 
     // FEDKIT_VECTORS wins over the sibling.
@@ -306,7 +393,16 @@ fn vectors_lookup_order() {
     let other = top.join("other-cache");
     std::fs::create_dir_all(&other).unwrap();
     let err = locate_with(&workspace, None, os(&other)).unwrap_err();
-    assert!(matches!(err, Missing::NotFound { cache_incomplete: true, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Missing::NotFound {
+                cache_incomplete: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("is an incomplete cache"), "{err}");
     std::fs::write(other.join(VERIFIED_MARK), "x\n").unwrap();
     let found = locate_with(&workspace, None, os(&other)).unwrap();
@@ -315,7 +411,16 @@ fn vectors_lookup_order() {
     // A cache without the verified mark (an interrupted fetch) does not count.
     std::fs::remove_file(cache.join(VERIFIED_MARK)).unwrap();
     let err = locate_with(&workspace, None, None).unwrap_err();
-    assert!(matches!(err, Missing::NotFound { cache_incomplete: true, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Missing::NotFound {
+                cache_incomplete: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     let _ = std::fs::remove_dir_all(&top);
 }
@@ -335,7 +440,12 @@ fn vectors_script_against_local_mirrors() {
         .env_remove("FEDKIT_VECTORS_CACHE")
         .env_remove("FEDKIT_VECTORS_ANY_COMMIT")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run bash {}: {e} (bash and git are needed)", script.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run bash {}: {e} (bash and git are needed)",
+                script.display()
+            )
+        });
     assert!(
         out.status.success(),
         "{} failed ({}):\n{}\n{}",
