@@ -116,7 +116,14 @@ pub fn locate_with(
             Err(Missing::EnvVarNotADirectory(dir))
         };
     }
-    let sibling = sibling_dir(workspace_root);
+    // Resolved, so that messages show real paths (no `crates/metadata/../..`).
+    let root = workspace_root
+        .canonicalize()
+        .unwrap_or_else(|_| workspace_root.to_path_buf());
+    let sibling = match root.parent() {
+        Some(parent) => parent.join("shared/vectors"),
+        None => root.join("../shared/vectors"),
+    };
     if sibling.is_dir() {
         return Ok(VectorsRoot {
             dir: sibling,
@@ -125,7 +132,7 @@ pub fn locate_with(
     }
     let cache = cache
         .filter(|v| !v.is_empty())
-        .map_or_else(|| workspace_root.join("target/vectors"), PathBuf::from);
+        .map_or_else(|| root.join("target/vectors"), PathBuf::from);
     if cache.join(VERIFIED_MARK).is_file() {
         return Ok(VectorsRoot {
             dir: cache,
@@ -137,15 +144,4 @@ pub fn locate_with(
         cache_incomplete: cache.is_dir(),
         cache,
     })
-}
-
-/// `<workspace root>/../shared/vectors`, without `..` in it when the root can be resolved.
-fn sibling_dir(workspace_root: &Path) -> PathBuf {
-    let root = workspace_root
-        .canonicalize()
-        .unwrap_or_else(|_| workspace_root.to_path_buf());
-    match root.parent() {
-        Some(parent) => parent.join("shared/vectors"),
-        None => root.join("../shared/vectors"),
-    }
 }
