@@ -103,8 +103,9 @@ verify_dir() {
   done
   while IFS= read -r rel; do
     rel=${rel#./}
-    if ! cmp -s "$local_dir/$rel" "$dir/$rel"; then
-      echo "  $rel: differs from tests/vectors/$rel"
+    if [ ! -f "$dir/$rel" ] ||
+      [ "$(sha256sum <"$local_dir/$rel")" != "$(sha256sum <"$dir/$rel")" ]; then
+      echo "  $rel: missing or different from tests/vectors/$rel"
       bad=1
     fi
   done < <(cd "$local_dir" && find . -type f)
