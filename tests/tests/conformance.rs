@@ -1,7 +1,10 @@
 //! Cross-crate conformance harness: fedkit against public third-party vectors.
 //!
-//! The vectors live in `shared/vectors/` beside the workspace root (see
-//! `shared/vectors/README.md`); known divergences are listed, with reasons, in
+//! The vectors have the layout of `shared/vectors/` (see `tests/vectors/README.md`). They are
+//! found through [`fedkit_conformance::vectors`]: `FEDKIT_VECTORS`, else `../shared/vectors`
+//! beside the workspace root, else the cache `bash scripts/vectors.sh` fetches from upstream
+//! (`target/vectors` or `FEDKIT_VECTORS_CACHE`), every file checked against
+//! `scripts/vectors.lock`. Known divergences are listed, with reasons, in
 //! `tests/data/exceptions/<source>.json` (see the README there). Missing data, a SHA-256
 //! mismatch, an unexpected pass and an unexpected failure all fail the run.
 
@@ -17,5 +20,6 @@ mod conformance {
     mod gosaml2_saml;
     mod santuario;
     mod support;
+    mod vectors_lock;
     mod xmlsec_c14n;
 }

@@ -1,4 +1,4 @@
-//! Real IdP metadata: the 59 documents of `shared/vectors/idp-metadata/` (python3-saml,
+//! Real IdP metadata: the 59 documents of `idp-metadata/` in the conformance vectors (python3-saml,
 //! ruby-saml and crewjam/saml test data), each judged against this repository's own
 //! expectations in `tests/data/idp-metadata-expectations.json`.
 //!
@@ -6,7 +6,8 @@
 //! of signing keys and the warning codes) or the error code, with a one-line reason for every
 //! refusal. The run fails on any difference: an unexpected import as much as an unexpected
 //! refusal, a missing or extra entity, a document or expectation the other does not list. The
-//! vectors are read in place; a missing file or one whose SHA-256 differs from the manifest is
+//! vectors are read in place (from `FEDKIT_VECTORS`, `../shared/vectors` or the cache of
+//! `bash scripts/vectors.sh`); a missing file or one whose SHA-256 differs from the manifest is
 //! a failure, never a skip. Dates are fixed (`now` of the file, or of one check), so verdicts
 //! that depend on `validUntil` or certificate expiry never change with the calendar.
 //!
@@ -29,9 +30,21 @@ use fedkit_metadata::{Metadata, Options, SignaturePolicy};
 use serde::Deserialize;
 use sha2::Digest as _;
 
-/// `<workspace root>/../shared/vectors/idp-metadata`.
+/// The lookup shared with the `fedkit-conformance` tests (`FEDKIT_VECTORS`, then
+/// `../shared/vectors`, then the cache of `scripts/vectors.sh`), included as a file so that this
+/// published crate does not depend on the unpublished one.
+#[path = "../../../tests/src/vectors.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod vectors;
+
+/// `<vectors root>/idp-metadata`; fails with one line saying where it looked and what to run
+/// when there are no vectors (never a skip).
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/idp-metadata")
+    let workspace_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    match vectors::locate(&workspace_root) {
+        Ok(found) => found.dir.join("idp-metadata"),
+        Err(missing) => panic!("{missing}"),
+    }
 }
 
 #[derive(Deserialize)]
@@ -127,8 +140,9 @@ fn load_manifest() -> Manifest {
     let path = vectors_dir().join("manifest.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "conformance data missing: cannot read {} ({e}). The vectors live in a `shared/` \
-             checkout beside the workspace root; a missing vector is a failure, never a skip",
+            "conformance data missing: cannot read {} ({e}); the vectors folder is incomplete \
+             (a missing vector is a failure, never a skip): run `bash scripts/vectors.sh`, or \
+             check FEDKIT_VECTORS / ../shared/vectors",
             path.display()
         )
     });

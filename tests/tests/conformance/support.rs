@@ -15,9 +15,19 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::Digest as _;
 
-/// `<workspace root>/../shared/vectors`: CI clones the repository with `shared/` beside it.
+/// The workspace root (the parent of this crate).
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The vectors root (`FEDKIT_VECTORS`, `../shared/vectors` or the cache of `scripts/vectors.sh`,
+/// see [`fedkit_conformance::vectors`]). Fails with one line saying where it looked and what to
+/// run when there is none: missing vectors are a failure, never a skip.
 pub(crate) fn vectors_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    match fedkit_conformance::vectors::locate(&workspace_root()) {
+        Ok(found) => found.dir,
+        Err(missing) => panic!("{missing}"),
+    }
 }
 
 /// `tests/data/exceptions/`.
@@ -41,16 +51,16 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    /// Opens `shared/vectors/<name>/manifest.json`. `require_files_table` makes a manifest
+    /// Opens `<vectors root>/<name>/manifest.json`. `require_files_table` makes a manifest
     /// without a `files` table an error (the table is the only integrity check there is).
     pub(crate) fn open(name: &'static str, require_files_table: bool) -> Self {
         let dir = vectors_root().join(name);
         let manifest_path = dir.join("manifest.json");
         let manifest_text = std::fs::read_to_string(&manifest_path).unwrap_or_else(|e| {
             panic!(
-                "conformance data missing: cannot read {} ({e}). The vectors live in a `shared/` \
-                 checkout beside the workspace root (<x>/main and <x>/shared); a missing vector is a \
-                 failure, never a skip",
+                "conformance data missing: cannot read {} ({e}); the vectors folder is incomplete \
+                 (a missing vector is a failure, never a skip): run `bash scripts/vectors.sh`, or \
+                 check FEDKIT_VECTORS / ../shared/vectors",
                 manifest_path.display()
             )
         });
@@ -62,10 +72,21 @@ impl Source {
                 manifest_path.display()
             );
         }
+        // Without a `files` table, the SHA-256 digests of scripts/vectors.lock still hold.
+        let hashes = table.files.or_else(|| {
+            let prefix = format!("{name}/");
+            Some(
+                Lock::load()
+                    .files
+                    .into_iter()
+                    .filter_map(|f| Some((f.dest.strip_prefix(&prefix)?.to_owned(), f.sha256)))
+                    .collect(),
+            )
+        });
         Self {
             name,
             dir,
-            hashes: table.files,
+            hashes,
             manifest_text,
         }
     }
@@ -100,7 +121,7 @@ impl Source {
             let actual = sha256_hex(&bytes);
             if !actual.eq_ignore_ascii_case(expected) {
                 panic!(
-                    "{}: SHA-256 of {rel} is {actual} but the manifest says {expected}: the vector \
+                    "{}: SHA-256 of {rel} is {actual} but the manifest (or scripts/vectors.lock) says {expected}: the vector \
                      was modified or corrupted",
                     self.name
                 );
@@ -142,7 +163,65 @@ impl Source {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// `scripts/vectors.lock`: the upstream repositories and commits, and every upstream file
+/// with its SHA-256 (the format is described at the top of the file).
+pub(crate) struct Lock {
+    /// `(owner/name, commit)`, in file order.
+    pub(crate) repos: Vec<(String, String)>,
+    /// Every upstream file, in file order.
+    pub(crate) files: Vec<LockedFile>,
+}
+
+/// One file line of `scripts/vectors.lock`.
+#[derive(Clone, Debug)]
+pub(crate) struct LockedFile {
+    pub(crate) sha256: String,
+    /// Relative to a vectors root.
+    pub(crate) dest: String,
+    /// `owner/name`.
+    pub(crate) repo: String,
+    /// Path inside the upstream repository.
+    pub(crate) path: String,
+}
+
+impl Lock {
+    /// Where the lock is.
+    pub(crate) fn path() -> PathBuf {
+        workspace_root().join("scripts/vectors.lock")
+    }
+
+    /// Reads and parses the lock; any malformed line is a failure naming it.
+    pub(crate) fn load() -> Self {
+        let path = Self::path();
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let mut lock = Self {
+            repos: Vec::new(),
+            files: Vec::new(),
+        };
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                ["repo", repo, commit] => lock.repos.push(((*repo).to_owned(), (*commit).to_owned())),
+                [sha256, dest, repo, path] => lock.files.push(LockedFile {
+                    sha256: (*sha256).to_owned(),
+                    dest: (*dest).to_owned(),
+                    repo: (*repo).to_owned(),
+                    path: (*path).to_owned(),
+                }),
+                _ => panic!("{}:{}: malformed line {line:?}", path.display(), n + 1),
+            }
+        }
+        lock
+    }
+}
+
+/// SHA-256, lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = sha2::Sha256::digest(bytes);
     let mut s = String::with_capacity(64);
     for b in digest {
