@@ -182,18 +182,18 @@ fn several_cert_files_are_merged() {
 }
 
 #[test]
-fn document_without_signature_is_no_signature() {
+fn document_without_signature_is_unsigned() {
     let args = ["dsig", "verify", "--cert", &example("idp-cert.pem"), "-"];
     let run = fedkit(&args, Some(b"<a ID='x'><b/></a>"));
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("[no_signature]"), "{}", run.stderr);
+    assert!(run.stderr.contains("[unsigned]"), "{}", run.stderr);
 
     let run = fedkit(&[&args[..], &["--json"]].concat(), Some(b"<a ID='x'><b/></a>"));
     assert_eq!(run.code, 1);
     let json = run.json();
     assert_eq!(json["valid"], false);
     assert_eq!(json["signatures"].as_array().unwrap().len(), 0);
-    assert_eq!(run.error_code(), "no_signature");
+    assert_eq!(run.error_code(), "unsigned");
 }
 
 #[test]
@@ -424,10 +424,10 @@ fn dtd_is_refused() {
 }
 
 #[test]
-fn malformed_xml_is_parse_error() {
+fn malformed_xml_is_bad_xml() {
     let run = c14n(&["--json"], "<a><b></a>");
     assert_eq!(run.code, 1);
-    assert_eq!(run.error_code(), "parse_error");
+    assert_eq!(run.error_code(), "bad_xml");
 }
 
 #[test]
@@ -436,7 +436,7 @@ fn relative_namespace_uri_is_refused() {
     // as libxmlsec1 does, before canonicalization starts.
     let run = c14n(&["--json"], "<a xmlns='relative'/>");
     assert_eq!(run.code, 1);
-    assert_eq!(run.error_code(), "parse_error");
+    assert_eq!(run.error_code(), "bad_xml");
     assert!(run.stdout().contains("not an absolute URI"), "{}", run.stdout());
 }
 

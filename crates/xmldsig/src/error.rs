@@ -403,3 +403,371 @@ fn reference_uri_refusal(uri: Option<&str>) -> String {
         ),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stable codes: one `snake_case` code per condition, owned here and never renamed, for logs,
+// metrics and API answers. fedkit-saml and the CLI report these same codes for these errors.
+
+impl Error {
+    /// A stable `snake_case` code for logs, metrics and API answers (the inner error's).
+    ///
+    /// ```
+    /// let err = fedkit_xmldsig::Document::parse("<a><b></a>").unwrap_err();
+    /// assert_eq!(fedkit_xmldsig::Error::from(err).code(), "bad_xml");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Parse(e) => e.code(),
+            Error::C14n(e) => e.code(),
+            Error::Key(e) => e.code(),
+            Error::Verify(e) => e.code(),
+        }
+    }
+}
+
+impl ParseError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParseError::LimitExceeded { .. } => "limit_exceeded",
+            ParseError::DtdNotAllowed { .. } => "dtd_not_allowed",
+            ParseError::Syntax { .. } => "bad_xml",
+            ParseError::Utf16 { .. } => "utf16_encoded",
+        }
+    }
+}
+
+impl C14nError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            C14nError::RelativeNamespaceUri { .. } => "relative_namespace_uri",
+            C14nError::EmptyPrefixedNamespace { .. } => "empty_prefixed_namespace",
+            C14nError::SubtreeNotFound { .. } => "id_not_found",
+            C14nError::DuplicateId { .. } => "duplicate_id",
+            C14nError::EmptyOutput => "empty_canonical_output",
+            C14nError::MalformedName { .. } => "malformed_name",
+        }
+    }
+}
+
+impl KeyError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyError::NoPemBlock => "no_pem_block",
+            KeyError::BadPem { .. } => "bad_pem",
+            KeyError::UnexpectedPemLabel { .. } => "unexpected_pem_label",
+            KeyError::BadCertificate { .. } => "bad_certificate",
+            KeyError::BadPublicKey { .. } => "bad_public_key",
+            KeyError::UnsupportedKeyType { .. } => "unsupported_key_type",
+            KeyError::WeakDecryptionKey { .. } => "weak_decryption_key",
+        }
+    }
+}
+
+impl VerifyError {
+    /// A stable `snake_case` code for logs, metrics and API answers. Canonicalization failing
+    /// inside verification is reported as what it is ([`C14nError::code`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::MissingSignature { .. } => "unsigned",
+            VerifyError::MultipleSignatures { .. } => "multiple_signatures",
+            VerifyError::Malformed { .. } => "signature_malformed",
+            VerifyError::UnsupportedAlgorithm { .. } => "algorithm_unsupported",
+            VerifyError::AlgorithmRefused { .. } => "algorithm_refused",
+            VerifyError::ReferenceUri { .. } => "reference_uri",
+            VerifyError::ReferenceNotFound { .. } => "reference_not_found",
+            VerifyError::DuplicateId { .. } => "duplicate_id",
+            VerifyError::WrongReference { .. } => "wrong_reference",
+            VerifyError::BadBase64 { .. } => "bad_base64",
+            VerifyError::DigestMismatch { .. } => "digest_mismatch",
+            VerifyError::SignatureInvalid { .. } => "signature_invalid",
+            VerifyError::NoUsableKey { .. } => "no_usable_key",
+            VerifyError::WeakKey { .. } => "weak_key",
+            VerifyError::C14n(e) => e.code(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+    use crate::key::Fingerprint;
+    use crate::sign::SignError;
+    use crate::xmlenc::XmlEncError;
+
+    fn is_snake_case(code: &str) -> bool {
+        code.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && !code.contains("__")
+            && !code.ends_with('_')
+    }
+
+    #[test]
+    fn every_variant_has_its_stable_code() {
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                ParseError::LimitExceeded {
+                    limit: LimitKind::Depth,
+                    max: 1,
+                    line: 1,
+                    column: 1,
+                }
+                .into(),
+                "limit_exceeded",
+            ),
+            (
+                ParseError::DtdNotAllowed { line: 1, column: 1 }.into(),
+                "dtd_not_allowed",
+            ),
+            (
+                ParseError::Syntax {
+                    message: String::new(),
+                    line: 1,
+                    column: 1,
+                }
+                .into(),
+                "bad_xml",
+            ),
+            (ParseError::Utf16 { big_endian: false }.into(), "utf16_encoded"),
+            (
+                C14nError::RelativeNamespaceUri {
+                    prefix: None,
+                    uri: "x".into(),
+                }
+                .into(),
+                "relative_namespace_uri",
+            ),
+            (
+                C14nError::EmptyPrefixedNamespace { prefix: "p".into() }.into(),
+                "empty_prefixed_namespace",
+            ),
+            (
+                C14nError::SubtreeNotFound { id: "x".into() }.into(),
+                "id_not_found",
+            ),
+            (
+                C14nError::DuplicateId {
+                    id: "x".into(),
+                    count: 2,
+                }
+                .into(),
+                "duplicate_id",
+            ),
+            (C14nError::EmptyOutput.into(), "empty_canonical_output"),
+            (C14nError::MalformedName { offset: 0 }.into(), "malformed_name"),
+            (KeyError::NoPemBlock.into(), "no_pem_block"),
+            (
+                KeyError::BadPem {
+                    label: "CERTIFICATE".into(),
+                    reason: String::new(),
+                }
+                .into(),
+                "bad_pem",
+            ),
+            (
+                KeyError::UnexpectedPemLabel {
+                    label: "PRIVATE KEY".into(),
+                }
+                .into(),
+                "unexpected_pem_label",
+            ),
+            (
+                KeyError::BadCertificate {
+                    reason: String::new(),
+                }
+                .into(),
+                "bad_certificate",
+            ),
+            (
+                KeyError::BadPublicKey {
+                    reason: String::new(),
+                }
+                .into(),
+                "bad_public_key",
+            ),
+            (
+                KeyError::UnsupportedKeyType { oid: "1.2".into() }.into(),
+                "unsupported_key_type",
+            ),
+            (
+                KeyError::WeakDecryptionKey {
+                    bits: 1024,
+                    min: 2048,
+                }
+                .into(),
+                "weak_decryption_key",
+            ),
+            (
+                VerifyError::MissingSignature {
+                    element: "Response".into(),
+                    hint: None,
+                }
+                .into(),
+                "unsigned",
+            ),
+            (
+                VerifyError::MultipleSignatures {
+                    element: "Response".into(),
+                    count: 2,
+                }
+                .into(),
+                "multiple_signatures",
+            ),
+            (
+                VerifyError::Malformed {
+                    reason: String::new(),
+                }
+                .into(),
+                "signature_malformed",
+            ),
+            (
+                VerifyError::UnsupportedAlgorithm {
+                    role: AlgorithmRole::Signature,
+                    uri: String::new(),
+                    allowed: "",
+                }
+                .into(),
+                "algorithm_unsupported",
+            ),
+            (
+                VerifyError::AlgorithmRefused {
+                    role: AlgorithmRole::Digest,
+                    uri: String::new(),
+                    reason: "",
+                }
+                .into(),
+                "algorithm_refused",
+            ),
+            (VerifyError::ReferenceUri { uri: None }.into(), "reference_uri"),
+            (
+                VerifyError::ReferenceNotFound { id: "x".into() }.into(),
+                "reference_not_found",
+            ),
+            (
+                VerifyError::DuplicateId {
+                    id: "x".into(),
+                    count: 2,
+                }
+                .into(),
+                "duplicate_id",
+            ),
+            (
+                VerifyError::WrongReference {
+                    expected: String::new(),
+                    covered: String::new(),
+                }
+                .into(),
+                "wrong_reference",
+            ),
+            (
+                VerifyError::BadBase64 {
+                    element: "DigestValue",
+                    reason: String::new(),
+                }
+                .into(),
+                "bad_base64",
+            ),
+            (
+                VerifyError::DigestMismatch {
+                    id: "x".into(),
+                    algorithm: "SHA-256",
+                }
+                .into(),
+                "digest_mismatch",
+            ),
+            (
+                VerifyError::SignatureInvalid {
+                    keyinfo_certificate: None,
+                    keyinfo_trusted: false,
+                    pinned: Vec::new(),
+                }
+                .into(),
+                "signature_invalid",
+            ),
+            (
+                VerifyError::NoUsableKey {
+                    algorithm: "ECDSA-SHA256",
+                    pinned: 1,
+                }
+                .into(),
+                "no_usable_key",
+            ),
+            (
+                VerifyError::WeakKey {
+                    fingerprint: Fingerprint([0; 32]),
+                    bits: 1024,
+                    min: 2048,
+                }
+                .into(),
+                "weak_key",
+            ),
+            (
+                VerifyError::C14n(C14nError::RelativeNamespaceUri {
+                    prefix: Some("p".into()),
+                    uri: "x".into(),
+                })
+                .into(),
+                "relative_namespace_uri",
+            ),
+        ];
+        for (error, expected) in &cases {
+            assert_eq!(error.code(), *expected, "{error:?}");
+            assert!(is_snake_case(expected), "{expected}");
+        }
+    }
+
+    #[test]
+    fn xml_encryption_and_signing_errors_have_their_codes() {
+        let cases: Vec<(&'static str, &str)> = vec![
+            (
+                XmlEncError::Malformed {
+                    reason: String::new(),
+                }
+                .code(),
+                "encryption_malformed",
+            ),
+            (
+                XmlEncError::UnsupportedAlgorithm {
+                    role: "key transport",
+                    uri: String::new(),
+                }
+                .code(),
+                "algorithm_unsupported",
+            ),
+            (
+                XmlEncError::Refused {
+                    uri: String::new(),
+                    reason: "",
+                }
+                .code(),
+                "algorithm_refused",
+            ),
+            (XmlEncError::NoEncryptedKey.code(), "encrypted_key_missing"),
+            (XmlEncError::DecryptionFailed.code(), "decryption_failed"),
+            (
+                SignError::AlreadySigned { id: "x".into() }.code(),
+                "already_signed",
+            ),
+            (
+                SignError::Key {
+                    key: "RSA-2048".into(),
+                    algorithm: "ECDSA-SHA256".into(),
+                }
+                .code(),
+                "signing_key_unsuitable",
+            ),
+            (
+                SignError::C14n(C14nError::EmptyOutput).code(),
+                "empty_canonical_output",
+            ),
+        ];
+        for (code, expected) in cases {
+            assert_eq!(code, expected);
+            assert!(is_snake_case(code), "{code}");
+        }
+    }
+}

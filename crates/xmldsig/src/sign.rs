@@ -48,6 +48,18 @@ pub enum SignError {
     },
 }
 
+impl SignError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignError::Parse(e) => e.code(),
+            SignError::C14n(e) => e.code(),
+            SignError::AlreadySigned { .. } => "already_signed",
+            SignError::Key { .. } => "signing_key_unsuitable",
+        }
+    }
+}
+
 /// Signs the element whose `ID` is `id` with an enveloped signature, inserted as the element's
 /// first child, or right after its first child named `after` (`(namespace, local name)`,
 /// e.g. SAML's `Issuer`, which the schema requires to come first). Returns the new document

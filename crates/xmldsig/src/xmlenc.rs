@@ -573,6 +573,20 @@ fn unpad(mut plaintext: Vec<u8>, block: usize) -> Option<Vec<u8>> {
     Some(plaintext)
 }
 
+impl XmlEncError {
+    /// A stable `snake_case` code for logs, metrics and API answers (fedkit-saml reports the
+    /// same codes for these errors).
+    pub fn code(&self) -> &'static str {
+        match self {
+            XmlEncError::Malformed { .. } => "encryption_malformed",
+            XmlEncError::UnsupportedAlgorithm { .. } => "algorithm_unsupported",
+            XmlEncError::Refused { .. } => "algorithm_refused",
+            XmlEncError::NoEncryptedKey => "encrypted_key_missing",
+            XmlEncError::DecryptionFailed => "decryption_failed",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
