@@ -58,10 +58,18 @@ pub enum TestServerError {
 /// let server = TestServer::start().expect("PostgreSQL test server");
 /// ```
 pub fn skip_without_postgres() -> bool {
-    if std::env::var_os("FEDKIT_REQUIRE_POSTGRES").is_some_and(|v| v == "1") || TestServer::available() {
+    let thread = std::thread::current();
+    if TestServer::available() {
         return false;
     }
-    let thread = std::thread::current();
+    if std::env::var_os("FEDKIT_REQUIRE_POSTGRES").is_some_and(|v| v == "1") {
+        eprintln!(
+            "{}: FEDKIT_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (initdb, pg_ctl) were found; \
+             install Debian's `postgresql` package (bash .ci/install-deps does) or set FEDKIT_PG_BINDIR",
+            thread.name().unwrap_or("this test")
+        );
+        return false;
+    }
     eprintln!(
         "SKIPPED {}: no PostgreSQL server binaries (initdb, pg_ctl) found; install Debian's `postgresql` \
          package or set FEDKIT_PG_BINDIR (set FEDKIT_REQUIRE_POSTGRES=1 to fail instead)",
