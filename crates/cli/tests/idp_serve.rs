@@ -1,6 +1,7 @@
 //! `fedkit idp serve` end to end: the real binary on a free loopback port, driven over HTTP
 //! like a browser would (login page, auto-submitting forms), checked by fedkit-metadata and
-//! fedkit-saml as an SP would, and by the `xmlsec1 --verify` CLI as an independent verifier.
+//! fedkit-saml as an SP would, and by the `xmlsec1 --verify` CLI as an independent verifier
+//! (skipped when the CLI is not installed, unless `FEDKIT_REQUIRE_INTEROP=1`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -231,6 +232,21 @@ fn log_in_as(server: &Server, login_page: &str, email: &str) -> Form {
     answer
 }
 
+/// Whether the `xmlsec1` CLI can run here. Without it the xmlsec1 second opinion is skipped
+/// (saying so on stderr) so that `cargo test --workspace` needs no system packages, unless
+/// `FEDKIT_REQUIRE_INTEROP=1` (set by `.ci/test`), when its absence fails the test.
+fn xmlsec1_installed() -> bool {
+    if Command::new("xmlsec1").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("FEDKIT_REQUIRE_INTEROP").is_none_or(|v| v != "1"),
+        "FEDKIT_REQUIRE_INTEROP=1 but the xmlsec1 CLI cannot run (bash .ci/install-deps installs it)"
+    );
+    eprintln!("SKIPPED the xmlsec1 second opinion: the xmlsec1 CLI is not installed (set FEDKIT_REQUIRE_INTEROP=1 to fail instead)");
+    false
+}
+
 /// `xmlsec1 --verify` of the signature inside the element with `id`, with the IdP certificate.
 fn xmlsec1_verifies(dir: &Path, xml: &[u8], cert_pem: &str, id: &str) -> bool {
     let file = dir.join(format!("response-{id}.xml"));
@@ -331,6 +347,10 @@ fn sp_initiated_login_verifies_with_fedkit_saml_and_xmlsec1_in_every_sign_mode()
         assert_eq!(again.err().map(|e| e.code()), Some("replay"));
 
         // The second opinion: xmlsec1 verifies every signature the mode promises.
+        if !xmlsec1_installed() {
+            let _ = std::fs::remove_dir_all(&dir);
+            continue;
+        }
         let xml = base64::engine::general_purpose::STANDARD
             .decode(saml_response)
             .unwrap();

@@ -1584,6 +1584,9 @@ fn database_option_conflicts_errors_and_environment() {
 
     // The URL from the environment, with a password (the test server trusts loopback and
     // ignores it): the banner names the server, not the URL.
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let server = postgres_server();
     let plain = server.create_database("scim_serve_env").unwrap();
     let with_password = plain.replacen("postgres@", "postgres:s3cret-pw@", 1);
@@ -1613,6 +1616,9 @@ fn database_option_conflicts_errors_and_environment() {
 
 #[test]
 fn database_restart_mid_run_gives_clear_errors_then_recovers() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     // Its own PostgreSQL server: this test stops it.
     let mut pg = TestServer::start().expect("PostgreSQL test server");
     let url = pg.create_database("restart").unwrap();
@@ -1663,6 +1669,9 @@ fn database_restart_mid_run_gives_clear_errors_then_recovers() {
 
 #[test]
 fn two_servers_on_one_database_share_users_and_lose_no_update() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let db = temp_db(Backend::Postgres);
     // Behind a load balancer both answer under the same public URL (which meta.location and
     // the ETags are made from).
@@ -1730,7 +1739,12 @@ macro_rules! per_backend {
             $(#[test] fn $name() { super::$name(super::Backend::Sqlite) })*
         }
         mod postgres {
-            $(#[test] fn $name() { super::$name(super::Backend::Postgres) })*
+            $(#[test] fn $name() {
+                if fedkit_postgres::testing::skip_without_postgres() {
+                    return;
+                }
+                super::$name(super::Backend::Postgres)
+            })*
         }
     };
 }
@@ -1752,6 +1766,9 @@ per_backend!(
 
 #[test]
 fn postgres_over_verified_tls() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let pg = TestServer::start_with_tls().expect("PostgreSQL test server with TLS");
     let url = pg.create_database("scim_tls").unwrap();
     assert!(url.contains("sslmode=verify-full&sslrootcert="), "{url}");

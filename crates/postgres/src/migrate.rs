@@ -78,6 +78,9 @@ mod tests {
 
     #[test]
     fn steps_run_once_even_when_nodes_start_together() {
+        if crate::testing::skip_without_postgres() {
+            return;
+        }
         let server = crate::testing::TestServer::start().unwrap();
         let url = server.create_database("migrate").unwrap();
         let runs: Vec<usize> = std::thread::scope(|s| {

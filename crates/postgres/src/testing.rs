@@ -16,6 +16,9 @@
 //! certificate for `localhost` issued by a throwaway CA ([`TestServer::ca_file`]); its
 //! [`url`](TestServer::url) asks for `sslmode=verify-full` against that CA.
 //!
+//! Tests start with [`skip_without_postgres`], so that they pass without running (and say so)
+//! on a machine without PostgreSQL unless `FEDKIT_REQUIRE_POSTGRES=1`.
+//!
 //! **Never use this outside tests**: trust authentication lets any local process in.
 
 use std::net::TcpListener;
@@ -39,6 +42,40 @@ pub enum TestServerError {
         /// Its stderr/stdout.
         output: String,
     },
+}
+
+/// For a test that needs a server: `true` when it should return without checking anything,
+/// because PostgreSQL's server binaries are not installed here and `FEDKIT_REQUIRE_POSTGRES` is
+/// not `1`; it then says so on stderr, naming the test. This keeps `cargo test --workspace`
+/// free of system packages. With `FEDKIT_REQUIRE_POSTGRES=1` (set by `.ci/test`) it is always
+/// `false`, so a missing PostgreSQL fails the test ([`TestServerError::NotInstalled`]) instead.
+///
+/// ```no_run
+/// # use fedkit_postgres::testing::{skip_without_postgres, TestServer};
+/// if skip_without_postgres() {
+///     return;
+/// }
+/// let server = TestServer::start().expect("PostgreSQL test server");
+/// ```
+pub fn skip_without_postgres() -> bool {
+    let thread = std::thread::current();
+    if TestServer::available() {
+        return false;
+    }
+    if std::env::var_os("FEDKIT_REQUIRE_POSTGRES").is_some_and(|v| v == "1") {
+        eprintln!(
+            "{}: FEDKIT_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (initdb, pg_ctl) were found; \
+             install Debian's `postgresql` package (bash .ci/install-deps does) or set FEDKIT_PG_BINDIR",
+            thread.name().unwrap_or("this test")
+        );
+        return false;
+    }
+    eprintln!(
+        "SKIPPED {}: no PostgreSQL server binaries (initdb, pg_ctl) found; install Debian's `postgresql` \
+         package or set FEDKIT_PG_BINDIR (set FEDKIT_REQUIRE_POSTGRES=1 to fail instead)",
+        thread.name().unwrap_or("this test")
+    );
+    true
 }
 
 /// A running throwaway server. See the [module docs](self).

@@ -21,6 +21,9 @@ fn t(min: u32) -> DateTime<Utc> {
 
 #[test]
 fn database_down_refuses_logins_and_recovers_when_it_is_back() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let mut server = TestServer::start().expect("PostgreSQL test server");
     let url = server.create_database("outage").unwrap();
     // The test server runs with synchronous_commit=off, and stop() is a crash (immediate

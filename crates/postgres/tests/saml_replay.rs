@@ -56,6 +56,9 @@ fn rows(pool: &Pool, table: &str) -> i64 {
 
 #[test]
 fn second_use_on_another_node_is_refused() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (server, pool) = database("replay_nodes");
     let node1 = PgReplayCache::new(pool.clone()).unwrap();
     let node2 = PgReplayCache::new(other_node(&server, "replay_nodes")).unwrap();
@@ -82,6 +85,9 @@ fn second_use_on_another_node_is_refused() {
 
 #[test]
 fn expired_entries_can_be_used_again_and_live_ones_cannot() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, pool) = database("replay_expiry");
     let cache = PgReplayCache::new(pool.clone()).unwrap();
     cache.check_and_insert("_a", t(5), t(0)).unwrap();
@@ -103,6 +109,9 @@ fn expired_entries_can_be_used_again_and_live_ones_cannot() {
 
 #[test]
 fn namespaces_are_kept_apart() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, pool) = database("replay_namespaces");
     let acme = PgReplayCache::new(pool.clone()).unwrap().with_namespace("acme");
     let globex = PgReplayCache::new(pool.clone()).unwrap().with_namespace("globex");
@@ -117,6 +126,9 @@ fn namespaces_are_kept_apart() {
 
 #[test]
 fn racing_threads_on_two_nodes_exactly_one_wins() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (server, pool) = database("replay_race");
     let nodes = [
         Arc::new(PgReplayCache::new(pool.clone()).unwrap()),
@@ -150,6 +162,9 @@ fn racing_threads_on_two_nodes_exactly_one_wins() {
 
 #[test]
 fn purge_deletes_expired_rows_in_bounded_batches() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, pool) = database("replay_purge");
     let cache = PgReplayCache::new(pool.clone()).unwrap().with_purge(0, 3);
     for i in 0..7 {
@@ -192,6 +207,9 @@ fn purge_deletes_expired_rows_in_bounded_batches() {
 
 #[test]
 fn a_request_is_consumed_once_across_nodes() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (server, pool) = database("requests_nodes");
     let node1 = PgRequestStore::new(pool.clone()).unwrap();
     let node2 = PgRequestStore::new(other_node(&server, "requests_nodes")).unwrap();
@@ -243,6 +261,9 @@ fn a_request_is_consumed_once_across_nodes() {
 
 #[test]
 fn a_signed_response_replayed_to_a_second_node_is_refused() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     // The xmlsec1-signed fixture of fedkit-saml's tests (crates/saml/tests/data/generate.sh).
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../saml/tests/data");
     let xml = std::fs::read(format!("{data}/signed/both-signed.xml")).expect("fedkit-saml fixture");
@@ -304,6 +325,9 @@ fn a_signed_response_replayed_to_a_second_node_is_refused() {
 
 #[test]
 fn setup_errors_are_clear() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     // A database user without the CREATE privilege cannot create the tables.
     let server = server();
     let url = server.create_database("setup").unwrap();

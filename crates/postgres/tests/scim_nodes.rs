@@ -85,6 +85,9 @@ fn patch_body(ops: Value) -> Value {
 
 #[test]
 fn concurrent_patches_with_the_same_if_match_exactly_one_wins() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, url) = database("if_match");
     let a = Node::new(node(&url));
     let b = Node::new(node(&url));
@@ -137,6 +140,9 @@ fn concurrent_patches_with_the_same_if_match_exactly_one_wins() {
 
 #[test]
 fn concurrent_patches_without_if_match_lose_nothing() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, url) = database("no_lost_update");
     let nodes = [Node::new(node(&url)), Node::new(node(&url))];
     let (id, _) = nodes[0].create_user("many@example.com");
@@ -163,6 +169,9 @@ fn concurrent_patches_without_if_match_lose_nothing() {
 
 #[test]
 fn the_database_restarting_mid_run_fails_requests_cleanly_and_loses_nothing() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     // A server of its own: this test stops it.
     let mut server = TestServer::start().unwrap();
     let url = server.create_database("restart").unwrap();
@@ -246,6 +255,9 @@ fn the_database_restarting_mid_run_fails_requests_cleanly_and_loses_nothing() {
 
 #[test]
 fn user_deletes_and_member_patches_on_shared_groups_run_concurrently_without_503() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, url) = database("deletes_and_patches");
     let a = Node::new(node(&url));
     let b = Node::new(node(&url));

@@ -94,6 +94,9 @@ fn check(pg: &Arc<PgStore>, n: usize, case: &Case) -> Result<(), TestCaseError> 
 
 #[test]
 fn pushed_down_find_is_a_superset_and_the_handler_agrees_with_the_memory_store() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     // One server and database for every case (each case in tenants of its own); the
     // server stops when the test ends.
     let (_server, url) = scim_support::database("props");

@@ -37,12 +37,18 @@ fn cmp(attr: &str, op: CompareOp, v: &str) -> Filter {
 
 #[test]
 fn conformance_suite() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("conformance");
     conformance::run(&store);
 }
 
 #[test]
 fn two_nodes_start_together_and_see_the_same_data() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, url) = database("two_starts");
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| node(&url));
@@ -88,6 +94,9 @@ fn two_nodes_start_together_and_see_the_same_data() {
 
 #[test]
 fn sql_shaped_and_like_metacharacter_values_are_found_exactly() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("hostile");
     let t = tenant("t");
     let names = [
@@ -139,6 +148,9 @@ fn sql_shaped_and_like_metacharacter_values_are_found_exactly() {
 
 #[test]
 fn nul_characters_and_huge_values_are_stored_and_found() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("nul_long");
     let t = tenant("t");
     let long = format!("{}Zé-tail", "a".repeat(3000));
@@ -223,6 +235,9 @@ fn nul_characters_and_huge_values_are_stored_and_found() {
 
 #[test]
 fn memberships_are_exact() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("members");
     let t = tenant("t");
     let mut tx = store.begin(&t).unwrap();
@@ -294,6 +309,9 @@ fn memberships_are_exact() {
 
 #[test]
 fn find_never_crosses_tenants() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("tenants");
     for t in ["a", "b"] {
         let mut tx = store.begin(&tenant(t)).unwrap();
@@ -341,6 +359,9 @@ fn find_never_crosses_tenants() {
 
 #[test]
 fn a_read_transaction_sees_a_snapshot_and_refuses_writes() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("read_only");
     let t = tenant("t");
     let mut tx = store.begin(&t).unwrap();
@@ -375,6 +396,9 @@ fn a_read_transaction_sees_a_snapshot_and_refuses_writes() {
 
 #[test]
 fn a_locked_resource_makes_the_second_writer_busy_after_the_lock_timeout() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, url) = database("lock_timeout");
     let a = node(&url);
     let b = node(&url).with_lock_timeout(Duration::from_millis(200));
@@ -415,6 +439,9 @@ fn a_locked_resource_makes_the_second_writer_busy_after_the_lock_timeout() {
 
 #[test]
 fn import_writes_many_with_the_same_rules() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("import");
     let t = tenant("t");
     let users: Vec<Value> = (0..2500)
@@ -489,6 +516,9 @@ fn errors_name_the_server_never_the_password() {
 
 #[test]
 fn a_non_utf8_database_is_refused() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (server, _) = database("placeholder_latin");
     let admin = Pool::connect(&server.url(), PoolConfig::default()).unwrap();
     admin
@@ -506,6 +536,9 @@ fn a_non_utf8_database_is_refused() {
 
 #[test]
 fn lookups_use_the_indexes() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, url) = database("plans");
     let store = node(&url);
     let t = tenant("bench");
@@ -636,6 +669,9 @@ fn lookups_use_the_indexes() {
 
 #[test]
 fn memberships_read_for_a_page_match_a_direct_lookup() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("member_window");
     let t = tenant("t");
     let users: Vec<Value> = (0..300)
@@ -702,6 +738,9 @@ fn handler_order(users: &[Value], descending: bool) -> Vec<String> {
 
 #[test]
 fn sorted_pages_follow_the_handler_order() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let (_server, store) = store("sorted_pages");
     let t = tenant("t");
     let long = "a".repeat(3000);

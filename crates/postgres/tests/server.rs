@@ -5,6 +5,9 @@ use fedkit_postgres::{Pool, PoolConfig, PoolError};
 
 #[test]
 fn pool_reconnects_after_the_server_restarts() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let mut server = TestServer::start().expect("test server");
     let url = server.create_database("restart").expect("database");
     let pool = Pool::connect(&url, PoolConfig::default()).expect("pool");

@@ -61,6 +61,9 @@ fn assert_fingerprint(message: &str) {
 
 #[test]
 fn verify_full_connects_encrypted_and_the_stores_work_over_it() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let server = server();
     let url = server.create_database("tls_full").unwrap();
     assert!(url.contains("sslmode=verify-full"), "{url}");
@@ -75,6 +78,9 @@ fn verify_full_connects_encrypted_and_the_stores_work_over_it() {
 
 #[test]
 fn the_certificate_of_another_ca_is_refused_with_its_fingerprint() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let server = server();
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other-ca.pem");
@@ -111,6 +117,9 @@ fn the_certificate_of_another_ca_is_refused_with_its_fingerprint() {
 
 #[test]
 fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let server = server();
     // The certificate names `localhost` only.
     let full = format!(
@@ -132,6 +141,9 @@ fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
 
 #[test]
 fn require_and_prefer_encrypt_without_checking_and_disable_does_not_encrypt() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let server = server();
     let base = format!("postgres://postgres@127.0.0.1:{}/postgres", server.port());
     for (query, mode) in [("?sslmode=require", TlsMode::Require), ("", TlsMode::Prefer)] {
@@ -146,6 +158,9 @@ fn require_and_prefer_encrypt_without_checking_and_disable_does_not_encrypt() {
 
 #[test]
 fn key_value_connection_strings_take_the_same_keywords() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
     let server = server();
     let conn = format!(
         "host=localhost port={} user=postgres dbname=postgres sslmode='verify-full' sslrootcert='{}'",

@@ -4,7 +4,7 @@
 //! ONE signature (the Response's), with no SAML checks at all.
 //!
 //! ```text
-//! cargo bench -p fedkit-saml --all-features --bench response
+//! cargo bench -p fedkit-xmlsec-oracle --all-features --bench response
 //! ```
 #![allow(
     clippy::unwrap_used,
@@ -24,8 +24,8 @@ use fedkit_xmldsig::TrustedKeys;
 use libxml::parser::{Parser, ParserOptions};
 use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
 
-const CERT: &str = include_str!("../tests/data/keys/idp.crt.pem");
-const RESPONSE: &str = include_str!("../tests/data/signed/both-signed.xml");
+const CERT: &str = include_str!("../../../crates/saml/tests/data/keys/idp.crt.pem");
+const RESPONSE: &str = include_str!("../../../crates/saml/tests/data/signed/both-signed.xml");
 
 fn providers() -> Vec<(&'static str, &'static dyn CryptoProvider)> {
     #[allow(unused_mut)]

@@ -4,7 +4,7 @@
 //! verifies against the pinned key, as an SP's ACS endpoint does per login.
 //!
 //! ```text
-//! cargo bench -p fedkit-xmldsig --all-features --bench verify
+//! cargo bench -p fedkit-xmlsec-oracle --all-features --bench verify
 //! ```
 //!
 //! The Response is signed at setup by libxmlsec1 with examples/data/idp-key.pem; all

@@ -2,8 +2,8 @@
 //! against the goal "peak memory ≤ 3× the input size" (the input string counts).
 //!
 //! ```text
-//! cargo run --release -p fedkit-xmldsig --all-features --example peak_memory
-//! cargo run --release -p fedkit-xmldsig --all-features --example peak_memory -- measure verify FILE
+//! cargo run --release -p fedkit-xmlsec-oracle --all-features --example peak_memory
+//! cargo run --release -p fedkit-xmlsec-oracle --all-features --example peak_memory -- measure verify FILE
 //! ```
 //!
 //! Without arguments it generates the 50 MiB aggregate of the `c14n` benchmark, signed by

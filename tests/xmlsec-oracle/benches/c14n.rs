@@ -2,7 +2,7 @@
 //! libxmlsec1, in the same run.
 //!
 //! ```text
-//! cargo bench -p fedkit-xmldsig --all-features --bench c14n
+//! cargo bench -p fedkit-xmlsec-oracle --all-features --bench c14n
 //! ```
 //!
 //! The document (an `md:EntitiesDescriptor` with ~12 000 `EntityDescriptor`s, root `ID`,

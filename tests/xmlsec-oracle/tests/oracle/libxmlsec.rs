@@ -1,7 +1,8 @@
 //! libxmlsec1 and libxml2, through the `xmlsec` and `libxml` crates, as a test oracle.
 //!
-//! Nothing here is linked into a library: these crates are dev-dependencies of
-//! fedkit-xmldsig, used only by this test binary.
+//! Nothing here is linked into a published library: these crates are optional dependencies of
+//! the unpublished fedkit-xmlsec-oracle crate (feature `libxmlsec1`), used only by its tests,
+//! benches and example.
 //!
 //! libxml2 and libxmlsec1 keep global state (parser initialisation, the xmlsec crypto
 //! engine, error callbacks), and the Rust wrappers hand out `Rc`-based, `!Send` documents, so

@@ -2,7 +2,8 @@
 //! canonicalizer (through the `libxml` crate), run with every compiled-in crypto provider.
 //!
 //! - the bundled example Response and its tampered copy;
-//! - documents signed here by libxmlsec1 with the test keys in `tests/data/oracle/`, over a
+//! - documents signed here by libxmlsec1 with the test keys in
+//!   `crates/xmldsig/tests/data/oracle/`, over a
 //!   matrix of signature, digest and canonicalization algorithms and signature placements,
 //!   with content that exercises canonicalization;
 //! - a document re-signed with another key, and KeyInfo that names an untrusted key;
