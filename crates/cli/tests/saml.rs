@@ -596,3 +596,32 @@ fn the_idp_can_come_from_its_metadata() {
     assert_eq!(run.code, 1);
     assert_eq!(run.json()["error"]["code"], "signature_required");
 }
+
+/// One spelling per condition: `fedkit saml verify` (fedkit-saml's `Error::code`) and `fedkit
+/// dsig verify` (fedkit-xmldsig's codes) name the same signature failure alike.
+#[test]
+fn saml_verify_and_dsig_verify_spell_each_condition_alike() {
+    let dir = TempDir::new("codes");
+    let signed = std::fs::read_to_string(data("signed/response-signed.xml")).unwrap();
+    // Changed after signing (a negative case, never presented as valid): the digest fails.
+    let tampered = dir.write("tampered.xml", &signed.replacen(">Engineering<", ">Finance<", 1));
+    let broken = dir.write(
+        "broken.xml",
+        "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\"><a></samlp:Response>",
+    );
+    let cert = data("keys/idp.crt.pem");
+    for (file, code) in [
+        (tampered, "digest_mismatch"),
+        (data("signed/other-key.xml"), "signature_invalid"),
+        (data("signed/sha1.xml"), "algorithm_refused"),
+        (data("signed/unsigned.xml"), "unsigned"),
+        (broken, "bad_xml"),
+    ] {
+        let saml = verify(&["--request-id", "_req-7f3a"], &file, None);
+        assert_eq!(saml.code, 1, "{file}: {}", saml.stdout);
+        assert_eq!(saml.json()["error"]["code"], code, "saml verify {file}");
+        let dsig = fedkit(&["--json", "dsig", "verify", "--cert", &cert, &file], None);
+        assert_eq!(dsig.code, 1, "{file}: {}", dsig.stdout);
+        assert_eq!(dsig.error_code(), code, "dsig verify {file}");
+    }
+}
