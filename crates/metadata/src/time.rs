@@ -127,6 +127,17 @@ pub enum DurationError {
     Overflow,
 }
 
+impl DurationError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DurationError::Syntax => "duration_syntax",
+            DurationError::Negative => "duration_negative",
+            DurationError::Overflow => "duration_overflow",
+        }
+    }
+}
+
 impl core::str::FromStr for CacheDuration {
     type Err = DurationError;
 
@@ -279,6 +290,19 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn duration_errors_have_distinct_codes() {
+        let codes = [
+            DurationError::Syntax.code(),
+            DurationError::Negative.code(),
+            DurationError::Overflow.code(),
+        ];
+        assert_eq!(
+            codes,
+            ["duration_syntax", "duration_negative", "duration_overflow"]
+        );
     }
 
     #[test]

@@ -65,6 +65,17 @@ pub enum PoolError {
     },
 }
 
+impl PoolError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PoolError::Config { .. } => "pool_config",
+            PoolError::Connect { .. } => "connect_failed",
+            PoolError::Timeout { .. } => "pool_timeout",
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     idle: Vec<Client>,
@@ -351,5 +362,41 @@ impl Drop for PooledClient<'_> {
         if let Some(client) = self.client.take() {
             self.pool.give_back(client);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_and_store_errors_have_distinct_stable_codes() {
+        let pool = PoolError::Timeout {
+            max_size: 4,
+            waited_ms: 10,
+        };
+        let codes = [
+            PoolError::Config {
+                detail: String::new(),
+            }
+            .code(),
+            PoolError::Connect {
+                target: String::new(),
+                detail: String::new(),
+            }
+            .code(),
+            pool.code(),
+            crate::saml::SamlStoreError::Pool(pool.clone()).code(),
+        ];
+        assert_eq!(
+            codes,
+            [
+                "pool_config",
+                "connect_failed",
+                "pool_timeout",
+                "pool_timeout",
+                "postgres_not_installed"
+            ]
+        );
     }
 }

@@ -89,6 +89,17 @@ pub enum SamlStoreError {
     },
 }
 
+impl SamlStoreError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SamlStoreError::Pool(e) => e.code(),
+            SamlStoreError::Migration { .. } => "migration_failed",
+            SamlStoreError::Purge { .. } => "purge_failed",
+        }
+    }
+}
+
 /// What both stores share: the pool, the namespace, the purge cadence.
 #[derive(Debug)]
 struct Shared {

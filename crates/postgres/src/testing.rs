@@ -44,6 +44,16 @@ pub enum TestServerError {
     },
 }
 
+impl TestServerError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TestServerError::NotInstalled => "postgres_not_installed",
+            TestServerError::Command { .. } => "postgres_command_failed",
+        }
+    }
+}
+
 /// For a test that needs a server: `true` when it should return without checking anything,
 /// because PostgreSQL's server binaries are not installed here and `FEDKIT_REQUIRE_POSTGRES` is
 /// not `1`; it then says so on stderr, naming the test. This keeps `cargo test --workspace`

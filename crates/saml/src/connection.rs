@@ -144,6 +144,18 @@ pub enum ConnectionError {
     },
 }
 
+impl ConnectionError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConnectionError::Invalid { .. } => "connection_invalid",
+            ConnectionError::EntityIdChanged { .. } => "entity_id_changed",
+            ConnectionError::DomainTaken { .. } => "domain_taken",
+            ConnectionError::NeedsMetadata { .. } => "needs_metadata",
+        }
+    }
+}
+
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConnectionError {
     ConnectionError::Invalid {
         field: field.into(),

@@ -633,3 +633,14 @@ pub enum ConfigError {
         value: String,
     },
 }
+
+impl ConfigError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Empty { .. } => "config_empty",
+            ConfigError::Certificate { .. } => "bad_certificate",
+            ConfigError::Url { .. } => "bad_url",
+        }
+    }
+}

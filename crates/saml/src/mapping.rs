@@ -120,6 +120,17 @@ pub enum MappingError {
     },
 }
 
+impl MappingError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MappingError::MissingUniqueId { .. } => "unique_id_missing",
+            MappingError::MissingEmail { .. } => "email_missing",
+            MappingError::DomainNotAllowed { .. } => "domain_not_allowed",
+        }
+    }
+}
+
 fn list(items: &[String]) -> String {
     if items.is_empty() {
         "nothing".to_owned()

@@ -255,6 +255,15 @@ pub enum SigningError {
     Failed,
 }
 
+impl SigningError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SigningError::Failed => "signing_key_unsuitable",
+        }
+    }
+}
+
 /// [`redirect_query`] plus `SigAlg` and `Signature`, signed over the parameters exactly as
 /// they appear in the query.
 pub(crate) fn sign_redirect(
@@ -300,6 +309,17 @@ pub enum InflateError {
         /// The limit.
         max: usize,
     },
+}
+
+impl InflateError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InflateError::Base64(_) => "bad_base64",
+            InflateError::Deflate => "bad_deflate",
+            InflateError::TooLarge { .. } => "too_large",
+        }
+    }
 }
 
 /// Decodes a `SAMLRequest`/`SAMLResponse` query value of the HTTP-Redirect binding (already

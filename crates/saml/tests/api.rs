@@ -1909,3 +1909,77 @@ fn xml_signed_logout_messages_pass_the_post_check() {
     assert_eq!(r.name_id.value, "jane.doe@example.com");
     assert_eq!(r.session_indexes, ["_session-31d8"]);
 }
+
+/// Every error enum of fedkit-saml besides `Error` (whose codes the conformance matrix and the
+/// message tests check) has one distinct `snake_case` code per variant.
+#[test]
+fn configuration_and_mapping_errors_have_distinct_stable_codes() {
+    use fedkit_saml::connection::ConnectionError;
+    use fedkit_saml::request::{InflateError, SigningError};
+    use fedkit_saml::{ConfigError, MappingError};
+    let codes = [
+        ConfigError::Empty { field: "entity_id" }.code(),
+        ConfigError::Certificate {
+            index: 1,
+            reason: String::new(),
+        }
+        .code(),
+        ConfigError::Url {
+            field: "acs_url",
+            value: String::new(),
+        }
+        .code(),
+        ConnectionError::Invalid {
+            field: "idp".into(),
+            reason: String::new(),
+        }
+        .code(),
+        ConnectionError::EntityIdChanged {
+            old: String::new(),
+            new: String::new(),
+        }
+        .code(),
+        ConnectionError::DomainTaken {
+            domain: String::new(),
+            other: String::new(),
+        }
+        .code(),
+        ConnectionError::NeedsMetadata { id: String::new() }.code(),
+        SigningError::Failed.code(),
+        InflateError::Base64(String::new()).code(),
+        InflateError::Deflate.code(),
+        InflateError::TooLarge { max: 1 }.code(),
+        MappingError::MissingUniqueId {
+            expected: String::new(),
+            arrived: Vec::new(),
+        }
+        .code(),
+        MappingError::MissingEmail {
+            tried: Vec::new(),
+            arrived: Vec::new(),
+        }
+        .code(),
+        MappingError::DomainNotAllowed {
+            domain: String::new(),
+            allowed: Vec::new(),
+        }
+        .code(),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for code in codes {
+        assert!(
+            code.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{code}"
+        );
+        assert!(seen.insert(code), "{code} names two conditions");
+    }
+    assert_eq!(
+        MappingError::MissingEmail {
+            tried: Vec::new(),
+            arrived: Vec::new()
+        }
+        .code(),
+        "email_missing"
+    );
+}

@@ -99,6 +99,22 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::MissingHeader => "authorization_missing",
+            AuthError::NotBearer { .. } => "not_bearer",
+            AuthError::EmptyToken => "token_empty",
+            AuthError::InvalidToken => "token_invalid",
+            AuthError::TokenTooShort { .. } => "token_too_short",
+            AuthError::TokenNotOneWord => "token_not_one_word",
+            AuthError::InvalidTenant { .. } => "tenant_invalid",
+            AuthError::UnknownTokenId => "token_id_unknown",
+        }
+    }
+}
+
+impl AuthError {
     /// The HTTP status a service answers with: 401 for request authentication failures,
     /// 400 for the configuration errors.
     pub fn status(&self) -> u16 {
@@ -299,6 +315,57 @@ mod tests {
 
     fn tenant(name: &str) -> TenantId {
         TenantId::new(name).unwrap()
+    }
+
+    #[test]
+    fn auth_and_store_errors_have_distinct_stable_codes() {
+        use crate::store::StoreError;
+        let codes = [
+            AuthError::MissingHeader.code(),
+            AuthError::NotBearer {
+                scheme: "Basic".into(),
+            }
+            .code(),
+            AuthError::EmptyToken.code(),
+            AuthError::InvalidToken.code(),
+            AuthError::TokenTooShort { min: 16, actual: 3 }.code(),
+            AuthError::TokenNotOneWord.code(),
+            AuthError::InvalidTenant { length: 0 }.code(),
+            AuthError::UnknownTokenId.code(),
+            StoreError::DuplicateId {
+                kind: "User",
+                id: "1".into(),
+            }
+            .code(),
+            StoreError::Conflict {
+                kind: "User",
+                attribute: "userName",
+                value: "a".into(),
+            }
+            .code(),
+            StoreError::NotFound {
+                kind: "User",
+                id: "1".into(),
+            }
+            .code(),
+            StoreError::MalformedResource.code(),
+            StoreError::Busy {
+                detail: String::new(),
+            }
+            .code(),
+            StoreError::Backend {
+                detail: String::new(),
+            }
+            .code(),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for code in codes {
+            assert!(
+                code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code}"
+            );
+            assert!(seen.insert(code), "{code} names two conditions");
+        }
     }
 
     #[test]

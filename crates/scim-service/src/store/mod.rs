@@ -121,6 +121,20 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::DuplicateId { .. } => "duplicate_id",
+            StoreError::Conflict { .. } => "conflict",
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::MalformedResource => "malformed_resource",
+            StoreError::Busy { .. } => "busy",
+            StoreError::Backend { .. } => "backend",
+        }
+    }
+}
+
 /// A source of transactions, shared by every request (hence `Send + Sync`).
 pub trait Store: Send + Sync {
     /// Starts a transaction over `tenant`'s data. Writes become visible to other
