@@ -390,13 +390,12 @@ mod tests {
         ];
         assert_eq!(
             codes,
-            [
-                "pool_config",
-                "connect_failed",
-                "pool_timeout",
-                "pool_timeout",
-                "postgres_not_installed"
-            ]
+            ["pool_config", "connect_failed", "pool_timeout", "pool_timeout"]
+        );
+        #[cfg(feature = "testing")]
+        assert_eq!(
+            crate::testing::TestServerError::NotInstalled.code(),
+            "postgres_not_installed"
         );
     }
 }
