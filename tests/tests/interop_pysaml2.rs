@@ -682,12 +682,9 @@ fn judge(
             return Outcome::Wrong(format!("pysaml2 read the AuthnRequest as {req}"));
         }
     }
-    let mut settings = Settings {
-        allow_unsolicited: case.sp != Sp::NoUnsolicited,
-        ..Settings::default()
-    };
+    let mut settings = Settings::default().with_idp_initiated(case.sp != Sp::NoUnsolicited);
     if case.sp == Sp::AllowSha1 {
-        settings.algorithms = AlgorithmPolicy::default().dangerous_allow_sha1();
+        settings = settings.with_algorithms(AlgorithmPolicy::default().dangerous_allow_sha1());
     }
     let policy = if case.sp == Sp::AllowRsa15 {
         DecryptionPolicy::default().dangerous_allow_rsa_pkcs1v15()

@@ -114,11 +114,12 @@ struct VerifyArgs {
     #[command(flatten)]
     sp: SpArgs,
     /// The AuthnRequest ID this login started with.
-    #[arg(long, value_name = "ID", conflicts_with = "allow_unsolicited")]
+    #[arg(long, value_name = "ID", conflicts_with = "allow_idp_initiated")]
     request_id: Option<String>,
-    /// Accept IdP-initiated Responses (no InResponseTo).
-    #[arg(long)]
-    allow_unsolicited: bool,
+    /// Accept IdP-initiated (unsolicited) Responses, with no InResponseTo (fedkit-saml's
+    /// `Settings::with_idp_initiated`).
+    #[arg(long, visible_alias = "allow-unsolicited")]
+    allow_idp_initiated: bool,
     /// Verify as of this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
@@ -268,19 +269,18 @@ fn validator(a: &VerifyArgs, now: DateTime<Utc>) -> Result<ResponseValidator, Co
     if let Some(bits) = a.dangerous_min_rsa_bits {
         algorithms = algorithms.dangerous_min_rsa_bits(bits);
     }
-    let settings = Settings {
-        signing: match a.require {
+    let settings = Settings::default()
+        .with_signing(match a.require {
             Require::Either => SigningRequirement::Either,
             Require::Assertion => SigningRequirement::Assertion,
             Require::Response => SigningRequirement::Response,
             Require::Both => SigningRequirement::Both,
-        },
-        algorithms,
-        clock_skew_seconds: i64::from(a.clock_skew),
-        allow_unsolicited: a.allow_unsolicited,
-        enforce_certificate_validity: a.enforce_cert_validity,
-        ..Settings::default()
-    };
+        })
+        .with_algorithms(algorithms)
+        .with_idp_initiated(a.allow_idp_initiated)
+        .with_certificate_validity_enforced(a.enforce_cert_validity)
+        .with_clock_skew(std::time::Duration::from_secs(u64::from(a.clock_skew)))
+        .map_err(|e| failure(e.code(), format!("--clock-skew: {e}")))?;
     let mut validator =
         ResponseValidator::with_settings(service_provider(&a.sp)?, idp, settings).with_provider(&AwsLcRs);
     if let Some(path) = &a.sp_key {
@@ -510,7 +510,7 @@ fn human_report(
         },
         match assertion.in_response_to() {
             Some(id) => format!("  ok  InResponseTo: {id}"),
-            None => "  --  InResponseTo: absent, an IdP-initiated login (allowed by --allow-unsolicited)".to_owned(),
+            None => "  --  InResponseTo: absent, an IdP-initiated login (allowed by --allow-idp-initiated)".to_owned(),
         },
         match assertion.authn().session_not_on_or_after {
             Some(end) => format!("  ok  IdP session valid until {}", end.to_rfc3339()),

@@ -211,10 +211,7 @@ fn sp() -> ServiceProvider {
 }
 
 fn validator(metadata: &IdpMetadata, allow_unsolicited: bool) -> ResponseValidator {
-    let settings = Settings {
-        allow_unsolicited,
-        ..Settings::default()
-    };
+    let settings = Settings::default().with_idp_initiated(allow_unsolicited);
     ResponseValidator::with_settings(sp(), IdentityProvider::from_metadata(metadata), settings)
         .with_provider(&AwsLcRs)
 }

@@ -207,13 +207,15 @@ fn an_assertion_without_audience_restriction_never_shows_ok_audience() {
 
 #[test]
 fn an_idp_initiated_login_shows_in_response_to_absent() {
-    let (human, json) = accepted(&["--allow-unsolicited"], &data("signed/idp-initiated.xml"));
+    let (human, json) = accepted(&["--allow-idp-initiated"], &data("signed/idp-initiated.xml"));
     assert!(
         !ok_lines(&human).iter().any(|l| l.contains("InResponseTo")),
         "{human}"
     );
     assert!(
-        human.contains("  --  InResponseTo: absent, an IdP-initiated login (allowed by --allow-unsolicited)"),
+        human.contains(
+            "  --  InResponseTo: absent, an IdP-initiated login (allowed by --allow-idp-initiated)"
+        ),
         "{human}"
     );
     assert_eq!(json["in_response_to"], serde_json::Value::Null);

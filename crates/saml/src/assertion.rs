@@ -53,7 +53,7 @@ pub struct Authn {
 pub enum Warning {
     /// The pinned certificate that verified the signature is outside its validity period.
     /// Pinned certificates are keys, so this does not refuse the login (unless
-    /// `Settings::enforce_certificate_validity`), but the IdP will rotate it soon, or should.
+    /// [`Settings::with_certificate_validity_enforced`](crate::Settings::with_certificate_validity_enforced)), but the IdP will rotate it soon, or should.
     CertificateOutsideValidity {
         /// The certificate's SHA-256 fingerprint.
         fingerprint: Fingerprint,

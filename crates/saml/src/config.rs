@@ -1,5 +1,7 @@
 //! The SP's own settings and the IdP it trusts.
 
+use std::time::Duration;
+
 use fedkit_xmldsig::{AlgorithmPolicy, TrustedKeys};
 
 use crate::error::{ConfigError, SigningRequirement};
@@ -157,33 +159,33 @@ impl IdentityProvider {
     }
 }
 
-/// How strictly Responses are checked. The defaults are the safe ones.
+/// How strictly Responses and logout messages are checked. The defaults are the safe ones;
+/// each `with_*` method changes one setting, and the durations are checked when set, so no
+/// setting can make a later time computation overflow.
+///
+/// ```
+/// use std::time::Duration;
+/// use fedkit_saml::{Settings, SigningRequirement};
+/// let settings = Settings::default()
+///     .with_signing(SigningRequirement::Both)
+///     .with_clock_skew(Duration::from_secs(60))?
+///     .with_idp_initiated(true);
+/// assert_eq!(settings.clock_skew(), Duration::from_secs(60));
+/// assert!(settings.allows_idp_initiated());
+/// // A skew of a day is a misconfiguration, not a tolerance.
+/// assert!(Settings::default().with_clock_skew(Duration::from_secs(86_400)).is_err());
+/// # Ok::<(), fedkit_saml::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Settings {
-    /// Which signatures are required. Default: [`SigningRequirement::Either`].
-    pub signing: SigningRequirement,
-    /// Signature and digest algorithms accepted. Default: no SHA-1, RSA ≥ 2048 bits.
-    pub algorithms: AlgorithmPolicy,
-    /// Clock skew tolerated on every time check, in seconds. Default: 120.
-    pub clock_skew_seconds: i64,
-    /// Whether IdP-initiated (unsolicited) Responses are accepted. Default: `false`.
-    /// A Response counts as solicited only when signed content ties it to the request: the
-    /// signed Response's `InResponseTo`, or the signed assertion's bearer
-    /// `SubjectConfirmationData/@InResponseTo`.
-    pub allow_unsolicited: bool,
-    /// How long after its `IssueInstant` a Response (and its assertion) is still accepted, in
-    /// seconds, on top of the clock skew. An IdP issues the Response when it posts it, so
-    /// this only needs to cover the browser's round trip. Default: 180 (Shibboleth's message
-    /// lifetime). An `IssueInstant` further in the future than the clock skew is refused
-    /// whatever this is.
-    pub message_lifetime_seconds: u32,
-    /// Largest accepted message, in bytes of XML (the base64 form may be a third larger).
-    /// Default: 256 KiB.
-    pub max_message_bytes: usize,
-    /// Refuse a signature by a pinned certificate outside its validity period. Default:
-    /// `false` — a pinned certificate is a key; the login gets a
-    /// [`Warning`](crate::Warning) instead.
-    pub enforce_certificate_validity: bool,
+    signing: SigningRequirement,
+    algorithms: AlgorithmPolicy,
+    clock_skew: Duration,
+    allow_idp_initiated: bool,
+    message_lifetime: Duration,
+    max_message_bytes: usize,
+    enforce_certificate_validity: bool,
 }
 
 impl Default for Settings {
@@ -191,11 +193,138 @@ impl Default for Settings {
         Self {
             signing: SigningRequirement::Either,
             algorithms: AlgorithmPolicy::default(),
-            clock_skew_seconds: 120,
-            allow_unsolicited: false,
-            message_lifetime_seconds: 180,
+            clock_skew: Duration::from_secs(120),
+            allow_idp_initiated: false,
+            message_lifetime: Duration::from_secs(180),
             max_message_bytes: 256 * 1024,
             enforce_certificate_validity: false,
         }
+    }
+}
+
+impl Settings {
+    /// The largest clock skew [`Settings::with_clock_skew`] accepts: one hour. Clocks further
+    /// apart need NTP, not a tolerance that lets stale assertions in.
+    pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(3600);
+    /// The largest message lifetime [`Settings::with_message_lifetime`] accepts: one day.
+    pub const MAX_MESSAGE_LIFETIME: Duration = Duration::from_secs(86_400);
+
+    /// Which signatures are required. Default: [`SigningRequirement::Either`].
+    #[must_use]
+    pub fn with_signing(mut self, signing: SigningRequirement) -> Self {
+        self.signing = signing;
+        self
+    }
+
+    /// Signature and digest algorithms accepted. Default: no SHA-1, RSA ≥ 2048 bits.
+    #[must_use]
+    pub fn with_algorithms(mut self, algorithms: AlgorithmPolicy) -> Self {
+        self.algorithms = algorithms;
+        self
+    }
+
+    /// Clock skew tolerated on every time check. Default: 120 s. More than
+    /// [`Settings::MAX_CLOCK_SKEW`] is [`ConfigError::OutOfRange`].
+    pub fn with_clock_skew(mut self, skew: Duration) -> Result<Self, ConfigError> {
+        if skew > Self::MAX_CLOCK_SKEW {
+            return Err(ConfigError::OutOfRange {
+                field: "clock skew",
+                value: format!("{} s", skew.as_secs()),
+                max: format!("{} s", Self::MAX_CLOCK_SKEW.as_secs()),
+            });
+        }
+        self.clock_skew = skew;
+        Ok(self)
+    }
+
+    /// Whether IdP-initiated (unsolicited) logins are accepted. Default: `false`. A Response
+    /// counts as SP-initiated only when signed content ties it to the request: the signed
+    /// Response's `InResponseTo`, or the signed assertion's bearer
+    /// `SubjectConfirmationData/@InResponseTo`. The same switch as a connection's
+    /// `behavior.allow_idp_initiated`.
+    #[must_use]
+    pub fn with_idp_initiated(mut self, allow: bool) -> Self {
+        self.allow_idp_initiated = allow;
+        self
+    }
+
+    /// How long after its `IssueInstant` a Response (and its assertion) or a logout message is
+    /// still accepted, on top of the clock skew. An IdP issues the Response when it posts it,
+    /// so this only needs to cover the browser's round trip. Default: 180 s (Shibboleth's
+    /// message lifetime). An `IssueInstant` further in the future than the clock skew is
+    /// refused whatever this is. More than [`Settings::MAX_MESSAGE_LIFETIME`] is
+    /// [`ConfigError::OutOfRange`].
+    pub fn with_message_lifetime(mut self, lifetime: Duration) -> Result<Self, ConfigError> {
+        if lifetime > Self::MAX_MESSAGE_LIFETIME {
+            return Err(ConfigError::OutOfRange {
+                field: "message lifetime",
+                value: format!("{} s", lifetime.as_secs()),
+                max: format!("{} s", Self::MAX_MESSAGE_LIFETIME.as_secs()),
+            });
+        }
+        self.message_lifetime = lifetime;
+        Ok(self)
+    }
+
+    /// Largest accepted message, in bytes of XML (the base64 form may be a third larger).
+    /// Default: 256 KiB.
+    #[must_use]
+    pub fn with_max_message_bytes(mut self, max: usize) -> Self {
+        self.max_message_bytes = max;
+        self
+    }
+
+    /// Refuse a signature by a pinned certificate outside its validity period. Default:
+    /// `false`: a pinned certificate is a key; the login gets a [`Warning`](crate::Warning)
+    /// instead.
+    #[must_use]
+    pub fn with_certificate_validity_enforced(mut self, enforce: bool) -> Self {
+        self.enforce_certificate_validity = enforce;
+        self
+    }
+
+    /// See [`Settings::with_signing`].
+    pub fn signing(&self) -> SigningRequirement {
+        self.signing
+    }
+
+    /// See [`Settings::with_algorithms`].
+    pub fn algorithms(&self) -> &AlgorithmPolicy {
+        &self.algorithms
+    }
+
+    /// See [`Settings::with_clock_skew`].
+    pub fn clock_skew(&self) -> Duration {
+        self.clock_skew
+    }
+
+    /// See [`Settings::with_idp_initiated`].
+    pub fn allows_idp_initiated(&self) -> bool {
+        self.allow_idp_initiated
+    }
+
+    /// See [`Settings::with_message_lifetime`].
+    pub fn message_lifetime(&self) -> Duration {
+        self.message_lifetime
+    }
+
+    /// See [`Settings::with_max_message_bytes`].
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
+    /// See [`Settings::with_certificate_validity_enforced`].
+    pub fn enforces_certificate_validity(&self) -> bool {
+        self.enforce_certificate_validity
+    }
+
+    /// The clock skew for chrono arithmetic (never out of range: capped when set).
+    pub(crate) fn skew(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.clock_skew).unwrap_or(chrono::Duration::zero())
+    }
+
+    /// The message lifetime for chrono arithmetic (never out of range: capped when set).
+    pub(crate) fn lifetime(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.message_lifetime).unwrap_or(chrono::Duration::zero())
     }
 }

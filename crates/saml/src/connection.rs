@@ -357,10 +357,7 @@ impl Connection {
         base_url: &str,
         idp: IdentityProvider,
     ) -> Result<ResponseValidator, ConnectionError> {
-        let settings = Settings {
-            allow_unsolicited: self.behavior.allow_idp_initiated,
-            ..Settings::default()
-        };
+        let settings = Settings::default().with_idp_initiated(self.behavior.allow_idp_initiated);
         Ok(ResponseValidator::with_settings(
             self.service_provider(base_url)?,
             idp,

@@ -377,7 +377,7 @@ pub enum Error {
         issue_instant: DateTime<Utc>,
         /// The time the caller passed.
         now: DateTime<Utc>,
-        /// `Settings::message_lifetime_seconds`.
+        /// [`Settings::with_message_lifetime`](crate::Settings::with_message_lifetime).
         lifetime_seconds: u32,
         /// The allowed skew.
         skew_seconds: i64,
@@ -624,6 +624,16 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// A setting is beyond the range fedkit accepts.
+    #[error("the {field} is {value}, but fedkit accepts at most {max}")]
+    OutOfRange {
+        /// The setting.
+        field: &'static str,
+        /// What was asked.
+        value: String,
+        /// The most accepted.
+        max: String,
+    },
     /// A URL is not an absolute `https` or `http` URL.
     #[error("{field} must be an absolute https:// (or http://) URL, got {value:?}")]
     Url {
@@ -641,6 +651,7 @@ impl ConfigError {
             ConfigError::Empty { .. } => "config_empty",
             ConfigError::Certificate { .. } => "bad_certificate",
             ConfigError::Url { .. } => "bad_url",
+            ConfigError::OutOfRange { .. } => "setting_out_of_range",
         }
     }
 }

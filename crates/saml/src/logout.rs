@@ -2,7 +2,7 @@
 //! ones the IdP sends, over HTTP-POST (XML signature) or HTTP-Redirect (query signature).
 
 use base64::Engine as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
 use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XENC_NS};
@@ -267,7 +267,7 @@ fn part_of(name: &str) -> SignedPart {
 impl LogoutValidator {
     /// A validator for messages sent to `slo_url` (this SP's Single Logout URL).
     pub fn new(sp: ServiceProvider, idp: IdentityProvider, slo_url: &str, settings: Settings) -> Self {
-        let verifier = Verifier::new(idp.signing_keys().clone(), settings.algorithms.clone());
+        let verifier = Verifier::new(idp.signing_keys().clone(), settings.algorithms().clone());
         Self {
             sp,
             idp,
@@ -306,9 +306,9 @@ impl LogoutValidator {
         now: DateTime<Utc>,
     ) -> Result<LogoutMessage, Error> {
         let compact: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if compact.len() / 4 * 3 > self.settings.max_message_bytes {
+        if compact.len() / 4 * 3 > self.settings.max_message_bytes() {
             return Err(Error::TooLarge {
-                max: self.settings.max_message_bytes,
+                max: self.settings.max_message_bytes(),
                 actual: compact.len() / 4 * 3,
             });
         }
@@ -410,7 +410,7 @@ impl LogoutValidator {
                 part: part_of(expected),
                 source,
             })?;
-        let xml = inflate_redirect_message(&percent_decode(value), self.settings.max_message_bytes)
+        let xml = inflate_redirect_message(&percent_decode(value), self.settings.max_message_bytes())
             .map_err(|e| malformed("query", &e.to_string()))?;
         let doc = self.parse(&xml)?;
         let root = doc.root_element();
@@ -431,7 +431,7 @@ impl LogoutValidator {
 
     fn parse<'i>(&self, xml: &'i [u8]) -> Result<Document<'i>, Error> {
         let limits = Limits {
-            max_bytes: self.settings.max_message_bytes,
+            max_bytes: self.settings.max_message_bytes(),
             ..Limits::default()
         };
         Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)
@@ -446,7 +446,7 @@ impl LogoutValidator {
         now: DateTime<Utc>,
         signing_key: Fingerprint,
     ) -> Result<LogoutMessage, Error> {
-        let skew = Duration::seconds(self.settings.clock_skew_seconds);
+        let skew = self.settings.skew();
         let name = message_name(root.namespace(), root.local_name())?;
         let part = part_of(name);
         // SAML Core §3.2.1 / §3.2.2: Version and ID are required.
@@ -510,7 +510,7 @@ impl LogoutValidator {
                             &format!("NotOnOrAfter {end:?} is not a time with a time zone"),
                         )
                     })?;
-                    if now - skew >= end {
+                    if crate::time::earlier(now, skew) >= end {
                         return Err(Error::Expired {
                             what: "LogoutRequest (NotOnOrAfter)",
                             not_on_or_after: end,
@@ -612,7 +612,7 @@ impl LogoutValidator {
                 crate::response::name_id_from_plaintext(
                     plaintext,
                     namespaces.iter().map(|(p, u)| (p.as_deref(), u.as_str())),
-                    self.settings.max_message_bytes,
+                    self.settings.max_message_bytes(),
                 )?
             }
             "NameID" => {

@@ -67,7 +67,7 @@ impl ResponseValidator {
 
     /// A validator with the given settings.
     pub fn with_settings(sp: ServiceProvider, idp: IdentityProvider, settings: Settings) -> Self {
-        let verifier = Verifier::new(idp.signing_keys().clone(), settings.algorithms.clone());
+        let verifier = Verifier::new(idp.signing_keys().clone(), settings.algorithms().clone());
         Self {
             sp,
             idp,
@@ -133,10 +133,10 @@ impl ResponseValidator {
             .bytes()
             .filter(|b| !b.is_ascii_whitespace())
             .collect();
-        let max_encoded = self.settings.max_message_bytes.div_ceil(3) * 4;
+        let max_encoded = self.settings.max_message_bytes().div_ceil(3) * 4;
         if compact.len() > max_encoded {
             return Err(Error::TooLarge {
-                max: self.settings.max_message_bytes,
+                max: self.settings.max_message_bytes(),
                 actual: compact.len() / 4 * 3,
             });
         }
@@ -210,14 +210,14 @@ impl ResponseValidator {
     }
 
     fn parse<'i>(&self, xml: &'i [u8]) -> Result<Document<'i>, Error> {
-        if xml.len() > self.settings.max_message_bytes {
+        if xml.len() > self.settings.max_message_bytes() {
             return Err(Error::TooLarge {
-                max: self.settings.max_message_bytes,
+                max: self.settings.max_message_bytes(),
                 actual: xml.len(),
             });
         }
         let limits = Limits {
-            max_bytes: self.settings.max_message_bytes,
+            max_bytes: self.settings.max_message_bytes(),
             ..Limits::default()
         };
         Document::parse_bytes_with_limits(xml, &limits).map_err(|e| self.explain_parse_error(xml, e))
@@ -232,7 +232,7 @@ impl ResponseValidator {
             .is_none_or(|&b| b == b'<');
         if !starts_like_xml {
             let inflated =
-                miniz_oxide::inflate::decompress_to_vec_with_limit(bytes, self.settings.max_message_bytes);
+                miniz_oxide::inflate::decompress_to_vec_with_limit(bytes, self.settings.max_message_bytes());
             let inflates_to_xml = inflated.is_ok_and(|xml| {
                 let xml = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&xml);
                 xml.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
@@ -283,7 +283,7 @@ impl ResponseValidator {
         if now >= not_before && now <= not_after {
             return Ok(());
         }
-        if self.settings.enforce_certificate_validity {
+        if self.settings.enforces_certificate_validity() {
             return Err(Error::CertificateOutsideValidity {
                 fingerprint: assertion.signing_key,
                 not_before,
@@ -302,7 +302,7 @@ impl ResponseValidator {
     }
 
     fn skew(&self) -> Duration {
-        Duration::seconds(self.settings.clock_skew_seconds)
+        self.settings.skew()
     }
 
     fn check(&self, doc: &Document<'_>, expect: Expect<'_>, now: DateTime<Utc>) -> Result<Checked, Error> {
@@ -377,7 +377,7 @@ impl ResponseValidator {
                         .or_else(|| misplaced_signature(assertion, assertion, "/Response/EncryptedAssertion"))
                 };
                 let limits = Limits {
-                    max_bytes: self.settings.max_message_bytes,
+                    max_bytes: self.settings.max_message_bytes(),
                     ..Limits::default()
                 };
                 if let Some(r) = &response_verified {
@@ -471,11 +471,11 @@ impl ResponseValidator {
         if let Some(path) = stray() {
             return Error::MisplacedSignature {
                 path,
-                required: self.settings.signing,
+                required: self.settings.signing(),
             };
         }
         Error::Unsigned {
-            required: self.settings.signing,
+            required: self.settings.signing(),
             response_signed,
             assertion_signed,
         }
@@ -487,7 +487,7 @@ impl ResponseValidator {
         assertion_signed: bool,
         stray: &dyn Fn() -> Option<String>,
     ) -> Result<(), Error> {
-        let satisfied = match self.settings.signing {
+        let satisfied = match self.settings.signing() {
             SigningRequirement::Either => response_signed || assertion_signed,
             SigningRequirement::Assertion => assertion_signed,
             SigningRequirement::Response => response_signed,
@@ -659,7 +659,7 @@ impl ResponseValidator {
             }
         }
         if let Some(nb) = not_before {
-            if now + skew < nb {
+            if crate::time::later(now, skew) < nb {
                 return Err(Error::NotYetValid {
                     not_before: nb,
                     now,
@@ -668,7 +668,7 @@ impl ResponseValidator {
             }
         }
         if let Some(end) = not_on_or_after {
-            if now - skew >= end {
+            if crate::time::earlier(now, skew) >= end {
                 return Err(Error::Expired {
                     what: "assertion (Conditions NotOnOrAfter)",
                     not_on_or_after: end,
@@ -827,7 +827,7 @@ impl ResponseValidator {
             let instant = required_instant(&s, "AuthnInstant", "AuthnStatement")?;
             let session_not_on_or_after = optional_instant(&s, "SessionNotOnOrAfter", "AuthnStatement")?;
             if let Some(end) = session_not_on_or_after {
-                if now - skew >= end {
+                if crate::time::earlier(now, skew) >= end {
                     return Err(Error::Expired {
                         what: "IdP session (AuthnStatement SessionNotOnOrAfter)",
                         not_on_or_after: end,
@@ -882,8 +882,8 @@ impl ResponseValidator {
             .into_iter()
             .flatten()
             .min()
-            .unwrap_or(confirmation_until)
-            + skew;
+            .unwrap_or(confirmation_until);
+        let replay_until = crate::time::later(replay_until, skew);
         Ok(Checked {
             id: id.clone(),
             issue_instant,
@@ -935,7 +935,7 @@ impl ResponseValidator {
                 "SubjectConfirmationData NotOnOrAfter {until:?} is not a time"
             ));
         };
-        if now - skew >= until {
+        if crate::time::earlier(now, skew) >= until {
             return Err(format!(
                 "SubjectConfirmationData expired at {} and it is now {} (clock skew allowed: {} s)",
                 crate::time::show(until),
@@ -945,7 +945,7 @@ impl ResponseValidator {
         }
         if let Some(nb) = data.attribute("NotBefore") {
             match parse_instant(nb) {
-                Some(nb) if now + skew >= nb => {}
+                Some(nb) if crate::time::later(now, skew) >= nb => {}
                 _ => return Err(format!("SubjectConfirmationData is not valid before {nb}")),
             }
         }
@@ -973,7 +973,7 @@ impl ResponseValidator {
         name_id_from_plaintext(
             decrypted.plaintext,
             encrypted.namespaces(),
-            self.settings.max_message_bytes,
+            self.settings.max_message_bytes(),
         )
     }
 
@@ -1008,7 +1008,7 @@ impl ResponseValidator {
         // Nothing signed ties this Response to a request: it is IdP-initiated, whatever an
         // unsigned InResponseTo claims. Such a claim may refuse the login, never accept it.
         if let Some(claim) = response.unsigned {
-            if !self.settings.allow_unsolicited {
+            if !self.settings.allows_idp_initiated() {
                 return Err(Error::InResponseToNotSigned {
                     found: claim.to_owned(),
                 });
@@ -1022,7 +1022,7 @@ impl ResponseValidator {
                 }
             }
         }
-        if self.settings.allow_unsolicited {
+        if self.settings.allows_idp_initiated() {
             Ok(None)
         } else {
             Err(Error::Unsolicited)

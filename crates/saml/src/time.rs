@@ -14,6 +14,17 @@ pub(crate) fn parse_instant(value: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// `t + d`, saturating at the latest instant chrono represents: time checks never panic,
+/// whatever the input's instants or the settings.
+pub(crate) fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `t - d`, saturating at the earliest instant chrono represents.
+pub(crate) fn earlier(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_sub_signed(d).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// Formats an instant for messages, to the second, in UTC.
 pub(crate) fn show(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -21,15 +32,15 @@ pub(crate) fn show(t: DateTime<Utc>) -> String {
 
 /// The message age of SAML messages (a hardening beyond the text, as OpenSAML's message
 /// lifetime): refuses an `IssueInstant` later than `now` plus the clock skew, or older than
-/// `Settings::message_lifetime_seconds` plus the skew.
+/// [`Settings::message_lifetime`] plus the skew.
 pub(crate) fn check_age(
     settings: &Settings,
     part: SignedPart,
     issue_instant: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let skew = Duration::seconds(settings.clock_skew_seconds);
-    if issue_instant > now + skew {
+    let skew = settings.skew();
+    if issue_instant > later(now, skew) {
         return Err(Error::IssuedInTheFuture {
             part,
             issue_instant,
@@ -37,13 +48,13 @@ pub(crate) fn check_age(
             skew_seconds: skew.num_seconds(),
         });
     }
-    let lifetime = Duration::seconds(i64::from(settings.message_lifetime_seconds));
-    if now - skew > issue_instant + lifetime {
+    let lifetime = settings.lifetime();
+    if earlier(now, skew) > later(issue_instant, lifetime) {
         return Err(Error::MessageTooOld {
             part,
             issue_instant,
             now,
-            lifetime_seconds: settings.message_lifetime_seconds,
+            lifetime_seconds: u32::try_from(settings.message_lifetime().as_secs()).unwrap_or(u32::MAX),
             skew_seconds: skew.num_seconds(),
         });
     }

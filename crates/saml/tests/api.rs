@@ -142,10 +142,7 @@ fn post_binding_value_is_decoded_with_line_breaks() {
         .unwrap_err();
     assert_eq!(err.code(), "bad_base64");
 
-    let small = validator_with(Settings {
-        max_message_bytes: 1024,
-        ..Settings::default()
-    });
+    let small = validator_with(Settings::default().with_max_message_bytes(1024));
     let err = small
         .process_post(&encoded, Some(REQUEST), now(), &cache)
         .unwrap_err();
@@ -192,10 +189,7 @@ fn signing_requirements_are_enforced() {
         (SigningRequirement::Both, "both-signed", None),
     ];
     for (required, name, refusal) in cases {
-        let v = validator_with(Settings {
-            signing: required,
-            ..Settings::default()
-        });
+        let v = validator_with(Settings::default().with_signing(required));
         let result = process_with(&v, &fixture(name), Some(REQUEST), now());
         match refusal {
             None => assert!(result.is_ok(), "{required:?} {name}: {result:?}"),
@@ -230,10 +224,9 @@ fn sha1_needs_the_opt_in() {
         "{err:?}"
     );
     assert_eq!(err.code(), "algorithm_refused");
-    let v = validator_with(Settings {
-        algorithms: AlgorithmPolicy::default().dangerous_allow_sha1(),
-        ..Settings::default()
-    });
+    let v = validator_with(
+        Settings::default().with_algorithms(AlgorithmPolicy::default().dangerous_allow_sha1()),
+    );
     assert!(process_with(&v, &fixture("sha1"), Some(REQUEST), now()).is_ok());
 }
 
@@ -359,10 +352,7 @@ fn idp_initiated_logins_need_the_opt_in() {
         Error::Unsolicited
     );
     assert_eq!(refused(&xml), Error::Unsolicited);
-    let v = validator_with(Settings {
-        allow_unsolicited: true,
-        ..Settings::default()
-    });
+    let v = validator_with(Settings::default().with_idp_initiated(true));
     let a = process_with(&v, &xml, None, now()).unwrap();
     assert_eq!(a.in_response_to(), None);
 }
@@ -386,10 +376,11 @@ fn time_windows_apply_the_clock_skew() {
     let xml = fixture("assertion-signed");
     // A message lifetime long enough that only the Conditions decide here (the message age
     // has tests of its own in tests/profile.rs).
-    let v = validator_with(Settings {
-        message_lifetime_seconds: 3600,
-        ..Settings::default()
-    });
+    let v = validator_with(
+        Settings::default()
+            .with_message_lifetime(std::time::Duration::from_secs(3600))
+            .unwrap(),
+    );
     // IssueInstant 10:00:00, NotBefore 09:59:00 and NotOnOrAfter 10:05:00, with 120 s of
     // skew. Before 09:58:00 the IdP's clock is ahead by more than the skew: the IssueInstant
     // refuses the Response before the NotBefore would (NotBefore alone: tests/profile.rs).
@@ -409,11 +400,13 @@ fn time_windows_apply_the_clock_skew() {
     let err = process_with(&v, &xml, Some(REQUEST), at(10, 7, 0)).unwrap_err();
     assert!(matches!(err, Error::Expired { .. }), "{err:?}");
     // No skew: the exact bounds.
-    let strict = validator_with(Settings {
-        clock_skew_seconds: 0,
-        message_lifetime_seconds: 3600,
-        ..Settings::default()
-    });
+    let strict = validator_with(
+        Settings::default()
+            .with_clock_skew(std::time::Duration::from_secs(0))
+            .unwrap()
+            .with_message_lifetime(std::time::Duration::from_secs(3600))
+            .unwrap(),
+    );
     assert_eq!(
         process_with(&strict, &xml, Some(REQUEST), at(9, 59, 59))
             .unwrap_err()
@@ -489,10 +482,7 @@ fn certificate_validity_is_a_warning_unless_enforced() {
         .to_string()
         .contains("pin the IdP's new certificate"));
 
-    let enforcing = validator_with(Settings {
-        enforce_certificate_validity: true,
-        ..Settings::default()
-    });
+    let enforcing = validator_with(Settings::default().with_certificate_validity_enforced(true));
     let err = process_with(&enforcing, &xml, Some(REQUEST), now()).unwrap_err();
     assert_eq!(err.code(), "certificate_outside_validity");
     assert!(err.to_string().contains("2026-11-22T10:01:00Z"), "{err}");
@@ -501,10 +491,7 @@ fn certificate_validity_is_a_warning_unless_enforced() {
     let dated = include_str!("data/keys/idp-2020.crt.pem");
     let sp = ServiceProvider::new(SP, [ACS]).unwrap();
     let idp = IdentityProvider::new(IDP, TrustedKeys::from_pem(dated).unwrap()).unwrap();
-    let settings = Settings {
-        enforce_certificate_validity: true,
-        ..Settings::default()
-    };
+    let settings = Settings::default().with_certificate_validity_enforced(true);
     let v = ResponseValidator::with_settings(sp, idp, settings);
     let a = process_with(&v, &xml, Some(REQUEST), now()).unwrap();
     assert!(a.warnings().is_empty(), "{:?}", a.warnings());
@@ -1578,10 +1565,7 @@ fn encrypted_assertions_are_decrypted_and_protected_by_a_signature() {
     // An SP that requires the assertion's own signature refuses the Response-covered one.
     assert_eq!(
         process_with(
-            &decrypting(Settings {
-                signing: SigningRequirement::Assertion,
-                ..Settings::default()
-            }),
+            &decrypting(Settings::default().with_signing(SigningRequirement::Assertion)),
             &xml,
             Some(REQUEST),
             now()
@@ -1982,4 +1966,42 @@ fn configuration_and_mapping_errors_have_distinct_stable_codes() {
         .code(),
         "email_missing"
     );
+}
+
+/// Settings are checked when set, and time checks saturate: no setting and no clock (the
+/// latest and earliest instants chrono has) makes a check panic.
+#[test]
+fn settings_are_bounded_and_time_checks_never_overflow() {
+    use std::time::Duration;
+    let refused = Settings::default()
+        .with_clock_skew(Settings::MAX_CLOCK_SKEW + Duration::from_secs(1))
+        .unwrap_err();
+    assert_eq!(refused.code(), "setting_out_of_range");
+    assert!(refused.to_string().contains("clock skew"), "{refused}");
+    assert!(Settings::default()
+        .with_message_lifetime(Settings::MAX_MESSAGE_LIFETIME + Duration::from_secs(1))
+        .is_err());
+    let widest = Settings::default()
+        .with_clock_skew(Settings::MAX_CLOCK_SKEW)
+        .unwrap()
+        .with_message_lifetime(Settings::MAX_MESSAGE_LIFETIME)
+        .unwrap();
+    assert_eq!(widest.clock_skew(), Duration::from_secs(3600));
+    let v = validator_with(widest);
+    // Still accepted at the fixture's time with the widest settings.
+    assert!(process_with(&v, &fixture("response-signed"), Some(REQUEST), now()).is_ok());
+    for clock in [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC] {
+        let err = process_with(&v, &fixture("response-signed"), Some(REQUEST), clock).unwrap_err();
+        assert!(
+            matches!(
+                err.code(),
+                "expired"
+                    | "not_yet_valid"
+                    | "issued_in_the_future"
+                    | "message_too_old"
+                    | "subject_confirmation"
+            ),
+            "{clock}: {err}"
+        );
+    }
 }

@@ -328,17 +328,14 @@ fn a_signature_where_no_signature_may_be_is_named() {
     // Both signatures required, the Response signed and the Assertion's in its Subject.
     let misplaced = unsigned.replacen("</saml2:NameID>", &format!("</saml2:NameID>{signature}"), 1);
     let xml = sign(&misplaced, RESPONSE_ID, IDP_KEY);
-    let err = validator_with(Settings {
-        signing: SigningRequirement::Both,
-        ..Settings::default()
-    })
-    .process_xml(
-        xml.as_bytes(),
-        Some(REQUEST),
-        now(),
-        &InMemoryReplayCache::new(10),
-    )
-    .unwrap_err();
+    let err = validator_with(Settings::default().with_signing(SigningRequirement::Both))
+        .process_xml(
+            xml.as_bytes(),
+            Some(REQUEST),
+            now(),
+            &InMemoryReplayCache::new(10),
+        )
+        .unwrap_err();
     assert_eq!(
         err,
         Error::MisplacedSignature {

@@ -47,10 +47,7 @@ fn validator() -> ResponseValidator {
 }
 
 fn unsolicited_allowed() -> ResponseValidator {
-    validator_with(Settings {
-        allow_unsolicited: true,
-        ..Settings::default()
-    })
+    validator_with(Settings::default().with_idp_initiated(true))
 }
 
 /// Runs `xml` through a fresh replay cache with every crypto provider; all must agree.
@@ -489,10 +486,11 @@ fn profiles_4_1_4_2_bearer_recipient_required_refused() {
 #[test]
 fn profiles_4_1_4_2_bearer_not_on_or_after_required_accepted() {
     // In the window (10:05:00, 120 s skew): accepted at 10:06:59 with a long message lifetime.
-    let v = validator_with(Settings {
-        message_lifetime_seconds: 3600,
-        ..Settings::default()
-    });
+    let v = validator_with(
+        Settings::default()
+            .with_message_lifetime(std::time::Duration::from_secs(3600))
+            .unwrap(),
+    );
     let xml = Builder {
         conditions: window("09:59:00", "11:00:00"),
         ..Builder::default()
@@ -872,10 +870,11 @@ fn core_2_5_1_2_not_on_or_after_refused() {
         ..Builder::default()
     }
     .build();
-    let v = validator_with(Settings {
-        message_lifetime_seconds: 3600,
-        ..Settings::default()
-    });
+    let v = validator_with(
+        Settings::default()
+            .with_message_lifetime(std::time::Duration::from_secs(3600))
+            .unwrap(),
+    );
     assert!(run(&v, &xml, Some(REQUEST), at(10, 6, 59)).is_ok());
     let err = run(&v, &xml, Some(REQUEST), at(10, 7, 0)).unwrap_err();
     assert_eq!(
@@ -935,10 +934,11 @@ fn core_2_5_1_6_proxy_restriction_at_most_once_refused() {
 fn hardening_message_age_within_lifetime_accepted() {
     let xml = Builder::default().build();
     // Issued 10:00:00; lifetime 180 s plus 120 s of skew: accepted until 10:05:00.
-    let v = validator_with(Settings {
-        clock_skew_seconds: 120,
-        ..Settings::default()
-    });
+    let v = validator_with(
+        Settings::default()
+            .with_clock_skew(std::time::Duration::from_secs(120))
+            .unwrap(),
+    );
     let conditions_until_later = Builder {
         conditions: window("09:59:00", "11:00:00"),
         confirmation_attributes: confirmed_until("11:00:00"),
@@ -971,10 +971,11 @@ fn hardening_message_age_too_old_refused() {
     );
     assert_eq!(err.code(), "message_too_old");
     // The lifetime is a setting.
-    let longer = validator_with(Settings {
-        message_lifetime_seconds: 600,
-        ..Settings::default()
-    });
+    let longer = validator_with(
+        Settings::default()
+            .with_message_lifetime(std::time::Duration::from_secs(600))
+            .unwrap(),
+    );
     assert!(run(&longer, &xml, Some(REQUEST), at(10, 5, 1)).is_ok());
     // The assertion's IssueInstant counts too (a fresh Response around an old assertion).
     let old_assertion = Builder {
@@ -1290,10 +1291,7 @@ fn profiles_4_1_3_5_encrypted_assertion_in_unsigned_response_refused() {
     // The SP asks for the assertion's own signature: the Response signature is not enough,
     // and the message says so without contradicting the requirement.
     let signed = encrypted_response(Content::Gcm, KeyPlace::InKeyInfo, true);
-    let v = decrypting_with(Settings {
-        signing: fedkit_saml::SigningRequirement::Assertion,
-        ..Settings::default()
-    });
+    let v = decrypting_with(Settings::default().with_signing(fedkit_saml::SigningRequirement::Assertion));
     let err = run(&v, &signed, Some(REQUEST), now()).unwrap_err();
     assert_eq!(
         err,

@@ -263,10 +263,7 @@ pub fn router(config: Config) -> Result<Router, String> {
 
 /// The validator for `idp`: IdP-initiated logins as configured, everything else fedkit's defaults.
 fn connect(sp: &ServiceProvider, config: &Config, idp: IdpConnection) -> Result<Connected, String> {
-    let settings = Settings {
-        allow_unsolicited: config.allow_idp_initiated,
-        ..Settings::default()
-    };
+    let settings = Settings::default().with_idp_initiated(config.allow_idp_initiated);
     let identity_provider = idp.identity_provider()?;
     let logout = LogoutValidator::new(
         sp.clone(),

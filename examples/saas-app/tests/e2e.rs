@@ -313,10 +313,7 @@ fn b64(xml: &str) -> String {
 fn fedkit_verdict(app: &RunningApp, xml: &str, allow_unsolicited: bool) -> (String, String) {
     let sp = ServiceProvider::new(&app.config.sp_entity_id(), [app.config.acs_url()]).unwrap();
     let idp = IdentityProvider::new(IDP_ENTITY_ID, TrustedKeys::from_pem(IDP_CERT).unwrap()).unwrap();
-    let settings = Settings {
-        allow_unsolicited,
-        ..Settings::default()
-    };
+    let settings = Settings::default().with_idp_initiated(allow_unsolicited);
     let error = ResponseValidator::with_settings(sp, idp, settings)
         .with_provider(&AwsLcRs)
         .process_post(&b64(xml), None, Utc::now(), &InMemoryReplayCache::new(10))

@@ -113,11 +113,9 @@ fn validator(case: &Case, source: &Source, algorithms: AlgorithmPolicy) -> Respo
     let validator = ResponseValidator::with_settings(
         sp,
         idp,
-        Settings {
-            algorithms,
-            allow_unsolicited: true,
-            ..Settings::default()
-        },
+        Settings::default()
+            .with_algorithms(algorithms)
+            .with_idp_initiated(true),
     );
     match &case.sp_encryption_key {
         None => validator,

@@ -977,10 +977,7 @@ mod tests {
     fn validator(idp: &Idp, allow_unsolicited: bool) -> ResponseValidator {
         let keys = TrustedKeys::from_pem(IDP_CERT).unwrap_or_else(|_| unreachable!());
         let identity = IdentityProvider::new(&idp.entity_id, keys).unwrap_or_else(|_| unreachable!());
-        let settings = Settings {
-            allow_unsolicited,
-            ..Settings::default()
-        };
+        let settings = Settings::default().with_idp_initiated(allow_unsolicited);
         ResponseValidator::with_settings(service_provider(), identity, settings)
     }
 
