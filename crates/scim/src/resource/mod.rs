@@ -51,6 +51,10 @@
 //! assert!(user["meta"]["version"].as_str().unwrap().starts_with("W/\""));
 //! ```
 
+// Where each concern lives: `limits` (limits, options, body parsing), `error`, `lookup`
+// (case-insensitive member access), `check` (type-checking values), `equal` (schema-aware
+// equality), `meta` (`MetaContext`, ids, locations), `etag` (`meta.version`); this file binds a
+// resource type (`ResourceSchema`: validation, create, PUT).
 mod check;
 mod equal;
 mod error;
