@@ -33,7 +33,7 @@ pub const MULTI_LINE_ATTRIBUTES: &[&str] = &["addresses.formatted", "addresses.s
 
 /// Whether the sub-attribute `sub` of `parent` may hold TAB, LF and CR
 /// ([`MULTI_LINE_ATTRIBUTES`]).
-pub fn allows_line_breaks(parent: &AttributeDef, sub: &AttributeDef) -> bool {
+pub(crate) fn allows_line_breaks(parent: &AttributeDef, sub: &AttributeDef) -> bool {
     MULTI_LINE_ATTRIBUTES.iter().any(|p| {
         p.split_once('.')
             .is_some_and(|(a, b)| a.eq_ignore_ascii_case(&parent.name) && b.eq_ignore_ascii_case(&sub.name))
@@ -42,7 +42,11 @@ pub fn allows_line_breaks(parent: &AttributeDef, sub: &AttributeDef) -> bool {
 
 /// Refuses a control character (U+0000–U+001F) in `text`, except TAB, LF and CR when
 /// `multi_line`.
-pub fn check_control_characters(path: &str, text: &str, multi_line: bool) -> Result<(), ResourceError> {
+pub(crate) fn check_control_characters(
+    path: &str,
+    text: &str,
+    multi_line: bool,
+) -> Result<(), ResourceError> {
     let bad = text
         .chars()
         .enumerate()

@@ -63,10 +63,8 @@ mod limits;
 mod lookup;
 mod meta;
 
-pub use check::{
-    allows_line_breaks, check_control_characters, check_element, check_value, sub_attribute,
-    MULTI_LINE_ATTRIBUTES,
-};
+pub(crate) use check::check_control_characters;
+pub use check::{check_element, check_value, sub_attribute, MULTI_LINE_ATTRIBUTES};
 pub use equal::{element_equal, values_equal};
 pub use error::{JsonKind, ResourceError};
 pub use etag::version_of;
