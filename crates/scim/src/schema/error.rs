@@ -1,0 +1,45 @@
+//! [`SchemaError`], why a schema or resource type was refused.
+
+/// Why a schema or resource type could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// The definition is malformed.
+    #[error("invalid schema definition{}: {reason}", if attribute.is_empty() { String::new() } else { format!(" for attribute {attribute:?}") })]
+    Invalid {
+        /// The attribute concerned, empty for the schema itself.
+        attribute: String,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// Two attributes share a name (names are case-insensitive).
+    #[error("attribute {name:?} is defined twice (attribute names are case-insensitive)")]
+    DuplicateAttribute {
+        /// The duplicated name.
+        name: String,
+    },
+    /// A schema with this URN is already registered.
+    #[error("schema {id:?} is already registered (schema URNs are case-insensitive)")]
+    DuplicateSchema {
+        /// The URN.
+        id: String,
+    },
+    /// A resource type with this name is already registered.
+    #[error("resource type {name:?} is already registered")]
+    DuplicateResourceType {
+        /// The name.
+        name: String,
+    },
+    /// A resource type names a schema that has not been registered.
+    #[error("schema {id:?} is not registered; register it with register_schema first")]
+    UnknownSchema {
+        /// The URN.
+        id: String,
+    },
+    /// No resource type has this name.
+    #[error("resource type {name:?} is not registered")]
+    UnknownResourceType {
+        /// The name.
+        name: String,
+    },
+}
