@@ -193,6 +193,25 @@ pub enum BulkError {
     },
 }
 
+impl BulkError {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BulkError::TooLarge { .. } => "too_large",
+            BulkError::TooManyOperations { .. } => "too_many_operations",
+            BulkError::InvalidJson { .. } => "invalid_json",
+            BulkError::DuplicateKey { .. } => "duplicate_key",
+            BulkError::NotABulkRequest => "not_a_bulk_request",
+            BulkError::InvalidOperation { .. } => "invalid_operation",
+            BulkError::DuplicateBulkId { .. } => "duplicate_bulk_id",
+            BulkError::UnknownBulkId { .. } => "unknown_bulk_id",
+            BulkError::CircularReference { .. } => "circular_reference",
+            BulkError::UnresolvedBulkId { .. } => "unresolved_bulk_id",
+        }
+    }
+}
+
 impl From<BulkError> for ScimError {
     fn from(err: BulkError) -> Self {
         let (status, scim_type) = match &err {

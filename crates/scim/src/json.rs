@@ -59,6 +59,17 @@ pub enum JsonError {
     },
 }
 
+impl JsonError {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            JsonError::Syntax { .. } => "invalid_json",
+            JsonError::DuplicateKey { .. } => "duplicate_key",
+        }
+    }
+}
+
 /// Text in Unicode Normalization Form C, without copying text that already is.
 pub fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
     if is_nfc_quick(text.chars()) == IsNormalized::Yes {

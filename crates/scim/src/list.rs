@@ -343,6 +343,19 @@ pub enum SearchError {
     NotASearchRequest,
 }
 
+impl SearchError {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SearchError::Filter(e) => e.code(),
+            SearchError::Projection(e) => e.code(),
+            SearchError::InvalidParameter { .. } => "invalid_parameter",
+            SearchError::NotASearchRequest => "not_a_search_request",
+        }
+    }
+}
+
 impl From<SearchError> for ScimError {
     fn from(err: SearchError) -> Self {
         match err {

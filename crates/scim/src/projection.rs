@@ -75,6 +75,18 @@ pub enum ProjectionError {
     },
 }
 
+impl ProjectionError {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProjectionError::InvalidPath { .. } => "invalid_path",
+            ProjectionError::Both => "attributes_and_excluded_attributes",
+            ProjectionError::TooMany { .. } => "too_many_attributes",
+        }
+    }
+}
+
 impl From<ProjectionError> for ScimError {
     fn from(err: ProjectionError) -> Self {
         ScimError::bad_request(ScimType::InvalidValue, err.to_string())

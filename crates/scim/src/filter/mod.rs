@@ -102,6 +102,11 @@ pub struct FilterError {
 }
 
 impl FilterError {
+    /// A stable `snake_case` code for logs and metrics: its kind's ([`FilterErrorKind::code`]).
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
     /// The SCIM `scimType` for filter errors (RFC 7644 §3.12).
     pub const SCIM_TYPE: &'static str = "invalidFilter";
 
@@ -220,6 +225,28 @@ pub enum FilterErrorKind {
         /// The attribute path as written.
         attribute: String,
     },
+}
+
+impl FilterErrorKind {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FilterErrorKind::TooLong { .. } => "too_long",
+            FilterErrorKind::TooDeep { .. } => "too_deep",
+            FilterErrorKind::TooManyTerms { .. } => "too_many_terms",
+            FilterErrorKind::Unexpected { .. } => "filter_syntax",
+            FilterErrorKind::InvalidAttributePath { .. } => "invalid_attribute_path",
+            FilterErrorKind::InvalidString { .. } => "invalid_string",
+            FilterErrorKind::InvalidNumber { .. } => "invalid_number",
+            FilterErrorKind::NestedValuePath => "nested_value_path",
+            FilterErrorKind::OperatorNotAllowed { .. } => "operator_not_allowed",
+            FilterErrorKind::ValueTypeMismatch { .. } => "value_type_mismatch",
+            FilterErrorKind::ComplexComparison { .. } => "complex_comparison",
+            FilterErrorKind::UnknownResourceType { .. } => "unknown_resource_type",
+            FilterErrorKind::ValueFilterOnSimpleAttribute { .. } => "value_filter_on_simple_attribute",
+        }
+    }
 }
 
 impl fmt::Display for CompareOp {

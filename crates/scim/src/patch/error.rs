@@ -25,6 +25,11 @@ pub struct PatchError {
 }
 
 impl PatchError {
+    /// A stable `snake_case` code for logs and metrics: its kind's ([`PatchErrorKind::code`]).
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
     pub(crate) fn request(kind: PatchErrorKind) -> Self {
         Self {
             operation: None,
@@ -310,6 +315,47 @@ pub enum PatchErrorKind {
         /// The attribute.
         attribute: String,
     },
+}
+
+impl PatchErrorKind {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PatchErrorKind::InvalidJson { .. } => "invalid_json",
+            PatchErrorKind::TooLarge { .. } => "too_large",
+            PatchErrorKind::NotAnObject { .. } => "not_an_object",
+            PatchErrorKind::MissingPatchOpSchema { .. } => "missing_patch_op_schema",
+            PatchErrorKind::MissingOperations => "missing_operations",
+            PatchErrorKind::OperationsNotArray { .. } => "operations_not_array",
+            PatchErrorKind::NoOperations => "no_operations",
+            PatchErrorKind::TooManyOperations { .. } => "too_many_operations",
+            PatchErrorKind::OperationNotObject { .. } => "operation_not_object",
+            PatchErrorKind::MissingOp => "missing_op",
+            PatchErrorKind::UnknownOp { .. } => "unknown_op",
+            PatchErrorKind::PathNotString { .. } => "path_not_string",
+            PatchErrorKind::InvalidPath { .. } => "invalid_path",
+            PatchErrorKind::MissingValue { .. } => "missing_value",
+            PatchErrorKind::RemoveWithoutPath => "remove_without_path",
+            PatchErrorKind::RemoveWithValue => "remove_with_value",
+            PatchErrorKind::PathlessValueNotObject { .. } => "pathless_value_not_object",
+            PatchErrorKind::PathAsKey { .. } => "path_as_key",
+            PatchErrorKind::UnknownResourceType { .. } => "unknown_resource_type",
+            PatchErrorKind::ResourceNotAnObject => "resource_not_an_object",
+            PatchErrorKind::MalformedResource { .. } => "malformed_resource",
+            PatchErrorKind::UnknownSchema { .. } => "unknown_schema",
+            PatchErrorKind::UnknownAttribute { .. } => "unknown_attribute",
+            PatchErrorKind::NoSuchSubAttribute { .. } => "no_such_sub_attribute",
+            PatchErrorKind::SubAttributeOfSimple { .. } => "sub_attribute_of_simple",
+            PatchErrorKind::FilterOnSingleValued { .. } => "filter_on_single_valued",
+            PatchErrorKind::NoTarget { .. } => "no_target",
+            PatchErrorKind::InvalidValue { .. } => "invalid_value",
+            PatchErrorKind::UnexpectedSubAttribute { .. } => "unexpected_sub_attribute",
+            PatchErrorKind::MultiplePrimary { .. } => "multiple_primary",
+            PatchErrorKind::Mutability { .. } => "mutability",
+            PatchErrorKind::RequiredAttribute { .. } => "required_attribute",
+        }
+    }
 }
 
 impl PatchErrorKind {

@@ -251,6 +251,35 @@ pub enum ResourceError {
 }
 
 impl ResourceError {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ResourceError::TooLarge { .. } => "too_large",
+            ResourceError::InvalidJson { .. } => "invalid_json",
+            ResourceError::DuplicateKey { .. } => "duplicate_key",
+            ResourceError::ControlCharacter { .. } => "control_character",
+            ResourceError::NotAnObject { .. } => "not_an_object",
+            ResourceError::MissingSchemas { .. } => "missing_schemas",
+            ResourceError::MissingCoreSchema { .. } => "missing_core_schema",
+            ResourceError::UnknownSchema { .. } => "unknown_schema",
+            ResourceError::MissingExtension { .. } => "missing_extension",
+            ResourceError::RequiredMissing { .. } => "required_missing",
+            ResourceError::UnknownAttribute { .. } => "unknown_attribute",
+            ResourceError::DuplicateAttribute { .. } => "duplicate_attribute",
+            ResourceError::WrongType { .. } => "wrong_type",
+            ResourceError::InvalidFormat { .. } => "invalid_format",
+            ResourceError::MultiplePrimary { .. } => "multiple_primary",
+            ResourceError::TooManyValues { .. } => "too_many_values",
+            ResourceError::Immutable { .. } => "immutable",
+            ResourceError::ReadOnly { .. } => "read_only",
+            ResourceError::UnknownResourceType { .. } => "unknown_resource_type",
+            ResourceError::InvalidId { .. } => "invalid_id",
+        }
+    }
+}
+
+impl ResourceError {
     /// The `scimType` a service answers this error with (`None` for non-400 errors).
     pub fn scim_type(&self) -> Option<ScimType> {
         match self {

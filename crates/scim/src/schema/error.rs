@@ -43,3 +43,18 @@ pub enum SchemaError {
         name: String,
     },
 }
+
+impl SchemaError {
+    /// A stable `snake_case` code for logs and metrics (beside the RFC 7644 `scimType` the
+    /// SCIM answer carries): one code per condition, the same in every fedkit crate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SchemaError::Invalid { .. } => "schema_invalid",
+            SchemaError::DuplicateAttribute { .. } => "duplicate_attribute",
+            SchemaError::DuplicateSchema { .. } => "duplicate_schema",
+            SchemaError::DuplicateResourceType { .. } => "duplicate_resource_type",
+            SchemaError::UnknownSchema { .. } => "unknown_schema",
+            SchemaError::UnknownResourceType { .. } => "unknown_resource_type",
+        }
+    }
+}
