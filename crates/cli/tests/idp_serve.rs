@@ -597,7 +597,7 @@ fn signed_requests_and_single_logout_with_sp_metadata() {
         )
         .unwrap();
     assert!(
-        matches!(&message, LogoutMessage::Response(r) if r.success && r.in_response_to == logout.id()),
+        matches!(&message, LogoutMessage::Response(r) if r.success() && r.in_response_to() == logout.id()),
         "{message:?}"
     );
 
@@ -624,7 +624,7 @@ fn signed_requests_and_single_logout_with_sp_metadata() {
             Utc::now(),
         )
         .unwrap();
-    assert!(matches!(message, LogoutMessage::Response(r) if r.success));
+    assert!(matches!(message, LogoutMessage::Response(r) if r.success()));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

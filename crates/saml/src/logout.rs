@@ -167,53 +167,123 @@ const PERSISTENT_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persi
 const DEFLATE_ENCODING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE";
 
 /// A verified `LogoutRequest` from the IdP: end the sessions it names, then answer with
-/// [`OutgoingLogout::response`]. Every field was read from signed content.
+/// [`OutgoingLogout::response`]. Only [`LogoutValidator`] makes one, and every value it holds
+/// was read from signed content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LogoutRequest {
-    /// The request ID.
-    pub id: String,
-    /// The user whose sessions end.
-    pub name_id: NameId,
-    /// The sessions to end (all of the user's sessions at this SP when empty).
-    pub session_indexes: Vec<String>,
-    /// Why the user is logged out, when the IdP says (`Reason`, a URI such as
-    /// `urn:oasis:names:tc:SAML:2.0:logout:user` or `urn:oasis:names:tc:SAML:2.0:logout:admin`).
-    pub reason: Option<String>,
-    /// When the IdP issued the request.
-    pub issue_instant: DateTime<Utc>,
-    /// The request's expiry, when given. Until then, an assertion for the same user and
-    /// session that arrives after the logout must not start a session (SAML Core §3.7.3.1).
-    pub not_on_or_after: Option<DateTime<Utc>>,
-    /// The pinned key that verified the signature.
-    pub signing_key: Fingerprint,
+    id: String,
+    name_id: NameId,
+    session_indexes: Vec<String>,
+    reason: Option<String>,
+    issue_instant: DateTime<Utc>,
+    not_on_or_after: Option<DateTime<Utc>>,
+    signing_key: Fingerprint,
 }
 
-/// A verified `LogoutResponse` from the IdP. Every field was read from signed content.
+impl LogoutRequest {
+    /// The request ID (the `InResponseTo` of the answer).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The user whose sessions end.
+    pub fn name_id(&self) -> &NameId {
+        &self.name_id
+    }
+
+    /// The sessions to end (all of the user's sessions at this SP when empty).
+    pub fn session_indexes(&self) -> &[String] {
+        &self.session_indexes
+    }
+
+    /// Why the user is logged out, when the IdP says (`Reason`, a URI such as
+    /// `urn:oasis:names:tc:SAML:2.0:logout:user` or `urn:oasis:names:tc:SAML:2.0:logout:admin`).
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// When the IdP issued the request.
+    pub fn issue_instant(&self) -> DateTime<Utc> {
+        self.issue_instant
+    }
+
+    /// The request's expiry, when given. Until then, an assertion for the same user and
+    /// session that arrives after the logout must not start a session (SAML Core §3.7.3.1).
+    pub fn not_on_or_after(&self) -> Option<DateTime<Utc>> {
+        self.not_on_or_after
+    }
+
+    /// The pinned key that verified the signature.
+    pub fn signing_key(&self) -> Fingerprint {
+        self.signing_key
+    }
+}
+
+/// A verified `LogoutResponse` from the IdP. Only [`LogoutValidator`] makes one, and every
+/// value it holds was read from signed content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LogoutResponse {
+    id: String,
+    in_response_to: String,
+    success: bool,
+    partial_logout: bool,
+    status: String,
+    second_level_status: Option<String>,
+    status_message: Option<String>,
+    issue_instant: DateTime<Utc>,
+    signing_key: Fingerprint,
+}
+
+impl LogoutResponse {
     /// The response ID.
-    pub id: String,
-    /// The request it answers.
-    pub in_response_to: String,
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The request it answers (checked to be one this SP sent and still waits for).
+    pub fn in_response_to(&self) -> &str {
+        &self.in_response_to
+    }
+
     /// Whether the IdP reports a complete logout: the top-level status is Success and there
     /// is no `PartialLogout` second-level status. When `false`, tell the user they may still
     /// be signed in at the IdP or at other applications.
-    pub success: bool,
+    pub fn success(&self) -> bool {
+        self.success
+    }
+
     /// Whether the IdP reports a partial logout (second-level status `PartialLogout`): it
     /// could not end the session at every application.
-    pub partial_logout: bool,
+    pub fn partial_logout(&self) -> bool {
+        self.partial_logout
+    }
+
     /// The top-level status code.
-    pub status: String,
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
     /// The second-level status code, when given.
-    pub second_level_status: Option<String>,
+    pub fn second_level_status(&self) -> Option<&str> {
+        self.second_level_status.as_deref()
+    }
+
     /// The IdP's `StatusMessage`, when given.
-    pub status_message: Option<String>,
+    pub fn status_message(&self) -> Option<&str> {
+        self.status_message.as_deref()
+    }
+
     /// When the IdP issued the response.
-    pub issue_instant: DateTime<Utc>,
+    pub fn issue_instant(&self) -> DateTime<Utc> {
+        self.issue_instant
+    }
+
     /// The pinned key that verified the signature.
-    pub signing_key: Fingerprint,
+    pub fn signing_key(&self) -> Fingerprint {
+        self.signing_key
+    }
 }
 
 /// A verified Single Logout message.

@@ -1331,17 +1331,17 @@ fn signed_logout_messages_over_post_are_verified() {
     else {
         panic!("a LogoutRequest")
     };
-    assert_eq!(request.id, "_logout-req-4d1");
-    assert_eq!(request.name_id.value, "jane.doe@example.com");
-    assert_eq!(request.session_indexes, ["_session-31d8"]);
+    assert_eq!(request.id(), "_logout-req-4d1");
+    assert_eq!(request.name_id().value, "jane.doe@example.com");
+    assert_eq!(request.session_indexes(), ["_session-31d8"]);
     let LogoutMessage::Response(response) = v
         .process_post(&post_value("logout-response-post"), Some("_sp-logout-1"), t)
         .unwrap()
     else {
         panic!("a LogoutResponse")
     };
-    assert!(response.success);
-    assert_eq!(response.in_response_to, "_sp-logout-1");
+    assert!(response.success());
+    assert_eq!(response.in_response_to(), "_sp-logout-1");
     // The response must answer our request.
     assert_eq!(
         v.process_post(&post_value("logout-response-post"), Some("_sp-logout-2"), t)
@@ -1407,12 +1407,12 @@ fn logout_requests_with_an_encrypted_name_id_are_decrypted() {
             let LogoutMessage::Request(request) = message.unwrap() else {
                 panic!("a LogoutRequest")
             };
-            assert_eq!(request.name_id.value, "jane.doe@example.com");
+            assert_eq!(request.name_id().value, "jane.doe@example.com");
             assert_eq!(
-                request.name_id.format.as_deref(),
+                request.name_id().format.as_deref(),
                 Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
             );
-            assert_eq!(request.session_indexes, ["_session-31d8"]);
+            assert_eq!(request.session_indexes(), ["_session-31d8"]);
         }
     }
     // The wrong key: the uniform decryption failure.
@@ -1435,7 +1435,7 @@ fn redirect_logout_requests_need_a_valid_query_signature() {
     let LogoutMessage::Request(request) = v.process_redirect(query, None, t).unwrap() else {
         panic!("a LogoutRequest")
     };
-    assert_eq!(request.name_id.value, "jane.doe@example.com");
+    assert_eq!(request.name_id().value, "jane.doe@example.com");
     // Any change to a signed parameter breaks the signature: the RelayState...
     let changed = query.replace("RelayState=%2Fgoodbye", "RelayState=%2Fhello");
     assert_eq!(
@@ -1890,8 +1890,8 @@ fn xml_signed_logout_messages_pass_the_post_check() {
     else {
         panic!("a LogoutRequest")
     };
-    assert_eq!(r.name_id.value, "jane.doe@example.com");
-    assert_eq!(r.session_indexes, ["_session-31d8"]);
+    assert_eq!(r.name_id().value, "jane.doe@example.com");
+    assert_eq!(r.session_indexes(), ["_session-31d8"]);
 }
 
 /// Every error enum of fedkit-saml besides `Error` (whose codes the conformance matrix and the

@@ -778,13 +778,13 @@ fn slo(app: &App, message: SloMessage, relay_state: Option<String>) -> Response 
     };
     match verified {
         Ok(LogoutMessage::Response(response)) => {
-            lock(&app.pending_logouts).remove(&response.in_response_to);
-            if response.success {
+            lock(&app.pending_logouts).remove(response.in_response_to());
+            if response.success() {
                 signed_out("<p id=\"idp-confirmed\">The IdP confirmed the logout.</p>")
             } else {
                 signed_out(&format!(
                     "<p id=\"idp-partial\">The IdP reported {}: you may still be signed in at the IdP.</p>",
-                    escape(&response.status)
+                    escape(&response.status())
                 ))
             }
         }
@@ -794,11 +794,11 @@ fn slo(app: &App, message: SloMessage, relay_state: Option<String>) -> Response 
                 let before = sessions.len();
                 sessions.retain(|_, s| {
                     let same_user =
-                        s.issuer == connected.idp.entity_id && s.name_id.value == request.name_id.value;
-                    let named = request.session_indexes.is_empty()
+                        s.issuer == connected.idp.entity_id && s.name_id.value == request.name_id().value;
+                    let named = request.session_indexes().is_empty()
                         || s.session_index
                             .as_ref()
-                            .is_some_and(|i| request.session_indexes.contains(i));
+                            .is_some_and(|i| request.session_indexes().contains(i));
                     !(same_user && named)
                 });
                 before - sessions.len()

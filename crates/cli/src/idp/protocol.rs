@@ -1339,7 +1339,7 @@ mod tests {
                 other => unreachable!("{other:?}"),
             };
             assert!(
-                matches!(&message, Ok(LogoutMessage::Response(r)) if r.success && r.in_response_to == outgoing.id()),
+                matches!(&message, Ok(LogoutMessage::Response(r)) if r.success() && r.in_response_to() == outgoing.id()),
                 "{binding:?}: {message:?}"
             );
         }
