@@ -9,10 +9,11 @@
 //!   marks one answered with a single conditional `UPDATE ... RETURNING`, so each request
 //!   completes one login, across nodes.
 //!
-//! Both fail closed: when the database cannot be reached, the replay check refuses the login
-//! with [`Error::ReplayStoreUnavailable`] (code `replay_store_unavailable`), a new request
-//! cannot be remembered ([`Error::RequestStoreUnavailable`]), and a request is neither
-//! outstanding nor consumable.
+//! Both fail closed: when the database cannot be reached they answer
+//! [`StoreError::Unavailable`], never a verdict; the validator refuses the login with
+//! [`fedkit_saml::Error::ReplayStoreUnavailable`] (code `replay_store_unavailable`) or
+//! [`fedkit_saml::Error::RequestStoreUnavailable`] (`request_store_unavailable`), so an outage
+//! is never reported as a replay or as an unknown request.
 //!
 //! IDs are stored as their SHA-256 digest (an assertion ID of any length fits the index), under
 //! a namespace (default `"default"`) so several SP connections can share the tables. Expired
@@ -31,7 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use fedkit_saml::{Error, ReplayCache, RequestStore};
+use fedkit_saml::replay::StoreError;
+use fedkit_saml::{ReplayCache, RequestStore};
 use postgres::Client;
 use sha2::{Digest, Sha256};
 
@@ -261,7 +263,12 @@ impl PgReplayCache {
 }
 
 impl ReplayCache for PgReplayCache {
-    fn check_and_insert(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+    fn check_and_insert(
+        &self,
+        id: &str,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let key = digest(id);
         let token = self.shared.token();
         // A new ID is inserted; an expired entry is taken over; an entry carrying this call's
@@ -281,21 +288,19 @@ impl ReplayCache for PgReplayCache {
                 )
                 .map(|row| row.is_some())
             })
-            .map_err(|detail| Error::ReplayStoreUnavailable { detail })?;
-        if !accepted {
-            return Err(Error::Replay { id: id.to_owned() });
+            .map_err(|detail| StoreError::Unavailable { detail })?;
+        if accepted {
+            self.shared.after_write(Table::Replay, now);
         }
-        self.shared.after_write(Table::Replay, now);
-        Ok(())
+        Ok(accepted)
     }
 }
 
 /// A [`RequestStore`] shared by every SP node on one PostgreSQL database. See the
 /// [module docs](self).
 ///
-/// The trait's `is_outstanding` and `consume` answer `false` when the database fails (the
-/// login is then refused); [`try_is_outstanding`](Self::try_is_outstanding) and
-/// [`try_consume`](Self::try_consume) tell a failure apart, for logs.
+/// A database failure is [`StoreError::Unavailable`], which the validator reports as
+/// `request_store_unavailable` (the login is refused, and the log says why).
 #[derive(Debug)]
 pub struct PgRequestStore {
     shared: Shared,
@@ -330,10 +335,27 @@ impl PgRequestStore {
     pub fn purge(&self, now: DateTime<Utc>) -> Result<u64, SamlStoreError> {
         self.shared.purge(Table::Requests, now)
     }
+}
 
-    /// [`RequestStore::is_outstanding`], with a database failure as
-    /// [`Error::RequestStoreUnavailable`].
-    pub fn try_is_outstanding(&self, id: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+impl RequestStore for PgRequestStore {
+    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = digest(id);
+        self.shared
+            .run(|c| {
+                c.execute(
+                    "INSERT INTO fedkit_saml_requests (namespace, id_sha256, expires, consumed_by)
+                     VALUES ($1, $2, $3, NULL)
+                     ON CONFLICT (namespace, id_sha256) DO UPDATE
+                         SET expires = EXCLUDED.expires, consumed_by = NULL",
+                    &[&self.shared.namespace, &key, &expires],
+                )
+            })
+            .map_err(|detail| StoreError::Unavailable { detail })?;
+        self.shared.after_write(Table::Requests, now);
+        Ok(())
+    }
+
+    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let key = digest(id);
         self.shared
             .run(|c| {
@@ -344,12 +366,10 @@ impl PgRequestStore {
                 )
                 .map(|row| row.is_some())
             })
-            .map_err(|detail| Error::RequestStoreUnavailable { detail })
+            .map_err(|detail| StoreError::Unavailable { detail })
     }
 
-    /// [`RequestStore::consume`], with a database failure as
-    /// [`Error::RequestStoreUnavailable`].
-    pub fn try_consume(&self, id: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+    fn consume(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let key = digest(id);
         let token = self.shared.token();
         // Answered requests stay (marked) until they expire and are purged; the mark carries
@@ -365,35 +385,7 @@ impl PgRequestStore {
                 )
                 .map(|row| row.is_some())
             })
-            .map_err(|detail| Error::RequestStoreUnavailable { detail })
-    }
-}
-
-impl RequestStore for PgRequestStore {
-    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
-        let key = digest(id);
-        self.shared
-            .run(|c| {
-                c.execute(
-                    "INSERT INTO fedkit_saml_requests (namespace, id_sha256, expires, consumed_by)
-                     VALUES ($1, $2, $3, NULL)
-                     ON CONFLICT (namespace, id_sha256) DO UPDATE
-                         SET expires = EXCLUDED.expires, consumed_by = NULL",
-                    &[&self.shared.namespace, &key, &expires],
-                )
-            })
-            .map_err(|detail| Error::RequestStoreUnavailable { detail })?;
-        self.shared.after_write(Table::Requests, now);
-        Ok(())
-    }
-
-    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> bool {
-        // Fail closed: a request that cannot be checked is not outstanding.
-        self.try_is_outstanding(id, now).unwrap_or(false)
-    }
-
-    fn consume(&self, id: &str, now: DateTime<Utc>) -> bool {
-        self.try_consume(id, now).unwrap_or(false)
+            .map_err(|detail| StoreError::Unavailable { detail })
     }
 }
 

@@ -13,7 +13,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use fedkit_postgres::saml::{PgReplayCache, PgRequestStore};
 use fedkit_postgres::testing::TestServer;
 use fedkit_postgres::{Pool, PoolConfig};
-use fedkit_saml::{Error, IdentityProvider, ReplayCache, RequestStore, ResponseValidator, ServiceProvider};
+use fedkit_saml::replay::StoreError;
+use fedkit_saml::{IdentityProvider, ReplayCache, RequestStore, ResponseValidator, ServiceProvider};
 
 fn t(min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 10, min, 0).unwrap()
@@ -36,38 +37,33 @@ fn database_down_refuses_logins_and_recovers_when_it_is_back() {
     let pool = Arc::new(Pool::connect(&url, PoolConfig::default()).unwrap());
     let cache = PgReplayCache::new(pool.clone()).unwrap();
     let requests = PgRequestStore::new(pool.clone()).unwrap();
-    cache.check_and_insert("_before", t(30), t(0)).unwrap();
+    assert_eq!(cache.check_and_insert("_before", t(30), t(0)), Ok(true));
     requests.remember("_req", t(30), t(0)).unwrap();
 
     server.stop().unwrap();
 
-    // The replay check fails closed, with an error that says so.
+    // The replay check fails closed, with an error that says so (never a verdict).
     let err = cache.check_and_insert("_new", t(30), t(1)).unwrap_err();
-    assert!(matches!(err, Error::ReplayStoreUnavailable { .. }), "{err:?}");
-    assert_eq!(err.code(), "replay_store_unavailable");
-    let text = err.to_string();
-    assert!(text.contains("logins are refused"), "{text}");
-    assert!(text.contains("127.0.0.1"), "names the database: {text}");
-    // A known ID is not reported as fresh either.
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    assert_eq!(err.code(), "store_unavailable");
+    assert!(err.to_string().contains("127.0.0.1"), "names the database: {err}");
+    // A known ID is not reported as fresh, nor as a replay.
     assert!(matches!(
         cache.check_and_insert("_before", t(30), t(1)),
-        Err(Error::ReplayStoreUnavailable { .. })
+        Err(StoreError::Unavailable { .. })
     ));
 
-    // The request store: nothing is outstanding, nothing can be consumed or remembered.
-    assert!(!requests.is_outstanding("_req", t(1)));
-    assert!(!requests.consume("_req", t(1)));
+    // The request store: an outage is an outage, never "not outstanding".
     assert!(matches!(
-        requests.try_is_outstanding("_req", t(1)),
-        Err(Error::RequestStoreUnavailable { .. })
+        requests.is_outstanding("_req", t(1)),
+        Err(StoreError::Unavailable { .. })
     ));
     assert!(matches!(
-        requests.try_consume("_req", t(1)),
-        Err(Error::RequestStoreUnavailable { .. })
+        requests.consume("_req", t(1)),
+        Err(StoreError::Unavailable { .. })
     ));
     let err = requests.remember("_req2", t(30), t(1)).unwrap_err();
-    assert!(matches!(err, Error::RequestStoreUnavailable { .. }), "{err:?}");
-    assert_eq!(err.code(), "request_store_unavailable");
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
 
     // Through the validator: a valid signed Response is refused with the store's error.
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../saml/tests/data");
@@ -87,6 +83,16 @@ fn database_down_refuses_logins_and_recovers_when_it_is_back() {
         .process_xml(&xml, Some("_req-7f3a"), now, &cache)
         .unwrap_err();
     assert_eq!(err.code(), "replay_store_unavailable");
+    let text = err.to_string();
+    assert!(text.contains("logins are refused"), "{text}");
+    assert!(text.contains("127.0.0.1"), "names the database: {text}");
+    // With the request store: the login is refused as an outage of the store, not as a
+    // Response to an unknown request.
+    let local = fedkit_saml::InMemoryReplayCache::new(10);
+    let err = validator
+        .process_xml_with_store(&xml, &requests, now, &local)
+        .unwrap_err();
+    assert_eq!(err.code(), "request_store_unavailable", "{err}");
 
     server.start_again().unwrap();
 
@@ -103,12 +109,9 @@ fn database_down_refuses_logins_and_recovers_when_it_is_back() {
         "replay"
     );
     // What was recorded before the outage is still there.
-    assert!(matches!(
-        cache.check_and_insert("_before", t(30), t(2)),
-        Err(Error::Replay { .. })
-    ));
-    assert!(requests.is_outstanding("_req", t(2)));
-    assert!(requests.consume("_req", t(2)));
-    assert!(!requests.consume("_req", t(2)));
+    assert_eq!(cache.check_and_insert("_before", t(30), t(2)), Ok(false));
+    assert_eq!(requests.is_outstanding("_req", t(2)), Ok(true));
+    assert_eq!(requests.consume("_req", t(2)), Ok(true));
+    assert_eq!(requests.consume("_req", t(2)), Ok(false));
     requests.remember("_req2", t(30), t(2)).unwrap();
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use fedkit_postgres::saml::{PgReplayCache, PgRequestStore};
 use fedkit_postgres::testing::TestServer;
 use fedkit_postgres::{Pool, PoolConfig};
+use fedkit_saml::replay::StoreError;
 use fedkit_saml::{Error, IdentityProvider, ReplayCache, RequestStore, ResponseValidator, ServiceProvider};
 
 /// One server for the tests of this binary that run at the same time (it stops when the last
@@ -63,24 +64,15 @@ fn second_use_on_another_node_is_refused() {
     let node1 = PgReplayCache::new(pool.clone()).unwrap();
     let node2 = PgReplayCache::new(other_node(&server, "replay_nodes")).unwrap();
 
-    node1.check_and_insert("_a1", t(5), t(0)).unwrap();
-    assert_eq!(
-        node2.check_and_insert("_a1", t(5), t(1)),
-        Err(Error::Replay { id: "_a1".into() })
-    );
-    assert_eq!(
-        node1.check_and_insert("_a1", t(5), t(4)),
-        Err(Error::Replay { id: "_a1".into() })
-    );
+    assert_eq!(node1.check_and_insert("_a1", t(5), t(0)), Ok(true));
+    assert_eq!(node2.check_and_insert("_a1", t(5), t(1)), Ok(false));
+    assert_eq!(node1.check_and_insert("_a1", t(5), t(4)), Ok(false));
     // Other IDs are independent.
-    node2.check_and_insert("_a2", t(5), t(1)).unwrap();
+    assert_eq!(node2.check_and_insert("_a2", t(5), t(1)), Ok(true));
     // An ID far longer than an index entry may be is stored by digest.
     let long = "_".repeat(20_000);
-    node1.check_and_insert(&long, t(5), t(1)).unwrap();
-    assert!(matches!(
-        node2.check_and_insert(&long, t(5), t(1)),
-        Err(Error::Replay { .. })
-    ));
+    assert_eq!(node1.check_and_insert(&long, t(5), t(1)), Ok(true));
+    assert_eq!(node2.check_and_insert(&long, t(5), t(1)), Ok(false));
 }
 
 #[test]
@@ -90,20 +82,14 @@ fn expired_entries_can_be_used_again_and_live_ones_cannot() {
     }
     let (_server, pool) = database("replay_expiry");
     let cache = PgReplayCache::new(pool.clone()).unwrap();
-    cache.check_and_insert("_a", t(5), t(0)).unwrap();
+    assert_eq!(cache.check_and_insert("_a", t(5), t(0)), Ok(true));
     // Live until 10:05 (exclusive): refused at 10:04:59.
     let just_before = t(5) - chrono::Duration::seconds(1);
-    assert!(matches!(
-        cache.check_and_insert("_a", t(9), just_before),
-        Err(Error::Replay { .. })
-    ));
+    assert_eq!(cache.check_and_insert("_a", t(9), just_before), Ok(false));
     // At 10:05 the entry has expired: the ID is taken over with the new expiry...
-    cache.check_and_insert("_a", t(9), t(5)).unwrap();
+    assert_eq!(cache.check_and_insert("_a", t(9), t(5)), Ok(true));
     // ...and is live again until 10:09.
-    assert!(matches!(
-        cache.check_and_insert("_a", t(20), t(8)),
-        Err(Error::Replay { .. })
-    ));
+    assert_eq!(cache.check_and_insert("_a", t(20), t(8)), Ok(false));
     assert_eq!(rows(&pool, "fedkit_saml_replay"), 1);
 }
 
@@ -116,12 +102,9 @@ fn namespaces_are_kept_apart() {
     let acme = PgReplayCache::new(pool.clone()).unwrap().with_namespace("acme");
     let globex = PgReplayCache::new(pool.clone()).unwrap().with_namespace("globex");
     let acme_node2 = PgReplayCache::new(pool.clone()).unwrap().with_namespace("acme");
-    acme.check_and_insert("_a", t(5), t(0)).unwrap();
-    globex.check_and_insert("_a", t(5), t(0)).unwrap();
-    assert!(matches!(
-        acme_node2.check_and_insert("_a", t(5), t(0)),
-        Err(Error::Replay { .. })
-    ));
+    assert_eq!(acme.check_and_insert("_a", t(5), t(0)), Ok(true));
+    assert_eq!(globex.check_and_insert("_a", t(5), t(0)), Ok(true));
+    assert_eq!(acme_node2.check_and_insert("_a", t(5), t(0)), Ok(false));
 }
 
 #[test]
@@ -138,7 +121,7 @@ fn racing_threads_on_two_nodes_exactly_one_wins() {
     for round in 0..20 {
         let id = format!("_race-{round}");
         let barrier = Arc::new(Barrier::new(THREADS));
-        let results: Vec<Result<(), Error>> = std::thread::scope(|s| {
+        let results: Vec<Result<bool, StoreError>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..THREADS)
                 .map(|i| {
                     let node = nodes[i % 2].clone();
@@ -152,11 +135,9 @@ fn racing_threads_on_two_nodes_exactly_one_wins() {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        let wins = results.iter().filter(|r| r.is_ok()).count();
+        let wins = results.iter().filter(|r| **r == Ok(true)).count();
         assert_eq!(wins, 1, "round {round}: {results:?}");
-        assert!(results
-            .iter()
-            .all(|r| r.is_ok() || *r == Err(Error::Replay { id: id.clone() })));
+        assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     }
 }
 
@@ -168,9 +149,9 @@ fn purge_deletes_expired_rows_in_bounded_batches() {
     let (_server, pool) = database("replay_purge");
     let cache = PgReplayCache::new(pool.clone()).unwrap().with_purge(0, 3);
     for i in 0..7 {
-        cache.check_and_insert(&format!("_old{i}"), t(5), t(0)).unwrap();
+        assert_eq!(cache.check_and_insert(&format!("_old{i}"), t(5), t(0)), Ok(true));
     }
-    cache.check_and_insert("_live", t(30), t(0)).unwrap();
+    assert_eq!(cache.check_and_insert("_live", t(30), t(0)), Ok(true));
     assert_eq!(
         rows(&pool, "fedkit_saml_replay"),
         8,
@@ -184,24 +165,21 @@ fn purge_deletes_expired_rows_in_bounded_batches() {
     assert_eq!(cache.purge(t(10)).unwrap(), 0);
     assert_eq!(rows(&pool, "fedkit_saml_replay"), 1);
     // The live entry survived the purge and still refuses.
-    assert!(matches!(
-        cache.check_and_insert("_live", t(30), t(10)),
-        Err(Error::Replay { .. })
-    ));
+    assert_eq!(cache.check_and_insert("_live", t(30), t(10)), Ok(false));
 
     // Automatic purge: one batch after every 4th insertion of this node.
     let auto = PgReplayCache::new(pool.clone()).unwrap().with_purge(4, 100);
     for i in 0..4 {
-        auto.check_and_insert(&format!("_x{i}"), t(12), t(11)).unwrap();
+        assert_eq!(auto.check_and_insert(&format!("_x{i}"), t(12), t(11)), Ok(true));
     }
     // The 4th purged at 10:11, when nothing had expired.
     assert_eq!(rows(&pool, "fedkit_saml_replay"), 1 + 4);
     // At 10:20 the _x entries have expired; the 8th insertion purges them.
     for i in 0..3 {
-        auto.check_and_insert(&format!("_y{i}"), t(40), t(20)).unwrap();
+        assert_eq!(auto.check_and_insert(&format!("_y{i}"), t(40), t(20)), Ok(true));
         assert_eq!(rows(&pool, "fedkit_saml_replay"), 1 + 4 + i64::from(i) + 1);
     }
-    auto.check_and_insert("_y3", t(40), t(20)).unwrap();
+    assert_eq!(auto.check_and_insert("_y3", t(40), t(20)), Ok(true));
     assert_eq!(rows(&pool, "fedkit_saml_replay"), 1 + 4, "_live and _y0.._y3");
 }
 
@@ -215,19 +193,22 @@ fn a_request_is_consumed_once_across_nodes() {
     let node2 = PgRequestStore::new(other_node(&server, "requests_nodes")).unwrap();
 
     node1.remember("_req1", t(10), t(0)).unwrap();
-    assert!(node2.is_outstanding("_req1", t(1)));
-    assert!(!node2.is_outstanding("_unknown", t(1)));
-    assert!(node2.consume("_req1", t(1)));
-    assert!(!node1.is_outstanding("_req1", t(1)));
-    assert!(!node1.consume("_req1", t(1)), "already consumed on node 2");
-    assert!(!node2.consume("_req1", t(1)));
-    assert!(!node2.consume("_unknown", t(1)));
+    assert!(node2.is_outstanding("_req1", t(1)).unwrap());
+    assert!(!node2.is_outstanding("_unknown", t(1)).unwrap());
+    assert!(node2.consume("_req1", t(1)).unwrap());
+    assert!(!node1.is_outstanding("_req1", t(1)).unwrap());
+    assert!(
+        !node1.consume("_req1", t(1)).unwrap(),
+        "already consumed on node 2"
+    );
+    assert!(!node2.consume("_req1", t(1)).unwrap());
+    assert!(!node2.consume("_unknown", t(1)).unwrap());
 
     // Expired requests are neither outstanding nor consumable.
     node1.remember("_req2", t(10), t(0)).unwrap();
-    assert!(node2.is_outstanding("_req2", t(9)));
-    assert!(!node2.is_outstanding("_req2", t(10)));
-    assert!(!node2.consume("_req2", t(10)));
+    assert!(node2.is_outstanding("_req2", t(9)).unwrap());
+    assert!(!node2.is_outstanding("_req2", t(10)).unwrap());
+    assert!(!node2.consume("_req2", t(10)).unwrap());
 
     // Racing consumers: exactly one wins.
     for round in 0..10 {
@@ -243,7 +224,7 @@ fn a_request_is_consumed_once_across_nodes() {
                     let id = &id;
                     s.spawn(move || {
                         barrier.wait();
-                        store.consume(id, t(1))
+                        store.consume(id, t(1)).unwrap()
                     })
                 })
                 .collect();
@@ -256,7 +237,7 @@ fn a_request_is_consumed_once_across_nodes() {
     node1.remember("_late", t(50), t(0)).unwrap();
     let before = rows(&pool, "fedkit_saml_requests");
     assert_eq!(node1.purge(t(20)).unwrap() as i64, before - 1);
-    assert!(node2.is_outstanding("_late", t(20)));
+    assert!(node2.is_outstanding("_late", t(20)).unwrap());
 }
 
 #[test]

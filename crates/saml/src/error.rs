@@ -529,6 +529,24 @@ fn assertion_kinds(assertions: usize, encrypted: usize) -> String {
 }
 
 impl Error {
+    /// A [`ReplayCache`](crate::ReplayCache) that could not answer.
+    pub(crate) fn replay_store(e: crate::replay::StoreError) -> Self {
+        match e {
+            crate::replay::StoreError::Full { capacity } => Error::ReplayCacheFull { capacity },
+            crate::replay::StoreError::Unavailable { detail } => Error::ReplayStoreUnavailable { detail },
+        }
+    }
+
+    /// A [`RequestStore`](crate::RequestStore) that could not answer.
+    pub(crate) fn request_store(e: crate::replay::StoreError) -> Self {
+        match e {
+            crate::replay::StoreError::Full { capacity } => Error::RequestStoreFull { capacity },
+            crate::replay::StoreError::Unavailable { detail } => Error::RequestStoreUnavailable { detail },
+        }
+    }
+}
+
+impl Error {
     /// A stable `snake_case` code for logs, metrics and API responses.
     pub fn code(&self) -> &'static str {
         match self {

@@ -5,21 +5,59 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Error;
+/// Why a [`ReplayCache`] or a [`RequestStore`] could not answer: never a verdict about the
+/// ID, always a reason to refuse the login (fail closed). The validator reports it as
+/// [`Error::ReplayCacheFull`](crate::Error::ReplayCacheFull) /
+/// [`Error::ReplayStoreUnavailable`](crate::Error::ReplayStoreUnavailable), or
+/// [`Error::RequestStoreFull`](crate::Error::RequestStoreFull) /
+/// [`Error::RequestStoreUnavailable`](crate::Error::RequestStoreUnavailable).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store holds as many unexpired entries as it may; it refuses new ones rather than
+    /// forget live ones.
+    #[error("the store is full: {capacity} unexpired entries")]
+    Full {
+        /// Its capacity.
+        capacity: usize,
+    },
+    /// The store cannot be reached or failed (a database outage).
+    #[error("the store cannot be reached: {detail}")]
+    Unavailable {
+        /// The driver's message.
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// A stable `snake_case` code for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Full { .. } => "store_full",
+            StoreError::Unavailable { .. } => "store_unavailable",
+        }
+    }
+}
 
 /// Remembers assertion IDs until they expire. Implement it over the host's shared store
 /// (Redis, a database) when several processes accept logins; [`InMemoryReplayCache`] serves a
 /// single process.
 pub trait ReplayCache: Send + Sync {
-    /// Records `id` as used until `expires`, or fails with [`Error::Replay`] if it is already
-    /// recorded and not expired at `now`. Must be atomic: two concurrent calls with the same
-    /// ID must not both succeed.
-    fn check_and_insert(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error>;
+    /// Records `id` as used until `expires`: `Ok(true)` when it was not recorded (or had
+    /// expired at `now`) and the login may go on, `Ok(false)` when it is recorded and
+    /// unexpired: a replay. Must be atomic: two concurrent calls with the same ID must not
+    /// both answer `true`. A store that cannot answer says why ([`StoreError`]).
+    fn check_and_insert(
+        &self,
+        id: &str,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// A bounded in-memory [`ReplayCache`]. Expired IDs are dropped as new ones arrive; when the
-/// cache is full of unexpired IDs, new logins are refused ([`Error::ReplayCacheFull`]) rather
-/// than accepted unchecked.
+/// cache is full of unexpired IDs, new logins are refused ([`StoreError::Full`]) rather than
+/// accepted unchecked.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -27,8 +65,8 @@ pub trait ReplayCache: Send + Sync {
 /// let cache = InMemoryReplayCache::new(10_000);
 /// let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
 /// let expires = Utc.with_ymd_and_hms(2026, 11, 22, 10, 5, 0).unwrap();
-/// assert!(cache.check_and_insert("_a1", expires, now).is_ok());
-/// assert_eq!(cache.check_and_insert("_a1", expires, now).unwrap_err().code(), "replay");
+/// assert_eq!(cache.check_and_insert("_a1", expires, now), Ok(true));
+/// assert_eq!(cache.check_and_insert("_a1", expires, now), Ok(false)); // a replay
 /// ```
 #[derive(Debug)]
 pub struct InMemoryReplayCache {
@@ -63,7 +101,12 @@ impl InMemoryReplayCache {
 }
 
 impl ReplayCache for InMemoryReplayCache {
-    fn check_and_insert(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+    fn check_and_insert(
+        &self,
+        id: &str,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         // A poisoned lock only means another thread panicked mid-update; the maps are
         // still consistent (every update below is a pair of infallible inserts/removes).
         let mut entries = match self.inner.lock() {
@@ -80,16 +123,16 @@ impl ReplayCache for InMemoryReplayCache {
             entries.by_id.remove(&key.1);
         }
         if entries.by_id.contains_key(id) {
-            return Err(Error::Replay { id: id.to_owned() });
+            return Ok(false);
         }
         if entries.by_id.len() >= self.capacity {
-            return Err(Error::ReplayCacheFull {
+            return Err(StoreError::Full {
                 capacity: self.capacity,
             });
         }
         entries.by_id.insert(id.to_owned(), expires);
         entries.by_expiry.insert((expires, id.to_owned()), ());
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -98,14 +141,17 @@ impl ReplayCache for InMemoryReplayCache {
 /// Each ID answers exactly one login: [`consume`](RequestStore::consume) removes it atomically,
 /// so of two Responses to one request, only the first is accepted — also across SP nodes when
 /// the store is shared.
+///
+/// A store that cannot answer says why ([`StoreError`]); that is never taken for "not
+/// outstanding", so an outage is reported as one.
 pub trait RequestStore: Send + Sync {
     /// Remembers `id` until `expires`. `now` lets the store drop what has expired.
-    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error>;
+    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Whether `id` is outstanding (remembered and not expired at `now`).
-    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> bool;
+    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Removes `id`; `true` when it was outstanding at `now` (and this call is the one that
     /// consumed it), `false` when it was unknown, expired, or already consumed.
-    fn consume(&self, id: &str, now: DateTime<Utc>) -> bool;
+    fn consume(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// A bounded in-memory [`RequestStore`]; expired IDs are dropped as new ones arrive, and a
@@ -136,13 +182,13 @@ impl InMemoryRequestStore {
 }
 
 impl RequestStore for InMemoryRequestStore {
-    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut map = self.map();
         if map.len() >= self.capacity {
             map.retain(|_, until| *until > now);
         }
         if map.len() >= self.capacity {
-            return Err(Error::RequestStoreFull {
+            return Err(StoreError::Full {
                 capacity: self.capacity,
             });
         }
@@ -150,12 +196,12 @@ impl RequestStore for InMemoryRequestStore {
         Ok(())
     }
 
-    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> bool {
-        self.map().get(id).is_some_and(|until| *until > now)
+    fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(self.map().get(id).is_some_and(|until| *until > now))
     }
 
-    fn consume(&self, id: &str, now: DateTime<Utc>) -> bool {
-        self.map().remove(id).is_some_and(|until| until > now)
+    fn consume(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(self.map().remove(id).is_some_and(|until| until > now))
     }
 }
 
@@ -171,19 +217,16 @@ mod tests {
     #[test]
     fn ids_expire_and_capacity_is_enforced() {
         let cache = InMemoryReplayCache::new(2);
-        cache.check_and_insert("a", t(5), t(0)).unwrap();
-        cache.check_and_insert("b", t(6), t(0)).unwrap();
+        assert_eq!(cache.check_and_insert("a", t(5), t(0)), Ok(true));
+        assert_eq!(cache.check_and_insert("b", t(6), t(0)), Ok(true));
         assert_eq!(
             cache.check_and_insert("c", t(6), t(1)),
-            Err(Error::ReplayCacheFull { capacity: 2 })
+            Err(StoreError::Full { capacity: 2 })
         );
-        assert_eq!(
-            cache.check_and_insert("a", t(9), t(4)),
-            Err(Error::Replay { id: "a".into() })
-        );
+        assert_eq!(cache.check_and_insert("a", t(9), t(4)), Ok(false));
         // At 10:05 "a" has expired: room for "c", and "a" may be seen again.
-        cache.check_and_insert("c", t(9), t(5)).unwrap();
+        assert_eq!(cache.check_and_insert("c", t(9), t(5)), Ok(true));
         assert_eq!(cache.len(), 2);
-        assert!(cache.check_and_insert("a", t(9), t(6)).is_ok());
+        assert_eq!(cache.check_and_insert("a", t(9), t(6)), Ok(true));
     }
 }

@@ -190,7 +190,7 @@ impl ResponseValidator {
         if let Some(id) = assertion.in_response_to() {
             // Another Response to the same request may have been accepted meanwhile (on this
             // node or, with a shared store, another): only one wins.
-            if !requests.consume(id, now) {
+            if !requests.consume(id, now).map_err(Error::request_store)? {
                 return Err(Error::RequestAlreadyAnswered { id: id.to_owned() });
             }
         }
@@ -256,7 +256,14 @@ impl ResponseValidator {
     ) -> Result<VerifiedAssertion, Error> {
         let mut checked = self.check(doc, expect, now)?;
         self.certificate_validity(&mut checked.assertion, now)?;
-        replay.check_and_insert(&checked.id, checked.replay_until, now)?;
+        if !replay
+            .check_and_insert(&checked.id, checked.replay_until, now)
+            .map_err(Error::replay_store)?
+        {
+            return Err(Error::Replay {
+                id: checked.id.clone(),
+            });
+        }
         Ok(checked.assertion)
     }
     /// Reports (or, when enforced, refuses) a signing certificate outside its validity period.
@@ -999,10 +1006,18 @@ impl ResponseValidator {
                     expected: expected.map(str::to_owned),
                     found: Some(found.to_owned()),
                 }),
-                Expect::Store(requests) if requests.is_outstanding(found, now) => Ok(Some(found.to_owned())),
-                Expect::Store(_) => Err(Error::RequestNotOutstanding {
-                    found: found.to_owned(),
-                }),
+                Expect::Store(requests) => {
+                    if requests
+                        .is_outstanding(found, now)
+                        .map_err(Error::request_store)?
+                    {
+                        Ok(Some(found.to_owned()))
+                    } else {
+                        Err(Error::RequestNotOutstanding {
+                            found: found.to_owned(),
+                        })
+                    }
+                }
             };
         }
         // Nothing signed ties this Response to a request: it is IdP-initiated, whatever an

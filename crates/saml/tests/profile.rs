@@ -391,13 +391,13 @@ fn profiles_4_1_4_3_request_store_consumed_only_by_signed_binding() {
         .process_xml_with_store(unsigned_claim.as_bytes(), &store, now(), &replay)
         .unwrap_err();
     assert_eq!(err.code(), "in_response_to_unsigned");
-    assert!(store.is_outstanding(REQUEST, now()));
+    assert_eq!(store.is_outstanding(REQUEST, now()), Ok(true));
     // Allowed as an IdP-initiated login, it still spends nobody's request.
     let a = unsolicited_allowed()
         .process_xml_with_store(unsigned_claim.as_bytes(), &store, now(), &replay)
         .unwrap();
     assert_eq!(a.in_response_to(), None);
-    assert!(store.is_outstanding(REQUEST, now()));
+    assert_eq!(store.is_outstanding(REQUEST, now()), Ok(true));
     // The signed binding consumes it.
     let signed = Builder::default().build();
     let replay = InMemoryReplayCache::new(10);
@@ -405,7 +405,7 @@ fn profiles_4_1_4_3_request_store_consumed_only_by_signed_binding() {
         .process_xml_with_store(signed.as_bytes(), &store, now(), &replay)
         .unwrap();
     assert_eq!(a.in_response_to(), Some(REQUEST));
-    assert!(!store.is_outstanding(REQUEST, now()));
+    assert_eq!(store.is_outstanding(REQUEST, now()), Ok(false));
 }
 
 // ---------------------------------------------------------------------------------------
