@@ -544,6 +544,7 @@ impl Error {
                 XmlEncError::DecryptionFailed => "decryption_failed",
                 XmlEncError::Refused { .. } => "algorithm_refused",
                 XmlEncError::UnsupportedAlgorithm { .. } => "algorithm_unsupported",
+                XmlEncError::Provider(e) => e.code(),
                 _ => "encryption_malformed",
             },
             Error::Signature { source, .. } => match source {
