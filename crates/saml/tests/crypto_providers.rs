@@ -2,6 +2,7 @@
 //! provider, with the SP key loaded by every provider, decrypts them to the same plaintext;
 //! `Strict(AwsLcRs)` refuses, with a typed error naming itself and the operation, exactly
 //! what aws-lc-rs would hand to RustCrypto, and refuses it before decrypting anything.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use fedkit_xmldsig::crypto::{all_providers, CryptoError, CryptoProvider, Operation};
 use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XmlEncError, XENC_NS};
@@ -11,7 +12,11 @@ const SP_KEY: &str = include_str!("data/keys/sp.key.pem");
 const SP_1024_KEY: &str = include_str!("data/keys/sp-1024.key.pem");
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/data/signed/{name}.xml", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/data/signed/{name}.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 /// Decrypts the fixture's `EncryptedData` (with the `EncryptedKey`s beside it as candidates).
@@ -48,7 +53,12 @@ fn cases() -> Vec<(&'static str, &'static str, usize, DecryptionPolicy)> {
             2048,
             DecryptionPolicy::default().dangerous_allow_rsa_pkcs1v15(),
         ),
-        ("encrypted-to-1024-bit-sp", SP_1024_KEY, 1024, DecryptionPolicy::default()),
+        (
+            "encrypted-to-1024-bit-sp",
+            SP_1024_KEY,
+            1024,
+            DecryptionPolicy::default(),
+        ),
     ]
 }
 
@@ -60,8 +70,9 @@ fn every_provider_decrypts_the_xmlsec1_fixtures_identically_whoever_loaded_the_k
             let key = DecryptionKey::from_pem_dangerous_min_rsa_bits_with(pem, bits, loader).unwrap();
             assert_eq!(key.bits(), bits);
             for provider in all_providers() {
-                let decrypted = decrypt(name, provider, &key, &policy)
-                    .unwrap_or_else(|e| panic!("{name}, loaded by {}, {}: {e}", loader.name(), provider.name()));
+                let decrypted = decrypt(name, provider, &key, &policy).unwrap_or_else(|e| {
+                    panic!("{name}, loaded by {}, {}: {e}", loader.name(), provider.name())
+                });
                 assert!(
                     String::from_utf8_lossy(&decrypted.plaintext).contains("jane.doe@example.com"),
                     "{name}"
@@ -135,7 +146,8 @@ fn strict_aws_lc_rs_refuses_the_delegated_operations_by_name_before_decrypting()
         Err(err)
     );
     // A 1024-bit SP key cannot be an AWS-LC key: refused when loaded...
-    let refused = DecryptionKey::from_pem_dangerous_min_rsa_bits_with(SP_1024_KEY, 1024, &strict).unwrap_err();
+    let refused =
+        DecryptionKey::from_pem_dangerous_min_rsa_bits_with(SP_1024_KEY, 1024, &strict).unwrap_err();
     assert_eq!(
         refused,
         KeyError::Crypto(CryptoError::Unsupported {
@@ -149,7 +161,12 @@ fn strict_aws_lc_rs_refuses_the_delegated_operations_by_name_before_decrypting()
     // ...and, loaded by RustCrypto, refused for decryption (RSA-OAEP would run in `rsa`).
     let small = DecryptionKey::from_pem_dangerous_min_rsa_bits(SP_1024_KEY, 1024).unwrap();
     assert!(matches!(
-        decrypt("encrypted-to-1024-bit-sp", &strict, &small, &DecryptionPolicy::default()),
+        decrypt(
+            "encrypted-to-1024-bit-sp",
+            &strict,
+            &small,
+            &DecryptionPolicy::default()
+        ),
         Err(XmlEncError::Provider(CryptoError::Unsupported {
             operation: Operation::RsaOaepDecrypt { bits: 1024, .. },
             delegate: Some("rustcrypto"),

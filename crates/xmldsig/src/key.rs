@@ -625,9 +625,12 @@ impl DecryptionKey {
     }
 }
 
+/// A PEM block: its label and its DER (zeroized when dropped: it may be a private key).
+type PemBlock = (String, Zeroizing<Vec<u8>>);
+
 /// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
 /// The decoded DER is zeroized when dropped (it may be a private key).
-fn parse_pem(text: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, KeyError> {
+fn parse_pem(text: &str) -> Result<Vec<PemBlock>, KeyError> {
     let mut blocks = Vec::new();
     let mut lines = text.lines().map(str::trim);
     while let Some(line) = lines.next() {

@@ -451,3 +451,18 @@ pub(crate) fn ecdsa_sign(
         RcKey::Rsa(_) => Err(CryptoError::Failed),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// Compiles only while the key types RustCrypto holds erase their secret when dropped
+    /// (`ZeroizeOnDrop`): memory after a drop cannot be inspected without `unsafe`, so the
+    /// guarantee is checked where it is made, on the types.
+    #[test]
+    fn rustcrypto_keys_erase_themselves_when_dropped() {
+        fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        zeroize_on_drop::<rsa::RsaPrivateKey>();
+        zeroize_on_drop::<p256::ecdsa::SigningKey>();
+        zeroize_on_drop::<p384::ecdsa::SigningKey>();
+        zeroize_on_drop::<zeroize::Zeroizing<Vec<u8>>>();
+    }
+}
