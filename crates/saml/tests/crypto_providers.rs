@@ -4,7 +4,7 @@
 //! what aws-lc-rs would hand to RustCrypto, and refuses it before decrypting anything.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use fedkit_xmldsig::crypto::{all_providers, CryptoError, CryptoProvider, Operation};
+use fedkit_xmldsig::crypto::{all_providers, CryptoProvider};
 use fedkit_xmldsig::xmlenc::{self, DecryptionPolicy, XmlEncError, XENC_NS};
 use fedkit_xmldsig::{DecryptionKey, Document};
 
@@ -105,7 +105,7 @@ fn the_wrong_sp_key_fails_alike_under_every_provider() {
 #[cfg(feature = "aws-lc-rs")]
 #[test]
 fn strict_aws_lc_rs_refuses_the_delegated_operations_by_name_before_decrypting() {
-    use fedkit_xmldsig::crypto::{AwsLcRs, Strict};
+    use fedkit_xmldsig::crypto::{AwsLcRs, CryptoError, Operation, Strict};
     use fedkit_xmldsig::KeyError;
     let strict = Strict(AwsLcRs);
     let key = DecryptionKey::from_pem_with(SP_KEY, &strict).unwrap();
