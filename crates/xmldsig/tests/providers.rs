@@ -13,7 +13,7 @@ use fedkit_xmldsig::crypto::{
     all_providers, CryptoError, CryptoProvider, Operation, PrivateKeyDer, RustCrypto, Support,
 };
 use fedkit_xmldsig::key::KeyType;
-use fedkit_xmldsig::sign::{self, SignError};
+use fedkit_xmldsig::sign;
 use fedkit_xmldsig::{
     AlgorithmPolicy, DecryptionKey, DigestAlgorithm, Document, KeyError, SignatureAlgorithm, SigningKey,
     TrustedKeys, Verifier,
@@ -286,6 +286,7 @@ fn keys_never_print_their_secret() {
 mod aws_lc_rs {
     use super::*;
     use fedkit_xmldsig::crypto::{AwsLcRs, Strict};
+    use fedkit_xmldsig::sign::SignError;
 
     #[test]
     fn supports_names_every_delegation_to_rustcrypto() {
