@@ -41,6 +41,7 @@ pub(crate) fn error_code(error: &Error) -> &'static str {
             KeyError::BadPublicKey { .. } => "bad_public_key",
             KeyError::UnsupportedKeyType { .. } => "unsupported_key_type",
             KeyError::WeakDecryptionKey { .. } => "weak_decryption_key",
+            KeyError::Crypto(e) => e.code(),
             _ => "key_error",
         },
         Error::Verify(e) => match e {
@@ -480,6 +481,15 @@ mod tests {
                 }
                 .into(),
                 "weak_decryption_key",
+            ),
+            (
+                KeyError::Crypto(fedkit_xmldsig::crypto::CryptoError::Unsupported {
+                    provider: "aws-lc-rs",
+                    operation: fedkit_xmldsig::crypto::Operation::TripleDesCbcDecrypt,
+                    delegate: Some("rustcrypto"),
+                })
+                .into(),
+                "crypto_unsupported",
             ),
             (
                 VerifyError::MissingSignature {
