@@ -349,6 +349,16 @@ pub(crate) fn aes_key_bits(len: usize) -> Option<usize> {
 /// Signature *verification* (public keys only, nothing secret to leak through timing) is
 /// passed through unchanged, including the delegations the inner provider lists in
 /// `supports`.
+///
+/// ```
+/// # #[cfg(feature = "aws-lc-rs")] {
+/// use fedkit_xmldsig::crypto::{AwsLcRs, CryptoProvider, Operation, Strict, Support};
+/// // A constant: usable wherever a `&'static dyn CryptoProvider` is asked for.
+/// let provider: &'static dyn CryptoProvider = &Strict(AwsLcRs);
+/// assert_eq!(AwsLcRs.supports(Operation::TripleDesCbcDecrypt), Support::Delegated { to: "rustcrypto" });
+/// assert_eq!(provider.supports(Operation::TripleDesCbcDecrypt), Support::Unsupported);
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Strict<P>(pub P);
 
