@@ -1,7 +1,7 @@
 //! Cryptography behind a provider trait.
 //!
 //! [`RustCrypto`] (pure Rust: `rsa`, `p256`, `p384`, `sha1`, `sha2`, `aes`, `des`) is always
-//! available and is the default. With the `aws-lc-rs` feature, [`AwsLcRs`] adds the aws-lc-rs
+//! available and is the default. With the `aws-lc-rs` feature, `AwsLcRs` adds the aws-lc-rs
 //! implementation: several times faster for RSA verification, and constant-time RSA
 //! decryption. Both are driven by the same test suite; enabling the feature never changes the
 //! default.
@@ -11,8 +11,8 @@
 //! A provider does an operation itself, or says in [`CryptoProvider::supports`] that it
 //! delegates it to another provider (naming it), or refuses it with
 //! [`CryptoError::Unsupported`] naming itself and the operation. The trait has no default
-//! implementations that could quietly run another library's code. [`AwsLcRs`] delegates to
-//! [`RustCrypto`] only what AWS-LC does not offer (listed on [`AwsLcRs`]); wrap it in
+//! implementations that could quietly run another library's code. `AwsLcRs` delegates to
+//! [`RustCrypto`] only what AWS-LC does not offer (listed on `AwsLcRs`); wrap it in
 //! [`Strict`] to refuse those instead, e.g. so that no RSA private-key operation ever runs
 //! outside AWS-LC's constant-time code (RUSTSEC-2023-0071, the Marvin attack, concerns the
 //! `rsa` crate that RustCrypto uses).
