@@ -286,8 +286,10 @@ fn validator(a: &VerifyArgs, now: DateTime<Utc>) -> Result<ResponseValidator, Co
     if let Some(path) = &a.sp_key {
         let pem = read_pem(path)?;
         let key = match a.dangerous_min_sp_key_bits {
-            None => DecryptionKey::from_pem(&pem),
-            Some(bits) => DecryptionKey::from_pem_dangerous_min_rsa_bits(&pem, bits),
+            // Parsed by AWS-LC, the provider that decrypts with it (a key under 2048 bits is
+            // RustCrypto's, as AwsLcRs::supports says).
+            None => DecryptionKey::from_pem_with(&pem, &AwsLcRs),
+            Some(bits) => DecryptionKey::from_pem_dangerous_min_rsa_bits_with(&pem, bits, &AwsLcRs),
         }
         .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
         validator = validator.with_decryption_key(key);
@@ -670,7 +672,7 @@ fn authn_request(a: &AuthnRequestArgs, json: bool) -> Result<Output, CommandErro
     let url = match &a.sign_key {
         None => request.redirect_url(a.relay_state.as_deref()),
         Some(path) => {
-            let key = SigningKey::from_pem(&read_pem(path)?)
+            let key = SigningKey::from_pem_with(&read_pem(path)?, &AwsLcRs)
                 .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
             if let Some(cert_path) = &a.sign_cert {
                 let certs = fedkit_xmldsig::TrustedKey::from_pem(&read_pem(cert_path)?)

@@ -134,7 +134,7 @@ impl OutgoingLogout {
             certificate_der,
             provider,
         )
-        .map_err(|_| SigningError::Failed)
+        .map_err(SigningError::from_sign)
     }
 
     /// The HTTP-Redirect binding URL with the RSA-SHA256 query signature (most IdPs require

@@ -180,7 +180,7 @@ impl AuthnRequest {
             certificate_der,
             provider,
         )
-        .map_err(|_| SigningError::Failed)
+        .map_err(SigningError::from_sign)
     }
 
     /// The HTTP-POST binding: an HTML page with a form that posts `SAMLRequest` (base64, not
@@ -253,13 +253,36 @@ pub enum SigningError {
     /// The key cannot produce an RSA-SHA256 signature.
     #[error("the SP signing key cannot sign with RSA-SHA256 (it must be an RSA private key)")]
     Failed,
+    /// The crypto provider does not make this signature with this key itself (e.g. aws-lc-rs
+    /// with an RSA key outside 2048 to 8192 bits); the error names the provider and the
+    /// operation.
+    #[error("the SP signing key cannot be used: {0}")]
+    Provider(fedkit_xmldsig::crypto::CryptoError),
 }
 
 impl SigningError {
-    /// A stable `snake_case` code for logs, metrics and API answers.
+    /// A stable `snake_case` code for logs, metrics and API responses.
     pub fn code(&self) -> &'static str {
         match self {
+            // The condition fedkit-xmldsig's `SignError::Key` names: one spelling.
             SigningError::Failed => "signing_key_unsuitable",
+            SigningError::Provider(e) => e.code(),
+        }
+    }
+
+    /// A provider's refusal as itself; any other failure as [`SigningError::Failed`].
+    pub(crate) fn from_crypto(error: fedkit_xmldsig::crypto::CryptoError) -> Self {
+        match error {
+            e @ fedkit_xmldsig::crypto::CryptoError::Unsupported { .. } => SigningError::Provider(e),
+            _ => SigningError::Failed,
+        }
+    }
+
+    /// A provider's refusal as itself; any other failure as [`SigningError::Failed`].
+    pub(crate) fn from_sign(error: fedkit_xmldsig::sign::SignError) -> Self {
+        match error {
+            fedkit_xmldsig::sign::SignError::Crypto(e) => Self::from_crypto(e),
+            _ => SigningError::Failed,
         }
     }
 }
@@ -285,7 +308,7 @@ pub(crate) fn sign_redirect(
         fedkit_xmldsig::SignatureScheme::Ecdsa => provider.ecdsa_sign(algorithm, key, signed.as_bytes()),
         _ => provider.rsa_sign(algorithm, key, signed.as_bytes()),
     }
-    .map_err(|_| SigningError::Failed)?;
+    .map_err(SigningError::from_crypto)?;
     let prefix = url.get(..query_start).unwrap_or_default();
     Ok(format!(
         "{prefix}{signed}&Signature={}",

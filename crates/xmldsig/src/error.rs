@@ -158,6 +158,10 @@ pub enum KeyError {
         /// The minimum in force.
         min: usize,
     },
+    /// The crypto provider asked to load the private key cannot hold it (e.g.
+    /// `crypto::Strict(AwsLcRs)` with an RSA key under 2048 bits, which AWS-LC refuses).
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
 }
 
 /// What kind of algorithm an algorithm error is about.
@@ -462,6 +466,7 @@ impl KeyError {
             KeyError::BadPublicKey { .. } => "bad_public_key",
             KeyError::UnsupportedKeyType { .. } => "unsupported_key_type",
             KeyError::WeakDecryptionKey { .. } => "weak_decryption_key",
+            KeyError::Crypto(e) => e.code(),
         }
     }
 }

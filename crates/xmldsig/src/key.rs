@@ -4,7 +4,12 @@ use base64::Engine as _;
 use sha2::Digest as _;
 use x509_parser::prelude::FromDer as _;
 
-use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use crate::algorithm::SignatureAlgorithm;
+use crate::crypto::{CryptoError, CryptoProvider, PrivateKey, PrivateKeyDer};
 use crate::error::KeyError;
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
@@ -48,7 +53,7 @@ impl core::fmt::Debug for Fingerprint {
 }
 
 /// The type of a public key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyType {
     /// RSA with a modulus of `bits` bits.
@@ -337,152 +342,197 @@ impl TrustedKeys {
     }
 }
 
+/// A private key as loaded: its DER (zeroized when the last clone is dropped) and the key
+/// parsed by the provider that loaded it.
+#[derive(Clone)]
+pub(crate) struct KeyMaterial {
+    der: Arc<Zeroizing<Vec<u8>>>,
+    format: DerFormat,
+    loaded: Arc<dyn PrivateKey>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DerFormat {
+    Pkcs8,
+    Pkcs1,
+    Sec1,
+}
+
+impl DerFormat {
+    fn wrap(self, der: &[u8]) -> PrivateKeyDer<'_> {
+        match self {
+            DerFormat::Pkcs8 => PrivateKeyDer::Pkcs8(der),
+            DerFormat::Pkcs1 => PrivateKeyDer::Pkcs1(der),
+            DerFormat::Sec1 => PrivateKeyDer::Sec1(der),
+        }
+    }
+}
+
+impl KeyMaterial {
+    /// The first PEM block of `text`, a private key, parsed by `provider`.
+    fn from_pem(text: &str, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
+        let blocks = parse_pem(text)?;
+        let (label, der) = blocks.into_iter().next().ok_or(KeyError::NoPemBlock)?;
+        let format = match label.as_str() {
+            "PRIVATE KEY" => DerFormat::Pkcs8,
+            "RSA PRIVATE KEY" => DerFormat::Pkcs1,
+            "EC PRIVATE KEY" => DerFormat::Sec1,
+            _ => return Err(KeyError::UnexpectedPemLabel { label }),
+        };
+        Self::new(der, format, provider)
+    }
+
+    fn from_der(der: PrivateKeyDer<'_>, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
+        let (bytes, format) = match der {
+            PrivateKeyDer::Pkcs8(d) => (d, DerFormat::Pkcs8),
+            PrivateKeyDer::Pkcs1(d) => (d, DerFormat::Pkcs1),
+            PrivateKeyDer::Sec1(d) => (d, DerFormat::Sec1),
+        };
+        Self::new(Zeroizing::new(bytes.to_vec()), format, provider)
+    }
+
+    fn new(
+        der: Zeroizing<Vec<u8>>,
+        format: DerFormat,
+        provider: &dyn CryptoProvider,
+    ) -> Result<Self, KeyError> {
+        let loaded = provider.load_private_key(format.wrap(&der))?;
+        Ok(Self {
+            der: Arc::new(der),
+            format,
+            loaded,
+        })
+    }
+
+    /// The DER, for a provider to parse.
+    pub(crate) fn der(&self) -> PrivateKeyDer<'_> {
+        self.format.wrap(&self.der)
+    }
+
+    fn key_type(&self) -> KeyType {
+        self.loaded.key_type()
+    }
+
+    /// Runs `f` with the key as `provider` holds it (type `K`): the loaded key when `provider`
+    /// loaded it, else the DER parsed by `provider` now. Never another provider's key.
+    pub(crate) fn with<K: 'static, R>(
+        &self,
+        provider: &dyn CryptoProvider,
+        f: impl FnOnce(&K) -> Result<R, CryptoError>,
+    ) -> Result<R, CryptoError> {
+        if let Some(key) = self.loaded.as_any().downcast_ref::<K>() {
+            return f(key);
+        }
+        let fresh = provider
+            .load_private_key(self.der())
+            .map_err(|_| CryptoError::Failed)?;
+        match fresh.as_any().downcast_ref::<K>() {
+            Some(key) => f(key),
+            None => Err(CryptoError::Failed),
+        }
+    }
+
+    /// Whether `public` is this key's public half.
+    fn matches(&self, public: &PublicKey) -> bool {
+        use rsa::pkcs1::der::Decode as _;
+        let mine = self.loaded.public_key();
+        match (self.key_type(), public.key_type()) {
+            (KeyType::Rsa { .. }, KeyType::Rsa { .. }) => {
+                let Ok(parsed) = rsa::pkcs1::RsaPublicKey::from_der(&mine) else {
+                    return false;
+                };
+                strip_leading_zeros(parsed.modulus.as_bytes()) == public.rsa_modulus()
+                    && strip_leading_zeros(parsed.public_exponent.as_bytes()) == public.rsa_exponent()
+            }
+            (a, b) => a == b && mine == public.subject_public_key(),
+        }
+    }
+}
+
 /// A private key for signing: the SP's signing key (signed AuthnRequests and logout
 /// messages, the HTTP-Redirect binding's query signature) or a test IdP's. RSA, or ECDSA on
-/// P-256 or P-384. `Debug` never prints it.
+/// P-256 or P-384. Parsed by a crypto provider (see [`from_pem_with`](Self::from_pem_with));
+/// its DER is zeroized when the last clone is dropped. `Debug` never prints it.
 #[derive(Clone)]
-pub struct SigningKey(SigningKeyInner);
-
-#[derive(Clone)]
-enum SigningKeyInner {
-    Rsa(Box<DecryptionKey>),
-    P256(p256::ecdsa::SigningKey),
-    P384(p384::ecdsa::SigningKey),
-}
+pub struct SigningKey(KeyMaterial);
 
 impl core::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SigningKey")
             .field("type", &self.key_type().to_string())
+            .field("provider", &self.provider())
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
     /// A private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8, RSA or EC P-256/P-384),
-    /// `BEGIN RSA PRIVATE KEY` (PKCS#1) or `BEGIN EC PRIVATE KEY` (SEC 1).
+    /// `BEGIN RSA PRIVATE KEY` (PKCS#1) or `BEGIN EC PRIVATE KEY` (SEC 1), parsed by the
+    /// default provider ([`RustCrypto`](crate::crypto::RustCrypto)).
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
-        use p256::pkcs8::DecodePrivateKey as _;
-        let blocks = parse_pem(text)?;
-        let (label, der) = blocks.first().ok_or(KeyError::NoPemBlock)?;
-        let bad = |e: String| KeyError::BadPublicKey {
-            reason: format!("the private key cannot be parsed: {e}"),
-        };
-        match label.as_str() {
-            "RSA PRIVATE KEY" => {
-                DecryptionKey::from_pem_any_size(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
-            }
-            "EC PRIVATE KEY" => {
-                if let Ok(k) = p256::SecretKey::from_sec1_der(der) {
-                    return Ok(Self(SigningKeyInner::P256(k.into())));
-                }
-                p384::SecretKey::from_sec1_der(der)
-                    .map(|k| Self(SigningKeyInner::P384(k.into())))
-                    .map_err(|_| bad("an EC key that is not on P-256 or P-384".into()))
-            }
-            "PRIVATE KEY" => {
-                if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
-                    return Ok(Self(SigningKeyInner::P256(k)));
-                }
-                if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
-                    return Ok(Self(SigningKeyInner::P384(k)));
-                }
-                DecryptionKey::from_pem_any_size(text).map(|k| Self(SigningKeyInner::Rsa(Box::new(k))))
-            }
-            _ => Err(KeyError::UnexpectedPemLabel { label: label.clone() }),
-        }
+        Self::from_pem_with(text, crate::crypto::default_provider())
+    }
+
+    /// [`from_pem`](Self::from_pem), parsed by `provider` into its own key type: the
+    /// provider that will sign with it should load it (another provider parses the key again
+    /// for itself at each signature).
+    pub fn from_pem_with(text: &str, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
+        KeyMaterial::from_pem(text, provider).map(Self)
+    }
+
+    /// A private key from DER, parsed by `provider`.
+    pub fn from_der(der: PrivateKeyDer<'_>, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
+        KeyMaterial::from_der(der, provider).map(Self)
     }
 
     /// The key type: RSA with its size, or the curve.
     pub fn key_type(&self) -> KeyType {
-        match &self.0 {
-            SigningKeyInner::Rsa(k) => KeyType::Rsa { bits: k.bits },
-            SigningKeyInner::P256(_) => KeyType::EcP256,
-            SigningKeyInner::P384(_) => KeyType::EcP384,
-        }
+        self.0.key_type()
+    }
+
+    /// The name of the provider that parsed the key (`rustcrypto`, `aws-lc-rs`).
+    pub fn provider(&self) -> &'static str {
+        self.0.loaded.provider()
     }
 
     /// The key size in bits (the RSA modulus, or the curve's field: 256, 384).
     pub fn bits(&self) -> usize {
-        match &self.0 {
-            SigningKeyInner::Rsa(k) => k.bits,
-            SigningKeyInner::P256(_) => 256,
-            SigningKeyInner::P384(_) => 384,
+        match self.key_type() {
+            KeyType::Rsa { bits } => bits,
+            KeyType::EcP256 => 256,
+            KeyType::EcP384 => 384,
         }
     }
 
     /// The signature algorithm [`sign::sign_enveloped`](crate::sign::sign_enveloped) uses
     /// with this key: RSA-SHA256, ECDSA-SHA256 on P-256, ECDSA-SHA384 on P-384.
     pub fn default_algorithm(&self) -> SignatureAlgorithm {
-        match &self.0 {
-            SigningKeyInner::Rsa(_) => SignatureAlgorithm::RSA_SHA256,
-            SigningKeyInner::P256(_) => SignatureAlgorithm::ECDSA_SHA256,
-            SigningKeyInner::P384(_) => SignatureAlgorithm::ECDSA_SHA384,
+        match self.key_type() {
+            KeyType::EcP256 => SignatureAlgorithm::ECDSA_SHA256,
+            KeyType::EcP384 => SignatureAlgorithm::ECDSA_SHA384,
+            KeyType::Rsa { .. } => SignatureAlgorithm::RSA_SHA256,
         }
     }
 
     /// Whether `public` is this key's public half — e.g. that the certificate uploaded to the
     /// IdP belongs to this key, so the IdP will accept what it signs.
     pub fn matches(&self, public: &PublicKey) -> bool {
-        use rsa::traits::PublicKeyParts as _;
-        match &self.0 {
-            SigningKeyInner::Rsa(k) => {
-                matches!(public.key_type(), KeyType::Rsa { .. })
-                    && public.rsa_modulus == k.rsa.n().to_bytes_be()
-                    && public.rsa_exponent == k.rsa.e().to_bytes_be()
-            }
-            SigningKeyInner::P256(k) => {
-                public.key_type() == KeyType::EcP256
-                    && public.subject_public_key == k.verifying_key().to_encoded_point(false).as_bytes()
-            }
-            SigningKeyInner::P384(k) => {
-                public.key_type() == KeyType::EcP384
-                    && public.subject_public_key == k.verifying_key().to_encoded_point(false).as_bytes()
-            }
-        }
+        self.0.matches(public)
     }
 
-    /// The RSA key, if this is one.
-    pub(crate) fn rsa(&self) -> Option<&DecryptionKey> {
-        match &self.0 {
-            SigningKeyInner::Rsa(k) => Some(k),
-            _ => None,
-        }
-    }
-
-    /// ECDSA over `message` hashed with `hash`, as XML-DSig encodes it: `r || s`, each the
-    /// size of the curve's field (RFC 4051 §3.3). Deterministic (RFC 6979).
-    pub(crate) fn ecdsa_sign(&self, hash: DigestAlgorithm, message: &[u8]) -> Option<Vec<u8>> {
-        use sha2::Digest as _;
-        use signature::hazmat::PrehashSigner as _;
-        let prehash = match hash {
-            DigestAlgorithm::Sha256 => sha2::Sha256::digest(message).to_vec(),
-            DigestAlgorithm::Sha384 => sha2::Sha384::digest(message).to_vec(),
-            DigestAlgorithm::Sha512 => sha2::Sha512::digest(message).to_vec(),
-            DigestAlgorithm::Sha1 => return None,
-        };
-        match &self.0 {
-            SigningKeyInner::Rsa(_) => None,
-            SigningKeyInner::P256(k) => {
-                let sig: p256::ecdsa::Signature = k.sign_prehash(&prehash).ok()?;
-                Some(sig.to_bytes().to_vec())
-            }
-            SigningKeyInner::P384(k) => {
-                let sig: p384::ecdsa::Signature = k.sign_prehash(&prehash).ok()?;
-                Some(sig.to_bytes().to_vec())
-            }
-        }
+    /// The key material, for providers.
+    pub(crate) fn material(&self) -> &KeyMaterial {
+        &self.0
     }
 }
 
 /// An RSA private key for decrypting XML Encryption key transport (the SP's encryption key,
-/// whose certificate the IdP encrypts assertions to). Held as PKCS#8 DER; `Debug` never
-/// prints it.
+/// whose certificate the IdP encrypts assertions to). Parsed by a crypto provider (see
+/// [`from_pem_with`](Self::from_pem_with)); its DER is zeroized when the last clone is
+/// dropped. `Debug` never prints it.
 #[derive(Clone)]
 pub struct DecryptionKey {
-    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
-    pkcs8: Vec<u8>,
-    rsa: rsa::RsaPrivateKey,
+    material: KeyMaterial,
     bits: usize,
 }
 
@@ -490,6 +540,7 @@ impl core::fmt::Debug for DecryptionKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DecryptionKey")
             .field("bits", &self.bits)
+            .field("provider", &self.provider())
             .finish_non_exhaustive()
     }
 }
@@ -499,50 +550,63 @@ impl DecryptionKey {
     pub const MIN_RSA_BITS: usize = 2048;
 
     /// An RSA private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`
-    /// (PKCS#1), of at least [`MIN_RSA_BITS`](Self::MIN_RSA_BITS) (2048) bits.
+    /// (PKCS#1), of at least [`MIN_RSA_BITS`](Self::MIN_RSA_BITS) (2048) bits, parsed by the
+    /// default provider ([`RustCrypto`](crate::crypto::RustCrypto)).
     ///
     /// A shorter key is refused here, when it is loaded, with
     /// [`KeyError::WeakDecryptionKey`] naming its size: RSA keys under 2048 bits are within
     /// reach of factoring, and AWS-LC (the aws-lc-rs provider) refuses them.
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
-        Self::from_pem_dangerous_min_rsa_bits(text, Self::MIN_RSA_BITS)
+        Self::from_pem_with(text, crate::crypto::default_provider())
+    }
+
+    /// [`from_pem`](Self::from_pem), parsed by `provider` into its own key type: the
+    /// provider that will decrypt with it should load it (another provider parses the key
+    /// again for itself at each decryption).
+    pub fn from_pem_with(text: &str, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
+        Self::from_pem_dangerous_min_rsa_bits_with(text, Self::MIN_RSA_BITS, provider)
     }
 
     /// [`from_pem`](Self::from_pem) accepting RSA keys down to `bits` (never below 1024).
     /// Dangerous: only for an SP whose encryption certificate the IdP already holds and
-    /// cannot replace yet; generate a 2048-bit key and upload its certificate instead. With
-    /// such a key the aws-lc-rs provider decrypts with RustCrypto (AWS-LC refuses RSA keys
-    /// under 2048 bits), which is blinded but not constant-time.
+    /// cannot replace yet; generate a 2048-bit key and upload its certificate instead.
     pub fn from_pem_dangerous_min_rsa_bits(text: &str, bits: usize) -> Result<Self, KeyError> {
-        let key = Self::from_pem_any_size(text)?;
-        let min = bits.max(1024);
-        if key.bits < min {
-            return Err(KeyError::WeakDecryptionKey { bits: key.bits, min });
-        }
-        Ok(key)
+        Self::from_pem_dangerous_min_rsa_bits_with(text, bits, crate::crypto::default_provider())
     }
 
-    /// Parses an RSA private key of any size (signing keys, whose size is checked elsewhere).
-    fn from_pem_any_size(text: &str) -> Result<Self, KeyError> {
-        use rsa::pkcs1::DecodeRsaPrivateKey as _;
-        use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-        let blocks = parse_pem(text)?;
-        let (label, der) = blocks.into_iter().next().ok_or(KeyError::NoPemBlock)?;
-        let bad = |e: String| KeyError::BadPublicKey {
-            reason: format!("the private key cannot be parsed: {e}"),
+    /// [`from_pem_dangerous_min_rsa_bits`](Self::from_pem_dangerous_min_rsa_bits), parsed by
+    /// `provider`. AWS-LC refuses RSA keys under 2048 bits: the aws-lc-rs provider delegates
+    /// such a key, and every operation with it, to RustCrypto (blinded, not constant-time),
+    /// as its [`supports`](crate::crypto::CryptoProvider::supports) says;
+    /// `crypto::Strict(AwsLcRs)` refuses it with [`KeyError::Crypto`].
+    pub fn from_pem_dangerous_min_rsa_bits_with(
+        text: &str,
+        bits: usize,
+        provider: &dyn CryptoProvider,
+    ) -> Result<Self, KeyError> {
+        Self::checked(KeyMaterial::from_pem(text, provider)?, bits)
+    }
+
+    /// An RSA private key from DER (PKCS#8 or PKCS#1) of at least
+    /// [`MIN_RSA_BITS`](Self::MIN_RSA_BITS), parsed by `provider`.
+    pub fn from_der(der: PrivateKeyDer<'_>, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
+        Self::checked(KeyMaterial::from_der(der, provider)?, Self::MIN_RSA_BITS)
+    }
+
+    fn checked(material: KeyMaterial, min: usize) -> Result<Self, KeyError> {
+        let KeyType::Rsa { bits } = material.key_type() else {
+            return Err(KeyError::BadPublicKey {
+                reason: format!(
+                    "the decryption key is an {} key, but XML Encryption key transport needs an RSA private key",
+                    material.key_type()
+                ),
+            });
         };
-        let rsa = match label.as_str() {
-            "PRIVATE KEY" => rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| bad(e.to_string()))?,
-            "RSA PRIVATE KEY" => rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| bad(e.to_string()))?,
-            _ => return Err(KeyError::UnexpectedPemLabel { label }),
-        };
-        let pkcs8 = rsa
-            .to_pkcs8_der()
-            .map_err(|e| bad(e.to_string()))?
-            .as_bytes()
-            .to_vec();
-        let bits = rsa::traits::PublicKeyParts::n(&rsa).bits();
-        Ok(Self { pkcs8, rsa, bits })
+        let min = min.max(1024);
+        if bits < min {
+            return Err(KeyError::WeakDecryptionKey { bits, min });
+        }
+        Ok(Self { material, bits })
     }
 
     /// The key size in bits.
@@ -550,20 +614,23 @@ impl DecryptionKey {
         self.bits
     }
 
-    /// PKCS#8 DER (for providers that parse the key themselves).
-    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
-    pub(crate) fn pkcs8_der(&self) -> &[u8] {
-        &self.pkcs8
+    /// The name of the provider that parsed the key (`rustcrypto`, `aws-lc-rs`).
+    pub fn provider(&self) -> &'static str {
+        self.material.loaded.provider()
     }
 
-    /// The parsed key (RustCrypto).
-    pub(crate) fn rsa(&self) -> &rsa::RsaPrivateKey {
-        &self.rsa
+    /// The key material, for providers.
+    pub(crate) fn material(&self) -> &KeyMaterial {
+        &self.material
     }
 }
 
+/// A PEM block: its label and its DER (zeroized when dropped: it may be a private key).
+type PemBlock = (String, Zeroizing<Vec<u8>>);
+
 /// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
-fn parse_pem(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
+/// The decoded DER is zeroized when dropped (it may be a private key).
+fn parse_pem(text: &str) -> Result<Vec<PemBlock>, KeyError> {
     let mut blocks = Vec::new();
     let mut lines = text.lines().map(str::trim);
     while let Some(line) = lines.next() {
@@ -575,7 +642,7 @@ fn parse_pem(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
         };
         let label = label.to_owned();
         let end = format!("-----END {label}-----");
-        let mut body = String::new();
+        let mut body = Zeroizing::new(String::new());
         let mut closed = false;
         for line in lines.by_ref() {
             if line == end {
@@ -593,9 +660,10 @@ fn parse_pem(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
                 reason: format!("no matching {end} line"),
             });
         }
-        let body: String = body.split_whitespace().collect();
+        let body: Zeroizing<String> = Zeroizing::new(body.split_whitespace().collect());
         let der = base64::engine::general_purpose::STANDARD
             .decode(body.as_bytes())
+            .map(Zeroizing::new)
             .map_err(|e| KeyError::BadPem {
                 label: label.clone(),
                 reason: format!("invalid base64 ({e})"),

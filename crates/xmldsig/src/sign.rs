@@ -13,7 +13,7 @@ use base64::Engine as _;
 
 use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
 use crate::c14n::{self, Algorithm, Method, SubtreeOptions};
-use crate::crypto::CryptoProvider;
+use crate::crypto::{CryptoError, CryptoProvider};
 use crate::document::Document;
 use crate::error::{C14nError, ParseError};
 use crate::key::{KeyType, SigningKey};
@@ -46,6 +46,11 @@ pub enum SignError {
         /// The algorithm asked for, e.g. `ECDSA-SHA256`.
         algorithm: String,
     },
+    /// The crypto provider does not make this signature with this key itself (see
+    /// [`CryptoProvider::supports`]): e.g. aws-lc-rs with an RSA key outside 2048 to 8192
+    /// bits, or `crypto::Strict(AwsLcRs)` with ECDSA over another hash than the curve's.
+    #[error(transparent)]
+    Crypto(crate::crypto::CryptoError),
 }
 
 impl SignError {
@@ -56,6 +61,7 @@ impl SignError {
             SignError::C14n(e) => e.code(),
             SignError::AlreadySigned { .. } => "already_signed",
             SignError::Key { .. } => "signing_key_unsuitable",
+            SignError::Crypto(e) => e.code(),
         }
     }
 }
@@ -171,7 +177,10 @@ pub fn sign_enveloped_with(
         SignatureScheme::Ecdsa => provider.ecdsa_sign(algorithm, key, &signed_info_c14n),
         _ => provider.rsa_sign(algorithm, key, &signed_info_c14n),
     }
-    .map_err(|_| refused())?;
+    .map_err(|e| match e {
+        e @ CryptoError::Unsupported { .. } => SignError::Crypto(e),
+        _ => refused(),
+    })?;
     let key_info = certificate_der
         .map(|der| format!("<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>", b64(der)))
         .unwrap_or_default();

@@ -21,7 +21,7 @@ use base64::Engine as _;
 use roxmltree::Node;
 
 use crate::algorithm::DigestAlgorithm;
-use crate::crypto::CryptoProvider;
+use crate::crypto::{CryptoError, CryptoProvider, Operation};
 use crate::key::DecryptionKey;
 use crate::signature::DSIG_NS;
 
@@ -81,6 +81,11 @@ pub enum XmlEncError {
         "no EncryptedKey carries the content key (looked in KeyInfo, RetrievalMethod targets and siblings)"
     )]
     NoEncryptedKey,
+    /// The crypto provider does not do an operation this `EncryptedData` needs (e.g.
+    /// `crypto::Strict(AwsLcRs)` asked for `tripledes-cbc`). Decided from the algorithms and
+    /// the key size before anything is decrypted.
+    #[error(transparent)]
+    Provider(crate::crypto::CryptoError),
     /// Decryption failed: wrong SP key, or altered ciphertext. Deliberately one error.
     #[error("the data cannot be decrypted with the configured SP key: the IdP may encrypt to another certificate (check the SP encryption certificate uploaded to the IdP), or the message was altered")]
     DecryptionFailed,
@@ -204,6 +209,19 @@ impl ContentAlgorithm {
         self == Self::TripleDesCbc
     }
 
+    /// The provider operation that decrypts this algorithm.
+    pub fn operation(self) -> Operation {
+        match self {
+            Self::Aes128Gcm | Self::Aes256Gcm => Operation::AesGcmDecrypt {
+                key_bits: self.key_len() * 8,
+            },
+            Self::Aes128Cbc | Self::Aes192Cbc | Self::Aes256Cbc => Operation::AesCbcDecrypt {
+                key_bits: self.key_len() * 8,
+            },
+            Self::TripleDesCbc => Operation::TripleDesCbcDecrypt,
+        }
+    }
+
     /// The content key's length in octets.
     fn key_len(self) -> usize {
         match self {
@@ -241,6 +259,20 @@ enum Transport {
         label: Option<Vec<u8>>,
     },
     Pkcs1v15,
+}
+
+impl Transport {
+    /// The provider operation, with an SP key of `bits` bits.
+    fn operation(&self, bits: usize) -> Operation {
+        match self {
+            Transport::Oaep { digest, mgf1, .. } => Operation::RsaOaepDecrypt {
+                digest: *digest,
+                mgf1: *mgf1,
+                bits,
+            },
+            Transport::Pkcs1v15 => Operation::RsaPkcs1v15Decrypt { bits },
+        }
+    }
 }
 
 fn transport(encrypted_key: Node<'_, '_>, policy: &DecryptionPolicy) -> Result<Transport, XmlEncError> {
@@ -521,23 +553,28 @@ pub fn decrypt_with_algorithm(
     if keys.is_empty() {
         return Err(XmlEncError::NoEncryptedKey);
     }
-    // Check every candidate's algorithms before any decryption.
+    // Check every candidate's algorithms, and that the provider does them, before any
+    // decryption: a refusal after one would tell whether the key transport succeeded.
+    let provider_refuses = |operation| provider.check(operation).map_err(XmlEncError::Provider);
+    provider_refuses(content.operation())?;
     let mut prepared = Vec::with_capacity(keys.len());
     for k in &keys {
-        prepared.push((transport(*k, policy)?, cipher_value(*k)?));
+        let transport = transport(*k, policy)?;
+        provider_refuses(transport.operation(key.bits()))?;
+        prepared.push((transport, cipher_value(*k)?));
     }
     for (transport, wrapped) in prepared {
         let session = match transport {
             Transport::Oaep { digest, mgf1, label } => {
                 provider.rsa_oaep_decrypt(key, digest, mgf1, label.as_deref(), &wrapped)
             }
-            Transport::Pkcs1v15 => crate::crypto::pkcs1v15_decrypt(key, &wrapped),
+            Transport::Pkcs1v15 => provider.rsa_pkcs1v15_decrypt(key, &wrapped),
         };
         let Ok(session) = session else { continue };
         if session.len() != content.key_len() {
             continue;
         }
-        let unpadded = |block: usize| move |p: Vec<u8>| unpad(p, block).ok_or(crate::crypto::DecryptFailed);
+        let unpadded = |block: usize| move |p: Vec<u8>| unpad(p, block).ok_or(CryptoError::Failed);
         let plaintext = match content {
             ContentAlgorithm::Aes128Gcm | ContentAlgorithm::Aes256Gcm => {
                 provider.aes_gcm_decrypt(&session, &ciphertext)
@@ -583,6 +620,7 @@ impl XmlEncError {
             XmlEncError::Refused { .. } => "algorithm_refused",
             XmlEncError::NoEncryptedKey => "encrypted_key_missing",
             XmlEncError::DecryptionFailed => "decryption_failed",
+            XmlEncError::Provider(e) => e.code(),
         }
     }
 }
@@ -594,12 +632,19 @@ mod tests {
 
     const SP_KEY: &str = include_str!("../tests/data/oracle/key-a.pem");
 
+    /// The public half of the RSA key in `pem`, read with `rsa` (to encrypt test data).
+    fn public_of(pem: &str) -> rsa::RsaPublicKey {
+        use rsa::pkcs8::DecodePrivateKey as _;
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+        rsa::RsaPublicKey::from(rsa::RsaPrivateKey::from_pkcs8_der(&der).unwrap())
+    }
+
     /// Encrypts `plaintext` for the SP key with AES-256-GCM and XML Encryption 1.1 RSA-OAEP
     /// (SHA-256, MGF1 with `mgf`), as an `EncryptedData` with the key inside its KeyInfo.
     fn encrypt_11(plaintext: &[u8], mgf: (&str, DigestAlgorithm)) -> String {
         use aes_gcm::aead::{Aead as _, KeyInit as _};
-        let key = DecryptionKey::from_pem(SP_KEY).unwrap();
-        let public = rsa::RsaPublicKey::from(key.rsa());
+        let public = public_of(SP_KEY);
         let session = [0x42u8; 32];
         let padding = match mgf.1 {
             DigestAlgorithm::Sha1 => rsa::Oaep::new_with_mgf_hash::<sha2::Sha256, sha1::Sha1>(),
@@ -633,8 +678,7 @@ mod tests {
     /// key (RSA-OAEP-MGF1P key transport), as `tripledes-cbc` `EncryptedData` XML.
     fn encrypt_3des(body: &[u8]) -> String {
         use cbc::cipher::{block_padding::NoPadding, BlockEncryptMut as _, KeyIvInit as _};
-        let key = DecryptionKey::from_pem(SP_KEY).unwrap();
-        let public = rsa::RsaPublicKey::from(key.rsa());
+        let public = public_of(SP_KEY);
         let session = *b"0123456789abcdefFEDCBA98";
         let wrapped = public
             .encrypt(&mut rand_core::OsRng, rsa::Oaep::new::<sha1::Sha1>(), &session)
@@ -770,7 +814,7 @@ mod tests {
         let pem = rsa_pem(1024);
         let key = DecryptionKey::from_pem_dangerous_min_rsa_bits(&pem, 1024).unwrap();
         assert_eq!(key.bits(), 1024);
-        let public = rsa::RsaPublicKey::from(key.rsa());
+        let public = public_of(&pem);
         let session = [0x42u8; 24];
         let wrapped = public
             .encrypt(&mut rand_core::OsRng, rsa::Oaep::new::<sha1::Sha1>(), &session)

@@ -161,7 +161,7 @@ fn check_pair(
     cert_pem: &str,
     cert_source: &str,
 ) -> Result<(SigningKey, Vec<u8>), Failure> {
-    let key = SigningKey::from_pem(key_pem).map_err(|e| {
+    let key = SigningKey::from_pem_with(key_pem, &fedkit_xmldsig::crypto::AwsLcRs).map_err(|e| {
         Failure::new(
             "bad_key",
             format!(

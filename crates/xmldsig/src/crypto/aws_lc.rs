@@ -1,21 +1,246 @@
 //! The aws-lc-rs provider.
 
-use aws_lc_rs::{digest, signature as sig};
+use std::sync::Arc;
 
-use super::{BadSignature, CryptoProvider, DecryptFailed, Hasher, RustCrypto, SignFailed};
+use aws_lc_rs::signature::KeyPair as _;
+use aws_lc_rs::{digest, signature as sig};
+use zeroize::Zeroizing;
+
+use super::{
+    aes_key_bits, rust_crypto, BadSignature, CryptoError, CryptoProvider, Hasher, Operation, PrivateKey,
+    PrivateKeyDer, RustCrypto, Support,
+};
 use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
+use crate::error::KeyError;
 use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 
 /// aws-lc-rs: AWS-LC's verified, constant-time primitives; several times faster than
-/// [`RustCrypto`] for RSA. Combinations AWS-LC does not offer for verification (RSA keys
-/// under 2048 bits with SHA-384 or PSS, keys over 8192 bits), which only a deliberately
-/// weakened policy lets through, are delegated to [`RustCrypto`]; so is RSA-OAEP decryption
-/// with an SP key under 2048 bits (only loadable with
-/// `DecryptionKey::from_pem_dangerous_min_rsa_bits`). AES-CBC and Triple-DES CBC content
-/// decryption are RustCrypto's in both providers (aws-lc-rs has 3DES only behind its
-/// `legacy-des` feature, which needs bindgen at build time).
+/// [`RustCrypto`] for RSA. Keys are parsed by AWS-LC (`EVP_PKEY`, freed and cleansed by
+/// AWS-LC when dropped).
+///
+/// What AWS-LC does not offer is delegated to [`RustCrypto`], and
+/// [`supports`](CryptoProvider::supports) says so (`Support::Delegated { to: "rustcrypto" }`)
+/// for exactly these operations:
+///
+/// - verification: RSA keys under 2048 bits with SHA-384, RSA-PSS with SHA-1 or with keys
+///   outside 2048 to 8192 bits, RSA keys over 8192 bits, ECDSA P-384 with SHA-1 (only a
+///   deliberately weakened [`AlgorithmPolicy`](crate::AlgorithmPolicy) lets these through);
+/// - loading, and every operation with, RSA private keys outside 2048 to 8192 bits (only
+///   loadable for decryption with `DecryptionKey::from_pem_dangerous_min_rsa_bits`);
+/// - RSA-OAEP decryption whose digest and MGF1 hash differ (XML Encryption 1.1 `rsa-oaep`
+///   with, e.g., SHA-256 and MGF1-SHA-1): AWS-LC offers OAEP only with one hash for both;
+/// - ECDSA signing with a hash other than the curve's own (P-256 with SHA-384/512, P-384 with
+///   SHA-256/512);
+/// - Triple-DES CBC decryption: aws-lc-rs offers 3DES only behind its `legacy-des` feature,
+///   which needs bindgen at build time.
+///
+/// RSA signing with a key outside 2048 to 8192 bits is refused
+/// ([`CryptoError::Unsupported`]). Wrap the provider in [`Strict`](super::Strict) to refuse
+/// every delegation of a secret-key or decryption operation instead (verification keeps its
+/// delegations: it involves no secret).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AwsLcRs;
+
+const NAME: &str = "aws-lc-rs";
+const RUSTCRYPTO: Support = Support::Delegated { to: "rustcrypto" };
+
+fn rsa_in_range(bits: usize) -> bool {
+    (2048..=8192).contains(&bits)
+}
+
+/// A private key as AWS-LC holds it.
+pub(crate) enum LcKey {
+    Rsa {
+        decrypting: aws_lc_rs::rsa::PrivateDecryptingKey,
+        signing: sig::RsaKeyPair,
+        bits: usize,
+    },
+    Ec {
+        pair: sig::EcdsaKeyPair,
+        key_type: KeyType,
+    },
+}
+
+impl PrivateKey for LcKey {
+    fn provider(&self) -> &'static str {
+        NAME
+    }
+
+    fn key_type(&self) -> KeyType {
+        match self {
+            LcKey::Rsa { bits, .. } => KeyType::Rsa { bits: *bits },
+            LcKey::Ec { key_type, .. } => *key_type,
+        }
+    }
+
+    fn public_key(&self) -> Vec<u8> {
+        match self {
+            LcKey::Rsa { signing, .. } => signing.public_key().as_ref().to_vec(),
+            LcKey::Ec { pair, .. } => pair.public_key().as_ref().to_vec(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
+
+/// The modulus size of a PKCS#1 `RSAPrivateKey`, read from its ASN.1 (no key parsing).
+fn pkcs1_bits(der: &[u8]) -> Option<usize> {
+    use rsa::pkcs1::der::Decode as _;
+    let key = rsa::pkcs1::RsaPrivateKey::from_der(der).ok()?;
+    let n = key.modulus.as_bytes();
+    let start = n.iter().position(|&b| b != 0)?;
+    let first = *n.get(start)?;
+    Some((n.len() - start - 1) * 8 + (8 - first.leading_zeros() as usize))
+}
+
+/// Wraps a PKCS#1 `RSAPrivateKey` in a PKCS#8 `PrivateKeyInfo` (AWS-LC's decrypting key reads
+/// only PKCS#8). ASN.1 only; zeroized when dropped.
+fn pkcs1_to_pkcs8(der: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    use rsa::pkcs8::der::Encode as _;
+    let algorithm = rsa::pkcs8::AlgorithmIdentifierRef {
+        oid: rsa::pkcs1::ALGORITHM_OID,
+        parameters: Some(rsa::pkcs8::der::asn1::AnyRef::NULL),
+    };
+    rsa::pkcs8::PrivateKeyInfo::new(algorithm, der)
+        .to_der()
+        .ok()
+        .map(Zeroizing::new)
+}
+
+fn load(der: PrivateKeyDer<'_>) -> Result<Arc<dyn PrivateKey>, KeyError> {
+    use rsa::pkcs8::der::Decode as _;
+    let bad = |what: &str| KeyError::BadPublicKey {
+        reason: format!("the private key cannot be parsed: {what}"),
+    };
+    let rsa = |pkcs1: &[u8], pkcs8: &[u8]| -> Result<Arc<dyn PrivateKey>, KeyError> {
+        let bits = pkcs1_bits(pkcs1).ok_or_else(|| bad("the RSA key is malformed"))?;
+        if !rsa_in_range(bits) {
+            // AWS-LC refuses such keys: delegated, as `supports` says.
+            return rust_crypto::load(PrivateKeyDer::Pkcs1(pkcs1));
+        }
+        let decrypting = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8)
+            .map_err(|e| bad(&format!("AWS-LC refuses the RSA key ({e})")))?;
+        let signing = sig::RsaKeyPair::from_pkcs8(pkcs8)
+            .map_err(|e| bad(&format!("AWS-LC refuses the RSA key ({e})")))?;
+        Ok(Arc::new(LcKey::Rsa {
+            decrypting,
+            signing,
+            bits,
+        }))
+    };
+    let ec = |key: &[u8]| -> Result<Arc<dyn PrivateKey>, KeyError> {
+        for (alg, key_type) in [
+            (&sig::ECDSA_P256_SHA256_FIXED_SIGNING, KeyType::EcP256),
+            (&sig::ECDSA_P384_SHA384_FIXED_SIGNING, KeyType::EcP384),
+        ] {
+            if let Ok(pair) = sig::EcdsaKeyPair::from_private_key_der(alg, key) {
+                return Ok(Arc::new(LcKey::Ec { pair, key_type }));
+            }
+        }
+        Err(bad("an EC key that is not on P-256 or P-384"))
+    };
+    match der {
+        PrivateKeyDer::Pkcs1(pkcs1) => {
+            let pkcs8 = pkcs1_to_pkcs8(pkcs1).ok_or_else(|| bad("the RSA key is malformed"))?;
+            rsa(pkcs1, &pkcs8)
+        }
+        PrivateKeyDer::Sec1(key) => ec(key),
+        PrivateKeyDer::Pkcs8(pkcs8) => {
+            let info = rsa::pkcs8::PrivateKeyInfo::from_der(pkcs8).map_err(|e| bad(&e.to_string()))?;
+            if info.algorithm.oid == rsa::pkcs1::ALGORITHM_OID {
+                rsa(info.private_key, pkcs8)
+            } else {
+                ec(pkcs8)
+            }
+        }
+    }
+}
+
+/// How AWS-LC verifies `algorithm` with a key of `key_type`.
+enum VerifyPlan {
+    /// With these parameters; `Some(field length)` when the `r || s` value must be converted
+    /// to DER first.
+    Lc(&'static dyn sig::VerificationAlgorithm, Option<usize>),
+    RustCrypto,
+    Refuse,
+}
+
+fn verify_plan(algorithm: SignatureAlgorithm, key_type: KeyType) -> VerifyPlan {
+    use DigestAlgorithm::*;
+    use VerifyPlan::{Lc, Refuse, RustCrypto};
+    match (algorithm.scheme(), key_type) {
+        (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { bits }) if bits <= 8192 => {
+            match (algorithm.hash(), bits >= 2048) {
+                (Sha256, true) => Lc(&sig::RSA_PKCS1_2048_8192_SHA256, None),
+                (Sha384, true) => Lc(&sig::RSA_PKCS1_2048_8192_SHA384, None),
+                (Sha512, true) => Lc(&sig::RSA_PKCS1_2048_8192_SHA512, None),
+                (Sha1, true) => Lc(&sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, None),
+                (Sha256, false) => Lc(&sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, None),
+                (Sha512, false) => Lc(&sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY, None),
+                (Sha1, false) => Lc(&sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY, None),
+                (Sha384, false) => RustCrypto,
+            }
+        }
+        (SignatureScheme::RsaPss, KeyType::Rsa { bits }) if rsa_in_range(bits) => match algorithm.hash() {
+            Sha256 => Lc(&sig::RSA_PSS_2048_8192_SHA256, None),
+            Sha384 => Lc(&sig::RSA_PSS_2048_8192_SHA384, None),
+            Sha512 => Lc(&sig::RSA_PSS_2048_8192_SHA512, None),
+            Sha1 => RustCrypto,
+        },
+        (SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss, KeyType::Rsa { .. }) => RustCrypto,
+        (SignatureScheme::Ecdsa, KeyType::EcP256) => match algorithm.hash() {
+            Sha256 => Lc(&sig::ECDSA_P256_SHA256_FIXED, None),
+            Sha384 => Lc(&sig::ECDSA_P256_SHA384_ASN1, Some(32)),
+            Sha512 => Lc(&sig::ECDSA_P256_SHA512_ASN1, Some(32)),
+            Sha1 => Lc(&sig::ECDSA_P256_SHA1_ASN1, Some(32)),
+        },
+        (SignatureScheme::Ecdsa, KeyType::EcP384) => match algorithm.hash() {
+            Sha384 => Lc(&sig::ECDSA_P384_SHA384_FIXED, None),
+            Sha256 => Lc(&sig::ECDSA_P384_SHA256_ASN1, Some(48)),
+            Sha512 => Lc(&sig::ECDSA_P384_SHA512_ASN1, Some(48)),
+            Sha1 => RustCrypto,
+        },
+        _ => Refuse,
+    }
+}
+
+/// What aws-lc-rs does itself, delegates (see [`AwsLcRs`]) or refuses.
+fn supports(operation: Operation) -> Support {
+    let rustcrypto = rust_crypto::supports(operation);
+    if rustcrypto == Support::Unsupported {
+        // Nothing is delegated that RustCrypto would refuse.
+        return Support::Unsupported;
+    }
+    match operation {
+        Operation::Verify { algorithm, key } => match verify_plan(algorithm, key) {
+            VerifyPlan::Lc(..) => Support::Native,
+            VerifyPlan::RustCrypto => RUSTCRYPTO,
+            VerifyPlan::Refuse => Support::Unsupported,
+        },
+        Operation::Sign { algorithm, key } => match (algorithm.scheme(), key, algorithm.hash()) {
+            (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { bits }, _) if rsa_in_range(bits) => Support::Native,
+            (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { .. }, _) => Support::Unsupported,
+            (SignatureScheme::Ecdsa, KeyType::EcP256, DigestAlgorithm::Sha256)
+            | (SignatureScheme::Ecdsa, KeyType::EcP384, DigestAlgorithm::Sha384) => Support::Native,
+            _ => RUSTCRYPTO,
+        },
+        Operation::LoadPrivateKey {
+            key: KeyType::Rsa { bits },
+        }
+        | Operation::RsaPkcs1v15Decrypt { bits }
+            if !rsa_in_range(bits) =>
+        {
+            RUSTCRYPTO
+        }
+        Operation::RsaOaepDecrypt { digest, mgf1, bits } if !rsa_in_range(bits) || digest != mgf1 => {
+            RUSTCRYPTO
+        }
+        Operation::TripleDesCbcDecrypt => RUSTCRYPTO,
+        _ => Support::Native,
+    }
+}
 
 /// One lazily parsed AWS-LC key per verification algorithm (see [`slot`]). It compares equal
 /// to any other cache: it is derived data, not part of a key's identity.
@@ -123,7 +348,11 @@ fn ecdsa_fixed_to_der(signature: &[u8], field_len: usize) -> Option<Vec<u8>> {
 
 impl CryptoProvider for AwsLcRs {
     fn name(&self) -> &'static str {
-        "aws-lc-rs"
+        NAME
+    }
+
+    fn supports(&self, operation: Operation) -> Support {
+        supports(operation)
     }
 
     fn hasher(&self, algorithm: DigestAlgorithm) -> Box<dyn Hasher> {
@@ -143,66 +372,36 @@ impl CryptoProvider for AwsLcRs {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), BadSignature> {
-        use DigestAlgorithm::*;
-        let rsa_bits = match key.key_type() {
-            KeyType::Rsa { bits } => bits,
-            _ => 0,
-        };
-        let params: &'static dyn sig::VerificationAlgorithm = match (algorithm.scheme(), key.key_type()) {
-            (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { .. }) if rsa_bits <= 8192 => {
-                match (algorithm.hash(), rsa_bits >= 2048) {
-                    (Sha256, true) => &sig::RSA_PKCS1_2048_8192_SHA256,
-                    (Sha384, true) => &sig::RSA_PKCS1_2048_8192_SHA384,
-                    (Sha512, true) => &sig::RSA_PKCS1_2048_8192_SHA512,
-                    (Sha1, true) => &sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-                    (Sha256, false) => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-                    (Sha512, false) => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-                    (Sha1, false) => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-                    (Sha384, false) => return RustCrypto.verify(algorithm, key, message, signature),
-                }
-            }
-            (SignatureScheme::RsaPss, KeyType::Rsa { .. }) if (2048..=8192).contains(&rsa_bits) => {
-                match algorithm.hash() {
-                    Sha256 => &sig::RSA_PSS_2048_8192_SHA256,
-                    Sha384 => &sig::RSA_PSS_2048_8192_SHA384,
-                    Sha512 => &sig::RSA_PSS_2048_8192_SHA512,
-                    Sha1 => return RustCrypto.verify(algorithm, key, message, signature),
-                }
-            }
-            (SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss, KeyType::Rsa { .. }) => {
-                return RustCrypto.verify(algorithm, key, message, signature)
-            }
-            (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384) => {
-                let p256 = key.key_type() == KeyType::EcP256;
-                let field_len = if p256 { 32 } else { 48 };
-                let (alg, fixed): (&'static dyn sig::VerificationAlgorithm, bool) =
-                    match (p256, algorithm.hash()) {
-                        (true, Sha256) => (&sig::ECDSA_P256_SHA256_FIXED, true),
-                        (true, Sha384) => (&sig::ECDSA_P256_SHA384_ASN1, false),
-                        (true, Sha512) => (&sig::ECDSA_P256_SHA512_ASN1, false),
-                        (true, Sha1) => (&sig::ECDSA_P256_SHA1_ASN1, false),
-                        (false, Sha384) => (&sig::ECDSA_P384_SHA384_FIXED, true),
-                        (false, Sha256) => (&sig::ECDSA_P384_SHA256_ASN1, false),
-                        (false, Sha512) => (&sig::ECDSA_P384_SHA512_ASN1, false),
-                        (false, Sha1) => return RustCrypto.verify(algorithm, key, message, signature),
-                    };
-                if signature.len() != 2 * field_len {
+        match verify_plan(algorithm, key.key_type()) {
+            VerifyPlan::RustCrypto => RustCrypto.verify(algorithm, key, message, signature),
+            VerifyPlan::Refuse => Err(BadSignature),
+            VerifyPlan::Lc(params, der) => {
+                let field_len = match key.key_type() {
+                    KeyType::EcP256 => Some(32),
+                    KeyType::EcP384 => Some(48),
+                    _ => None,
+                };
+                if field_len.is_some_and(|n| signature.len() != 2 * n) {
                     return Err(BadSignature);
                 }
-                return if fixed {
-                    verify_with(alg, key, message, signature)
-                } else {
-                    let der = ecdsa_fixed_to_der(signature, field_len).ok_or(BadSignature)?;
-                    verify_with(alg, key, message, &der)
-                };
+                match der {
+                    None => verify_with(params, key, message, signature),
+                    Some(n) => {
+                        let der = ecdsa_fixed_to_der(signature, n).ok_or(BadSignature)?;
+                        verify_with(params, key, message, &der)
+                    }
+                }
             }
-            _ => return Err(BadSignature),
-        };
-        verify_with(params, key, message, signature)
+        }
+    }
+
+    fn load_private_key(&self, der: PrivateKeyDer<'_>) -> Result<Arc<dyn PrivateKey>, KeyError> {
+        load(der)
     }
 
     /// RSA-OAEP in AWS-LC, constant-time. AWS-LC offers OAEP with the same hash for the
-    /// label and MGF1, with keys of 2048 to 8192 bits; other combinations use RustCrypto.
+    /// label and MGF1, with keys of 2048 to 8192 bits; other combinations are delegated to
+    /// RustCrypto, as [`supports`](CryptoProvider::supports) says.
     fn rsa_oaep_decrypt(
         &self,
         key: &DecryptionKey,
@@ -210,30 +409,71 @@ impl CryptoProvider for AwsLcRs {
         mgf1: DigestAlgorithm,
         label: Option<&[u8]>,
         ciphertext: &[u8],
-    ) -> Result<Vec<u8>, DecryptFailed> {
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         use aws_lc_rs::rsa::{
-            OaepPrivateDecryptingKey, PrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
-            OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+            OaepPrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384,
+            OAEP_SHA512_MGF1SHA512,
         };
-        if !(2048..=8192).contains(&key.bits()) {
-            return super::rust_crypto::oaep_decrypt(key, digest, mgf1, label, ciphertext);
+        let operation = Operation::RsaOaepDecrypt {
+            digest,
+            mgf1,
+            bits: key.bits(),
+        };
+        match self.supports(operation) {
+            Support::Native => {}
+            Support::Delegated { .. } => {
+                return rust_crypto::oaep_decrypt(&RustCrypto, key, digest, mgf1, label, ciphertext)
+            }
+            _ => return Err(self.check(operation).err().unwrap_or(CryptoError::Failed)),
         }
-        let algorithm = match (digest, mgf1) {
-            (DigestAlgorithm::Sha1, DigestAlgorithm::Sha1) => &OAEP_SHA1_MGF1SHA1,
-            (DigestAlgorithm::Sha256, DigestAlgorithm::Sha256) => &OAEP_SHA256_MGF1SHA256,
-            (DigestAlgorithm::Sha384, DigestAlgorithm::Sha384) => &OAEP_SHA384_MGF1SHA384,
-            (DigestAlgorithm::Sha512, DigestAlgorithm::Sha512) => &OAEP_SHA512_MGF1SHA512,
-            _ => return super::rust_crypto::oaep_decrypt(key, digest, mgf1, label, ciphertext),
+        let algorithm = match digest {
+            DigestAlgorithm::Sha1 => &OAEP_SHA1_MGF1SHA1,
+            DigestAlgorithm::Sha256 => &OAEP_SHA256_MGF1SHA256,
+            DigestAlgorithm::Sha384 => &OAEP_SHA384_MGF1SHA384,
+            DigestAlgorithm::Sha512 => &OAEP_SHA512_MGF1SHA512,
         };
-        let private = PrivateDecryptingKey::from_pkcs8(key.pkcs8_der()).map_err(|_| DecryptFailed)?;
-        let oaep = OaepPrivateDecryptingKey::new(private).map_err(|_| DecryptFailed)?;
-        let mut out = vec![0u8; oaep.min_output_size()];
-        let len = oaep
-            .decrypt(algorithm, ciphertext, &mut out, label)
-            .map_err(|_| DecryptFailed)?
-            .len();
-        out.truncate(len);
-        Ok(out)
+        key.material().with(self, |k: &LcKey| {
+            let LcKey::Rsa { decrypting, .. } = k else {
+                return Err(CryptoError::Failed);
+            };
+            let oaep = OaepPrivateDecryptingKey::new(decrypting.clone()).map_err(|_| CryptoError::Failed)?;
+            let mut out = Zeroizing::new(vec![0u8; oaep.min_output_size()]);
+            let len = oaep
+                .decrypt(algorithm, ciphertext, &mut out, label)
+                .map_err(|_| CryptoError::Failed)?
+                .len();
+            out.truncate(len);
+            Ok(out)
+        })
+    }
+
+    /// RSA PKCS#1 v1.5 decryption in AWS-LC (keys of 2048 to 8192 bits; others delegated).
+    fn rsa_pkcs1v15_decrypt(
+        &self,
+        key: &DecryptionKey,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        use aws_lc_rs::rsa::Pkcs1PrivateDecryptingKey;
+        let operation = Operation::RsaPkcs1v15Decrypt { bits: key.bits() };
+        match self.supports(operation) {
+            Support::Native => {}
+            Support::Delegated { .. } => return RustCrypto.rsa_pkcs1v15_decrypt(key, ciphertext),
+            _ => return Err(self.check(operation).err().unwrap_or(CryptoError::Failed)),
+        }
+        key.material().with(self, |k: &LcKey| {
+            let LcKey::Rsa { decrypting, .. } = k else {
+                return Err(CryptoError::Failed);
+            };
+            let pkcs1 =
+                Pkcs1PrivateDecryptingKey::new(decrypting.clone()).map_err(|_| CryptoError::Failed)?;
+            let mut out = Zeroizing::new(vec![0u8; pkcs1.min_output_size()]);
+            let len = pkcs1
+                .decrypt(ciphertext, &mut out)
+                .map_err(|_| CryptoError::Failed)?
+                .len();
+            out.truncate(len);
+            Ok(out)
+        })
     }
 
     fn rsa_sign(
@@ -241,41 +481,115 @@ impl CryptoProvider for AwsLcRs {
         algorithm: SignatureAlgorithm,
         key: &SigningKey,
         message: &[u8],
-    ) -> Result<Vec<u8>, SignFailed> {
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.check(Operation::Sign {
+            algorithm,
+            key: key.key_type(),
+        })?;
         let padding: &'static dyn sig::RsaEncoding = match (algorithm.scheme(), algorithm.hash()) {
             (SignatureScheme::RsaPkcs1v15, DigestAlgorithm::Sha256) => &sig::RSA_PKCS1_SHA256,
             (SignatureScheme::RsaPkcs1v15, DigestAlgorithm::Sha384) => &sig::RSA_PKCS1_SHA384,
             (SignatureScheme::RsaPkcs1v15, DigestAlgorithm::Sha512) => &sig::RSA_PKCS1_SHA512,
-            _ => return Err(SignFailed),
+            _ => return Err(CryptoError::Failed),
         };
-        let pair =
-            sig::RsaKeyPair::from_pkcs8(key.rsa().ok_or(SignFailed)?.pkcs8_der()).map_err(|_| SignFailed)?;
-        let mut out = vec![0u8; pair.public_modulus_len()];
-        pair.sign(padding, &aws_lc_rs::rand::SystemRandom::new(), message, &mut out)
-            .map_err(|_| SignFailed)?;
-        Ok(out)
+        key.material().with(self, |k: &LcKey| {
+            let LcKey::Rsa { signing, .. } = k else {
+                return Err(CryptoError::Failed);
+            };
+            let mut out = vec![0u8; signing.public_modulus_len()];
+            signing
+                .sign(padding, &aws_lc_rs::rand::SystemRandom::new(), message, &mut out)
+                .map_err(|_| CryptoError::Failed)?;
+            Ok(out)
+        })
     }
 
-    fn aes_gcm_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptFailed> {
+    /// ECDSA in AWS-LC for P-256 with SHA-256 and P-384 with SHA-384 (random nonces); the
+    /// other hashes are delegated to RustCrypto, as [`supports`](CryptoProvider::supports)
+    /// says.
+    fn ecdsa_sign(
+        &self,
+        algorithm: SignatureAlgorithm,
+        key: &SigningKey,
+        message: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let operation = Operation::Sign {
+            algorithm,
+            key: key.key_type(),
+        };
+        match self.supports(operation) {
+            Support::Native => {}
+            Support::Delegated { .. } => {
+                return rust_crypto::ecdsa_sign(&RustCrypto, algorithm, key, message)
+            }
+            _ => return Err(self.check(operation).err().unwrap_or(CryptoError::Failed)),
+        }
+        key.material().with(self, |k: &LcKey| {
+            let LcKey::Ec { pair, .. } = k else {
+                return Err(CryptoError::Failed);
+            };
+            pair.sign(&aws_lc_rs::rand::SystemRandom::new(), message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| CryptoError::Failed)
+        })
+    }
+
+    fn aes_gcm_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
         use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_256_GCM};
+        if let Some(key_bits) = aes_key_bits(key.len()) {
+            self.check(Operation::AesGcmDecrypt { key_bits })?;
+        }
         let algorithm = match key.len() {
             16 => &AES_128_GCM,
             32 => &AES_256_GCM,
-            _ => return Err(DecryptFailed),
+            _ => return Err(CryptoError::Failed),
         };
         if data.len() < 12 + 16 {
-            return Err(DecryptFailed);
+            return Err(CryptoError::Failed);
         }
         let (nonce, body) = data.split_at(12);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| DecryptFailed)?;
-        let key = LessSafeKey::new(UnboundKey::new(algorithm, key).map_err(|_| DecryptFailed)?);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Failed)?;
+        let key = LessSafeKey::new(UnboundKey::new(algorithm, key).map_err(|_| CryptoError::Failed)?);
         let mut in_out = body.to_vec();
         let len = key
             .open_in_place(nonce, Aad::empty(), &mut in_out)
-            .map_err(|_| DecryptFailed)?
+            .map_err(|_| CryptoError::Failed)?
             .len();
         in_out.truncate(len);
         Ok(in_out)
+    }
+
+    /// AES-CBC in AWS-LC (no padding removal: XML Encryption's padding is not PKCS#7).
+    fn aes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        use aws_lc_rs::cipher::{
+            DecryptingKey, DecryptionContext, UnboundCipherKey, AES_128, AES_192, AES_256,
+        };
+        use aws_lc_rs::iv::FixedLength;
+        let algorithm = match key.len() {
+            16 => &AES_128,
+            24 => &AES_192,
+            32 => &AES_256,
+            _ => return Err(CryptoError::Failed),
+        };
+        if data.len() < 32 || !data.len().is_multiple_of(16) {
+            return Err(CryptoError::Failed);
+        }
+        let (iv, body) = data.split_at(16);
+        let iv: [u8; 16] = iv.try_into().map_err(|_| CryptoError::Failed)?;
+        let key = UnboundCipherKey::new(algorithm, key).map_err(|_| CryptoError::Failed)?;
+        let key = DecryptingKey::cbc(key).map_err(|_| CryptoError::Failed)?;
+        let mut in_out = body.to_vec();
+        let len = key
+            .decrypt(&mut in_out, DecryptionContext::Iv128(FixedLength::from(iv)))
+            .map_err(|_| CryptoError::Failed)?
+            .len();
+        in_out.truncate(len);
+        Ok(in_out)
+    }
+
+    /// Delegated to RustCrypto's `des` (see [`AwsLcRs`]).
+    fn tdes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        rust_crypto::tdes_cbc_decrypt(key, data)
     }
 }
 
