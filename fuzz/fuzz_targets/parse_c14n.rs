@@ -1,30 +1,5 @@
-//! Parse arbitrary bytes with tight limits and canonicalize with every algorithm.
-//! Oracle: canonicalization is idempotent (c14n of the re-parsed canonical form is itself).
+//! The `parse_c14n` fuzz target: [`fedkit_fuzz::parse_c14n`] holds the harness and its oracles, which
+//! the regression test (`tests/regressions.rs`) replays on every file in `regressions/parse_c14n/`.
 #![no_main]
 
-use fedkit_xmldsig::c14n::{self, Algorithm, Method};
-use fedkit_xmldsig::{Document, Limits};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let limits = Limits {
-        max_bytes: 64 * 1024,
-        max_nodes: 10_000,
-        max_depth: 64,
-        ..Limits::default()
-    };
-    let Ok(doc) = Document::parse_bytes_with_limits(data, &limits) else {
-        return;
-    };
-    for alg in Algorithm::ALL {
-        let method = Method::with_prefix_list(alg, "#default a");
-        let Ok(once) = c14n::canonicalize_document_to_vec(&doc, &method) else {
-            continue;
-        };
-        let text = std::str::from_utf8(&once).expect("canonical XML is UTF-8");
-        let again = Document::parse_bytes_with_limits(text.as_bytes(), &Limits::large_documents())
-            .expect("canonical XML re-parses");
-        let twice = c14n::canonicalize_document_to_vec(&again, &method).expect("canonicalizes again");
-        assert_eq!(once, twice, "c14n is not idempotent for {alg:?}");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fedkit_fuzz::parse_c14n::run(data));

@@ -85,15 +85,15 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     state_dir: PathBuf,
 
-    /// The application name in the SSO URL /saml2/<APP> (JumpCloud: "SSO IdP URL" value).
+    /// The application name APP in the SSO URL BASE-URL/saml2/APP (JumpCloud: "SSO IdP URL" value).
     #[arg(long, value_name = "NAME", default_value = "fedkit-test")]
     app: String,
 
-    /// The IdP entity ID. Default: the SSO URL, <base URL>/saml2/<APP>.
+    /// The IdP entity ID. Default: the SSO URL, BASE-URL/saml2/APP.
     #[arg(long, value_name = "ID")]
     entity_id: Option<String>,
 
-    /// The URL browsers reach the IdP at, when not http://<listen address> (a proxy, a
+    /// The URL browsers reach the IdP at (BASE-URL), when not http://LISTEN-ADDRESS (a proxy, a
     /// container, another host name).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,

@@ -89,7 +89,7 @@ pub(crate) struct ServeArgs {
     rate_limit: RateLimit,
 
     /// The Base URL clients use when it differs from http://ADDR/BASE-PATH (behind a TLS
-    /// reverse proxy): e.g. https://scim.example.com/scim/v2. Used in Location and
+    /// reverse proxy): e.g. <https://scim.example.com/scim/v2>. Used in Location and
     /// meta.location.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
@@ -109,7 +109,7 @@ pub(crate) struct ServeArgs {
     unmatched_filter: Option<UnmatchedFilterArg>,
 
     /// A "schemas" entry this server does not define and no attribute of the body uses, e.g.
-    /// Entra ID's http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group:
+    /// Entra ID's <http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group>:
     /// "ignore" it and log it (default) or "reject" it with 400 (the default with --strict).
     /// Attributes under such a URN are refused either way.
     #[arg(long, value_name = "WHAT", value_enum)]
