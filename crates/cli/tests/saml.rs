@@ -604,7 +604,7 @@ fn saml_verify_and_dsig_verify_spell_each_condition_alike() {
     let dir = TempDir::new("codes");
     let signed = std::fs::read_to_string(data("signed/response-signed.xml")).unwrap();
     // Changed after signing (a negative case, never presented as valid): the digest fails.
-    let tampered = dir.write("tampered.xml", &signed.replacen(">Engineering<", ">Finance<", 1));
+    let tampered = dir.write("tampered.xml", signed.replacen(">Engineering<", ">Finance<", 1));
     let broken = dir.write(
         "broken.xml",
         "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\"><a></samlp:Response>",

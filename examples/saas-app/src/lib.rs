@@ -784,7 +784,7 @@ fn slo(app: &App, message: SloMessage, relay_state: Option<String>) -> Response 
             } else {
                 signed_out(&format!(
                     "<p id=\"idp-partial\">The IdP reported {}: you may still be signed in at the IdP.</p>",
-                    escape(&response.status())
+                    escape(response.status())
                 ))
             }
         }
