@@ -6,21 +6,8 @@ use super::users::User;
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values:
 /// `& < > " '` become character references, so a value can neither end an attribute nor
-/// open a tag.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// open a tag (fedkit-saml's escaping, shared by every HTML and XML writer).
+pub(crate) use fedkit_saml::bindings::escape;
 
 /// The inline script of the auto-submitting pages (the server allows exactly this script,
 /// by its hash, in its Content-Security-Policy).
