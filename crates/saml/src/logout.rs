@@ -304,7 +304,7 @@ impl LogoutValidator {
         now: DateTime<Utc>,
     ) -> Result<LogoutMessage, Error> {
         let max = self.settings.max_message_bytes;
-        let xml = bindings::decode_post("SAMLResponse", value, max).map_err(|e| match e {
+        let xml = bindings::decode_post("SAMLRequest/SAMLResponse", value, max).map_err(|e| match e {
             BindingError::TooLarge { max, actual, .. } => Error::TooLarge { max, actual },
             BindingError::Base64 { reason, .. } => Error::Base64 { reason },
             other => malformed("form", &other.to_string()),
