@@ -5,9 +5,9 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use fedkit_xmldsig::crypto::{AwsLcRs, CryptoProvider as _};
+use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::roxmltree::Node;
-use fedkit_xmldsig::{AlgorithmPolicy, Document, Limits, SignatureAlgorithm, SigningKey, Verifier};
+use fedkit_xmldsig::{AlgorithmPolicy, Document, Limits, SigningKey, Verifier};
 
 use fedkit_saml::bindings::{self, escape as xml_escape, percent_decode, BindingError, RedirectMessage};
 
