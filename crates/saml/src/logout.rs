@@ -13,18 +13,11 @@ use crate::assertion::NameId;
 use crate::bindings::{self, escape as xml_escape, BindingError, RedirectMessage};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
 use crate::error::{Error, SignedPart};
-use crate::request::SigningError;
+use crate::request::{message_id, sign_message, SigningError};
 use crate::response::{SAMLP_NS, SAML_NS};
 use crate::time::{parse_instant, show};
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
-
-fn id_from(random: [u8; 16]) -> String {
-    random.iter().fold(String::from("_"), |mut s, b| {
-        s.push_str(&format!("{b:02x}"));
-        s
-    })
-}
 
 /// A message this SP sends to the IdP's Single Logout endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +39,7 @@ impl OutgoingLogout {
         random: [u8; 16],
         now: DateTime<Utc>,
     ) -> Self {
-        let id = id_from(random);
+        let id = message_id(random);
         let mut name_id_attrs = String::new();
         for (attr, value) in [
             ("Format", &name_id.format),
@@ -86,7 +79,7 @@ impl OutgoingLogout {
         random: [u8; 16],
         now: DateTime<Utc>,
     ) -> Self {
-        let id = id_from(random);
+        let id = message_id(random);
         let xml = format!(
             "<samlp:LogoutResponse xmlns:samlp=\"{SAMLP_NS}\" xmlns:saml=\"{SAML_NS}\" ID=\"{id}\" Version=\"2.0\" \
              IssueInstant=\"{}\" Destination=\"{}\" InResponseTo=\"{}\"><saml:Issuer>{}</saml:Issuer>\
@@ -126,15 +119,7 @@ impl OutgoingLogout {
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SigningError> {
-        fedkit_xmldsig::sign::sign_enveloped(
-            &self.xml,
-            &self.id,
-            Some((SAML_NS, "Issuer")),
-            key,
-            certificate_der,
-            provider,
-        )
-        .map_err(|_| SigningError::Failed)
+        sign_message(&self.xml, &self.id, key, certificate_der, provider)
     }
 
     /// The HTTP-Redirect binding URL with the RSA-SHA256 query signature (most IdPs require

@@ -12,6 +12,32 @@ use crate::config::ServiceProvider;
 use crate::response::SAML_NS;
 use crate::time::show;
 
+/// A SAML message ID from 16 bytes of a CSPRNG: `_` and 32 lower-case hex digits (an
+/// `xs:ID` must not start with a digit; 128 random bits, SAML Core §1.3.4).
+///
+/// ```
+/// assert_eq!(fedkit_saml::request::message_id([0xab; 16]), format!("_{}", "ab".repeat(16)));
+/// ```
+pub fn message_id(random: [u8; 16]) -> String {
+    random.iter().fold(String::from("_"), |mut s, b| {
+        s.push_str(&format!("{b:02x}"));
+        s
+    })
+}
+
+/// `xml` (a request or logout message with this `id`) with an enveloped XML signature after
+/// its Issuer: what the HTTP-POST binding carries when the receiver wants signed messages.
+pub(crate) fn sign_message(
+    xml: &str,
+    id: &str,
+    key: &SigningKey,
+    certificate_der: Option<&[u8]>,
+    provider: &dyn CryptoProvider,
+) -> Result<String, SigningError> {
+    fedkit_xmldsig::sign::sign_enveloped(xml, id, Some((SAML_NS, "Issuer")), key, certificate_der, provider)
+        .map_err(|_| SigningError::Failed)
+}
+
 /// A SAML 2.0 `AuthnRequest` from this SP to an IdP's SSO URL.
 ///
 /// ```
@@ -43,10 +69,7 @@ impl AuthnRequest {
     /// Response at the SP's first ACS URL over HTTP-POST. `random` must come from a
     /// cryptographically secure generator: the ID is what ties the Response to this login.
     pub fn new(sp: &ServiceProvider, sso_url: &str, random: [u8; 16], now: DateTime<Utc>) -> Self {
-        let id = random.iter().fold(String::from("_"), |mut s, b| {
-            s.push_str(&format!("{b:02x}"));
-            s
-        });
+        let id = message_id(random);
         Self {
             id,
             issue_instant: now,
@@ -140,15 +163,7 @@ impl AuthnRequest {
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SigningError> {
-        fedkit_xmldsig::sign::sign_enveloped(
-            &self.to_xml(),
-            &self.id,
-            Some((SAML_NS, "Issuer")),
-            key,
-            certificate_der,
-            provider,
-        )
-        .map_err(|_| SigningError::Failed)
+        sign_message(&self.to_xml(), &self.id, key, certificate_der, provider)
     }
 
     /// The HTTP-POST binding: an HTML page with a form that posts `SAMLRequest` (base64, not

@@ -106,13 +106,8 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `_` and 32 hex digits from 16 random bytes.
-pub(crate) fn id_from(random: [u8; 16]) -> String {
-    random.iter().fold(String::from("_"), |mut s, b| {
-        s.push_str(&format!("{b:02x}"));
-        s
-    })
-}
+/// `_` and 32 hex digits from 16 random bytes (fedkit-saml's message IDs).
+pub(crate) use fedkit_saml::request::message_id as id_from;
 
 /// 16 bytes from the operating system's CSPRNG.
 pub(crate) fn random_bytes() -> [u8; 16] {
