@@ -443,15 +443,7 @@ impl Client {
 
 /// `?filter=…` percent-encoded the way JumpCloud and Okta send it.
 fn filter_query(filter: &str) -> String {
-    let mut out = String::from("filter=");
-    for b in filter.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    format!("filter={}", fedkit_saml::bindings::percent_encode(filter))
 }
 
 /// The user JumpCloud POSTs with the attribute mapping of the CRA Evidence guide:

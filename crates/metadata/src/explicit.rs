@@ -29,31 +29,10 @@ pub(crate) fn parse_paste(pasted: &str) -> Result<Vec<Vec<u8>>, (usize, PastePro
         return decode_certificate(text).map(|der| vec![der]).map_err(|p| (1, p));
     }
     let mut out = Vec::new();
-    let mut lines = text.lines().map(str::trim);
-    let mut block = 0;
-    while let Some(line) = lines.next() {
-        // Text around the blocks ("Bag Attributes", "subject=...") is ignored.
-        let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        else {
-            continue;
-        };
-        block += 1;
-        let label = label.trim().to_owned();
-        let end = format!("-----END {label}-----");
-        let mut body = String::new();
-        let mut closed = false;
-        for line in lines.by_ref() {
-            if line == end {
-                closed = true;
-                break;
-            }
-            if line.starts_with("-----") {
-                break;
-            }
-            body.push_str(line);
-        }
+    // Text around the blocks ("Bag Attributes", "subject=...") is ignored.
+    for (index, block) in fedkit_xmldsig::pem::blocks(text).into_iter().enumerate() {
+        let (label, body, closed) = (block.label, block.body, block.closed);
+        let block = index + 1;
         let problem = match label.as_str() {
             l if l.ends_with("PRIVATE KEY") => Some(PasteProblem::PrivateKey { label }),
             "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Some(PasteProblem::CertificateRequest),

@@ -19,6 +19,6 @@ pub use model::{
     Binding, Certificate, ContactPerson, ContactType, Endpoint, EntityAttribute, IdpMetadata, KeyUse,
     Localized, Logo, Organization, RegistrationInfo, Scope, SignatureStatus, SkippedCertificate, UiInfo,
 };
-pub use time::{CacheDuration, DurationError};
+pub use time::{parse_datetime, CacheDuration, DurationError, MissingZone};
 pub use url::UrlProblem;
 pub use warning::Warning;

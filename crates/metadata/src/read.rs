@@ -15,7 +15,7 @@ use crate::model::{
     Binding, ContactPerson, ContactType, Endpoint, EntityAttribute, KeyUse, Localized, Logo, Organization,
     PlainHttpEndpoint, RegistrationInfo, Scope, SkippedCertificate, UiInfo,
 };
-use crate::time::{parse_datetime, CacheDuration};
+use crate::time::{parse_datetime, CacheDuration, MissingZone};
 use crate::url::{check_display, check_endpoint, UrlProblem};
 use crate::warning::Warning;
 
@@ -355,11 +355,13 @@ impl Reader<'_> {
         let Some(v) = self.attr(el, "validUntil", entity, element)? else {
             return Ok(None);
         };
-        parse_datetime(v).map(Some).ok_or_else(|| Error::InvalidValue {
-            location: Location::new(entity, element, Some("validUntil")),
-            value: v.to_owned(),
-            expected: "an xs:dateTime such as 2026-12-31T00:00:00Z",
-        })
+        parse_datetime(v, MissingZone::AssumeUtc)
+            .map(Some)
+            .ok_or_else(|| Error::InvalidValue {
+                location: Location::new(entity, element, Some("validUntil")),
+                value: v.to_owned(),
+                expected: "an xs:dateTime such as 2026-12-31T00:00:00Z",
+            })
     }
 
     /// `cacheDuration`, when present and valid; an invalid one is ignored with a warning
@@ -416,7 +418,7 @@ impl Reader<'_> {
         let authority = self.required_attr(el, "registrationAuthority", entity, NAME)?;
         let instant = self
             .attr(el, "registrationInstant", entity, NAME)?
-            .and_then(parse_datetime);
+            .and_then(|t| parse_datetime(t, MissingZone::AssumeUtc));
         let mut policies = Vec::new();
         for p in el.kids().filter(|k| k.is(MDRPI, "RegistrationPolicy")) {
             policies.push(self.localized(p, entity, "mdrpi:RegistrationPolicy")?);

@@ -2,10 +2,33 @@
 
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
-/// Parses an `xs:dateTime` as metadata uses it for `validUntil`: `YYYY-MM-DDThh:mm:ss`, an
-/// optional fraction, then `Z`, an offset `±hh:mm`, or nothing (read as UTC, as SAML
-/// requires times to be UTC). Surrounding whitespace is allowed (`xs:dateTime` collapses it).
-pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+/// What [`parse_datetime`] does with an `xs:dateTime` that has no time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MissingZone {
+    /// Refuse it: its instant would be a guess. For SAML protocol times (`IssueInstant`,
+    /// `NotOnOrAfter`, ...), which SAML Core §1.3.3 requires in UTC form, written with `Z`.
+    Refuse,
+    /// Read it as UTC, as SAML requires times to be UTC. For metadata's `validUntil`, which
+    /// some publishers write without a zone.
+    AssumeUtc,
+}
+
+/// Parses an `xs:dateTime` (XML Schema Part 2 §3.2.7): `YYYY-MM-DDThh:mm:ss`, an optional
+/// fraction (nanosecond precision, further digits truncated), then `Z`, an offset `±hh:mm`
+/// (converted to UTC), or nothing, which `missing_zone` decides. `24:00:00` is the end of the
+/// day; years beyond 9999 or before 0000 are refused. Surrounding XML white space is allowed
+/// (`xs:dateTime` collapses it). The one parser of fedkit-metadata and fedkit-saml.
+///
+/// ```
+/// use fedkit_metadata::{parse_datetime, MissingZone};
+/// let t = parse_datetime("2026-05-01T12:00:00Z", MissingZone::Refuse).unwrap();
+/// assert_eq!(t.to_rfc3339(), "2026-05-01T12:00:00+00:00");
+/// assert_eq!(parse_datetime("2026-05-01T14:00:00+02:00", MissingZone::Refuse), Some(t));
+/// assert_eq!(parse_datetime("2026-05-01T12:00:00", MissingZone::Refuse), None);
+/// assert_eq!(parse_datetime("2026-05-01T12:00:00", MissingZone::AssumeUtc), Some(t));
+/// ```
+pub fn parse_datetime(text: &str, missing_zone: MissingZone) -> Option<DateTime<Utc>> {
     let s = text.trim_matches([' ', '\t', '\r', '\n']);
     let b = s.as_bytes();
     // YYYY-MM-DDThh:mm:ss is 19 bytes; xs:dateTime years beyond 9999 or negative are refused.
@@ -53,7 +76,8 @@ pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
         local = local.checked_add_signed(Duration::days(1))?;
     }
     let offset_minutes: i64 = match rest {
-        "" | "Z" => 0,
+        "" if missing_zone == MissingZone::AssumeUtc => 0,
+        "Z" => 0,
         _ => {
             let rb = rest.as_bytes();
             let sign = match rb.first() {
@@ -307,6 +331,7 @@ mod tests {
 
     #[test]
     fn datetimes() {
+        let parse_datetime = |t| parse_datetime(t, MissingZone::AssumeUtc);
         assert_eq!(
             parse_datetime("2026-12-06T00:00:00Z"),
             Some(utc("2026-12-06T00:00:00Z"))
@@ -345,6 +370,32 @@ mod tests {
             "2026-12-06T25:00:00Z",
         ] {
             assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+    }
+
+    /// The strict choice (SAML protocol times) refuses only what lacks a zone; everything
+    /// else is read the same under both choices.
+    #[test]
+    fn a_missing_zone_is_refused_only_when_asked() {
+        for text in [
+            "2026-12-06T00:00:00",
+            " 2026-12-06T00:00:00.5 ",
+            "2026-12-05T24:00:00",
+        ] {
+            assert!(parse_datetime(text, MissingZone::AssumeUtc).is_some(), "{text}");
+            assert_eq!(parse_datetime(text, MissingZone::Refuse), None, "{text}");
+        }
+        for text in [
+            "2026-12-06T00:00:00Z",
+            "2026-12-06T01:30:00+01:30",
+            "2025-09-02T18:27:19.710Z",
+        ] {
+            assert_eq!(
+                parse_datetime(text, MissingZone::Refuse),
+                parse_datetime(text, MissingZone::AssumeUtc),
+                "{text}"
+            );
+            assert!(parse_datetime(text, MissingZone::Refuse).is_some(), "{text}");
         }
     }
 

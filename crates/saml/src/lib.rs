@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assertion;
+pub mod bindings;
 pub mod config;
 pub mod connection;
 pub mod error;

@@ -1,7 +1,6 @@
 //! Single Logout: building `LogoutRequest`/`LogoutResponse` for the IdP, and verifying the
 //! ones the IdP sends, over HTTP-POST (XML signature) or HTTP-Redirect (query signature).
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::roxmltree::Node;
@@ -11,20 +10,14 @@ use fedkit_xmldsig::{
 };
 
 use crate::assertion::NameId;
+use crate::bindings::{self, escape as xml_escape, BindingError, RedirectMessage};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
 use crate::error::{Error, SignedPart};
-use crate::request::{inflate_redirect_message, redirect_query, sign_redirect, xml_escape, SigningError};
+use crate::request::{message_id, sign_message, SigningError};
 use crate::response::{SAMLP_NS, SAML_NS};
 use crate::time::{parse_instant, show};
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
-
-fn id_from(random: [u8; 16]) -> String {
-    random.iter().fold(String::from("_"), |mut s, b| {
-        s.push_str(&format!("{b:02x}"));
-        s
-    })
-}
 
 /// A message this SP sends to the IdP's Single Logout endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +39,7 @@ impl OutgoingLogout {
         random: [u8; 16],
         now: DateTime<Utc>,
     ) -> Self {
-        let id = id_from(random);
+        let id = message_id(random);
         let mut name_id_attrs = String::new();
         for (attr, value) in [
             ("Format", &name_id.format),
@@ -86,7 +79,7 @@ impl OutgoingLogout {
         random: [u8; 16],
         now: DateTime<Utc>,
     ) -> Self {
-        let id = id_from(random);
+        let id = message_id(random);
         let xml = format!(
             "<samlp:LogoutResponse xmlns:samlp=\"{SAMLP_NS}\" xmlns:saml=\"{SAML_NS}\" ID=\"{id}\" Version=\"2.0\" \
              IssueInstant=\"{}\" Destination=\"{}\" InResponseTo=\"{}\"><saml:Issuer>{}</saml:Issuer>\
@@ -116,7 +109,7 @@ impl OutgoingLogout {
 
     /// The HTTP-Redirect binding URL (raw DEFLATE, base64, URL-encoded; unsigned).
     pub fn redirect_url(&self, relay_state: Option<&str>) -> String {
-        redirect_query(&self.destination, self.parameter, &self.xml, relay_state)
+        bindings::redirect_url(&self.destination, self.parameter, &self.xml, relay_state)
     }
 
     /// The message with an enveloped XML signature after its Issuer (HTTP-POST binding).
@@ -126,15 +119,7 @@ impl OutgoingLogout {
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SigningError> {
-        fedkit_xmldsig::sign::sign_enveloped(
-            &self.xml,
-            &self.id,
-            Some((SAML_NS, "Issuer")),
-            key,
-            certificate_der,
-            provider,
-        )
-        .map_err(SigningError::from_sign)
+        sign_message(&self.xml, &self.id, key, certificate_der, provider)
     }
 
     /// The HTTP-Redirect binding URL with the RSA-SHA256 query signature (most IdPs require
@@ -145,7 +130,7 @@ impl OutgoingLogout {
         key: &SigningKey,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SigningError> {
-        sign_redirect(
+        bindings::signed_redirect_url(
             &self.destination,
             self.parameter,
             &self.xml,
@@ -163,8 +148,6 @@ const STATUS_PARTIAL_LOGOUT: &str = "urn:oasis:names:tc:SAML:2.0:status:PartialL
 const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 /// The NameID format whose qualifiers must name its IdP and SP (SAML Core §8.3.7).
 const PERSISTENT_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
-/// The HTTP-Redirect binding's one encoding (SAML Bindings §3.4.4.1).
-const DEFLATE_ENCODING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE";
 
 /// A verified `LogoutRequest` from the IdP: end the sessions it names, then answer with
 /// [`OutgoingLogout::response`]. Only [`LogoutValidator`] makes one, and every value it holds
@@ -375,18 +358,12 @@ impl LogoutValidator {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<LogoutMessage, Error> {
-        let compact: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if compact.len() / 4 * 3 > self.settings.max_message_bytes() {
-            return Err(Error::TooLarge {
-                max: self.settings.max_message_bytes(),
-                actual: compact.len() / 4 * 3,
-            });
-        }
-        let xml = base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|e| Error::Base64 {
-                reason: e.to_string(),
-            })?;
+        let max = self.settings.max_message_bytes();
+        let xml = bindings::decode_post("SAMLRequest/SAMLResponse", value, max).map_err(|e| match e {
+            BindingError::TooLarge { max, actual, .. } => Error::TooLarge { max, actual },
+            BindingError::Base64 { reason, .. } => Error::Base64 { reason },
+            other => malformed("form", &other.to_string()),
+        })?;
         let doc = self.parse(&xml)?;
         let root = doc.root_element();
         // The unsigned name only selects the refusal's wording; the verified one is used below.
@@ -420,68 +397,31 @@ impl LogoutValidator {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<LogoutMessage, Error> {
-        let mut message = None;
-        let mut relay = None;
-        let mut sig_alg = None;
-        let mut signature = None;
-        let mut encoding = None;
-        for pair in query.split('&') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let slot = match k {
-                "SAMLRequest" | "SAMLResponse" => &mut message,
-                "RelayState" => &mut relay,
-                "SigAlg" => &mut sig_alg,
-                "Signature" => &mut signature,
-                "SAMLEncoding" => &mut encoding,
-                _ => continue,
-            };
-            if slot.is_some() {
-                return Err(malformed("query", &format!("{k} appears twice")));
-            }
-            *slot = Some((k, v));
-        }
-        let Some((name, value)) = message else {
-            return Err(malformed("query", "no SAMLRequest or SAMLResponse parameter"));
-        };
+        let message = RedirectMessage::parse(query).map_err(|e| malformed("query", &e.to_string()))?;
+        let name = message.parameter();
         let expected = if name == "SAMLRequest" {
             "LogoutRequest"
         } else {
             "LogoutResponse"
         };
-        let (Some((_, alg)), Some((_, sig))) = (sig_alg, signature) else {
-            return Err(Error::UnsignedLogout {
+        let part = part_of(expected);
+        let key = message.verify(&self.verifier).map_err(|e| match e {
+            BindingError::Unsigned { .. } | BindingError::HalfSigned { .. } => Error::UnsignedLogout {
                 message: expected,
                 binding: "HTTP-Redirect",
-            });
-        };
-        if let Some((_, e)) = encoding {
-            let e = percent_decode(e);
-            if e != DEFLATE_ENCODING {
-                return Err(malformed(
-                    "query",
-                    &format!("SAMLEncoding {e:?} is not supported, only DEFLATE ({DEFLATE_ENCODING})"),
-                ));
-            }
-        }
-        let mut signed = format!("{name}={value}");
-        if let Some((_, r)) = relay {
-            signed.push_str(&format!("&RelayState={r}"));
-        }
-        signed.push_str(&format!("&SigAlg={alg}"));
-        let signature = base64::engine::general_purpose::STANDARD
-            .decode(percent_decode(sig).as_bytes())
-            .map_err(|e| Error::Base64 {
-                reason: format!("Signature: {e}"),
+            },
+            BindingError::SignatureBase64 { reason } => Error::Base64 {
+                reason: format!("Signature: {reason}"),
+            },
+            BindingError::Signature(source) => Error::Signature { part, source },
+            other => malformed("query", &other.to_string()),
+        })?;
+        let xml = message
+            .inflate(self.settings.max_message_bytes())
+            .map_err(|e| match e {
+                BindingError::Inflate { source, .. } => malformed("query", &source.to_string()),
+                other => malformed("query", &other.to_string()),
             })?;
-        let key = self
-            .verifier
-            .verify_detached(&percent_decode(alg), signed.as_bytes(), &signature)
-            .map_err(|source| Error::Signature {
-                part: part_of(expected),
-                source,
-            })?;
-        let xml = inflate_redirect_message(&percent_decode(value), self.settings.max_message_bytes())
-            .map_err(|e| malformed("query", &e.to_string()))?;
         let doc = self.parse(&xml)?;
         let root = doc.root_element();
         let found = message_name(root.tag_name().namespace(), root.tag_name().name())?;
@@ -852,32 +792,4 @@ fn malformed(element: &'static str, reason: &str) -> Error {
         element,
         reason: reason.to_owned(),
     }
-}
-
-/// Decodes `%XX` escapes and `+` (as space) of a query component; invalid escapes are kept.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| core::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (other, _) => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

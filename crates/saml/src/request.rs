@@ -2,46 +2,40 @@
 //! it, inflating received Redirect messages, and RelayState redirects that cannot be turned
 //! into open redirects.
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::SigningKey;
 
+use crate::bindings::{self, escape as xml_escape};
 use crate::config::ServiceProvider;
 use crate::response::SAML_NS;
 use crate::time::show;
 
-/// Escapes text for an XML attribute value or element content.
-pub(crate) fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// A SAML message ID from 16 bytes of a CSPRNG: `_` and 32 lower-case hex digits (an
+/// `xs:ID` must not start with a digit; 128 random bits, SAML Core §1.3.4).
+///
+/// ```
+/// assert_eq!(fedkit_saml::request::message_id([0xab; 16]), format!("_{}", "ab".repeat(16)));
+/// ```
+pub fn message_id(random: [u8; 16]) -> String {
+    random.iter().fold(String::from("_"), |mut s, b| {
+        s.push_str(&format!("{b:02x}"));
+        s
+    })
 }
 
-/// Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// `xml` (a request or logout message with this `id`) with an enveloped XML signature after
+/// its Issuer: what the HTTP-POST binding carries when the receiver wants signed messages.
+pub(crate) fn sign_message(
+    xml: &str,
+    id: &str,
+    key: &SigningKey,
+    certificate_der: Option<&[u8]>,
+    provider: &dyn CryptoProvider,
+) -> Result<String, SigningError> {
+    fedkit_xmldsig::sign::sign_enveloped(xml, id, Some((SAML_NS, "Issuer")), key, certificate_der, provider)
+        .map_err(SigningError::from_sign)
 }
 
 /// A SAML 2.0 `AuthnRequest` from this SP to an IdP's SSO URL.
@@ -75,10 +69,7 @@ impl AuthnRequest {
     /// Response at the SP's first ACS URL over HTTP-POST. `random` must come from a
     /// cryptographically secure generator: the ID is what ties the Response to this login.
     pub fn new(sp: &ServiceProvider, sso_url: &str, random: [u8; 16], now: DateTime<Utc>) -> Self {
-        let id = random.iter().fold(String::from("_"), |mut s, b| {
-            s.push_str(&format!("{b:02x}"));
-            s
-        });
+        let id = message_id(random);
         Self {
             id,
             issue_instant: now,
@@ -138,10 +129,10 @@ impl AuthnRequest {
     }
 
     /// The HTTP-Redirect binding URL: the request DEFLATE-compressed (raw), base64- and
-    /// URL-encoded into `SAMLRequest`, then `RelayState` if given. (Query-string signing is
-    /// not implemented yet; IdPs that require signed requests need it.)
+    /// URL-encoded into `SAMLRequest`, then `RelayState` if given; unsigned (see
+    /// [`signed_redirect_url`](Self::signed_redirect_url) for IdPs that want signed requests).
     pub fn redirect_url(&self, relay_state: Option<&str>) -> String {
-        redirect_query(&self.destination, "SAMLRequest", &self.to_xml(), relay_state)
+        bindings::redirect_url(&self.destination, "SAMLRequest", &self.to_xml(), relay_state)
     }
 
     /// The HTTP-Redirect binding URL with the query-string signature (SAML Bindings
@@ -153,7 +144,7 @@ impl AuthnRequest {
         key: &SigningKey,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SigningError> {
-        sign_redirect(
+        bindings::signed_redirect_url(
             &self.destination,
             "SAMLRequest",
             &self.to_xml(),
@@ -172,21 +163,13 @@ impl AuthnRequest {
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SigningError> {
-        fedkit_xmldsig::sign::sign_enveloped(
-            &self.to_xml(),
-            &self.id,
-            Some((SAML_NS, "Issuer")),
-            key,
-            certificate_der,
-            provider,
-        )
-        .map_err(SigningError::from_sign)
+        sign_message(&self.to_xml(), &self.id, key, certificate_der, provider)
     }
 
     /// The HTTP-POST binding: an HTML page with a form that posts `SAMLRequest` (base64, not
     /// compressed) and `RelayState` to the IdP as soon as it loads.
     pub fn post_form(&self, relay_state: Option<&str>) -> String {
-        post_form(&self.destination, &self.to_xml(), relay_state)
+        bindings::post_form(&self.destination, "SAMLRequest", &self.to_xml(), relay_state)
     }
 
     /// [`post_form`](Self::post_form) with the XML-signed request ([`signed_xml`](Self::signed_xml)).
@@ -197,53 +180,13 @@ impl AuthnRequest {
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SigningError> {
-        Ok(post_form(
+        Ok(bindings::post_form(
             &self.destination,
+            "SAMLRequest",
             &self.signed_xml(key, certificate_der, provider)?,
             relay_state,
         ))
     }
-}
-
-/// An auto-submitting HTML form posting `xml` as `SAMLRequest`.
-fn post_form(destination: &str, xml: &str, relay_state: Option<&str>) -> String {
-    {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
-        let relay = relay_state
-            .map(|r| {
-                format!(
-                    "<input type=\"hidden\" name=\"RelayState\" value=\"{}\"/>",
-                    xml_escape(r)
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            "<!DOCTYPE html><html><body onload=\"document.forms[0].submit()\">\
-             <form method=\"post\" action=\"{}\">\
-             <input type=\"hidden\" name=\"SAMLRequest\" value=\"{encoded}\"/>{relay}\
-             <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
-            xml_escape(destination)
-        )
-    }
-}
-
-/// The Redirect binding URL for `xml` as `parameter` (`SAMLRequest`/`SAMLResponse`): raw
-/// DEFLATE, base64, URL-encoded, then `RelayState`.
-pub(crate) fn redirect_query(
-    destination: &str,
-    parameter: &str,
-    xml: &str,
-    relay_state: Option<&str>,
-) -> String {
-    let deflated = miniz_oxide::deflate::compress_to_vec(xml.as_bytes(), 8);
-    let encoded = base64::engine::general_purpose::STANDARD.encode(deflated);
-    let separator = if destination.contains('?') { '&' } else { '?' };
-    let mut url = format!("{destination}{separator}{parameter}={}", percent_encode(&encoded));
-    if let Some(state) = relay_state {
-        url.push_str("&RelayState=");
-        url.push_str(&percent_encode(state));
-    }
-    url
 }
 
 /// Why a message could not be signed.
@@ -287,35 +230,6 @@ impl SigningError {
     }
 }
 
-/// [`redirect_query`] plus `SigAlg` and `Signature`, signed over the parameters exactly as
-/// they appear in the query.
-pub(crate) fn sign_redirect(
-    destination: &str,
-    parameter: &str,
-    xml: &str,
-    relay_state: Option<&str>,
-    key: &SigningKey,
-    provider: &dyn CryptoProvider,
-) -> Result<String, SigningError> {
-    let url = redirect_query(destination, parameter, xml, relay_state);
-    let query_start = url.find(&format!("{parameter}=")).unwrap_or(0);
-    let mut signed = url.get(query_start..).unwrap_or_default().to_owned();
-    // RSA-SHA256 for an RSA key, ECDSA-SHA256/384 for an EC key.
-    let algorithm = key.default_algorithm();
-    signed.push_str("&SigAlg=");
-    signed.push_str(&percent_encode(algorithm.uri()));
-    let signature = match algorithm.scheme() {
-        fedkit_xmldsig::SignatureScheme::Ecdsa => provider.ecdsa_sign(algorithm, key, signed.as_bytes()),
-        _ => provider.rsa_sign(algorithm, key, signed.as_bytes()),
-    }
-    .map_err(SigningError::from_crypto)?;
-    let prefix = url.get(..query_start).unwrap_or_default();
-    Ok(format!(
-        "{prefix}{signed}&Signature={}",
-        percent_encode(&base64::engine::general_purpose::STANDARD.encode(signature))
-    ))
-}
-
 /// Why a Redirect-binding message could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -347,7 +261,7 @@ impl InflateError {
 
 /// Decodes a `SAMLRequest`/`SAMLResponse` query value of the HTTP-Redirect binding (already
 /// URL-decoded): base64, then raw DEFLATE, stopping at `max` bytes of output so a
-/// compression bomb costs nothing.
+/// compression bomb costs nothing. The same as [`bindings::inflate`].
 ///
 /// ```
 /// # use chrono::{TimeZone, Utc};
@@ -359,14 +273,7 @@ impl InflateError {
 /// assert!(inflate_redirect_message(&value, 1 << 20).is_err());
 /// ```
 pub fn inflate_redirect_message(value: &str, max: usize) -> Result<Vec<u8>, InflateError> {
-    let compact: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|e| InflateError::Base64(e.to_string()))?;
-    miniz_oxide::inflate::decompress_to_vec_with_limit(&deflated, max).map_err(|e| match e.status {
-        miniz_oxide::inflate::TINFLStatus::HasMoreOutput => InflateError::TooLarge { max },
-        _ => InflateError::Deflate,
-    })
+    bindings::inflate(value, max)
 }
 
 /// Where to send the user after login, from a `RelayState` value, or `None` when it would be

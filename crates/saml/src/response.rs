@@ -1141,7 +1141,7 @@ pub(crate) fn name_id_from_plaintext<'n>(
     let plaintext = String::from_utf8(plaintext).map_err(|_| failed())?;
     let mut wrapped = String::from("<fedkit-decrypted");
     for (prefix, uri) in namespaces {
-        let uri = crate::request::xml_escape(uri);
+        let uri = crate::bindings::escape(uri);
         match prefix {
             Some("xml") => {}
             Some(prefix) => wrapped.push_str(&format!(" xmlns:{prefix}=\"{uri}\"")),
@@ -1349,7 +1349,7 @@ fn decrypt_assertion(
     };
     let mut wrapped = String::from("<fedkit-decrypted");
     for ns in encrypted.namespaces() {
-        let uri = crate::request::xml_escape(ns.uri());
+        let uri = crate::bindings::escape(ns.uri());
         match ns.name() {
             Some("xml") => {}
             Some(prefix) => wrapped.push_str(&format!(" xmlns:{prefix}=\"{uri}\"")),

@@ -4,8 +4,8 @@
 use base64::Engine as _;
 use fedkit_xmldsig::{KeyError, TrustedKey};
 
+use crate::bindings::escape as xml_escape;
 use crate::config::ServiceProvider;
-use crate::request::xml_escape;
 
 /// NameID format: email address.
 pub const NAME_ID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";

@@ -5,13 +5,11 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::Settings;
 use crate::error::{Error, SignedPart};
 
-/// Parses an `xs:dateTime` with a time zone (SAML requires UTC, written with `Z`; an explicit
-/// offset is accepted and converted). A value without a time zone is refused: its instant
-/// would be a guess.
+/// Parses an `xs:dateTime` with a time zone (SAML Core §1.3.3 requires UTC, written with `Z`;
+/// an explicit offset is accepted and converted). A value without a time zone is refused: its
+/// instant would be a guess. The same parser as metadata's, with the strict choice.
 pub(crate) fn parse_instant(value: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    fedkit_metadata::parse_datetime(value, fedkit_metadata::MissingZone::Refuse)
 }
 
 /// `t + d`, saturating at the latest instant chrono represents: time checks never panic,

@@ -936,20 +936,12 @@ fn email_domains_are_matched_exactly() {
 // ---------------------------------------------------------------------------------------
 // SP-initiated login and SP metadata.
 
+/// Decoded by the `percent-encoding` crate, independently of fedkit's own decoder.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
 }
 
 #[test]

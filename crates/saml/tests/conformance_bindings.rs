@@ -50,23 +50,12 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Decoded by the `percent-encoding` crate, independently of fedkit's own decoder.
 fn percent_decode(s: &str) -> String {
-    let mut out = Vec::new();
-    let mut bytes = s.bytes();
-    while let Some(b) = bytes.next() {
-        match b {
-            b'%' => {
-                let hex: String = [bytes.next().unwrap(), bytes.next().unwrap()]
-                    .iter()
-                    .map(|&c| char::from(c))
-                    .collect();
-                out.push(u8::from_str_radix(&hex, 16).unwrap());
-            }
-            b'+' => out.push(b' '),
-            other => out.push(other),
-        }
-    }
-    String::from_utf8(out).unwrap()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
 }
 
 /// The query parameters of a URL, in order, still URL-encoded.

@@ -155,6 +155,26 @@ fn core_1_3_3_time_without_zone_refused() {
     assert_eq!(malformed_element(&e), "AuthnStatement", "{e}");
 }
 
+/// Times are `xs:dateTime` (Core §1.3.3): forms RFC 3339 allows but XML Schema does not (a
+/// lower-case `t`, a space for `T`, a leap second) are refused, like a missing zone.
+#[test]
+fn core_1_3_3_time_outside_the_xs_datetime_grammar_refused() {
+    for bad in [
+        "2026-11-22t09:59:58Z",
+        "2026-11-22 09:59:58Z",
+        "2026-11-22T09:59:60Z",
+        "2026-11-22T09:59:58+15:00",
+    ] {
+        let xml = edit(
+            TEMPLATE,
+            r#"AuthnInstant="2026-11-22T09:59:58Z""#,
+            &format!("AuthnInstant=\"{bad}\""),
+        );
+        let e = refused(&sign_assertion(&xml));
+        assert_eq!(malformed_element(&e), "AuthnStatement", "{bad}: {e}");
+    }
+}
+
 /// A deviation the matrix lists: an explicit offset is converted to UTC, not refused.
 #[test]
 fn core_1_3_3_time_with_offset_is_converted_to_utc() {

@@ -16,6 +16,7 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
+use fedkit_saml::bindings::percent_encode;
 use fedkit_saml::logout::{LogoutMessage, LogoutRequest, LogoutResponse, LogoutValidator};
 use fedkit_saml::{Error, IdentityProvider, ServiceProvider, Settings};
 use fedkit_xmldsig::crypto::{all_providers, CryptoProvider};
@@ -110,18 +111,6 @@ fn b64(xml: &str) -> String {
 /// The HTTP-POST form value of the signed message.
 fn post(xml: &str) -> String {
     b64(&xml_signed(xml))
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The parameter name of the message: `SAMLRequest` or `SAMLResponse`.

@@ -158,14 +158,11 @@ impl Client {
 }
 
 fn query(filter: &str) -> String {
-    let mut out = String::from("filter=");
-    for b in filter.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    // The `percent-encoding` crate; every byte but ASCII letters and digits escaped.
+    format!(
+        "filter={}",
+        percent_encoding::utf8_percent_encode(filter, percent_encoding::NON_ALPHANUMERIC)
+    )
 }
 
 // ------------------------------------------------------------------ schema URN tolerance

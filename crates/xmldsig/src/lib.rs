@@ -8,6 +8,7 @@ mod document;
 mod error;
 pub mod key;
 mod limits;
+pub mod pem;
 pub mod sign;
 mod signature;
 mod verify;

@@ -3,21 +3,9 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// Escapes text for HTML element content and double-quoted attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and quoted attribute values (fedkit-saml's
+/// escaping, shared with the SAML bindings).
+pub(crate) use fedkit_saml::bindings::escape;
 
 /// A whole page around `body` (already HTML).
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {

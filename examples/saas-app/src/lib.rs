@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{Duration, Utc};
+use fedkit_saml::bindings::percent_encode;
 use fedkit_saml::logout::{LogoutMessage, LogoutValidator, OutgoingLogout};
 use fedkit_saml::request::{safe_redirect, AuthnRequest};
 use fedkit_saml::sp_metadata::{SpMetadata, NAME_ID_EMAIL};
@@ -475,15 +476,6 @@ async fn protected(State(app): State<Arc<App>>, headers: HeaderMap, request: Req
         },
     );
     page(StatusCode::OK, "Your account", &body)
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! The app's users are the SCIM store's users: a login looks the user up through the same
 //! [`ScimService`] the IdP provisions through, so a user deactivated over SCIM cannot log in.
 
+use fedkit_saml::bindings::percent_encode;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::{Request, RequestContext, ScimService};
 use serde_json::Value;
@@ -97,16 +98,6 @@ pub(crate) struct Directory {
     pub(crate) tenant: TenantId,
     /// The public URL of `/scim/v2`.
     pub(crate) base_url: String,
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Directory {

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use fedkit_example_saas_app::{Config, IdpConnection, Provisioning, SESSION_COOKIE};
+use fedkit_saml::bindings::{escape, percent_decode};
 use fedkit_saml::request::inflate_redirect_message;
 use fedkit_saml::{IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings};
 use fedkit_xmldsig::crypto::AwsLcRs;
@@ -189,29 +190,6 @@ fn post_form(url: &str, session: Option<&str>, fields: &[(&str, &str)]) -> Answe
     answer(request.send_form(fields.iter().copied()).unwrap())
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 /// The query parameter `name` of `url`, decoded.
 fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
@@ -319,14 +297,6 @@ fn fedkit_verdict(app: &RunningApp, xml: &str, allow_unsolicited: bool) -> (Stri
         .process_post(&b64(xml), None, Utc::now(), &InMemoryReplayCache::new(10))
         .unwrap_err();
     (error.code().to_owned(), error.to_string())
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// An IdP-initiated login as `user`; returns the ACS answer.
@@ -533,7 +503,7 @@ fn idp_initiated_login_when_allowed_and_refused_when_not() {
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert!(refused.session().is_none());
     assert_eq!(refused.error_code(), Some(code.as_str()));
-    assert!(refused.body.contains(&html_escape(&message)), "{}", refused.body);
+    assert!(refused.body.contains(&escape(&message)), "{}", refused.body);
 }
 
 #[test]
@@ -573,7 +543,7 @@ fn tampered_expired_and_foreign_responses_show_fedkits_message() {
             answer.body
         );
         assert!(
-            answer.body.contains(&html_escape(&message)),
+            answer.body.contains(&escape(&message)),
             "{name}: the page shows fedkit's message {message:?}: {}",
             answer.body
         );

@@ -5,9 +5,11 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use fedkit_xmldsig::crypto::{AwsLcRs, CryptoProvider as _};
+use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::roxmltree::Node;
-use fedkit_xmldsig::{AlgorithmPolicy, Document, Limits, SignatureAlgorithm, SigningKey, Verifier};
+use fedkit_xmldsig::{AlgorithmPolicy, Document, Limits, SigningKey, Verifier};
+
+use fedkit_saml::bindings::{self, escape as xml_escape, percent_decode, BindingError, RedirectMessage};
 
 use super::html::LoginContext;
 use super::sp::{SloBinding, SpConfig, BINDING_POST, BINDING_REDIRECT};
@@ -20,7 +22,6 @@ const MD_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 pub(crate) const NAME_ID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 const NAME_ID_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
-const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
 /// Largest SAML message accepted (decoded, and inflated for the Redirect binding).
 pub(crate) const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -76,67 +77,6 @@ fn refused(code: &'static str, message: impl Into<String>) -> Refused {
     }
 }
 
-/// Escapes text for XML content and attribute values.
-pub(crate) fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Percent-encodes a query component (RFC 3986 unreserved characters stay).
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Decodes `%XX` and `+` (a space) of a query or form component. Invalid escapes are kept
-/// as they are; bytes that are not UTF-8 become U+FFFD.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| core::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (other, _) => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The `name=value` pairs of a query string or urlencoded form, still encoded. A name given
 /// twice is refused (which one would count?).
 pub(crate) fn split_pairs(query: &str) -> Result<Vec<(&str, &str)>, Refused> {
@@ -166,13 +106,8 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `_` and 32 hex digits from 16 random bytes.
-pub(crate) fn id_from(random: [u8; 16]) -> String {
-    random.iter().fold(String::from("_"), |mut s, b| {
-        s.push_str(&format!("{b:02x}"));
-        s
-    })
-}
+/// `_` and 32 hex digits from 16 random bytes (fedkit-saml's message IDs).
+pub(crate) use fedkit_saml::request::message_id as id_from;
 
 /// 16 bytes from the operating system's CSPRNG.
 pub(crate) fn random_bytes() -> [u8; 16] {
@@ -280,47 +215,40 @@ fn verifier(sp: &SpConfig) -> Option<Verifier> {
 /// URL-encoded): checks the query signature over the parameters exactly as received when
 /// the SP's certificate is known, inflates the message with a size cap.
 pub(crate) fn from_redirect(sp: &SpConfig, raw_query: &str, parameter: &str) -> Result<Incoming, Refused> {
-    let pairs = split_pairs(raw_query)?;
-    let find = |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-    let value = find(parameter).ok_or_else(|| {
+    // Stricter than the binding: any parameter given twice is refused, not only SAML's.
+    split_pairs(raw_query)?;
+    let missing = || {
         refused(
             "missing_parameter",
             format!("the query string has no {parameter} parameter"),
         )
+    };
+    let message = RedirectMessage::parse(raw_query).map_err(|e| match e {
+        BindingError::MissingMessage => missing(),
+        other => refused("bad_message", other.to_string()),
     })?;
-    let relay = find("RelayState");
-    let signature_verified = match (find("SigAlg"), find("Signature")) {
-        (Some(alg), Some(signature)) => match verifier(sp) {
-            Some(verifier) => {
-                let mut signed = format!("{parameter}={value}");
-                if let Some(r) = relay {
-                    signed.push_str(&format!("&RelayState={r}"));
-                }
-                signed.push_str(&format!("&SigAlg={alg}"));
-                let signature = base64::engine::general_purpose::STANDARD
-                    .decode(percent_decode(signature).as_bytes())
-                    .map_err(|e| {
-                        refused(
-                            "bad_signature",
-                            format!("the Signature parameter is not base64: {e}"),
-                        )
-                    })?;
-                verifier
-                    .verify_detached(&percent_decode(alg), signed.as_bytes(), &signature)
-                    .map_err(|e| {
-                        refused(
-                            "bad_signature",
-                            format!(
-                                "the query signature does not verify with the SP certificate: {e}. \
-                                 Check that the SP signs with the key of the certificate in its metadata (or --sp-cert)"
-                            ),
-                        )
-                    })?;
-                true
-            }
-            None => false,
-        },
-        (None, None) => false,
+    if message.parameter() != parameter {
+        return Err(missing());
+    }
+    let signature_verified = match (message.signature_parameters(), verifier(sp)) {
+        ((false, false), _) | ((true, true), None) => false,
+        ((true, true), Some(verifier)) => {
+            message.verify(&verifier).map_err(|e| match e {
+                BindingError::SignatureBase64 { reason } => refused(
+                    "bad_signature",
+                    format!("the Signature parameter is not base64: {reason}"),
+                ),
+                BindingError::Signature(e) => refused(
+                    "bad_signature",
+                    format!(
+                        "the query signature does not verify with the SP certificate: {e}. \
+                         Check that the SP signs with the key of the certificate in its metadata (or --sp-cert)"
+                    ),
+                ),
+                other => refused("bad_signature", other.to_string()),
+            })?;
+            true
+        }
         _ => {
             return Err(refused(
                 "bad_signature",
@@ -331,29 +259,31 @@ pub(crate) fn from_redirect(sp: &SpConfig, raw_query: &str, parameter: &str) -> 
     if sp.requests_must_be_signed && !signature_verified {
         return Err(unsigned());
     }
-    let xml = fedkit_saml::request::inflate_redirect_message(&percent_decode(value), MAX_MESSAGE_BYTES)
-        .map_err(|e| refused("bad_message", format!("{parameter}: {e}")))?;
+    let xml = message.inflate(MAX_MESSAGE_BYTES).map_err(|e| match e {
+        BindingError::Inflate { source, .. } => refused("bad_message", format!("{parameter}: {source}")),
+        other => refused("bad_message", other.to_string()),
+    })?;
     Ok(Incoming {
         xml,
-        relay_state: check_relay_state(relay.map(percent_decode))?,
+        relay_state: check_relay_state(message.relay_state())?,
         binding: Binding::Redirect { signature_verified },
     })
 }
 
 /// Takes `parameter` out of the fields of an HTTP-POST form (base64, not compressed).
-pub(crate) fn from_post(pairs: &[(&str, &str)], parameter: &str) -> Result<Incoming, Refused> {
+pub(crate) fn from_post(pairs: &[(&str, &str)], parameter: &'static str) -> Result<Incoming, Refused> {
     let value = field(pairs, parameter)
         .ok_or_else(|| refused("missing_parameter", format!("the form has no {parameter} field")))?;
-    let compact: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if compact.len() / 4 * 3 > MAX_MESSAGE_BYTES {
-        return Err(refused(
+    let xml = bindings::decode_post(parameter, &value, MAX_MESSAGE_BYTES).map_err(|e| match e {
+        BindingError::TooLarge { .. } => refused(
             "message_too_large",
             format!("{parameter} is larger than {MAX_MESSAGE_BYTES} bytes"),
-        ));
-    }
-    let xml = base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|e| refused("bad_message", format!("{parameter} is not base64: {e}")))?;
+        ),
+        BindingError::Base64 { reason, .. } => {
+            refused("bad_message", format!("{parameter} is not base64: {reason}"))
+        }
+        other => refused("bad_message", other.to_string()),
+    })?;
     Ok(Incoming {
         xml,
         relay_state: check_relay_state(field(pairs, "RelayState"))?,
@@ -893,9 +823,8 @@ pub(crate) fn logout_response(
     }
 }
 
-/// The HTTP-Redirect binding URL for `xml` with the RSA-SHA256 query signature (SAML
-/// Bindings §3.4.4.1): raw DEFLATE, base64, URL-encoded, then RelayState and SigAlg, signed
-/// exactly as they appear in the query.
+/// The HTTP-Redirect binding URL for `xml` with the query signature (SAML Bindings
+/// §3.4.4.1, RSA-SHA256 for the IdP's RSA key), built by fedkit-saml's bindings module.
 fn signed_redirect(
     idp: &Idp,
     destination: &str,
@@ -903,28 +832,14 @@ fn signed_redirect(
     xml: &str,
     relay_state: Option<&str>,
 ) -> Result<String, Refused> {
-    let deflated = miniz_oxide::deflate::compress_to_vec(xml.as_bytes(), 8);
-    let mut signed = format!(
-        "{parameter}={}",
-        percent_encode(&base64::engine::general_purpose::STANDARD.encode(deflated))
-    );
-    if let Some(r) = relay_state {
-        signed.push_str(&format!("&RelayState={}", percent_encode(r)));
-    }
-    signed.push_str(&format!("&SigAlg={}", percent_encode(RSA_SHA256)));
-    let signature = AwsLcRs
-        .rsa_sign(SignatureAlgorithm::RSA_SHA256, &idp.key, signed.as_bytes())
-        .map_err(|_| refused("signing_failed", "cannot sign the LogoutResponse"))?;
-    let separator = if destination.contains('?') { '&' } else { '?' };
-    Ok(format!(
-        "{destination}{separator}{signed}&Signature={}",
-        percent_encode(&base64::engine::general_purpose::STANDARD.encode(signature))
-    ))
+    bindings::signed_redirect_url(destination, parameter, xml, relay_state, &idp.key, &AwsLcRs)
+        .map_err(|_| refused("signing_failed", "cannot sign the LogoutResponse"))
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;
+    use fedkit_saml::bindings::percent_encode;
     use fedkit_saml::request::AuthnRequest;
     use fedkit_saml::{IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings};
     use fedkit_xmldsig::TrustedKeys;
@@ -1393,10 +1308,7 @@ mod tests {
     }
 
     #[test]
-    fn percent_decoding_and_pairs() {
-        assert_eq!(percent_decode("a%20b+c%2Fd%zz%"), "a b c/d%zz%");
-        assert_eq!(percent_encode("a b/+="), "a%20b%2F%2B%3D");
-        assert_eq!(percent_decode(&percent_encode("/x?y=1&z=ü")), "/x?y=1&z=ü");
+    fn pairs_skip_empty_parts_and_keep_values_encoded() {
         let pairs = split_pairs("a=1&&b=&c").unwrap_or_default();
         assert_eq!(pairs, vec![("a", "1"), ("b", ""), ("c", "")]);
     }
@@ -1434,12 +1346,6 @@ mod tests {
                 let pairs = [("SAMLRequest", encoded.as_str())];
                 proptest::prop_assert!(from_post(&pairs, "SAMLRequest").and_then(|i| authn_request(sp_idp, &i)).is_err());
             }
-        }
-
-        /// Percent-encoding round-trips through the decoder.
-        #[test]
-        fn percent_encoding_round_trips(s in "\\PC*") {
-            proptest::prop_assert_eq!(percent_decode(&percent_encode(&s)), s);
         }
     }
 }

@@ -84,18 +84,11 @@ fn new_id() -> Result<String, ScimError> {
     let mut b = [0u8; 16];
     getrandom::getrandom(&mut b)
         .map_err(|e| ScimError::new(500, None, format!("no randomness for a new id: {e}")))?;
-    // A version 4 UUID (RFC 9562 §5.4).
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
+    // A version 4 UUID (RFC 9562 §5.4): the `uuid` crate sets the version and variant bits.
+    Ok(uuid::Builder::from_random_bytes(b)
+        .into_uuid()
+        .hyphenated()
+        .to_string())
 }
 
 /// The top-level attributes whose values differ (meta and groups excluded).
@@ -833,4 +826,27 @@ pub(super) fn version_str(resource: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
+}
+
+#[cfg(test)]
+mod id_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    /// RFC 9562 §5.4: version 4 (`4` in the 13th hex digit), variant `10` (8, 9, a or b in the
+    /// 17th), lower-case hyphenated form; and two ids differ.
+    #[test]
+    fn new_ids_are_random_version_4_uuids() {
+        let id = super::new_id().unwrap();
+        assert_eq!(id.len(), 36, "{id}");
+        let bytes = id.as_bytes();
+        for at in [8, 13, 18, 23] {
+            assert_eq!(bytes[at], b'-', "{id}");
+        }
+        assert_eq!(bytes[14], b'4', "{id}");
+        assert!(b"89ab".contains(&bytes[19]), "{id}");
+        assert!(id
+            .bytes()
+            .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert_ne!(id, super::new_id().unwrap());
+    }
 }

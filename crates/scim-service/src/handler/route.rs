@@ -11,31 +11,20 @@ use super::ops::{Ops, Preconditions};
 use super::{json_response, Request, RequestContext, Response, ScimService, SCIM_CONTENT_TYPE};
 use crate::store::ResourceKind;
 
-/// Percent-decodes `text`; with `plus_is_space`, `+` means a space (query strings).
-/// `None` when the result is not UTF-8.
+/// Percent-decodes `text` (the `percent-encoding` crate; an invalid escape stays as it is);
+/// with `plus_is_space`, `+` means a space (query strings). `None` when the result is not UTF-8.
 pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' if plus_is_space => out.push(b' '),
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    let spaced;
+    let text = if plus_is_space {
+        spaced = text.replace('+', " ");
+        spaced.as_str()
+    } else {
+        text
+    };
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
 }
 
 /// The decoded `(name, value)` pairs of a query string.
