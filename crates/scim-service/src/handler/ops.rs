@@ -80,22 +80,13 @@ fn is_active(resource: &Value) -> bool {
         != Some(false)
 }
 
-fn new_id() -> Result<String, ScimError> {
-    let mut b = [0u8; 16];
-    getrandom::getrandom(&mut b)
-        .map_err(|e| ScimError::new(500, None, format!("no randomness for a new id: {e}")))?;
-    // A version 4 UUID (RFC 9562 §5.4).
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
+/// A new resource's id, from the host's [`crate::ids::IdSource`], checked.
+fn new_id(service: &ScimService) -> Result<String, ScimError> {
+    service
+        .ids
+        .next_id()
+        .and_then(|id| crate::ids::check_id(&id).map(|()| id))
+        .map_err(|e| ScimError::new(500, None, format!("no id for the new resource: {e}")))
 }
 
 /// The top-level attributes whose values differ (meta and groups excluded).
@@ -482,13 +473,25 @@ impl<'s> Ops<'s> {
     fn do_create(&self, kind: ResourceKind, input: &Value) -> Result<Written, ScimError> {
         let schema = self.schema(kind)?;
         let mut tx = self.begin()?;
-        let id = new_id()?;
+        let id = new_id(self.service)?;
         let mut resource = schema.create(input, &id, &self.meta)?;
         if kind == ResourceKind::Group {
             self.check_group(&mut tx, &mut resource, None)?;
             super::members::seal(&mut resource);
         }
-        tx.insert(kind, &resource).map_err(store_error)?;
+        tx.insert(kind, &resource).map_err(|e| match e {
+            // Ids are the service's to assign (RFC 7643 §3.1): a taken one is the id
+            // source's fault, not the client's.
+            StoreError::DuplicateId { kind, id } => ScimError::new(
+                500,
+                None,
+                format!(
+                    "the service's id source returned {id:?}, which a {kind} of this tenant \
+                     already has; an IdSource must never repeat an id"
+                ),
+            ),
+            other => store_error(other),
+        })?;
         let mut events = self.change_events(kind, &id, None, Some(&resource));
         self.note_ignored_schemas(&schema, kind, &id, input, &mut events);
         let written = self.written(&mut tx, kind, resource)?;
