@@ -52,7 +52,8 @@ impl Harness {
     }
 
     /// On [`MemoryStore`]; the same requests over SQLite and PostgreSQL run in the CLI's
-    /// `scim_serve` tests, and the scale checks in fedkit-scim-sqlite's `handler_scale`.
+    /// `scim_serve` tests, and the scale and Unicode checks in fedkit-scim-sqlite's
+    /// `tests/handler.rs`.
     fn with_config(config: ServiceConfig) -> Self {
         Self::on_store(test_store(), config, "acme")
     }
