@@ -89,6 +89,19 @@ fn new_id(service: &ScimService) -> Result<String, ScimError> {
         .map_err(|e| ScimError::new(500, None, format!("no id for the new resource: {e}")))
 }
 
+/// The 500 for an id the host's id source returned twice.
+fn repeated_id(holder: ResourceKind, id: &str) -> ScimError {
+    ScimError::new(
+        500,
+        None,
+        format!(
+            "the service's id source returned {id:?}, which a {} of this tenant already has; \
+             an IdSource must never repeat an id",
+            holder.name()
+        ),
+    )
+}
+
 /// The top-level attributes whose values differ (meta and groups excluded).
 fn changed_attributes(before: &Value, after: &Value) -> Vec<String> {
     let empty = Map::new();
@@ -474,6 +487,14 @@ impl<'s> Ops<'s> {
         let schema = self.schema(kind)?;
         let mut tx = self.begin()?;
         let id = new_id(self.service)?;
+        // RFC 7643 §3.1: unique across all the tenant's resources, not only those of one
+        // kind (a member `value` names a user or a group by id alone). The store refuses a
+        // taken id of the same kind on insert; the other kinds are looked up here.
+        for other in ResourceKind::ALL.into_iter().filter(|k| *k != kind) {
+            if tx.get_attributes(other, &id).map_err(store_error)?.is_some() {
+                return Err(repeated_id(other, &id));
+            }
+        }
         let mut resource = schema.create(input, &id, &self.meta)?;
         if kind == ResourceKind::Group {
             self.check_group(&mut tx, &mut resource, None)?;
@@ -482,14 +503,7 @@ impl<'s> Ops<'s> {
         tx.insert(kind, &resource).map_err(|e| match e {
             // Ids are the service's to assign (RFC 7643 §3.1): a taken one is the id
             // source's fault, not the client's.
-            StoreError::DuplicateId { kind, id } => ScimError::new(
-                500,
-                None,
-                format!(
-                    "the service's id source returned {id:?}, which a {kind} of this tenant \
-                     already has; an IdSource must never repeat an id"
-                ),
-            ),
+            StoreError::DuplicateId { id, .. } => repeated_id(kind, &id),
             other => store_error(other),
         })?;
         let mut events = self.change_events(kind, &id, None, Some(&resource));

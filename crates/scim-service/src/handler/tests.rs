@@ -917,3 +917,33 @@ fn rfc_7643_3_1_a_repeated_id_is_the_sources_fault_and_overwrites_nothing() {
     assert_eq!(h.get("/Users/same").body["userName"], "first");
     assert_eq!(h.get("/Users").body["totalResults"], 1);
 }
+
+#[test]
+fn rfc_7643_3_1_ids_are_unique_across_users_and_groups() {
+    // A group may not take a user's id (a member `value` would name both), nor the reverse.
+    let h = with_ids(&["u", "u", "g", "g"]);
+    assert_eq!(
+        h.post("/Users", json!({"schemas": [USER], "userName": "bjensen"}))
+            .status,
+        201
+    );
+    let r = h.post("/Groups", json!({"schemas": [GROUP], "displayName": "Admins"}));
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("a User of this tenant"));
+    assert_eq!(
+        h.post("/Groups", json!({"schemas": [GROUP], "displayName": "Admins"}))
+            .status,
+        201
+    );
+    let r = h.post("/Users", json!({"schemas": [USER], "userName": "other"}));
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("a Group of this tenant"));
+    assert_eq!(h.get("/Users").body["totalResults"], 1);
+    assert_eq!(h.get("/Groups").body["totalResults"], 1);
+}
