@@ -12,8 +12,9 @@
 //!
 //! Every id a source returns is checked before it is used ([`check_id`]): an id that
 //! cannot be one (empty, longer than [`MAX_ID_LEN`], a character outside RFC 3986's
-//! unreserved set, `bulkId`) fails the request with a 500 naming the source, rather than
-//! producing a resource whose `Location` would not route back to it.
+//! unreserved set, a dot segment, `bulkId`) fails the request with a 500 naming the source,
+//! rather than producing a resource whose `Location` would not route back to it; so does an
+//! id a user or a group of the tenant already has.
 //!
 //! ```
 //! use std::sync::Arc;
