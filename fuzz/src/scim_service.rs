@@ -6,9 +6,11 @@
 //! Error document whose `status` is the HTTP status; a failed request leaves the tenant's
 //! users and groups exactly as they were.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::ids::{uuid_v4, IdError};
 use fedkit_scim_service::store::MemoryStore;
 use fedkit_scim_service::{Request, RequestContext, Response, ScimService};
 use serde_json::{json, Value};
@@ -51,7 +53,15 @@ fn snapshot(service: &ScimService) -> (Vec<u8>, Vec<u8>) {
 /// One fuzz input through this target, with its oracles (a panic is a finding).
 pub fn run(data: &[u8]) {
     let [m, p, rest @ ..] = data else { return };
-    let service = ScimService::new(Arc::new(MemoryStore::new()));
+    // Ids from a counter, so a crash replays exactly (no randomness in the run).
+    let counter = AtomicU64::new(0);
+    let ids = move || -> Result<String, IdError> {
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        let mut bytes = [0u8; 16];
+        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        Ok(uuid_v4(bytes))
+    };
+    let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(ids));
     let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "ignored",
                       "userName": "seed@example.com", "emails": [{"value": "seed@example.com", "type": "work"}]});
     let r = call(&service, "POST", "/Users", "", &[], user.to_string().as_bytes());

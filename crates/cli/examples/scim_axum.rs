@@ -15,6 +15,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use fedkit_scim::error::ScimError;
 use fedkit_scim_service::auth::{TenantId, TokenRegistry};
+use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::MemoryStore;
 use fedkit_scim_service::{RequestContext, ScimService};
 
@@ -74,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = TokenRegistry::new();
     tokens.add(&TenantId::new("acme")?, &std::env::var("SCIM_TOKEN")?)?;
     let state = Arc::new(Scim {
-        service: ScimService::new(Arc::new(MemoryStore::new())),
+        service: ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new())),
         tokens,
         base_url: "http://127.0.0.1:8080/scim/v2".to_owned(),
     });

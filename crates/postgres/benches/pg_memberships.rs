@@ -34,6 +34,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use fedkit_postgres::scim::PgStore;
 use fedkit_postgres::testing::TestServer;
 use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{ResourceKind, Store};
 use fedkit_scim_service::{Request, RequestContext, ScimService};
 use serde_json::{json, Value};
@@ -173,7 +174,7 @@ fn pg_memberships(c: &mut Criterion) {
     };
     let store = Arc::new(PgStore::connect(&url).unwrap());
     load(&store, users, groups);
-    let service = ScimService::new(store.clone());
+    let service = ScimService::new(store.clone(), Arc::new(RandomIds::new()));
     let tenant = TenantId::new(TENANT).unwrap();
     let ctx = RequestContext {
         tenant: &tenant,

@@ -33,6 +33,7 @@ use fedkit_postgres::scim::PgStore;
 use fedkit_postgres::testing::TestServer;
 use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{ResourceKind, Store};
 use fedkit_scim_service::{Request, RequestContext, ScimService};
 use serde_json::{json, Value};
@@ -155,7 +156,7 @@ fn pg_store(c: &mut Criterion) {
     let store = Arc::new(PgStore::connect(&url).unwrap());
     load(&store, n);
 
-    let service = ScimService::new(store.clone());
+    let service = ScimService::new(store.clone(), Arc::new(RandomIds::new()));
     let tenant = TenantId::new(TENANT).unwrap();
     let ctx = RequestContext {
         tenant: &tenant,

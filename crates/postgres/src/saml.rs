@@ -390,7 +390,7 @@ impl RequestStore for PgRequestStore {
 }
 
 /// The code of `docs/scale.md` (the multi-node setup), compiled as doctests so the guide
-/// cannot drift from the API.
-#[cfg(doctest)]
+/// cannot drift from the API (it uses both the SCIM and the SAML stores).
+#[cfg(all(doctest, feature = "scim"))]
 #[doc = include_str!("../../../docs/scale.md")]
 pub struct ScaleGuide;

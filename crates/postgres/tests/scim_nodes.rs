@@ -16,6 +16,7 @@ use std::time::Duration;
 use fedkit_postgres::scim::PgStore;
 use fedkit_postgres::testing::TestServer;
 use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{ResourceKind, Store};
 use fedkit_scim_service::{Request, RequestContext, Response, ScimService};
 use serde_json::{json, Value};
@@ -30,7 +31,7 @@ struct Node {
 impl Node {
     fn new(store: PgStore) -> Self {
         Self {
-            service: ScimService::new(Arc::new(store)),
+            service: ScimService::new(Arc::new(store), Arc::new(RandomIds::new())),
             tenant: tenant("acme"),
         }
     }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use fedkit_postgres::scim::PgStore;
 use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::conformance::props::{cases, Case};
 use fedkit_scim_service::store::{MemoryStore, ResourceKind};
 use fedkit_scim_service::{Request, RequestContext, ScimService};
@@ -77,8 +78,8 @@ fn check(pg: &Arc<PgStore>, n: usize, case: &Case) -> Result<(), TestCaseError> 
     case.load(pg.as_ref(), &tenant(&format!("decoy{n}")), "decoy-")?;
     // Through the handler: the same answers as over the memory store. (Before the
     // transactions of `check_find`: the memory store runs one transaction at a time.)
-    let pg_service = ScimService::new(pg.clone());
-    let memory_service = ScimService::new(memory.clone());
+    let pg_service = ScimService::new(pg.clone(), Arc::new(RandomIds::new()));
+    let memory_service = ScimService::new(memory.clone(), Arc::new(RandomIds::new()));
     for kind in ResourceKind::ALL {
         for f in &case.filters {
             let from_pg = list(&pg_service, &t, kind, f);

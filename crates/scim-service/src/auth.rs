@@ -318,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn auth_and_store_errors_have_distinct_stable_codes() {
+    fn auth_store_and_id_errors_have_distinct_stable_codes() {
         use crate::store::StoreError;
         let codes = [
             AuthError::MissingHeader.code(),
@@ -355,6 +355,15 @@ mod tests {
             .code(),
             StoreError::Backend {
                 detail: String::new(),
+            }
+            .code(),
+            crate::ids::IdError::Unavailable {
+                detail: String::new(),
+            }
+            .code(),
+            crate::ids::IdError::Invalid {
+                id: String::new(),
+                reason: "",
             }
             .code(),
         ];

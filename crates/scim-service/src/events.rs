@@ -128,7 +128,7 @@ impl EventSink for ChannelSink {
 /// use fedkit_scim_service::{store::MemoryStore, ScimService};
 ///
 /// let (sink, events) = channel();
-/// let service = ScimService::new(Arc::new(MemoryStore::new())).with_events(Arc::new(sink));
+/// let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(fedkit_scim_service::ids::RandomIds::new())).with_events(Arc::new(sink));
 /// # let _ = (service, events);
 /// ```
 pub fn channel() -> (ChannelSink, mpsc::Receiver<Event>) {

@@ -16,7 +16,7 @@
 //! use fedkit_scim_service::store::MemoryStore;
 //! use fedkit_scim_service::{RequestContext, ScimService};
 //!
-//! let service = ScimService::new(Arc::new(MemoryStore::new()));
+//! let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(fedkit_scim_service::ids::RandomIds::new()));
 //! let tokens = TokenRegistry::new();
 //! tokens.add(&TenantId::new("acme")?, "scim_4f9d2c7e1b8a6d3f0e5c")?;
 //!
@@ -193,7 +193,10 @@ mod tests {
 
     #[test]
     fn passes_method_path_query_headers_and_body() {
-        let service = ScimService::new(Arc::new(MemoryStore::new()));
+        let service = ScimService::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(crate::ids::RandomIds::new()),
+        );
         let tenant = TenantId::new("acme").unwrap();
         let ctx = RequestContext {
             tenant: &tenant,
@@ -260,7 +263,10 @@ mod tests {
 
     #[test]
     fn outside_the_base_path_is_a_scim_404() {
-        let service = ScimService::new(Arc::new(MemoryStore::new()));
+        let service = ScimService::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(crate::ids::RandomIds::new()),
+        );
         let tenant = TenantId::new("acme").unwrap();
         let ctx = RequestContext {
             tenant: &tenant,

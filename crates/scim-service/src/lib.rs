@@ -6,6 +6,7 @@ pub mod events;
 pub mod handler;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod ids;
 pub mod store;
 
 pub use handler::{

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use chrono::DateTime;
 use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::MemoryStore;
 use fedkit_scim_service::{Request, RequestContext, Response, ScimService};
 use proptest::prelude::*;
@@ -60,7 +61,7 @@ fn snapshot(service: &ScimService) -> (Value, Value) {
 }
 
 fn seeded() -> (ScimService, String, String) {
-    let service = ScimService::new(Arc::new(MemoryStore::new()));
+    let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new()));
     let user = json!({"schemas": [USER], "userName": "seed@example.com", "active": true,
                       "emails": [{"value": "seed@example.com", "type": "work", "primary": true}]});
     let r = call(&service, "POST", "/Users", "", user.to_string().as_bytes());

@@ -22,8 +22,9 @@ use fedkit_saml::{
 };
 use fedkit_scim::error::ScimError;
 use fedkit_scim_service::auth::{TenantId, TokenRegistry};
-use fedkit_scim_service::store::SqliteStore;
+use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::ScimService;
+use fedkit_scim_sqlite::SqliteStore;
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::TrustedKeys;
 use rand_core::{OsRng, RngCore as _};
@@ -232,7 +233,7 @@ pub fn router(config: Config) -> Result<Router, String> {
         None => None,
     };
     let directory = Directory {
-        service: ScimService::new(Arc::new(store)),
+        service: ScimService::new(Arc::new(store), Arc::new(RandomIds::new())),
         tenant,
         base_url: format!("{}/scim/v2", config.base_url),
     };

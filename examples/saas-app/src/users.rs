@@ -217,7 +217,10 @@ mod tests {
 
     fn directory() -> Directory {
         Directory {
-            service: ScimService::new(Arc::new(fedkit_scim_service::store::MemoryStore::new())),
+            service: ScimService::new(
+                Arc::new(fedkit_scim_service::store::MemoryStore::new()),
+                Arc::new(fedkit_scim_service::ids::RandomIds::new()),
+            ),
             tenant: TenantId::new("default").unwrap_or_else(|_| unreachable!()),
             base_url: "http://localhost:3000/scim/v2".to_owned(),
         }

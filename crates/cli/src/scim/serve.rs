@@ -24,9 +24,10 @@ use fedkit_scim::error::ScimError;
 use fedkit_scim::resource::UndefinedSchemas;
 use fedkit_scim_service::auth::{AuthError, Principal, TenantId, TokenId, TokenRegistry};
 use fedkit_scim_service::events::Event;
-use fedkit_scim_service::store::sqlite::Durability;
-use fedkit_scim_service::store::{SqliteStore, Store};
+use fedkit_scim_service::ids::RandomIds;
+use fedkit_scim_service::store::Store;
 use fedkit_scim_service::{RequestContext, ScimService, ServiceConfig};
+use fedkit_scim_sqlite::{Durability, SqliteStore};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use crate::output::{CommandError, Failure, Output, IO_ERROR};
@@ -457,7 +458,7 @@ pub(crate) fn run(args: &ServeArgs, _json: bool) -> Result<Output, CommandError>
     // runtime thread).
     let (store, store_description) = open_store(args)?;
     let output = runtime.block_on(async {
-        let service = ScimService::new(Arc::clone(&store))
+        let service = ScimService::new(Arc::clone(&store), Arc::new(RandomIds::new()))
             .with_config(service_config(args))
             .with_events(Arc::new(log_events));
         let config = service.config();

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::auth::TenantId;
+use crate::ids::IdSource;
 use crate::store::Store;
 
 /// The content type of every SCIM body (RFC 7644 §3.1).
@@ -86,17 +87,19 @@ use fedkit_scim::schema::SchemaRegistry;
 
 use crate::events::EventSink;
 
-/// The SCIM service provider: schemas, configuration, a [`Store`] and event hooks.
+/// The SCIM service provider: schemas, configuration, a [`Store`], an [`IdSource`] and event
+/// hooks.
 ///
 /// Cheap to share: wrap it in an `Arc` and call [`ScimService::handle`] from any thread.
 ///
 /// ```
 /// use std::sync::Arc;
 /// use fedkit_scim_service::auth::TenantId;
+/// use fedkit_scim_service::ids::RandomIds;
 /// use fedkit_scim_service::store::MemoryStore;
 /// use fedkit_scim_service::{Request, RequestContext, ScimService};
 ///
-/// let service = ScimService::new(Arc::new(MemoryStore::new()));
+/// let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new()));
 /// let tenant = TenantId::new("acme")?;
 /// let ctx = RequestContext {
 ///     tenant: &tenant,
@@ -122,6 +125,7 @@ use crate::events::EventSink;
 /// ```
 pub struct ScimService {
     store: Arc<dyn Store>,
+    ids: Arc<dyn IdSource>,
     registry: SchemaRegistry,
     config: ServiceConfig,
     events: Option<Arc<dyn EventSink>>,
@@ -137,11 +141,13 @@ impl std::fmt::Debug for ScimService {
 }
 
 impl ScimService {
-    /// A service over `store` with the core schemas (User with the Enterprise User
-    /// extension, Group) and the default [`ServiceConfig`].
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// A service over `store`, naming new resources with ids from `ids` (e.g.
+    /// `ids::RandomIds`, feature `getrandom`), with the core schemas
+    /// (User with the Enterprise User extension, Group) and the default [`ServiceConfig`].
+    pub fn new(store: Arc<dyn Store>, ids: Arc<dyn IdSource>) -> Self {
         Self {
             store,
+            ids,
             registry: SchemaRegistry::core(),
             config: ServiceConfig::default(),
             events: None,

@@ -80,15 +80,26 @@ fn is_active(resource: &Value) -> bool {
         != Some(false)
 }
 
-fn new_id() -> Result<String, ScimError> {
-    let mut b = [0u8; 16];
-    getrandom::getrandom(&mut b)
-        .map_err(|e| ScimError::new(500, None, format!("no randomness for a new id: {e}")))?;
-    // A version 4 UUID (RFC 9562 §5.4): the `uuid` crate sets the version and variant bits.
-    Ok(uuid::Builder::from_random_bytes(b)
-        .into_uuid()
-        .hyphenated()
-        .to_string())
+/// A new resource's id, from the host's [`crate::ids::IdSource`], checked.
+fn new_id(service: &ScimService) -> Result<String, ScimError> {
+    service
+        .ids
+        .next_id()
+        .and_then(|id| crate::ids::check_id(&id).map(|()| id))
+        .map_err(|e| ScimError::new(500, None, format!("no id for the new resource: {e}")))
+}
+
+/// The 500 for an id the host's id source returned twice.
+fn repeated_id(holder: ResourceKind, id: &str) -> ScimError {
+    ScimError::new(
+        500,
+        None,
+        format!(
+            "the service's id source returned {id:?}, which a {} of this tenant already has; \
+             an IdSource must never repeat an id",
+            holder.name()
+        ),
+    )
 }
 
 /// The top-level attributes whose values differ (meta and groups excluded).
@@ -475,13 +486,26 @@ impl<'s> Ops<'s> {
     fn do_create(&self, kind: ResourceKind, input: &Value) -> Result<Written, ScimError> {
         let schema = self.schema(kind)?;
         let mut tx = self.begin()?;
-        let id = new_id()?;
+        let id = new_id(self.service)?;
+        // RFC 7643 §3.1: unique across all the tenant's resources, not only those of one
+        // kind (a member `value` names a user or a group by id alone). The store refuses a
+        // taken id of the same kind on insert; the other kinds are looked up here.
+        for other in ResourceKind::ALL.into_iter().filter(|k| *k != kind) {
+            if tx.get_attributes(other, &id).map_err(store_error)?.is_some() {
+                return Err(repeated_id(other, &id));
+            }
+        }
         let mut resource = schema.create(input, &id, &self.meta)?;
         if kind == ResourceKind::Group {
             self.check_group(&mut tx, &mut resource, None)?;
             super::members::seal(&mut resource);
         }
-        tx.insert(kind, &resource).map_err(store_error)?;
+        tx.insert(kind, &resource).map_err(|e| match e {
+            // Ids are the service's to assign (RFC 7643 §3.1): a taken one is the id
+            // source's fault, not the client's.
+            StoreError::DuplicateId { id, .. } => repeated_id(kind, &id),
+            other => store_error(other),
+        })?;
         let mut events = self.change_events(kind, &id, None, Some(&resource));
         self.note_ignored_schemas(&schema, kind, &id, input, &mut events);
         let written = self.written(&mut tx, kind, resource)?;
@@ -826,27 +850,4 @@ pub(super) fn version_str(resource: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
-}
-
-#[cfg(test)]
-mod id_tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-
-    /// RFC 9562 §5.4: version 4 (`4` in the 13th hex digit), variant `10` (8, 9, a or b in the
-    /// 17th), lower-case hyphenated form; and two ids differ.
-    #[test]
-    fn new_ids_are_random_version_4_uuids() {
-        let id = super::new_id().unwrap();
-        assert_eq!(id.len(), 36, "{id}");
-        let bytes = id.as_bytes();
-        for at in [8, 13, 18, 23] {
-            assert_eq!(bytes[at], b'-', "{id}");
-        }
-        assert_eq!(bytes[14], b'4', "{id}");
-        assert!(b"89ab".contains(&bytes[19]), "{id}");
-        assert!(id
-            .bytes()
-            .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-        assert_ne!(id, super::new_id().unwrap());
-    }
 }

@@ -5,8 +5,6 @@ use serde_json::{json, Value};
 
 use super::*;
 
-#[path = "tests_scale.rs"]
-mod scale;
 use crate::events::Event;
 use crate::store::MemoryStore;
 
@@ -41,10 +39,6 @@ impl Reply {
 }
 
 fn test_store() -> Arc<dyn Store> {
-    #[cfg(feature = "sqlite")]
-    if std::env::var("FEDKIT_TEST_STORE").as_deref() != Ok("memory") {
-        return Arc::new(crate::store::SqliteStore::open_in_memory().unwrap());
-    }
     Arc::new(MemoryStore::new())
 }
 
@@ -57,18 +51,28 @@ impl Harness {
         Self::with_config(ServiceConfig::default())
     }
 
-    /// On the SQLite store (the one `fedkit scim serve` runs) when the feature is on, and
-    /// on [`MemoryStore`] with `FEDKIT_TEST_STORE=memory` or without the feature.
+    /// On [`MemoryStore`]; the same requests over SQLite and PostgreSQL run in the CLI's
+    /// `scim_serve` tests, and the scale and Unicode checks in fedkit-scim-sqlite's
+    /// `tests/handler.rs`.
     fn with_config(config: ServiceConfig) -> Self {
         Self::on_store(test_store(), config, "acme")
     }
 
     fn on_store(store: Arc<dyn Store>, config: ServiceConfig, tenant: &str) -> Self {
+        Self::on_store_with_ids(store, Arc::new(crate::ids::RandomIds::new()), config, tenant)
+    }
+
+    fn on_store_with_ids(
+        store: Arc<dyn Store>,
+        ids: Arc<dyn crate::ids::IdSource>,
+        config: ServiceConfig,
+        tenant: &str,
+    ) -> Self {
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink_events = Arc::clone(&events);
         let sink = move |e: &[Event]| sink_events.lock().unwrap().extend_from_slice(e);
         Self {
-            service: ScimService::new(store)
+            service: ScimService::new(store, ids)
                 .with_config(config)
                 .with_events(Arc::new(sink)),
             tenant: TenantId::new(tenant).unwrap(),
@@ -828,4 +832,115 @@ fn group_deletion_removes_nested_membership() {
     let outer = h.create_group("Outer", &[&inner]);
     assert_eq!(h.delete(&format!("/Groups/{inner}")).status, 204);
     assert!(h.get(&format!("/Groups/{outer}")).body.get("members").is_none());
+}
+
+// ------------------------------------------------------------------ ids (RFC 7643 §3.1)
+
+/// A harness whose ids come from `ids`, in order (then an error).
+fn with_ids(ids: &[&str]) -> Harness {
+    let queue = Mutex::new(ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+    let source = move || -> Result<String, crate::ids::IdError> {
+        let mut q = queue.lock().unwrap();
+        if q.is_empty() {
+            return Err(crate::ids::IdError::Unavailable {
+                detail: "the test source is empty".into(),
+            });
+        }
+        Ok(q.remove(0))
+    };
+    Harness::on_store_with_ids(test_store(), Arc::new(source), ServiceConfig::default(), "acme")
+}
+
+#[test]
+fn rfc_7643_3_1_ids_are_the_host_sources() {
+    let h = with_ids(&["u-1", "g.2"]);
+    let user = h.post("/Users", json!({"schemas": [USER], "userName": "bjensen"}));
+    assert_eq!(user.status, 201, "{}", user.body);
+    assert_eq!(user.body["id"], "u-1");
+    assert_eq!(
+        user.header("Location"),
+        Some(format!("{BASE}/Users/u-1").as_str())
+    );
+    let group = h.post(
+        "/Groups",
+        json!({"schemas": [GROUP], "displayName": "Admins", "members": [{"value": "u-1"}]}),
+    );
+    assert_eq!(group.status, 201, "{}", group.body);
+    assert_eq!(group.body["id"], "g.2");
+    assert_eq!(h.get("/Users/u-1").body["groups"][0]["value"], "g.2");
+}
+
+#[test]
+fn rfc_7643_3_1_a_failing_id_source_is_a_500_that_changes_nothing() {
+    let h = with_ids(&[]);
+    let r = h.post("/Users", json!({"schemas": [USER], "userName": "bjensen"}));
+    assert_eq!(r.status, 500);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("id source") && detail.contains("the test source is empty"),
+        "{detail}"
+    );
+    assert_eq!(h.get("/Users").body["totalResults"], 0);
+    assert!(h.take_events().is_empty());
+}
+
+#[test]
+fn rfc_7643_3_1_an_id_that_cannot_be_one_is_refused() {
+    for bad in ["bulkId", "a/b", "", "caf\u{e9}", ".."] {
+        let h = with_ids(&[bad]);
+        let r = h.post("/Users", json!({"schemas": [USER], "userName": "bjensen"}));
+        assert_eq!(r.status, 500, "{bad:?}");
+        let detail = r.body["detail"].as_str().unwrap();
+        assert!(detail.contains("cannot be a resource id"), "{bad:?}: {detail}");
+        assert_eq!(h.get("/Users").body["totalResults"], 0, "{bad:?}");
+    }
+}
+
+#[test]
+fn rfc_7643_3_1_a_repeated_id_is_the_sources_fault_and_overwrites_nothing() {
+    let h = with_ids(&["same", "same"]);
+    assert_eq!(
+        h.post("/Users", json!({"schemas": [USER], "userName": "first"}))
+            .status,
+        201
+    );
+    let r = h.post("/Users", json!({"schemas": [USER], "userName": "second"}));
+    assert_eq!(r.status, 500, "{}", r.body);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("\"same\"") && detail.contains("never repeat"),
+        "{detail}"
+    );
+    assert_eq!(h.get("/Users/same").body["userName"], "first");
+    assert_eq!(h.get("/Users").body["totalResults"], 1);
+}
+
+#[test]
+fn rfc_7643_3_1_ids_are_unique_across_users_and_groups() {
+    // A group may not take a user's id (a member `value` would name both), nor the reverse.
+    let h = with_ids(&["u", "u", "g", "g"]);
+    assert_eq!(
+        h.post("/Users", json!({"schemas": [USER], "userName": "bjensen"}))
+            .status,
+        201
+    );
+    let r = h.post("/Groups", json!({"schemas": [GROUP], "displayName": "Admins"}));
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("a User of this tenant"));
+    assert_eq!(
+        h.post("/Groups", json!({"schemas": [GROUP], "displayName": "Admins"}))
+            .status,
+        201
+    );
+    let r = h.post("/Users", json!({"schemas": [USER], "userName": "other"}));
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("a Group of this tenant"));
+    assert_eq!(h.get("/Users").body["totalResults"], 1);
+    assert_eq!(h.get("/Groups").body["totalResults"], 1);
 }

@@ -14,13 +14,14 @@
 //! and `meta`). A user's `groups` attribute is *not* stored: it is derived from group
 //! `members` when a user is read ([`Transaction::memberships`]).
 //!
-//! Two implementations ship with the crate: [`MemoryStore`] (tests, examples) and, with the
-//! default `sqlite` feature, `SqliteStore` (the embedded default, with filter push-down).
+//! One implementation ships with the crate, [`MemoryStore`] (tests, examples, small
+//! deployments that keep nothing across restarts); the stores that do I/O live in adapter
+//! crates: `fedkit_scim_sqlite::SqliteStore` (one embedded SQLite file, what `fedkit scim
+//! serve` runs) and `fedkit_postgres::scim::PgStore` (several nodes sharing PostgreSQL).
+//! Both pass the checks of `conformance::run` (feature `conformance`).
 
 mod memory;
 pub mod pushdown;
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
 
 use fedkit_scim::filter::Filter;
 use serde_json::Value;
@@ -28,8 +29,6 @@ use serde_json::Value;
 use crate::auth::TenantId;
 
 pub use memory::MemoryStore;
-#[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
 
 /// The resource types the service stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,4 +1,5 @@
-//! Filter push-down for SQL stores, shared by `SqliteStore` and fedkit-postgres's `PgStore`:
+//! Filter push-down for SQL stores, shared by fedkit-scim-sqlite's `SqliteStore` and
+//! fedkit-postgres's `PgStore`:
 //! which attributes a store indexes, which leaf values of a resource it indexes for them, and
 //! a walk of a filter that turns what those indexes can answer into the store's own SQL.
 //!

@@ -11,12 +11,12 @@ use std::collections::BTreeSet;
 use fedkit_scim::filter::{CompareOp, Filter};
 use serde_json::Value;
 
-use super::super::pushdown::{self as shared, like_escape, Dialect, Leaf, Target};
-use super::super::ResourceKind;
+use fedkit_scim_service::store::pushdown::{self as shared, like_escape, Dialect, Leaf, Target};
+use fedkit_scim_service::store::ResourceKind;
 
-pub(super) use super::super::pushdown::IndexedAttr as Indexed;
+pub(super) use fedkit_scim_service::store::pushdown::IndexedAttr as Indexed;
 #[cfg(test)]
-pub(super) use super::super::pushdown::MAX_PUSHED_TERMS;
+pub(super) use fedkit_scim_service::store::pushdown::MAX_PUSHED_TERMS;
 
 /// Longest `LIKE` pattern (bytes) pushed down; SQLite refuses patterns over 50 000 bytes
 /// by default, and a refused query would be an error instead of a superset.

@@ -15,7 +15,7 @@
 //!   answers: read chunk by chunk and cut to the page), unsorted and sorted by
 //!   `displayName`; the memory growth of both is printed as above.
 //!
-//! `cargo bench -p fedkit-scim-service --bench memberships`
+//! `cargo bench -p fedkit-scim-sqlite --bench memberships`
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -29,8 +29,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use fedkit_scim_service::auth::TenantId;
-use fedkit_scim_service::store::{MemoryStore, ResourceKind, SqliteStore, Store};
+use fedkit_scim_service::ids::RandomIds;
+use fedkit_scim_service::store::{MemoryStore, ResourceKind, Store};
 use fedkit_scim_service::{Request, RequestContext, ScimService};
+use fedkit_scim_sqlite::SqliteStore;
 use serde_json::{json, Value};
 
 /// A filter no store index answers (`active` is not indexed), one page of 10.
@@ -161,7 +163,7 @@ fn setups(dir: &std::path::Path) -> Vec<Setup> {
             load(store.as_ref(), "big", 100_000, 1, 100_000);
             Setup {
                 name,
-                service: ScimService::new(Arc::clone(&store)),
+                service: ScimService::new(Arc::clone(&store), Arc::new(RandomIds::new())),
                 store,
             }
         })
@@ -174,7 +176,7 @@ fn setups(dir: &std::path::Path) -> Vec<Setup> {
 fn measure_in_child(path: &str) -> ! {
     let store = Arc::new(SqliteStore::open(path).unwrap());
     let service_store: Arc<dyn Store> = store.clone();
-    let service = ScimService::new(store);
+    let service = ScimService::new(store, Arc::new(RandomIds::new()));
     let warm = TenantId::new("del").unwrap();
     let list = TenantId::new("list").unwrap();
     let query = "count=1&excludedAttributes=members";

@@ -1,5 +1,6 @@
-//! [`SqliteStore`]: the embedded default store, one SQLite file (bundled SQLite, no system
-//! library), with filters on indexed attributes pushed down to SQL.
+//! [`SqliteStore`]: fedkit-scim-service's [`Store`] on one SQLite file (bundled SQLite, no
+//! system library), with filters on indexed attributes pushed down to SQL. The embedded
+//! default: what `fedkit scim serve` runs.
 //!
 //! # Schema
 //!
@@ -98,7 +99,13 @@
 //! the database file (copies can live on in the WAL file until the next checkpoint, and in
 //! backups). A new file is created readable by its owner only (Unix).
 
+#![forbid(unsafe_code)]
+
 mod pushdown;
+/// The README's example, compiled by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 #[cfg(test)]
 mod tests;
 
@@ -110,11 +117,11 @@ use fedkit_scim::filter::Filter;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use serde_json::Value;
 
-use super::{
-    attach_members, drop_members, id_of, member_value, split_members, user_name_key, Chunk, Membership, Page,
+use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::store::{
+    attach_members, drop_members, member_value, split_members, user_name_key, Chunk, Membership, Page,
     PageQuery, ResourceKind, SortKey, Store, StoreError, Transaction,
 };
-use crate::auth::TenantId;
 use pushdown::{indexed_values, Indexed, PushDown};
 
 /// How long `begin` waits for the connection, and SQLite for a lock, by default.
@@ -188,12 +195,13 @@ pub enum Durability {
 }
 
 /// A [`Store`] in one SQLite database: the embedded default. See the
-/// [module docs](self) for the schema, what is pushed down, concurrency and durability.
+/// [crate docs](crate) for the schema, what is pushed down, concurrency and durability.
 ///
 /// ```
 /// use fedkit_scim::filter::Filter;
 /// use fedkit_scim_service::auth::TenantId;
-/// use fedkit_scim_service::store::{ResourceKind, SqliteStore, Store};
+/// use fedkit_scim_service::store::{ResourceKind, Store};
+/// use fedkit_scim_sqlite::SqliteStore;
 /// use serde_json::json;
 ///
 /// let dir = std::env::temp_dir().join(format!("fedkit-doc-{}", std::process::id()));
@@ -1124,10 +1132,7 @@ impl Transaction for SqliteTransaction<'_> {
         );
         let cap = query.members.then_some(query.member_cap);
         let resources = self.bodies(kind, &sql, &params, cap)?;
-        Ok(Some(Page {
-            total: usize::try_from(total).unwrap_or(0),
-            resources,
-        }))
+        Ok(Some(Page::new(usize::try_from(total).unwrap_or(0), resources)))
     }
 
     fn insert(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
@@ -1351,4 +1356,12 @@ impl Drop for SqliteTransaction<'_> {
             }
         }
     }
+}
+
+/// The `id` of a stored resource.
+fn id_of(resource: &Value) -> Result<&str, StoreError> {
+    resource
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or(StoreError::MalformedResource)
 }

@@ -3,7 +3,7 @@
 //! committed insert; then committed inserts on a fresh file in both durability modes. Each lookup includes `begin` and the rollback
 //! of the read-only transaction, as a request pays them.
 //!
-//! `cargo bench -p fedkit-scim-service --bench store`
+//! `cargo bench -p fedkit-scim-sqlite --bench store`
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
-use fedkit_scim_service::store::sqlite::Durability;
-use fedkit_scim_service::store::{ResourceKind, SqliteStore, Store};
+use fedkit_scim_service::store::{ResourceKind, Store};
+use fedkit_scim_sqlite::{Durability, SqliteStore};
 use serde_json::{json, Value};
 
 const USERS: usize = 100_000;

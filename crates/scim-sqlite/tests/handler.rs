@@ -1,12 +1,179 @@
+//! The SCIM handler over `SqliteStore`, each behaviour checked on `MemoryStore` too (the
+//! reference).
+//!
 //! Memberships at scale: what an operation reads and writes does not grow with the size of
 //! the groups or of the directory. Measured without clocks: members the handler loads (a
 //! counting store wrapper) and rows SQLite changes (`SqliteStore::rows_changed`).
+//!
+//! Unicode user names: the SQLite index answers `userName` lookups as the handler compares
+//! them (NFC, Unicode lowercase, no full case folding).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use super::*;
-use crate::store::{member_ids, Chunk, Membership, Page, PageQuery, ResourceKind, StoreError, Transaction};
+use chrono::{DateTime, Utc};
 use fedkit_scim::filter::Filter;
+use fedkit_scim_service::auth::TenantId;
+use fedkit_scim_service::events::Event;
+use fedkit_scim_service::ids::RandomIds;
+use fedkit_scim_service::store::{
+    member_ids, Chunk, Membership, MemoryStore, Page, PageQuery, ResourceKind, Store, StoreError, Transaction,
+};
+use fedkit_scim_service::{Request, RequestContext, ScimService, ServiceConfig, SCIM_CONTENT_TYPE};
+use fedkit_scim_sqlite::SqliteStore;
+use serde_json::{json, Value};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const BASE: &str = "https://app.example.com/scim/v2";
+/// The most resources the handler asks a store for in one chunk (`handler::search::CHUNK`).
+const CHUNK: usize = 256;
+
+struct Harness {
+    service: ScimService,
+    tenant: TenantId,
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Value,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn scim_type(&self) -> Option<&str> {
+        self.body["scimType"].as_str()
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_790_000_000, 0).unwrap()
+}
+
+impl Harness {
+    fn on_store(store: Arc<dyn Store>, config: ServiceConfig, tenant: &str) -> Self {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink_events = Arc::clone(&events);
+        let sink = move |e: &[Event]| sink_events.lock().unwrap().extend_from_slice(e);
+        Self {
+            service: ScimService::new(store, Arc::new(RandomIds::new()))
+                .with_config(config)
+                .with_events(Arc::new(sink)),
+            tenant: TenantId::new(tenant).unwrap(),
+            events,
+        }
+    }
+
+    fn call(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let ctx = RequestContext {
+            tenant: &self.tenant,
+            base_url: BASE,
+            now: now(),
+        };
+        let r = self.service.handle(
+            &ctx,
+            &Request {
+                method,
+                path,
+                query,
+                headers,
+                body,
+            },
+        );
+        if r.status != 204 && r.status != 304 {
+            assert_eq!(
+                r.header("Content-Type"),
+                Some(SCIM_CONTENT_TYPE),
+                "{method} {path_and_query}"
+            );
+        }
+        let body = if r.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&r.body).unwrap()
+        };
+        if r.status < 300 && !body.is_null() {
+            // Every answer holds only what the service's own /Schemas publishes.
+            let problems = self.schema_problems(&body);
+            assert!(
+                problems.is_empty(),
+                "{method} {path_and_query}: {problems:#?}\n{body:#}"
+            );
+        }
+        if r.status >= 400 {
+            assert_eq!(
+                body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+                "{body}"
+            );
+            assert_eq!(body["status"], r.status.to_string());
+        }
+        Reply {
+            status: r.status,
+            headers: r.headers,
+            body,
+        }
+    }
+
+    /// [`fedkit_scim::discovery::response_problems`] against this service's `/Schemas` and
+    /// `/ResourceTypes`, read through the handler as a client reads them.
+    fn schema_problems(&self, body: &Value) -> Vec<String> {
+        let ctx = RequestContext {
+            tenant: &self.tenant,
+            base_url: BASE,
+            now: now(),
+        };
+        let read = |path: &str| -> Value {
+            let r = self.service.handle(
+                &ctx,
+                &Request {
+                    method: "GET",
+                    path,
+                    query: "",
+                    headers: &[],
+                    body: b"",
+                },
+            );
+            serde_json::from_slice(&r.body).unwrap()
+        };
+        fedkit_scim::discovery::response_problems(&read("/Schemas"), &read("/ResourceTypes"), body)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, &[], b"")
+    }
+    fn post(&self, path: &str, body: Value) -> Reply {
+        self.call("POST", path, &[], body.to_string().as_bytes())
+    }
+    fn patch(&self, path: &str, ops: Value) -> Reply {
+        self.call(
+            "PATCH",
+            path,
+            &[],
+            json!({"schemas": [PATCH_OP], "Operations": ops})
+                .to_string()
+                .as_bytes(),
+        )
+    }
+    fn delete(&self, path: &str) -> Reply {
+        self.call("DELETE", path, &[], b"")
+    }
+}
 
 /// Counts the group members the handler receives from the store through every read.
 /// Also counts the resources (of any kind) the store returns, and the most one read returned.
@@ -144,14 +311,10 @@ impl Transaction for CountingTx<'_> {
 }
 
 fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
-    #[allow(unused_mut)]
-    let mut stores = vec![("memory", Arc::new(MemoryStore::new()) as Arc<dyn Store>)];
-    #[cfg(feature = "sqlite")]
-    stores.push((
-        "sqlite",
-        Arc::new(crate::store::SqliteStore::open_in_memory().unwrap()),
-    ));
-    stores
+    vec![
+        ("memory", Arc::new(MemoryStore::new()) as Arc<dyn Store>),
+        ("sqlite", Arc::new(SqliteStore::open_in_memory().unwrap())),
+    ]
 }
 
 /// A harness over `store` wrapped in [`Counting`]; returns the counter too.
@@ -440,12 +603,11 @@ fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results() {
     }
 }
 
-#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_filtered_lists_read_only_their_page() {
     // 60 users, 40 of them with `userName` starting "user"; a page of 3 reads 3 resources
     // (plus none for the count) whatever the directory, and says how many match in all.
-    let store = Arc::new(crate::store::SqliteStore::open_in_memory().unwrap());
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let (h, _, read) = counted_reads(store, ServiceConfig::default());
     for i in 0..60 {
         let name = if i % 3 == 0 {
@@ -521,7 +683,6 @@ fn names_and_total(h: &Harness, query: &str, search: Option<Value>) -> (Vec<Stri
     (names, r.body["totalResults"].as_u64().unwrap())
 }
 
-#[cfg(feature = "sqlite")]
 #[test]
 fn lists_the_store_cannot_page_are_read_in_chunks_and_cut_to_the_page() {
     // Filters SQLite's indexes cannot answer exactly (`active` is not indexed; `not`; `ew`;
@@ -529,7 +690,7 @@ fn lists_the_store_cannot_page_are_read_in_chunks_and_cut_to_the_page() {
     // and at the root: the answers equal the in-memory store's (which hands over every
     // candidate at once), and no read of the store returns more than one chunk.
     let (sqlite, _, read, largest) = counted_all(
-        Arc::new(crate::store::SqliteStore::open_in_memory().unwrap()),
+        Arc::new(SqliteStore::open_in_memory().unwrap()),
         ServiceConfig::default(),
     );
     let memory = Harness::on_store(Arc::new(MemoryStore::new()), ServiceConfig::default(), "acme");
@@ -553,7 +714,7 @@ fn lists_the_store_cannot_page_are_read_in_chunks_and_cut_to_the_page() {
         let got = names_and_total(&sqlite, &query, body.clone());
         let want = names_and_total(&memory, &query, body);
         assert_eq!(got, want, "{query}");
-        assert!(largest.load(Ordering::SeqCst) <= super::search::CHUNK, "{query}");
+        assert!(largest.load(Ordering::SeqCst) <= CHUNK, "{query}");
         assert!(read.load(Ordering::SeqCst) >= 40, "{query}: read the candidates");
     }
     // Independent checks of a few answers.
@@ -596,10 +757,9 @@ fn lists_the_store_cannot_page_are_read_in_chunks_and_cut_to_the_page() {
     assert_eq!(names, ["user698@example.com", "user699@example.com", "group00"]);
 }
 
-#[cfg(feature = "sqlite")]
 /// The rows SQLite changes for `op` on a directory whose groups have `size` members.
 fn rows_changed(size: usize, op: impl Fn(&Harness, &[String], &[String])) -> u64 {
-    let store = Arc::new(crate::store::SqliteStore::open_in_memory().unwrap());
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let h = Harness::on_store(
         Arc::clone(&store) as Arc<dyn Store>,
         ServiceConfig::default(),
@@ -611,7 +771,6 @@ fn rows_changed(size: usize, op: impl Fn(&Harness, &[String], &[String])) -> u64
     store.rows_changed().unwrap() - before
 }
 
-#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_writes_of_member_changes_do_not_grow_with_the_groups() {
     // User 0 is in every group of both directories; its deletion, and one member added to
@@ -641,13 +800,12 @@ fn sqlite_writes_of_member_changes_do_not_grow_with_the_groups() {
     assert!(small <= 12, "{small} rows to add and remove one member");
 }
 
-#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_deletes_of_users_in_large_groups_never_make_other_writes_busy() {
     // A short busy timeout: a deletion that held the store for long would make the
     // concurrent creates fail with 503.
     let dir = tempfile::tempdir().unwrap();
-    let store = crate::store::SqliteStore::open(dir.path().join("busy.sqlite3"))
+    let store = SqliteStore::open(dir.path().join("busy.sqlite3"))
         .unwrap()
         .with_busy_timeout(std::time::Duration::from_millis(500))
         .unwrap();
@@ -672,4 +830,56 @@ fn sqlite_deletes_of_users_in_large_groups_never_make_other_writes_busy() {
         });
     });
     assert_eq!(h.get("/Users?count=1").body["totalResults"], 320);
+}
+
+/// A query string holding `filter`, percent-encoded.
+fn filter_query(filter: &str) -> String {
+    format!(
+        "filter={}",
+        percent_encoding::utf8_percent_encode(filter, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// RFC 7643 §2.1 / §7 (`caseExact` false) over the store's `userName` index: values are NFC
+/// normalised when read (bodies and filter literals), then compared with Unicode lowercase
+/// mapping; full case folding is not applied (`STRASSE` ≠ `straße`).
+#[test]
+fn unicode_user_names_are_found_as_the_handler_compares_them() {
+    for (name, store) in stores() {
+        let h = Harness::on_store(store, ServiceConfig::default(), "acme");
+        let nfc = "Jos\u{e9}@contoso.com";
+        let nfd = "Jose\u{301}@contoso.com";
+        let r = h.post("/Users", json!({"schemas": [USER], "userName": nfd}));
+        assert_eq!(r.status, 201, "{name}: {}", r.body);
+        assert_eq!(r.body["userName"], nfc, "{name}: stored in NFC");
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        for clash in [nfc, nfd, "JOS\u{c9}@CONTOSO.COM", "JOSE\u{301}@contoso.com"] {
+            let r = h.post("/Users", json!({"schemas": [USER], "userName": clash}));
+            assert_eq!(
+                (r.status, r.scim_type()),
+                (409, Some("uniqueness")),
+                "{name}: {clash:?}"
+            );
+        }
+        for literal in [nfc, nfd, "jos\u{e9}@CONTOSO.com", "JOSE\u{301}@CONTOSO.COM"] {
+            let q = filter_query(&format!("userName eq \"{literal}\""));
+            let r = h.get(&format!("/Users?{q}"));
+            assert_eq!(r.body["totalResults"], 1, "{name}: {literal:?}");
+            assert_eq!(r.body["Resources"][0]["id"], id.as_str(), "{name}");
+        }
+        // Not full case folding: ß and SS are different user names.
+        for user in ["stra\u{df}e@contoso.com", "STRASSE@contoso.com"] {
+            let r = h.post("/Users", json!({"schemas": [USER], "userName": user}));
+            assert_eq!(r.status, 201, "{name}: {}", r.body);
+        }
+        let r = h.get(&format!(
+            "/Users?{}",
+            filter_query("userName eq \"strasse@contoso.com\"")
+        ));
+        assert_eq!(r.body["totalResults"], 1, "{name}");
+        assert_eq!(
+            r.body["Resources"][0]["userName"], "STRASSE@contoso.com",
+            "{name}"
+        );
+    }
 }

@@ -5,9 +5,9 @@ use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use super::super::conformance;
 use super::*;
-use crate::store::MemoryStore;
+use fedkit_scim_service::store::conformance;
+use fedkit_scim_service::store::MemoryStore;
 
 fn tenant(name: &str) -> TenantId {
     TenantId::new(name).unwrap()
