@@ -953,6 +953,32 @@ impl SqliteTransaction<'_> {
         Ok(out)
     }
 
+    /// The statement of `find`, `find_attributes` and `find_chunk`: the candidates of `kind`
+    /// the push-down selects, with `seq` after `after` (-1: all), in creation order, at most
+    /// `limit` of them.
+    fn candidates(
+        &self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+        after: i64,
+        limit: Option<usize>,
+    ) -> (String, Vec<String>) {
+        let mut sql = String::from(
+            "SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ? AND r.seq > ?",
+        );
+        let mut params = vec![self.tenant.clone(), kind.name().to_owned(), after.to_string()];
+        if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
+            sql.push_str(" AND ");
+            sql.push_str(&cond.sql);
+            params.extend(cond.params);
+        }
+        sql.push_str(" ORDER BY r.seq");
+        if let Some(limit) = limit {
+            sql.push_str(&format!(" LIMIT {}", i64::try_from(limit).unwrap_or(i64::MAX)));
+        }
+        (sql, params)
+    }
+
     fn body(resource: &Value) -> Result<String, StoreError> {
         serde_json::to_string(resource).map_err(|e| StoreError::Backend {
             detail: format!("cannot serialize the resource: {e}"),
@@ -1011,15 +1037,7 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn find(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
-        let mut sql =
-            String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
-        let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
-        if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
-            sql.push_str(" AND ");
-            sql.push_str(&cond.sql);
-            params.extend(cond.params);
-        }
-        sql.push_str(" ORDER BY r.seq");
+        let (sql, params) = self.candidates(kind, filter, -1, None);
         self.bodies(kind, &sql, &params, Some(usize::MAX))
     }
 
@@ -1028,15 +1046,7 @@ impl Transaction for SqliteTransaction<'_> {
         kind: ResourceKind,
         filter: Option<&Filter>,
     ) -> Result<Vec<Value>, StoreError> {
-        let mut sql =
-            String::from("SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ?");
-        let mut params = vec![self.tenant.clone(), kind.name().to_owned()];
-        if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
-            sql.push_str(" AND ");
-            sql.push_str(&cond.sql);
-            params.extend(cond.params);
-        }
-        sql.push_str(" ORDER BY r.seq");
+        let (sql, params) = self.candidates(kind, filter, -1, None);
         self.bodies(kind, &sql, &params, None)
     }
 
@@ -1048,25 +1058,13 @@ impl Transaction for SqliteTransaction<'_> {
         after: Option<u64>,
         limit: usize,
     ) -> Result<Chunk, StoreError> {
-        let mut sql = String::from(
-            "SELECT r.seq, r.body FROM scim_resources r WHERE r.tenant = ? AND r.kind = ? AND r.seq > ?",
-        );
         let after = after
             .map_or(Ok(-1), i64::try_from)
             .map_err(|_| StoreError::Backend {
                 detail: "a chunk position beyond the store's sequence numbers".into(),
             })?;
-        let mut params = vec![self.tenant.clone(), kind.name().to_owned(), after.to_string()];
-        if let Some(cond) = filter.and_then(|f| PushDown::translate(kind, &self.tenant, f)) {
-            sql.push_str(" AND ");
-            sql.push_str(&cond.sql);
-            params.extend(cond.params);
-        }
         let limit = limit.max(1);
-        sql.push_str(&format!(
-            " ORDER BY r.seq LIMIT {}",
-            i64::try_from(limit).unwrap_or(i64::MAX)
-        ));
+        let (sql, params) = self.candidates(kind, filter, after, Some(limit));
         let rows = self.bodies_with_seq(kind, &sql, &params, members.then_some(usize::MAX))?;
         let next = match rows.last() {
             Some((seq, _)) if rows.len() == limit => u64::try_from(*seq).ok(),
