@@ -53,11 +53,13 @@ pub fn run(data: &[u8]) {
             panic!("the fixture is accepted");
         };
         assert_eq!(
-            mutated.name_id(), original.name_id(),
+            mutated.name_id(),
+            original.name_id(),
             "a mutation changed the NameID yet was accepted"
         );
         assert_eq!(
-            mutated.session_indexes(), original.session_indexes(),
+            mutated.session_indexes(),
+            original.session_indexes(),
             "a mutation changed the sessions yet was accepted"
         );
     }
