@@ -36,7 +36,7 @@ fail() {
 # Runs vectors.sh with the given environment assignments; output in $tmp/out, $tmp/err.
 run() {
   env -u FEDKIT_VECTORS_GIT -u FEDKIT_VECTORS_CACHE -u FEDKIT_VECTORS_ANY_COMMIT \
-    GIT_CONFIG_NOSYSTEM=1 "$@" bash "$script" >"$tmp/out" 2>"$tmp/err"
+    FEDKIT_VECTORS_META="$src" GIT_CONFIG_NOSYSTEM=1 "$@" bash "$script" >"$tmp/out" 2>"$tmp/err"
 }
 
 git_q() { git -c user.name=selftest -c user.email=selftest@invalid -c init.defaultBranch=main "$@"; }

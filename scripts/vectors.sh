@@ -18,17 +18,22 @@
 #                          instead of the pinned commit (throwaway test mirrors cannot recreate
 #                          upstream commit ids). The SHA-256 table still decides every file.
 #
-# The files written for this project (each folder's README.md and manifest.json, the top
-# README.md, xmlsec-c14n's derived/ outputs) are copied from tests/vectors/, never fetched.
-# A complete cache is marked by .fedkit-vectors-verified (a digest of the lock and of
-# tests/vectors/); when it matches and every file still verifies, nothing is fetched.
+#   FEDKIT_VECTORS_META    a directory with the shared/vectors layout holding the files that
+#                          were written beside the upstream data, not fetched from anywhere
+#                          (each folder's README.md and manifest.json with the expected verdicts,
+#                          the top README.md, xmlsec-c14n's derived/ outputs); default
+#                          ../shared/vectors. They are not committed here: they belong to the
+#                          vectors folder they were written for. Files of the lock found there
+#                          are ignored (those are always fetched).
+# A complete cache is marked by .fedkit-vectors-verified (a digest of the lock and of those
+# files); when it matches and every file still verifies, nothing is fetched.
 # Any SHA-256 mismatch or missing file is a hard failure naming the file; the previous cache is
 # then left untouched and no partial cache is ever marked verified.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 lock="$root/scripts/vectors.lock"
-local_dir="$root/tests/vectors"
+local_dir="${FEDKIT_VECTORS_META:-$root/../shared/vectors}"
 cache="${FEDKIT_VECTORS_CACHE:-$root/target/vectors}"
 base="${FEDKIT_VECTORS_GIT:-https://github.com}"
 base="${base%/}"
@@ -43,7 +48,7 @@ die() {
 command -v git >/dev/null || die "git is not installed; it is needed to fetch the vectors"
 command -v sha256sum >/dev/null || die "sha256sum is not installed (coreutils)"
 [ -f "$lock" ] || die "$lock is missing"
-[ -d "$local_dir" ] || die "$local_dir is missing"
+[ -d "$local_dir" ] || die "the manifests and READMEs written beside the vectors are not in $local_dir: set FEDKIT_VECTORS_META to a directory with the shared/vectors layout that holds them (only the upstream files are fetched)"
 
 if [ -n "$any_commit" ]; then
   [ "$any_commit" = 1 ] || die "FEDKIT_VECTORS_ANY_COMMIT must be 1 or unset (got '$any_commit')"
@@ -75,11 +80,24 @@ while read -r a b c d extra; do
 done <"$lock"
 [ "${#files[@]}" -gt 0 ] || die "$lock lists no files"
 
+# The files of $local_dir that are not upstream files of the lock (nor a cache mark), relative.
+declare -A locked=()
+for entry in "${files[@]}"; do
+  read -r _ dest _ _ <<<"$entry"
+  locked[$dest]=1
+done
+project=()
+while IFS= read -r rel; do
+  rel=${rel#./}
+  [ -n "${locked[$rel]:-}" ] || [ "$rel" = "$stamp_name" ] || project+=("$rel")
+done < <(cd "$local_dir" && find . -type f | LC_ALL=C sort)
+[ "${#project[@]}" -gt 0 ] || die "$local_dir holds no manifests or READMEs besides the upstream files"
+
 # What a verified cache must match: the lock and the project-written files.
 fingerprint() {
   {
     sha256sum "$lock" | cut -d' ' -f1
-    (cd "$local_dir" && find . -type f | LC_ALL=C sort | xargs -d '\n' sha256sum)
+    (cd "$local_dir" && printf '%s\n' "${project[@]}" | xargs -d '\n' sha256sum)
   } | sha256sum | cut -d' ' -f1
 }
 want_stamp=$(fingerprint)
@@ -101,14 +119,13 @@ verify_dir() {
       bad=1
     fi
   done
-  while IFS= read -r rel; do
-    rel=${rel#./}
+  for rel in "${project[@]}"; do
     if [ ! -f "$dir/$rel" ] ||
       [ "$(sha256sum <"$local_dir/$rel")" != "$(sha256sum <"$dir/$rel")" ]; then
-      echo "  $rel: missing or different from tests/vectors/$rel"
+      echo "  $rel: missing or different from $local_dir/$rel"
       bad=1
     fi
-  done < <(cd "$local_dir" && find . -type f)
+  done
   return $bad
 }
 
@@ -163,7 +180,10 @@ for entry in "${files[@]}"; do
   # -L: an upstream symlink (gosaml2's adfs_sp_*.pem) is stored as a copy of its target.
   cp -L "$src" "$stage/$dest" 2>/dev/null || true
 done
-cp -R "$local_dir/." "$stage/"
+for rel in "${project[@]}"; do
+  mkdir -p "$(dirname "$stage/$rel")"
+  cp "$local_dir/$rel" "$stage/$rel"
+done
 if ! problems=$(verify_dir "$stage"); then
   {
     echo "vectors.sh: the fetched vectors do not match scripts/vectors.lock; $cache was left as it was:"

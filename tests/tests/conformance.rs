@@ -1,6 +1,6 @@
 //! Cross-crate conformance harness: fedkit against public third-party vectors.
 //!
-//! The vectors have the layout of `shared/vectors/` (see `tests/vectors/README.md`). They are
+//! The vectors have the layout of `shared/vectors/` (see `tests/README.md`). They are
 //! found through [`fedkit_conformance::vectors`]: `FEDKIT_VECTORS`, else `../shared/vectors`
 //! beside the workspace root, else the cache `bash scripts/vectors.sh` fetches from upstream
 //! (`target/vectors` or `FEDKIT_VECTORS_CACHE`), every file checked against
