@@ -13,7 +13,7 @@
 //! each signing key one of its signing certificates, `validUntil` after `now`.
 
 use chrono::{DateTime, Utc};
-use fedkit_metadata::{IdpMetadata, Metadata, Options, SignaturePolicy};
+use fedkit_metadata::{IdpMetadata, ImportSettings, Metadata, SignaturePolicy};
 use fedkit_xmldsig::{Fingerprint, TrustedKeys};
 
 const SIGNED: &[u8] = include_bytes!("../../crates/metadata/tests/data/mdq-response.xml");
@@ -67,7 +67,7 @@ pub fn run(data: &[u8]) {
     let now = now();
     match mode % 3 {
         0 => {
-            let options = Options::new(SignaturePolicy::NotRequired);
+            let options = ImportSettings::new(SignaturePolicy::NotRequired);
             if let Ok(metadata) = Metadata::parse(rest, &options, now) {
                 assert!(metadata.idps_total() <= metadata.entities_total());
                 let ids: Vec<String> = metadata.entity_ids().map(str::to_owned).collect();
@@ -91,7 +91,7 @@ pub fn run(data: &[u8]) {
                 }
             }
             let keys = TrustedKeys::from_pem(SIGNER).expect("signer certificate");
-            let options = Options::new(SignaturePolicy::Required(keys));
+            let options = ImportSettings::new(SignaturePolicy::Required(keys));
             if let Ok(idp) = IdpMetadata::from_xml(&bytes, &options, now) {
                 let original = IdpMetadata::from_xml(SIGNED, &options, now).expect("the fixture verifies");
                 assert_eq!(idp, original, "a mutation changed the signed IdP yet verified");

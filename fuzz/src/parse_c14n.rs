@@ -6,12 +6,10 @@ use fedkit_xmldsig::{Document, Limits};
 
 /// One fuzz input through this target, with its oracles (a panic is a finding).
 pub fn run(data: &[u8]) {
-    let limits = Limits {
-        max_bytes: 64 * 1024,
-        max_nodes: 10_000,
-        max_depth: 64,
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_max_bytes(64 * 1024)
+        .with_max_nodes(10_000)
+        .with_max_depth(64);
     let Ok(doc) = Document::parse_bytes_with_limits(data, &limits) else {
         return;
     };

@@ -7,11 +7,7 @@ const PEM: &str = include_str!("../../examples/data/idp-cert.pem");
 
 /// One fuzz input through this target, with its oracles (a panic is a finding).
 pub fn run(data: &[u8]) {
-    let limits = Limits {
-        max_bytes: 64 * 1024,
-        max_nodes: 10_000,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_bytes(64 * 1024).with_max_nodes(10_000);
     let Ok(doc) = Document::parse_bytes_with_limits(data, &limits) else {
         return;
     };

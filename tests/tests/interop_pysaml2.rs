@@ -32,7 +32,8 @@ use chrono::Utc;
 use fedkit_saml::request::AuthnRequest;
 use fedkit_saml::sp_metadata::SpMetadata;
 use fedkit_saml::{
-    IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings, SignedPart, Warning,
+    IdentityProvider, InMemoryReplayCache, LoginWarning, ResponseValidator, ServiceProvider, Settings,
+    SignedPart,
 };
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::xmlenc::{ContentAlgorithm, DecryptionPolicy};
@@ -201,7 +202,7 @@ struct Case {
 enum Expect {
     /// fedkit accepts the login, with no warning.
     Accepted,
-    /// fedkit accepts the login with `Warning::LegacyEncryption` (and no other warning).
+    /// fedkit accepts the login with `LoginWarning::LegacyEncryption` (and no other warning).
     AcceptedWithLegacyEncryptionWarning,
     /// fedkit refuses with this error code.
     Refused(&'static str),
@@ -606,7 +607,7 @@ enum Outcome {
     /// pysaml2 raised (its message).
     IdpError(String),
     /// fedkit accepted, with these warnings.
-    Accepted(Vec<Warning>),
+    Accepted(Vec<LoginWarning>),
     /// fedkit refused: code and message.
     Refused(&'static str, String),
     /// fedkit accepted, but the verified values are wrong.
@@ -638,7 +639,7 @@ fn check(expect: Expect, outcome: &Outcome) -> Result<(), String> {
         (Expect::AcceptedWithLegacyEncryptionWarning, Outcome::Accepted(w))
             if matches!(
                 &w[..],
-                [Warning::LegacyEncryption {
+                [LoginWarning::LegacyEncryption {
                     element: "EncryptedAssertion",
                     algorithm: ContentAlgorithm::TripleDesCbc,
                 }]

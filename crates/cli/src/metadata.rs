@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
-use fedkit_metadata::{Certificate, Endpoint, IdpMetadata, Limits, Metadata, Options, SignaturePolicy};
+use fedkit_metadata::{
+    Certificate, Endpoint, IdpMetadata, ImportSettings, Limits, Metadata, SignaturePolicy,
+};
 use fedkit_xmldsig::crypto::AwsLcRs;
 use serde::Serialize;
 
@@ -161,7 +163,7 @@ fn inspect(a: &InspectArgs, json: bool) -> Result<Output, CommandError> {
         SignaturePolicy::Required(load_keys(&a.verify_certs)?)
     };
     // A file on the admin's own disk: aggregates are allowed in size.
-    let mut options = Options::new(policy)
+    let mut options = ImportSettings::new(policy)
         .with_limits(Limits::aggregate())
         .with_provider(&AwsLcRs);
     if a.allow_http {

@@ -82,9 +82,9 @@ fn idp_metadata(
     entity_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<fedkit_metadata::IdpMetadata, CommandError> {
-    use fedkit_metadata::{Limits, Metadata, Options, SignaturePolicy};
+    use fedkit_metadata::{ImportSettings, Limits, Metadata, SignaturePolicy};
     let xml = read_input(path).map_err(CommandError::Failure)?;
-    let options = Options::new(SignaturePolicy::NotRequired).with_limits(Limits::aggregate());
+    let options = ImportSettings::new(SignaturePolicy::NotRequired).with_limits(Limits::aggregate());
     let name = display_name(path);
     let fail = |e: fedkit_metadata::Error| failure(e.code(), format!("{name}: {e}"));
     let metadata = Metadata::parse(&xml, &options, now).map_err(fail)?;

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 
 use base64::Engine as _;
 use chrono::Utc;
-use fedkit_metadata::{IdpMetadata, Options, SignaturePolicy};
+use fedkit_metadata::{IdpMetadata, ImportSettings, SignaturePolicy};
 use fedkit_saml::logout::{LogoutMessage, LogoutValidator, OutgoingLogout};
 use fedkit_saml::request::AuthnRequest;
 use fedkit_saml::sp_metadata::SpMetadata;
@@ -202,7 +202,7 @@ fn user_form(html: &str, email: &str) -> Form {
 fn import(server: &Server) -> IdpMetadata {
     let (status, _, xml) = get(&server.url("metadata_url"));
     assert_eq!(status, 200);
-    let options = Options::new(SignaturePolicy::NotRequired).dangerous_allow_http_endpoints();
+    let options = ImportSettings::new(SignaturePolicy::NotRequired).dangerous_allow_http_endpoints();
     IdpMetadata::from_xml(xml.as_bytes(), &options, Utc::now()).unwrap()
 }
 

@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use fedkit_metadata::{Limits, Metadata, Options, SignaturePolicy, SignatureStatus};
+use fedkit_metadata::{ImportSettings, Limits, Metadata, SignaturePolicy, SignatureStatus};
 use fedkit_xmldsig::crypto::{CryptoProvider, RustCrypto};
 use fedkit_xmldsig::{AlgorithmPolicy, Document, TrustedKeys, Verifier};
 
@@ -60,9 +60,9 @@ fn now() -> DateTime<Utc> {
         .to_utc()
 }
 
-fn options(provider: &'static dyn CryptoProvider) -> Options {
+fn options(provider: &'static dyn CryptoProvider) -> ImportSettings {
     let keys = TrustedKeys::from_pem(common::FEDERATION_CERT).unwrap();
-    Options::new(SignaturePolicy::Required(keys))
+    ImportSettings::new(SignaturePolicy::Required(keys))
         .with_limits(Limits::aggregate())
         .with_provider(provider)
 }
@@ -118,7 +118,7 @@ fn bench_aggregate(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(if benchmarking { 15 } else { 1 }));
     group.throughput(Throughput::Bytes(xml.len() as u64));
-    let limits = Limits::aggregate().xml;
+    let limits = Limits::aggregate().xml().clone();
     group.bench_function("xmldsig_parse", |b| {
         b.iter(|| {
             let doc = Document::parse_bytes_with_limits(black_box(&xml), &limits).unwrap();

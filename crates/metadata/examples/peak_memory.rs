@@ -32,7 +32,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use fedkit_metadata::{Limits, Metadata, Options, SignaturePolicy};
+use fedkit_metadata::{ImportSettings, Limits, Metadata, SignaturePolicy};
 use fedkit_xmldsig::TrustedKeys;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -55,7 +55,7 @@ fn status_bytes(field: &str) -> u64 {
 
 fn measure(file: &Path, cert: &Path) {
     let keys = TrustedKeys::from_pem(&std::fs::read_to_string(cert).unwrap()).unwrap();
-    let options = Options::new(SignaturePolicy::Required(keys)).with_limits(Limits::aggregate());
+    let options = ImportSettings::new(SignaturePolicy::Required(keys)).with_limits(Limits::aggregate());
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
         .unwrap()
         .to_utc();

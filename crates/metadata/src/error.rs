@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use fedkit_xmldsig::{KeyError, ParseError, VerifyError};
 
-use crate::limits::LimitKind;
+use crate::limits::MetadataLimit;
 use crate::model::{Binding, SkippedCertificate};
 use crate::url::UrlProblem;
 
@@ -122,7 +122,7 @@ pub enum Error {
     #[error("the metadata exceeds a limit: the {limit} is over {max}{}", location.as_ref().map(|l| format!(" at {l}")).unwrap_or_default())]
     LimitExceeded {
         /// Which limit.
-        limit: LimitKind,
+        limit: MetadataLimit,
         /// The configured maximum.
         max: usize,
         /// Where, when one place is to blame.
@@ -223,7 +223,7 @@ pub enum Error {
     },
     /// A `ds:X509Certificate` is not valid base64 or not a certificate. Metadata import no
     /// longer returns it: an unusable certificate is a
-    /// [`Warning::CertificateSkipped`](crate::Warning::CertificateSkipped), or part of
+    /// [`ImportWarning::CertificateSkipped`](crate::ImportWarning::CertificateSkipped), or part of
     /// [`Error::NoSigningCertificate`] when no signing key is left.
     #[error("{location} is not a usable certificate: {reason}")]
     BadCertificate {
@@ -262,7 +262,7 @@ pub enum Error {
     /// [`IdpMetadata::slo_endpoint`](crate::IdpMetadata::slo_endpoint): the IdP's single
     /// logout endpoint for this binding uses plain `http://` (and http was not allowed at
     /// import). Sign-on is unaffected; only sending logout messages there is refused.
-    #[error("the IdP {entity_id:?} offers single logout over {binding} only at {element} {url:?}, which uses plain http://: logout messages would cross the network unencrypted and could be read or rewritten in transit, so they are not sent there; ask the IdP admin to publish an https:// SingleLogoutService (SimpleSAMLphp: serve it over https and set baseurlpath to an https:// URL), or, for a local test IdP only, import the metadata with http allowed (Options::dangerous_allow_http_endpoints, fedkit --allow-http)")]
+    #[error("the IdP {entity_id:?} offers single logout over {binding} only at {element} {url:?}, which uses plain http://: logout messages would cross the network unencrypted and could be read or rewritten in transit, so they are not sent there; ask the IdP admin to publish an https:// SingleLogoutService (SimpleSAMLphp: serve it over https and set baseurlpath to an https:// URL), or, for a local test IdP only, import the metadata with http allowed (ImportSettings::dangerous_allow_http_endpoints, fedkit --allow-http)")]
     SloPlainHttp {
         /// The entity ID.
         entity_id: String,

@@ -10,7 +10,7 @@ use fedkit_xmldsig::TrustedKeys;
 use sha1::Digest as _;
 
 use crate::error::Error;
-use crate::metadata::{Metadata, Options, SignaturePolicy};
+use crate::metadata::{ImportSettings, Metadata, SignaturePolicy};
 use crate::model::IdpMetadata;
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters, as MDQ requires
@@ -86,7 +86,7 @@ pub fn parse_response(
     parse_response_with(
         xml,
         requested,
-        &Options::new(SignaturePolicy::Required(keys)),
+        &ImportSettings::new(SignaturePolicy::Required(keys)),
         now,
     )
 }
@@ -97,7 +97,7 @@ pub fn parse_response(
 pub fn parse_response_with(
     xml: &[u8],
     requested: &str,
-    options: &Options,
+    options: &ImportSettings,
     now: DateTime<Utc>,
 ) -> Result<IdpMetadata, Error> {
     if !matches!(options.signature(), SignaturePolicy::Required(_)) {

@@ -9,11 +9,11 @@ use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::{is_signature, AlgorithmPolicy, Document, KeyError, TrustedKey, TrustedKeys, Verifier};
 
 use crate::error::{Error, Location};
-use crate::limits::{LimitKind, Limits};
+use crate::limits::{Limits, MetadataLimit};
 use crate::model::{pick, Certificate, IdpMetadata, SignatureStatus, SkippedCertificate};
 use crate::read::{earliest, El, Inherited, Plain, RawIdp, Reader, Slot, MD, MDRPI};
 use crate::time::CacheDuration;
-use crate::warning::Warning;
+use crate::warning::ImportWarning;
 
 /// Whether, and against which pinned certificates, the document's signature is verified.
 ///
@@ -40,16 +40,17 @@ pub enum SignaturePolicy {
 /// How to import a metadata document.
 ///
 /// ```
-/// use fedkit_metadata::{Limits, Options, SignaturePolicy};
-/// let upload = Options::new(SignaturePolicy::NotRequired);
+/// use fedkit_metadata::{Limits, ImportSettings, SignaturePolicy};
+/// let upload = ImportSettings::new(SignaturePolicy::NotRequired);
 /// # let pem = include_str!("../../../examples/data/idp-cert.pem");
 /// let keys = fedkit_xmldsig::TrustedKeys::from_pem(pem)?;
-/// let federation = Options::new(SignaturePolicy::Required(keys)).with_limits(Limits::aggregate());
+/// let federation = ImportSettings::new(SignaturePolicy::Required(keys)).with_limits(Limits::aggregate());
 /// # let _ = (upload, federation);
 /// # Ok::<(), fedkit_xmldsig::KeyError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Options {
+#[non_exhaustive]
+pub struct ImportSettings {
     signature: SignaturePolicy,
     limits: Limits,
     algorithms: AlgorithmPolicy,
@@ -57,8 +58,8 @@ pub struct Options {
     allow_http: bool,
 }
 
-impl Options {
-    /// Options with this signature policy, [`Limits::default`] (single entities up to 1 MiB),
+impl ImportSettings {
+    /// Settings with this signature policy, [`Limits::default`] (single entities up to 1 MiB),
     /// the default [`AlgorithmPolicy`] (no SHA-1, RSA ≥ 2048 bits), and `https://` endpoints
     /// only.
     pub fn new(signature: SignaturePolicy) -> Self {
@@ -135,10 +136,10 @@ struct RootInfo {
 /// is done; what remains is the entities' data (certificates as DER, parsed on lookup).
 ///
 /// ```
-/// use fedkit_metadata::{Metadata, Options, SignaturePolicy};
+/// use fedkit_metadata::{Metadata, ImportSettings, SignaturePolicy};
 /// let xml = include_bytes!("../../../examples/data/metadata-jumpcloud.xml");
 /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")?.to_utc();
-/// let metadata = Metadata::parse(xml, &Options::new(SignaturePolicy::NotRequired), now)?;
+/// let metadata = Metadata::parse(xml, &ImportSettings::new(SignaturePolicy::NotRequired), now)?;
 /// assert_eq!(metadata.entities_total(), 1);
 /// let idp = metadata.idp("https://sso.jumpcloud.com/saml2/fedkit-example", now)?;
 /// assert_eq!(idp.signing_certificates().count(), 2);
@@ -151,7 +152,7 @@ pub struct Metadata {
     idps_total: usize,
     root: RootInfo,
     signature: SignatureStatus,
-    warnings: Vec<Warning>,
+    warnings: Vec<ImportWarning>,
 }
 
 fn describe(node: roxmltree::Node<'_, '_>) -> String {
@@ -199,7 +200,7 @@ struct Walk<'r, 'l> {
     entries: Vec<(Arc<str>, Slot)>,
     index: HashMap<Arc<str>, u32>,
     idps_total: usize,
-    warnings: Vec<Warning>,
+    warnings: Vec<ImportWarning>,
 }
 
 impl Walk<'_, '_> {
@@ -215,7 +216,7 @@ impl Walk<'_, '_> {
         let limits = self.reader.limits;
         if depth > limits.max_nesting {
             return Err(Error::LimitExceeded {
-                limit: LimitKind::Nesting,
+                limit: MetadataLimit::Nesting,
                 max: limits.max_nesting,
                 location: None,
             });
@@ -252,7 +253,7 @@ impl Walk<'_, '_> {
         let limits = self.reader.limits;
         if self.entries.len() >= limits.max_entities {
             return Err(Error::LimitExceeded {
-                limit: LimitKind::Entities,
+                limit: MetadataLimit::Entities,
                 max: limits.max_entities,
                 location: None,
             });
@@ -281,7 +282,7 @@ impl Walk<'_, '_> {
             }
             None => {
                 let position = u32::try_from(self.entries.len()).map_err(|_| Error::LimitExceeded {
-                    limit: LimitKind::Entities,
+                    limit: MetadataLimit::Entities,
                     max: limits.max_entities,
                     location: None,
                 })?;
@@ -302,7 +303,7 @@ impl Metadata {
     /// metadata, a required signature absent or invalid, the root `validUntil` passed at
     /// `now`. In an aggregate, a broken entity does not fail the load: looking it up returns
     /// its error. A single-entity document is checked completely here.
-    pub fn parse(xml: &[u8], options: &Options, now: DateTime<Utc>) -> Result<Self, Error> {
+    pub fn parse(xml: &[u8], options: &ImportSettings, now: DateTime<Utc>) -> Result<Self, Error> {
         let doc = Document::parse_bytes_with_limits(xml, &options.limits.xml)?;
         let root = doc.root_element();
         let is_root =
@@ -360,7 +361,7 @@ impl Metadata {
             warnings: Vec::new(),
         };
         if signature == SignatureStatus::NotChecked {
-            walk.warnings.push(Warning::SignatureNotChecked);
+            walk.warnings.push(ImportWarning::SignatureNotChecked);
         }
         let single = root.local() == "EntityDescriptor";
         let mut ignored = Vec::new();
@@ -472,7 +473,7 @@ impl Metadata {
 
     /// Document-level warnings (a signature that was not checked, an ignored
     /// `cacheDuration`).
-    pub fn warnings(&self) -> &[Warning] {
+    pub fn warnings(&self) -> &[ImportWarning] {
         &self.warnings
     }
 
@@ -563,7 +564,7 @@ fn reader_name<'a, E: El<'a>>(root: E, reader: &Reader<'_>) -> Result<Option<Str
     if let Some(n) = name {
         if n.len() > reader.limits.max_value_bytes {
             return Err(Error::LimitExceeded {
-                limit: LimitKind::ValueBytes,
+                limit: MetadataLimit::ValueBytes,
                 max: reader.limits.max_value_bytes,
                 location: Some(Location::new(None, "EntitiesDescriptor", Some("Name"))),
             });
@@ -575,24 +576,28 @@ fn reader_name<'a, E: El<'a>>(root: E, reader: &Reader<'_>) -> Result<Option<Str
 /// Days before expiry from which a certificate draws a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
 
-pub(crate) fn certificate_warnings(certificates: &[Certificate], now: DateTime<Utc>, out: &mut Vec<Warning>) {
+pub(crate) fn certificate_warnings(
+    certificates: &[Certificate],
+    now: DateTime<Utc>,
+    out: &mut Vec<ImportWarning>,
+) {
     for c in certificates {
         if out.iter().any(|w| match w {
-            Warning::CertificateExpired { sha256, .. }
-            | Warning::CertificateExpiresSoon { sha256, .. }
-            | Warning::CertificateNotYetValid { sha256, .. } => *sha256 == c.sha256,
+            ImportWarning::CertificateExpired { sha256, .. }
+            | ImportWarning::CertificateExpiresSoon { sha256, .. }
+            | ImportWarning::CertificateNotYetValid { sha256, .. } => *sha256 == c.sha256,
             _ => false,
         }) {
             continue;
         }
         if c.not_after < now {
-            out.push(Warning::CertificateExpired {
+            out.push(ImportWarning::CertificateExpired {
                 sha256: c.sha256,
                 subject: c.subject.clone(),
                 not_after: c.not_after,
             });
         } else if c.not_after - now < Duration::days(EXPIRY_WARNING_DAYS) {
-            out.push(Warning::CertificateExpiresSoon {
+            out.push(ImportWarning::CertificateExpiresSoon {
                 sha256: c.sha256,
                 subject: c.subject.clone(),
                 not_after: c.not_after,
@@ -600,7 +605,7 @@ pub(crate) fn certificate_warnings(certificates: &[Certificate], now: DateTime<U
             });
         }
         if c.not_before > now {
-            out.push(Warning::CertificateNotYetValid {
+            out.push(ImportWarning::CertificateNotYetValid {
                 sha256: c.sha256,
                 subject: c.subject.clone(),
                 not_before: c.not_before,
@@ -635,7 +640,7 @@ fn finish_idp(
     entity_id: &str,
     raw: &RawIdp,
     signature: &SignatureStatus,
-    document_warnings: &[Warning],
+    document_warnings: &[ImportWarning],
     now: DateTime<Utc>,
 ) -> Result<IdpMetadata, Error> {
     if let Some(valid_until) = raw.valid_until {
@@ -647,7 +652,7 @@ fn finish_idp(
             });
         }
     }
-    let mut warnings: Vec<Warning> = document_warnings.to_vec();
+    let mut warnings: Vec<ImportWarning> = document_warnings.to_vec();
     warnings.extend(raw.warnings.iter().cloned());
     let mut certificates = Vec::new();
     let mut skipped: Vec<SkippedCertificate> = raw.skipped.clone();
@@ -667,7 +672,7 @@ fn finish_idp(
                         reason: reason.clone(),
                     });
                 }
-                warnings.push(Warning::CertificateSkipped {
+                warnings.push(ImportWarning::CertificateSkipped {
                     key_descriptor: key.key_descriptor,
                     reason,
                 });
@@ -684,7 +689,7 @@ fn finish_idp(
             }
         }
         if ignored > 0 {
-            warnings.push(Warning::ExtraCertificatesIgnored {
+            warnings.push(ImportWarning::ExtraCertificatesIgnored {
                 key_descriptor: key.key_descriptor,
                 ignored,
             });
@@ -731,14 +736,18 @@ impl IdpMetadata {
     /// IdP's metadata URL returns) and returns that IdP, checked at `now`.
     ///
     /// ```
-    /// use fedkit_metadata::{IdpMetadata, Options, SignaturePolicy};
+    /// use fedkit_metadata::{IdpMetadata, ImportSettings, SignaturePolicy};
     /// let xml = include_bytes!("../../../examples/data/metadata-jumpcloud.xml");
     /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")?.to_utc();
-    /// let idp = IdpMetadata::from_xml(xml, &Options::new(SignaturePolicy::NotRequired), now)?;
+    /// let idp = IdpMetadata::from_xml(xml, &ImportSettings::new(SignaturePolicy::NotRequired), now)?;
     /// assert_eq!(idp.sso()[0].location, "https://sso.jumpcloud.com/saml2/fedkit-example");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_xml(xml: &[u8], options: &Options, now: DateTime<Utc>) -> Result<Self, Error> {
+    pub fn from_xml(xml: &[u8], options: &ImportSettings, now: DateTime<Utc>) -> Result<Self, Error> {
         Metadata::parse(xml, options, now)?.only_idp(now)
     }
 }
+
+/// Renamed [`ImportSettings`] (the workspace names component configuration `…Settings`).
+#[deprecated(note = "renamed to ImportSettings")]
+pub type Options = ImportSettings;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use fedkit_xmldsig::{Fingerprint, SignatureAlgorithm, TrustedKey, TrustedKeys};
 
 use crate::time::CacheDuration;
-use crate::warning::Warning;
+use crate::warning::ImportWarning;
 
 /// A SAML binding (SAML Bindings §3), as named by an endpoint's `Binding` attribute.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -96,7 +96,7 @@ pub struct Endpoint {
     /// The binding.
     pub binding: Binding,
     /// `Location`: where requests go. Checked to be an `https://` URL (see
-    /// [`Options::dangerous_allow_http_endpoints`](crate::Options::dangerous_allow_http_endpoints)).
+    /// [`ImportSettings::dangerous_allow_http_endpoints`](crate::ImportSettings::dangerous_allow_http_endpoints)).
     pub location: String,
     /// `ResponseLocation`: where responses go, when different (Single Logout).
     pub response_location: Option<String>,
@@ -137,7 +137,7 @@ impl KeyUse {
 }
 
 /// A certificate from a `KeyDescriptor`: a key to pin. Its validity period is reported (and
-/// an expired one produces a [`Warning`]) but never enforced: SAML uses certificates as
+/// an expired one produces a [`ImportWarning`]) but never enforced: SAML uses certificates as
 /// key containers, and IdPs routinely sign with expired self-signed certificates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -200,7 +200,7 @@ impl Certificate {
 
 /// A certificate of a `KeyDescriptor` that could not be used (its base64 is damaged, its DER
 /// does not parse, its key type is not supported), and why. Reported as a
-/// [`Warning::CertificateSkipped`] while another signing certificate remains, and listed in
+/// [`ImportWarning::CertificateSkipped`] while another signing certificate remains, and listed in
 /// [`Error::NoSigningCertificate`](crate::Error::NoSigningCertificate) when none does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -463,7 +463,7 @@ pub struct IdpMetadata {
     pub(crate) scopes: Vec<Scope>,
     pub(crate) entity_attributes: Vec<EntityAttribute>,
     pub(crate) signature: SignatureStatus,
-    pub(crate) warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<ImportWarning>,
 }
 
 impl IdpMetadata {
@@ -475,7 +475,7 @@ impl IdpMetadata {
     /// `SingleSignOnService` endpoints, in document order (never empty). Every SAML 2.0 one
     /// passed the URL checks (an unusable one refuses the IdP); one of another binding (SAML 1,
     /// Shibboleth 1.x `AuthnRequest` profiles) that cannot be used is dropped with a
-    /// [`Warning::EndpointIgnored`].
+    /// [`ImportWarning::EndpointIgnored`].
     pub fn sso(&self) -> &[Endpoint] {
         &self.sso
     }
@@ -487,8 +487,8 @@ impl IdpMetadata {
 
     /// `SingleLogoutService` endpoints that may be used, in document order: `https://` (or
     /// `http://` when the import allowed it). An endpoint that cannot be used never refuses
-    /// the IdP: a malformed one is dropped with a [`Warning::EndpointIgnored`], a plain
-    /// `http://` one is kept aside with a [`Warning::SloPlainHttp`] and explained by
+    /// the IdP: a malformed one is dropped with a [`ImportWarning::EndpointIgnored`], a plain
+    /// `http://` one is kept aside with a [`ImportWarning::SloPlainHttp`] and explained by
     /// [`slo_endpoint`](Self::slo_endpoint).
     pub fn slo(&self) -> &[Endpoint] {
         &self.slo
@@ -500,7 +500,7 @@ impl IdpMetadata {
     /// binding is plain `http://`, naming it and what to change.
     ///
     /// ```
-    /// use fedkit_metadata::{Binding, IdpMetadata, Options, SignaturePolicy};
+    /// use fedkit_metadata::{Binding, IdpMetadata, ImportSettings, SignaturePolicy};
     /// # let cert: String = include_str!("../../../examples/data/idp-cert.pem")
     /// #     .lines().filter(|l| !l.starts_with("-----")).collect();
     /// let xml = format!(r#"<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.org">
@@ -514,7 +514,7 @@ impl IdpMetadata {
     ///   </IDPSSODescriptor>
     /// </EntityDescriptor>"#);
     /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")?.to_utc();
-    /// let idp = IdpMetadata::from_xml(xml.as_bytes(), &Options::new(SignaturePolicy::NotRequired), now)?;
+    /// let idp = IdpMetadata::from_xml(xml.as_bytes(), &ImportSettings::new(SignaturePolicy::NotRequired), now)?;
     /// assert!(idp.slo().is_empty());
     /// let err = idp.slo_endpoint(&Binding::HttpRedirect).unwrap_err();
     /// assert_eq!(err.code(), "slo_plain_http");
@@ -542,7 +542,7 @@ impl IdpMetadata {
 
     /// `ArtifactResolutionService` endpoints that may be used (`https://`, or `http://` when
     /// allowed). fedkit does not resolve artifacts; an unusable one is dropped with a
-    /// [`Warning::EndpointIgnored`] and never refuses the IdP.
+    /// [`ImportWarning::EndpointIgnored`] and never refuses the IdP.
     pub fn artifact_resolution(&self) -> &[Endpoint] {
         &self.artifact_resolution
     }
@@ -651,7 +651,7 @@ impl IdpMetadata {
 
     /// Things an admin should know that did not prevent the import (an expired certificate,
     /// an ignored display URL, ...), evaluated at the `now` of the lookup.
-    pub fn warnings(&self) -> &[Warning] {
+    pub fn warnings(&self) -> &[ImportWarning] {
         &self.warnings
     }
 }

@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use fedkit_xmldsig::{KeyError, VerifiedElement};
 
 use crate::error::{Error, Location};
-use crate::limits::{LimitKind, Limits};
+use crate::limits::{Limits, MetadataLimit};
 use crate::model::{
     Binding, ContactPerson, ContactType, Endpoint, EntityAttribute, KeyUse, Localized, Logo, Organization,
     PlainHttpEndpoint, RegistrationInfo, Scope, SkippedCertificate, UiInfo,
 };
 use crate::time::{parse_datetime, CacheDuration, MissingZone};
 use crate::url::{check_display, check_endpoint, UrlProblem};
-use crate::warning::Warning;
+use crate::warning::ImportWarning;
 
 pub(crate) const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 pub(crate) const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
@@ -183,7 +183,7 @@ pub(crate) struct RawIdp {
     pub(crate) registration: Option<RegistrationInfo>,
     pub(crate) scopes: Vec<Scope>,
     pub(crate) entity_attributes: Vec<EntityAttribute>,
-    pub(crate) warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<ImportWarning>,
 }
 
 impl RawIdp {
@@ -280,7 +280,7 @@ impl Reader<'_> {
     fn bounded(&self, location: impl FnOnce() -> Location, value: &str) -> Result<(), Error> {
         if value.len() > self.limits.max_value_bytes {
             return Err(Error::LimitExceeded {
-                limit: LimitKind::ValueBytes,
+                limit: MetadataLimit::ValueBytes,
                 max: self.limits.max_value_bytes,
                 location: Some(location()),
             });
@@ -371,7 +371,7 @@ impl Reader<'_> {
         el: E,
         entity: Option<&str>,
         element: &'static str,
-        warnings: &mut Vec<Warning>,
+        warnings: &mut Vec<ImportWarning>,
     ) -> Result<Option<CacheDuration>, Error> {
         let Some(v) = self.attr(el, "cacheDuration", entity, element)? else {
             return Ok(None);
@@ -379,7 +379,7 @@ impl Reader<'_> {
         match v.parse::<CacheDuration>() {
             Ok(d) => Ok(Some(d)),
             Err(reason) => {
-                warnings.push(Warning::CacheDurationIgnored {
+                warnings.push(ImportWarning::CacheDurationIgnored {
                     element,
                     value: v.to_owned(),
                     reason,
@@ -601,7 +601,7 @@ impl Reader<'_> {
         el: E,
         entity_id: &str,
         raw: &mut RawIdp,
-        warnings: &mut Vec<Warning>,
+        warnings: &mut Vec<ImportWarning>,
     ) -> Result<(), Error> {
         const NAME: &str = "IDPSSODescriptor";
         let entity = Some(entity_id);
@@ -615,7 +615,7 @@ impl Reader<'_> {
         if let Some(url) = self.attr(el, "errorURL", entity, NAME)? {
             match check_display(url, false) {
                 Ok(()) => raw.error_url = Some(url.to_owned()),
-                Err(problem) => warnings.push(Warning::DisplayUrlIgnored {
+                Err(problem) => warnings.push(ImportWarning::DisplayUrlIgnored {
                     element: "IDPSSODescriptor errorURL",
                     url: url.to_owned(),
                     problem,
@@ -647,12 +647,12 @@ impl Reader<'_> {
                     match self.key_descriptor(child, entity, key_descriptors, &mut certificates)? {
                         KeyRead::Key(key) => raw.keys.push(key),
                         KeyRead::NoCertificate => {
-                            warnings.push(Warning::KeyDescriptorWithoutCertificate {
+                            warnings.push(ImportWarning::KeyDescriptorWithoutCertificate {
                                 key_descriptor: key_descriptors,
                             });
                         }
                         KeyRead::Unreadable(skipped) => {
-                            warnings.push(Warning::CertificateSkipped {
+                            warnings.push(ImportWarning::CertificateSkipped {
                                 key_descriptor: key_descriptors,
                                 reason: skipped.reason.clone(),
                             });
@@ -691,7 +691,7 @@ impl Reader<'_> {
                             // Kept aside: refused when the host asks for it (slo_endpoint).
                             let read = self.endpoint(child, entity, element, true);
                             if let Some(endpoint) = ignored(read, element, warnings)? {
-                                warnings.push(Warning::SloPlainHttp {
+                                warnings.push(ImportWarning::SloPlainHttp {
                                     element: element.to_string(),
                                     url: url.clone(),
                                 });
@@ -738,7 +738,7 @@ impl Reader<'_> {
             .iter()
             .any(|e| matches!(e.binding, Binding::HttpRedirect | Binding::HttpPost))
         {
-            warnings.push(Warning::NoBrowserSsoBinding);
+            warnings.push(ImportWarning::NoBrowserSsoBinding);
         }
         Ok(())
     }
@@ -812,7 +812,7 @@ impl Reader<'_> {
                     *total += 1;
                     if *total > self.limits.max_certificates_per_entity {
                         return Err(Error::LimitExceeded {
-                            limit: LimitKind::CertificatesPerEntity,
+                            limit: MetadataLimit::CertificatesPerEntity,
                             max: self.limits.max_certificates_per_entity,
                             location: Some(Location::new(entity, "IDPSSODescriptor", None)),
                         });
@@ -821,7 +821,7 @@ impl Reader<'_> {
                     let text = cert.text();
                     if text.len() > self.limits.max_certificate_bytes {
                         return Err(Error::LimitExceeded {
-                            limit: LimitKind::CertificateBytes,
+                            limit: MetadataLimit::CertificateBytes,
                             max: self.limits.max_certificate_bytes,
                             location: Some(cert_location()),
                         });
@@ -865,7 +865,7 @@ impl Reader<'_> {
         &self,
         el: E,
         entity: Option<&str>,
-        warnings: &mut Vec<Warning>,
+        warnings: &mut Vec<ImportWarning>,
     ) -> Result<UiInfo, Error> {
         let mut ui = UiInfo::default();
         for item in el.kids().filter(|k| k.ns() == Some(MDUI)) {
@@ -898,7 +898,7 @@ impl Reader<'_> {
                             height: item.attr("height").and_then(|h| collapse(h).parse().ok()),
                             lang: item.attr_ns(XML, "lang").map(str::to_owned),
                         }),
-                        Err(problem) => warnings.push(Warning::DisplayUrlIgnored {
+                        Err(problem) => warnings.push(ImportWarning::DisplayUrlIgnored {
                             element: "mdui:Logo",
                             url,
                             problem,
@@ -915,7 +915,7 @@ impl Reader<'_> {
         &self,
         el: E,
         entity: Option<&str>,
-        warnings: &mut Vec<Warning>,
+        warnings: &mut Vec<ImportWarning>,
     ) -> Result<Organization, Error> {
         let mut org = Organization::default();
         for item in el.kids().filter(|k| k.ns() == Some(MD)) {
@@ -986,13 +986,13 @@ enum KeyRead {
 fn ignored(
     result: Result<Endpoint, Error>,
     element: Nth,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<ImportWarning>,
 ) -> Result<Option<Endpoint>, Error> {
     match result {
         Ok(e) => Ok(Some(e)),
         Err(e @ Error::LimitExceeded { .. }) => Err(e),
         Err(e) => {
-            warnings.push(Warning::EndpointIgnored {
+            warnings.push(ImportWarning::EndpointIgnored {
                 element: element.to_string(),
                 reason: Box::new(e),
             });
@@ -1003,17 +1003,20 @@ fn ignored(
 
 /// A known extension that breaks its schema (a missing or invalid attribute) is dropped with
 /// a warning: extensions are data, and never fail an import. Exceeding a limit still does.
-pub(crate) fn lenient<T>(result: Result<T, Error>, warnings: &mut Vec<Warning>) -> Result<Option<T>, Error> {
+pub(crate) fn lenient<T>(
+    result: Result<T, Error>,
+    warnings: &mut Vec<ImportWarning>,
+) -> Result<Option<T>, Error> {
     match result {
         Ok(v) => Ok(Some(v)),
         Err(Error::Missing { location }) => {
-            warnings.push(Warning::ExtensionIgnored {
+            warnings.push(ImportWarning::ExtensionIgnored {
                 reason: format!("{location} is missing"),
             });
             Ok(None)
         }
         Err(e @ Error::InvalidValue { .. }) => {
-            warnings.push(Warning::ExtensionIgnored {
+            warnings.push(ImportWarning::ExtensionIgnored {
                 reason: e.to_string(),
             });
             Ok(None)
@@ -1026,11 +1029,11 @@ fn keep_display_url(
     list: &mut Vec<Localized>,
     url: Localized,
     element: &'static str,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<ImportWarning>,
 ) {
     match check_display(&url.value, false) {
         Ok(()) => list.push(url),
-        Err(problem) => warnings.push(Warning::DisplayUrlIgnored {
+        Err(problem) => warnings.push(ImportWarning::DisplayUrlIgnored {
             element,
             url: url.value,
             problem,

@@ -8,7 +8,7 @@ use crate::url::UrlProblem;
 /// Something worth telling the admin that did not prevent the import.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Warning {
+pub enum ImportWarning {
     /// A certificate's validity has ended. It is still used: SAML pins keys, and many IdPs
     /// keep signing with expired self-signed certificates. Plan a rotation.
     #[error("certificate {sha256} ({subject}) expired on {not_after}; it is still accepted as a pinned key, but ask the IdP admin to rotate it")]
@@ -132,23 +132,27 @@ pub enum Warning {
     },
 }
 
-impl Warning {
+impl ImportWarning {
     /// A stable `snake_case` code per variant, for logs, APIs and the CLI.
     pub fn code(&self) -> &'static str {
         match self {
-            Warning::CertificateExpired { .. } => "certificate_expired",
-            Warning::CertificateExpiresSoon { .. } => "certificate_expires_soon",
-            Warning::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
-            Warning::KeyDescriptorWithoutCertificate { .. } => "key_descriptor_without_certificate",
-            Warning::ExtraCertificatesIgnored { .. } => "extra_certificates_ignored",
-            Warning::CertificateSkipped { .. } => "certificate_skipped",
-            Warning::DisplayUrlIgnored { .. } => "display_url_ignored",
-            Warning::CacheDurationIgnored { .. } => "cache_duration_ignored",
-            Warning::ExtensionIgnored { .. } => "extension_ignored",
-            Warning::NoBrowserSsoBinding => "no_browser_sso_binding",
-            Warning::SignatureNotChecked => "signature_not_checked",
-            Warning::EndpointIgnored { .. } => "endpoint_ignored",
-            Warning::SloPlainHttp { .. } => "slo_plain_http",
+            ImportWarning::CertificateExpired { .. } => "certificate_expired",
+            ImportWarning::CertificateExpiresSoon { .. } => "certificate_expires_soon",
+            ImportWarning::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
+            ImportWarning::KeyDescriptorWithoutCertificate { .. } => "key_descriptor_without_certificate",
+            ImportWarning::ExtraCertificatesIgnored { .. } => "extra_certificates_ignored",
+            ImportWarning::CertificateSkipped { .. } => "certificate_skipped",
+            ImportWarning::DisplayUrlIgnored { .. } => "display_url_ignored",
+            ImportWarning::CacheDurationIgnored { .. } => "cache_duration_ignored",
+            ImportWarning::ExtensionIgnored { .. } => "extension_ignored",
+            ImportWarning::NoBrowserSsoBinding => "no_browser_sso_binding",
+            ImportWarning::SignatureNotChecked => "signature_not_checked",
+            ImportWarning::EndpointIgnored { .. } => "endpoint_ignored",
+            ImportWarning::SloPlainHttp { .. } => "slo_plain_http",
         }
     }
 }
+
+/// Renamed [`ImportWarning`] (fedkit-saml's findings on an accepted login are `LoginWarning`).
+#[deprecated(note = "renamed to ImportWarning")]
+pub type Warning = ImportWarning;

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use fedkit_metadata::{Metadata, Options, SignaturePolicy};
+use fedkit_metadata::{ImportSettings, Metadata, SignaturePolicy};
 use serde::Deserialize;
 use sha2::Digest as _;
 
@@ -198,7 +198,7 @@ fn observe_entity(metadata: &Metadata, id: &str, now: DateTime<Utc>) -> serde_js
 /// Runs one check; returns the differences.
 fn run_check(file: &str, xml: &[u8], check: &Check, default_now: &str, print: bool) -> Vec<String> {
     let now = at(check.now.as_deref().unwrap_or(default_now));
-    let options = Options::new(SignaturePolicy::NotRequired);
+    let options = ImportSettings::new(SignaturePolicy::NotRequired);
     let label = format!("{file} at {}", now.to_rfc3339());
     let mut problems = Vec::new();
     let parsed = Metadata::parse(xml, &options, now);

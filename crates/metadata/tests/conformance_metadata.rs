@@ -10,7 +10,9 @@
 )]
 
 use chrono::{DateTime, Utc};
-use fedkit_metadata::{Binding, Error, IdpMetadata, Options, SignaturePolicy, UrlProblem, Warning};
+use fedkit_metadata::{
+    Binding, Error, IdpMetadata, ImportSettings, ImportWarning, SignaturePolicy, UrlProblem,
+};
 
 const ENTITY: &str = "https://idp.example.org/saml";
 const SAML2: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
@@ -64,7 +66,11 @@ fn signing_and_sso() -> String {
 }
 
 fn parse(xml: &str) -> Result<IdpMetadata, Error> {
-    IdpMetadata::from_xml(xml.as_bytes(), &Options::new(SignaturePolicy::NotRequired), now())
+    IdpMetadata::from_xml(
+        xml.as_bytes(),
+        &ImportSettings::new(SignaturePolicy::NotRequired),
+        now(),
+    )
 }
 
 // ---- §2.3.2 EntityDescriptor ------------------------------------------------------------
@@ -200,12 +206,12 @@ fn endpoint(element: &str, binding: &str, location: &str) -> String {
     format!(r#"<md:{element} Binding="{binding}" Location="{location}"/>"#)
 }
 
-fn with_http() -> Options {
-    Options::new(SignaturePolicy::NotRequired).dangerous_allow_http_endpoints()
+fn with_http() -> ImportSettings {
+    ImportSettings::new(SignaturePolicy::NotRequired).dangerous_allow_http_endpoints()
 }
 
 fn codes(metadata: &IdpMetadata) -> Vec<&'static str> {
-    metadata.warnings().iter().map(Warning::code).collect()
+    metadata.warnings().iter().map(ImportWarning::code).collect()
 }
 
 #[test]
@@ -269,7 +275,7 @@ fn metadata_2_4_2_plain_http_single_logout_imports_with_a_warning_accepted() {
     assert_eq!(codes(&metadata), ["slo_plain_http"]);
     assert!(matches!(
         &metadata.warnings()[0],
-        Warning::SloPlainHttp { element, url } if element == "SingleLogoutService #1" && url == "http://idp.example.org/slo"
+        ImportWarning::SloPlainHttp { element, url } if element == "SingleLogoutService #1" && url == "http://idp.example.org/slo"
     ));
     // Only the https endpoint is offered.
     assert_eq!(metadata.slo().len(), 1);
@@ -378,7 +384,7 @@ fn metadata_2_4_2_unusable_unused_endpoints_ignored_accepted() {
         .warnings()
         .iter()
         .map(|w| match w {
-            Warning::EndpointIgnored { element, .. } => element.as_str(),
+            ImportWarning::EndpointIgnored { element, .. } => element.as_str(),
             _ => "",
         })
         .collect();
@@ -430,7 +436,7 @@ fn metadata_2_4_2_unusable_unused_endpoints_never_offered_refused() {
     assert_eq!(offered, ["https://idp.example.org:8443/ars"]);
     assert!(matches!(
         metadata.warnings(),
-        [Warning::EndpointIgnored { element, reason }]
+        [ImportWarning::EndpointIgnored { element, reason }]
             if element == "ArtifactResolutionService #2"
                 && matches!(**reason, Error::UnsafeUrl { problem: UrlProblem::SchemeNotAllowed, .. })
     ));
@@ -523,7 +529,7 @@ fn metadata_2_4_1_1_unusable_certificate_among_usable_ones_skipped_accepted() {
         .warnings()
         .iter()
         .filter_map(|w| match w {
-            Warning::CertificateSkipped { key_descriptor, .. } => Some(*key_descriptor),
+            ImportWarning::CertificateSkipped { key_descriptor, .. } => Some(*key_descriptor),
             _ => None,
         })
         .collect();

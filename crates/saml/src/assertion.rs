@@ -1,7 +1,7 @@
 //! The verified assertion: what a signature covered, and nothing else.
 
 use chrono::{DateTime, Utc};
-use fedkit_xmldsig::xmlenc::ContentAlgorithm;
+use fedkit_xmldsig::xmlenc::{ContentAlgorithm, Delegation};
 use fedkit_xmldsig::Fingerprint;
 
 use crate::error::SignedPart;
@@ -50,7 +50,7 @@ pub struct Authn {
 /// Something an administrator should know about an accepted login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Warning {
+pub enum LoginWarning {
     /// The pinned certificate that verified the signature is outside its validity period.
     /// Pinned certificates are keys, so this does not refuse the login (unless
     /// [`Settings::with_certificate_validity_enforced`](crate::Settings::with_certificate_validity_enforced)), but the IdP will rotate it soon, or should.
@@ -72,21 +72,54 @@ pub enum Warning {
         /// The content-encryption algorithm.
         algorithm: ContentAlgorithm,
     },
+    /// The crypto provider the host chose handed a secret-key operation of this login's
+    /// decryption to another provider (e.g. `AwsLcRs`'s Triple-DES, or RSA keys outside
+    /// 2048 to 8192 bits, done by RustCrypto). The login is accepted; the host learns that
+    /// code other than its chosen provider's touched the key or the plaintext. Wrap the
+    /// provider in `fedkit_xmldsig::crypto::Strict` to refuse such logins instead.
+    CryptoDelegated {
+        /// What was decrypted: `EncryptedAssertion` or `EncryptedID`.
+        element: &'static str,
+        /// The operation, the provider asked and the one that did it.
+        delegation: Delegation,
+    },
 }
 
-impl Warning {
-    /// The warning for content decrypted with `algorithm`, if it is legacy.
-    pub(crate) fn for_encryption(element: &'static str, algorithm: ContentAlgorithm) -> Option<Self> {
-        algorithm
+impl LoginWarning {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LoginWarning::CertificateOutsideValidity { .. } => "certificate_outside_validity",
+            LoginWarning::LegacyEncryption { .. } => "legacy_encryption",
+            LoginWarning::CryptoDelegated { .. } => "crypto_delegated",
+        }
+    }
+
+    /// The warnings for content decrypted with `algorithm`: a legacy algorithm, and every
+    /// operation the provider delegated.
+    pub(crate) fn for_decryption(
+        element: &'static str,
+        algorithm: ContentAlgorithm,
+        delegated: &[Delegation],
+    ) -> Vec<Self> {
+        let legacy = algorithm
             .is_legacy()
-            .then_some(Warning::LegacyEncryption { element, algorithm })
+            .then_some(LoginWarning::LegacyEncryption { element, algorithm });
+        legacy
+            .into_iter()
+            .chain(
+                delegated
+                    .iter()
+                    .map(|&delegation| LoginWarning::CryptoDelegated { element, delegation }),
+            )
+            .collect()
     }
 }
 
-impl core::fmt::Display for Warning {
+impl core::fmt::Display for LoginWarning {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Warning::CertificateOutsideValidity {
+            LoginWarning::CertificateOutsideValidity {
                 fingerprint,
                 not_before,
                 not_after,
@@ -96,7 +129,7 @@ impl core::fmt::Display for Warning {
                 crate::time::show(*not_before),
                 crate::time::show(*not_after)
             ),
-            Warning::LegacyEncryption { element, algorithm } => write!(
+            LoginWarning::LegacyEncryption { element, algorithm } => write!(
                 f,
                 "the IdP encrypted the {} ({element}) with {} ({}), a legacy cipher with 64-bit blocks that NIST no longer allows for encryption: \
                  set the IdP to encrypt with AES-256-GCM (http://www.w3.org/2009/xmlenc11#aes256-gcm), or AES-256-CBC if it offers no GCM",
@@ -107,6 +140,11 @@ impl core::fmt::Display for Warning {
                 },
                 algorithm.name(),
                 algorithm.uri()
+            ),
+            LoginWarning::CryptoDelegated { element, delegation } => write!(
+                f,
+                "decrypting the {element}, {delegation}: the login is accepted; if only the chosen provider may handle \
+                 the SP's private key, wrap it in crypto::Strict, or have the IdP use AES-GCM with RSA-OAEP and an SP key of 2048 to 8192 bits"
             ),
         }
     }
@@ -129,7 +167,7 @@ pub struct VerifiedAssertion {
     pub(crate) one_time_use: bool,
     pub(crate) signed: Vec<SignedPart>,
     pub(crate) signing_key: Fingerprint,
-    pub(crate) warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<LoginWarning>,
 }
 
 impl VerifiedAssertion {
@@ -223,7 +261,7 @@ impl VerifiedAssertion {
     }
 
     /// What an administrator should know about this accepted login (log them).
-    pub fn warnings(&self) -> &[Warning] {
+    pub fn warnings(&self) -> &[LoginWarning] {
         &self.warnings
     }
 }

@@ -24,7 +24,7 @@ use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::{Fingerprint, SignatureScheme, SigningKey, Verifier, VerifyError};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
-use crate::request::{InflateError, SigningError};
+use crate::request::{InflateError, SignError};
 
 /// The HTTP-Redirect binding's DEFLATE encoding, the one `SAMLEncoding` it accepts (SAML
 /// Bindings §3.4.4.1; an absent `SAMLEncoding` means this one).
@@ -135,7 +135,7 @@ pub fn signed_redirect_url(
     relay_state: Option<&str>,
     key: &SigningKey,
     provider: &dyn CryptoProvider,
-) -> Result<String, SigningError> {
+) -> Result<String, SignError> {
     let mut signed = unsigned_query(parameter, xml, relay_state);
     let algorithm = key.default_algorithm();
     signed.push_str("&SigAlg=");
@@ -144,7 +144,7 @@ pub fn signed_redirect_url(
         SignatureScheme::Ecdsa => provider.ecdsa_sign(algorithm, key, signed.as_bytes()),
         _ => provider.rsa_sign(algorithm, key, signed.as_bytes()),
     }
-    .map_err(SigningError::from_crypto)?;
+    .map_err(SignError::from_crypto)?;
     let separator = if destination.contains('?') { '&' } else { '?' };
     Ok(format!(
         "{destination}{separator}{signed}&Signature={}",

@@ -105,10 +105,10 @@ impl IdentityProvider {
     ///
     /// ```
     /// use fedkit_saml::IdentityProvider;
-    /// use fedkit_saml::fedkit_metadata::{IdpMetadata, Options, SignaturePolicy};
+    /// use fedkit_saml::fedkit_metadata::{IdpMetadata, ImportSettings, SignaturePolicy};
     /// let xml = include_bytes!("../../../examples/data/metadata-jumpcloud.xml");
     /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")?.to_utc();
-    /// let metadata = IdpMetadata::from_xml(xml, &Options::new(SignaturePolicy::NotRequired), now)?;
+    /// let metadata = IdpMetadata::from_xml(xml, &ImportSettings::new(SignaturePolicy::NotRequired), now)?;
     /// let idp = IdentityProvider::from_metadata(&metadata);
     /// assert_eq!(idp.entity_id(), metadata.entity_id());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -275,7 +275,7 @@ impl Settings {
     }
 
     /// Refuse a signature by a pinned certificate outside its validity period. Default:
-    /// `false`: a pinned certificate is a key; the login gets a [`Warning`](crate::Warning)
+    /// `false`: a pinned certificate is a key; the login gets a [`LoginWarning`](crate::LoginWarning)
     /// instead.
     #[must_use]
     pub fn with_certificate_validity_enforced(mut self, enforce: bool) -> Self {

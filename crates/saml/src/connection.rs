@@ -401,9 +401,13 @@ fn import_metadata(
     xml: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<fedkit_metadata::IdpMetadata, ConnectionError> {
-    use fedkit_metadata::{IdpMetadata, Options, SignaturePolicy};
-    IdpMetadata::from_xml(xml.as_bytes(), &Options::new(SignaturePolicy::NotRequired), now)
-        .map_err(|e| invalid("idp.xml", e.to_string()))
+    use fedkit_metadata::{IdpMetadata, ImportSettings, SignaturePolicy};
+    IdpMetadata::from_xml(
+        xml.as_bytes(),
+        &ImportSettings::new(SignaturePolicy::NotRequired),
+        now,
+    )
+    .map_err(|e| invalid("idp.xml", e.to_string()))
 }
 
 /// The IdP entity ID a source names, when it names one without I/O: the explicit field, or

@@ -127,10 +127,10 @@ pub enum Error {
     #[error("the assertion is encrypted (EncryptedAssertion) but this SP has no decryption key: configure the SP's encryption key (ResponseValidator::with_decryption_key), or turn off assertion encryption in the IdP's application settings")]
     EncryptedAssertion,
     /// The NameID is encrypted (`EncryptedID`) and no decryption key is configured.
-    #[error("the NameID is encrypted (EncryptedID) but this SP has no decryption key: configure the SP's encryption key (ResponseValidator::with_decryption_key), or turn off NameID encryption in the IdP's application settings")]
+    #[error("the NameID is encrypted (EncryptedID) but this SP has no decryption key: configure the SP's encryption key (with_decryption_key on the ResponseValidator or LogoutValidator that refused it), or turn off NameID encryption in the IdP's application settings")]
     EncryptedNameId,
     /// The encrypted assertion could not be decrypted.
-    #[error("the encrypted assertion cannot be used: {0}")]
+    #[error("the encrypted content (EncryptedAssertion or EncryptedID) cannot be used: {0}")]
     Decryption(XmlEncError),
     /// A signature is present but does not verify.
     #[error("the {part} signature is not valid: {source}")]
@@ -200,7 +200,7 @@ pub enum Error {
         skew_seconds: i64,
     },
     /// The assertion (or its subject confirmation, or its session) has expired.
-    #[error("the {what} expired at {} and it is now {} (clock skew allowed: {skew_seconds} s); the login took too long or the clocks differ", show(*not_on_or_after), show(*now))]
+    #[error("the {what} expired at {} and it is now {} (clock skew allowed: {skew_seconds} s); it arrived too late (the browser took too long, or the message was held back) or the clocks of the SP and the IdP differ", show(*not_on_or_after), show(*now))]
     Expired {
         /// What expired.
         what: &'static str,
@@ -426,6 +426,25 @@ pub enum Error {
         /// `LogoutRequest` or `LogoutResponse`.
         message: &'static str,
     },
+    /// A logout message's `SAMLRequest`/`SAMLResponse` (or its `Signature` query parameter)
+    /// is not base64: [`Error::Base64`]'s condition, worded for the Single Logout URL.
+    #[error("the logout message's {parameter} value is not valid base64 ({reason}); the IdP must base64-encode logout messages as its binding (HTTP-POST or HTTP-Redirect) requires")]
+    LogoutBase64 {
+        /// `SAMLRequest/SAMLResponse` or `Signature`.
+        parameter: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A logout message is not acceptable XML: [`Error::Xml`]'s condition, worded for the
+    /// Single Logout URL.
+    #[error("the logout message is not acceptable XML: {0}")]
+    LogoutXml(ParseError),
+    /// What arrived at the Single Logout URL is not a `LogoutRequest` or `LogoutResponse`.
+    #[error("expected a SAML 2.0 LogoutRequest or LogoutResponse at this SP's Single Logout URL, found {found}; only logout messages belong there (the IdP posts login Responses to the ACS URL): check the Single Logout URL in the IdP's application settings")]
+    NotALogoutMessage {
+        /// What the root element is.
+        found: String,
+    },
     /// A logout message arrived unsigned (SAML Profiles §4.4.4.1, §4.4.4.2).
     #[error("the {message} arrived over {binding} without a signature; this SP accepts only signed logout messages, since an unsigned one would let anyone end users' sessions: turn on signing of Single Logout messages in the IdP's application settings")]
     UnsignedLogout {
@@ -598,6 +617,10 @@ impl Error {
             Error::NameQualifier { .. } => "name_qualifier_mismatch",
             Error::RedirectXmlSignature { .. } => "redirect_xml_signature",
             Error::UnsignedLogout { .. } => "unsigned",
+            // The same conditions as `Base64` and `Xml`: the same codes.
+            Error::LogoutBase64 { .. } => "bad_base64",
+            Error::LogoutXml(e) => e.code(),
+            Error::NotALogoutMessage { .. } => "not_a_logout_message",
             Error::Utf16Encoded { .. } => "utf16_encoded",
             Error::RedirectBindingEncoding => "wrong_binding",
             Error::MisplacedSignature { .. } => "signature_misplaced",

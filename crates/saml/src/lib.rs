@@ -14,7 +14,7 @@ pub mod response;
 pub mod sp_metadata;
 mod time;
 
-pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion, Warning};
+pub use assertion::{Attribute, Authn, LoginWarning, NameId, VerifiedAssertion};
 pub use config::{IdentityProvider, ServiceProvider, Settings};
 pub use error::{ConfigError, Error, SignedPart, SigningRequirement};
 /// The metadata import crate this one takes IdP descriptions from.
@@ -22,3 +22,8 @@ pub use fedkit_metadata;
 pub use mapping::{AttributeMapping, EmailDomainAllowlist, MappingError, UniqueId, UserProfile};
 pub use replay::{InMemoryReplayCache, InMemoryRequestStore, ReplayCache, RequestStore};
 pub use response::ResponseValidator;
+
+/// Renamed [`LoginWarning`] (one name per concept: fedkit-metadata's import findings are
+/// `ImportWarning`).
+#[deprecated(note = "renamed to LoginWarning")]
+pub type Warning = LoginWarning;

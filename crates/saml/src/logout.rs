@@ -13,7 +13,7 @@ use crate::assertion::NameId;
 use crate::bindings::{self, escape as xml_escape, BindingError, RedirectMessage};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
 use crate::error::{Error, SignedPart};
-use crate::request::{message_id, sign_message, SigningError};
+use crate::request::{message_id, sign_message, SignError};
 use crate::response::{SAMLP_NS, SAML_NS};
 use crate::time::{parse_instant, show};
 
@@ -118,7 +118,7 @@ impl OutgoingLogout {
         key: &SigningKey,
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
-    ) -> Result<String, SigningError> {
+    ) -> Result<String, SignError> {
         sign_message(&self.xml, &self.id, key, certificate_der, provider)
     }
 
@@ -129,7 +129,7 @@ impl OutgoingLogout {
         relay_state: Option<&str>,
         key: &SigningKey,
         provider: &dyn CryptoProvider,
-    ) -> Result<String, SigningError> {
+    ) -> Result<String, SignError> {
         bindings::signed_redirect_url(
             &self.destination,
             self.parameter,
@@ -303,7 +303,7 @@ fn message_name(namespace: Option<&str>, local: &str) -> Result<&'static str, Er
     match (namespace, local) {
         (Some(SAMLP_NS), "LogoutRequest") => Ok("LogoutRequest"),
         (Some(SAMLP_NS), "LogoutResponse") => Ok("LogoutResponse"),
-        _ => Err(Error::NotAResponse {
+        _ => Err(Error::NotALogoutMessage {
             found: format!("{{{}}}{local}", namespace.unwrap_or_default()),
         }),
     }
@@ -361,7 +361,10 @@ impl LogoutValidator {
         let max = self.settings.max_message_bytes();
         let xml = bindings::decode_post("SAMLRequest/SAMLResponse", value, max).map_err(|e| match e {
             BindingError::TooLarge { max, actual, .. } => Error::TooLarge { max, actual },
-            BindingError::Base64 { reason, .. } => Error::Base64 { reason },
+            BindingError::Base64 { reason, .. } => Error::LogoutBase64 {
+                parameter: "SAMLRequest/SAMLResponse",
+                reason,
+            },
             other => malformed("form", &other.to_string()),
         })?;
         let doc = self.parse(&xml)?;
@@ -410,8 +413,9 @@ impl LogoutValidator {
                 message: expected,
                 binding: "HTTP-Redirect",
             },
-            BindingError::SignatureBase64 { reason } => Error::Base64 {
-                reason: format!("Signature: {reason}"),
+            BindingError::SignatureBase64 { reason } => Error::LogoutBase64 {
+                parameter: "Signature",
+                reason,
             },
             BindingError::Signature(source) => Error::Signature { part, source },
             other => malformed("query", &other.to_string()),
@@ -440,11 +444,8 @@ impl LogoutValidator {
     }
 
     fn parse<'i>(&self, xml: &'i [u8]) -> Result<Document<'i>, Error> {
-        let limits = Limits {
-            max_bytes: self.settings.max_message_bytes(),
-            ..Limits::default()
-        };
-        Document::parse_bytes_with_limits(xml, &limits).map_err(Error::Xml)
+        let limits = Limits::default().with_max_bytes(self.settings.max_message_bytes());
+        Document::parse_bytes_with_limits(xml, &limits).map_err(Error::LogoutXml)
     }
 
     /// The checks common to both messages, then the request's or the response's own; `root`

@@ -33,9 +33,9 @@ pub(crate) fn sign_message(
     key: &SigningKey,
     certificate_der: Option<&[u8]>,
     provider: &dyn CryptoProvider,
-) -> Result<String, SigningError> {
+) -> Result<String, SignError> {
     fedkit_xmldsig::sign::sign_enveloped(xml, id, Some((SAML_NS, "Issuer")), key, certificate_der, provider)
-        .map_err(SigningError::from_sign)
+        .map_err(SignError::from_sign)
 }
 
 /// A SAML 2.0 `AuthnRequest` from this SP to an IdP's SSO URL.
@@ -143,7 +143,7 @@ impl AuthnRequest {
         relay_state: Option<&str>,
         key: &SigningKey,
         provider: &dyn CryptoProvider,
-    ) -> Result<String, SigningError> {
+    ) -> Result<String, SignError> {
         bindings::signed_redirect_url(
             &self.destination,
             "SAMLRequest",
@@ -162,7 +162,7 @@ impl AuthnRequest {
         key: &SigningKey,
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
-    ) -> Result<String, SigningError> {
+    ) -> Result<String, SignError> {
         sign_message(&self.to_xml(), &self.id, key, certificate_der, provider)
     }
 
@@ -179,7 +179,7 @@ impl AuthnRequest {
         key: &SigningKey,
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
-    ) -> Result<String, SigningError> {
+    ) -> Result<String, SignError> {
         Ok(bindings::post_form(
             &self.destination,
             "SAMLRequest",
@@ -192,7 +192,7 @@ impl AuthnRequest {
 /// Why a message could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum SigningError {
+pub enum SignError {
     /// The key cannot produce an RSA-SHA256 signature.
     #[error("the SP signing key cannot sign with RSA-SHA256 (it must be an RSA private key)")]
     Failed,
@@ -203,29 +203,29 @@ pub enum SigningError {
     Provider(fedkit_xmldsig::crypto::CryptoError),
 }
 
-impl SigningError {
+impl SignError {
     /// A stable `snake_case` code for logs, metrics and API responses.
     pub fn code(&self) -> &'static str {
         match self {
             // The condition fedkit-xmldsig's `SignError::Key` names: one spelling.
-            SigningError::Failed => "signing_key_unsuitable",
-            SigningError::Provider(e) => e.code(),
+            SignError::Failed => "signing_key_unsuitable",
+            SignError::Provider(e) => e.code(),
         }
     }
 
-    /// A provider's refusal as itself; any other failure as [`SigningError::Failed`].
+    /// A provider's refusal as itself; any other failure as [`SignError::Failed`].
     pub(crate) fn from_crypto(error: fedkit_xmldsig::crypto::CryptoError) -> Self {
         match error {
-            e @ fedkit_xmldsig::crypto::CryptoError::Unsupported { .. } => SigningError::Provider(e),
-            _ => SigningError::Failed,
+            e @ fedkit_xmldsig::crypto::CryptoError::Unsupported { .. } => SignError::Provider(e),
+            _ => SignError::Failed,
         }
     }
 
-    /// A provider's refusal as itself; any other failure as [`SigningError::Failed`].
+    /// A provider's refusal as itself; any other failure as [`SignError::Failed`].
     pub(crate) fn from_sign(error: fedkit_xmldsig::sign::SignError) -> Self {
         match error {
             fedkit_xmldsig::sign::SignError::Crypto(e) => Self::from_crypto(e),
-            _ => SigningError::Failed,
+            _ => SignError::Failed,
         }
     }
 }
@@ -309,3 +309,7 @@ pub fn safe_redirect<'a>(relay_state: &'a str, allowed_origins: &[&str]) -> Opti
         .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin))
         .then_some(relay_state)
 }
+
+/// Renamed [`SignError`], like fedkit-xmldsig's error for the same condition.
+#[deprecated(note = "renamed to SignError")]
+pub type SigningError = SignError;

@@ -9,7 +9,7 @@ use fedkit_xmldsig::{
     is_signature, DecryptionKey, Document, Limits, ParseError, Verified, VerifiedElement, Verifier,
 };
 
-use crate::assertion::{Attribute, Authn, NameId, VerifiedAssertion, Warning};
+use crate::assertion::{Attribute, Authn, LoginWarning, NameId, VerifiedAssertion};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
 use crate::error::{Error, SignedPart, SigningRequirement};
 use crate::replay::ReplayCache;
@@ -216,10 +216,7 @@ impl ResponseValidator {
                 actual: xml.len(),
             });
         }
-        let limits = Limits {
-            max_bytes: self.settings.max_message_bytes(),
-            ..Limits::default()
-        };
+        let limits = Limits::default().with_max_bytes(self.settings.max_message_bytes());
         Document::parse_bytes_with_limits(xml, &limits).map_err(|e| self.explain_parse_error(xml, e))
     }
 
@@ -300,7 +297,7 @@ impl ResponseValidator {
         }
         assertion
             .warnings
-            .push(crate::assertion::Warning::CertificateOutsideValidity {
+            .push(crate::assertion::LoginWarning::CertificateOutsideValidity {
                 fingerprint: assertion.signing_key,
                 not_before,
                 not_after,
@@ -383,10 +380,7 @@ impl ResponseValidator {
                     misplaced_signature(response, encrypted, "")
                         .or_else(|| misplaced_signature(assertion, assertion, "/Response/EncryptedAssertion"))
                 };
-                let limits = Limits {
-                    max_bytes: self.settings.max_message_bytes(),
-                    ..Limits::default()
-                };
+                let limits = Limits::default().with_max_bytes(self.settings.max_message_bytes());
                 if let Some(r) = &response_verified {
                     // SAML Profiles §4.1.3.5: the Response signature covers the EncryptedAssertion
                     // (ciphertext and key transport alike). Only verified bytes are decrypted,
@@ -403,7 +397,11 @@ impl ResponseValidator {
                         })?;
                     let decrypted =
                         decrypt_signed_assertion(self.verifier.provider(), &signed_encrypted, key, policy)?;
-                    let legacy = Warning::for_encryption("EncryptedAssertion", decrypted.algorithm());
+                    let legacy = LoginWarning::for_decryption(
+                        "EncryptedAssertion",
+                        decrypted.algorithm(),
+                        decrypted.delegated(),
+                    );
                     let inner = decrypted.parse(&limits).map_err(Error::Decryption)?;
                     let mut elements = inner.elements();
                     let covered = match (elements.next(), elements.next()) {
@@ -436,7 +434,7 @@ impl ResponseValidator {
                     return Ok(checked);
                 }
                 // An unsigned Response: the decrypted assertion must carry its own signature.
-                let (plaintext, content) =
+                let (plaintext, content, delegated) =
                     decrypt_assertion(self.verifier.provider(), encrypted, key, policy)?;
                 // A plaintext that does not parse, or is not one Assertion, is reported as a
                 // decryption failure: distinguishable errors would be a decryption oracle.
@@ -460,7 +458,7 @@ impl ResponseValidator {
                     expect,
                     now,
                 )?;
-                let legacy = Warning::for_encryption("EncryptedAssertion", content);
+                let legacy = LoginWarning::for_decryption("EncryptedAssertion", content, &delegated);
                 checked.assertion.warnings.extend(legacy);
                 Ok(checked)
             }
@@ -964,7 +962,7 @@ impl ResponseValidator {
     fn decrypt_name_id(
         &self,
         encrypted: &VerifiedElement<'_, '_>,
-        warnings: &mut Vec<Warning>,
+        warnings: &mut Vec<LoginWarning>,
     ) -> Result<NameId, Error> {
         let (key, policy) = self.decryption.as_ref().ok_or(Error::EncryptedNameId)?;
         let (data, candidates) = encrypted_parts(encrypted, "EncryptedID")?;
@@ -976,7 +974,11 @@ impl ResponseValidator {
             policy,
         )
         .map_err(Error::Decryption)?;
-        warnings.extend(Warning::for_encryption("EncryptedID", decrypted.algorithm));
+        warnings.extend(LoginWarning::for_decryption(
+            "EncryptedID",
+            decrypted.algorithm,
+            &decrypted.delegated,
+        ));
         name_id_from_plaintext(
             decrypted.plaintext,
             encrypted.namespaces(),
@@ -1151,10 +1153,7 @@ pub(crate) fn name_id_from_plaintext<'n>(
     wrapped.push('>');
     wrapped.push_str(&plaintext);
     wrapped.push_str("</fedkit-decrypted>");
-    let limits = Limits {
-        max_bytes,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_bytes(max_bytes);
     let inner = Document::parse_with_limits(&wrapped, &limits).map_err(|_| failed())?;
     let mut elements = inner.root_element().children().filter(|c| c.is_element());
     let element = match (elements.next(), elements.next()) {
@@ -1325,7 +1324,7 @@ fn decrypt_assertion(
     encrypted: Node<'_, '_>,
     key: &DecryptionKey,
     policy: &DecryptionPolicy,
-) -> Result<(String, ContentAlgorithm), Error> {
+) -> Result<(String, ContentAlgorithm, Vec<fedkit_xmldsig::xmlenc::Delegation>), Error> {
     let mut data = encrypted
         .children()
         .filter(|c| has_name(*c, XENC_NS, "EncryptedData"));
@@ -1359,7 +1358,7 @@ fn decrypt_assertion(
     wrapped.push('>');
     wrapped.push_str(body);
     wrapped.push_str("</fedkit-decrypted>");
-    Ok((wrapped, decrypted.algorithm))
+    Ok((wrapped, decrypted.algorithm, decrypted.delegated))
 }
 
 /// What `check_conditions` found.

@@ -10,8 +10,8 @@
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
 use fedkit_saml::{
-    Error, IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings, SignedPart,
-    SigningRequirement, Warning,
+    Error, IdentityProvider, InMemoryReplayCache, LoginWarning, ResponseValidator, ServiceProvider, Settings,
+    SignedPart, SigningRequirement,
 };
 use fedkit_xmldsig::crypto::all_providers;
 use fedkit_xmldsig::xmlenc::ContentAlgorithm;
@@ -66,9 +66,39 @@ fn process_with(
     });
     let first = results.next().unwrap();
     for other in results {
-        assert_eq!(other, first, "providers disagree");
+        assert_eq!(
+            other.as_ref().map(same_login),
+            first.as_ref().map(same_login),
+            "providers disagree"
+        );
     }
     first
+}
+
+/// What every provider must agree on: the whole login, except which operations a provider
+/// delegated (`crypto_delegated` warnings are each provider's own).
+fn same_login(a: &fedkit_saml::VerifiedAssertion) -> String {
+    let warnings: Vec<&LoginWarning> = a
+        .warnings()
+        .iter()
+        .filter(|w| w.code() != "crypto_delegated")
+        .collect();
+    format!(
+        "{} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {:?} {} {:?}",
+        a.id(),
+        a.issuer(),
+        a.name_id(),
+        a.attributes(),
+        a.authn(),
+        a.not_before(),
+        a.not_on_or_after(),
+        a.audiences(),
+        a.in_response_to(),
+        a.one_time_use(),
+        a.signed(),
+        a.signing_key(),
+        warnings
+    )
 }
 
 fn process(xml: &str) -> Result<fedkit_saml::VerifiedAssertion, Error> {
@@ -458,7 +488,7 @@ fn replayed_assertions_are_refused() {
 
 #[test]
 fn certificate_validity_is_a_warning_unless_enforced() {
-    use fedkit_saml::Warning;
+    use fedkit_saml::LoginWarning;
     // idp.crt.pem starts after the fixtures' clock; idp-2020.crt.pem is the same key in a
     // certificate valid 2020..2099.
     let xml = fixture("both-signed");
@@ -472,7 +502,7 @@ fn certificate_validity_is_a_warning_unless_enforced() {
     );
     assert_eq!(
         a.warnings(),
-        &[Warning::CertificateOutsideValidity {
+        &[LoginWarning::CertificateOutsideValidity {
             fingerprint: a.signing_key(),
             not_before,
             not_after: DateTime::from_timestamp(cert.not_after, 0).unwrap(),
@@ -1650,7 +1680,7 @@ fn legacy_encryption(a: &fedkit_saml::VerifiedAssertion) -> Vec<(&'static str, C
     a.warnings()
         .iter()
         .filter_map(|w| match w {
-            Warning::LegacyEncryption { element, algorithm } => Some((*element, *algorithm)),
+            LoginWarning::LegacyEncryption { element, algorithm } => Some((*element, *algorithm)),
             _ => None,
         })
         .collect()
@@ -1893,7 +1923,7 @@ fn xml_signed_logout_messages_pass_the_post_check() {
 #[test]
 fn configuration_and_mapping_errors_have_distinct_stable_codes() {
     use fedkit_saml::connection::ConnectionError;
-    use fedkit_saml::request::{InflateError, SigningError};
+    use fedkit_saml::request::{InflateError, SignError};
     use fedkit_saml::{ConfigError, MappingError};
     let codes = [
         ConfigError::Empty { field: "entity_id" }.code(),
@@ -1923,7 +1953,7 @@ fn configuration_and_mapping_errors_have_distinct_stable_codes() {
         }
         .code(),
         ConnectionError::NeedsMetadata { id: String::new() }.code(),
-        SigningError::Failed.code(),
+        SignError::Failed.code(),
         InflateError::Base64(String::new()).code(),
         InflateError::Deflate.code(),
         InflateError::TooLarge { max: 1 }.code(),
@@ -1998,4 +2028,61 @@ fn settings_are_bounded_and_time_checks_never_overflow() {
             "{clock}: {err}"
         );
     }
+}
+
+/// A provider that hands an operation to another says so on the accepted login: AwsLcRs does
+/// Triple-DES through RustCrypto, and the login carries `crypto_delegated` naming both.
+#[cfg(feature = "aws-lc-rs")]
+#[test]
+fn a_decryption_the_provider_delegated_is_reported_on_the_login() {
+    use fedkit_xmldsig::crypto::{AwsLcRs, Operation};
+    let v = decrypting(Settings::default()).with_provider(&AwsLcRs);
+    let delegated = |a: &fedkit_saml::VerifiedAssertion| -> Vec<(&'static str, Operation, &'static str)> {
+        a.warnings()
+            .iter()
+            .filter_map(|w| match w {
+                LoginWarning::CryptoDelegated { element, delegation } => {
+                    Some((*element, delegation.operation, delegation.to))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // `process_with` compares every provider and returns the default's login: ask AwsLcRs alone.
+    let accept = |v: &ResponseValidator, name: &str| {
+        v.process_xml(
+            fixture(name).as_bytes(),
+            Some(REQUEST),
+            now(),
+            &InMemoryReplayCache::new(10),
+        )
+        .unwrap()
+    };
+    let a = accept(&v, "encrypted-3des");
+    assert_eq!(
+        delegated(&a),
+        [("EncryptedAssertion", Operation::TripleDesCbcDecrypt, "rustcrypto")]
+    );
+    let shown = a
+        .warnings()
+        .iter()
+        .find(|w| w.code() == "crypto_delegated")
+        .unwrap()
+        .to_string();
+    assert!(
+        shown.contains("aws-lc-rs") && shown.contains("Triple-DES") && shown.contains("Strict"),
+        "{shown}"
+    );
+    // AES-GCM with RSA-OAEP is AWS-LC's own: nothing delegated.
+    let a = accept(&v, "encrypted-gcm");
+    assert_eq!(delegated(&a), []);
+    // The default provider does everything itself.
+    let a = process_with(
+        &decrypting(Settings::default()),
+        &fixture("encrypted-3des"),
+        Some(REQUEST),
+        now(),
+    )
+    .unwrap();
+    assert_eq!(delegated(&a), []);
 }

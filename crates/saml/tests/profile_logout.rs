@@ -1124,3 +1124,55 @@ fn profiles_4_4_4_1_sp_logout_request_names_a_session_index_refused() {
     );
     assert!(request.xml().contains("SessionIndex"), "{}", request.xml());
 }
+
+// Refusals at the Single Logout URL are worded for logout, not for a login Response.
+
+#[test]
+fn logout_refusals_are_worded_for_logout_not_for_a_login_response() {
+    let v = validator();
+    // A login Response posted to the SLO URL: not a logout message, and the message says where
+    // Responses go.
+    let login = format!("<samlp:Response xmlns:samlp=\"{SAMLP}\" ID=\"_r\" Version=\"2.0\" IssueInstant=\"2026-11-22T11:00:00Z\"/>");
+    let err = v.process_post(&b64(&login), None, now()).unwrap_err();
+    assert_eq!(err.code(), "not_a_logout_message", "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("LogoutRequest or LogoutResponse") && text.contains("ACS URL"),
+        "{text}"
+    );
+    assert!(!text.contains("expected a SAML 2.0 samlp:Response"), "{text}");
+
+    // Not base64: the same code as at the ACS, but no advice about posting a SAMLResponse.
+    let err = v.process_post("PHNhbWxw$$$", None, now()).unwrap_err();
+    assert_eq!(err.code(), "bad_base64", "{err}");
+    assert!(err.to_string().contains("logout message"), "{err}");
+    assert!(!err.to_string().contains("SAMLResponse form value"), "{err}");
+
+    // A Signature query parameter that is not base64 names that parameter.
+    let query = redirect(&request());
+    let (signed, _) = query.split_once("&Signature=").unwrap();
+    let err = v
+        .process_redirect(&format!("{signed}&Signature=%24%24%24"), None, now())
+        .unwrap_err();
+    assert_eq!(err.code(), "bad_base64", "{err}");
+    assert!(err.to_string().contains("Signature value"), "{err}");
+
+    // Not XML: the logout message, not "the SAML Response".
+    let err = v
+        .process_post(&b64("<samlp:LogoutRequest"), None, now())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the logout message is not acceptable XML"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("SAML Response"), "{err}");
+
+    // An expired LogoutRequest does not speak of a login.
+    let err = v
+        .process_post(&post(&request()), None, at(11, 30, 0))
+        .unwrap_err();
+    assert_eq!(err.code(), "expired", "{err}");
+    assert!(err.to_string().contains("LogoutRequest"), "{err}");
+    assert!(!err.to_string().contains("login"), "{err}");
+}

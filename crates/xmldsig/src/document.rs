@@ -2,7 +2,7 @@
 //! refused.
 
 use crate::error::ParseError;
-use crate::limits::{LimitKind, Limits};
+use crate::limits::{Limits, XmlLimit};
 
 mod prescan;
 
@@ -146,7 +146,7 @@ fn map_roxmltree_error(bytes: &[u8], limits: &Limits, e: roxmltree::Error) -> Pa
             ParseError::DtdNotAllowed { line, column }
         }
         roxmltree::Error::NodesLimitReached => ParseError::LimitExceeded {
-            limit: LimitKind::Nodes,
+            limit: XmlLimit::Nodes,
             max: limits.max_nodes as usize,
             line: 0,
             column: 0,
@@ -211,7 +211,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::Nodes,
+                limit: XmlLimit::Nodes,
                 ..
             }
         ));

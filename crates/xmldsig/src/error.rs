@@ -2,7 +2,7 @@
 //! what arrived, and what to change.
 
 use crate::key::Fingerprint;
-use crate::limits::LimitKind;
+use crate::limits::XmlLimit;
 
 /// Any error of this crate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,7 +30,7 @@ pub enum ParseError {
     #[error("XML refused at line {line}, column {column}: the {limit} exceeds the limit of {max}")]
     LimitExceeded {
         /// Which limit.
-        limit: LimitKind,
+        limit: XmlLimit,
         /// The configured maximum.
         max: usize,
         /// 1-based line where the limit was crossed.
@@ -516,7 +516,7 @@ mod code_tests {
         let cases: Vec<(Error, &str)> = vec![
             (
                 ParseError::LimitExceeded {
-                    limit: LimitKind::Depth,
+                    limit: XmlLimit::Depth,
                     max: 1,
                     line: 1,
                     column: 1,

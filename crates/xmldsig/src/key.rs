@@ -628,49 +628,29 @@ impl DecryptionKey {
 /// A PEM block: its label and its DER (zeroized when dropped: it may be a private key).
 type PemBlock = (String, Zeroizing<Vec<u8>>);
 
-/// Parses PEM blocks: `(label, der)` pairs. Tolerates CRLF, indentation and blank lines.
-/// The decoded DER is zeroized when dropped (it may be a private key).
+/// Decodes the PEM blocks of `text` (split by [`crate::pem`]) into `(label, der)` pairs. An
+/// unclosed block or bad base64 is an error. The DER is zeroized when dropped (it may be a
+/// private key).
 fn parse_pem(text: &str) -> Result<Vec<PemBlock>, KeyError> {
-    let mut blocks = Vec::new();
-    let mut lines = text.lines().map(str::trim);
-    while let Some(line) = lines.next() {
-        let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        else {
-            continue;
-        };
-        let label = label.to_owned();
-        let end = format!("-----END {label}-----");
-        let mut body = Zeroizing::new(String::new());
-        let mut closed = false;
-        for line in lines.by_ref() {
-            if line == end {
-                closed = true;
-                break;
-            }
-            if line.starts_with("-----") {
-                break;
-            }
-            body.push_str(line);
-        }
-        if !closed {
+    let mut out = Vec::new();
+    for block in crate::pem::secret_blocks(text) {
+        if !block.closed {
             return Err(KeyError::BadPem {
-                label,
-                reason: format!("no matching {end} line"),
+                reason: format!("no matching -----END {}----- line", block.label),
+                label: block.label,
             });
         }
-        let body: Zeroizing<String> = Zeroizing::new(body.split_whitespace().collect());
+        let body: Zeroizing<String> = Zeroizing::new(block.body.split_whitespace().collect());
         let der = base64::engine::general_purpose::STANDARD
             .decode(body.as_bytes())
             .map(Zeroizing::new)
             .map_err(|e| KeyError::BadPem {
-                label: label.clone(),
+                label: block.label.clone(),
                 reason: format!("invalid base64 ({e})"),
             })?;
-        blocks.push((label, der));
+        out.push((block.label, der));
     }
-    Ok(blocks)
+    Ok(out)
 }
 
 #[cfg(test)]

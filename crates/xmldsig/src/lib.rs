@@ -18,7 +18,9 @@ pub use algorithm::{AlgorithmPolicy, DigestAlgorithm, SignatureAlgorithm, Signat
 pub use document::Document;
 pub use error::{AlgorithmRole, C14nError, Error, KeyError, ParseError, VerifyError};
 pub use key::{DecryptionKey, Fingerprint, SigningKey, TrustedKey, TrustedKeys};
-pub use limits::{LimitKind, Limits};
+#[allow(deprecated)]
+pub use limits::LimitKind;
+pub use limits::{Limits, XmlLimit};
 pub use signature::{is_signature, DSIG_NS, ENVELOPED_SIGNATURE};
 pub use verify::{find_signatures, SignatureInfo, Verified, VerifiedElement, Verifier};
 

@@ -3,6 +3,8 @@
 //! splitter of the workspace: key loading and fedkit-metadata's pasted certificates build on
 //! it, each with its own policy for labels and its own errors.
 
+use zeroize::Zeroizing;
+
 /// One block: `-----BEGIN label-----`, base64 lines, `-----END label-----`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -28,6 +30,25 @@ pub struct PemBlock {
 /// assert!(!blocks("-----BEGIN CERTIFICATE-----\nTUlJ\n")[0].closed);
 /// ```
 pub fn blocks(text: &str) -> Vec<PemBlock> {
+    secret_blocks(text)
+        .into_iter()
+        .map(|b| PemBlock {
+            label: b.label,
+            body: b.body.to_string(),
+            closed: b.closed,
+        })
+        .collect()
+}
+
+/// A [`PemBlock`] whose body is zeroized when dropped: key loading reads private keys with it.
+pub(crate) struct SecretPemBlock {
+    pub(crate) label: String,
+    pub(crate) body: Zeroizing<String>,
+    pub(crate) closed: bool,
+}
+
+/// [`blocks`], the bodies zeroized when dropped (they may hold a private key).
+pub(crate) fn secret_blocks(text: &str) -> Vec<SecretPemBlock> {
     let mut out = Vec::new();
     let mut lines = text.lines().map(str::trim);
     while let Some(line) = lines.next() {
@@ -39,7 +60,7 @@ pub fn blocks(text: &str) -> Vec<PemBlock> {
         };
         let label = label.trim().to_owned();
         let end = format!("-----END {label}-----");
-        let mut body = String::new();
+        let mut body = Zeroizing::new(String::new());
         let mut closed = false;
         for line in lines.by_ref() {
             if line == end {
@@ -51,7 +72,7 @@ pub fn blocks(text: &str) -> Vec<PemBlock> {
             }
             body.push_str(line);
         }
-        out.push(PemBlock { label, body, closed });
+        out.push(SecretPemBlock { label, body, closed });
     }
     out
 }

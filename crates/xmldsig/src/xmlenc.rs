@@ -21,7 +21,7 @@ use base64::Engine as _;
 use roxmltree::Node;
 
 use crate::algorithm::DigestAlgorithm;
-use crate::crypto::{CryptoError, CryptoProvider, Operation};
+use crate::crypto::{CryptoError, CryptoProvider, Operation, Support};
 use crate::key::DecryptionKey;
 use crate::signature::DSIG_NS;
 
@@ -232,14 +232,55 @@ impl ContentAlgorithm {
     }
 }
 
-/// The result of [`decrypt_with_algorithm`]: the plaintext and the content-encryption
-/// algorithm it was encrypted with.
+/// The result of [`decrypt_with_algorithm`]: the plaintext, the content-encryption
+/// algorithm it was encrypted with, and the operations the provider delegated.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decrypted {
     /// The plaintext octets.
     pub plaintext: Vec<u8>,
     /// The content-encryption algorithm.
     pub algorithm: ContentAlgorithm,
+    /// The secret-key operations of this decryption (key transport, content decryption) that
+    /// the provider handed to another provider ([`Support::Delegated`]), e.g. `AwsLcRs`'s
+    /// Triple-DES, done by RustCrypto. Empty when the provider did everything itself. A host
+    /// that chose a provider for its constant-time code logs these: nothing is delegated
+    /// silently.
+    pub delegated: Vec<Delegation>,
+}
+
+/// One operation a provider handed to another (see [`Decrypted::delegated`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delegation {
+    /// What was done.
+    pub operation: Operation,
+    /// The provider asked ([`CryptoProvider::name`]).
+    pub provider: &'static str,
+    /// The provider that did it.
+    pub to: &'static str,
+}
+
+impl core::fmt::Display for Delegation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "the {} crypto provider delegated {} to {}",
+            self.provider, self.operation, self.to
+        )
+    }
+}
+
+/// The delegation of `operation`, if `provider` delegates it.
+fn delegation(provider: &dyn CryptoProvider, operation: Operation) -> Option<Delegation> {
+    match provider.supports(operation) {
+        Support::Delegated { to } => Some(Delegation {
+            operation,
+            provider: provider.name(),
+            to,
+        }),
+        _ => None,
+    }
 }
 
 impl core::fmt::Debug for Decrypted {
@@ -247,6 +288,7 @@ impl core::fmt::Debug for Decrypted {
         f.debug_struct("Decrypted")
             .field("plaintext_len", &self.plaintext.len())
             .field("algorithm", &self.algorithm)
+            .field("delegated", &self.delegated)
             .finish()
     }
 }
@@ -385,9 +427,15 @@ pub struct DecryptedContent {
     /// bindings the signature covered at the context element.
     wrapped: String,
     algorithm: ContentAlgorithm,
+    delegated: Vec<Delegation>,
 }
 
 impl DecryptedContent {
+    /// The operations the provider delegated (see [`Decrypted::delegated`]).
+    pub fn delegated(&self) -> &[Delegation] {
+        &self.delegated
+    }
+
     /// The content-encryption algorithm the ciphertext used (to report a legacy one, see
     /// [`ContentAlgorithm::is_legacy`]).
     pub fn algorithm(&self) -> ContentAlgorithm {
@@ -458,8 +506,11 @@ pub fn decrypt_verified_content(
     key: &DecryptionKey,
     policy: &DecryptionPolicy,
 ) -> Result<DecryptedContent, XmlEncError> {
-    let Decrypted { plaintext, algorithm } =
-        decrypt_verified_with_algorithm(provider, encrypted_data, candidates, key, policy)?;
+    let Decrypted {
+        plaintext,
+        algorithm,
+        delegated,
+    } = decrypt_verified_with_algorithm(provider, encrypted_data, candidates, key, policy)?;
     let plaintext = String::from_utf8(plaintext).map_err(|_| XmlEncError::DecryptionFailed)?;
     let body = match plaintext.trim_start().strip_prefix("<?xml") {
         Some(rest) => rest.split_once("?>").map_or("", |(_, after)| after),
@@ -510,7 +561,11 @@ pub fn decrypt_verified_content(
     wrapped.push('>');
     wrapped.push_str(body);
     wrapped.push_str("</fedkit-decrypted>");
-    Ok(DecryptedContent { wrapped, algorithm })
+    Ok(DecryptedContent {
+        wrapped,
+        algorithm,
+        delegated,
+    })
 }
 
 /// Decrypts `encrypted_data` (an `xenc:EncryptedData`) with `key`, looking for its
@@ -564,6 +619,7 @@ pub fn decrypt_with_algorithm(
         prepared.push((transport, cipher_value(*k)?));
     }
     for (transport, wrapped) in prepared {
+        let transport_operation = transport.operation(key.bits());
         let session = match transport {
             Transport::Oaep { digest, mgf1, label } => {
                 provider.rsa_oaep_decrypt(key, digest, mgf1, label.as_deref(), &wrapped)
@@ -588,10 +644,15 @@ pub fn decrypt_with_algorithm(
                 .tdes_cbc_decrypt(&session, &ciphertext)
                 .and_then(unpadded(8)),
         };
+        let delegated = [content.operation(), transport_operation]
+            .into_iter()
+            .filter_map(|operation| delegation(provider, operation))
+            .collect();
         return plaintext
             .map(|plaintext| Decrypted {
                 plaintext,
                 algorithm: content,
+                delegated,
             })
             .map_err(|_| XmlEncError::DecryptionFailed);
     }

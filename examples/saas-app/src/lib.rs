@@ -63,7 +63,7 @@ impl IdpConnection {
     /// Reads the IdP from its metadata XML (fedkit-metadata). `allow_http` accepts `http://`
     /// endpoints, as `fedkit idp serve` on loopback has: never for a real IdP.
     pub fn from_metadata(xml: &[u8], allow_http: bool) -> Result<Self, String> {
-        let mut options = fedkit_metadata::Options::new(fedkit_metadata::SignaturePolicy::NotRequired);
+        let mut options = fedkit_metadata::ImportSettings::new(fedkit_metadata::SignaturePolicy::NotRequired);
         if allow_http {
             options = options.dangerous_allow_http_endpoints();
         }

@@ -124,7 +124,7 @@ AuthnRequests and LogoutRequests must carry a valid signature by the SP key.
 Without --key/--cert, an RSA-2048 key and a self-signed certificate are generated on first
 start into --state-dir and reused afterwards. HTTP only (no TLS): for loopback use. The
 metadata's endpoints are http:// URLs; fedkit-metadata imports them only with
-Options::dangerous_allow_http_endpoints().
+ImportSettings::dangerous_allow_http_endpoints().
 
 Examples:
   fedkit idp serve --listen 127.0.0.1:8081 --sp-metadata sp-metadata.xml

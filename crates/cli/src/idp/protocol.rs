@@ -309,10 +309,7 @@ fn read_checked<T>(
     destination: &str,
     read: impl FnOnce(Node<'_, '_>, &str) -> Result<T, Refused>,
 ) -> Result<T, Refused> {
-    let limits = Limits {
-        max_bytes: MAX_MESSAGE_BYTES,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_bytes(MAX_MESSAGE_BYTES);
     let doc = Document::parse_bytes_with_limits(&incoming.xml, &limits).map_err(|e| {
         refused(
             "bad_message",
@@ -1276,9 +1273,9 @@ mod tests {
 
     #[test]
     fn the_metadata_imports_with_fedkit_metadata() {
-        use fedkit_metadata::{Binding, IdpMetadata, Options, SignaturePolicy};
+        use fedkit_metadata::{Binding, IdpMetadata, ImportSettings, SignaturePolicy};
         let idp = idp(SignMode::Response, None, None);
-        let options = Options::new(SignaturePolicy::NotRequired).dangerous_allow_http_endpoints();
+        let options = ImportSettings::new(SignaturePolicy::NotRequired).dangerous_allow_http_endpoints();
         let imported = IdpMetadata::from_xml(idp.metadata_xml().as_bytes(), &options, now());
         let Ok(imported) = imported else {
             unreachable!("{imported:?}")

@@ -142,10 +142,7 @@ fn md_children<'a, 'i>(node: Node<'a, 'i>, local: &'static str) -> impl Iterator
 /// The SP from its metadata (an `EntityDescriptor` with an `SPSSODescriptor`, or an
 /// `EntitiesDescriptor` holding exactly one such entity).
 pub(crate) fn from_metadata(source: &str, xml: &[u8]) -> Result<SpConfig, Failure> {
-    let limits = Limits {
-        max_bytes: MAX_METADATA_BYTES,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_bytes(MAX_METADATA_BYTES);
     let doc = Document::parse_bytes_with_limits(xml, &limits).map_err(|e| bad_metadata(source, e))?;
     let root = doc.root_element();
     let is_md = |n: Node<'_, '_>, local: &str| {

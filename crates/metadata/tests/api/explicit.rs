@@ -1,7 +1,7 @@
 //! The explicit source: entity ID, SSO URL and pasted certificates.
 
 use fedkit_metadata::{
-    Binding, Error, IdpMetadata, Location, PasteProblem, SignatureStatus, UrlProblem, Warning,
+    Binding, Error, IdpMetadata, ImportWarning, Location, PasteProblem, SignatureStatus, UrlProblem,
 };
 use fedkit_xmldsig::KeyError;
 
@@ -140,7 +140,7 @@ fn expired_pasted_certificate_is_a_warning() {
     let idp = explicit(&[&cert_pem("adfs-signing")]).unwrap();
     assert!(matches!(
         idp.warnings(),
-        [Warning::CertificateExpired { sha256, not_after, .. }]
+        [ImportWarning::CertificateExpired { sha256, not_after, .. }]
             if *sha256 == fp("adfs-signing") && *not_after == at("2026-01-01T00:00:00Z")
     ));
 }

@@ -1,6 +1,8 @@
 //! Hostile input: each a precise error, never a panic.
 
-use fedkit_metadata::{Error, IdpMetadata, LimitKind, Limits, Location, Metadata, Options, UrlProblem};
+use fedkit_metadata::{
+    Error, IdpMetadata, ImportSettings, Limits, Location, Metadata, MetadataLimit, UrlProblem,
+};
 use fedkit_xmldsig::ParseError;
 
 use crate::{cert_pem, now, unsigned_ok};
@@ -139,7 +141,7 @@ fn huge_values() {
     assert_eq!(
         parse(&idp_with(ENTITY, &sso_at(&long))).unwrap_err(),
         Error::LimitExceeded {
-            limit: LimitKind::ValueBytes,
+            limit: MetadataLimit::ValueBytes,
             max: 16 * 1024,
             location: Some(Location {
                 entity_id: Some("https://idp.example.org".into()),
@@ -163,7 +165,7 @@ fn huge_values() {
     assert!(matches!(
         parse(&big).unwrap_err(),
         Error::Xml(ParseError::LimitExceeded {
-            limit: fedkit_xmldsig::LimitKind::Bytes,
+            limit: fedkit_xmldsig::XmlLimit::Bytes,
             max: 1_048_576,
             ..
         })
@@ -178,20 +180,17 @@ fn huge_values() {
     assert!(matches!(
         err,
         Error::Xml(ParseError::LimitExceeded {
-            limit: fedkit_xmldsig::LimitKind::AttributesPerElement,
+            limit: fedkit_xmldsig::XmlLimit::AttributesPerElement,
             ..
         })
     ));
     // A certificate over the certificate limit.
-    let limits = Limits {
-        max_certificate_bytes: 100,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_certificate_bytes(100);
     let xml = idp_with(ENTITY, &sso_at("https://idp.example.org/sso"));
     assert!(matches!(
         IdpMetadata::from_xml(xml.as_bytes(), &unsigned_ok().with_limits(limits), now()).unwrap_err(),
         Error::LimitExceeded {
-            limit: LimitKind::CertificateBytes,
+            limit: MetadataLimit::CertificateBytes,
             max: 100,
             ..
         }
@@ -216,7 +215,7 @@ fn deeply_nested_aggregates() {
     assert_eq!(
         Metadata::parse(nested(9).as_bytes(), &unsigned_ok(), now()).unwrap_err(),
         Error::LimitExceeded {
-            limit: LimitKind::Nesting,
+            limit: MetadataLimit::Nesting,
             max: 8,
             location: None
         }
@@ -225,7 +224,7 @@ fn deeply_nested_aggregates() {
     assert!(matches!(
         Metadata::parse(nested(5_000).as_bytes(), &unsigned_ok(), now()).unwrap_err(),
         Error::Xml(ParseError::LimitExceeded {
-            limit: fedkit_xmldsig::LimitKind::Depth,
+            limit: fedkit_xmldsig::XmlLimit::Depth,
             max: 128,
             ..
         })
@@ -245,14 +244,11 @@ fn too_many_entities() {
     let xml = format!(
         r#"<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">{many}</md:EntitiesDescriptor>"#
     );
-    let options = unsigned_ok().with_limits(Limits {
-        max_entities: 4,
-        ..Limits::default()
-    });
+    let options = unsigned_ok().with_limits(Limits::default().with_max_entities(4));
     assert_eq!(
         Metadata::parse(xml.as_bytes(), &options, now()).unwrap_err(),
         Error::LimitExceeded {
-            limit: LimitKind::Entities,
+            limit: MetadataLimit::Entities,
             max: 4,
             location: None
         }
@@ -403,7 +399,7 @@ fn schema_violations_name_the_place() {
     let idp = parse(&bad_cache).unwrap();
     assert!(idp.warnings().iter().any(|w| matches!(
         w,
-        fedkit_metadata::Warning::CacheDurationIgnored { value, .. } if value == "6 hours"
+        fedkit_metadata::ImportWarning::CacheDurationIgnored { value, .. } if value == "6 hours"
     )));
     assert_eq!(idp.cache_duration(), None);
 }
@@ -435,7 +431,7 @@ fn unknown_extensions_never_fail_the_import() {
         .warnings()
         .iter()
         .filter_map(|w| match w {
-            fedkit_metadata::Warning::ExtensionIgnored { reason } => Some(reason.clone()),
+            fedkit_metadata::ImportWarning::ExtensionIgnored { reason } => Some(reason.clone()),
             _ => None,
         })
         .collect();
@@ -463,7 +459,7 @@ fn comments_cannot_split_a_value() {
 
 #[test]
 fn aggregate_limits_are_an_explicit_opt_in() {
-    let defaults = Options::new(fedkit_metadata::SignaturePolicy::NotRequired);
+    let defaults = ImportSettings::new(fedkit_metadata::SignaturePolicy::NotRequired);
     assert_eq!(defaults.limits(), &Limits::default());
-    assert!(Limits::aggregate().xml.max_bytes >= 512 * 1024 * 1024);
+    assert!(Limits::aggregate().xml().max_bytes() >= 512 * 1024 * 1024);
 }

@@ -17,7 +17,7 @@ mod signed;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use fedkit_metadata::{IdpMetadata, Metadata, Options, SignaturePolicy};
+use fedkit_metadata::{IdpMetadata, ImportSettings, Metadata, SignaturePolicy};
 use fedkit_xmldsig::{Fingerprint, TrustedKeys};
 
 /// The instant every test runs at unless it says otherwise.
@@ -74,11 +74,11 @@ pub(crate) fn fp(name: &str) -> Fingerprint {
     Fingerprint(out)
 }
 
-pub(crate) fn unsigned_ok() -> Options {
-    Options::new(SignaturePolicy::NotRequired)
+pub(crate) fn unsigned_ok() -> ImportSettings {
+    ImportSettings::new(SignaturePolicy::NotRequired)
 }
 
-pub(crate) fn load(rel: &str, options: &Options) -> Result<Metadata, fedkit_metadata::Error> {
+pub(crate) fn load(rel: &str, options: &ImportSettings) -> Result<Metadata, fedkit_metadata::Error> {
     Metadata::parse(&data(rel), options, now())
 }
 

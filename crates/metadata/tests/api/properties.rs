@@ -1,7 +1,7 @@
 //! Properties: duration round trips, what an accepted URL or paste looks like, and mutations
 //! of a signed document.
 
-use fedkit_metadata::{CacheDuration, IdpMetadata, Options, SignaturePolicy};
+use fedkit_metadata::{CacheDuration, IdpMetadata, ImportSettings, SignaturePolicy};
 use fedkit_xmldsig::Fingerprint;
 use proptest::prelude::*;
 
@@ -73,7 +73,7 @@ proptest! {
     #[test]
     fn a_mutated_signed_document_never_yields_other_content(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let original = data("mdq-response.xml");
-        let options = Options::new(SignaturePolicy::Required(keys("federation")));
+        let options = ImportSettings::new(SignaturePolicy::Required(keys("federation")));
         let expected = IdpMetadata::from_xml(&original, &options, now()).unwrap();
         let mut mutated = original.clone();
         let at = pos.index(mutated.len());

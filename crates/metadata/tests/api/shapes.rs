@@ -1,7 +1,8 @@
 //! Real-world shapes: JumpCloud, Okta, Entra ID, AD FS, Shibboleth IdP, use-less keys.
 
 use fedkit_metadata::{
-    Binding, Error, IdpMetadata, KeyUse, Options, SignaturePolicy, SignatureStatus, UrlProblem, Warning,
+    Binding, Error, IdpMetadata, ImportSettings, ImportWarning, KeyUse, SignaturePolicy, SignatureStatus,
+    UrlProblem,
 };
 use fedkit_xmldsig::{Fingerprint, KeyError};
 
@@ -78,7 +79,7 @@ fn certificate_expiry_is_a_warning_never_a_refusal() {
     let early = IdpMetadata::from_xml(&xml, &unsigned_ok(), at("2026-09-01T00:00:00Z")).unwrap();
     assert_eq!(
         early.warnings(),
-        [Warning::CertificateNotYetValid {
+        [ImportWarning::CertificateNotYetValid {
             sha256: fp("jumpcloud-b"),
             subject: early.certificates()[1].subject.clone(),
             not_before: at("2026-10-01T00:00:00Z"),
@@ -88,12 +89,12 @@ fn certificate_expiry_is_a_warning_never_a_refusal() {
     let soon = IdpMetadata::from_xml(&xml, &unsigned_ok(), at("2029-12-20T00:00:00Z")).unwrap();
     assert!(matches!(
         soon.warnings(),
-        [Warning::CertificateExpiresSoon { sha256, days: 12, .. }] if *sha256 == fp("jumpcloud-a")
+        [ImportWarning::CertificateExpiresSoon { sha256, days: 12, .. }] if *sha256 == fp("jumpcloud-a")
     ));
     let late = IdpMetadata::from_xml(&xml, &unsigned_ok(), at("2030-06-01T00:00:00Z")).unwrap();
     assert_eq!(late.signing_keys().keys().len(), 2);
     match late.warnings() {
-        [w @ Warning::CertificateExpired {
+        [w @ ImportWarning::CertificateExpired {
             sha256, not_after, ..
         }] => {
             assert_eq!(*sha256, fp("jumpcloud-a"));
@@ -142,8 +143,8 @@ fn entra_federation_metadata() {
     assert_eq!(
         idp.warnings(),
         [
-            Warning::SignatureNotChecked,
-            Warning::CertificateNotYetValid {
+            ImportWarning::SignatureNotChecked,
+            ImportWarning::CertificateNotYetValid {
                 sha256: fp("entra-b"),
                 subject: idp.certificates()[1].subject.clone(),
                 not_before: at("2026-12-01T00:00:00Z"),
@@ -151,18 +152,18 @@ fn entra_federation_metadata() {
         ]
     );
     // Pinning Entra's current signing certificate verifies the document.
-    let pinned = Options::new(SignaturePolicy::IfSigned(keys("entra-a")));
+    let pinned = ImportSettings::new(SignaturePolicy::IfSigned(keys("entra-a")));
     let verified = IdpMetadata::from_xml(&data("entra.xml"), &pinned, now()).unwrap();
     assert!(matches!(
         verified.signature(),
         SignatureStatus::Verified { key, .. } if *key == fp("entra-a")
     ));
-    assert!(!verified.warnings().contains(&Warning::SignatureNotChecked));
+    assert!(!verified.warnings().contains(&ImportWarning::SignatureNotChecked));
 }
 
 #[test]
 fn adfs_federation_metadata() {
-    let pinned = Options::new(SignaturePolicy::Required(keys("adfs-signing")));
+    let pinned = ImportSettings::new(SignaturePolicy::Required(keys("adfs-signing")));
     let metadata = load("adfs.xml", &pinned).unwrap();
     // An entity with an SPSSODescriptor beside its IDPSSODescriptor is an IdP.
     assert_eq!(metadata.idps_total(), 1);
@@ -182,7 +183,7 @@ fn adfs_federation_metadata() {
         .warnings()
         .iter()
         .filter_map(|w| match w {
-            Warning::CertificateExpired { sha256, .. } => Some(*sha256),
+            ImportWarning::CertificateExpired { sha256, .. } => Some(*sha256),
             _ => None,
         })
         .collect();
@@ -248,7 +249,7 @@ fn shibboleth_idp_metadata() {
     assert_eq!(ui.logos.len(), 1);
     assert_eq!(ui.logos[0].url, "https://idp.example.org/logo.png");
     assert_eq!((ui.logos[0].width, ui.logos[0].height), (Some(80), Some(80)));
-    assert!(idp.warnings().contains(&Warning::DisplayUrlIgnored {
+    assert!(idp.warnings().contains(&ImportWarning::DisplayUrlIgnored {
         element: "mdui:Logo",
         url: "javascript:alert(document.domain)".into(),
         problem: UrlProblem::SchemeNotAllowed,
@@ -281,7 +282,7 @@ fn key_descriptors_without_use_both_sign_and_encrypt() {
     // The third KeyDescriptor has only a KeyName.
     assert_eq!(
         idp.warnings(),
-        [Warning::KeyDescriptorWithoutCertificate { key_descriptor: 3 }]
+        [ImportWarning::KeyDescriptorWithoutCertificate { key_descriptor: 3 }]
     );
     assert_eq!(idp.sso()[0].binding, Binding::HttpRedirect);
 }
@@ -304,7 +305,7 @@ fn sp_metadata_uploaded_by_mistake() {
 
 #[test]
 fn an_unsupported_key_is_skipped_when_others_remain() {
-    let signed = Options::new(SignaturePolicy::Required(keys("federation")));
+    let signed = ImportSettings::new(SignaturePolicy::Required(keys("federation")));
     let metadata = load("aggregate.xml", &signed).unwrap();
     let idp = metadata
         .idp("https://idp.uni-b.fedkit.test/idp/shibboleth", now())
@@ -313,17 +314,17 @@ fn an_unsupported_key_is_skipped_when_others_remain() {
     assert_eq!(idp.signing_keys().fingerprints(), [fp("idp-ec"), fp("idp-soon")]);
     assert!(idp.warnings().iter().any(|w| matches!(
         w,
-        Warning::CertificateSkipped { key_descriptor: 3, reason: KeyError::UnsupportedKeyType { oid } } if oid == "1.3.101.112"
+        ImportWarning::CertificateSkipped { key_descriptor: 3, reason: KeyError::UnsupportedKeyType { oid } } if oid == "1.3.101.112"
     )));
     assert!(idp.warnings().iter().any(|w| matches!(
         w,
-        Warning::CertificateExpiresSoon { sha256, days: 8, .. } if *sha256 == fp("idp-soon")
+        ImportWarning::CertificateExpiresSoon { sha256, days: 8, .. } if *sha256 == fp("idp-soon")
     )));
 }
 
 #[test]
 fn idps_are_listed_in_document_order() {
-    let signed = Options::new(SignaturePolicy::Required(keys("federation")));
+    let signed = ImportSettings::new(SignaturePolicy::Required(keys("federation")));
     let metadata = load("aggregate.xml", &signed).unwrap();
     let listed: Vec<(&str, Option<&str>, bool)> = metadata
         .idps()

@@ -1,8 +1,8 @@
 //! Signed metadata: the xmlsec1-signed aggregate, its tampered copies, policies, MDQ.
 
 use fedkit_metadata::{
-    mdq, CacheDuration, Error, IdpMetadata, Location, Metadata, Options, SignaturePolicy, SignatureStatus,
-    UrlProblem,
+    mdq, CacheDuration, Error, IdpMetadata, ImportSettings, Location, Metadata, SignaturePolicy,
+    SignatureStatus, UrlProblem,
 };
 use fedkit_xmldsig::{AlgorithmPolicy, AlgorithmRole, SignatureAlgorithm, VerifyError};
 
@@ -11,8 +11,8 @@ use crate::{at, data, fp, keys, load, now, unsigned_ok};
 const AGGREGATE_ID: &str = "_fedkit-aggregate-20261122";
 const UNI_A: &str = "https://idp.uni-a.fedkit.test/idp/shibboleth";
 
-fn federation() -> Options {
-    Options::new(SignaturePolicy::Required(keys("federation")))
+fn federation() -> ImportSettings {
+    ImportSettings::new(SignaturePolicy::Required(keys("federation")))
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn signature_policies() {
     assert_eq!(err, Error::Unsigned);
     assert_eq!(err.code(), "signature_absent");
     // IfSigned accepts it unsigned, and NotRequired too.
-    let if_signed = Options::new(SignaturePolicy::IfSigned(keys("federation")));
+    let if_signed = ImportSettings::new(SignaturePolicy::IfSigned(keys("federation")));
     assert_eq!(
         load("aggregate-unsigned.xml", &if_signed).unwrap().signature(),
         &SignatureStatus::Absent
@@ -205,7 +205,7 @@ fn signature_policies() {
         &SignatureStatus::Absent
     );
     // IfSigned verifies a signature that is present: the wrong key is an error.
-    let wrong = Options::new(SignaturePolicy::IfSigned(keys("other")));
+    let wrong = ImportSettings::new(SignaturePolicy::IfSigned(keys("other")));
     assert!(matches!(
         load("aggregate.xml", &wrong).unwrap_err(),
         Error::Signature(VerifyError::SignatureInvalid {
@@ -218,7 +218,7 @@ fn signature_policies() {
     assert_eq!(unchecked.signature(), &SignatureStatus::NotChecked);
     assert_eq!(
         unchecked.warnings(),
-        [fedkit_metadata::Warning::SignatureNotChecked]
+        [fedkit_metadata::ImportWarning::SignatureNotChecked]
     );
 }
 

@@ -6,9 +6,9 @@
 
 use super::text_pos;
 use crate::error::ParseError;
-use crate::limits::{LimitKind, Limits};
+use crate::limits::{Limits, XmlLimit};
 
-fn limit_error(bytes: &[u8], offset: usize, limit: LimitKind, max: usize) -> ParseError {
+fn limit_error(bytes: &[u8], offset: usize, limit: XmlLimit, max: usize) -> ParseError {
     let (line, column) = text_pos(bytes, offset);
     ParseError::LimitExceeded {
         limit,
@@ -420,7 +420,7 @@ pub(super) fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
         return Err(limit_error(
             b,
             limits.max_bytes,
-            LimitKind::Bytes,
+            XmlLimit::Bytes,
             limits.max_bytes,
         ));
     }
@@ -567,7 +567,7 @@ pub(super) fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
                         return Err(limit_error(
                             b,
                             attr,
-                            LimitKind::NamespaceDeclarationsPerElement,
+                            XmlLimit::NamespaceDeclarationsPerElement,
                             limits.max_namespace_declarations_per_element,
                         ));
                     }
@@ -594,7 +594,7 @@ pub(super) fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
                         return Err(limit_error(
                             b,
                             attr,
-                            LimitKind::AttributesPerElement,
+                            XmlLimit::AttributesPerElement,
                             limits.max_attributes_per_element,
                         ));
                     }
@@ -605,12 +605,12 @@ pub(super) fn prescan(b: &[u8], limits: &Limits) -> Result<(), ParseError> {
                 return Err(limit_error(
                     b,
                     start,
-                    LimitKind::NamespacesInScope,
+                    XmlLimit::NamespacesInScope,
                     limits.max_namespaces_in_scope,
                 ));
             }
             if open_decls.len() + 1 > limits.max_depth {
-                return Err(limit_error(b, start, LimitKind::Depth, limits.max_depth));
+                return Err(limit_error(b, start, XmlLimit::Depth, limits.max_depth));
             }
             if self_closing {
                 root_ended = open_decls.is_empty();
@@ -667,7 +667,7 @@ fn after_root_markup(b: &[u8], at: usize) -> ParseError {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Document, LimitKind, Limits, ParseError};
+    use crate::{Document, Limits, ParseError, XmlLimit};
 
     #[test]
     fn enforces_depth() {
@@ -680,7 +680,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::Depth,
+                limit: XmlLimit::Depth,
                 max: 3,
                 ..
             }
@@ -699,7 +699,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::AttributesPerElement,
+                limit: XmlLimit::AttributesPerElement,
                 line: 2,
                 ..
             }
@@ -719,7 +719,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::NamespaceDeclarationsPerElement,
+                limit: XmlLimit::NamespaceDeclarationsPerElement,
                 ..
             }
         ));
@@ -744,7 +744,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::NamespacesInScope,
+                limit: XmlLimit::NamespacesInScope,
                 ..
             }
         ));
@@ -761,7 +761,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::AttributesPerElement,
+                limit: XmlLimit::AttributesPerElement,
                 ..
             }
         ));
@@ -775,7 +775,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::NamespaceDeclarationsPerElement,
+                limit: XmlLimit::NamespaceDeclarationsPerElement,
                 ..
             }
         ));
@@ -791,7 +791,7 @@ mod tests {
         assert!(matches!(
             err,
             ParseError::LimitExceeded {
-                limit: LimitKind::Bytes,
+                limit: XmlLimit::Bytes,
                 max: 10,
                 ..
             }
