@@ -13,7 +13,7 @@ use super::rows::holds_nul;
 use super::schema::STEPS;
 use super::PgStore;
 use crate::migrate;
-use crate::pool::{Pool, PoolConfig};
+use crate::pool::{Pool, PoolSettings};
 use crate::testing::TestServer;
 
 #[test]
@@ -23,7 +23,7 @@ fn a_version_1_database_moves_its_members_into_rows() {
     }
     let server = TestServer::start().expect("PostgreSQL test server");
     let url = server.create_database("members_v1").unwrap();
-    let pool = Arc::new(Pool::connect(&url, PoolConfig::default()).unwrap());
+    let pool = Arc::new(Pool::connect(&url, PoolSettings::default()).unwrap());
     {
         // The database as fedkit wrote it before step 2: members inside the group body.
         let mut client = pool.get().unwrap();
@@ -88,7 +88,7 @@ fn a_version_2_database_fills_the_user_name_sort_keys() {
 
     let server = TestServer::start().expect("PostgreSQL test server");
     let url = server.create_database("sort_v2").unwrap();
-    let pool = Arc::new(Pool::connect(&url, PoolConfig::default()).unwrap());
+    let pool = Arc::new(Pool::connect(&url, PoolSettings::default()).unwrap());
     let users = [
         json!({"id": "u1", "userName": "bob"}),
         json!({"id": "u2", "USERNAME": "Émile"}),

@@ -107,7 +107,7 @@ use fedkit_scim_service::store::{user_name_key, ResourceKind, Store, StoreError,
 use postgres::types::{ToSql, Type};
 use serde_json::Value;
 
-use crate::pool::{Pool, PoolConfig};
+use crate::pool::{Pool, PoolSettings};
 use error::{connection_lost, pg_error, pool_error};
 use pushdown::PushDown;
 use rows::checked_id;
@@ -143,11 +143,11 @@ impl std::fmt::Debug for PgStore {
 }
 
 impl PgStore {
-    /// Connects a pool with the default [`PoolConfig`] to `url`
+    /// Connects a pool with the default [`PoolSettings`] to `url`
     /// (`postgres://user:password@host:port/db` or the `key=value` form) and sets up the
     /// schema (see [`PgStore::new`]).
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = Pool::connect(url, PoolConfig::default()).map_err(pool_error)?;
+        let pool = Pool::connect(url, PoolSettings::default()).map_err(pool_error)?;
         Self::new(Arc::new(pool))
     }
 
