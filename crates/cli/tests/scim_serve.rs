@@ -1616,7 +1616,7 @@ fn database_restart_mid_run_gives_clear_errors_then_recovers() {
     let url = pg.create_database("restart").unwrap();
     // stop() is a crash and the test server does not wait for commits to reach the log
     // (synchronous_commit=off); this database's sessions wait, as on a production server.
-    fedkit_postgres::Pool::connect(&url, fedkit_postgres::PoolConfig::default())
+    fedkit_postgres::Pool::connect(&url, fedkit_postgres::PoolSettings::default())
         .unwrap()
         .get()
         .unwrap()

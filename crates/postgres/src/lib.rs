@@ -18,5 +18,7 @@ pub mod scim;
 pub mod testing;
 pub mod tls;
 
-pub use pool::{Pool, PoolConfig, PoolError};
+#[allow(deprecated)]
+pub use pool::PoolConfig;
+pub use pool::{Pool, PoolError, PoolSettings, PoolSettingsError};
 pub use tls::TlsMode;

@@ -1,7 +1,8 @@
 //! A small blocking connection pool shared by the SCIM store and the SAML caches.
 //!
-//! Connections are opened on demand up to [`PoolConfig::max_size`]; a caller that finds every
-//! connection busy waits up to [`PoolConfig::wait`] and then gets [`PoolError::Timeout`].
+//! Connections are opened on demand up to [`PoolSettings::max_size`]; a caller that finds
+//! every connection busy waits up to [`PoolSettings::wait`] and then gets
+//! [`PoolError::Timeout`].
 //! A connection that the server closed (restart, idle timeout, network cut) is noticed when it
 //! comes back to the pool or is handed out, and replaced by a fresh one, so a database restart
 //! costs the requests in flight a clear error and nothing afterwards.
@@ -16,23 +17,151 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::tls::{self, TlsMode};
 
-/// How a [`Pool`] connects and how many connections it keeps.
-#[derive(Debug, Clone)]
-pub struct PoolConfig {
-    /// The most connections open at once (default 16).
-    pub max_size: usize,
-    /// How long [`Pool::get`] waits for a free connection before failing (default 5 s).
-    pub wait: Duration,
-    /// Timeout of one connection attempt (default 5 s).
-    pub connect_timeout: Duration,
+/// How many connections a [`Pool`] keeps and how long it waits. The defaults suit one node
+/// of a small deployment; each `with_*` method changes one setting and refuses a value the
+/// pool could not work with ([`PoolSettingsError`]), so every `PoolSettings` is usable.
+///
+/// ```
+/// use std::time::Duration;
+/// use fedkit_postgres::PoolSettings;
+/// let settings = PoolSettings::default()
+///     .with_max_size(32)?
+///     .with_wait(Duration::from_secs(2))?;
+/// assert_eq!(settings.max_size(), 32);
+/// assert_eq!(settings.connect_timeout(), Duration::from_secs(5));
+/// // A pool without connections could hand none out.
+/// let err = PoolSettings::default().with_max_size(0).unwrap_err();
+/// assert_eq!(err.code(), "pool_setting_out_of_range");
+/// # Ok::<(), fedkit_postgres::PoolSettingsError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolSettings {
+    max_size: usize,
+    wait: Duration,
+    connect_timeout: Duration,
 }
 
-impl Default for PoolConfig {
+/// The former name of [`PoolSettings`]. `PoolConfig::default()` still works; struct
+/// literals (`PoolConfig { max_size: 32, ..PoolConfig::default() }`) do not: write
+/// `PoolSettings::default().with_max_size(32)?`.
+#[deprecated(note = "renamed to PoolSettings; change values with its with_* methods")]
+pub type PoolConfig = PoolSettings;
+
+impl Default for PoolSettings {
     fn default() -> Self {
         Self {
             max_size: 16,
             wait: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl PoolSettings {
+    /// The largest pool [`PoolSettings::with_max_size`] accepts: 262 143 connections,
+    /// PostgreSQL's own upper limit of `max_connections`.
+    pub const MAX_SIZE: usize = 262_143;
+    /// The longest wait [`PoolSettings::with_wait`] accepts: ten minutes. A request kept
+    /// waiting longer for a connection has long been given up by its client.
+    pub const MAX_WAIT: Duration = Duration::from_secs(600);
+    /// The shortest connection timeout [`PoolSettings::with_connect_timeout`] accepts: one
+    /// millisecond (a zero timeout would fail every connection attempt).
+    pub const MIN_CONNECT_TIMEOUT: Duration = Duration::from_millis(1);
+    /// The longest connection timeout [`PoolSettings::with_connect_timeout`] accepts: ten
+    /// minutes.
+    pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(600);
+
+    /// The most connections open at once. Default: 16. Keep `max_size × nodes` under the
+    /// server's `max_connections`. 0, or more than [`PoolSettings::MAX_SIZE`], is
+    /// [`PoolSettingsError::OutOfRange`].
+    pub fn with_max_size(mut self, max_size: usize) -> Result<Self, PoolSettingsError> {
+        if !(1..=Self::MAX_SIZE).contains(&max_size) {
+            return Err(PoolSettingsError::OutOfRange {
+                setting: "max_size",
+                value: max_size.to_string(),
+                min: "1".into(),
+                max: Self::MAX_SIZE.to_string(),
+            });
+        }
+        self.max_size = max_size;
+        Ok(self)
+    }
+
+    /// How long [`Pool::get`] waits for a free connection before [`PoolError::Timeout`].
+    /// Default: 5 s; zero fails at once when every connection is busy. More than
+    /// [`PoolSettings::MAX_WAIT`] is [`PoolSettingsError::OutOfRange`].
+    pub fn with_wait(mut self, wait: Duration) -> Result<Self, PoolSettingsError> {
+        if wait > Self::MAX_WAIT {
+            return Err(PoolSettingsError::OutOfRange {
+                setting: "wait",
+                value: format!("{wait:?}"),
+                min: format!("{:?}", Duration::ZERO),
+                max: format!("{:?}", Self::MAX_WAIT),
+            });
+        }
+        self.wait = wait;
+        Ok(self)
+    }
+
+    /// Timeout of one connection attempt (it replaces a `connect_timeout` of the connection
+    /// string). Default: 5 s. Less than [`PoolSettings::MIN_CONNECT_TIMEOUT`] or more than
+    /// [`PoolSettings::MAX_CONNECT_TIMEOUT`] is [`PoolSettingsError::OutOfRange`].
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Result<Self, PoolSettingsError> {
+        if !(Self::MIN_CONNECT_TIMEOUT..=Self::MAX_CONNECT_TIMEOUT).contains(&timeout) {
+            return Err(PoolSettingsError::OutOfRange {
+                setting: "connect_timeout",
+                value: format!("{timeout:?}"),
+                min: format!("{:?}", Self::MIN_CONNECT_TIMEOUT),
+                max: format!("{:?}", Self::MAX_CONNECT_TIMEOUT),
+            });
+        }
+        self.connect_timeout = timeout;
+        Ok(self)
+    }
+
+    /// See [`PoolSettings::with_max_size`].
+    pub fn max_size(&self) -> usize {
+        self.max_size
+    }
+
+    /// See [`PoolSettings::with_wait`].
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
+    /// See [`PoolSettings::with_connect_timeout`].
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+}
+
+/// Why a [`PoolSettings`] value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoolSettingsError {
+    /// A setting is outside the range the pool accepts.
+    #[error(
+        "the connection pool's {setting} was set to {value}, but fedkit accepts {min} to {max}; \
+         choose a value in that range"
+    )]
+    OutOfRange {
+        /// The setting: `max_size`, `wait` or `connect_timeout`.
+        setting: &'static str,
+        /// What was asked.
+        value: String,
+        /// The least accepted.
+        min: String,
+        /// The most accepted.
+        max: String,
+    },
+}
+
+impl PoolSettingsError {
+    /// A stable `snake_case` code for logs, metrics and API answers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PoolSettingsError::OutOfRange { .. } => "pool_setting_out_of_range",
         }
     }
 }
@@ -89,7 +218,7 @@ pub struct Pool {
     tls: Option<MakeRustlsConnect>,
     tls_mode: TlsMode,
     target: String,
-    settings: PoolConfig,
+    settings: PoolSettings,
     state: Mutex<State>,
     freed: Condvar,
 }
@@ -112,7 +241,7 @@ impl Pool {
     /// `?sslmode=verify-full&sslrootcert=/path/to/ca.pem` (or `sslrootcert=system`). Without
     /// `sslmode`, a host off this machine is refused ([`PoolError::Config`]); see
     /// [`crate::tls`].
-    pub fn connect(url: &str, settings: PoolConfig) -> Result<Pool, PoolError> {
+    pub fn connect(url: &str, settings: PoolSettings) -> Result<Pool, PoolError> {
         let (rest, tls_params) = tls::split_params(url).map_err(|detail| PoolError::Config { detail })?;
         let mut config: Config = rest.parse().map_err(|e: postgres::Error| PoolError::Config {
             detail: e.to_string(),
@@ -132,7 +261,7 @@ impl Pool {
             _ => SslMode::Require,
         });
         let tls = tls::connector(&tls_params).map_err(|detail| PoolError::Config { detail })?;
-        config.connect_timeout(settings.connect_timeout);
+        config.connect_timeout(settings.connect_timeout());
         if config.get_application_name().is_none() {
             config.application_name("fedkit");
         }
@@ -195,7 +324,7 @@ impl Pool {
         }
     }
 
-    /// A connection, waiting up to [`PoolConfig::wait`] for one to be free.
+    /// A connection, waiting up to [`PoolSettings::wait`] for one to be free.
     pub fn get(&self) -> Result<PooledClient<'_>, PoolError> {
         let started = Instant::now();
         let mut state = self.lock();
@@ -210,7 +339,7 @@ impl Pool {
                     pool: self,
                 });
             }
-            if state.open < self.settings.max_size {
+            if state.open < self.settings.max_size() {
                 state.open += 1;
                 drop(state);
                 return match self.open() {
@@ -232,9 +361,9 @@ impl Pool {
                 };
             }
             let waited = started.elapsed();
-            let Some(left) = self.settings.wait.checked_sub(waited) else {
+            let Some(left) = self.settings.wait().checked_sub(waited) else {
                 return Err(PoolError::Timeout {
-                    max_size: self.settings.max_size,
+                    max_size: self.settings.max_size(),
                     waited_ms: waited.as_millis(),
                 });
             };
@@ -367,6 +496,8 @@ impl Drop for PooledClient<'_> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     #[test]
@@ -397,6 +528,98 @@ mod tests {
         assert_eq!(
             crate::testing::TestServerError::NotInstalled.code(),
             "postgres_not_installed"
+        );
+    }
+
+    /// `setting` refused `value` with the stable code, naming the setting and the range.
+    fn refused(result: Result<PoolSettings, PoolSettingsError>, setting: &str) {
+        let err = result.expect_err("out of range");
+        assert_eq!(err.code(), "pool_setting_out_of_range");
+        assert!(matches!(&err, PoolSettingsError::OutOfRange { setting: s, .. } if *s == setting));
+        let message = err.to_string();
+        assert!(
+            message.contains(setting) && message.contains("accepts"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn default_settings_are_the_documented_ones() {
+        let s = PoolSettings::default();
+        assert_eq!(s.max_size(), 16);
+        assert_eq!(s.wait(), Duration::from_secs(5));
+        assert_eq!(s.connect_timeout(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn max_size_accepts_one_to_the_postgresql_limit() {
+        let s = PoolSettings::default();
+        assert_eq!(s.clone().with_max_size(1).unwrap().max_size(), 1);
+        let top = s.clone().with_max_size(PoolSettings::MAX_SIZE).unwrap();
+        assert_eq!(top.max_size(), 262_143);
+        refused(s.clone().with_max_size(0), "max_size");
+        refused(s.clone().with_max_size(PoolSettings::MAX_SIZE + 1), "max_size");
+        refused(s.with_max_size(usize::MAX), "max_size");
+    }
+
+    #[test]
+    fn wait_accepts_zero_to_ten_minutes() {
+        let s = PoolSettings::default();
+        assert_eq!(
+            s.clone().with_wait(Duration::ZERO).unwrap().wait(),
+            Duration::ZERO
+        );
+        let top = s.clone().with_wait(PoolSettings::MAX_WAIT).unwrap();
+        assert_eq!(top.wait(), Duration::from_secs(600));
+        refused(
+            s.clone()
+                .with_wait(PoolSettings::MAX_WAIT + Duration::from_nanos(1)),
+            "wait",
+        );
+        refused(s.with_wait(Duration::MAX), "wait");
+    }
+
+    #[test]
+    fn connect_timeout_accepts_a_millisecond_to_ten_minutes() {
+        let s = PoolSettings::default();
+        let low = s
+            .clone()
+            .with_connect_timeout(PoolSettings::MIN_CONNECT_TIMEOUT)
+            .unwrap();
+        assert_eq!(low.connect_timeout(), Duration::from_millis(1));
+        let top = s
+            .clone()
+            .with_connect_timeout(PoolSettings::MAX_CONNECT_TIMEOUT)
+            .unwrap();
+        assert_eq!(top.connect_timeout(), Duration::from_secs(600));
+        refused(s.clone().with_connect_timeout(Duration::ZERO), "connect_timeout");
+        refused(
+            s.clone().with_connect_timeout(Duration::from_micros(999)),
+            "connect_timeout",
+        );
+        refused(
+            s.clone()
+                .with_connect_timeout(PoolSettings::MAX_CONNECT_TIMEOUT + Duration::from_nanos(1)),
+            "connect_timeout",
+        );
+        refused(s.with_connect_timeout(Duration::MAX), "connect_timeout");
+    }
+
+    #[test]
+    fn a_chain_of_setters_stops_at_the_first_refusal() {
+        // The builder is consumed on error; a chain stops at the first refusal.
+        let chained = PoolSettings::default()
+            .with_max_size(4)
+            .and_then(|s| s.with_wait(Duration::MAX))
+            .and_then(|s| s.with_max_size(8));
+        assert_eq!(
+            chained.unwrap_err(),
+            PoolSettingsError::OutOfRange {
+                setting: "wait",
+                value: format!("{:?}", Duration::MAX),
+                min: "0ns".into(),
+                max: "600s".into(),
+            }
         );
     }
 }

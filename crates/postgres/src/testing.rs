@@ -256,17 +256,14 @@ impl TestServer {
                 output: format!("invalid test database name {name:?}"),
             });
         }
-        let pool = crate::Pool::connect(
-            &self.url(),
-            crate::PoolConfig {
-                max_size: 1,
-                ..crate::PoolConfig::default()
-            },
-        )
-        .map_err(|e| TestServerError::Command {
+        let failed = |e: &dyn std::error::Error| TestServerError::Command {
             command: "connect".into(),
             output: e.to_string(),
-        })?;
+        };
+        let settings = crate::PoolSettings::default()
+            .with_max_size(1)
+            .map_err(|e| failed(&e))?;
+        let pool = crate::Pool::connect(&self.url(), settings).map_err(|e| failed(&e))?;
         let mut client = pool.get().map_err(|e| TestServerError::Command {
             command: "connect".into(),
             output: e.to_string(),

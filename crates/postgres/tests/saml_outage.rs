@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use fedkit_postgres::saml::{PgReplayCache, PgRequestStore};
 use fedkit_postgres::testing::TestServer;
-use fedkit_postgres::{Pool, PoolConfig};
+use fedkit_postgres::{Pool, PoolSettings};
 use fedkit_saml::replay::StoreError;
 use fedkit_saml::{IdentityProvider, ReplayCache, RequestStore, ResponseValidator, ServiceProvider};
 
@@ -34,7 +34,7 @@ fn database_down_refuses_logins_and_recovers_when_it_is_back() {
         .unwrap()
         .batch_execute("ALTER DATABASE outage SET synchronous_commit = on")
         .unwrap();
-    let pool = Arc::new(Pool::connect(&url, PoolConfig::default()).unwrap());
+    let pool = Arc::new(Pool::connect(&url, PoolSettings::default()).unwrap());
     let cache = PgReplayCache::new(pool.clone()).unwrap();
     let requests = PgRequestStore::new(pool.clone()).unwrap();
     assert_eq!(cache.check_and_insert("_before", t(30), t(0)), Ok(true));

@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier, Mutex, Weak};
 use chrono::{DateTime, TimeZone, Utc};
 use fedkit_postgres::saml::{PgReplayCache, PgRequestStore};
 use fedkit_postgres::testing::TestServer;
-use fedkit_postgres::{Pool, PoolConfig};
+use fedkit_postgres::{Pool, PoolSettings};
 use fedkit_saml::replay::StoreError;
 use fedkit_saml::{Error, IdentityProvider, ReplayCache, RequestStore, ResponseValidator, ServiceProvider};
 
@@ -33,14 +33,14 @@ fn server() -> Arc<TestServer> {
 fn database(name: &str) -> (Arc<TestServer>, Arc<Pool>) {
     let server = server();
     let url = server.create_database(name).expect("database");
-    let pool = Pool::connect(&url, PoolConfig::default()).expect("pool");
+    let pool = Pool::connect(&url, PoolSettings::default()).expect("pool");
     (server, Arc::new(pool))
 }
 
 /// A second pool on the same database: another SP node.
 fn other_node(server: &TestServer, name: &str) -> Arc<Pool> {
     let url = format!("postgres://postgres@127.0.0.1:{}/{name}", server.port());
-    Arc::new(Pool::connect(&url, PoolConfig::default()).expect("pool"))
+    Arc::new(Pool::connect(&url, PoolSettings::default()).expect("pool"))
 }
 
 fn t(min: u32) -> DateTime<Utc> {
@@ -320,7 +320,7 @@ fn setup_errors_are_clear() {
         )
         .unwrap();
     let app_url = format!("postgres://fedkit_app@127.0.0.1:{}/setup", server.port());
-    let pool = Arc::new(Pool::connect(&app_url, PoolConfig::default()).unwrap());
+    let pool = Arc::new(Pool::connect(&app_url, PoolSettings::default()).unwrap());
     let err = PgReplayCache::new(pool).unwrap_err();
     let text = err.to_string();
     assert!(

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fedkit_postgres::scim::{PgStore, MAX_ID_BYTES};
-use fedkit_postgres::{Pool, PoolConfig};
+use fedkit_postgres::{Pool, PoolSettings};
 use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use fedkit_scim_service::store::{
     conformance, Membership, PageQuery, ResourceKind, SortKey, Store, StoreError,
@@ -79,7 +79,7 @@ fn two_nodes_start_together_and_see_the_same_data() {
         })
     );
     // The migration ran once.
-    let pool = Pool::connect(&url, PoolConfig::default()).unwrap();
+    let pool = Pool::connect(&url, PoolSettings::default()).unwrap();
     let steps: i64 = pool
         .get()
         .unwrap()
@@ -520,14 +520,14 @@ fn a_non_utf8_database_is_refused() {
         return;
     }
     let (server, _) = database("placeholder_latin");
-    let admin = Pool::connect(&server.url(), PoolConfig::default()).unwrap();
+    let admin = Pool::connect(&server.url(), PoolSettings::default()).unwrap();
     admin
         .get()
         .unwrap()
         .batch_execute("CREATE DATABASE latin ENCODING 'LATIN1' TEMPLATE template0")
         .unwrap();
     let url = format!("postgres://postgres@127.0.0.1:{}/latin", server.port());
-    let err = PgStore::new(Arc::new(Pool::connect(&url, PoolConfig::default()).unwrap())).unwrap_err();
+    let err = PgStore::new(Arc::new(Pool::connect(&url, PoolSettings::default()).unwrap())).unwrap_err();
     assert!(
         matches!(&err, StoreError::Backend { detail } if detail.contains("LATIN1") && detail.contains("UTF8")),
         "{err:?}"
@@ -550,7 +550,7 @@ fn lookups_use_the_indexes() {
         })
         .collect();
     store.import(&t, ResourceKind::User, &users).unwrap();
-    let pool = Pool::connect(&url, PoolConfig::default()).unwrap();
+    let pool = Pool::connect(&url, PoolSettings::default()).unwrap();
     pool.get().unwrap().batch_execute("ANALYZE").unwrap();
     for filter in [
         r#"userName eq "user5""#,

@@ -1,7 +1,7 @@
 //! The throwaway test server and the pool survive a database restart.
 
 use fedkit_postgres::testing::TestServer;
-use fedkit_postgres::{Pool, PoolConfig, PoolError};
+use fedkit_postgres::{Pool, PoolError, PoolSettings};
 
 #[test]
 fn pool_reconnects_after_the_server_restarts() {
@@ -10,7 +10,7 @@ fn pool_reconnects_after_the_server_restarts() {
     }
     let mut server = TestServer::start().expect("test server");
     let url = server.create_database("restart").expect("database");
-    let pool = Pool::connect(&url, PoolConfig::default()).expect("pool");
+    let pool = Pool::connect(&url, PoolSettings::default()).expect("pool");
     let one: i32 = pool
         .get()
         .expect("conn")
@@ -41,9 +41,33 @@ fn pool_reconnects_after_the_server_restarts() {
 
 #[test]
 fn connect_errors_name_the_target_not_the_password() {
-    let err = Pool::connect("postgres://u:secret@127.0.0.1:1/db", PoolConfig::default()).unwrap_err();
+    let err = Pool::connect("postgres://u:secret@127.0.0.1:1/db", PoolSettings::default()).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("127.0.0.1:1"), "{text}");
     assert!(text.contains("refused"), "the cause is kept: {text}");
     assert!(!text.contains("secret"), "{text}");
+}
+
+#[test]
+fn a_full_pool_waits_as_long_as_its_settings_say() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
+    let server = TestServer::start().expect("test server");
+    let url = server.create_database("full_pool").expect("database");
+    let settings = PoolSettings::default()
+        .with_max_size(1)
+        .and_then(|s| s.with_wait(std::time::Duration::from_millis(300)))
+        .expect("settings");
+    let pool = Pool::connect(&url, settings).expect("pool");
+    let held = pool.get().expect("the one connection");
+    let started = std::time::Instant::now();
+    let err = pool.get().expect_err("no second connection");
+    assert!(
+        matches!(err, PoolError::Timeout { max_size: 1, waited_ms } if waited_ms >= 300),
+        "{err:?}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    drop(held);
+    pool.get().expect("the connection is free again");
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use fedkit_postgres::scim::PgStore;
 use fedkit_postgres::testing::TestServer;
-use fedkit_postgres::{Pool, PoolConfig, PoolError, TlsMode};
+use fedkit_postgres::{Pool, PoolError, PoolSettings, TlsMode};
 
 fn server() -> Arc<TestServer> {
     static SERVER: Mutex<Weak<TestServer>> = Mutex::new(Weak::new());
@@ -23,11 +23,8 @@ fn ca(server: &TestServer) -> String {
     server.ca_file().unwrap().to_string_lossy().into_owned()
 }
 
-fn quick() -> PoolConfig {
-    PoolConfig {
-        max_size: 2,
-        ..PoolConfig::default()
-    }
+fn quick() -> PoolSettings {
+    PoolSettings::default().with_max_size(2).unwrap()
 }
 
 /// Whether the connection the pool hands out is encrypted, as the server sees it.

@@ -19,7 +19,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use clap::Args;
 use fedkit_postgres::scim::PgStore;
-use fedkit_postgres::{Pool, PoolConfig};
+use fedkit_postgres::{Pool, PoolSettings};
 use fedkit_scim::error::ScimError;
 use fedkit_scim::resource::UndefinedSchemas;
 use fedkit_scim_service::auth::{AuthError, Principal, TenantId, TokenId, TokenRegistry};
@@ -343,7 +343,7 @@ fn open_postgres(url: &str) -> Result<(Arc<dyn Store>, String), Failure> {
             format!("--database / FEDKIT_SCIM_DATABASE_URL: cannot use the PostgreSQL database: {detail}"),
         )
     };
-    let pool = Pool::connect(url, PoolConfig::default()).map_err(|e| refused(e.to_string()))?;
+    let pool = Pool::connect(url, PoolSettings::default()).map_err(|e| refused(e.to_string()))?;
     let mode = pool.tls_mode();
     let described = if mode.authenticates_server() {
         format!("PostgreSQL at {} over TLS (sslmode={mode})", pool.target())

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use fedkit_postgres::scim::PgStore;
 use fedkit_postgres::testing::TestServer;
-use fedkit_postgres::{Pool, PoolConfig};
+use fedkit_postgres::{Pool, PoolSettings};
 use fedkit_scim_service::auth::TenantId;
 use serde_json::{json, Value};
 
@@ -38,7 +38,7 @@ pub(crate) fn store(name: &str) -> (Arc<TestServer>, PgStore) {
 
 /// A store with its own pool on an existing database: another node.
 pub(crate) fn node(url: &str) -> PgStore {
-    let pool = Pool::connect(url, PoolConfig::default()).expect("pool");
+    let pool = Pool::connect(url, PoolSettings::default()).expect("pool");
     PgStore::new(Arc::new(pool)).expect("store")
 }
 
