@@ -19,6 +19,14 @@ pub use config::{IdentityProvider, ServiceProvider, Settings};
 pub use error::{ConfigError, Error, SignedPart, SigningRequirement};
 /// The metadata import crate this one takes IdP descriptions from.
 pub use fedkit_metadata;
+/// The XML signature crate this one verifies with: a host that signs users in needs nothing
+/// else from it than what is re-exported here.
+pub use fedkit_xmldsig;
+/// Crypto providers (`crypto::RustCrypto`, `crypto::AwsLcRs` with the `aws-lc-rs` feature,
+/// `crypto::Strict`), so a host chooses one without depending on fedkit-xmldsig itself.
+pub use fedkit_xmldsig::crypto;
+/// Keys: the IdP's pinned certificates, the SP's signing and decryption keys.
+pub use fedkit_xmldsig::{DecryptionKey, SigningKey, TrustedKeys};
 pub use mapping::{AttributeMapping, EmailDomainAllowlist, MappingError, UniqueId, UserProfile};
 pub use replay::{InMemoryReplayCache, InMemoryRequestStore, ReplayCache, RequestStore};
 pub use response::ResponseValidator;

@@ -2086,3 +2086,26 @@ fn a_decryption_the_provider_delegated_is_reported_on_the_login() {
     .unwrap();
     assert_eq!(delegated(&a), []);
 }
+
+/// A host signs users in with fedkit-saml alone: keys and providers are re-exported, and are
+/// the very types of fedkit-xmldsig (no second copy to convert between).
+#[test]
+fn keys_and_providers_are_reachable_from_fedkit_saml_alone() {
+    let keys: fedkit_xmldsig::TrustedKeys = fedkit_saml::TrustedKeys::from_pem(IDP_CERT).unwrap();
+    let idp = IdentityProvider::new("https://idp.example.org", keys).unwrap();
+    let provider: &dyn fedkit_saml::crypto::CryptoProvider = &fedkit_saml::crypto::RustCrypto;
+    let v = ResponseValidator::new(
+        ServiceProvider::new(
+            "https://app.example.com/saml/metadata",
+            ["https://app.example.com/saml/acs"],
+        )
+        .unwrap(),
+        idp,
+    )
+    .with_decryption_key(fedkit_saml::DecryptionKey::from_pem(SP_KEY).unwrap())
+    .with_provider(&fedkit_saml::crypto::RustCrypto);
+    assert_eq!(provider.name(), "rustcrypto");
+    let same: &dyn fedkit_xmldsig::crypto::CryptoProvider = &fedkit_saml::fedkit_xmldsig::crypto::RustCrypto;
+    assert_eq!(same.name(), provider.name());
+    drop(v);
+}
