@@ -5,12 +5,11 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use fedkit_xmldsig::crypto::AwsLcRs;
 
-use fedkit_saml::bindings::{self, escape as xml_escape};
+use fedkit_saml::logout::LogoutResponseBuilder;
 
 use super::super::sp::SloBinding;
 use super::request::{read_checked, Incoming};
-use super::response::sign_element;
-use super::{id_from, refused, timestamp, Idp, Refused, SAMLP_NS, SAML_NS, STATUS_SUCCESS};
+use super::{refused, Idp, Refused, SAML_NS};
 
 /// A LogoutRequest from the SP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,43 +68,29 @@ pub(crate) fn logout_response(
     let Some(slo) = &idp.sp.slo else {
         return Ok(LogoutDelivery::Nowhere);
     };
-    let id = id_from(random);
-    let xml = format!(
-        "<samlp:LogoutResponse xmlns:samlp=\"{SAMLP_NS}\" xmlns:saml=\"{SAML_NS}\" ID=\"{id}\" Version=\"2.0\" \
-         IssueInstant=\"{}\" Destination=\"{}\" InResponseTo=\"{}\"><saml:Issuer>{}</saml:Issuer>\
-         <samlp:Status><samlp:StatusCode Value=\"{STATUS_SUCCESS}\"/></samlp:Status></samlp:LogoutResponse>",
-        timestamp(now),
-        xml_escape(&slo.url),
-        xml_escape(&request.id),
-        xml_escape(&idp.entity_id),
-    );
+    // One LogoutResponse writer for the SP and the IdP side: fedkit-saml's.
+    let response = LogoutResponseBuilder::new(&idp.entity_id, &slo.url, &request.id).build(random, now);
+    let signing_failed = |e: fedkit_saml::request::SigningError| {
+        refused("signing_failed", format!("cannot sign the LogoutResponse: {e}"))
+    };
     match slo.binding {
-        SloBinding::Post => Ok(LogoutDelivery::Post {
-            url: slo.url.clone(),
-            saml_response: base64::engine::general_purpose::STANDARD.encode(sign_element(idp, &xml, &id)?),
-            relay_state: request.relay_state.clone(),
-        }),
-        SloBinding::Redirect => Ok(LogoutDelivery::Redirect(signed_redirect(
-            idp,
-            &slo.url,
-            "SAMLResponse",
-            &xml,
-            request.relay_state.as_deref(),
-        )?)),
+        SloBinding::Post => {
+            let signed = response
+                .signed_xml(&idp.key, Some(&idp.certificate_der), &AwsLcRs)
+                .map_err(signing_failed)?;
+            Ok(LogoutDelivery::Post {
+                url: slo.url.clone(),
+                saml_response: base64::engine::general_purpose::STANDARD.encode(signed),
+                relay_state: request.relay_state.clone(),
+            })
+        }
+        // The query signature (SAML Bindings §3.4.4.1, RSA-SHA256 for the IdP's RSA key).
+        SloBinding::Redirect => Ok(LogoutDelivery::Redirect(
+            response
+                .signed_redirect_url(request.relay_state.as_deref(), &idp.key, &AwsLcRs)
+                .map_err(signing_failed)?,
+        )),
     }
-}
-
-/// The HTTP-Redirect binding URL for `xml` with the query signature (SAML Bindings
-/// §3.4.4.1, RSA-SHA256 for the IdP's RSA key), built by fedkit-saml's bindings module.
-fn signed_redirect(
-    idp: &Idp,
-    destination: &str,
-    parameter: &str,
-    xml: &str,
-    relay_state: Option<&str>,
-) -> Result<String, Refused> {
-    bindings::signed_redirect_url(destination, parameter, xml, relay_state, &idp.key, &AwsLcRs)
-        .map_err(|_| refused("signing_failed", "cannot sign the LogoutResponse"))
 }
 
 #[cfg(test)]

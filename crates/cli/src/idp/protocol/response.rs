@@ -256,7 +256,7 @@ pub(crate) fn response_xml(
     )
 }
 
-pub(super) fn sign_element(idp: &Idp, xml: &str, id: &str) -> Result<String, Refused> {
+fn sign_element(idp: &Idp, xml: &str, id: &str) -> Result<String, Refused> {
     fedkit_xmldsig::sign::sign_enveloped(
         xml,
         id,
