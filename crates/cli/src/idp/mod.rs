@@ -110,6 +110,10 @@ What it serves (like a JumpCloud custom SAML application):
                      SAMLRequest (optionally ?RelayState=...) starts an IdP-initiated login
   /saml2/<APP>/slo   Single Logout: LogoutRequests over HTTP-Redirect or HTTP-POST, answered
                      with a signed LogoutResponse to the SP's SLO URL
+  /headless/sso      headless login for tests (JSON POST, Content-Type: application/json):
+                     {\"user\", \"fault\", \"saml_request\", \"relay_state\", \"sp\"} (all but user
+                     optional) answered with {\"acs_url\", \"saml_response\", \"relay_state\"}: what
+                     the login page's form would post; refusals {\"error\": {\"code\", \"message\"}}
   /                  the IdP-initiated login page and the URLs above
 
 The login page lists the users; clicking one posts a Response to the SP's ACS URL with the

@@ -10,6 +10,7 @@
 mod logout;
 mod request;
 mod response;
+mod sso;
 #[cfg(test)]
 mod test_support;
 
@@ -25,6 +26,7 @@ use super::users::User;
 pub(crate) use logout::{logout_request, logout_response, LogoutDelivery, LogoutRequest};
 pub(crate) use request::{authn_request, from_post, from_redirect};
 pub(crate) use response::{login_with_fault, Fault, ResponseIds};
+pub(crate) use sso::{respond, Posted};
 
 pub(crate) const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";

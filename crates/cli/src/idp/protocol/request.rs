@@ -32,7 +32,7 @@ pub(crate) struct Incoming {
     binding: Binding,
 }
 
-fn check_relay_state(relay_state: Option<String>) -> Result<Option<String>, Refused> {
+pub(super) fn check_relay_state(relay_state: Option<String>) -> Result<Option<String>, Refused> {
     match relay_state {
         Some(r) if r.len() > MAX_RELAY_STATE_BYTES => Err(refused(
             "relay_state_too_long",
