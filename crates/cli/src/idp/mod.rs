@@ -1,9 +1,13 @@
 //! `fedkit idp serve`: a local SAML 2.0 Identity Provider shaped like JumpCloud, for
 //! developing and testing Service Providers without an IdP account. A development tool:
 //! anyone who can reach it logs in as any user it lists.
+//!
+//! The library form, [`TestIdp`], is the same signer in process, for tests (see its
+//! documentation); the rest of this module is the binary's.
 
 mod html;
 mod keys;
+mod library;
 mod protocol;
 mod server;
 mod sp;
@@ -18,7 +22,8 @@ use serde::Serialize;
 
 use crate::output::{CommandError, Failure, Output, IO_ERROR};
 
-pub(crate) use protocol::SignMode;
+pub use library::{SignedResponse, TestIdp, TestIdpError};
+pub use protocol::{Fault, SignMode};
 
 /// A local test Identity Provider (development only).
 #[derive(Debug, Args)]

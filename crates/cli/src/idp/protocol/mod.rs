@@ -25,8 +25,9 @@ use super::users::User;
 
 pub(crate) use logout::{logout_request, logout_response, LogoutDelivery, LogoutRequest};
 pub(crate) use request::{authn_request, from_post, from_redirect};
-pub(crate) use response::{login_with_fault, Fault, ResponseIds};
-pub(crate) use sso::{respond, Posted};
+pub use response::Fault;
+pub(crate) use response::{login_with_fault, ResponseIds};
+pub(crate) use sso::respond;
 
 pub(crate) const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -51,7 +52,8 @@ pub(crate) const NOT_BEFORE_BACKDATE_SECONDS: i64 = 60;
 
 /// Which part of the Response carries the signature: JumpCloud's "Sign" setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum SignMode {
+#[non_exhaustive]
+pub enum SignMode {
     /// The Assertion only (JumpCloud: "Assertion").
     Assertion,
     /// The Response only, covering its assertion (JumpCloud: "Response", its default).

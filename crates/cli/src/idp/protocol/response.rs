@@ -33,9 +33,11 @@ impl ResponseIds {
 }
 
 /// A deliberate defect the login page can ask for, so that a developer (or a browser test)
-/// can watch the SP refuse a bad Response and check the page it shows. The default is none.
+/// can watch the SP refuse a bad Response and check the page it shows (also asked for by the
+/// headless endpoint and [`TestIdp::respond`](crate::idp::TestIdp::respond)). The default is none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Fault {
+#[non_exhaustive]
+pub enum Fault {
     /// A correct Response.
     #[default]
     None,
@@ -59,8 +61,9 @@ impl Fault {
         Fault::Unsigned,
     ];
 
-    /// The form value.
-    pub(crate) fn name(self) -> &'static str {
+    /// The name the login page's form and the headless endpoint use (`none`, `expired`,
+    /// `tampered`, `wrong-audience`, `unsigned`).
+    pub fn name(self) -> &'static str {
         match self {
             Fault::None => "none",
             Fault::Expired => "expired",
@@ -79,6 +82,11 @@ impl Fault {
             Fault::WrongAudience => "a Response for another audience",
             Fault::Unsigned => "an unsigned Response",
         }
+    }
+
+    /// The fault with this [`name`](Self::name), if any.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.name() == name)
     }
 
     /// The fault a form value names; an absent or empty value is [`Fault::None`].
