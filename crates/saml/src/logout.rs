@@ -180,7 +180,7 @@ impl LogoutResponseBuilder {
     }
 
     /// The message, with the ID made from `random` (16 bytes from a CSPRNG, as
-    /// [`message_id`](crate::request::message_id)) and `IssueInstant` `issue_instant`.
+    /// [`message_id`]) and `IssueInstant` `issue_instant`.
     pub fn build(&self, random: [u8; 16], issue_instant: DateTime<Utc>) -> OutgoingLogout {
         let id = message_id(random);
         let xml = format!(
