@@ -10,31 +10,15 @@
 
 use base64::Engine as _;
 use chrono::Utc;
-use fedkit_metadata::IdpMetadata;
 use fedkit_saml::request::AuthnRequest;
-use fedkit_saml::{IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings};
+use fedkit_saml::InMemoryReplayCache;
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::SigningKey;
 use serde_json::{json, Value};
 
 #[path = "common/idp_server.rs"]
 mod idp_server;
-use idp_server::{agent, import, temp_dir, Server};
-
-const SP_ID: &str = "http://localhost:3000/saml/metadata";
-const ACS: &str = "http://localhost:3000/saml/acs";
-const SP_KEY: &str = include_str!("../../saml/tests/data/keys/sp.key.pem");
-const SP_CERT: &str = include_str!("../../saml/tests/data/keys/sp.crt.pem");
-
-fn sp() -> ServiceProvider {
-    ServiceProvider::new(SP_ID, [ACS]).unwrap()
-}
-
-fn validator(metadata: &IdpMetadata, idp_initiated: bool) -> ResponseValidator {
-    let settings = Settings::default().with_idp_initiated(idp_initiated);
-    ResponseValidator::with_settings(sp(), IdentityProvider::from_metadata(metadata), settings)
-        .with_provider(&AwsLcRs)
-}
+use idp_server::{agent, import, sp, temp_dir, validator, Server, ACS, SP_CERT, SP_ID, SP_KEY};
 
 /// POSTs `body` to the headless endpoint with `content_type`: status and the JSON answer.
 fn headless_as(server: &Server, content_type: &str, body: &str) -> (u16, Value) {

@@ -14,27 +14,20 @@ use std::process::Command;
 
 use base64::Engine as _;
 use chrono::Utc;
-use fedkit_metadata::IdpMetadata;
 use fedkit_saml::logout::{LogoutMessage, LogoutValidator, OutgoingLogout};
 use fedkit_saml::request::AuthnRequest;
 use fedkit_saml::sp_metadata::SpMetadata;
-use fedkit_saml::{
-    IdentityProvider, InMemoryReplayCache, NameId, ResponseValidator, ServiceProvider, Settings,
-};
+use fedkit_saml::{IdentityProvider, InMemoryReplayCache, NameId, ServiceProvider, Settings};
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::SigningKey;
 use serde_json::Value;
 
 #[path = "common/idp_server.rs"]
 mod idp_server;
-use idp_server::{get, import, post, temp_dir, Server};
+use idp_server::{get, import, post, sp, temp_dir, validator, Server, ACS, SP_CERT, SP_ID, SP_KEY};
 
-const SP_ID: &str = "http://localhost:3000/saml/metadata";
-const ACS: &str = "http://localhost:3000/saml/acs";
 const SP_SLO: &str = "http://localhost:3000/saml/slo";
 const EMAIL_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
-const SP_KEY: &str = include_str!("../../saml/tests/data/keys/sp.key.pem");
-const SP_CERT: &str = include_str!("../../saml/tests/data/keys/sp.crt.pem");
 
 fn html_unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
@@ -93,16 +86,6 @@ fn user_form(html: &str, email: &str) -> Form {
         .into_iter()
         .find(|f| f.field("user") == Some(email))
         .unwrap_or_else(|| panic!("no login button for {email} in {html}"))
-}
-
-fn sp() -> ServiceProvider {
-    ServiceProvider::new(SP_ID, [ACS]).unwrap()
-}
-
-fn validator(metadata: &IdpMetadata, allow_unsolicited: bool) -> ResponseValidator {
-    let settings = Settings::default().with_idp_initiated(allow_unsolicited);
-    ResponseValidator::with_settings(sp(), IdentityProvider::from_metadata(metadata), settings)
-        .with_provider(&AwsLcRs)
 }
 
 /// Clicks `email` on a login page and returns the auto-submitting form the IdP answers with.

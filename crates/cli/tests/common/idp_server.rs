@@ -15,7 +15,26 @@ use std::process::{Child, Command, Stdio};
 
 use chrono::Utc;
 use fedkit_metadata::{IdpMetadata, Options, SignaturePolicy};
+use fedkit_saml::{IdentityProvider, ResponseValidator, ServiceProvider, Settings};
+use fedkit_xmldsig::crypto::AwsLcRs;
 use serde_json::Value;
+
+/// The SP the tests configure the IdP for.
+pub(crate) const SP_ID: &str = "http://localhost:3000/saml/metadata";
+pub(crate) const ACS: &str = "http://localhost:3000/saml/acs";
+pub(crate) const SP_KEY: &str = include_str!("../../../saml/tests/data/keys/sp.key.pem");
+pub(crate) const SP_CERT: &str = include_str!("../../../saml/tests/data/keys/sp.crt.pem");
+
+pub(crate) fn sp() -> ServiceProvider {
+    ServiceProvider::new(SP_ID, [ACS]).unwrap()
+}
+
+/// The SP's validator for the IdP `metadata` describes (IdP-initiated logins allowed or not).
+pub(crate) fn validator(metadata: &IdpMetadata, idp_initiated: bool) -> ResponseValidator {
+    let settings = Settings::default().with_idp_initiated(idp_initiated);
+    ResponseValidator::with_settings(sp(), IdentityProvider::from_metadata(metadata), settings)
+        .with_provider(&AwsLcRs)
+}
 
 /// A fresh temporary directory for one test.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {

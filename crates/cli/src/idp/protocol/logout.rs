@@ -8,8 +8,8 @@ use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_saml::logout::LogoutResponseBuilder;
 
 use super::super::sp::SloBinding;
-use super::request::{read_checked, Incoming};
-use super::{refused, Idp, Refused, SAML_NS};
+use super::request::{read_checked, saml_child_text, Incoming};
+use super::{refused, Idp, Refused};
 
 /// A LogoutRequest from the SP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,17 +22,7 @@ pub(crate) struct LogoutRequest {
 /// Reads a LogoutRequest.
 pub(crate) fn logout_request(idp: &Idp, incoming: &Incoming) -> Result<LogoutRequest, Refused> {
     read_checked(idp, incoming, "LogoutRequest", &idp.slo_url(), |root, id| {
-        let name_id = root
-            .children()
-            .find(|c| c.tag_name().namespace() == Some(SAML_NS) && c.tag_name().name() == "NameID")
-            .map(|c| {
-                c.descendants()
-                    .filter(|n| n.is_text())
-                    .filter_map(|n| n.text())
-                    .collect::<String>()
-                    .trim()
-                    .to_owned()
-            })
+        let name_id = saml_child_text(root, "NameID")
             .filter(|v| !v.is_empty())
             .ok_or_else(|| refused("bad_message", "the LogoutRequest has no NameID"))?;
         Ok(LogoutRequest {

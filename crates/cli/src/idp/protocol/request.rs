@@ -208,17 +208,7 @@ pub(super) fn read_checked<T>(
                 format!("the {expected} has no usable ID attribute"),
             )
         })?;
-    let issuer: Option<String> = root
-        .children()
-        .find(|c| c.tag_name().namespace() == Some(SAML_NS) && c.tag_name().name() == "Issuer")
-        .map(|c| {
-            c.descendants()
-                .filter(|n| n.is_text())
-                .filter_map(|n| n.text())
-                .collect::<String>()
-                .trim()
-                .to_owned()
-        });
+    let issuer = saml_child_text(root, "Issuer");
     if issuer.as_deref() != Some(idp.sp.entity_id.as_str()) {
         return Err(refused(
             "unknown_sp",
@@ -242,6 +232,21 @@ pub(super) fn read_checked<T>(
         }
     }
     read(root, id)
+}
+
+/// The trimmed text of the first `saml:<name>` child of `element`, if there is one.
+pub(super) fn saml_child_text(element: Node<'_, '_>, name: &str) -> Option<String> {
+    element
+        .children()
+        .find(|c| c.tag_name().namespace() == Some(SAML_NS) && c.tag_name().name() == name)
+        .map(|c| {
+            c.descendants()
+                .filter(|n| n.is_text())
+                .filter_map(|n| n.text())
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        })
 }
 
 /// Reads an AuthnRequest into what the login page needs.
