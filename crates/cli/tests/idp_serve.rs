@@ -9,135 +9,25 @@
     clippy::indexing_slicing
 )]
 
-use std::io::BufRead as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 use base64::Engine as _;
 use chrono::Utc;
-use fedkit_metadata::{IdpMetadata, ImportSettings, SignaturePolicy};
 use fedkit_saml::logout::{LogoutMessage, LogoutValidator, OutgoingLogout};
 use fedkit_saml::request::AuthnRequest;
 use fedkit_saml::sp_metadata::SpMetadata;
-use fedkit_saml::{
-    IdentityProvider, InMemoryReplayCache, NameId, ResponseValidator, ServiceProvider, Settings,
-};
+use fedkit_saml::{IdentityProvider, InMemoryReplayCache, NameId, ServiceProvider, Settings};
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::SigningKey;
 use serde_json::Value;
 
-const SP_ID: &str = "http://localhost:3000/saml/metadata";
-const ACS: &str = "http://localhost:3000/saml/acs";
+#[path = "common/idp_server.rs"]
+mod idp_server;
+use idp_server::{get, import, post, sp, temp_dir, validator, Server, ACS, SP_CERT, SP_ID, SP_KEY};
+
 const SP_SLO: &str = "http://localhost:3000/saml/slo";
 const EMAIL_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
-const SP_KEY: &str = include_str!("../../saml/tests/data/keys/sp.key.pem");
-const SP_CERT: &str = include_str!("../../saml/tests/data/keys/sp.crt.pem");
-
-/// A fresh temporary directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fedkit-idp-serve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The running IdP; killed when dropped.
-struct Server {
-    child: Child,
-    started: Value,
-    log_dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.log_dir);
-    }
-}
-
-impl Server {
-    /// Starts `fedkit --json idp serve --listen 127.0.0.1:0 ARGS` and waits for its start-up line.
-    /// The server's stderr (banner, one line per login) goes to `stderr.log` in a fresh
-    /// directory, shown when it fails to start.
-    fn start(args: &[&str]) -> Self {
-        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let log_dir = temp_dir(&format!("log-{n}"));
-        let log = log_dir.join("stderr.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fedkit"))
-            .args(["--json", "idp", "serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let started: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("no start-up line ({e}): {line:?}; stderr: {stderr}")
-        });
-        assert!(
-            std::fs::read_to_string(&log)
-                .unwrap()
-                .contains("NEVER USE IT IN PRODUCTION"),
-            "the banner warns"
-        );
-        Self {
-            child,
-            started,
-            log_dir,
-        }
-    }
-
-    fn url(&self, field: &str) -> String {
-        self.started[field].as_str().unwrap().to_owned()
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.started["listen"].as_str().unwrap())
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .build()
-        .into()
-}
-
-/// Status, `Location` header, body.
-fn get(url: &str) -> (u16, Option<String>, String) {
-    let mut response = agent().get(url).call().unwrap();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (
-        response.status().as_u16(),
-        location,
-        response.body_mut().read_to_string().unwrap(),
-    )
-}
-
-fn post(url: &str, fields: &[(String, String)]) -> (u16, String) {
-    let mut response = agent()
-        .post(url)
-        .send_form(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .unwrap();
-    (
-        response.status().as_u16(),
-        response.body_mut().read_to_string().unwrap(),
-    )
-}
 
 fn html_unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
@@ -196,24 +86,6 @@ fn user_form(html: &str, email: &str) -> Form {
         .into_iter()
         .find(|f| f.field("user") == Some(email))
         .unwrap_or_else(|| panic!("no login button for {email} in {html}"))
-}
-
-/// The IdP as the SP imports it from `/metadata`.
-fn import(server: &Server) -> IdpMetadata {
-    let (status, _, xml) = get(&server.url("metadata_url"));
-    assert_eq!(status, 200);
-    let options = ImportSettings::new(SignaturePolicy::NotRequired).dangerous_allow_http_endpoints();
-    IdpMetadata::from_xml(xml.as_bytes(), &options, Utc::now()).unwrap()
-}
-
-fn sp() -> ServiceProvider {
-    ServiceProvider::new(SP_ID, [ACS]).unwrap()
-}
-
-fn validator(metadata: &IdpMetadata, allow_unsolicited: bool) -> ResponseValidator {
-    let settings = Settings::default().with_idp_initiated(allow_unsolicited);
-    ResponseValidator::with_settings(sp(), IdentityProvider::from_metadata(metadata), settings)
-        .with_provider(&AwsLcRs)
 }
 
 /// Clicks `email` on a login page and returns the auto-submitting form the IdP answers with.

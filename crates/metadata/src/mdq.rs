@@ -56,8 +56,7 @@ pub fn sha1_identifier(entity_id: &str) -> String {
 
 /// The lower-case hex SHA-1 of an entity ID.
 pub fn sha1_hex(entity_id: &str) -> String {
-    let digest = sha1::Sha1::digest(entity_id.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&sha1::Sha1::digest(entity_id.as_bytes()))
 }
 
 /// The request path for the `{sha1}` form: `entities/%7Bsha1%7D` and the hex digest.

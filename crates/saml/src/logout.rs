@@ -79,22 +79,7 @@ impl OutgoingLogout {
         random: [u8; 16],
         now: DateTime<Utc>,
     ) -> Self {
-        let id = message_id(random);
-        let xml = format!(
-            "<samlp:LogoutResponse xmlns:samlp=\"{SAMLP_NS}\" xmlns:saml=\"{SAML_NS}\" ID=\"{id}\" Version=\"2.0\" \
-             IssueInstant=\"{}\" Destination=\"{}\" InResponseTo=\"{}\"><saml:Issuer>{}</saml:Issuer>\
-             <samlp:Status><samlp:StatusCode Value=\"{STATUS_SUCCESS}\"/></samlp:Status></samlp:LogoutResponse>",
-            show(now),
-            xml_escape(slo_url),
-            xml_escape(&in_response_to.id),
-            xml_escape(sp.entity_id()),
-        );
-        Self {
-            id,
-            destination: slo_url.to_owned(),
-            xml,
-            parameter: "SAMLResponse",
-        }
+        LogoutResponseBuilder::new(sp.entity_id(), slo_url, &in_response_to.id).build(random, now)
     }
 
     /// The message ID.
@@ -138,6 +123,82 @@ impl OutgoingLogout {
             key,
             provider,
         )
+    }
+}
+
+/// A `LogoutResponse` written from its fields, for whichever side answers a LogoutRequest:
+/// an SP answering its IdP (what [`OutgoingLogout::response`] does with a verified
+/// [`LogoutRequest`]), or an IdP answering an SP (the fedkit CLI's test IdP). The result is
+/// an [`OutgoingLogout`], to be signed and sent like any other logout message.
+///
+/// The status is Success unless [`status`](Self::status) says otherwise.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use fedkit_saml::logout::LogoutResponseBuilder;
+///
+/// let issued = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+/// // 16 bytes from the host's CSPRNG make the message ID.
+/// let response = LogoutResponseBuilder::new(
+///     "https://idp.example.org/saml2/acme",  // Issuer: who answers
+///     "https://app.example.com/saml/slo",    // Destination: the requester's SLO URL
+///     "_sp-logout-1",                        // InResponseTo: the LogoutRequest's ID
+/// )
+/// .build([0x2a; 16], issued);
+/// assert_eq!(response.id(), format!("_{}", "2a".repeat(16)));
+/// assert!(response.xml().contains(r#"InResponseTo="_sp-logout-1""#));
+/// assert!(response.xml().contains(r#"IssueInstant="2026-11-22T10:00:00Z""#));
+/// assert!(response.xml().contains("<saml:Issuer>https://idp.example.org/saml2/acme</saml:Issuer>"));
+/// assert!(response.xml().contains("urn:oasis:names:tc:SAML:2.0:status:Success"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutResponseBuilder {
+    issuer: String,
+    destination: String,
+    in_response_to: String,
+    status: String,
+}
+
+impl LogoutResponseBuilder {
+    /// A Success `LogoutResponse` from `issuer` (the answering party's entity ID) to
+    /// `destination` (the requester's Single Logout URL), answering the request with ID
+    /// `in_response_to`.
+    pub fn new(issuer: &str, destination: &str, in_response_to: &str) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            destination: destination.to_owned(),
+            in_response_to: in_response_to.to_owned(),
+            status: STATUS_SUCCESS.to_owned(),
+        }
+    }
+
+    /// Another top-level status code (a URI, e.g.
+    /// `urn:oasis:names:tc:SAML:2.0:status:Requester` when the request could not be honoured).
+    pub fn status(mut self, status: &str) -> Self {
+        self.status = status.to_owned();
+        self
+    }
+
+    /// The message, with the ID made from `random` (16 bytes from a CSPRNG, as
+    /// [`message_id`]) and `IssueInstant` `issue_instant`.
+    pub fn build(&self, random: [u8; 16], issue_instant: DateTime<Utc>) -> OutgoingLogout {
+        let id = message_id(random);
+        let xml = format!(
+            "<samlp:LogoutResponse xmlns:samlp=\"{SAMLP_NS}\" xmlns:saml=\"{SAML_NS}\" ID=\"{id}\" Version=\"2.0\" \
+             IssueInstant=\"{}\" Destination=\"{}\" InResponseTo=\"{}\"><saml:Issuer>{}</saml:Issuer>\
+             <samlp:Status><samlp:StatusCode Value=\"{}\"/></samlp:Status></samlp:LogoutResponse>",
+            show(issue_instant),
+            xml_escape(&self.destination),
+            xml_escape(&self.in_response_to),
+            xml_escape(&self.issuer),
+            xml_escape(&self.status),
+        );
+        OutgoingLogout {
+            id,
+            destination: self.destination.clone(),
+            xml,
+            parameter: "SAMLResponse",
+        }
     }
 }
 
@@ -792,5 +853,59 @@ fn malformed(element: &'static str, reason: &str) -> Error {
     Error::Malformed {
         element,
         reason: reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+    use fedkit_xmldsig::TrustedKeys;
+
+    use super::*;
+
+    const IDP: &str = "https://idp.example.org/saml2/acme";
+    const SLO: &str = "https://app.example.com/saml/slo";
+
+    #[test]
+    fn a_built_logout_response_verifies_with_its_status() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let key = SigningKey::from_pem(include_str!("../tests/data/keys/idp.key.pem"));
+        let keys = TrustedKeys::from_pem(include_str!("../tests/data/keys/idp.crt.pem"));
+        let sp = ServiceProvider::new(
+            "https://app.example.com/saml/metadata",
+            ["https://app.example.com/saml/acs"],
+        );
+        let (Ok(key), Ok(keys), Ok(sp)) = (key, keys, sp) else {
+            unreachable!("test keys and configuration")
+        };
+        let Ok(idp) = IdentityProvider::new(IDP, keys) else {
+            unreachable!("test configuration")
+        };
+        let validator = LogoutValidator::new(sp, idp, SLO, Settings::default());
+        let provider = fedkit_xmldsig::crypto::default_provider();
+        for (status, success) in [
+            (None, true),
+            (Some("urn:oasis:names:tc:SAML:2.0:status:Requester"), false),
+        ] {
+            let mut builder = LogoutResponseBuilder::new(IDP, SLO, "_sp-1");
+            if let Some(status) = status {
+                builder = builder.status(status);
+            }
+            let outgoing = builder.build([5; 16], now);
+            let url = outgoing.signed_redirect_url(Some("r"), &key, provider);
+            let query = url.as_deref().unwrap_or_default().split_once('?').map(|(_, q)| q);
+            let message = validator.process_redirect(query.unwrap_or_default(), Some("_sp-1"), now);
+            let Ok(LogoutMessage::Response(response)) = message else {
+                unreachable!("{status:?}: {message:?}")
+            };
+            assert_eq!(response.success(), success);
+            assert_eq!(response.status(), status.unwrap_or(STATUS_SUCCESS));
+            assert_eq!(response.in_response_to(), "_sp-1");
+            assert_eq!(response.id(), outgoing.id());
+            assert_eq!(response.issue_instant(), now);
+        }
     }
 }

@@ -194,10 +194,6 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
     Ok(bytes)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
 }
@@ -534,7 +530,7 @@ struct AcsForm {
 /// the app's policy (email domain, SCIM status, provisioning mode).
 async fn acs(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): Form<AcsForm>) -> Response {
     let session_id = match random_bytes::<32>() {
-        Ok(r) => hex(&r),
+        Ok(r) => base16ct::lower::encode_string(&r),
         Err(failure) => return failure.into_response(),
     };
     let started_here = login_cookies(&headers);

@@ -155,7 +155,7 @@ pub(crate) fn generate(now: DateTime<Utc>) -> Result<(String, String), Failure> 
 }
 
 /// Parses the key and the certificate and checks they belong together.
-fn check_pair(
+pub(crate) fn check_pair(
     key_pem: &str,
     key_source: &str,
     cert_pem: &str,

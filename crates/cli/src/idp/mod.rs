@@ -1,9 +1,13 @@
 //! `fedkit idp serve`: a local SAML 2.0 Identity Provider shaped like JumpCloud, for
 //! developing and testing Service Providers without an IdP account. A development tool:
 //! anyone who can reach it logs in as any user it lists.
+//!
+//! The library form, [`TestIdp`], is the same signer in process, for tests (see its
+//! documentation); the rest of this module is the binary's.
 
 mod html;
 mod keys;
+mod library;
 mod protocol;
 mod server;
 mod sp;
@@ -18,7 +22,8 @@ use serde::Serialize;
 
 use crate::output::{CommandError, Failure, Output, IO_ERROR};
 
-pub(crate) use protocol::SignMode;
+pub use library::{SignedResponse, TestIdp, TestIdpError};
+pub use protocol::{Fault, SignMode};
 
 /// A local test Identity Provider (development only).
 #[derive(Debug, Args)]
@@ -110,6 +115,10 @@ What it serves (like a JumpCloud custom SAML application):
                      SAMLRequest (optionally ?RelayState=...) starts an IdP-initiated login
   /saml2/<APP>/slo   Single Logout: LogoutRequests over HTTP-Redirect or HTTP-POST, answered
                      with a signed LogoutResponse to the SP's SLO URL
+  /headless/sso      headless login for tests (JSON POST, Content-Type: application/json):
+                     {\"user\", \"fault\", \"saml_request\", \"relay_state\", \"sp\"} (all but user
+                     optional) answered with {\"acs_url\", \"saml_response\", \"relay_state\"}: what
+                     the login page's form would post; refusals {\"error\": {\"code\", \"message\"}}
   /                  the IdP-initiated login page and the URLs above
 
 The login page lists the users; clicking one posts a Response to the SP's ACS URL with the

@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
 use chrono::Utc;
 use fedkit_xmldsig::crypto::{AwsLcRs, CryptoProvider as _};
 use fedkit_xmldsig::DigestAlgorithm;
+use serde::{Deserialize, Serialize};
 
 use super::html::{self, LoginContext};
 use super::protocol::{self, field, split_pairs, Idp, LogoutDelivery, Refused, ResponseIds};
@@ -20,6 +21,9 @@ use super::protocol::{self, field, split_pairs, Idp, LogoutDelivery, Refused, Re
 /// Largest request body read (a POSTed SAML message is base64 of at most
 /// [`protocol::MAX_MESSAGE_BYTES`]).
 const MAX_BODY_BYTES: usize = protocol::MAX_MESSAGE_BYTES * 4 / 3 + 16 * 1024;
+
+/// The headless login endpoint: JSON in, JSON out, no HTML (see [`headless_sso`]).
+pub(crate) const HEADLESS_SSO_PATH: &str = "/headless/sso";
 
 #[derive(Debug)]
 struct AppState {
@@ -46,6 +50,7 @@ pub(crate) fn router(idp: Idp) -> Router {
         .route(&sso, get(sso_redirect).post(sso_post))
         .route(&state.idp.login_path(), post(login))
         .route(&format!("{sso}/slo"), get(slo_redirect).post(slo_post))
+        .route(HEADLESS_SSO_PATH, post(headless_sso))
         .fallback(not_found)
         .layer(axum::middleware::map_response_with_state(state.clone(), headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -91,10 +96,12 @@ async fn not_found(State(state): State<Shared>) -> Response {
         Html(html::message_page(
             "Not found",
             &format!(
-                "This test IdP serves {} (metadata), {} (SSO, HTTP-Redirect and HTTP-POST) and {} (SLO).",
+                "This test IdP serves {} (metadata), {} (SSO, HTTP-Redirect and HTTP-POST), {} (SLO) and \
+                 {}{HEADLESS_SSO_PATH} (headless login for tests, JSON POST).",
                 idp.metadata_url(),
                 idp.sso_url(),
-                idp.slo_url()
+                idp.slo_url(),
+                idp.base_url
             ),
         )),
     )
@@ -313,5 +320,114 @@ async fn slo_post(State(state): State<Shared>, body: Bytes) -> Response {
     match request {
         Ok(request) => deliver_logout(idp, &request),
         Err(r) => refusal("LogoutRequest", &r),
+    }
+}
+
+/// The body of a headless login.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeadlessLogin {
+    /// The email of a listed user.
+    user: String,
+    /// A fault name as on the login page (`expired`, `tampered`, `wrong-audience`,
+    /// `unsigned`); none or `"none"` for a correct Response.
+    #[serde(default)]
+    fault: Option<String>,
+    /// The AuthnRequest as the SP sent it (a Redirect URL or query, or a `SAMLRequest`
+    /// value); none for an IdP-initiated login.
+    #[serde(default)]
+    saml_request: Option<String>,
+    #[serde(default)]
+    relay_state: Option<String>,
+    /// The SP entity ID, checked to be the one this IdP serves.
+    #[serde(default)]
+    sp: Option<String>,
+}
+
+/// What the auto-submitting form would have posted.
+#[derive(Debug, Serialize)]
+struct HeadlessAnswer {
+    acs_url: String,
+    saml_response: String,
+    relay_state: Option<String>,
+}
+
+fn json_refusal(status: StatusCode, r: &Refused) -> Response {
+    eprintln!("refused headless login: [{}] {}", r.code, r.message);
+    let body = serde_json::json!({ "error": { "code": r.code, "message": r.message } });
+    (status, Json(body)).into_response()
+}
+
+/// POST on [`HEADLESS_SSO_PATH`]: a login without a browser, for tests. The JSON body names
+/// the user and optionally the AuthnRequest, RelayState, fault and SP; the answer is what the
+/// login page's auto-submitting form would post (`acs_url`, `saml_response`, `relay_state`),
+/// made by the same code. Refusals are `{"error": {"code", "message"}}` with status 400 (415
+/// for a body that is not `application/json`, which also keeps cross-site forms out).
+async fn headless_sso(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let idp = &state.idp;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        let r = Refused {
+            code: "unsupported_media_type",
+            message: format!(
+                "send the login as JSON with Content-Type: application/json to {HEADLESS_SSO_PATH}"
+            ),
+        };
+        return json_refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, &r);
+    }
+    let login: HeadlessLogin = match serde_json::from_slice(&body) {
+        Ok(login) => login,
+        Err(e) => {
+            let r = Refused {
+                code: "bad_json",
+                message: format!(
+                    "the body is not a headless login: {e}. Expected {{\"user\": EMAIL, \"fault\", \"saml_request\", \
+                     \"relay_state\", \"sp\" (all optional)}}"
+                ),
+            };
+            return json_refusal(StatusCode::BAD_REQUEST, &r);
+        }
+    };
+    let fault = match protocol::Fault::parse(login.fault.as_deref()) {
+        Ok(f) => f,
+        Err(r) => return json_refusal(StatusCode::BAD_REQUEST, &r),
+    };
+    match protocol::respond(
+        idp,
+        login.saml_request.as_deref(),
+        login.relay_state.as_deref(),
+        login.sp.as_deref(),
+        &login.user,
+        fault,
+        Utc::now(),
+        ResponseIds::random(),
+    ) {
+        Ok(posted) => {
+            eprintln!(
+                "headless login: {} -> {} ({}{})",
+                login.user,
+                posted.acs_url,
+                if login.saml_request.is_some() {
+                    "SP-initiated"
+                } else {
+                    "IdP-initiated"
+                },
+                match fault {
+                    protocol::Fault::None => String::new(),
+                    f => format!(", deliberately {}", f.name()),
+                }
+            );
+            Json(HeadlessAnswer {
+                acs_url: posted.acs_url,
+                saml_response: posted.saml_response,
+                relay_state: posted.relay_state,
+            })
+            .into_response()
+        }
+        Err(r) => json_refusal(StatusCode::BAD_REQUEST, &r),
     }
 }
