@@ -6,8 +6,10 @@ pub mod bindings;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod flow;
 pub mod logout;
 pub mod mapping;
+pub mod render;
 pub mod replay;
 pub mod request;
 pub mod response;
@@ -16,7 +18,8 @@ mod time;
 
 pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion, Warning};
 pub use config::{IdentityProvider, ServiceProvider, Settings};
-pub use error::{ConfigError, Error, SignedPart, SigningRequirement};
+pub use error::{ConfigError, CookieProblem, Error, SignedPart, SigningRequirement};
+pub use flow::{Login, LoginFlow};
 /// The metadata import crate this one takes IdP descriptions from.
 pub use fedkit_metadata;
 pub use mapping::{AttributeMapping, EmailDomainAllowlist, MappingError, UniqueId, UserProfile};
