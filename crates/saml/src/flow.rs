@@ -154,9 +154,9 @@ fn path_of(url: &str) -> String {
 /// Whether `value` may appear in a `Set-Cookie` header as a cookie name (an RFC 6265 token).
 fn is_token(value: &str) -> bool {
     !value.is_empty()
-        && value.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 impl LoginFlow {
@@ -332,10 +332,7 @@ impl LoginFlow {
             )?),
         };
         let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(binding_random);
-        let login = PendingLogin::new(
-            self.digest(&binding_random),
-            relay_state.map(str::to_owned),
-        );
+        let login = PendingLogin::new(self.digest(&binding_random), relay_state.map(str::to_owned));
         let lifetime = chrono::Duration::from_std(self.lifetime).unwrap_or(chrono::Duration::zero());
         let expires = crate::time::later(now, lifetime);
         requests

@@ -19,9 +19,9 @@ mod time;
 pub use assertion::{Attribute, Authn, NameId, VerifiedAssertion, Warning};
 pub use config::{IdentityProvider, ServiceProvider, Settings};
 pub use error::{ConfigError, CookieProblem, Error, SignedPart, SigningRequirement};
-pub use flow::{Login, LoginFlow};
 /// The metadata import crate this one takes IdP descriptions from.
 pub use fedkit_metadata;
+pub use flow::{Login, LoginFlow};
 pub use mapping::{AttributeMapping, EmailDomainAllowlist, MappingError, UniqueId, UserProfile};
 pub use replay::{InMemoryReplayCache, InMemoryRequestStore, ReplayCache, RequestStore};
 pub use response::ResponseValidator;

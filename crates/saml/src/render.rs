@@ -36,7 +36,8 @@ pub const ASK_ADMIN: &str = "Your sign-in could not be completed. Ask your admin
 
 /// The end-user message for a sign-in that took too long, was already used, or no longer
 /// matches a login in progress.
-pub const START_AGAIN: &str = "This sign-in has expired or was already used. Go back to the application and sign in again.";
+pub const START_AGAIN: &str =
+    "This sign-in has expired or was already used. Go back to the application and sign in again.";
 
 /// The end-user message for a Response posted by a browser that did not start the login.
 pub const NOT_STARTED_HERE: &str = "This sign-in was not started in this browser, or its sign-in cookie was lost. Go back to the application and sign in again from this browser.";
