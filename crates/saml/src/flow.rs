@@ -44,10 +44,11 @@
 //!
 //! let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"])?;
 //! let idp = IdentityProvider::from_pasted(
-//!     "https://sso.jumpcloud.com/saml2/acme",
+//!     "https://sso.jumpcloud.com/saml2/fedkit-test",
 //!     &[include_str!("../tests/data/keys/idp.crt.pem")],
 //! )?;
-//! let flow = LoginFlow::new(ResponseValidator::new(sp, idp), "https://sso.jumpcloud.com/saml2/acme")?;
+//! let sso_url = "https://sso.jumpcloud.com/saml2/fedkit-test";
+//! let flow = LoginFlow::new(ResponseValidator::new(sp, idp), sso_url)?;
 //! let requests = InMemoryRequestStore::new(100_000); // shared by every process of the host
 //! let replay = InMemoryReplayCache::new(100_000);
 //! let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
@@ -55,22 +56,30 @@
 //! // GET /saml/login?next=/dashboard: 16 + 32 bytes from the host's CSPRNG (e.g. getrandom).
 //! let started = flow.start(Some("/dashboard"), [1; 16], [2; 32], now, &requests)?;
 //! let Outgoing::Redirect(location) = started.outgoing() else { unreachable!() };
-//! assert!(location.starts_with("https://sso.jumpcloud.com/saml2/acme?SAMLRequest="));
+//! assert!(location.starts_with("https://sso.jumpcloud.com/saml2/fedkit-test?SAMLRequest="));
 //! assert_eq!(
 //!     started.cookie().set_cookie_header(),
 //!     format!("fedkit_saml_login={}; Max-Age=600; Path=/saml/acs; HttpOnly; Secure; SameSite=None", started.cookie().value()),
 //! );
-//! // Respond 303 See Other with `Location: location` and `Set-Cookie: ...`.
+//! // Answer 303 See Other with `Location: {location}` and `Set-Cookie: {set_cookie_header}`.
 //!
-//! // POST /saml/acs: the form's SAMLResponse and RelayState, and the cookie from the request.
-//! # let saml_response = "PHNhbWxwOlJlc3BvbnNlLz4=";
-//! let cookie = None; // say the browser sent none
-//! let err = flow
-//!     .finish(saml_response, None, cookie, now, &requests, &replay)
-//!     .unwrap_err();
-//! // Respond with `Set-Cookie: flow.clear_cookie_header()` whatever the outcome.
+//! // POST /saml/acs: the form's SAMLResponse and RelayState, and the login cookie's value.
+//! // (Here: a Response the IdP signed for another request, not the one started above.)
+//! let xml = include_str!("../tests/data/signed/both-signed.xml");
+//! let saml_response = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, xml);
+//! let cookie = Some(started.cookie().value());
+//! let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 1, 0).unwrap();
+//! match flow.finish(&saml_response, None, cookie, now, &requests, &replay) {
+//!     Ok(login) => {
+//!         // Log `login.assertion().name_id()` in; go to `login.redirect_target(&origins)`.
+//!     }
+//!     Err(e) => {
+//!         // Log `e.code()` and `e` (the admin message); show `fedkit_saml::render::error_html`.
+//!         assert_eq!(e.code(), "request_not_outstanding");
+//!     }
+//! }
+//! // Either way, answer with `Set-Cookie: {clear_cookie_header}`.
 //! assert_eq!(flow.clear_cookie_header(), "fedkit_saml_login=; Max-Age=0; Path=/saml/acs; HttpOnly; Secure; SameSite=None");
-//! # assert_eq!(err.code(), "not_a_response");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
