@@ -13,6 +13,7 @@ pub mod render;
 pub mod replay;
 pub mod request;
 pub mod response;
+pub mod setup;
 pub mod sp_metadata;
 mod time;
 

@@ -582,3 +582,48 @@ fn every_flow_refusal_has_a_user_message_quoting_nothing() {
         assert!(!message.contains('<') && !message.contains('&'), "{message}");
     }
 }
+
+#[test]
+fn one_call_setup_gives_a_working_flow() {
+    use fedkit_saml::setup::SsoSetup;
+    let sso = SsoSetup::from_pasted(IDP, SSO, &[IDP_CERT], SP, ACS).unwrap();
+    let store = InMemoryRequestStore::new(10);
+    let replay = InMemoryReplayCache::new(10);
+    let browser = start(sso.flow(), &store, 1, Some("/home"));
+    let post = response_to(Some(&browser.request), "_a1");
+    let login = sso
+        .flow()
+        .finish(&post, None, Some(browser.cookie.value()), now(), &store, &replay)
+        .unwrap();
+    assert_eq!(login.relay_state(), Some("/home"));
+    assert!(sso.sp_metadata_xml().contains(ACS));
+
+    // Settings reach the flow's validator: IdP-initiated logins allowed.
+    let unsolicited = response_to(None, "_a2");
+    let refused = sso
+        .flow()
+        .finish(&unsolicited, None, None, now(), &store, &replay)
+        .unwrap_err();
+    assert_eq!(refused.code(), "unsolicited");
+    let sso = sso.with_settings(Settings::default().with_idp_initiated(true));
+    assert!(sso.flow().validator().settings().allows_idp_initiated());
+    sso.flow()
+        .finish(&unsolicited, None, None, now(), &store, &replay)
+        .unwrap();
+
+    // What cannot be set up says which value is wrong.
+    let err = SsoSetup::from_pasted(IDP, "/sso", &[IDP_CERT], SP, ACS).unwrap_err();
+    assert_eq!(err.code(), "bad_url");
+    let err = SsoSetup::from_pasted(IDP, SSO, &["not a certificate"], SP, ACS).unwrap_err();
+    assert_eq!(err.code(), "bad_certificate");
+    let err = SsoSetup::from_pasted(IDP, SSO, &[IDP_CERT], SP, "/acs").unwrap_err();
+    assert_eq!(err.code(), "bad_url");
+    let options = fedkit_saml::fedkit_metadata::Options::new(
+        fedkit_saml::fedkit_metadata::SignaturePolicy::NotRequired,
+    );
+    let err = SsoSetup::from_idp_metadata(b"<not-metadata/>", &options, SP, ACS, now()).unwrap_err();
+    assert!(
+        matches!(err, fedkit_saml::setup::SetupError::Metadata(_)),
+        "{err:?}"
+    );
+}
