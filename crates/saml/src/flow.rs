@@ -174,17 +174,7 @@ impl LoginFlow {
     /// (where AuthnRequests ask the IdP to post); the lifetime is
     /// [`DEFAULT_LOGIN_LIFETIME`].
     pub fn new(validator: ResponseValidator, sso_url: &str) -> Result<Self, ConfigError> {
-        let lower = sso_url.to_ascii_lowercase();
-        let host_ok = lower
-            .strip_prefix("https://")
-            .or_else(|| lower.strip_prefix("http://"))
-            .is_some_and(|rest| !rest.starts_with(['/', '?', '#']) && !rest.is_empty());
-        if !host_ok || sso_url.chars().any(char::is_whitespace) {
-            return Err(ConfigError::Url {
-                field: "IdP SSO URL",
-                value: sso_url.to_owned(),
-            });
-        }
+        crate::config::check_url("IdP SSO URL", sso_url)?;
         let acs = validator
             .service_provider()
             .acs_urls()
