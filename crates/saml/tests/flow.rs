@@ -627,3 +627,25 @@ fn one_call_setup_gives_a_working_flow() {
         "{err:?}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever the browser sends as the login cookie, a Response to another login is a
+    /// typed refusal (never a panic, never an acceptance).
+    #[test]
+    fn any_cookie_value_but_the_issued_one_is_refused(value in "\\PC{0,80}", raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+        let flow = flow();
+        let store = InMemoryRequestStore::new(10);
+        let replay = InMemoryReplayCache::new(10);
+        let browser = start(&flow, &store, 1, None);
+        let post = response_to(Some(&browser.request), "_a1");
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw);
+        for cookie in [value.as_str(), encoded.as_str()] {
+            proptest::prop_assume!(cookie.trim() != browser.cookie.value());
+            let err = flow.finish(&post, None, Some(cookie), now(), &store, &replay).unwrap_err();
+            proptest::prop_assert_eq!(err.code(), "login_not_started_here");
+        }
+        proptest::prop_assert_eq!(store.is_outstanding(&browser.request, now()), Ok(true));
+    }
+}
