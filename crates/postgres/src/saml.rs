@@ -7,7 +7,9 @@
 //!   moment, exactly one gets a row back and accepts it.
 //! * [`PgRequestStore`] keeps outstanding AuthnRequest IDs; [`consume`](RequestStore::consume)
 //!   marks one answered with a single conditional `UPDATE ... RETURNING`, so each request
-//!   completes one login, across nodes.
+//!   completes one login, across nodes. For `fedkit_saml::flow::LoginFlow` it also keeps the
+//!   SHA-256 digest of each login's browser binding (never the cookie value) and the host's
+//!   RelayState (migration `saml` version 2 adds the two columns).
 //!
 //! Both fail closed: when the database cannot be reached they answer
 //! [`StoreError::Unavailable`], never a verdict; the validator refuses the login with
@@ -32,7 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use fedkit_saml::replay::StoreError;
+use fedkit_saml::replay::{PendingLogin, StoreError};
 use fedkit_saml::{ReplayCache, RequestStore};
 use postgres::Client;
 use sha2::{Digest, Sha256};
@@ -49,10 +51,11 @@ pub const DEFAULT_PURGE_BATCH: i64 = 1000;
 /// The namespace used unless [`with_namespace`](PgReplayCache::with_namespace) sets one.
 pub const DEFAULT_NAMESPACE: &str = "default";
 
-const STEPS: &[Step] = &[Step {
-    version: 1,
-    description: "replay cache and outstanding request IDs",
-    sql: "CREATE TABLE fedkit_saml_replay (
+const STEPS: &[Step] = &[
+    Step {
+        version: 1,
+        description: "replay cache and outstanding request IDs",
+        sql: "CREATE TABLE fedkit_saml_replay (
               namespace text NOT NULL,
               id_sha256 bytea NOT NULL,
               expires timestamptz NOT NULL,
@@ -68,7 +71,14 @@ const STEPS: &[Step] = &[Step {
               PRIMARY KEY (namespace, id_sha256)
           );
           CREATE INDEX fedkit_saml_requests_expires ON fedkit_saml_requests (expires);",
-}];
+    },
+    Step {
+        version: 2,
+        description: "browser-bound logins: the binding digest and RelayState of a started login",
+        sql: "ALTER TABLE fedkit_saml_requests ADD COLUMN binding_sha256 bytea;
+          ALTER TABLE fedkit_saml_requests ADD COLUMN relay_state text;",
+    },
+];
 
 /// Why a [`PgReplayCache`] or [`PgRequestStore`] could not be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -343,10 +353,12 @@ impl RequestStore for PgRequestStore {
         self.shared
             .run(|c| {
                 c.execute(
-                    "INSERT INTO fedkit_saml_requests (namespace, id_sha256, expires, consumed_by)
-                     VALUES ($1, $2, $3, NULL)
+                    "INSERT INTO fedkit_saml_requests
+                         (namespace, id_sha256, expires, consumed_by, binding_sha256, relay_state)
+                     VALUES ($1, $2, $3, NULL, NULL, NULL)
                      ON CONFLICT (namespace, id_sha256) DO UPDATE
-                         SET expires = EXCLUDED.expires, consumed_by = NULL",
+                         SET expires = EXCLUDED.expires, consumed_by = NULL,
+                             binding_sha256 = NULL, relay_state = NULL",
                     &[&self.shared.namespace, &key, &expires],
                 )
             })
@@ -386,6 +398,62 @@ impl RequestStore for PgRequestStore {
                 .map(|row| row.is_some())
             })
             .map_err(|detail| StoreError::Unavailable { detail })
+    }
+
+    fn remember_login(
+        &self,
+        id: &str,
+        login: &PendingLogin,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = digest(id);
+        let binding = login.binding_digest().to_vec();
+        let relay_state = login.relay_state();
+        self.shared
+            .run(|c| {
+                c.execute(
+                    "INSERT INTO fedkit_saml_requests
+                         (namespace, id_sha256, expires, consumed_by, binding_sha256, relay_state)
+                     VALUES ($1, $2, $3, NULL, $4, $5)
+                     ON CONFLICT (namespace, id_sha256) DO UPDATE
+                         SET expires = EXCLUDED.expires, consumed_by = NULL,
+                             binding_sha256 = EXCLUDED.binding_sha256,
+                             relay_state = EXCLUDED.relay_state",
+                    &[&self.shared.namespace, &key, &expires, &binding, &relay_state],
+                )
+            })
+            .map_err(|detail| StoreError::Unavailable { detail })?;
+        self.shared.after_write(Table::Requests, now);
+        Ok(())
+    }
+
+    fn pending_login(&self, id: &str, now: DateTime<Utc>) -> Result<Option<PendingLogin>, StoreError> {
+        let key = digest(id);
+        let row = self
+            .shared
+            .run(|c| {
+                c.query_opt(
+                    "SELECT binding_sha256, relay_state FROM fedkit_saml_requests
+                     WHERE namespace = $1 AND id_sha256 = $2 AND expires > $3 AND consumed_by IS NULL
+                       AND binding_sha256 IS NOT NULL",
+                    &[&self.shared.namespace, &key, &now],
+                )
+            })
+            .map_err(|detail| StoreError::Unavailable { detail })?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let binding: Vec<u8> = row.try_get(0).map_err(|e| StoreError::Unavailable {
+            detail: format!("PostgreSQL at {}: {}", self.shared.pool.target(), describe(&e)),
+        })?;
+        let relay_state: Option<String> = row.try_get(1).map_err(|e| StoreError::Unavailable {
+            detail: format!("PostgreSQL at {}: {}", self.shared.pool.target(), describe(&e)),
+        })?;
+        // A digest of another length was not written by remember_login: no binding to match.
+        Ok(<[u8; 32]>::try_from(binding)
+            .ok()
+            .map(|digest| PendingLogin::new(digest, relay_state)))
     }
 }
 

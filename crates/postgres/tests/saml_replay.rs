@@ -295,13 +295,60 @@ fn a_signed_response_replayed_to_a_second_node_is_refused() {
     let err = node1
         .process_xml_with_store(&xml, &requests1, now, &cache1)
         .unwrap_err();
-    // The request was answered on node 2, so node 1 finds it no longer outstanding.
+    // The request was answered on node 2 by this very Response, whose assertion ID is in the
+    // shared replay cache: a replay, not a Response to an unknown request.
     assert_eq!(
         err,
-        Error::RequestNotOutstanding {
-            found: "_req-7f3a".into()
+        Error::Replay {
+            id: first.id().to_owned()
         }
     );
+}
+
+#[test]
+fn a_browser_bound_login_is_shared_across_nodes() {
+    use fedkit_saml::replay::PendingLogin;
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
+    let (server, pool) = database("requests_bound");
+    let node1 = PgRequestStore::new(pool.clone()).unwrap();
+    let node2 = PgRequestStore::new(other_node(&server, "requests_bound")).unwrap();
+
+    let login = PendingLogin::new([7; 32], Some("/dashboard?tab=2".to_owned()));
+    node1.remember_login("_req1", &login, t(10), t(0)).unwrap();
+    assert_eq!(node2.pending_login("_req1", t(1)), Ok(Some(login.clone())));
+    assert_eq!(node2.pending_login("_unknown", t(1)), Ok(None));
+    // No RelayState is kept as none.
+    let bare = PendingLogin::new([8; 32], None);
+    node1.remember_login("_req2", &bare, t(10), t(0)).unwrap();
+    assert_eq!(node2.pending_login("_req2", t(1)), Ok(Some(bare)));
+    // Outstanding like any request, consumed once; then no longer pending.
+    assert!(node2.is_outstanding("_req1", t(1)).unwrap());
+    assert!(node2.consume("_req1", t(1)).unwrap());
+    assert_eq!(node1.pending_login("_req1", t(1)), Ok(None));
+    assert!(!node1.consume("_req1", t(1)).unwrap());
+    // Expired: not pending.
+    assert_eq!(node1.pending_login("_req2", t(10)), Ok(None));
+    // A request remembered without a login is outstanding but has no binding.
+    node1.remember("_req3", t(10), t(0)).unwrap();
+    assert!(node2.is_outstanding("_req3", t(1)).unwrap());
+    assert_eq!(node2.pending_login("_req3", t(1)), Ok(None));
+    // Remembering an ID again as a plain request drops the binding it had.
+    node1.remember_login("_req4", &login, t(10), t(0)).unwrap();
+    node1.remember("_req4", t(10), t(0)).unwrap();
+    assert_eq!(node2.pending_login("_req4", t(1)), Ok(None));
+    // The store holds the digest, never a cookie value.
+    let stored: Vec<u8> = pool
+        .get()
+        .unwrap()
+        .query_one(
+            "SELECT binding_sha256 FROM fedkit_saml_requests WHERE relay_state = '/dashboard?tab=2'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, vec![7; 32]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub struct ServiceProvider {
     acs_urls: Vec<String>,
 }
 
-fn check_url(field: &'static str, value: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_url(field: &'static str, value: &str) -> Result<(), ConfigError> {
     let lower = value.to_ascii_lowercase();
     let host = lower
         .strip_prefix("https://")

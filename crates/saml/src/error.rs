@@ -237,6 +237,18 @@ pub enum Error {
         /// The request ID.
         id: String,
     },
+    /// The Response answers a login request that was not started in the browser that posted
+    /// it: the login cookie of [`flow::LoginFlow`](crate::flow::LoginFlow) is missing,
+    /// malformed, or belongs to another login. Refused so that nobody can log a user into
+    /// someone else's account by making their browser post a Response (login CSRF, session
+    /// swapping).
+    #[error("the Response answers login request {request:?}, but {}; the login is refused because a Response is accepted only in the browser that started its login (otherwise anyone could make a victim's browser post a Response and log the victim into the attacker's account: login CSRF / session swapping). If real users see this, the login cookie did not come back with the IdP's POST: check that it is set exactly as fedkit_saml::flow::LoginCookie formats it (HttpOnly; Secure; SameSite=None, since the IdP's POST is cross-site; Path covering the ACS URL), that the site is served over https, that the login was started on the same host name as the ACS URL, and that the user finished within the cookie's Max-Age; a login started in another tab in the meantime replaces the cookie (start the login again)", cookie.describe())]
+    LoginNotStartedHere {
+        /// The request the Response answers (its signed `InResponseTo`).
+        request: String,
+        /// What was wrong with the login cookie.
+        cookie: CookieProblem,
+    },
     /// The assertion was already used.
     #[error("assertion {id:?} was already used (replay); each SAML assertion can log in only once")]
     Replay {
@@ -498,6 +510,33 @@ pub enum Error {
     },
 }
 
+/// What was wrong with the login cookie, for [`Error::LoginNotStartedHere`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CookieProblem {
+    /// The browser sent no login cookie with the Response.
+    Missing,
+    /// The cookie is not a value [`flow::LoginFlow::start`](crate::flow::LoginFlow::start)
+    /// issues (wrong length or characters).
+    Malformed,
+    /// The cookie is one the flow issued, but for another login request.
+    OtherLogin,
+    /// The request was remembered without a browser binding (started with
+    /// [`RequestStore::remember`](crate::RequestStore::remember), not by the flow).
+    RequestNotBound,
+}
+
+impl CookieProblem {
+    fn describe(self) -> &'static str {
+        match self {
+            CookieProblem::Missing => "the browser that posted it sent no login cookie",
+            CookieProblem::Malformed => "the login cookie the browser sent is not one fedkit issued (malformed)",
+            CookieProblem::OtherLogin => "the login cookie the browser sent belongs to another login request",
+            CookieProblem::RequestNotBound => "that request was remembered without a browser binding (RequestStore::remember rather than LoginFlow::start), so no browser can prove it started it",
+        }
+    }
+}
+
 /// What the Response signs, for [`Error::Unsigned`]: "signs only the Response" is said only
 /// when the SP asked for more than that, never beside "a signed Response" as the requirement.
 fn unsigned_found(
@@ -592,6 +631,7 @@ impl Error {
             Error::Expired { .. } => "expired",
             Error::Audience { .. } => "audience_mismatch",
             Error::Replay { .. } => "replay",
+            Error::LoginNotStartedHere { .. } => "login_not_started_here",
             Error::RequestAlreadyAnswered { .. } => "request_already_answered",
             Error::CertificateOutsideValidity { .. } => "certificate_outside_validity",
             Error::ReplayCacheFull { .. } => "replay_cache_full",
@@ -675,6 +715,16 @@ pub enum ConfigError {
         /// The most accepted.
         max: String,
     },
+    /// A value does not have the form the setting needs.
+    #[error("the {field} {value:?} cannot be used: it must be {expected}")]
+    Invalid {
+        /// The setting.
+        field: &'static str,
+        /// What was given.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// A URL is not an absolute `https` or `http` URL.
     #[error("{field} must be an absolute https:// (or http://) URL, got {value:?}")]
     Url {
@@ -693,6 +743,7 @@ impl ConfigError {
             ConfigError::Certificate { .. } => "bad_certificate",
             ConfigError::Url { .. } => "bad_url",
             ConfigError::OutOfRange { .. } => "setting_out_of_range",
+            ConfigError::Invalid { .. } => "setting_invalid",
         }
     }
 }

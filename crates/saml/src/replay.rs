@@ -152,14 +152,99 @@ pub trait RequestStore: Send + Sync {
     /// Removes `id`; `true` when it was outstanding at `now` (and this call is the one that
     /// consumed it), `false` when it was unknown, expired, or already consumed.
     fn consume(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Remembers `id` until `expires` like [`remember`](RequestStore::remember), together
+    /// with the login [`flow::LoginFlow::start`](crate::flow::LoginFlow::start) began: the
+    /// digest of its browser binding and the host's RelayState. [`consume`](RequestStore::consume)
+    /// and [`is_outstanding`](RequestStore::is_outstanding) treat it like any request.
+    ///
+    /// The default answers [`StoreError::Unavailable`] (a store written before the flow
+    /// existed cannot keep the binding, so the flow refuses to start rather than run
+    /// unbound); [`InMemoryRequestStore`] and fedkit-postgres's `PgRequestStore` implement it.
+    fn remember_login(
+        &self,
+        id: &str,
+        login: &PendingLogin,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _ = (id, login, expires, now);
+        Err(unsupported())
+    }
+
+    /// The login remembered with `id` by [`remember_login`](RequestStore::remember_login),
+    /// when `id` is outstanding at `now`; `None` when it is not outstanding, or was
+    /// remembered by [`remember`](RequestStore::remember) (without a login). Does not consume.
+    ///
+    /// The default answers [`StoreError::Unavailable`], as
+    /// [`remember_login`](RequestStore::remember_login) does.
+    fn pending_login(&self, id: &str, now: DateTime<Utc>) -> Result<Option<PendingLogin>, StoreError> {
+        let _ = (id, now);
+        Err(unsupported())
+    }
+}
+
+fn unsupported() -> StoreError {
+    StoreError::Unavailable {
+        detail: "this RequestStore does not implement remember_login / pending_login, which the browser-bound login flow needs; implement them, or use InMemoryRequestStore or fedkit-postgres's PgRequestStore".to_owned(),
+    }
+}
+
+/// What [`flow::LoginFlow`](crate::flow::LoginFlow) keeps with an outstanding request: the
+/// SHA-256 digest of the browser binding (never the cookie value itself, so a read of the
+/// store gives no usable cookie) and the RelayState the host chose when the login started.
+/// Store implementations save both and hand them back from
+/// [`RequestStore::pending_login`].
+///
+/// ```
+/// use fedkit_saml::replay::PendingLogin;
+/// let login = PendingLogin::new([7; 32], Some("/dashboard".to_owned()));
+/// assert_eq!(login.binding_digest(), &[7; 32]);
+/// assert_eq!(login.relay_state(), Some("/dashboard"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLogin {
+    binding_digest: [u8; 32],
+    relay_state: Option<String>,
+}
+
+impl PendingLogin {
+    /// A login with this binding digest and RelayState (as a store reads them back).
+    pub fn new(binding_digest: [u8; 32], relay_state: Option<String>) -> Self {
+        Self {
+            binding_digest,
+            relay_state,
+        }
+    }
+
+    /// The SHA-256 digest of the browser binding value.
+    pub fn binding_digest(&self) -> &[u8; 32] {
+        &self.binding_digest
+    }
+
+    /// The RelayState the host passed to `start`.
+    pub fn relay_state(&self) -> Option<&str> {
+        self.relay_state.as_deref()
+    }
 }
 
 /// A bounded in-memory [`RequestStore`]; expired IDs are dropped as new ones arrive, and a
 /// full store refuses new logins rather than forgetting outstanding ones.
+///
+/// One process only: a host with several processes or workers (each with its own copy of
+/// the application state) needs a shared store, or a Response started on one is refused on
+/// another.
 #[derive(Debug)]
 pub struct InMemoryRequestStore {
     capacity: usize,
-    inner: Mutex<HashMap<String, DateTime<Utc>>>,
+    inner: Mutex<HashMap<String, Pending>>,
+}
+
+/// An outstanding request: until when, and the login the flow began (if it did).
+#[derive(Debug)]
+struct Pending {
+    until: DateTime<Utc>,
+    login: Option<PendingLogin>,
 }
 
 impl InMemoryRequestStore {
@@ -171,7 +256,7 @@ impl InMemoryRequestStore {
         }
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, DateTime<Utc>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
         // A panic while holding the lock cannot leave the map inconsistent (every update is
         // a single insert or remove), so a poisoned lock is still usable.
         match self.inner.lock() {
@@ -181,27 +266,59 @@ impl InMemoryRequestStore {
     }
 }
 
-impl RequestStore for InMemoryRequestStore {
-    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+impl InMemoryRequestStore {
+    fn insert(&self, id: &str, pending: Pending, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut map = self.map();
         if map.len() >= self.capacity {
-            map.retain(|_, until| *until > now);
+            map.retain(|_, p| p.until > now);
         }
         if map.len() >= self.capacity {
             return Err(StoreError::Full {
                 capacity: self.capacity,
             });
         }
-        map.insert(id.to_owned(), expires);
+        map.insert(id.to_owned(), pending);
         Ok(())
+    }
+}
+
+impl RequestStore for InMemoryRequestStore {
+    fn remember(&self, id: &str, expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let pending = Pending {
+            until: expires,
+            login: None,
+        };
+        self.insert(id, pending, now)
     }
 
     fn is_outstanding(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        Ok(self.map().get(id).is_some_and(|until| *until > now))
+        Ok(self.map().get(id).is_some_and(|p| p.until > now))
     }
 
     fn consume(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        Ok(self.map().remove(id).is_some_and(|until| until > now))
+        Ok(self.map().remove(id).is_some_and(|p| p.until > now))
+    }
+
+    fn remember_login(
+        &self,
+        id: &str,
+        login: &PendingLogin,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let pending = Pending {
+            until: expires,
+            login: Some(login.clone()),
+        };
+        self.insert(id, pending, now)
+    }
+
+    fn pending_login(&self, id: &str, now: DateTime<Utc>) -> Result<Option<PendingLogin>, StoreError> {
+        Ok(self
+            .map()
+            .get(id)
+            .filter(|p| p.until > now)
+            .and_then(|p| p.login.clone()))
     }
 }
 

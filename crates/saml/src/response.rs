@@ -128,7 +128,7 @@ impl ResponseValidator {
         self.process_xml(&xml, request_id, now, replay)
     }
 
-    fn decode_post(&self, saml_response: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) fn decode_post(&self, saml_response: &str) -> Result<Vec<u8>, Error> {
         let compact: Vec<u8> = saml_response
             .bytes()
             .filter(|b| !b.is_ascii_whitespace())
@@ -163,6 +163,19 @@ impl ResponseValidator {
     /// IDs in a [`RequestStore`](crate::RequestStore) rather than in the user's session: the
     /// Response's `InResponseTo` must name an outstanding request (which is then consumed),
     /// or be absent for an IdP-initiated login (if allowed).
+    ///
+    /// This call does **not** bind the login to the browser: it accepts a Response to *any*
+    /// outstanding request, so the host must itself check that the browser posting it is the
+    /// one that started that request (a cookie), or another browser's Response logs the user
+    /// in (login CSRF, session swapping). [`flow::LoginFlow`](crate::flow::LoginFlow) does
+    /// that check, with the store, in one call; use this one when the request ID lives in the
+    /// host's own session, which already binds it to the browser.
+    ///
+    /// A Response whose request is no longer outstanding because that very Response already
+    /// logged in is refused as a replay ([`Error::Replay`], `replay`): its request is not
+    /// outstanding and its assertion ID is in the replay cache. When the request is unknown
+    /// or expired, the refusal is [`Error::RequestNotOutstanding`] and the assertion ID is
+    /// recorded as used all the same (the assertion is refused; it answers that one request).
     pub fn process_post_with_store(
         &self,
         saml_response: &str,
@@ -185,8 +198,61 @@ impl ResponseValidator {
         // Only a signed InResponseTo (the signed Response's, or the signed assertion's bearer
         // SubjectConfirmationData's) is looked up in the store, and only such a binding
         // consumes the request: an unsigned claim never spends another login's request.
+        let checked = self.check_for_store(xml, now)?;
+        if let Some(id) = checked.assertion.in_response_to() {
+            if !requests.is_outstanding(id, now).map_err(Error::request_store)? {
+                return Err(self.not_outstanding(&checked, id, now, replay));
+            }
+        }
+        self.accept_for_store(checked, requests, now, replay)
+    }
+
+    /// Every check of a Response that answers a request in a store (or none), certificate
+    /// validity included; the store is not consulted and nothing is recorded.
+    pub(crate) fn check_for_store(&self, xml: &[u8], now: DateTime<Utc>) -> Result<Checked, Error> {
         let doc = self.parse(xml)?;
-        let assertion = self.process_parsed(&doc, Expect::Store(requests), now, replay)?;
+        let mut checked = self.check(&doc, Expect::Store, now)?;
+        self.certificate_validity(&mut checked.assertion, now)?;
+        Ok(checked)
+    }
+
+    /// The refusal for a checked Response whose `request` is not outstanding: a replay when
+    /// its assertion was already used (its request was consumed by that use), else
+    /// [`Error::RequestNotOutstanding`] (the assertion ID is recorded either way).
+    pub(crate) fn not_outstanding(
+        &self,
+        checked: &Checked,
+        request: &str,
+        now: DateTime<Utc>,
+        replay: &dyn ReplayCache,
+    ) -> Error {
+        match replay.check_and_insert(&checked.id, checked.replay_until, now) {
+            Ok(false) => Error::Replay {
+                id: checked.id.clone(),
+            },
+            Ok(true) => Error::RequestNotOutstanding {
+                found: request.to_owned(),
+            },
+            Err(e) => Error::replay_store(e),
+        }
+    }
+
+    /// Records a checked Response: its assertion ID in the replay cache, then consumes its
+    /// request (when it answers one).
+    pub(crate) fn accept_for_store(
+        &self,
+        checked: Checked,
+        requests: &dyn crate::replay::RequestStore,
+        now: DateTime<Utc>,
+        replay: &dyn ReplayCache,
+    ) -> Result<VerifiedAssertion, Error> {
+        if !replay
+            .check_and_insert(&checked.id, checked.replay_until, now)
+            .map_err(Error::replay_store)?
+        {
+            return Err(Error::Replay { id: checked.id });
+        }
+        let assertion = checked.assertion;
         if let Some(id) = assertion.in_response_to() {
             // Another Response to the same request may have been accepted meanwhile (on this
             // node or, with a shared store, another): only one wins.
@@ -195,6 +261,11 @@ impl ResponseValidator {
             }
         }
         Ok(assertion)
+    }
+
+    /// The crypto provider in use (for the login flow's binding digest).
+    pub(crate) fn provider(&self) -> &'static dyn CryptoProvider {
+        self.verifier.provider()
     }
 
     /// Processes a Response given as XML bytes.
@@ -821,7 +892,6 @@ impl ResponseValidator {
             response_in_response_to,
             confirmation_in_response_to.as_deref(),
             expect,
-            now,
         )?;
 
         // Authentication statements (Profiles §4.1.4.2: at least one). The first describes
@@ -991,7 +1061,6 @@ impl ResponseValidator {
         response: ResponseInResponseTo<'_>,
         confirmation: Option<&str>,
         expect: Expect<'_>,
-        now: DateTime<Utc>,
     ) -> Result<Option<String>, Error> {
         if let (Some(r), Some(c)) = (response.signed, confirmation) {
             if r != c {
@@ -1008,18 +1077,8 @@ impl ResponseValidator {
                     expected: expected.map(str::to_owned),
                     found: Some(found.to_owned()),
                 }),
-                Expect::Store(requests) => {
-                    if requests
-                        .is_outstanding(found, now)
-                        .map_err(Error::request_store)?
-                    {
-                        Ok(Some(found.to_owned()))
-                    } else {
-                        Err(Error::RequestNotOutstanding {
-                            found: found.to_owned(),
-                        })
-                    }
-                }
+                // Looked up in the store by the caller, once every check has passed.
+                Expect::Store => Ok(Some(found.to_owned())),
             };
         }
         // Nothing signed ties this Response to a request: it is IdP-initiated, whatever an
@@ -1048,11 +1107,12 @@ impl ResponseValidator {
 }
 
 /// What the InResponseTo of a Response is checked against: the request ID the host kept
-/// (`None`: no login was started), or a store of outstanding requests.
+/// (`None`: no login was started), or a store of outstanding requests (looked up after the
+/// checks).
 #[derive(Clone, Copy)]
 enum Expect<'r> {
     Request(Option<&'r str>),
-    Store(&'r dyn crate::replay::RequestStore),
+    Store,
 }
 
 /// The Response's `InResponseTo`, split by whether a signature covers it.
@@ -1371,12 +1431,12 @@ struct CheckedConditions {
 }
 
 /// The outcome of the checks, before the replay cache records the ID.
-struct Checked {
-    id: String,
+pub(crate) struct Checked {
+    pub(crate) id: String,
     /// The assertion's `IssueInstant`.
     issue_instant: DateTime<Utc>,
-    replay_until: DateTime<Utc>,
-    assertion: VerifiedAssertion,
+    pub(crate) replay_until: DateTime<Utc>,
+    pub(crate) assertion: VerifiedAssertion,
 }
 
 fn malformed(element: &'static str, reason: &str) -> Error {

@@ -431,16 +431,12 @@ fn sp_initiated_login_returns_to_the_page_asked_for_and_logout_ends_the_session(
     // Without the cookie, the same page asks for a login again.
     assert_eq!(get(&format!("{}{asked}", app.base), None).status, 303);
 
-    // The same Response again is refused: its request was answered.
+    // The same Response again is refused as the replay it is (its request was answered by
+    // it, and its assertion is in the replay cache).
     let again = post_form(&format!("{}/saml/acs", app.base), None, &fields);
     assert_eq!(again.status, 403, "{}", again.body);
     assert!(again.session().is_none());
-    assert_eq!(
-        again.error_code(),
-        Some("request_not_outstanding"),
-        "{}",
-        again.body
-    );
+    assert_eq!(again.error_code(), Some("replay"), "{}", again.body);
 
     // Logout: the session ends here and the browser goes to the IdP's SLO endpoint.
     let out = post_form(&format!("{}/logout", app.base), Some(&session), &[]);
