@@ -10,6 +10,9 @@ pub mod ids;
 pub mod store;
 
 pub use handler::{
-    DeleteAction, Request, RequestContext, Response, ScimService, ServiceConfig, DEFAULT_MAX_INLINE_MEMBERS,
-    SCIM_CONTENT_TYPE,
+    DeleteAction, RequestContext, ScimRequest, ScimResponse, ScimService, ScimSettings,
+    DEFAULT_MAX_INLINE_MEMBERS, SCIM_CONTENT_TYPE,
 };
+
+#[allow(deprecated)]
+pub use handler::{Request, Response, ServiceConfig};

@@ -26,7 +26,7 @@ use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{
     member_ids, Chunk, Membership, MemoryStore, Page, PageQuery, ResourceKind, Store, StoreError, Transaction,
 };
-use fedkit_scim_service::{Request, RequestContext, ScimService, ServiceConfig, SCIM_CONTENT_TYPE};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService, ScimSettings, SCIM_CONTENT_TYPE};
 use fedkit_scim_sqlite::SqliteStore;
 use serde_json::{json, Value};
 
@@ -66,7 +66,7 @@ fn now() -> DateTime<Utc> {
 }
 
 impl Harness {
-    fn on_store(store: Arc<dyn Store>, config: ServiceConfig, tenant: &str) -> Self {
+    fn on_store(store: Arc<dyn Store>, config: ScimSettings, tenant: &str) -> Self {
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink_events = Arc::clone(&events);
         let sink = move |e: &[Event]| sink_events.lock().unwrap().extend_from_slice(e);
@@ -88,7 +88,7 @@ impl Harness {
         };
         let r = self.service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method,
                 path,
                 query,
@@ -141,7 +141,7 @@ impl Harness {
         let read = |path: &str| -> Value {
             let r = self.service.handle(
                 &ctx,
-                &Request {
+                &ScimRequest {
                     method: "GET",
                     path,
                     query: "",
@@ -318,7 +318,7 @@ fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
 }
 
 /// A harness over `store` wrapped in [`Counting`]; returns the counter too.
-fn counted(store: Arc<dyn Store>, config: ServiceConfig) -> (Harness, Arc<AtomicUsize>) {
+fn counted(store: Arc<dyn Store>, config: ScimSettings) -> (Harness, Arc<AtomicUsize>) {
     let (h, loaded, _) = counted_reads(store, config);
     (h, loaded)
 }
@@ -326,7 +326,7 @@ fn counted(store: Arc<dyn Store>, config: ServiceConfig) -> (Harness, Arc<Atomic
 /// [`counted`], with the count of resources the store returned too.
 fn counted_reads(
     store: Arc<dyn Store>,
-    config: ServiceConfig,
+    config: ScimSettings,
 ) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let (h, loaded, read, _) = counted_all(store, config);
     (h, loaded, read)
@@ -335,7 +335,7 @@ fn counted_reads(
 /// [`counted_reads`], with the most resources one read of the store returned too.
 fn counted_all(
     store: Arc<dyn Store>,
-    config: ServiceConfig,
+    config: ScimSettings,
 ) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let loaded = Arc::new(AtomicUsize::new(0));
     let read = Arc::new(AtomicUsize::new(0));
@@ -386,7 +386,7 @@ fn directory(h: &Harness, users: usize, groups: usize, size: usize) -> (Vec<Stri
 #[test]
 fn a_group_list_without_members_loads_no_member() {
     for (name, store) in stores() {
-        let (h, loaded) = counted(store, ServiceConfig::default());
+        let (h, loaded) = counted(store, ScimSettings::default());
         let (_, gids) = directory(&h, 30, 6, 20);
         for query in [
             "/Groups?count=1&excludedAttributes=members",
@@ -412,7 +412,7 @@ fn a_group_list_without_members_loads_no_member() {
 #[test]
 fn deleting_a_user_and_member_patches_load_no_member_list() {
     for (name, store) in stores() {
-        let (h, loaded) = counted(store, ServiceConfig::default());
+        let (h, loaded) = counted(store, ScimSettings::default());
         let (uids, gids) = directory(&h, 30, 6, 20);
         loaded.store(0, Ordering::SeqCst);
         assert_eq!(h.delete(&format!("/Users/{}", uids[0])).status, 204, "{name}");
@@ -444,7 +444,7 @@ fn deleting_a_user_and_member_patches_load_no_member_list() {
 #[test]
 fn member_patches_apply_like_the_whole_list_would() {
     for (name, store) in stores() {
-        let h = Harness::on_store(store, ServiceConfig::default(), "acme");
+        let h = Harness::on_store(store, ScimSettings::default(), "acme");
         let (uids, gids) = directory(&h, 6, 1, 3);
         let g = format!("/Groups/{}", gids[0]);
         let before = h.get(&g);
@@ -519,7 +519,7 @@ fn member_patches_apply_like_the_whole_list_would() {
 #[test]
 fn groups_beyond_the_inline_cap_come_without_members_and_page_through_users() {
     for (name, store) in stores() {
-        let config = ServiceConfig::default().with_max_inline_members(3);
+        let config = ScimSettings::default().with_max_inline_members(3);
         let h = Harness::on_store(store, config, "acme");
         let (uids, gids) = directory(&h, 5, 2, 5);
         let g = format!("/Groups/{}", gids[0]);
@@ -571,7 +571,7 @@ fn groups_beyond_the_inline_cap_come_without_members_and_page_through_users() {
 #[test]
 fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results() {
     for (name, store) in stores() {
-        let h = Harness::on_store(store, ServiceConfig::default(), "acme");
+        let h = Harness::on_store(store, ScimSettings::default(), "acme");
         for n in ["carol", "Alice", "bob", "dave"] {
             assert_eq!(
                 h.post("/Users", json!({"schemas": [USER], "userName": n})).status,
@@ -608,7 +608,7 @@ fn sqlite_filtered_lists_read_only_their_page() {
     // 60 users, 40 of them with `userName` starting "user"; a page of 3 reads 3 resources
     // (plus none for the count) whatever the directory, and says how many match in all.
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let (h, _, read) = counted_reads(store, ServiceConfig::default());
+    let (h, _, read) = counted_reads(store, ScimSettings::default());
     for i in 0..60 {
         let name = if i % 3 == 0 {
             format!("other{i}")
@@ -691,9 +691,9 @@ fn lists_the_store_cannot_page_are_read_in_chunks_and_cut_to_the_page() {
     // candidate at once), and no read of the store returns more than one chunk.
     let (sqlite, _, read, largest) = counted_all(
         Arc::new(SqliteStore::open_in_memory().unwrap()),
-        ServiceConfig::default(),
+        ScimSettings::default(),
     );
-    let memory = Harness::on_store(Arc::new(MemoryStore::new()), ServiceConfig::default(), "acme");
+    let memory = Harness::on_store(Arc::new(MemoryStore::new()), ScimSettings::default(), "acme");
     chunked_directory(&sqlite);
     chunked_directory(&memory);
     let q = |f: &str| f.replace(' ', "%20").replace('"', "%22");
@@ -762,7 +762,7 @@ fn rows_changed(size: usize, op: impl Fn(&Harness, &[String], &[String])) -> u64
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let h = Harness::on_store(
         Arc::clone(&store) as Arc<dyn Store>,
-        ServiceConfig::default(),
+        ScimSettings::default(),
         "acme",
     );
     let (uids, gids) = directory(&h, size + 1, 4, size);
@@ -810,9 +810,9 @@ fn sqlite_deletes_of_users_in_large_groups_never_make_other_writes_busy() {
         .with_busy_timeout(std::time::Duration::from_millis(500))
         .unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
-    let h = Harness::on_store(Arc::clone(&store), ServiceConfig::default(), "acme");
+    let h = Harness::on_store(Arc::clone(&store), ScimSettings::default(), "acme");
     let (uids, _) = directory(&h, 300, 20, 300);
-    let other = Harness::on_store(store, ServiceConfig::default(), "acme");
+    let other = Harness::on_store(store, ScimSettings::default(), "acme");
     std::thread::scope(|s| {
         s.spawn(|| {
             for u in &uids[..20] {
@@ -846,7 +846,7 @@ fn filter_query(filter: &str) -> String {
 #[test]
 fn unicode_user_names_are_found_as_the_handler_compares_them() {
     for (name, store) in stores() {
-        let h = Harness::on_store(store, ServiceConfig::default(), "acme");
+        let h = Harness::on_store(store, ScimSettings::default(), "acme");
         let nfc = "Jos\u{e9}@contoso.com";
         let nfd = "Jose\u{301}@contoso.com";
         let r = h.post("/Users", json!({"schemas": [USER], "userName": nfd}));

@@ -3,7 +3,7 @@
 
 use fedkit_saml::bindings::percent_encode;
 use fedkit_scim_service::auth::TenantId;
-use fedkit_scim_service::{Request, RequestContext, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService};
 use serde_json::Value;
 
 /// Who may log in.
@@ -110,7 +110,7 @@ impl Directory {
         let headers = [("Content-Type", "application/scim+json")];
         let response = self.service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method,
                 path,
                 query,

@@ -26,7 +26,7 @@ use fedkit_scim_service::auth::{AuthError, Principal, TenantId, TokenId, TokenRe
 use fedkit_scim_service::events::Event;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::Store;
-use fedkit_scim_service::{RequestContext, ScimService, ServiceConfig};
+use fedkit_scim_service::{RequestContext, ScimService, ScimSettings};
 use fedkit_scim_sqlite::{Durability, SqliteStore};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
@@ -142,11 +142,11 @@ enum UndefinedSchemasArg {
 }
 
 /// The service configuration the profile flags select.
-fn service_config(args: &ServeArgs) -> ServiceConfig {
+fn service_config(args: &ServeArgs) -> ScimSettings {
     let mut config = if args.strict {
-        ServiceConfig::strict()
+        ScimSettings::strict()
     } else {
-        ServiceConfig::default()
+        ScimSettings::default()
     };
     if let Some(u) = args.unmatched_filter {
         let patch = config

@@ -10,10 +10,10 @@ use fedkit_scim::patch::PatchOptions;
 use fedkit_scim::resource::{UndefinedSchemas, ValidationOptions};
 use serde_json::Value;
 
-use super::{Request, RequestContext};
+use super::{RequestContext, ScimRequest};
 use crate::auth::TenantId;
 
-/// What a DELETE of a user does (see [`ServiceConfig::with_user_deletion`]).
+/// What a DELETE of a user does (see [`ScimSettings::with_user_deletion`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DeleteAction {
@@ -29,15 +29,15 @@ pub type UserDeletionPolicy = Arc<dyn Fn(&TenantId, &Value) -> DeleteAction + Se
 
 /// Resolves `/Me` (RFC 7644 §3.11) to a user id, from the request (e.g. its token). `None`
 /// answers 404.
-pub type MeResolver = Arc<dyn Fn(&RequestContext<'_>, &Request<'_>) -> Option<String> + Send + Sync>;
+pub type MeResolver = Arc<dyn Fn(&RequestContext<'_>, &ScimRequest<'_>) -> Option<String> + Send + Sync>;
 
-/// The default of [`ServiceConfig::max_inline_members`].
+/// The default of [`ScimSettings::max_inline_members`].
 pub const DEFAULT_MAX_INLINE_MEMBERS: usize = 10_000;
 
 /// How the service behaves. The defaults — the "IdP-compatible" profile — suit JumpCloud,
-/// Okta and Entra ID; [`ServiceConfig::strict`] reads RFC 7643/7644 literally.
+/// Okta and Entra ID; [`ScimSettings::strict`] reads RFC 7643/7644 literally.
 ///
-/// | | default (IdP-compatible) | [`strict`](ServiceConfig::strict) |
+/// | | default (IdP-compatible) | [`strict`](ScimSettings::strict) |
 /// |---|---|---|
 /// | PATCH | [`PatchOptions::idp_compatible`]: real-client tolerances, and a `replace` whose value filter matches nothing creates the value (Entra ID, JumpCloud) | [`PatchOptions::strict`]: `noTarget` (RFC 7644 §3.5.2.3) |
 /// | `schemas` entry the service does not define, used by no attribute | ignored, reported as [`Event::SchemaIgnored`](crate::events::Event::SchemaIgnored) (Entra ID's ADSCIM Group URN) | refused, 400 `invalidValue` |
@@ -46,7 +46,7 @@ pub const DEFAULT_MAX_INLINE_MEMBERS: usize = 10_000;
 /// attributes under an undefined URN are refused.
 #[derive(Clone)]
 #[non_exhaustive]
-pub struct ServiceConfig {
+pub struct ScimSettings {
     /// PATCH parsing and tolerance options (default: [`PatchOptions::idp_compatible`]).
     pub patch: PatchOptions,
     /// Resource validation options for POST and PUT bodies (default: undefined unused
@@ -79,9 +79,9 @@ pub struct ServiceConfig {
     pub(crate) me: Option<MeResolver>,
 }
 
-impl fmt::Debug for ServiceConfig {
+impl fmt::Debug for ScimSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServiceConfig")
+        f.debug_struct("ScimSettings")
             .field("patch", &self.patch)
             .field("validation", &self.validation)
             .field("list", &self.list)
@@ -98,7 +98,7 @@ impl fmt::Debug for ServiceConfig {
     }
 }
 
-impl Default for ServiceConfig {
+impl Default for ScimSettings {
     fn default() -> Self {
         Self {
             patch: PatchOptions::idp_compatible(),
@@ -117,7 +117,7 @@ impl Default for ServiceConfig {
     }
 }
 
-impl ServiceConfig {
+impl ScimSettings {
     /// RFC 7643/7644 read literally: [`PatchOptions::strict`], every undefined `schemas`
     /// entry refused, booleans only as JSON booleans. Other settings as in the default.
     pub fn strict() -> Self {
@@ -145,7 +145,7 @@ impl ServiceConfig {
         self
     }
 
-    /// Sets [`ServiceConfig::max_inline_members`].
+    /// Sets [`ScimSettings::max_inline_members`].
     #[must_use]
     pub fn with_max_inline_members(mut self, max: usize) -> Self {
         self.max_inline_members = max;
@@ -217,7 +217,7 @@ impl ServiceConfig {
     #[must_use]
     pub fn with_me(
         mut self,
-        resolver: impl Fn(&RequestContext<'_>, &Request<'_>) -> Option<String> + Send + Sync + 'static,
+        resolver: impl Fn(&RequestContext<'_>, &ScimRequest<'_>) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.me = Some(Arc::new(resolver));
         self

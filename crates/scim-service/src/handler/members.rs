@@ -10,7 +10,7 @@
 //!   difference between the proxy's members before and after is written as rows
 //!   ([`Transaction::add_members`], [`Transaction::remove_members`]).
 //! * Reads load members only when the response carries them, and never more than
-//!   [`ServiceConfig::max_inline_members`](super::ServiceConfig::max_inline_members) for one
+//!   [`ScimSettings::max_inline_members`](super::ScimSettings::max_inline_members) for one
 //!   group: a larger group is returned without `members`; a request that names `members`
 //!   in `attributes` gets 400 `tooMany` (RFC 7644 §3.12).
 //!

@@ -17,7 +17,7 @@ pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 
 /// One HTTP request, as the host's server received it.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub struct ScimRequest<'a> {
     /// The method, e.g. `GET` (compared case-insensitively).
     pub method: &'a str,
     /// The path after the base path, e.g. `/Users/2819c223`, still percent-encoded.
@@ -30,7 +30,7 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-impl Request<'_> {
+impl ScimRequest<'_> {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -42,7 +42,7 @@ impl Request<'_> {
 
 /// What to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub struct ScimResponse {
     /// The HTTP status code.
     pub status: u16,
     /// Response headers (`Content-Type`, `Location`, `ETag`, `Retry-After`, ...).
@@ -51,7 +51,7 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-impl Response {
+impl ScimResponse {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -79,7 +79,19 @@ mod ops;
 mod route;
 mod search;
 
-pub use config::{DeleteAction, MeResolver, ServiceConfig, UserDeletionPolicy, DEFAULT_MAX_INLINE_MEMBERS};
+pub use config::{DeleteAction, MeResolver, ScimSettings, UserDeletionPolicy, DEFAULT_MAX_INLINE_MEMBERS};
+
+/// The old name of [`ScimSettings`].
+#[deprecated(note = "renamed to ScimSettings (component configuration is named `…Settings`)")]
+pub type ServiceConfig = ScimSettings;
+
+/// The old name of [`ScimRequest`].
+#[deprecated(note = "renamed to ScimRequest (no clash with the framework's Request)")]
+pub type Request<'a> = ScimRequest<'a>;
+
+/// The old name of [`ScimResponse`].
+#[deprecated(note = "renamed to ScimResponse (no clash with the framework's Response)")]
+pub type Response = ScimResponse;
 
 use fedkit_scim::discovery::ServiceProviderConfig;
 use fedkit_scim::error::ScimError;
@@ -97,7 +109,7 @@ use crate::events::EventSink;
 /// use fedkit_scim_service::auth::TenantId;
 /// use fedkit_scim_service::ids::RandomIds;
 /// use fedkit_scim_service::store::MemoryStore;
-/// use fedkit_scim_service::{Request, RequestContext, ScimService};
+/// use fedkit_scim_service::{ScimRequest, RequestContext, ScimService};
 ///
 /// let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new()));
 /// let tenant = TenantId::new("acme")?;
@@ -108,14 +120,14 @@ use crate::events::EventSink;
 /// };
 /// let body = br#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
 ///                 "userName": "bjensen@example.com", "active": true}"#;
-/// let created = service.handle(&ctx, &Request {
+/// let created = service.handle(&ctx, &ScimRequest {
 ///     method: "POST", path: "/Users", query: "", headers: &[], body,
 /// });
 /// assert_eq!(created.status, 201);
 /// let location = created.header("Location").unwrap().to_owned();
 /// assert!(location.starts_with("https://app.example.com/scim/v2/Users/"));
 ///
-/// let found = service.handle(&ctx, &Request {
+/// let found = service.handle(&ctx, &ScimRequest {
 ///     method: "GET", path: "/Users",
 ///     query: "filter=userName%20eq%20%22BJENSEN@example.com%22", headers: &[], body: b"",
 /// });
@@ -127,7 +139,7 @@ pub struct ScimService {
     store: Arc<dyn Store>,
     ids: Arc<dyn IdSource>,
     registry: SchemaRegistry,
-    config: ServiceConfig,
+    config: ScimSettings,
     events: Option<Arc<dyn EventSink>>,
 }
 
@@ -143,20 +155,20 @@ impl std::fmt::Debug for ScimService {
 impl ScimService {
     /// A service over `store`, naming new resources with ids from `ids` (e.g.
     /// `ids::RandomIds`, feature `getrandom`), with the core schemas
-    /// (User with the Enterprise User extension, Group) and the default [`ServiceConfig`].
+    /// (User with the Enterprise User extension, Group) and the default [`ScimSettings`].
     pub fn new(store: Arc<dyn Store>, ids: Arc<dyn IdSource>) -> Self {
         Self {
             store,
             ids,
             registry: SchemaRegistry::core(),
-            config: ServiceConfig::default(),
+            config: ScimSettings::default(),
             events: None,
         }
     }
 
     /// Uses `config`.
     #[must_use]
-    pub fn with_config(mut self, config: ServiceConfig) -> Self {
+    pub fn with_config(mut self, config: ScimSettings) -> Self {
         self.config = config;
         self
     }
@@ -177,7 +189,7 @@ impl ScimService {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &ServiceConfig {
+    pub fn config(&self) -> &ScimSettings {
         &self.config
     }
 
@@ -201,7 +213,7 @@ impl ScimService {
     /// Answers one request. Never panics; every failure is a SCIM `Error` document with
     /// the status and `scimType` RFC 7644 gives it. Bad client input never gets a 5xx; a
     /// 5xx means the store failed (503 with `Retry-After` when it was only busy).
-    pub fn handle(&self, ctx: &RequestContext<'_>, request: &Request<'_>) -> Response {
+    pub fn handle(&self, ctx: &RequestContext<'_>, request: &ScimRequest<'_>) -> ScimResponse {
         match route::dispatch(self, ctx, request) {
             Ok(response) => response,
             Err(error) => error_response(&error),
@@ -210,12 +222,12 @@ impl ScimService {
 }
 
 /// The response carrying a SCIM error document.
-pub(crate) fn error_response(error: &ScimError) -> Response {
+pub(crate) fn error_response(error: &ScimError) -> ScimResponse {
     let mut headers = vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())];
     if error.status == 503 {
         headers.push(("Retry-After", "1".to_owned()));
     }
-    Response {
+    ScimResponse {
         status: error.status,
         headers,
         body: error.to_json().to_string().into_bytes(),
@@ -223,8 +235,8 @@ pub(crate) fn error_response(error: &ScimError) -> Response {
 }
 
 /// A JSON response.
-pub(crate) fn json_response(status: u16, body: &serde_json::Value) -> Response {
-    Response {
+pub(crate) fn json_response(status: u16, body: &serde_json::Value) -> ScimResponse {
+    ScimResponse {
         status,
         headers: vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())],
         body: body.to_string().into_bytes(),

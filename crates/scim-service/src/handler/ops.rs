@@ -13,7 +13,7 @@ use fedkit_scim::resource::{get_attr, parse_json, version_of, MetaContext, Resou
 use serde_json::{json, Map, Value};
 
 use super::route::tag_list_matches;
-use super::{json_response, DeleteAction, RequestContext, Response, ScimService};
+use super::{json_response, DeleteAction, RequestContext, ScimResponse, ScimService};
 use crate::events::Event;
 use crate::store::{member_ids, ResourceKind, StoreError, Transaction};
 
@@ -641,7 +641,7 @@ impl<'s> Ops<'s> {
         written: &Written,
         projection: &Projection,
         location: bool,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let body = projection.apply(&written.resource, &self.schema(kind)?);
         let mut response = json_response(status, &body);
         response.headers.push(("ETag", written.version.clone()));
@@ -656,7 +656,7 @@ impl<'s> Ops<'s> {
         kind: ResourceKind,
         body: &[u8],
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let input = self.parse_body(body)?;
         let written = self.do_create(kind, &input)?;
         self.resource_response(201, kind, &written, projection, true)
@@ -668,7 +668,7 @@ impl<'s> Ops<'s> {
         id: &str,
         pre: &Preconditions<'_>,
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let mut tx = self.begin_read()?;
         let stored = if kind == ResourceKind::Group {
             self.load_group(&mut tx, id, projection)?
@@ -682,7 +682,7 @@ impl<'s> Ops<'s> {
             .if_none_match
             .is_some_and(|h| tag_list_matches(h, &written.version))
         {
-            return Ok(Response {
+            return Ok(ScimResponse {
                 status: 304,
                 headers: vec![("ETag", written.version), ("Location", written.location)],
                 body: Vec::new(),
@@ -698,7 +698,7 @@ impl<'s> Ops<'s> {
         body: &[u8],
         pre: &Preconditions<'_>,
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let input = self.parse_body(body)?;
         let written = self.do_replace(kind, id, &input, pre.if_match)?;
         self.resource_response(200, kind, &written, projection, true)
@@ -711,7 +711,7 @@ impl<'s> Ops<'s> {
         body: &[u8],
         pre: &Preconditions<'_>,
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let input = self.parse_body(body)?;
         if kind == ResourceKind::Group {
             self.members_in_response.set(self.members_wanted(projection)?.0);
@@ -725,9 +725,9 @@ impl<'s> Ops<'s> {
         kind: ResourceKind,
         id: &str,
         pre: &Preconditions<'_>,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         self.do_delete(kind, id, pre.if_match)?;
-        Ok(Response {
+        Ok(ScimResponse {
             status: 204,
             headers: Vec::new(),
             body: Vec::new(),
@@ -738,7 +738,7 @@ impl<'s> Ops<'s> {
     // Bulk (RFC 7644 §3.7): each operation is its own transaction, as the RFC makes
     // operations independent; `failOnErrors` stops processing after that many errors.
 
-    pub(crate) fn bulk(&self, body: &[u8]) -> Result<Response, ScimError> {
+    pub(crate) fn bulk(&self, body: &[u8]) -> Result<ScimResponse, ScimError> {
         let request = BulkRequest::parse(body, &self.service.config.bulk)?;
         // Bulk results carry no resource.
         self.members_in_response.set(false);

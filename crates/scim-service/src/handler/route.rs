@@ -8,7 +8,7 @@ use fedkit_scim::list::SearchRequest;
 use fedkit_scim::projection::Projection;
 
 use super::ops::{Ops, Preconditions};
-use super::{json_response, Request, RequestContext, Response, ScimService, SCIM_CONTENT_TYPE};
+use super::{json_response, RequestContext, ScimRequest, ScimResponse, ScimService, SCIM_CONTENT_TYPE};
 use crate::store::ResourceKind;
 
 /// Percent-decodes `text` (the `percent-encoding` crate; an invalid escape stays as it is);
@@ -96,7 +96,7 @@ const JSON_TYPES: [&str; 2] = [SCIM_CONTENT_TYPE, "application/json"];
 /// `application/scim+json` or `application/json`, in UTF-8 (RFC 8259 §8.1); parameters are
 /// allowed. A request without `Content-Type` is read as JSON: some provisioning clients and
 /// scripts omit it, and the body is parsed and validated as JSON either way.
-fn check_content_type(method: &str, request: &Request<'_>) -> Result<(), ScimError> {
+fn check_content_type(method: &str, request: &ScimRequest<'_>) -> Result<(), ScimError> {
     if !matches!(method, "POST" | "PUT" | "PATCH") {
         return Ok(());
     }
@@ -125,7 +125,7 @@ fn check_content_type(method: &str, request: &Request<'_>) -> Result<(), ScimErr
 /// header must allow it or `application/json` with a non-zero quality: `*/*`, `application/*`
 /// or one of the two. The most specific range naming a type decides its quality. No
 /// `Accept` accepts anything.
-fn check_accept(request: &Request<'_>) -> Result<(), ScimError> {
+fn check_accept(request: &ScimRequest<'_>) -> Result<(), ScimError> {
     let Some(header) = request.header("Accept").filter(|h| !h.trim().is_empty()) else {
         return Ok(());
     };
@@ -175,8 +175,8 @@ fn check_accept(request: &Request<'_>) -> Result<(), ScimError> {
 pub(super) fn dispatch(
     service: &ScimService,
     ctx: &RequestContext<'_>,
-    request: &Request<'_>,
-) -> Result<Response, ScimError> {
+    request: &ScimRequest<'_>,
+) -> Result<ScimResponse, ScimError> {
     let method = request.method.to_ascii_uppercase();
     check_accept(request)?;
     check_content_type(&method, request)?;
@@ -337,9 +337,9 @@ fn by_id(
     raw_path: &str,
     kind: ResourceKind,
     id: &str,
-    request: &Request<'_>,
+    request: &ScimRequest<'_>,
     pairs: &[(String, String)],
-) -> Result<Response, ScimError> {
+) -> Result<ScimResponse, ScimError> {
     let pre = Preconditions {
         if_match: request.header("If-Match"),
         if_none_match: request.header("If-None-Match"),

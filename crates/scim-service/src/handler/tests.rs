@@ -48,24 +48,24 @@ fn now() -> DateTime<Utc> {
 
 impl Harness {
     fn new() -> Self {
-        Self::with_config(ServiceConfig::default())
+        Self::with_config(ScimSettings::default())
     }
 
     /// On [`MemoryStore`]; the same requests over SQLite and PostgreSQL run in the CLI's
     /// `scim_serve` tests, and the scale and Unicode checks in fedkit-scim-sqlite's
     /// `tests/handler.rs`.
-    fn with_config(config: ServiceConfig) -> Self {
+    fn with_config(config: ScimSettings) -> Self {
         Self::on_store(test_store(), config, "acme")
     }
 
-    fn on_store(store: Arc<dyn Store>, config: ServiceConfig, tenant: &str) -> Self {
+    fn on_store(store: Arc<dyn Store>, config: ScimSettings, tenant: &str) -> Self {
         Self::on_store_with_ids(store, Arc::new(crate::ids::RandomIds::new()), config, tenant)
     }
 
     fn on_store_with_ids(
         store: Arc<dyn Store>,
         ids: Arc<dyn crate::ids::IdSource>,
-        config: ServiceConfig,
+        config: ScimSettings,
         tenant: &str,
     ) -> Self {
         let events = Arc::new(Mutex::new(Vec::new()));
@@ -89,7 +89,7 @@ impl Harness {
         };
         let r = self.service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method,
                 path,
                 query,
@@ -144,7 +144,7 @@ impl Harness {
         let read = |path: &str| -> Value {
             let r = self.service.handle(
                 &ctx,
-                &Request {
+                &ScimRequest {
                     method: "GET",
                     path,
                     query: "",
@@ -558,7 +558,7 @@ fn uniqueness_and_not_found() {
     // Group displayName uniqueness only when configured.
     h.create_group("Team", &[]);
     h.create_group("team", &[]);
-    let strict = Harness::with_config(ServiceConfig::default().with_unique_group_display_name(true));
+    let strict = Harness::with_config(ScimSettings::default().with_unique_group_display_name(true));
     let g = strict.create_group("Team", &[]);
     let r = strict.post("/Groups", json!({"schemas": [GROUP], "displayName": "TEAM"}));
     assert_eq!((r.status, r.scim_type()), (409, Some("uniqueness")));
@@ -627,8 +627,8 @@ fn etags() {
 #[test]
 fn tenants_cannot_see_each_other() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let a = Harness::on_store(Arc::clone(&store), ServiceConfig::default(), "tenant-a");
-    let b = Harness::on_store(Arc::clone(&store), ServiceConfig::default(), "tenant-b");
+    let a = Harness::on_store(Arc::clone(&store), ScimSettings::default(), "tenant-a");
+    let b = Harness::on_store(Arc::clone(&store), ScimSettings::default(), "tenant-b");
     let id = a.create_user("shared@example.com");
     let gid = a.create_group("A only", &[&id]);
     assert_eq!(b.get(&format!("/Users/{id}")).status, 404);
@@ -765,7 +765,7 @@ fn bulk_with_bulk_ids_and_limits() {
 
     // Beyond the advertised limits: 413.
     let small = Harness::with_config(
-        ServiceConfig::default()
+        ScimSettings::default()
             .with_bulk_limits(fedkit_scim::bulk::BulkLimits::default().with_max_operations(1)),
     );
     let r = small.call("POST", "/Bulk", &[], body.to_string().as_bytes());
@@ -778,7 +778,7 @@ fn bulk_with_bulk_ids_and_limits() {
 
 #[test]
 fn body_limits() {
-    let h = Harness::with_config(ServiceConfig::default().with_max_body_bytes(1000));
+    let h = Harness::with_config(ScimSettings::default().with_max_body_bytes(1000));
     let big = json!({"schemas": [USER], "userName": "x".repeat(2000)});
     let r = h.post("/Users", big);
     assert_eq!(r.status, 413);
@@ -787,7 +787,7 @@ fn body_limits() {
 
 #[test]
 fn delete_policy_deactivates() {
-    let config = ServiceConfig::default().with_user_deletion(|_, _| DeleteAction::Deactivate);
+    let config = ScimSettings::default().with_user_deletion(|_, _| DeleteAction::Deactivate);
     let h = Harness::with_config(config);
     let id = h.create_user("stay@example.com");
     let gid = h.create_group("G", &[&id]);
@@ -810,7 +810,7 @@ fn delete_policy_deactivates() {
 fn me_resolver() {
     let who: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let resolver_who = Arc::clone(&who);
-    let config = ServiceConfig::default().with_me(move |_, _| resolver_who.lock().unwrap().clone());
+    let config = ScimSettings::default().with_me(move |_, _| resolver_who.lock().unwrap().clone());
     let h = Harness::with_config(config);
     assert_eq!(h.get("/Me").status, 404);
     let id = h.create_user("me@example.com");
@@ -848,7 +848,7 @@ fn with_ids(ids: &[&str]) -> Harness {
         }
         Ok(q.remove(0))
     };
-    Harness::on_store_with_ids(test_store(), Arc::new(source), ServiceConfig::default(), "acme")
+    Harness::on_store_with_ids(test_store(), Arc::new(source), ScimSettings::default(), "acme")
 }
 
 #[test]
