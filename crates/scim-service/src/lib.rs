@@ -9,6 +9,7 @@ pub mod http;
 pub mod ids;
 pub mod store;
 
+pub use fedkit_scim::settings::SettingsError;
 pub use handler::{
     DeleteAction, RequestContext, ScimRequest, ScimResponse, ScimService, ScimSettings,
     DEFAULT_MAX_INLINE_MEMBERS, SCIM_CONTENT_TYPE,

@@ -519,7 +519,7 @@ fn member_patches_apply_like_the_whole_list_would() {
 #[test]
 fn groups_beyond_the_inline_cap_come_without_members_and_page_through_users() {
     for (name, store) in stores() {
-        let config = ScimSettings::default().with_max_inline_members(3);
+        let config = ScimSettings::default().with_max_inline_members(3).unwrap();
         let h = Harness::on_store(store, config, "acme");
         let (uids, gids) = directory(&h, 5, 2, 5);
         let g = format!("/Groups/{}", gids[0]);

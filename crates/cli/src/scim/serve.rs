@@ -142,7 +142,7 @@ enum UndefinedSchemasArg {
 }
 
 /// The service configuration the profile flags select.
-fn service_config(args: &ServeArgs) -> ScimSettings {
+fn service_config(args: &ServeArgs) -> Result<ScimSettings, Failure> {
     let mut config = if args.strict {
         ScimSettings::strict()
     } else {
@@ -150,7 +150,7 @@ fn service_config(args: &ServeArgs) -> ScimSettings {
     };
     if let Some(u) = args.unmatched_filter {
         let patch = config
-            .patch
+            .patch_options()
             .clone()
             .with_create_on_unmatched_filter(u == UnmatchedFilterArg::Create);
         config = config.with_patch_options(patch);
@@ -161,7 +161,9 @@ fn service_config(args: &ServeArgs) -> ScimSettings {
             UndefinedSchemasArg::Reject => UndefinedSchemas::Reject,
         });
     }
-    config.with_max_inline_members(args.max_inline_members)
+    config
+        .with_max_inline_members(args.max_inline_members)
+        .map_err(|e| Failure::new("invalid_setting", format!("--max-inline-members: {e}")))
 }
 
 /// Logs the events an administrator should see: schema URNs the service ignored.
@@ -456,16 +458,14 @@ pub(crate) fn run(args: &ServeArgs, _json: bool) -> Result<Output, CommandError>
     // Outside the runtime: opening a PostgreSQL store blocks. `store` is also the reference
     // dropped last, after the runtime (a PostgreSQL connection must not be dropped on a
     // runtime thread).
+    let settings = service_config(args)?;
     let (store, store_description) = open_store(args)?;
     let output = runtime.block_on(async {
         let service = ScimService::new(Arc::clone(&store), Arc::new(RandomIds::new()))
-            .with_config(service_config(args))
+            .with_config(settings)
             .with_events(Arc::new(log_events));
         let config = service.config();
-        let body_cap = config
-            .max_body_bytes
-            .max(config.bulk.max_payload_size)
-            .max(MIN_BODY_CAP);
+        let body_cap = config.max_request_bytes().max(MIN_BODY_CAP);
         let base_url = public_url.unwrap_or_else(|| format!("http://{bound}{base_path}"));
         let app = Arc::new(App {
             service: Arc::new(service),

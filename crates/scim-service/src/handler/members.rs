@@ -188,7 +188,7 @@ fn named_members(body: &Value) -> Option<Vec<String>> {
 
 impl Ops<'_> {
     pub(super) fn member_cap(&self) -> usize {
-        self.service.config.max_inline_members
+        self.service.config.max_inline_members()
     }
 
     /// Whether `projection` keeps a group's `members`, and whether it names them explicitly.
@@ -366,7 +366,7 @@ impl Ops<'_> {
             kind.name(),
             &mut working,
             request,
-            &self.service.config.patch,
+            self.service.config.patch_options(),
         )?;
         if !outcome.changed {
             reseal(&mut shallow, Some(previous));

@@ -201,12 +201,12 @@ impl ScimService {
     /// The `/ServiceProviderConfig` this service advertises (from its configuration).
     pub fn service_provider_config(&self) -> ServiceProviderConfig {
         let mut spc = ServiceProviderConfig::default();
-        spc.bulk = self.config.bulk_enabled;
-        if self.config.bulk_enabled {
-            spc.bulk_max_operations = self.config.bulk.max_operations as u64;
-            spc.bulk_max_payload_size = self.config.bulk.max_payload_size as u64;
+        spc.bulk = self.config.bulk_enabled();
+        if self.config.bulk_enabled() {
+            spc.bulk_max_operations = self.config.bulk_limits().max_operations() as u64;
+            spc.bulk_max_payload_size = self.config.bulk_limits().max_payload_size() as u64;
         }
-        spc.filter_max_results = self.config.list.max_results as u64;
+        spc.filter_max_results = self.config.list_limits().max_results() as u64;
         spc
     }
 

@@ -9,7 +9,7 @@ use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use fedkit_scim::list::SearchRequest;
 use fedkit_scim::patch::{self, PatchRequest};
 use fedkit_scim::projection::Projection;
-use fedkit_scim::resource::{get_attr, parse_json, version_of, MetaContext, ResourceLimits, ResourceSchema};
+use fedkit_scim::resource::{get_attr, version_of, MetaContext, ResourceError, ResourceSchema};
 use serde_json::{json, Map, Value};
 
 use super::route::tag_list_matches;
@@ -150,7 +150,7 @@ impl<'s> Ops<'s> {
 
     pub(super) fn schema(&self, kind: ResourceKind) -> Result<ResourceSchema<'s>, ScimError> {
         Ok(ResourceSchema::new(&self.service.registry, kind.name())?
-            .with_options(self.service.config.validation))
+            .with_options(*self.service.config.validation_options()))
     }
 
     fn parse_body(&self, body: &[u8]) -> Result<Value, ScimError> {
@@ -160,13 +160,23 @@ impl<'s> Ops<'s> {
                 "the request has no body; send a SCIM JSON document",
             ));
         }
-        let limits = ResourceLimits::default().with_max_bytes(self.service.config.max_body_bytes);
-        Ok(parse_json(body, &limits)?)
+        let max = self.service.config.max_body_bytes();
+        if body.len() > max {
+            return Err(ResourceError::TooLarge {
+                max,
+                actual: body.len(),
+            }
+            .into());
+        }
+        Ok(fedkit_scim::json::parse(body).map_err(ResourceError::from)?)
     }
 
     pub(crate) fn parse_search_body(&self, body: &[u8]) -> Result<SearchRequest, ScimError> {
         let value = self.parse_body(body)?;
-        Ok(SearchRequest::from_json(&value, &self.service.config.filter)?)
+        Ok(SearchRequest::from_json(
+            &value,
+            self.service.config.filter_limits(),
+        )?)
     }
 
     pub(super) fn location(&self, kind: ResourceKind, id: &str) -> Result<String, ScimError> {
@@ -248,7 +258,8 @@ impl<'s> Ops<'s> {
         kind: ResourceKind,
         mut stored: Value,
     ) -> Result<Written, ScimError> {
-        if kind == ResourceKind::Group && member_ids(&stored).len() > self.service.config.max_inline_members {
+        if kind == ResourceKind::Group && member_ids(&stored).len() > self.service.config.max_inline_members()
+        {
             crate::store::drop_members(&mut stored);
         }
         let resource = self.render(tx, kind, stored)?;
@@ -332,7 +343,7 @@ impl<'s> Ops<'s> {
                     format!("a group cannot be a member of itself (members value {member:?})"),
                 ));
             }
-            if self.service.config.check_members_exist
+            if self.service.config.member_check()
                 && !known.contains(member)
                 && tx.get(ResourceKind::User, member).map_err(store_error)?.is_none()
                 && tx
@@ -349,7 +360,7 @@ impl<'s> Ops<'s> {
                 ));
             }
         }
-        if self.service.config.unique_group_display_name {
+        if self.service.config.unique_group_display_name() {
             if let Some(name) = group
                 .as_object()
                 .and_then(|o| get_attr(o, "displayName"))
@@ -557,7 +568,7 @@ impl<'s> Ops<'s> {
         body: &Value,
         if_match: Option<&str>,
     ) -> Result<Written, ScimError> {
-        let options = &self.service.config.patch;
+        let options = self.service.config.patch_options();
         let request = PatchRequest::parse_with_options(body, options)?;
         if kind == ResourceKind::Group {
             if let Some(written) = self.patch_members_in_place(id, body, &request, if_match)? {
@@ -603,7 +614,7 @@ impl<'s> Ops<'s> {
         let mut tx = self.begin()?;
         let stored = self.load(&mut tx, kind, id)?;
         self.check_if_match(&mut tx, kind, &stored, if_match)?;
-        let action = match (&self.service.config.user_deletion, kind) {
+        let action = match (&self.service.config.user_deletion(), kind) {
             (Some(policy), ResourceKind::User) => policy(self.ctx.tenant, &stored),
             _ => DeleteAction::Delete,
         };
@@ -739,7 +750,7 @@ impl<'s> Ops<'s> {
     // operations independent; `failOnErrors` stops processing after that many errors.
 
     pub(crate) fn bulk(&self, body: &[u8]) -> Result<ScimResponse, ScimError> {
-        let request = BulkRequest::parse(body, &self.service.config.bulk)?;
+        let request = BulkRequest::parse(body, self.service.config.bulk_limits())?;
         // Bulk results carry no resource.
         self.members_in_response.set(false);
         let order = request.execution_order()?;

@@ -194,9 +194,9 @@ pub(super) fn dispatch(
         .collect::<Result<_, _>>()?;
     let is_bulk = segments.len() == 1 && segments.first().is_some_and(|s| s.eq_ignore_ascii_case("Bulk"));
     let max_body = if is_bulk {
-        service.config.bulk.max_payload_size
+        service.config.bulk_limits().max_payload_size()
     } else {
-        service.config.max_body_bytes
+        service.config.max_body_bytes()
     };
     if request.body.len() > max_body {
         return Err(ScimError::new(
@@ -266,7 +266,7 @@ pub(super) fn dispatch(
             if method != "POST" {
                 return Err(method_not_allowed(&method, raw_path, "POST"));
             }
-            if !service.config.bulk_enabled {
+            if !service.config.bulk_enabled() {
                 return Err(ScimError::new(
                     501,
                     None,
@@ -283,7 +283,7 @@ pub(super) fn dispatch(
             ops.search(&ResourceKind::ALL, &search)
         }
         [first, rest @ ..] if first.eq_ignore_ascii_case("Me") => {
-            let Some(resolver) = &service.config.me else {
+            let Some(resolver) = &service.config.me() else {
                 return Err(ScimError::new(
                     501,
                     None,
@@ -310,7 +310,7 @@ pub(super) fn dispatch(
                     "GET" => {
                         let search = SearchRequest::from_query_with_limits(
                             pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-                            &service.config.filter,
+                            service.config.filter_limits(),
                         )?;
                         ops.search(&[kind], &search)
                     }

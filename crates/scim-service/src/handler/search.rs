@@ -53,7 +53,7 @@ impl<'s> Ops<'s> {
                 return Ok(response);
             }
         }
-        let page = search.pagination(&self.service.config.list);
+        let page = search.pagination(self.service.config.list_limits());
         let start = page.start_index.saturating_sub(1);
         let end = start.saturating_add(page.count);
         let mut total = 0usize;
@@ -240,7 +240,7 @@ impl<'s> Ops<'s> {
             }
             Some(_) => return Ok(None),
         };
-        let page = search.pagination(&self.service.config.list);
+        let page = search.pagination(self.service.config.list_limits());
         let (keeps, explicit) = if kind == ResourceKind::Group {
             self.members_wanted(&search.projection)?
         } else {

@@ -765,8 +765,11 @@ fn bulk_with_bulk_ids_and_limits() {
 
     // Beyond the advertised limits: 413.
     let small = Harness::with_config(
-        ScimSettings::default()
-            .with_bulk_limits(fedkit_scim::bulk::BulkLimits::default().with_max_operations(1)),
+        ScimSettings::default().with_bulk_limits(
+            fedkit_scim::bulk::BulkLimits::default()
+                .with_max_operations(1)
+                .unwrap(),
+        ),
     );
     let r = small.call("POST", "/Bulk", &[], body.to_string().as_bytes());
     assert_eq!(r.status, 413, "{}", r.body);
@@ -778,7 +781,7 @@ fn bulk_with_bulk_ids_and_limits() {
 
 #[test]
 fn body_limits() {
-    let h = Harness::with_config(ScimSettings::default().with_max_body_bytes(1000));
+    let h = Harness::with_config(ScimSettings::default().with_max_body_bytes(1000).unwrap());
     let big = json!({"schemas": [USER], "userName": "x".repeat(2000)});
     let r = h.post("/Users", big);
     assert_eq!(r.status, 413);

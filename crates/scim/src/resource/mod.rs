@@ -182,7 +182,7 @@ impl<'r> ResourceSchema<'r> {
     }
 
     fn unknown_attribute(&self, attribute: &str) -> Result<(), ResourceError> {
-        match self.options.unknown_attributes {
+        match self.options.unknown_attributes() {
             UnknownAttributes::Ignore => Ok(()),
             UnknownAttributes::Reject => Err(ResourceError::UnknownAttribute {
                 attribute: attribute.to_owned(),
@@ -192,7 +192,7 @@ impl<'r> ResourceSchema<'r> {
     }
 
     fn unknown_schema(&self, urn: &str) -> Result<(), ResourceError> {
-        match self.options.unknown_attributes {
+        match self.options.unknown_attributes() {
             UnknownAttributes::Ignore => Ok(()),
             UnknownAttributes::Reject => Err(ResourceError::UnknownSchema {
                 urn: urn.to_owned(),
@@ -402,7 +402,7 @@ impl<'r> ResourceSchema<'r> {
         }
         for urn in urns {
             if !urn.eq_ignore_ascii_case(&self.core.id) && self.ext_index(urn).is_none() {
-                let ignorable = self.options.undefined_schemas == UndefinedSchemas::IgnoreUnused
+                let ignorable = self.options.undefined_schemas() == UndefinedSchemas::IgnoreUnused
                     && !uses_schema(obj, urn);
                 if !ignorable {
                     self.unknown_schema(urn)?;
@@ -438,7 +438,7 @@ impl<'r> ResourceSchema<'r> {
     ///     ["http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"]);
     /// ```
     pub fn ignored_schemas(&self, input: &Value) -> Vec<String> {
-        if self.options.undefined_schemas != UndefinedSchemas::IgnoreUnused {
+        if self.options.undefined_schemas() != UndefinedSchemas::IgnoreUnused {
             return Vec::new();
         }
         let Some(obj) = input.as_object() else {
