@@ -166,6 +166,7 @@ mod value;
 use serde_json::Value;
 
 use crate::filter::{parse_path_with_limits, FilterLimits, PatchPath};
+use crate::resource::get_attr;
 use crate::schema::SchemaRegistry;
 use crate::settings::SettingsError;
 
@@ -558,14 +559,6 @@ pub struct PatchRequest {
     operations: Vec<PatchOperation>,
 }
 
-fn member<'v>(obj: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
 impl PatchRequest {
     /// A request from operations built with [`PatchOperation::new`].
     pub fn new(operations: Vec<PatchOperation>) -> Self {
@@ -611,7 +604,7 @@ impl PatchRequest {
                 found: describe(body),
             }));
         };
-        let schemas = member(obj, "schemas");
+        let schemas = get_attr(obj, "schemas");
         let listed = matches!(schemas, Some(Value::Array(items))
             if items.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_SCHEMA))));
         if !listed {
@@ -619,7 +612,7 @@ impl PatchRequest {
                 found: schemas.map_or_else(|| "nothing".to_owned(), error::snippet),
             }));
         }
-        let ops = match member(obj, "Operations") {
+        let ops = match get_attr(obj, "Operations") {
             None => return Err(req(PatchErrorKind::MissingOperations)),
             Some(Value::Array(ops)) => ops,
             Some(other) => {
@@ -665,7 +658,7 @@ impl PatchRequest {
                 PatchErrorKind::OperationNotObject { found: describe(op) },
             ));
         };
-        let kind = match member(obj, "op") {
+        let kind = match get_attr(obj, "op") {
             None | Some(Value::Null) => return Err(fail(&at, PatchErrorKind::MissingOp)),
             Some(Value::String(s)) => match PatchOpKind::parse(s, options.op_names_any_case) {
                 Some(k) => k,
@@ -695,7 +688,7 @@ impl PatchRequest {
             }
         };
         at.op = Some(kind);
-        let path = match member(obj, "path") {
+        let path = match get_attr(obj, "path") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
                 at.path = Some(s.clone());
@@ -710,7 +703,7 @@ impl PatchRequest {
                 ))
             }
         };
-        let value = member(obj, "value").cloned();
+        let value = get_attr(obj, "value").cloned();
         PatchOperation::new(kind, path, value, options).map_err(|k| fail(&at, k))
     }
 }

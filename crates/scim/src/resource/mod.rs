@@ -22,8 +22,8 @@
 //! * [`ResourceSchema::finish_update`] recomputes `schemas` and `meta` after any other change
 //!   (e.g. a PATCH).
 //!
-//! Helpers for code that edits resources directly (the PATCH engine): [`get_attr`],
-//! [`get_attr_mut`], [`find_key`] for case-insensitive member lookup, [`attribute_container`]
+//! Helpers for code that edits resources directly (the PATCH engine): [`get_attr`] and
+//! [`find_key`] for case-insensitive member lookup, [`attribute_container`]
 //! and [`attribute_container_mut`] for where a resolved attribute lives, [`check_value`] /
 //! [`check_element`] to type-check and canonicalize a value for one attribute definition, and
 //! [`values_equal`] for schema-aware equality.
@@ -69,9 +69,7 @@ pub use equal::{element_equal, values_equal};
 pub use error::{JsonKind, ResourceError};
 pub use etag::version_of;
 pub use limits::{parse_json, ResourceLimits, UndefinedSchemas, UnknownAttributes, ValidationOptions};
-pub use lookup::{
-    attribute_container, attribute_container_mut, find_key, get_attr, get_attr_mut, remove_attr,
-};
+pub use lookup::{attribute_container, attribute_container_mut, find_key, get_attr};
 pub use meta::MetaContext;
 
 use chrono::SecondsFormat;
