@@ -1,5 +1,6 @@
-//! The SCIM handler over `SqliteStore`, each behaviour checked on `MemoryStore` too (the
-//! reference).
+//! The SCIM handler over `SqliteStore`: fedkit-scim-service's store-independent handler
+//! checks (`store::conformance::handler`, module `handler_suite` below), then the checks
+//! below, each behaviour checked on `MemoryStore` too (the reference).
 //!
 //! Memberships at scale: what an operation reads and writes does not grow with the size of
 //! the groups or of the directory. Measured without clocks: members the handler loads (a
@@ -882,4 +883,16 @@ fn unicode_user_names_are_found_as_the_handler_compares_them() {
             "{name}"
         );
     }
+}
+
+/// fedkit-scim-service's handler checks, each on a fresh in-memory `SqliteStore`.
+mod handler_suite {
+    use std::sync::Arc;
+
+    use fedkit_scim_service::store::Store;
+    use fedkit_scim_sqlite::SqliteStore;
+
+    fedkit_scim_service::handler_suite!(|| -> Arc<dyn Store> {
+        Arc::new(SqliteStore::open_in_memory().unwrap())
+    });
 }
