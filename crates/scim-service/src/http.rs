@@ -68,7 +68,7 @@ use ::http::header::{HeaderName, HeaderValue};
 use ::http::StatusCode;
 use fedkit_scim::error::ScimError;
 
-use crate::handler::{RequestContext, ScimRequest, ScimResponse, ScimService, SCIM_CONTENT_TYPE};
+use crate::handler::{RequestContext, ScimRequest, ScimResponse, ScimService};
 
 /// Answers `request`, whose URI path is the SCIM path itself (`/Users/2819c223`): the base
 /// path was already removed, e.g. by axum's `Router::nest`. See [`handle_under`] otherwise.
@@ -101,14 +101,7 @@ pub fn handle_under<B: AsRef<[u8]>>(
     }
 }
 
-/// The part of `path` after `base_path` (`/Users` for `/scim/v2/Users` under `/scim/v2`;
-/// `""` for the base path itself), or `None` when `path` is not under it. Segments are
-/// compared exactly: `/scim/v2x` is not under `/scim/v2`.
-pub fn strip_base_path<'p>(base_path: &str, path: &'p str) -> Option<&'p str> {
-    let base = base_path.trim_end_matches('/');
-    let rest = path.strip_prefix(base)?;
-    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
-}
+pub use crate::host::strip_base_path;
 
 fn call<B: AsRef<[u8]>>(
     service: &ScimService,
@@ -155,11 +148,7 @@ pub fn into_http_response(response: ScimResponse) -> ::http::Response<Vec<u8>> {
 /// large to read. Status and body come from `error`; `Content-Type` is
 /// `application/scim+json`.
 pub fn error_response(error: &ScimError) -> ::http::Response<Vec<u8>> {
-    into_http_response(ScimResponse {
-        status: error.status,
-        headers: vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())],
-        body: error.to_json().to_string().into_bytes(),
-    })
+    into_http_response(crate::handler::error_response(error))
 }
 
 #[cfg(test)]
@@ -171,6 +160,7 @@ mod tests {
 
     use super::*;
     use crate::auth::TenantId;
+    use crate::handler::SCIM_CONTENT_TYPE;
     use crate::store::MemoryStore;
 
     const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod events;
 pub mod handler;
+pub mod host;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod ids;
@@ -11,8 +12,8 @@ pub mod store;
 
 pub use fedkit_scim::settings::SettingsError;
 pub use handler::{
-    DeleteAction, RequestContext, ScimRequest, ScimResponse, ScimService, ScimSettings,
-    DEFAULT_MAX_INLINE_MEMBERS, SCIM_CONTENT_TYPE,
+    error_response, DeleteAction, RequestContext, ScimRequest, ScimResponse, ScimService, ScimSettings,
+    UserKey, UserStatus, UserStatusError, DEFAULT_MAX_INLINE_MEMBERS, SCIM_CONTENT_TYPE,
 };
 
 #[allow(deprecated)]

@@ -78,8 +78,10 @@ mod members;
 mod ops;
 mod route;
 mod search;
+mod status;
 
 pub use config::{DeleteAction, MeResolver, ScimSettings, UserDeletionPolicy, DEFAULT_MAX_INLINE_MEMBERS};
+pub use status::{UserKey, UserStatus, UserStatusError};
 
 /// The old name of [`ScimSettings`].
 #[deprecated(note = "renamed to ScimSettings (component configuration is named `…Settings`)")]
@@ -221,8 +223,24 @@ impl ScimService {
     }
 }
 
-/// The response carrying a SCIM error document.
-pub(crate) fn error_response(error: &ScimError) -> ScimResponse {
+/// The SCIM Error response (RFC 7644 §3.12) for `error`: its status, `Content-Type:
+/// application/scim+json`, the error document as body, and `Retry-After: 1` on a 503. What
+/// [`ScimService::handle`] answers a failure with, for the failures a host finds before
+/// calling it (rate limits, a body over
+/// [`ScimSettings::max_request_bytes`](crate::ScimSettings::max_request_bytes)); for
+/// authentication see [`crate::host::auth_error_response`].
+///
+/// ```
+/// use fedkit_scim::error::ScimError;
+/// let response = fedkit_scim_service::error_response(&ScimError::new(429, None, "slow down"));
+/// assert_eq!(response.status, 429);
+/// assert_eq!(response.header("Content-Type"), Some("application/scim+json"));
+/// let body: serde_json::Value = serde_json::from_slice(&response.body)?;
+/// assert_eq!(body["status"], "429");
+/// assert_eq!(body["detail"], "slow down");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn error_response(error: &ScimError) -> ScimResponse {
     let mut headers = vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())];
     if error.status == 503 {
         headers.push(("Retry-After", "1".to_owned()));
