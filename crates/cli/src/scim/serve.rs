@@ -665,16 +665,10 @@ fn authenticate(app: &App, request: &axum::extract::Request) -> Result<Principal
 
 /// 401 with `WWW-Authenticate` (RFC 6750 §3) and the SCIM Error document.
 fn unauthorized(error: &AuthError) -> HttpResponse {
-    let mut response = fedkit_scim_service::http::error_response(&ScimError::from(error.clone()));
-    let challenge = match error {
-        AuthError::InvalidToken => "Bearer realm=\"fedkit-scim\", error=\"invalid_token\"",
-        _ => "Bearer realm=\"fedkit-scim\"",
-    };
-    response.headers_mut().insert(
-        axum::http::header::WWW_AUTHENTICATE,
-        axum::http::HeaderValue::from_static(challenge),
-    );
-    response
+    fedkit_scim_service::http::into_http_response(fedkit_scim_service::host::auth_error_response(
+        error,
+        "fedkit-scim",
+    ))
 }
 
 fn too_many_requests(limit: RateLimit, wait: Duration) -> HttpResponse {
