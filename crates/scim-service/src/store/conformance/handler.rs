@@ -19,15 +19,19 @@
     clippy::indexing_slicing
 )]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use fedkit_scim::filter::Filter;
 use serde_json::{json, Value};
 
 use crate::auth::TenantId;
 use crate::events::Event;
 use crate::ids::{IdError, IdSource, RandomIds};
-use crate::store::Store;
+use crate::store::{
+    member_ids, Chunk, Membership, Page, PageQuery, ResourceKind, Store, StoreError, Transaction,
+};
 use crate::{DeleteAction, RequestContext, ScimRequest, ScimService, ScimSettings, SCIM_CONTENT_TYPE};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -973,6 +977,434 @@ pub fn rfc_7643_3_1_ids_are_unique_across_users_and_groups(new_store: NewStore<'
     assert_eq!(h.get("/Groups").body["totalResults"], 1);
 }
 
+// ------------------------------------------------- members and paging (from fedkit-scim-sqlite)
+
+/// Counts the group members the handler receives from the store through every read.
+/// Also counts the resources (of any kind) the store returns, and the most one read returned.
+struct Counting {
+    inner: Arc<dyn Store>,
+    members_loaded: Arc<AtomicUsize>,
+    resources_read: Arc<AtomicUsize>,
+    largest_read: Arc<AtomicUsize>,
+}
+
+struct CountingTx<'s> {
+    inner: Box<dyn Transaction + 's>,
+    members_loaded: Arc<AtomicUsize>,
+    resources_read: Arc<AtomicUsize>,
+    largest_read: Arc<AtomicUsize>,
+}
+
+impl Store for Counting {
+    fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        Ok(Box::new(CountingTx {
+            inner: self.inner.begin(tenant)?,
+            members_loaded: Arc::clone(&self.members_loaded),
+            resources_read: Arc::clone(&self.resources_read),
+            largest_read: Arc::clone(&self.largest_read),
+        }))
+    }
+    fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        Ok(Box::new(CountingTx {
+            inner: self.inner.begin_read(tenant)?,
+            members_loaded: Arc::clone(&self.members_loaded),
+            resources_read: Arc::clone(&self.resources_read),
+            largest_read: Arc::clone(&self.largest_read),
+        }))
+    }
+}
+
+impl CountingTx<'_> {
+    fn count(&self, kind: ResourceKind, values: &[Value]) {
+        self.resources_read.fetch_add(values.len(), Ordering::SeqCst);
+        self.largest_read.fetch_max(values.len(), Ordering::SeqCst);
+        if kind == ResourceKind::Group {
+            let n: usize = values.iter().map(|g| member_ids(g).len()).sum();
+            self.members_loaded.fetch_add(n, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Transaction for CountingTx<'_> {
+    fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
+        let r = self.inner.get(kind, id)?;
+        self.count(kind, r.as_slice());
+        Ok(r)
+    }
+    fn find(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
+        let r = self.inner.find(kind, filter)?;
+        self.count(kind, &r);
+        Ok(r)
+    }
+    fn find_attributes(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<Value>, StoreError> {
+        let r = self.inner.find_attributes(kind, filter)?;
+        self.count(kind, &r);
+        Ok(r)
+    }
+    fn get_attributes(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
+        let r = self.inner.get_attributes(kind, id)?;
+        self.count(kind, r.as_slice());
+        Ok(r)
+    }
+    fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
+        let r = self.inner.find_page(kind, query)?;
+        if let Some(p) = &r {
+            self.count(kind, &p.resources);
+        }
+        Ok(r)
+    }
+    fn find_chunk(
+        &mut self,
+        kind: ResourceKind,
+        filter: Option<&Filter>,
+        members: bool,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Chunk, StoreError> {
+        let r = self.inner.find_chunk(kind, filter, members, after, limit)?;
+        self.count(kind, &r.resources);
+        Ok(r)
+    }
+    fn members_named(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let r = self.inner.members_named(group_id, values)?;
+        self.members_loaded.fetch_add(r.len(), Ordering::SeqCst);
+        Ok(r)
+    }
+    fn member_count(&mut self, group_id: &str) -> Result<Option<usize>, StoreError> {
+        self.inner.member_count(group_id)
+    }
+    fn insert(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        self.inner.insert(kind, resource)
+    }
+    fn update(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        self.inner.update(kind, resource)
+    }
+    fn update_attributes(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
+        self.inner.update_attributes(kind, resource)
+    }
+    fn get_attributes_many(&mut self, kind: ResourceKind, ids: &[&str]) -> Result<Vec<Value>, StoreError> {
+        let r = self.inner.get_attributes_many(kind, ids)?;
+        self.count(kind, &r);
+        Ok(r)
+    }
+    fn update_attributes_many(&mut self, kind: ResourceKind, resources: &[Value]) -> Result<(), StoreError> {
+        self.inner.update_attributes_many(kind, resources)
+    }
+    fn add_members(&mut self, group_id: &str, members: &[Value]) -> Result<Vec<String>, StoreError> {
+        self.inner.add_members(group_id, members)
+    }
+    fn remove_members(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<String>, StoreError> {
+        self.inner.remove_members(group_id, values)
+    }
+    fn remove_from_all_groups(&mut self, member_id: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.remove_from_all_groups(member_id)
+    }
+    fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, StoreError> {
+        self.inner.delete(kind, id)
+    }
+    fn memberships(&mut self, member_ids: &[&str]) -> Result<Vec<Membership>, StoreError> {
+        self.inner.memberships(member_ids)
+    }
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.inner.commit()
+    }
+}
+
+/// A harness over `store` wrapped in [`Counting`]; returns the counter too.
+fn counted(store: Arc<dyn Store>, config: ScimSettings) -> (Harness, Arc<AtomicUsize>) {
+    let (h, loaded, _) = counted_reads(store, config);
+    (h, loaded)
+}
+
+/// [`counted`], with the count of resources the store returned too.
+fn counted_reads(
+    store: Arc<dyn Store>,
+    config: ScimSettings,
+) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (h, loaded, read, _) = counted_all(store, config);
+    (h, loaded, read)
+}
+
+/// [`counted_reads`], with the most resources one read of the store returned too.
+fn counted_all(
+    store: Arc<dyn Store>,
+    config: ScimSettings,
+) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let loaded = Arc::new(AtomicUsize::new(0));
+    let read = Arc::new(AtomicUsize::new(0));
+    let largest = Arc::new(AtomicUsize::new(0));
+    let wrapper = Counting {
+        inner: store,
+        members_loaded: Arc::clone(&loaded),
+        resources_read: Arc::clone(&read),
+        largest_read: Arc::clone(&largest),
+    };
+    (
+        Harness::on_store(Arc::new(wrapper), config, "acme"),
+        loaded,
+        read,
+        largest,
+    )
+}
+
+/// `users` users and `groups` groups; group `i` has users `i..i+size` (wrapping), so user 0
+/// is in the first group and (with `size > groups`) in every group.
+fn directory(h: &Harness, users: usize, groups: usize, size: usize) -> (Vec<String>, Vec<String>) {
+    let uids: Vec<String> = (0..users)
+        .map(|i| {
+            let r = h.post(
+                "/Users",
+                json!({"schemas": [USER], "userName": format!("user{i}@example.com")}),
+            );
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let gids = (0..groups)
+        .map(|g| {
+            let members: Vec<Value> = (0..size)
+                .map(|k| json!({"value": uids[(g + k) % users]}))
+                .collect();
+            let r = h.post(
+                "/Groups",
+                json!({"schemas": [GROUP], "displayName": format!("group{g}"), "members": members}),
+            );
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    (uids, gids)
+}
+
+/// A group list without members loads no member.
+pub fn a_group_list_without_members_loads_no_member(new_store: NewStore<'_>) {
+    {
+        let (name, store) = ("store", new_store());
+        let (h, loaded) = counted(store, ScimSettings::default());
+        let (_, gids) = directory(&h, 30, 6, 20);
+        for query in [
+            "/Groups?count=1&excludedAttributes=members",
+            "/Groups?excludedAttributes=members",
+            "/Groups?attributes=displayName",
+            "/Groups?filter=displayName%20eq%20%22group2%22&excludedAttributes=members",
+            &format!("/Groups/{}?excludedAttributes=members", gids[1]),
+        ] {
+            loaded.store(0, Ordering::SeqCst);
+            let r = h.get(query);
+            assert_eq!(r.status, 200, "{name} {query}: {}", r.body);
+            assert_eq!(loaded.load(Ordering::SeqCst), 0, "{name} {query}");
+        }
+        // A page of one group with members loads that group's members only.
+        loaded.store(0, Ordering::SeqCst);
+        let r = h.get("/Groups?count=1");
+        assert_eq!(r.body["totalResults"], 6, "{name}");
+        assert_eq!(r.body["Resources"][0]["members"].as_array().unwrap().len(), 20);
+        assert_eq!(loaded.load(Ordering::SeqCst), 20, "{name}");
+    }
+}
+
+/// Deleting a user and member patches load no member list.
+pub fn deleting_a_user_and_member_patches_load_no_member_list(new_store: NewStore<'_>) {
+    {
+        let (name, store) = ("store", new_store());
+        let (h, loaded) = counted(store, ScimSettings::default());
+        let (uids, gids) = directory(&h, 30, 6, 20);
+        loaded.store(0, Ordering::SeqCst);
+        assert_eq!(h.delete(&format!("/Users/{}", uids[0])).status, 204, "{name}");
+        assert_eq!(loaded.load(Ordering::SeqCst), 0, "{name}: delete");
+        for g in &gids {
+            let members = h.get(&format!("/Groups/{g}")).body["members"].clone();
+            assert!(
+                !members.to_string().contains(&uids[0]),
+                "{name}: {g} still lists the deleted user"
+            );
+        }
+        loaded.store(0, Ordering::SeqCst);
+        let path = format!("/Groups/{}?excludedAttributes=members", gids[0]);
+        let r = h.patch(
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": uids[29]}]}]),
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        // The member it adds, looked up to see whether the group has it already.
+        assert!(loaded.load(Ordering::SeqCst) <= 1, "{name}: add");
+        loaded.store(0, Ordering::SeqCst);
+        let filter = format!("members[value eq \"{}\"]", uids[29]);
+        let r = h.patch(&path, json!([{"op": "remove", "path": filter}]));
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        assert!(loaded.load(Ordering::SeqCst) <= 1, "{name}: remove");
+    }
+}
+
+/// Member patches apply like the whole list would.
+pub fn member_patches_apply_like_the_whole_list_would(new_store: NewStore<'_>) {
+    {
+        let (name, store) = ("store", new_store());
+        let h = Harness::on_store(store, ScimSettings::default(), "acme");
+        let (uids, gids) = directory(&h, 6, 1, 3);
+        let g = format!("/Groups/{}", gids[0]);
+        let before = h.get(&g);
+        // Add two (one already there), remove one by filter, one by value list, rename.
+        let r = h.patch(
+            &g,
+            json!([
+                {"op": "add", "path": "members", "value": [{"value": uids[0]}, {"value": uids[4], "display": "Four"}]},
+                {"op": "remove", "path": format!("members[value eq \"{}\"]", uids[1])},
+                {"op": "remove", "path": "members", "value": [{"value": uids[2]}]},
+                {"op": "replace", "path": "displayName", "value": "renamed"}
+            ]),
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        let got: Vec<&str> = r.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, [uids[0].as_str(), uids[4].as_str()], "{name}");
+        assert_eq!(r.body["members"][1]["display"], "Four", "{name}");
+        assert_eq!(r.body["displayName"], "renamed");
+        // The version moved, the response's ETag is what a GET reports, with or without members.
+        let etag = r.header("ETag").unwrap().to_owned();
+        assert_ne!(Some(etag.as_str()), before.header("ETag"));
+        assert_eq!(h.get(&g).header("ETag"), Some(etag.as_str()), "{name}");
+        assert_eq!(
+            h.get(&format!("{g}?excludedAttributes=members")).header("ETag"),
+            Some(etag.as_str()),
+            "{name}"
+        );
+        // An If-Match with the old version fails; the user's groups follow.
+        let old = before.header("ETag").unwrap().to_owned();
+        let stale = h.call(
+            "PATCH",
+            &g,
+            &[("If-Match", old.as_str())],
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": uids[5]}]}]})
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(stale.status, 412, "{name}");
+        let user4 = h.get(&format!("/Users/{}", uids[4]));
+        assert_eq!(user4.body["groups"][0]["value"], gids[0].as_str(), "{name}");
+        assert!(h.get(&format!("/Users/{}", uids[1])).body.get("groups").is_none());
+        // Adding a member that does not exist is refused and changes nothing.
+        let r = h.patch(
+            &g,
+            json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]}]),
+        );
+        assert_eq!(r.status, 400, "{name}");
+        assert_eq!(h.get(&g).header("ETag"), Some(etag.as_str()), "{name}");
+        // A no-op PATCH keeps the version.
+        let r = h.patch(
+            &g,
+            json!([{"op": "add", "path": "members", "value": [{"value": uids[0]}]}]),
+        );
+        assert_eq!(r.header("ETag"), Some(etag.as_str()), "{name}");
+        // The events name exactly what changed.
+        let events = h.events.lock().unwrap().clone();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::MembershipChanged { added, removed, .. }
+            if added == &vec![uids[4].clone()] && removed.len() == 2)),
+            "{name}: {events:?}"
+        );
+    }
+}
+
+/// Groups beyond the inline cap come without members and page through users.
+pub fn groups_beyond_the_inline_cap_come_without_members_and_page_through_users(new_store: NewStore<'_>) {
+    {
+        let (name, store) = ("store", new_store());
+        let config = ScimSettings::default().with_max_inline_members(3).unwrap();
+        let h = Harness::on_store(store, config, "acme");
+        let (uids, gids) = directory(&h, 5, 2, 5);
+        let g = format!("/Groups/{}", gids[0]);
+        let r = h.get(&g);
+        assert_eq!(r.status, 200, "{name}");
+        assert!(r.body.get("members").is_none(), "{name}: {}", r.body);
+        assert_eq!(r.body["displayName"], "group0");
+        let r = h.get(&format!("{g}?attributes=members"));
+        assert_eq!(r.status, 400, "{name}");
+        assert_eq!(r.scim_type(), Some("tooMany"), "{name}");
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("groups.value eq"),
+            "{name}"
+        );
+        let list = h.get("/Groups");
+        assert!(list.body["Resources"][0].get("members").is_none(), "{name}");
+        assert_eq!(h.get("/Groups?attributes=members").status, 400, "{name}");
+        let r = h.patch(
+            &g,
+            json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", uids[0])}]),
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+        assert!(r.body.get("members").is_none(), "{name}");
+        // Paging the members through /Users.
+        let q = format!("/Users?filter=groups.value%20eq%20%22{}%22&count=2", gids[0]);
+        let page = h.get(&q);
+        assert_eq!(page.body["totalResults"], 4, "{name}: {}", page.body);
+        assert_eq!(page.body["Resources"].as_array().unwrap().len(), 2, "{name}");
+        let last = h.get(&format!("{q}&startIndex=4"));
+        assert_eq!(last.body["Resources"].as_array().unwrap().len(), 1, "{name}");
+        let mut seen: Vec<String> = [page, h.get(&format!("{q}&startIndex=3"))]
+            .iter()
+            .flat_map(|p| p.body["Resources"].as_array().unwrap().clone())
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect();
+        seen.sort();
+        let mut want: Vec<String> = uids[1..].to_vec();
+        want.sort();
+        assert_eq!(seen, want, "{name}");
+        // Membership test of one user.
+        let q = format!(
+            "/Groups?filter=id%20eq%20%22{}%22%20and%20members.value%20eq%20%22{}%22&excludedAttributes=members",
+            gids[0], uids[2]
+        );
+        assert_eq!(h.get(&q).body["totalResults"], 1, "{name}");
+    }
+}
+
+/// List paging and user name sort happen in the store with the same results.
+pub fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results(new_store: NewStore<'_>) {
+    {
+        let (name, store) = ("store", new_store());
+        let h = Harness::on_store(store, ScimSettings::default(), "acme");
+        for n in ["carol", "Alice", "bob", "dave"] {
+            assert_eq!(
+                h.post("/Users", json!({"schemas": [USER], "userName": n})).status,
+                201
+            );
+        }
+        let names = |q: &str| -> Vec<String> {
+            let r = h.get(q);
+            assert_eq!(r.status, 200, "{q}: {}", r.body);
+            r.body["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["userName"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            names("/Users?sortBy=userName&count=2"),
+            ["Alice", "bob"],
+            "{name}"
+        );
+        assert_eq!(
+            names("/Users?sortBy=userName&sortOrder=descending&startIndex=2&count=2"),
+            ["carol", "bob"],
+            "{name}"
+        );
+        assert_eq!(names("/Users?startIndex=3"), ["bob", "dave"], "{name}");
+        assert_eq!(h.get("/Users?count=1").body["totalResults"], 4, "{name}");
+    }
+}
+
 /// Runs every check, each on stores from `new_store`.
 pub fn run(new_store: NewStore<'_>) {
     rfc_7643_full_user_round_trips(new_store);
@@ -994,6 +1426,11 @@ pub fn run(new_store: NewStore<'_>) {
     rfc_7643_3_1_an_id_that_cannot_be_one_is_refused(new_store);
     rfc_7643_3_1_a_repeated_id_is_the_sources_fault_and_overwrites_nothing(new_store);
     rfc_7643_3_1_ids_are_unique_across_users_and_groups(new_store);
+    a_group_list_without_members_loads_no_member(new_store);
+    deleting_a_user_and_member_patches_load_no_member_list(new_store);
+    member_patches_apply_like_the_whole_list_would(new_store);
+    groups_beyond_the_inline_cap_come_without_members_and_page_through_users(new_store);
+    list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results(new_store);
 }
 
 /// One `#[test]` per check of [`store::conformance::handler`](crate::store::conformance::handler),
@@ -1084,6 +1521,26 @@ macro_rules! handler_suite {
         #[test]
         fn rfc_7643_3_1_ids_are_unique_across_users_and_groups() {
             $crate::store::conformance::handler::rfc_7643_3_1_ids_are_unique_across_users_and_groups(&$new_store);
+        }
+        #[test]
+        fn a_group_list_without_members_loads_no_member() {
+            $crate::store::conformance::handler::a_group_list_without_members_loads_no_member(&$new_store);
+        }
+        #[test]
+        fn deleting_a_user_and_member_patches_load_no_member_list() {
+            $crate::store::conformance::handler::deleting_a_user_and_member_patches_load_no_member_list(&$new_store);
+        }
+        #[test]
+        fn member_patches_apply_like_the_whole_list_would() {
+            $crate::store::conformance::handler::member_patches_apply_like_the_whole_list_would(&$new_store);
+        }
+        #[test]
+        fn groups_beyond_the_inline_cap_come_without_members_and_page_through_users() {
+            $crate::store::conformance::handler::groups_beyond_the_inline_cap_come_without_members_and_page_through_users(&$new_store);
+        }
+        #[test]
+        fn list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results() {
+            $crate::store::conformance::handler::list_paging_and_user_name_sort_happen_in_the_store_with_the_same_results(&$new_store);
         }
     };
 }
