@@ -382,6 +382,24 @@ mod tests {
     }
 
     #[test]
+    #[allow(deprecated)]
+    fn the_old_names_still_name_the_new_types() {
+        let settings: crate::ServiceConfig = crate::ServiceConfig::strict();
+        assert!(settings.patch_options().require_remove_target());
+        let request = crate::Request {
+            method: "GET",
+            path: "/Users",
+            query: "",
+            headers: &[("Accept", "application/scim+json")],
+            body: b"",
+        };
+        let renamed: &crate::ScimRequest<'_> = &request;
+        assert_eq!(renamed.header("accept"), Some("application/scim+json"));
+        let response: crate::Response = crate::error_response(&fedkit_scim::error::ScimError::not_found("x"));
+        assert_eq!(response.status, 404);
+    }
+
+    #[test]
     fn getters_return_what_was_set() {
         let settings = ScimSettings::strict()
             .with_unique_group_display_name(true)
