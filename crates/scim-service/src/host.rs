@@ -4,7 +4,7 @@
 //! ([`ScimSettings::max_request_bytes`](crate::ScimSettings::max_request_bytes)), answer a
 //! request that failed authentication ([`auth_error_response`], with the `WWW-Authenticate`
 //! challenge of RFC 6750 §3) and any other failure found before the service is called
-//! ([`error_response`](crate::error_response)).
+//! ([`crate::error_response`]).
 //!
 //! ```
 //! use fedkit_scim_service::auth::TokenRegistry;
