@@ -9,10 +9,9 @@ const SIGNED: &str = include_str!("../../examples/data/signed-response.xml");
 
 fn canonical(doc: &Document<'_>) -> Option<Vec<u8>> {
     let sig = find_signatures(doc).next()?;
-    let opts = SubtreeOptions {
-        exclude: Some(sig.id()),
-        strip_comments: true,
-    };
+    let opts = SubtreeOptions::default()
+        .excluding(Some(sig.id()))
+        .without_comments();
     c14n::canonicalize_subtree_to_vec(doc.root_element(), &Method::new(Algorithm::Exclusive), opts).ok()
 }
 
