@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod error;
+mod saml;
+
+pub use error::{HostRefusal, SsoError, ERROR_HEADER};
+pub use saml::{default_error_page, LoggedOut, Paths, Sso, SsoBuilder, SsoHost, DEFAULT_STORE_CAPACITY};
