@@ -645,6 +645,15 @@ fn write_escaped_text<S: Sink>(out: &mut S, s: &str) {
     });
 }
 
+/// `s` escaped for a double-quoted attribute value as canonical XML writes it: the one XML
+/// attribute escaping of this crate (decryption uses it to re-declare namespaces).
+pub(crate) fn escape_attribute(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    write_escaped_attr(&mut out, s);
+    // Only ASCII bytes were replaced, by ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 fn write_escaped_attr<S: Sink>(out: &mut S, s: &str) {
     write_escaped(out, s, |b| match b {
         b'&' => Some(b"&amp;"),
