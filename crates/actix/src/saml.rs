@@ -65,6 +65,29 @@ pub trait SsoHost: Send + Sync + 'static {
     }
 }
 
+/// A host shared with the rest of the application (e.g. to reach its sessions elsewhere).
+impl<T: SsoHost> SsoHost for Arc<T> {
+    fn check(&self, login: &Login) -> Result<(), HostRefusal> {
+        T::check(self, login)
+    }
+
+    fn logged_in(&self, request: &HttpRequest, login: Login) -> HttpResponse {
+        T::logged_in(self, request, login)
+    }
+
+    fn logout(&self, request: &HttpRequest, response: &mut HttpResponseBuilder) -> Option<LoggedOut> {
+        T::logout(self, request, response)
+    }
+
+    fn idp_logout(&self, request: &LogoutRequest) {
+        T::idp_logout(self, request);
+    }
+
+    fn error_page(&self, request: &HttpRequest, error: &SsoError) -> HttpResponse {
+        T::error_page(self, request, error)
+    }
+}
+
 /// Who logged out, for the LogoutRequest sent to the IdP: the NameID and SessionIndex of the
 /// login ([`Login::assertion`]'s `name_id()` and `session_index()`), which the host kept in
 /// its session.
