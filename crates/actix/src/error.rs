@@ -32,6 +32,10 @@ pub enum SsoError {
     /// e.g. a user SCIM deactivated.
     #[error(transparent)]
     Host(#[from] HostRefusal),
+    /// The SCIM directory refused the user ([`SsoBuilder::with_directory`](crate::SsoBuilder::with_directory)):
+    /// `user_not_provisioned`, `user_deactivated`, or the lookup failed.
+    #[error(transparent)]
+    Directory(#[from] crate::DirectoryError),
     /// A required form or query field is missing.
     #[error("the request has no {field} field; it must come from the IdP's HTTP-POST form (or the HTTP-Redirect query)")]
     MissingField {
@@ -79,6 +83,7 @@ impl SsoError {
             SsoError::Start(e) => e.code(),
             SsoError::Sign(e) => e.code(),
             SsoError::Host(e) => e.code,
+            SsoError::Directory(e) => e.code(),
             SsoError::MissingField { .. } => "missing_field",
             SsoError::FormTooLarge { .. } => "form_too_large",
             SsoError::BadForm { .. } => "bad_form",
@@ -94,6 +99,7 @@ impl SsoError {
             SsoError::Saml(e) => e.user_message(),
             SsoError::Start(e) => e.user_message(),
             SsoError::Host(e) => e.user_message,
+            SsoError::Directory(e) => e.user_message(),
             SsoError::MissingField { .. } | SsoError::ReturnPath { .. } | SsoError::BadForm { .. } => {
                 render::START_AGAIN
             }

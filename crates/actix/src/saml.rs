@@ -15,10 +15,12 @@ use fedkit_saml::{
     ConfigError, InMemoryReplayCache, InMemoryRequestStore, Login, LoginFlow, NameId, ReplayCache,
     RequestStore, ServiceProvider, SigningKey,
 };
+use fedkit_scim_service::auth::TenantId;
 use rand_core::{OsRng, RngCore as _};
 use serde::Deserialize;
 
 use crate::error::{HostRefusal, SsoError};
+use crate::scim::Scim;
 
 /// Capacity of the default in-memory request store and replay cache.
 pub const DEFAULT_STORE_CAPACITY: usize = 100_000;
@@ -103,7 +105,10 @@ pub struct LoggedOut {
 impl LoggedOut {
     /// The subject of a login.
     pub fn new(name_id: NameId, session_index: Option<String>) -> Self {
-        Self { name_id, session_index }
+        Self {
+            name_id,
+            session_index,
+        }
     }
 
     /// The subject of `login` (what the host keeps in its session).
@@ -168,6 +173,7 @@ struct Inner {
     paths: Paths,
     after_logout: String,
     form_limit: usize,
+    directory: Option<(Scim, TenantId)>,
 }
 
 struct Logout {
@@ -227,6 +233,7 @@ pub struct SsoBuilder {
     single_logout: Option<(String, String)>,
     signing: Option<(SigningKey, String, &'static dyn CryptoProvider)>,
     after_logout: String,
+    directory: Option<(Scim, TenantId)>,
 }
 
 impl std::fmt::Debug for SsoBuilder {
@@ -237,6 +244,7 @@ impl std::fmt::Debug for SsoBuilder {
             .field("single_logout", &self.single_logout)
             .field("signing", &self.signing.is_some())
             .field("after_logout", &self.after_logout)
+            .field("directory", &self.directory)
             .finish()
     }
 }
@@ -254,6 +262,7 @@ impl Sso {
             single_logout: None,
             signing: None,
             after_logout: "/".to_owned(),
+            directory: None,
         }
     }
 
@@ -346,6 +355,17 @@ impl SsoBuilder {
         self
     }
 
+    /// Refuses the login of a user the SCIM directory does not have as active in `tenant`
+    /// ([`Scim::check_login`]: the NameID as the SCIM `userName`), before
+    /// [`SsoHost::check`]: a user the IdP deactivated or deprovisioned through SCIM cannot
+    /// log in with an assertion issued before (or despite) that. The refusal's code is
+    /// `user_deactivated` or `user_not_provisioned`. For another mapping (e.g. by
+    /// `externalId`), call [`Scim::check_user`] from [`SsoHost::check`] instead.
+    pub fn with_directory(mut self, scim: &Scim, tenant: TenantId) -> Self {
+        self.directory = Some((scim.clone(), tenant));
+        self
+    }
+
     /// Where the browser goes after a logout (default `/`).
     pub fn with_after_logout(mut self, path: &str) -> Self {
         path.clone_into(&mut self.after_logout);
@@ -370,12 +390,13 @@ impl SsoBuilder {
         let mut flow = self.flow;
         let mut signing = None;
         if let Some((key, certificate_pem, provider)) = self.signing {
-            metadata = metadata
-                .signing_certificates(&certificate_pem)
-                .map_err(|e| ConfigError::Certificate {
-                    index: 0,
-                    reason: e.to_string(),
-                })?;
+            metadata =
+                metadata
+                    .signing_certificates(&certificate_pem)
+                    .map_err(|e| ConfigError::Certificate {
+                        index: 0,
+                        reason: e.to_string(),
+                    })?;
             let der = fedkit_saml::fedkit_xmldsig::TrustedKey::from_pem(&certificate_pem)
                 .ok()
                 .and_then(|keys| keys.first().and_then(|k| k.certificate_der().map(<[u8]>::to_vec)));
@@ -385,7 +406,10 @@ impl SsoBuilder {
         let mut slo = None;
         let logout = match self.single_logout {
             Some((sp_slo_url, idp_slo_url)) => {
-                for (field, url) in [("SP Single Logout URL", &sp_slo_url), ("IdP Single Logout URL", &idp_slo_url)] {
+                for (field, url) in [
+                    ("SP Single Logout URL", &sp_slo_url),
+                    ("IdP Single Logout URL", &idp_slo_url),
+                ] {
                     if !(url.starts_with("https://") || url.starts_with("http://")) {
                         return Err(ConfigError::Url {
                             field,
@@ -432,6 +456,7 @@ impl SsoBuilder {
             },
             after_logout: self.after_logout,
             form_limit,
+            directory: self.directory,
         })))
     }
 }
@@ -439,7 +464,9 @@ impl SsoBuilder {
 /// A request store that could not answer, as the login flow reports it.
 fn store_error(e: fedkit_saml::replay::StoreError) -> SsoError {
     SsoError::Saml(match e {
-        fedkit_saml::replay::StoreError::Full { capacity } => fedkit_saml::Error::RequestStoreFull { capacity },
+        fedkit_saml::replay::StoreError::Full { capacity } => {
+            fedkit_saml::Error::RequestStoreFull { capacity }
+        }
         fedkit_saml::replay::StoreError::Unavailable { detail } => {
             fedkit_saml::Error::RequestStoreUnavailable { detail }
         }
@@ -451,9 +478,11 @@ fn store_error(e: fedkit_saml::replay::StoreError) -> SsoError {
 
 fn random<const N: usize>() -> Result<[u8; N], SsoError> {
     let mut bytes = [0u8; N];
-    OsRng.try_fill_bytes(&mut bytes).map_err(|e| SsoError::Randomness {
-        detail: e.to_string(),
-    })?;
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| SsoError::Randomness {
+            detail: e.to_string(),
+        })?;
     Ok(bytes)
 }
 
@@ -539,11 +568,21 @@ async fn login(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
             web::block(move || {
                 state
                     .flow
-                    .start(next.as_deref(), request_random, binding_random, Utc::now(), &*state.requests)
+                    .start(
+                        next.as_deref(),
+                        request_random,
+                        binding_random,
+                        Utc::now(),
+                        &*state.requests,
+                    )
                     .map_err(SsoError::from)
             })
             .await
-            .unwrap_or_else(|e| Err(SsoError::Blocking { detail: e.to_string() }))
+            .unwrap_or_else(|e| {
+                Err(SsoError::Blocking {
+                    detail: e.to_string(),
+                })
+            })
         }
         Err(e) => Err(e),
     };
@@ -560,7 +599,9 @@ async fn login(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
     response.insert_header((header::SET_COOKIE, started.cookie().set_cookie_header()));
     response.insert_header((header::CACHE_CONTROL, "no-store"));
     match started.outgoing() {
-        Outgoing::PostForm(html) => response.content_type("text/html; charset=utf-8").body(html.clone()),
+        Outgoing::PostForm(html) => response
+            .content_type("text/html; charset=utf-8")
+            .body(html.clone()),
         _ => response.finish(),
     }
 }
@@ -580,7 +621,13 @@ async fn acs(inner: web::Data<Inner>, request: HttpRequest, form: web::Form<AcsF
         relay_state,
     } = form.into_inner();
     let Some(saml_response) = saml_response else {
-        return refuse(&inner, &request, &SsoError::MissingField { field: "SAMLResponse" });
+        return refuse(
+            &inner,
+            &request,
+            &SsoError::MissingField {
+                field: "SAMLResponse",
+            },
+        );
     };
     let cookie = cookie(&request, inner.flow.cookie_name()).map(str::to_owned);
     let state = Arc::clone(&inner);
@@ -593,11 +640,18 @@ async fn acs(inner: web::Data<Inner>, request: HttpRequest, form: web::Form<AcsF
             &*state.requests,
             &*state.replay,
         )?;
+        if let Some((scim, tenant)) = &state.directory {
+            scim.check_login(tenant, &login)?;
+        }
         state.host.check(&login)?;
         Ok::<_, SsoError>(login)
     })
     .await
-    .unwrap_or_else(|e| Err(SsoError::Blocking { detail: e.to_string() }));
+    .unwrap_or_else(|e| {
+        Err(SsoError::Blocking {
+            detail: e.to_string(),
+        })
+    });
     match finished {
         Ok(login) => {
             let mut response = inner.host.logged_in(&request, login);
@@ -622,7 +676,9 @@ async fn logout(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
     let mut response = HttpResponse::SeeOther();
     let ended = inner.host.logout(&request, &mut response);
     let (Some(slo), Some(who)) = (&inner.logout, ended) else {
-        return response.insert_header((header::LOCATION, inner.after_logout.as_str())).finish();
+        return response
+            .insert_header((header::LOCATION, inner.after_logout.as_str()))
+            .finish();
     };
     let now = Utc::now();
     let outgoing = match random::<16>() {
@@ -645,11 +701,20 @@ async fn logout(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
             .map_err(store_error)
     })
     .await
-    .unwrap_or_else(|e| Err(SsoError::Blocking { detail: e.to_string() }));
+    .unwrap_or_else(|e| {
+        Err(SsoError::Blocking {
+            detail: e.to_string(),
+        })
+    });
     if let Err(e) = remembered {
         // The local session is over; only the IdP's remains.
-        log::warn!("fedkit: the LogoutRequest was not sent to the IdP [{}]: {e}", e.code());
-        return response.insert_header((header::LOCATION, inner.after_logout.as_str())).finish();
+        log::warn!(
+            "fedkit: the LogoutRequest was not sent to the IdP [{}]: {e}",
+            e.code()
+        );
+        return response
+            .insert_header((header::LOCATION, inner.after_logout.as_str()))
+            .finish();
     }
     // The RelayState names the request the LogoutResponse answers.
     let url = match &slo.signing {
@@ -754,7 +819,11 @@ async fn slo(
         }
     })
     .await
-    .unwrap_or_else(|e| Err(SsoError::Blocking { detail: e.to_string() }));
+    .unwrap_or_else(|e| {
+        Err(SsoError::Blocking {
+            detail: e.to_string(),
+        })
+    });
     match outcome {
         Ok(SloOutcome::Answered) => see_other(&inner.after_logout).finish(),
         Ok(SloOutcome::Request(logout)) => {
@@ -778,7 +847,9 @@ async fn slo(
 
 impl From<actix_web::error::BlockingError> for SsoError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        SsoError::Blocking { detail: e.to_string() }
+        SsoError::Blocking {
+            detail: e.to_string(),
+        }
     }
 }
 

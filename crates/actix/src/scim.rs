@@ -126,17 +126,27 @@ impl Scim {
     /// `https://app.example.com/scim/v2`: its path is where the routes are mounted, and it is
     /// the base of `meta.location`), accepting the bearer tokens of `tokens` (each names
     /// its tenant).
-    pub fn new(service: Arc<ScimService>, tokens: Arc<TokenRegistry>, base_url: &str) -> Result<Self, ConfigError> {
+    pub fn new(
+        service: Arc<ScimService>,
+        tokens: Arc<TokenRegistry>,
+        base_url: &str,
+    ) -> Result<Self, ConfigError> {
         let base_url = base_url.trim_end_matches('/');
         let rest = base_url
             .strip_prefix("https://")
             .or_else(|| base_url.strip_prefix("http://"))
-            .filter(|rest| !rest.is_empty() && !rest.contains(['?', '#']) && !rest.contains(char::is_whitespace))
+            .filter(|rest| {
+                !rest.is_empty() && !rest.contains(['?', '#']) && !rest.contains(char::is_whitespace)
+            })
             .ok_or_else(|| ConfigError::Url {
                 field: "SCIM base URL",
                 value: base_url.to_owned(),
             })?;
-        let base_path = rest.find('/').and_then(|i| rest.get(i..)).unwrap_or_default().to_owned();
+        let base_path = rest
+            .find('/')
+            .and_then(|i| rest.get(i..))
+            .unwrap_or_default()
+            .to_owned();
         Ok(Self(Arc::new(Inner {
             service,
             tokens,
@@ -253,7 +263,9 @@ async fn handle(inner: web::Data<Inner>, request: HttpRequest, payload: web::Pay
         Err(e) => return into_response(auth_error_response(&e, &inner.realm)),
     };
     let Some(path) = strip_base_path(&inner.base_path, request.path()).map(str::to_owned) else {
-        return into_response(error_response(&ScimError::not_found("no SCIM resource at this path")));
+        return into_response(error_response(&ScimError::not_found(
+            "no SCIM resource at this path",
+        )));
     };
     let max = inner.service.config().max_request_bytes();
     let too_large = || {
@@ -305,6 +317,9 @@ async fn handle(inner: web::Data<Inner>, request: HttpRequest, payload: web::Pay
     .await;
     match answered {
         Ok(response) => into_response(response),
-        Err(e) => refusal(503, format!("the blocking thread pool did not run the request: {e}")),
+        Err(e) => refusal(
+            503,
+            format!("the blocking thread pool did not run the request: {e}"),
+        ),
     }
 }

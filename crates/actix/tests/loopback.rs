@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpResponseBuilder, HttpServer};
 use chrono::Utc;
-use fedkit_actix::{default_error_page, HostRefusal, LoggedOut, Scim, Sso, SsoError, SsoHost};
+use fedkit_actix::{default_error_page, HostRefusal, LoggedOut, Scim, Sso, SsoError, SsoHost, NO_ACCESS};
 use fedkit_cli::idp::{Fault, SignMode, TestIdp};
 use fedkit_saml::crypto::default_provider;
 use fedkit_saml::logout::{LogoutRequest, LogoutResponseBuilder, OutgoingLogout};
@@ -33,20 +33,24 @@ const IDP_SLO: &str = "http://127.0.0.1:9/saml2/fedkit-test/slo";
 const TOKEN: &str = "scim_7c1f0e9a2b4d6e8f0a1c";
 const JANE: &str = "jane.doe@example.com";
 
-/// The host: sessions in memory, the SCIM directory check when there is a directory, and
-/// a record of which worker threads drew an error page.
+/// The host: sessions in memory, a policy of its own (no one from example.net), and a record
+/// of which worker threads drew an error page.
 #[derive(Default)]
 struct Host {
     sessions: Mutex<HashMap<String, LoggedOut>>,
     next: AtomicU64,
-    directory: Option<(Scim, TenantId)>,
     refusing_threads: Mutex<HashSet<ThreadId>>,
 }
 
 impl SsoHost for Host {
     fn check(&self, login: &Login) -> Result<(), HostRefusal> {
-        if let Some((scim, tenant)) = &self.directory {
-            scim.check_login(tenant, login)?;
+        let user = &login.assertion().name_id().value;
+        if user.ends_with("@example.net") {
+            return Err(HostRefusal::new(
+                "outside_domain",
+                NO_ACCESS,
+                format!("{user} is not of example.com"),
+            ));
         }
         Ok(())
     }
@@ -55,7 +59,10 @@ impl SsoHost for Host {
         let id = format!("s{}", self.next.fetch_add(1, Ordering::SeqCst));
         let target = login.redirect_target(&[]).unwrap_or("/").to_owned();
         let user = login.assertion().name_id().value.clone();
-        self.sessions.lock().unwrap().insert(id.clone(), LoggedOut::of(&login));
+        self.sessions
+            .lock()
+            .unwrap()
+            .insert(id.clone(), LoggedOut::of(&login));
         HttpResponse::SeeOther()
             .insert_header(("Location", target))
             .insert_header(("Set-Cookie", format!("session={id}; Path=/; HttpOnly")))
@@ -144,23 +151,23 @@ fn start(options: Options) -> Running {
     if let Some(max) = options.max_scim_body {
         settings = settings.with_max_body_bytes(max).unwrap().with_bulk(false);
     }
-    let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new())).with_config(settings);
+    let service =
+        ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new())).with_config(settings);
     let tokens = TokenRegistry::new();
     let tenant = TenantId::new("acme").unwrap();
     tokens.add(&tenant, TOKEN).unwrap();
     let scim = Scim::new(Arc::new(service), Arc::new(tokens), &format!("{base}/scim/v2")).unwrap();
 
-    let host = Arc::new(Host {
-        directory: options.directory.then(|| (scim.clone(), tenant)),
-        ..Host::default()
-    });
+    let host = Arc::new(Host::default());
     let setup = SsoSetup::from_pasted(idp.entity_id(), &idp.sso_url(), &[IDP_CERT], &sp_entity, &acs)
         .unwrap()
         .with_settings(Settings::default().with_idp_initiated(true));
-    let sso = Sso::builder(setup.into_flow())
-        .with_single_logout(&format!("{base}/saml/slo"), IDP_SLO)
-        .build(Arc::clone(&host))
-        .unwrap();
+    let mut builder =
+        Sso::builder(setup.into_flow()).with_single_logout(&format!("{base}/saml/slo"), IDP_SLO);
+    if options.directory {
+        builder = builder.with_directory(&scim, tenant);
+    }
+    let sso = builder.build(Arc::clone(&host)).unwrap();
 
     let (sso_for_server, scim_for_server) = (sso.clone(), scim.clone());
     let server = HttpServer::new(move || {
@@ -232,7 +239,11 @@ fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
         .collect();
     let status = response.status().as_u16();
     let body = response.body_mut().read_to_string().unwrap_or_default();
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn get(url: &str, cookie: Option<&str>) -> Answer {
@@ -342,7 +353,13 @@ fn the_login_cookie_is_set_as_the_flow_formats_it() {
     let attributes: Vec<&str> = set_cookie[0].split("; ").skip(1).collect();
     assert_eq!(
         attributes,
-        ["Max-Age=600", "Path=/saml/acs", "HttpOnly", "Secure", "SameSite=None"]
+        [
+            "Max-Age=600",
+            "Path=/saml/acs",
+            "HttpOnly",
+            "Secure",
+            "SameSite=None"
+        ]
     );
 }
 
@@ -378,7 +395,11 @@ fn a_response_posted_from_another_browser_is_refused() {
     let refused = app.post_acs(&response, None);
     assert_eq!(refused.status, 403);
     assert_eq!(refused.error_code(), Some("login_not_started_here"));
-    assert!(refused.body.contains("login_not_started_here"), "{}", refused.body);
+    assert!(
+        refused.body.contains("login_not_started_here"),
+        "{}",
+        refused.body
+    );
     // Another login's cookie: the attacker started a login of their own.
     let (_, other_cookie) = app.start_login("/");
     let refused = app.post_acs(&response, Some(&other_cookie));
@@ -429,7 +450,12 @@ fn with_several_workers_logins_finish_anywhere_and_replays_are_refused_everywher
 fn a_40_kib_doubly_signed_response_with_groups_reaches_fedkit() {
     // 100 groups (the test IdP's most) with long, directory-style names.
     let groups: Vec<String> = (0..100)
-        .map(|i| format!("CN=Engineering Team {i:03},OU=Groups,OU=Engineering,DC=corp,DC=example,DC=com;{}", "x".repeat(170)))
+        .map(|i| {
+            format!(
+                "CN=Engineering Team {i:03},OU=Groups,OU=Engineering,DC=corp,DC=example,DC=com;{}",
+                "x".repeat(170)
+            )
+        })
         .collect();
     let users = json!([{
         "email": JANE, "firstName": "Jane", "lastName": "Doe", "groups": groups,
@@ -446,6 +472,22 @@ fn a_40_kib_doubly_signed_response_with_groups_reaches_fedkit() {
     let done = app.post_acs(&response, Some(&cookie));
     assert_eq!(done.status, 303, "{:?} {}", done.error_code(), done.body);
     assert_eq!(done.header("Location"), Some("/big"));
+
+    // The same form on a route with actix-web's default form limit never reaches the handler.
+    let refused_by_default = actix_web::rt::System::new().block_on(async {
+        use actix_web::{test, web};
+        let app = test::init_service(App::new().route(
+            "/acs",
+            web::post().to(|_: web::Form<HashMap<String, String>>| async { HttpResponse::Ok().finish() }),
+        ))
+        .await;
+        let request = test::TestRequest::post()
+            .uri("/acs")
+            .set_form([("SAMLResponse", response.as_str())])
+            .to_request();
+        test::call_service(&app, request).await.status().as_u16()
+    });
+    assert_eq!(refused_by_default, 413);
 }
 
 #[test]
@@ -465,9 +507,16 @@ fn the_metadata_route_serves_the_sp_metadata() {
     let app = start(Options::default());
     let metadata = get(&format!("{}/saml/metadata", app.base), None);
     assert_eq!(metadata.status, 200);
-    assert_eq!(metadata.header("Content-Type"), Some("application/samlmetadata+xml"));
-    assert!(metadata.body.contains(&format!("entityID=\"{}/saml/metadata\"", app.base)));
-    assert!(metadata.body.contains(&format!("Location=\"{}/saml/slo\"", app.base)));
+    assert_eq!(
+        metadata.header("Content-Type"),
+        Some("application/samlmetadata+xml")
+    );
+    assert!(metadata
+        .body
+        .contains(&format!("entityID=\"{}/saml/metadata\"", app.base)));
+    assert!(metadata
+        .body
+        .contains(&format!("Location=\"{}/saml/slo\"", app.base)));
 }
 
 /// The IdP's signing key, to sign the logout messages an IdP sends.
@@ -497,9 +546,18 @@ fn idp_initiated_logout_ends_the_session_and_answers_the_idp() {
         .signed_redirect_url(Some("idp-state"), &idp_key(), default_provider())
         .unwrap();
     let answered = get(&url, None);
-    assert_eq!(answered.status, 303, "{:?} {}", answered.error_code(), answered.body);
+    assert_eq!(
+        answered.status,
+        303,
+        "{:?} {}",
+        answered.error_code(),
+        answered.body
+    );
     let location = answered.header("Location").unwrap();
-    assert!(location.starts_with(&format!("{IDP_SLO}?SAMLResponse=")), "{location}");
+    assert!(
+        location.starts_with(&format!("{IDP_SLO}?SAMLResponse=")),
+        "{location}"
+    );
     assert!(location.contains("RelayState=idp-state"), "{location}");
     assert_eq!(app.sessions(), 0);
 
@@ -519,8 +577,17 @@ fn sp_initiated_logout_asks_the_idp_and_accepts_its_answer_once() {
     assert_eq!(app.sessions(), 0);
     assert_eq!(out.cookie("session").as_deref(), Some("session="));
     let location = out.header("Location").unwrap();
-    assert!(location.starts_with(&format!("{IDP_SLO}?SAMLRequest=")), "{location}");
-    let id = location.split("RelayState=").nth(1).unwrap().split('&').next().unwrap();
+    assert!(
+        location.starts_with(&format!("{IDP_SLO}?SAMLRequest=")),
+        "{location}"
+    );
+    let id = location
+        .split("RelayState=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
 
     let answer = LogoutResponseBuilder::new(app.idp.entity_id(), &format!("{}/saml/slo", app.base), id)
         .build([5; 16], Utc::now());
@@ -609,10 +676,17 @@ fn a_scim_body_over_the_cap_is_refused_before_the_handler() {
     let refused = app.scim("POST", "/Users", Some(big.clone()), Some(TOKEN));
     assert_eq!(refused.status, 413);
     assert_eq!(refused.header("Content-Type"), Some("application/scim+json"));
-    assert!(refused.body.contains("ScimSettings::max_request_bytes"), "{}", refused.body);
+    assert!(
+        refused.body.contains("ScimSettings::max_request_bytes"),
+        "{}",
+        refused.body
+    );
     // Nothing was created.
     let list = app.scim("GET", "/Users", None, Some(TOKEN));
-    assert_eq!(serde_json::from_str::<Value>(&list.body).unwrap()["totalResults"], 0);
+    assert_eq!(
+        serde_json::from_str::<Value>(&list.body).unwrap()["totalResults"],
+        0
+    );
 
     // Chunked, without a Content-Length: refused while it is read.
     let body = big.to_string();
@@ -660,7 +734,8 @@ fn the_directory_check_refuses_users_scim_deactivated_or_never_provisioned() {
         "Operations": [{"op": "replace", "path": "active", "value": false}],
     });
     assert_eq!(
-        app.scim("PATCH", &format!("/Users/{id}"), Some(patch), Some(TOKEN)).status,
+        app.scim("PATCH", &format!("/Users/{id}"), Some(patch), Some(TOKEN))
+            .status,
         200
     );
     let (authn_request, cookie) = app.start_login("/");
@@ -669,4 +744,14 @@ fn the_directory_check_refuses_users_scim_deactivated_or_never_provisioned() {
     assert_eq!(refused.error_code(), Some("user_deactivated"));
     assert!(refused.body.contains("does not have access"), "{}", refused.body);
     assert_eq!(app.sessions(), 1);
+}
+
+#[test]
+fn the_host_check_refuses_with_its_own_code() {
+    let app = start(Options::default());
+    let refused = app.post_acs(&app.respond(None, "eve.outsider@example.net"), None);
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.error_code(), Some("outside_domain"));
+    assert!(!refused.body.contains("eve.outsider"), "{}", refused.body);
+    assert_eq!(app.sessions(), 0);
 }
