@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpResponseBuilder, HttpServer};
-use fedkit_actix::{HostRefusal, LoggedOut, Scim, Sso, SsoHost};
+use fedkit_actix::{LoggedOut, Scim, Sso, SsoHost};
 use fedkit_saml::fedkit_metadata::{ImportSettings, SignaturePolicy};
 use fedkit_saml::logout::LogoutRequest;
 use fedkit_saml::setup::SsoSetup;
@@ -26,90 +26,82 @@ use rand_core::{OsRng, RngCore as _};
 
 const BASE: &str = "http://localhost:8080";
 
-/// The app's own sessions (session cookie → who), and its SCIM directory.
-struct Host {
-    sessions: Mutex<HashMap<String, LoggedOut>>,
-    scim: Scim,
-    tenant: TenantId,
-}
+// ---- The app's own code, there without fedkit: its sessions (cookie value -> who). ----
 
-impl SsoHost for Host {
-    fn check(&self, login: &Login) -> Result<(), HostRefusal> {
-        self.scim
-            .check_login(&self.tenant, login)
-            .map(drop)
-            .map_err(Into::into)
+#[derive(Default)]
+struct Sessions(Mutex<HashMap<String, LoggedOut>>);
+
+impl Sessions {
+    fn open(&self, who: LoggedOut) -> String {
+        let id = format!("{:016x}{:016x}", OsRng.next_u64(), OsRng.next_u64());
+        self.0.lock().map(|mut s| s.insert(id.clone(), who)).ok();
+        id
     }
 
-    fn logged_in(&self, _: &HttpRequest, login: Login) -> HttpResponse {
-        let id = format!("{:x}{:x}", OsRng.next_u64(), OsRng.next_u64());
-        let to = login.redirect_target(&[]).unwrap_or("/").to_owned();
-        self.sessions
+    fn close(&self, id: &str) -> Option<LoggedOut> {
+        self.0.lock().ok()?.remove(id)
+    }
+
+    fn close_user(&self, name_id: &str) {
+        self.0
             .lock()
-            .map(|mut s| s.insert(id.clone(), LoggedOut::of(&login)))
+            .map(|mut s| s.retain(|_, who| who.name_id.value != name_id))
             .ok();
+    }
+}
+
+/// The app's directory: where SCIM users live (MemoryStore here; fedkit-scim-sqlite or
+/// fedkit-postgres in production) and the bearer token the IdP provisions with.
+fn directory() -> Result<(ScimService, TokenRegistry, TenantId), Box<dyn std::error::Error>> {
+    let (tokens, tenant) = (TokenRegistry::new(), TenantId::new("default")?);
+    tokens.add(&tenant, &std::env::var("SCIM_TOKEN")?)?;
+    let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new()));
+    Ok((service, tokens, tenant))
+}
+
+async fn home() -> HttpResponse {
+    HttpResponse::Ok().body("<form method=post action=/saml/logout><button>Log out</button></form>")
+}
+
+// ---- The glue: what fedkit needs from the app, and where it is mounted. ----
+
+impl SsoHost for Sessions {
+    fn logged_in(&self, _: &HttpRequest, login: Login, response: &mut HttpResponseBuilder) {
+        let id = self.open(LoggedOut::of(&login));
         let cookie = format!("session={id}; Path=/; HttpOnly; Secure; SameSite=Lax");
-        HttpResponse::SeeOther()
-            .insert_header(("Location", to))
-            .insert_header(("Set-Cookie", cookie))
-            .finish()
+        response.append_header(("Set-Cookie", cookie));
     }
 
     fn logout(&self, request: &HttpRequest, response: &mut HttpResponseBuilder) -> Option<LoggedOut> {
         response.insert_header(("Set-Cookie", "session=; Path=/; Max-Age=0"));
-        self.sessions
-            .lock()
-            .ok()?
-            .remove(request.cookie("session")?.value())
+        self.close(request.cookie("session")?.value())
     }
 
     fn idp_logout(&self, request: &LogoutRequest) {
-        self.sessions
-            .lock()
-            .map(|mut s| s.retain(|_, who| who.name_id.value != request.name_id().value))
-            .ok();
+        self.close_user(&request.name_id().value);
     }
 }
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let var = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
-    let tokens = TokenRegistry::new();
-    let tenant = TenantId::new("default")?;
-    tokens.add(&tenant, &var("SCIM_TOKEN")?)?;
-    let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new()));
+    let (service, tokens, tenant) = directory()?;
     let scim = Scim::new(Arc::new(service), Arc::new(tokens), &format!("{BASE}/scim/v2"))?;
 
-    let metadata = std::fs::read(var("IDP_METADATA")?)?;
+    let metadata = std::fs::read(std::env::var("IDP_METADATA")?)?;
     let import = ImportSettings::new(SignaturePolicy::NotRequired); // or pin the metadata signer
-    let setup = SsoSetup::from_idp_metadata(
-        &metadata,
-        &import,
-        &format!("{BASE}/saml/metadata"),
-        &format!("{BASE}/saml/acs"),
-        chrono::Utc::now(),
-    )?
-    .with_settings(Settings::default().with_idp_initiated(true));
+    let (entity_id, acs) = (format!("{BASE}/saml/metadata"), format!("{BASE}/saml/acs"));
+    let setup = SsoSetup::from_idp_metadata(&metadata, &import, &entity_id, &acs, chrono::Utc::now())?
+        .with_settings(Settings::default().with_idp_initiated(true));
     // Built once, outside HttpServer::new: one request store and replay cache for all workers.
     let sso = Sso::builder(setup.into_flow())
-        .with_single_logout(&format!("{BASE}/saml/slo"), &var("IDP_SLO_URL")?)
-        .build(Host {
-            sessions: Mutex::default(),
-            scim: scim.clone(),
-            tenant,
-        })?;
+        .with_single_logout(&format!("{BASE}/saml/slo"), &std::env::var("IDP_SLO_URL")?)
+        .with_directory(&scim, tenant) // no login for users SCIM deactivated
+        .build(Sessions::default())?;
 
-    let home = || async {
-        HttpResponse::Ok().body("<form method=post action=/saml/logout><button>Log out</button></form>")
-    };
-    HttpServer::new(move || {
-        App::new()
-            .configure(sso.routes())
-            .configure(scim.routes())
-            .route("/", web::get().to(home))
-    })
-    .bind(("127.0.0.1", 8080))?
-    .run()
-    .await?;
+    let app = move || App::new().configure(sso.routes()).configure(scim.routes());
+    HttpServer::new(move || app().route("/", web::get().to(home)))
+        .bind(("127.0.0.1", 8080))?
+        .run()
+        .await?;
     Ok(())
 }

@@ -43,10 +43,12 @@ pub trait SsoHost: Send + Sync + 'static {
         Ok(())
     }
 
-    /// The user logged in: open the host's session and answer the browser (typically `303
-    /// See Other` to [`Login::redirect_target`], or `/`, with the session cookie). The
-    /// adapter adds the `Set-Cookie` that deletes the login cookie.
-    fn logged_in(&self, request: &HttpRequest, login: Login) -> HttpResponse;
+    /// The user logged in: open the host's session and add its cookie to `response`, a `303
+    /// See Other` to where the login started from ([`Login::redirect_target`]: a path on this
+    /// site) or else to the after-login path ([`SsoBuilder::with_after_login`], default
+    /// `/`). Add headers with `append_header` (or `insert_header` to replace the
+    /// `Location`); the adapter then appends the `Set-Cookie` that deletes the login cookie.
+    fn logged_in(&self, request: &HttpRequest, login: Login, response: &mut HttpResponseBuilder);
 
     /// The user asked to log out (`POST` to the logout path): end the session of `request`
     /// (add the `Set-Cookie` that deletes the session cookie to `response`), and say who was
@@ -73,8 +75,8 @@ impl<T: SsoHost> SsoHost for Arc<T> {
         T::check(self, login)
     }
 
-    fn logged_in(&self, request: &HttpRequest, login: Login) -> HttpResponse {
-        T::logged_in(self, request, login)
+    fn logged_in(&self, request: &HttpRequest, login: Login, response: &mut HttpResponseBuilder) {
+        T::logged_in(self, request, login, response);
     }
 
     fn logout(&self, request: &HttpRequest, response: &mut HttpResponseBuilder) -> Option<LoggedOut> {
@@ -171,6 +173,7 @@ struct Inner {
     logout: Option<Logout>,
     metadata_xml: String,
     paths: Paths,
+    after_login: String,
     after_logout: String,
     form_limit: usize,
     directory: Option<(Scim, TenantId)>,
@@ -232,6 +235,7 @@ pub struct SsoBuilder {
     stores: Option<(Arc<dyn RequestStore>, Arc<dyn ReplayCache>)>,
     single_logout: Option<(String, String)>,
     signing: Option<(SigningKey, String, &'static dyn CryptoProvider)>,
+    after_login: String,
     after_logout: String,
     directory: Option<(Scim, TenantId)>,
 }
@@ -243,6 +247,7 @@ impl std::fmt::Debug for SsoBuilder {
             .field("custom_stores", &self.stores.is_some())
             .field("single_logout", &self.single_logout)
             .field("signing", &self.signing.is_some())
+            .field("after_login", &self.after_login)
             .field("after_logout", &self.after_logout)
             .field("directory", &self.directory)
             .finish()
@@ -261,6 +266,7 @@ impl Sso {
             stores: None,
             single_logout: None,
             signing: None,
+            after_login: "/".to_owned(),
             after_logout: "/".to_owned(),
             directory: None,
         }
@@ -366,6 +372,13 @@ impl SsoBuilder {
         self
     }
 
+    /// Where the browser goes after a login that names no return path (IdP-initiated, or
+    /// started without `next`; default `/`).
+    pub fn with_after_login(mut self, path: &str) -> Self {
+        path.clone_into(&mut self.after_login);
+        self
+    }
+
     /// Where the browser goes after a logout (default `/`).
     pub fn with_after_logout(mut self, path: &str) -> Self {
         path.clone_into(&mut self.after_logout);
@@ -379,12 +392,17 @@ impl SsoBuilder {
         let acs_url = sp.acs_urls().first().cloned().unwrap_or_default();
         let acs = path_of(&acs_url);
         let base = acs.rsplit_once('/').map_or("", |(base, _)| base).to_owned();
-        if safe_redirect(&self.after_logout, &[]).is_none() {
-            return Err(ConfigError::Invalid {
-                field: "after-logout path",
-                value: self.after_logout,
-                expected: "a path on this site, starting with a single '/'",
-            });
+        for (field, path) in [
+            ("after-login path", &self.after_login),
+            ("after-logout path", &self.after_logout),
+        ] {
+            if safe_redirect(path, &[]).is_none() {
+                return Err(ConfigError::Invalid {
+                    field,
+                    value: path.clone(),
+                    expected: "a path on this site, starting with a single '/'",
+                });
+            }
         }
         let mut metadata = SpMetadata::new(&sp);
         let mut flow = self.flow;
@@ -454,6 +472,7 @@ impl SsoBuilder {
                 logout: format!("{base}/logout"),
                 slo,
             },
+            after_login: self.after_login,
             after_logout: self.after_logout,
             form_limit,
             directory: self.directory,
@@ -654,11 +673,15 @@ async fn acs(inner: web::Data<Inner>, request: HttpRequest, form: web::Form<AcsF
     });
     match finished {
         Ok(login) => {
-            let mut response = inner.host.logged_in(&request, login);
-            if let Ok(clear) = HeaderValue::from_str(&inner.flow.clear_cookie_header()) {
-                response.headers_mut().append(header::SET_COOKIE, clear);
-            }
-            response
+            let target = login
+                .redirect_target(&[])
+                .unwrap_or(&inner.after_login)
+                .to_owned();
+            let mut response = see_other(&target);
+            response.insert_header((header::CACHE_CONTROL, "no-store"));
+            inner.host.logged_in(&request, login, &mut response);
+            response.append_header((header::SET_COOKIE, inner.flow.clear_cookie_header()));
+            response.finish()
         }
         Err(e) => refuse(&inner, &request, &e),
     }

@@ -55,19 +55,12 @@ impl SsoHost for Host {
         Ok(())
     }
 
-    fn logged_in(&self, _request: &HttpRequest, login: Login) -> HttpResponse {
+    fn logged_in(&self, _request: &HttpRequest, login: Login, response: &mut HttpResponseBuilder) {
         let id = format!("s{}", self.next.fetch_add(1, Ordering::SeqCst));
-        let target = login.redirect_target(&[]).unwrap_or("/").to_owned();
-        let user = login.assertion().name_id().value.clone();
-        self.sessions
-            .lock()
-            .unwrap()
-            .insert(id.clone(), LoggedOut::of(&login));
-        HttpResponse::SeeOther()
-            .insert_header(("Location", target))
-            .insert_header(("Set-Cookie", format!("session={id}; Path=/; HttpOnly")))
-            .insert_header(("X-User", user))
-            .finish()
+        response
+            .append_header(("Set-Cookie", format!("session={id}; Path=/; HttpOnly")))
+            .append_header(("X-User", login.assertion().name_id().value.clone()));
+        self.sessions.lock().unwrap().insert(id, LoggedOut::of(&login));
     }
 
     fn logout(&self, request: &HttpRequest, response: &mut HttpResponseBuilder) -> Option<LoggedOut> {
