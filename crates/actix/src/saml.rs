@@ -797,7 +797,7 @@ enum SloOutcome {
     /// The IdP answered this SP's LogoutRequest.
     Answered,
     /// The IdP asked to end sessions (done): answer it.
-    Request(LogoutRequest),
+    Request(Box<LogoutRequest>),
 }
 
 async fn slo(
@@ -835,7 +835,7 @@ async fn slo(
             }
             LogoutMessage::Request(logout) => {
                 state.host.idp_logout(&logout);
-                Ok(SloOutcome::Request(logout))
+                Ok(SloOutcome::Request(Box::new(logout)))
             }
             // A future message kind: nothing to do.
             _ => Ok(SloOutcome::Answered),

@@ -2,7 +2,12 @@
 //! (`fedkit_cli::idp::TestIdp`) signing the Responses, and ureq as the browser and the SCIM
 //! client (cookies handled by hand, redirects not followed, so every step is visible).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read as _, Write as _};
