@@ -61,7 +61,7 @@ pub trait SsoHost: Send + Sync + 'static {
     /// LogoutRequest. The adapter then answers the IdP with a LogoutResponse.
     fn idp_logout(&self, request: &LogoutRequest);
 
-    /// The page for a refusal. The adapter adds the [`ERROR_HEADER`] header and logs the
+    /// The page for a refusal. The adapter adds the [`ERROR_HEADER`](crate::ERROR_HEADER) header and logs the
     /// admin message (`log::warn!`). The default is [`default_error_page`].
     fn error_page(&self, request: &HttpRequest, error: &SsoError) -> HttpResponse {
         let _ = request;

@@ -2,7 +2,7 @@
 //! so a server built on axum, hyper or any other framework using `http` v1 mounts the service
 //! in a few lines. actix-web 4 is not one of them: it uses `http` 0.2, whose types these are
 //! not; the `fedkit-actix` crate converts between actix-web's request and response and
-//! [`ScimRequest`](crate::ScimRequest)/[`ScimResponse`] directly.
+//! [`ScimRequest`]/[`ScimResponse`] directly.
 //!
 //! The adapter only translates: it splits the URI into the path and the query string, passes
 //! the headers and the body bytes to [`ScimService::handle`], and turns its [`ScimResponse`] into
