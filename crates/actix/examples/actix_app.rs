@@ -1,22 +1,25 @@
 //! An actix-web app with SAML login (SP- and IdP-initiated), Single Logout and SCIM
-//! provisioning, refusing SSO to users SCIM deactivated. Run it against the test IdP:
+//! provisioning, refusing SSO to users SCIM deactivated. Run it against the test IdP
+//! (a development tool: never in production):
 //!
 //! ```text
-//! fedkit idp serve --sp-metadata http://localhost:8080/saml/metadata   # in another terminal, once the app runs
-//! curl -s http://127.0.0.1:8081/metadata > idp.xml
-//! IDP_METADATA=idp.xml IDP_SLO_URL=http://127.0.0.1:8081/saml2/fedkit-test/slo \
+//! fedkit idp serve --listen 127.0.0.1:8081 --sp-entity-id http://localhost:8080/saml/metadata \
+//!   --acs-url http://localhost:8080/saml/acs --sp-slo-url http://localhost:8080/saml/slo
+//! IDP_URL=http://127.0.0.1:8081/saml2/fedkit-test IDP_CERT=fedkit-idp-cert.pem \
 //!   SCIM_TOKEN=scim_change_me cargo run -p fedkit-actix --example actix_app
+//! curl -X POST http://localhost:8080/scim/v2/Users -H 'Authorization: Bearer scim_change_me' \
+//!   -H 'Content-Type: application/scim+json' -d '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+//!   "userName": "jane.doe@example.com", "active": true}'
 //! ```
 //!
-//! Then open <http://localhost:8080/saml/login?next=/>. Only the users the IdP provisioned
-//! (and did not deactivate) through `http://localhost:8080/scim/v2` may log in.
+//! Then open <http://localhost:8080/saml/login?next=/> and log in as Jane; John, never
+//! provisioned, is refused (`user_not_provisioned`), and so is Jane once SCIM deactivates her.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpResponseBuilder, HttpServer};
 use fedkit_actix::{LoggedOut, Scim, Sso, SsoHost};
-use fedkit_saml::fedkit_metadata::{ImportSettings, SignaturePolicy};
 use fedkit_saml::logout::LogoutRequest;
 use fedkit_saml::setup::SsoSetup;
 use fedkit_saml::{Login, Settings};
@@ -87,14 +90,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (service, tokens, tenant) = directory()?;
     let scim = Scim::new(Arc::new(service), Arc::new(tokens), &format!("{BASE}/scim/v2"))?;
 
-    let metadata = std::fs::read(std::env::var("IDP_METADATA")?)?;
-    let import = ImportSettings::new(SignaturePolicy::NotRequired); // or pin the metadata signer
+    // The IdP as an admin pastes it (or SsoSetup::from_idp_metadata): its URL and certificate.
+    let (idp, certificate) = (
+        std::env::var("IDP_URL")?,
+        std::fs::read_to_string(std::env::var("IDP_CERT")?)?,
+    );
     let (entity_id, acs) = (format!("{BASE}/saml/metadata"), format!("{BASE}/saml/acs"));
-    let setup = SsoSetup::from_idp_metadata(&metadata, &import, &entity_id, &acs, chrono::Utc::now())?
+    let setup = SsoSetup::from_pasted(&idp, &idp, &[&certificate], &entity_id, &acs)?
         .with_settings(Settings::default().with_idp_initiated(true));
     // Built once, outside HttpServer::new: one request store and replay cache for all workers.
     let sso = Sso::builder(setup.into_flow())
-        .with_single_logout(&format!("{BASE}/saml/slo"), &std::env::var("IDP_SLO_URL")?)
+        .with_single_logout(&format!("{BASE}/saml/slo"), &format!("{idp}/slo"))
         .with_directory(&scim, tenant) // no login for users SCIM deactivated
         .build(Sessions::default())?;
 
