@@ -91,10 +91,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scim = Scim::new(Arc::new(service), Arc::new(tokens), &format!("{BASE}/scim/v2"))?;
 
     // The IdP as an admin pastes it (or SsoSetup::from_idp_metadata): its URL and certificate.
-    let (idp, certificate) = (
-        std::env::var("IDP_URL")?,
-        std::fs::read_to_string(std::env::var("IDP_CERT")?)?,
-    );
+    let idp = std::env::var("IDP_URL")?;
+    let certificate = std::fs::read_to_string(std::env::var("IDP_CERT")?)?;
     let (entity_id, acs) = (format!("{BASE}/saml/metadata"), format!("{BASE}/saml/acs"));
     let setup = SsoSetup::from_pasted(&idp, &idp, &[&certificate], &entity_id, &acs)?
         .with_settings(Settings::default().with_idp_initiated(true));
