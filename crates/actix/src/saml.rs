@@ -765,12 +765,17 @@ async fn slo_redirect(inner: web::Data<Inner>, request: HttpRequest) -> HttpResp
     if !has_message {
         return see_other(&inner.after_logout).finish();
     }
-    // Only a RelayState of URL-safe characters is used (this SP's IDs are).
-    let relay_state = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("RelayState="))
-        .map(str::to_owned);
+    // The signature covers the raw query; the RelayState is read decoded, as from a form.
+    let relay_state = web::Query::<RelayStateQuery>::from_query(&query)
+        .ok()
+        .and_then(|q| q.into_inner().relay_state);
     slo(inner, request, SloMessage::Redirect(query), relay_state).await
+}
+
+#[derive(Deserialize)]
+struct RelayStateQuery {
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
 }
 
 #[derive(Deserialize)]
