@@ -6,8 +6,8 @@
 //! fedkit idp serve --listen 127.0.0.1:8081 --sp-entity-id http://localhost:8080/saml/metadata \
 //!   --acs-url http://localhost:8080/saml/acs --sp-slo-url http://localhost:8080/saml/slo
 //! IDP_URL=http://127.0.0.1:8081/saml2/fedkit-test IDP_CERT=fedkit-idp-cert.pem \
-//!   SCIM_TOKEN=scim_change_me cargo run -p fedkit-actix --example actix_app
-//! curl -X POST http://localhost:8080/scim/v2/Users -H 'Authorization: Bearer scim_change_me' \
+//!   SCIM_TOKEN=scim_change_me_0123456789 cargo run -p fedkit-actix --example actix_app
+//! curl -X POST http://localhost:8080/scim/v2/Users -H 'Authorization: Bearer scim_change_me_0123456789' \
 //!   -H 'Content-Type: application/scim+json' -d '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
 //!   "userName": "jane.doe@example.com", "active": true}'
 //! ```
