@@ -890,6 +890,75 @@ mod tests {
         assert!(error_header().as_str().eq_ignore_ascii_case(crate::ERROR_HEADER));
     }
 
+    struct Nobody;
+
+    impl SsoHost for Nobody {
+        fn logged_in(&self, _: &HttpRequest, _: Login, _: &mut HttpResponseBuilder) {}
+        fn logout(&self, _: &HttpRequest, _: &mut HttpResponseBuilder) -> Option<LoggedOut> {
+            None
+        }
+        fn idp_logout(&self, _: &LogoutRequest) {}
+    }
+
+    fn flow(acs: &str) -> LoginFlow {
+        let sp = ServiceProvider::new("https://app.example.com/sp", [acs]).unwrap();
+        let idp = fedkit_saml::IdentityProvider::from_pasted(
+            "https://idp.example.org",
+            &[include_str!("../../saml/tests/data/keys/idp.crt.pem")],
+        )
+        .unwrap();
+        let validator = fedkit_saml::ResponseValidator::new(sp, idp);
+        LoginFlow::new(validator, "https://idp.example.org/sso").unwrap()
+    }
+
+    #[test]
+    fn the_routes_follow_the_acs_url() {
+        let sso = Sso::builder(flow("https://app.example.com/auth/saml/acs"))
+            .build(Nobody)
+            .unwrap();
+        assert_eq!(
+            sso.paths(),
+            &Paths {
+                login: "/auth/saml/login".to_owned(),
+                acs: "/auth/saml/acs".to_owned(),
+                metadata: "/auth/saml/metadata".to_owned(),
+                logout: "/auth/saml/logout".to_owned(),
+                slo: None,
+            }
+        );
+        assert!(!sso.metadata_xml().contains("SingleLogoutService"));
+        let sso = Sso::builder(flow("https://app.example.com/acs"))
+            .with_single_logout("https://app.example.com/slo", "https://idp.example.org/slo")
+            .build(Nobody)
+            .unwrap();
+        assert_eq!(sso.paths().login, "/login");
+        assert_eq!(sso.paths().slo.as_deref(), Some("/slo"));
+        assert!(sso
+            .metadata_xml()
+            .contains("Location=\"https://app.example.com/slo\""));
+    }
+
+    #[test]
+    fn bad_settings_are_refused_by_name() {
+        let flow = || flow("https://app.example.com/saml/acs");
+        let err = Sso::builder(flow())
+            .with_after_logout("https://evil.example/")
+            .build(Nobody)
+            .unwrap_err();
+        assert_eq!(err.code(), "setting_invalid");
+        assert!(err.to_string().contains("after-logout path"), "{err}");
+        let err = Sso::builder(flow())
+            .with_after_login("//evil.example")
+            .build(Nobody)
+            .unwrap_err();
+        assert!(err.to_string().contains("after-login path"), "{err}");
+        let err = Sso::builder(flow())
+            .with_single_logout("/saml/slo", "https://idp.example.org/slo")
+            .build(Nobody)
+            .unwrap_err();
+        assert_eq!(err.code(), "bad_url");
+    }
+
     #[test]
     fn paths_of_urls() {
         assert_eq!(path_of("https://app.example.com/saml/acs"), "/saml/acs");

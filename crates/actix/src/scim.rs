@@ -125,7 +125,23 @@ impl Scim {
     /// The service at `base_url` (the absolute URL SCIM clients are given, e.g.
     /// `https://app.example.com/scim/v2`: its path is where the routes are mounted, and it is
     /// the base of `meta.location`), accepting the bearer tokens of `tokens` (each names
-    /// its tenant).
+    /// its tenant). The URL must have a path (not the site's root).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use fedkit_actix::Scim;
+    /// use fedkit_scim_service::{auth::TokenRegistry, ids::RandomIds, store::MemoryStore, ScimService};
+    /// let service = Arc::new(ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new())));
+    /// let tokens = Arc::new(TokenRegistry::new());
+    /// let scim = Scim::new(service.clone(), tokens.clone(), "https://app.example.com/scim/v2/")?;
+    /// assert_eq!(scim.base_path(), "/scim/v2");
+    /// assert_eq!(scim.max_request_bytes(), service.config().max_request_bytes());
+    /// let root = Scim::new(service.clone(), tokens.clone(), "https://app.example.com").unwrap_err();
+    /// assert_eq!(root.code(), "setting_invalid");
+    /// let relative = Scim::new(service, tokens, "/scim/v2").unwrap_err();
+    /// assert_eq!(relative.code(), "bad_url");
+    /// # Ok::<(), fedkit_saml::ConfigError>(())
+    /// ```
     pub fn new(
         service: Arc<ScimService>,
         tokens: Arc<TokenRegistry>,
@@ -147,6 +163,14 @@ impl Scim {
             .and_then(|i| rest.get(i..))
             .unwrap_or_default()
             .to_owned();
+        if base_path.is_empty() {
+            // A scope at the root would answer every path of the app with SCIM errors.
+            return Err(ConfigError::Invalid {
+                field: "SCIM base URL",
+                value: base_url.to_owned(),
+                expected: "a URL with a path of its own, such as https://app.example.com/scim/v2",
+            });
+        }
         Ok(Self(Arc::new(Inner {
             service,
             tokens,
@@ -174,7 +198,7 @@ impl Scim {
         &self.0.service
     }
 
-    /// The path the routes are mounted at (the base URL's path; `""` for the root).
+    /// The path the routes are mounted at (the base URL's path, e.g. `/scim/v2`).
     pub fn base_path(&self) -> &str {
         &self.0.base_path
     }
@@ -190,13 +214,8 @@ impl Scim {
     pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) + 'static {
         let inner = Arc::clone(&self.0);
         move |config| {
-            let scope = if inner.base_path.is_empty() {
-                web::scope("")
-            } else {
-                web::scope(&inner.base_path)
-            };
             config.service(
-                scope
+                web::scope(&inner.base_path)
                     .app_data(web::Data::from(inner))
                     .default_service(web::to(handle)),
             );
