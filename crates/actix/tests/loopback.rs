@@ -33,6 +33,8 @@ use serde_json::{json, Value};
 
 const IDP_KEY: &str = include_str!("../../saml/tests/data/keys/idp.key.pem");
 const IDP_CERT: &str = include_str!("../../saml/tests/data/keys/idp.crt.pem");
+const SP_KEY: &str = include_str!("../../saml/tests/data/keys/sp.key.pem");
+const SP_CERT: &str = include_str!("../../saml/tests/data/keys/sp.crt.pem");
 const IDP_BASE: &str = "http://127.0.0.1:9";
 const IDP_SLO: &str = "http://127.0.0.1:9/saml2/fedkit-test/slo";
 const TOKEN: &str = "scim_7c1f0e9a2b4d6e8f0a1c";
@@ -119,6 +121,7 @@ struct Options {
     max_scim_body: Option<usize>,
     users_json: Option<String>,
     sign: SignMode,
+    sign_requests: bool,
 }
 
 impl Default for Options {
@@ -129,6 +132,7 @@ impl Default for Options {
             max_scim_body: None,
             users_json: None,
             sign: SignMode::Response,
+            sign_requests: false,
         }
     }
 }
@@ -165,7 +169,14 @@ fn start(options: Options) -> Running {
     if options.directory {
         builder = builder.with_directory(&scim, tenant);
     }
+    if options.sign_requests {
+        builder = builder.with_signing_key(SigningKey::from_pem(SP_KEY).unwrap(), SP_CERT);
+    }
     let sso = builder.build(Arc::clone(&host)).unwrap();
+    if options.sign_requests {
+        // An IdP that requires signed requests, as the SP metadata says.
+        idp = TestIdp::from_sp_metadata(IDP_BASE, sso.metadata_xml().as_bytes(), IDP_KEY, IDP_CERT).unwrap();
+    }
 
     let (sso_for_server, scim_for_server) = (sso.clone(), scim.clone());
     let server = HttpServer::new(move || {
@@ -560,6 +571,30 @@ fn idp_initiated_logout_ends_the_session_and_answers_the_idp() {
     assert!(location.contains("RelayState=idp%20state%2F1"), "{location}");
     assert_eq!(app.sessions(), 0);
 
+    // Over HTTP-POST (XML signature) too.
+    app.post_acs(&app.respond(None, JANE), None);
+    assert_eq!(app.sessions(), 1);
+    let request = OutgoingLogout::request(
+        &idp_as_sender,
+        &format!("{}/saml/slo", app.base),
+        &who.name_id,
+        None,
+        [10; 16],
+        Utc::now(),
+    );
+    let signed = request.signed_xml(&idp_key(), None, default_provider()).unwrap();
+    let posted = post_form(
+        &format!("{}/saml/slo", app.base),
+        &[("SAMLRequest", &base64_encode(signed.as_bytes()))],
+        None,
+    );
+    assert_eq!(posted.status, 303, "{:?} {}", posted.error_code(), posted.body);
+    assert!(posted
+        .header("Location")
+        .unwrap()
+        .starts_with(&format!("{IDP_SLO}?SAMLResponse=")));
+    assert_eq!(app.sessions(), 0);
+
     // The same message unsigned is refused (anyone could log users out).
     let unsigned = get(&request.redirect_url(None), None);
     assert_eq!(unsigned.status, 403);
@@ -604,6 +639,44 @@ fn sp_initiated_logout_asks_the_idp_and_accepts_its_answer_once() {
     // Without a session, logging out only goes to the after-logout page.
     let nobody = post_form(&format!("{}/saml/logout", app.base), &[], None);
     assert_eq!(nobody.header("Location"), Some("/"));
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn with_a_signing_key_requests_are_signed_and_an_idp_requiring_it_answers() {
+    let app = start(Options {
+        sign_requests: true,
+        ..Options::default()
+    });
+    let metadata = get(&format!("{}/saml/metadata", app.base), None);
+    assert!(
+        metadata.body.contains("AuthnRequestsSigned=\"true\""),
+        "{}",
+        metadata.body
+    );
+    let (authn_request, cookie) = app.start_login("/signed");
+    assert!(authn_request.contains("&Signature="), "{authn_request}");
+    // The IdP checks the query signature against the SP metadata's certificate.
+    let unsigned = authn_request.split("&SigAlg=").next().unwrap();
+    let refused = app
+        .idp
+        .respond(Some(unsigned), None, JANE, Fault::None, Utc::now());
+    assert_eq!(refused.unwrap_err().code(), "unsigned_request");
+    let done = app.post_acs(&app.respond(Some(&authn_request), JANE), Some(&cookie));
+    assert_eq!(done.status, 303, "{:?}", done.error_code());
+    assert_eq!(done.header("Location"), Some("/signed"));
+    let session = done.cookie("session").unwrap();
+    let out = post_form(&format!("{}/saml/logout", app.base), &[], Some(&session));
+    let location = out.header("Location").unwrap();
+    assert!(
+        location.starts_with(&format!("{IDP_SLO}?SAMLRequest=")),
+        "{location}"
+    );
+    assert!(location.contains("&Signature="), "{location}");
 }
 
 #[test]
