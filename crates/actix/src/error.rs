@@ -36,6 +36,13 @@ pub enum SsoError {
     /// `user_not_provisioned`, `user_deactivated`, or the lookup failed.
     #[error(transparent)]
     Directory(#[from] crate::DirectoryError),
+    /// Two states with in-memory stores serve the same ACS URL in this process: the state was
+    /// built inside `HttpServer::new`'s closure, once per worker.
+    #[error("the SAML state for {acs_url} was built more than once in this process (inside HttpServer::new's closure, once per worker?), so each worker has its own in-memory request store and replay cache and a replayed Response could be accepted by another worker; build the Sso once, before HttpServer::new, and call sso.routes() inside the closure (or give every state the same shared stores with SsoBuilder::with_stores)")]
+    StatePerWorker {
+        /// The ACS URL.
+        acs_url: String,
+    },
     /// A required form or query field is missing.
     #[error("the request has no {field} field; it must come from the IdP's HTTP-POST form (or the HTTP-Redirect query)")]
     MissingField {
@@ -84,6 +91,7 @@ impl SsoError {
             SsoError::Sign(e) => e.code(),
             SsoError::Host(e) => e.code,
             SsoError::Directory(e) => e.code(),
+            SsoError::StatePerWorker { .. } => "state_per_worker",
             SsoError::MissingField { .. } => "missing_field",
             SsoError::FormTooLarge { .. } => "form_too_large",
             SsoError::BadForm { .. } => "bad_form",
@@ -105,20 +113,20 @@ impl SsoError {
             }
             SsoError::FormTooLarge { .. } => render::ASK_ADMIN,
             SsoError::Randomness { .. } | SsoError::Blocking { .. } => render::TRY_AGAIN_LATER,
-            SsoError::Sign(_) => render::ASK_ADMIN,
+            SsoError::Sign(_) | SsoError::StatePerWorker { .. } => render::ASK_ADMIN,
         }
     }
 
     /// The HTTP status the default error page answers with: 400 for a malformed request, 503
     /// when the SP's own stores or threads cannot answer (retry later), 500 for the SP's
-    /// signing key, 403 for every other refusal.
+    /// signing key or a state built per worker, 403 for every other refusal.
     pub fn status(&self) -> StatusCode {
         match self {
             SsoError::MissingField { .. } | SsoError::ReturnPath { .. } | SsoError::BadForm { .. } => {
                 StatusCode::BAD_REQUEST
             }
             SsoError::FormTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            SsoError::Sign(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            SsoError::Sign(_) | SsoError::StatePerWorker { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             _ if self.user_message() == render::TRY_AGAIN_LATER => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::FORBIDDEN,
         }

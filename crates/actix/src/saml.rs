@@ -1,6 +1,7 @@
 //! The SAML routes: login start, ACS, SP metadata, Single Logout, logout start.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -145,6 +146,11 @@ pub fn default_error_page(error: &SsoError) -> HttpResponse {
 /// accepted by another worker). `routes` shares this one state with every worker
 /// (`web::Data::from` the same `Arc`), and `Sso` has no other way to be mounted.
 ///
+/// A state built per worker anyway is detected: when two live states with the in-memory
+/// stores are mounted for the same ACS URL in one process, every SAML route of both refuses
+/// with `state_per_worker` (500) and the log says why, rather than let replays through.
+/// States over shared stores ([`SsoBuilder::with_stores`]) may be built per worker.
+///
 /// ```no_run
 /// # use actix_web::{App, HttpServer};
 /// # fn demo(sso: fedkit_actix::Sso) -> std::io::Result<()> {
@@ -177,6 +183,58 @@ struct Inner {
     after_logout: String,
     form_limit: usize,
     directory: Option<(Scim, TenantId)>,
+    /// Whether the stores are this state's own in-memory ones.
+    in_memory: bool,
+    /// Set when another state with in-memory stores serves the same ACS URL in this process.
+    split: AtomicBool,
+}
+
+/// Every mounted state with in-memory stores, by ACS URL, to detect a state built per worker.
+static MOUNTED: Mutex<Vec<(String, Weak<Inner>)>> = Mutex::new(Vec::new());
+
+impl Inner {
+    fn acs_url(&self) -> &str {
+        self.flow
+            .validator()
+            .service_provider()
+            .acs_urls()
+            .first()
+            .map_or("", String::as_str)
+    }
+
+    /// Records that `self` is mounted; when another live state with in-memory stores serves
+    /// the same ACS URL, both are marked split (their routes then refuse every request).
+    fn register(self: &Arc<Self>) {
+        if !self.in_memory {
+            return;
+        }
+        let mut mounted = MOUNTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        mounted.retain(|(_, state)| state.strong_count() > 0);
+        for (url, other) in mounted.iter() {
+            if url != self.acs_url() {
+                continue;
+            }
+            if let Some(other) = other.upgrade().filter(|o| !Arc::ptr_eq(o, self)) {
+                other.split.store(true, Ordering::SeqCst);
+                self.split.store(true, Ordering::SeqCst);
+            }
+        }
+        if !mounted
+            .iter()
+            .any(|(_, state)| std::ptr::eq(state.as_ptr(), Arc::as_ptr(self)))
+        {
+            mounted.push((self.acs_url().to_owned(), Arc::downgrade(self)));
+        }
+    }
+
+    /// The refusal of a state built per worker, if this one is.
+    fn split_error(&self) -> Option<SsoError> {
+        self.split
+            .load(Ordering::SeqCst)
+            .then(|| SsoError::StatePerWorker {
+                acs_url: self.acs_url().to_owned(),
+            })
+    }
 }
 
 struct Logout {
@@ -277,6 +335,7 @@ impl Sso {
     pub fn routes(&self) -> impl FnOnce(&mut web::ServiceConfig) + 'static {
         let inner = Arc::clone(&self.0);
         move |config| {
+            inner.register();
             let data = web::Data::from(Arc::clone(&inner));
             let limit = inner.form_limit;
             let form = move || {
@@ -451,6 +510,7 @@ impl SsoBuilder {
             }
             None => None,
         };
+        let in_memory = self.stores.is_none();
         let (requests, replay) = self.stores.unwrap_or_else(|| {
             (
                 Arc::new(InMemoryRequestStore::new(DEFAULT_STORE_CAPACITY)),
@@ -476,6 +536,8 @@ impl SsoBuilder {
             after_logout: self.after_logout,
             form_limit,
             directory: self.directory,
+            in_memory,
+            split: AtomicBool::new(false),
         })))
     }
 }
@@ -566,6 +628,9 @@ struct LoginQuery {
 
 /// `GET login?next=/path`: starts an SP-initiated login.
 async fn login(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
+    if let Some(e) = inner.split_error() {
+        return refuse(&inner, &request, &e);
+    }
     let next = match web::Query::<LoginQuery>::from_query(request.query_string()) {
         Ok(q) => q.into_inner().next,
         Err(_) => {
@@ -635,6 +700,9 @@ struct AcsForm {
 
 /// `POST acs`: the IdP's Response, checked by `LoginFlow::finish` and the host.
 async fn acs(inner: web::Data<Inner>, request: HttpRequest, form: web::Form<AcsForm>) -> HttpResponse {
+    if let Some(e) = inner.split_error() {
+        return refuse(&inner, &request, &e);
+    }
     let AcsForm {
         saml_response,
         relay_state,
@@ -696,6 +764,9 @@ async fn metadata(inner: web::Data<Inner>) -> HttpResponse {
 
 /// `POST logout`: ends the host's session, then asks the IdP to end its session.
 async fn logout(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
+    if let Some(e) = inner.split_error() {
+        return refuse(&inner, &request, &e);
+    }
     let mut response = HttpResponse::SeeOther();
     let ended = inner.host.logout(&request, &mut response);
     let (Some(slo), Some(who)) = (&inner.logout, ended) else {
@@ -811,6 +882,9 @@ async fn slo(
     message: SloMessage,
     relay_state: Option<String>,
 ) -> HttpResponse {
+    if let Some(e) = inner.split_error() {
+        return refuse(&inner, &request, &e);
+    }
     let Some(slo) = &inner.logout else {
         return see_other(&inner.after_logout).finish();
     };

@@ -453,6 +453,39 @@ fn with_several_workers_logins_finish_anywhere_and_replays_are_refused_everywher
     assert_eq!(app.sessions(), 9);
 }
 
+/// The wrong way: the state built inside `HttpServer::new`'s closure, once per worker. The
+/// split stores are detected and every SAML route refuses, rather than let replays through.
+#[test]
+fn a_state_built_per_worker_is_refused_loudly() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (entity, acs) = (format!("{base}/saml/metadata"), format!("{base}/saml/acs"));
+    let idp = TestIdp::new(IDP_BASE, &entity, &[&acs], IDP_KEY, IDP_CERT).unwrap();
+    let setup = SsoSetup::from_pasted(idp.entity_id(), &idp.sso_url(), &[IDP_CERT], &entity, &acs)
+        .unwrap()
+        .with_settings(Settings::default().with_idp_initiated(true));
+    let server = HttpServer::new(move || {
+        let per_worker = Sso::builder(setup.flow().clone()).build(Host::default()).unwrap();
+        App::new().configure(per_worker.routes())
+    })
+    .workers(2)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+
+    for _ in 0..4 {
+        let refused = get(&format!("{base}/saml/login"), None);
+        assert_eq!(refused.status, 500);
+        assert_eq!(refused.error_code(), Some("state_per_worker"));
+        assert!(refused.cookie("fedkit_saml_login").is_none());
+        let response = idp.respond(None, None, JANE, Fault::None, Utc::now()).unwrap();
+        let posted = post_form(&acs, &[("SAMLResponse", &response.saml_response)], None);
+        assert_eq!(posted.error_code(), Some("state_per_worker"));
+    }
+}
+
 /// actix-web's default limits (16 KiB urlencoded form) would refuse this Response before
 /// fedkit sees it; the ACS route's own limit lets it through.
 #[test]
