@@ -63,7 +63,7 @@ pub enum SsoError {
         reason: String,
     },
     /// The login start's return path is not a path on this site.
-    #[error("the return path {found:?} is not a path on this site (it must start with a single '/'); the login was not started, so the browser cannot be sent elsewhere after it")]
+    #[error("the return path {found:?} is not a path on this site of at most 2048 bytes (it must start with a single '/'); the login was not started, so the browser cannot be sent elsewhere after it")]
     ReturnPath {
         /// The value received.
         found: String,

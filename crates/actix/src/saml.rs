@@ -26,6 +26,9 @@ use crate::scim::Scim;
 /// Capacity of the default in-memory request store and replay cache.
 pub const DEFAULT_STORE_CAPACITY: usize = 100_000;
 
+/// The longest return path (`next`) a login keeps in the request store.
+const MAX_RETURN_PATH_BYTES: usize = 2048;
+
 /// How long an SP-initiated LogoutRequest waits for the IdP's LogoutResponse.
 const LOGOUT_LIFETIME_MINUTES: i64 = 10;
 
@@ -641,7 +644,7 @@ async fn login(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
         }
     };
     if let Some(next) = &next {
-        if safe_redirect(next, &[]).is_none() {
+        if next.len() > MAX_RETURN_PATH_BYTES || safe_redirect(next, &[]).is_none() {
             return refuse(&inner, &request, &SsoError::ReturnPath { found: next.clone() });
         }
     }
@@ -944,14 +947,6 @@ async fn slo(
             }
         }
         Err(e) => refuse(&inner, &request, &e),
-    }
-}
-
-impl From<actix_web::error::BlockingError> for SsoError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        SsoError::Blocking {
-            detail: e.to_string(),
-        }
     }
 }
 

@@ -375,7 +375,13 @@ fn the_login_cookie_is_set_as_the_flow_formats_it() {
 #[test]
 fn a_return_path_off_this_site_is_refused_before_the_login_starts() {
     let app = start(Options::default());
-    for next in ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"] {
+    let long = format!("/{}", "a".repeat(2048));
+    for next in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        &long,
+    ] {
         let refused = get(
             &format!("{}/saml/login?next={}", app.base, next.replace('/', "%2F")),
             None,
