@@ -1,6 +1,8 @@
 //! An adapter for the [`http`] crate's `Request` and `Response` types (feature `http`),
-//! so a server built on axum, hyper, actix-web (via its `http` conversions) or any other
-//! framework using `http` v1 mounts the service in a few lines.
+//! so a server built on axum, hyper or any other framework using `http` v1 mounts the service
+//! in a few lines. actix-web 4 is not one of them: it uses `http` 0.2, whose types these are
+//! not; the `fedkit-actix` crate converts between actix-web's request and response and
+//! [`ScimRequest`]/[`ScimResponse`] directly.
 //!
 //! The adapter only translates: it splits the URI into the path and the query string, passes
 //! the headers and the body bytes to [`ScimService::handle`], and turns its [`ScimResponse`] into
