@@ -34,7 +34,10 @@ pub fn run(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let any_length = FilterLimits::default().with_max_length(usize::MAX);
+    // usize::MAX is in range: the setter cannot refuse it.
+    let Ok(any_length) = FilterLimits::default().with_max_length(usize::MAX) else {
+        return;
+    };
     if let Ok(f) = Filter::parse(text) {
         let shown = f.to_string();
         let again =

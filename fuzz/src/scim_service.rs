@@ -12,7 +12,7 @@ use std::sync::Arc;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::{uuid_v4, IdError};
 use fedkit_scim_service::store::MemoryStore;
-use fedkit_scim_service::{Request, RequestContext, Response, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimResponse, ScimService};
 use serde_json::{json, Value};
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -24,7 +24,7 @@ fn call(
     query: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> Response {
+) -> ScimResponse {
     let tenant = TenantId::new("fuzz").unwrap();
     let ctx = RequestContext {
         tenant: &tenant,
@@ -33,7 +33,7 @@ fn call(
     };
     service.handle(
         &ctx,
-        &Request {
+        &ScimRequest {
             method,
             path,
             query,

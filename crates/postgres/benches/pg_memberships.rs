@@ -36,7 +36,7 @@ use fedkit_postgres::testing::TestServer;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{ResourceKind, Store};
-use fedkit_scim_service::{Request, RequestContext, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService};
 use serde_json::{json, Value};
 
 const TENANT: &str = "members";
@@ -189,7 +189,7 @@ fn pg_memberships(c: &mut Criterion) {
         };
         let r = service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method,
                 path,
                 query,

@@ -35,7 +35,7 @@ use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{ResourceKind, Store};
-use fedkit_scim_service::{Request, RequestContext, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService};
 use serde_json::{json, Value};
 
 const TENANT: &str = "bench";
@@ -172,7 +172,7 @@ fn pg_store(c: &mut Criterion) {
         }
         let r = service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method: "GET",
                 path: "/Users",
                 query: &query,
@@ -217,7 +217,7 @@ fn pg_store(c: &mut Criterion) {
             let path = format!("/Users/{}", id(spread(k)));
             let r = service.handle(
                 &ctx,
-                &Request {
+                &ScimRequest {
                     method: "GET",
                     path: &path,
                     query: "",

@@ -18,7 +18,7 @@ use fedkit_postgres::testing::TestServer;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{ResourceKind, Store};
-use fedkit_scim_service::{Request, RequestContext, Response, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimResponse, ScimService};
 use serde_json::{json, Value};
 
 use scim_support::{database, node, tenant};
@@ -36,7 +36,7 @@ impl Node {
         }
     }
 
-    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
+    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &Value) -> ScimResponse {
         let ctx = RequestContext {
             tenant: &self.tenant,
             base_url: "https://sp.example/scim/v2",
@@ -49,7 +49,7 @@ impl Node {
         };
         self.service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method,
                 path,
                 query: "",
@@ -200,7 +200,7 @@ fn the_database_restarting_mid_run_fails_requests_cleanly_and_loses_nothing() {
         h.join().unwrap()
     });
     drop(holder);
-    let expect_clear_5xx = |r: &Response, what: &str| {
+    let expect_clear_5xx = |r: &ScimResponse, what: &str| {
         assert!(
             (500..600).contains(&r.status),
             "{what}: {} {}",

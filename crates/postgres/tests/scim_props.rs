@@ -20,7 +20,7 @@ use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::conformance::props::{cases, Case};
 use fedkit_scim_service::store::{MemoryStore, ResourceKind};
-use fedkit_scim_service::{Request, RequestContext, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
@@ -51,7 +51,7 @@ fn list(
     let path = format!("/{}", kind.endpoint());
     let r = service.handle(
         &ctx,
-        &Request {
+        &ScimRequest {
             method: "GET",
             path: &path,
             query: &query,

@@ -45,6 +45,21 @@ fn conformance_suite() {
 }
 
 #[test]
+fn handler_suite() {
+    if fedkit_postgres::testing::skip_without_postgres() {
+        return;
+    }
+    // fedkit-scim-service's handler checks, each store on a fresh database.
+    let server = scim_support::server();
+    let made = std::sync::atomic::AtomicUsize::new(0);
+    conformance::handler::run(&|| -> std::sync::Arc<dyn Store> {
+        let n = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let url = server.create_database(&format!("handler_{n}")).expect("database");
+        std::sync::Arc::new(fedkit_postgres::scim::PgStore::connect(&url).expect("store"))
+    });
+}
+
+#[test]
 fn two_nodes_start_together_and_see_the_same_data() {
     if fedkit_postgres::testing::skip_without_postgres() {
         return;

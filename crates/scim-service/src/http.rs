@@ -3,7 +3,7 @@
 //! framework using `http` v1 mounts the service in a few lines.
 //!
 //! The adapter only translates: it splits the URI into the path and the query string, passes
-//! the headers and the body bytes to [`ScimService::handle`], and turns its [`Response`] into
+//! the headers and the body bytes to [`ScimService::handle`], and turns its [`ScimResponse`] into
 //! an `http::Response<Vec<u8>>`. Authentication, the tenant, the base URL, reading the body
 //! (with a size cap) and running the call off the async executor stay with the host, as for
 //! the handler itself.
@@ -68,7 +68,7 @@ use ::http::header::{HeaderName, HeaderValue};
 use ::http::StatusCode;
 use fedkit_scim::error::ScimError;
 
-use crate::handler::{Request, RequestContext, Response, ScimService, SCIM_CONTENT_TYPE};
+use crate::handler::{RequestContext, ScimRequest, ScimResponse, ScimService};
 
 /// Answers `request`, whose URI path is the SCIM path itself (`/Users/2819c223`): the base
 /// path was already removed, e.g. by axum's `Router::nest`. See [`handle_under`] otherwise.
@@ -101,14 +101,7 @@ pub fn handle_under<B: AsRef<[u8]>>(
     }
 }
 
-/// The part of `path` after `base_path` (`/Users` for `/scim/v2/Users` under `/scim/v2`;
-/// `""` for the base path itself), or `None` when `path` is not under it. Segments are
-/// compared exactly: `/scim/v2x` is not under `/scim/v2`.
-pub fn strip_base_path<'p>(base_path: &str, path: &'p str) -> Option<&'p str> {
-    let base = base_path.trim_end_matches('/');
-    let rest = path.strip_prefix(base)?;
-    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
-}
+pub use crate::host::strip_base_path;
 
 fn call<B: AsRef<[u8]>>(
     service: &ScimService,
@@ -123,7 +116,7 @@ fn call<B: AsRef<[u8]>>(
         .collect();
     let response = service.handle(
         ctx,
-        &Request {
+        &ScimRequest {
             method: request.method().as_str(),
             path,
             query: request.uri().query().unwrap_or(""),
@@ -134,9 +127,9 @@ fn call<B: AsRef<[u8]>>(
     into_http_response(response)
 }
 
-/// Converts a handler [`Response`]. A header the `http` crate refuses (never produced by
+/// Converts a handler [`ScimResponse`]. A header the `http` crate refuses (never produced by
 /// the handler) is left out; a status outside 100–999 (same) becomes 500.
-pub fn into_http_response(response: Response) -> ::http::Response<Vec<u8>> {
+pub fn into_http_response(response: ScimResponse) -> ::http::Response<Vec<u8>> {
     let mut out = ::http::Response::new(response.body);
     *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in response.headers {
@@ -155,11 +148,7 @@ pub fn into_http_response(response: Response) -> ::http::Response<Vec<u8>> {
 /// large to read. Status and body come from `error`; `Content-Type` is
 /// `application/scim+json`.
 pub fn error_response(error: &ScimError) -> ::http::Response<Vec<u8>> {
-    into_http_response(Response {
-        status: error.status,
-        headers: vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())],
-        body: error.to_json().to_string().into_bytes(),
-    })
+    into_http_response(crate::handler::error_response(error))
 }
 
 #[cfg(test)]
@@ -171,6 +160,7 @@ mod tests {
 
     use super::*;
     use crate::auth::TenantId;
+    use crate::handler::SCIM_CONTENT_TYPE;
     use crate::store::MemoryStore;
 
     const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -294,7 +284,7 @@ mod tests {
             json_of(&r),
             json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429", "detail": "slow down"})
         );
-        let r = into_http_response(Response {
+        let r = into_http_response(ScimResponse {
             status: 42,
             headers: vec![("X-Bad", "a\nb".to_owned()), ("ETag", "W/\"1\"".to_owned())],
             body: Vec::new(),

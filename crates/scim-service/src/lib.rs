@@ -4,12 +4,17 @@
 pub mod auth;
 pub mod events;
 pub mod handler;
+pub mod host;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod ids;
 pub mod store;
 
+pub use fedkit_scim::settings::SettingsError;
 pub use handler::{
-    DeleteAction, Request, RequestContext, Response, ScimService, ServiceConfig, DEFAULT_MAX_INLINE_MEMBERS,
-    SCIM_CONTENT_TYPE,
+    error_response, DeleteAction, RequestContext, ScimRequest, ScimResponse, ScimService, ScimSettings,
+    UserKey, UserStatus, UserStatusError, DEFAULT_MAX_INLINE_MEMBERS, SCIM_CONTENT_TYPE,
 };
+
+#[allow(deprecated)]
+pub use handler::{Request, Response, ServiceConfig};

@@ -14,14 +14,14 @@ use chrono::DateTime;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::MemoryStore;
-use fedkit_scim_service::{Request, RequestContext, Response, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimResponse, ScimService};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
-fn call(service: &ScimService, method: &str, path: &str, query: &str, body: &[u8]) -> Response {
+fn call(service: &ScimService, method: &str, path: &str, query: &str, body: &[u8]) -> ScimResponse {
     let tenant = TenantId::new("prop").unwrap();
     let ctx = RequestContext {
         tenant: &tenant,
@@ -30,7 +30,7 @@ fn call(service: &ScimService, method: &str, path: &str, query: &str, body: &[u8
     };
     let r = service.handle(
         &ctx,
-        &Request {
+        &ScimRequest {
             method,
             path,
             query,

@@ -20,7 +20,7 @@ use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::events::Event;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{MemoryStore, Store};
-use fedkit_scim_service::{Request, RequestContext, ScimService, ServiceConfig};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService, ScimSettings};
 use serde_json::{json, Value};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -51,11 +51,11 @@ struct Reply {
 }
 
 impl Client {
-    fn new(config: ServiceConfig) -> Self {
+    fn new(config: ScimSettings) -> Self {
         Self::on(Arc::new(MemoryStore::new()), config)
     }
 
-    fn on(store: Arc<dyn Store>, config: ServiceConfig) -> Self {
+    fn on(store: Arc<dyn Store>, config: ScimSettings) -> Self {
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&events);
         Self {
@@ -79,7 +79,7 @@ impl Client {
         };
         let r = self.service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method,
                 path,
                 query,
@@ -120,7 +120,7 @@ impl Client {
         };
         let r = self.service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method: "GET",
                 path,
                 query: "",
@@ -218,14 +218,14 @@ fn entra_group_flow(c: &Client) {
 
 #[test]
 fn entra_create_group_with_the_adscim_urn_is_accepted_and_reported() {
-    entra_group_flow(&Client::new(ServiceConfig::default()));
+    entra_group_flow(&Client::new(ScimSettings::default()));
 }
 
 #[test]
 fn strict_profile_refuses_an_undefined_schemas_entry() {
     for config in [
-        ServiceConfig::strict(),
-        ServiceConfig::default().with_undefined_schemas(UndefinedSchemas::Reject),
+        ScimSettings::strict(),
+        ScimSettings::default().with_undefined_schemas(UndefinedSchemas::Reject),
     ] {
         let c = Client::new(config);
         let r = c.send("POST", "/Groups", &entra_create_group_body());
@@ -286,12 +286,12 @@ fn patch_forms_flow(c: &Client) {
 
 #[test]
 fn idp_patch_forms_work_in_the_default_profile() {
-    patch_forms_flow(&Client::new(ServiceConfig::default()));
+    patch_forms_flow(&Client::new(ScimSettings::default()));
 }
 
 #[test]
 fn strict_profile_answers_no_target_for_an_unmatched_replace_but_adds_on_add() {
-    let c = Client::new(ServiceConfig::strict());
+    let c = Client::new(ScimSettings::strict());
     let id = c.create_user("adele.vance@contoso.com");
     let path = format!("/Users/{id}");
     let r = c.patch(
@@ -480,7 +480,7 @@ fn hygiene_flow(c: &Client) {
 
 #[test]
 fn input_hygiene_statuses() {
-    hygiene_flow(&Client::new(ServiceConfig::default()));
+    hygiene_flow(&Client::new(ScimSettings::default()));
 }
 
 // ------------------------------------------------------------------ Unicode
@@ -528,7 +528,7 @@ fn unicode_flow(c: &Client) {
 
 #[test]
 fn unicode_user_names_memory_store() {
-    unicode_flow(&Client::new(ServiceConfig::default()));
+    unicode_flow(&Client::new(ScimSettings::default()));
 }
 
 // ------------------------------------------------------------------ a third-party validator
@@ -558,7 +558,7 @@ fn scim2_models_accepts_every_answer() {
         eprintln!("SKIPPED: scim2-models is not installed ({python}: {why}); run .ci/install-deps");
         return;
     }
-    let c = Client::new(ServiceConfig::default());
+    let c = Client::new(ScimSettings::default());
     entra_group_flow(&c);
     patch_forms_flow(&c);
     hygiene_flow(&c);

@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{MemoryStore, Store};
-use fedkit_scim_service::{Request, RequestContext, Response, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimResponse, ScimService};
 use serde_json::{json, Value};
 
 const USERS: usize = 10_000;
@@ -30,7 +30,7 @@ fn call(
     path: &str,
     query: &str,
     body: &[u8],
-) -> Response {
+) -> ScimResponse {
     let ctx = RequestContext {
         tenant,
         base_url: "https://sp.example/scim/v2",
@@ -38,7 +38,7 @@ fn call(
     };
     service.handle(
         &ctx,
-        &Request {
+        &ScimRequest {
             method,
             path,
             query,

@@ -31,7 +31,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::{MemoryStore, ResourceKind, Store};
-use fedkit_scim_service::{Request, RequestContext, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService};
 use fedkit_scim_sqlite::SqliteStore;
 use serde_json::{json, Value};
 
@@ -116,7 +116,7 @@ fn call(
     };
     let r = service.handle(
         &ctx,
-        &Request {
+        &ScimRequest {
             method,
             path,
             query,

@@ -35,6 +35,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{ScimError, ScimType};
 use crate::resource::get_attr;
+use crate::settings::SettingsError;
 
 /// URN of the BulkRequest message.
 pub const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -45,14 +46,20 @@ pub const BULK_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Bu
 pub const BULK_ID_PREFIX: &str = "bulkId:";
 
 /// Bulk limits; advertise them in `/ServiceProviderConfig` (`bulk.maxOperations`,
-/// `bulk.maxPayloadSize`).
+/// `bulk.maxPayloadSize`). Both are at least 1.
+///
+/// ```
+/// use fedkit_scim::bulk::BulkLimits;
+/// let limits = BulkLimits::default().with_max_operations(50)?;
+/// assert_eq!(limits.max_operations(), 50);
+/// assert_eq!(BulkLimits::default().with_max_payload_size(0).unwrap_err().code(), "out_of_range");
+/// # Ok::<(), fedkit_scim::settings::SettingsError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BulkLimits {
-    /// Maximum number of operations. Default 1000.
-    pub max_operations: usize,
-    /// Maximum payload in bytes. Default 1 MiB.
-    pub max_payload_size: usize,
+    max_operations: usize,
+    max_payload_size: usize,
 }
 
 impl Default for BulkLimits {
@@ -65,18 +72,26 @@ impl Default for BulkLimits {
 }
 
 impl BulkLimits {
-    /// Sets the maximum number of operations.
-    #[must_use]
-    pub fn with_max_operations(mut self, max: usize) -> Self {
-        self.max_operations = max;
-        self
+    /// Sets the most operations one Bulk request may carry. Default 1000. At least 1.
+    pub fn with_max_operations(mut self, max: usize) -> Result<Self, SettingsError> {
+        self.max_operations = crate::settings::positive("BulkLimits::max_operations", max)?;
+        Ok(self)
     }
 
-    /// Sets the maximum payload size.
-    #[must_use]
-    pub fn with_max_payload_size(mut self, max: usize) -> Self {
-        self.max_payload_size = max;
-        self
+    /// Sets the largest Bulk request body, in bytes. Default 1 MiB. At least 1.
+    pub fn with_max_payload_size(mut self, max: usize) -> Result<Self, SettingsError> {
+        self.max_payload_size = crate::settings::positive("BulkLimits::max_payload_size", max)?;
+        Ok(self)
+    }
+
+    /// See [`BulkLimits::with_max_operations`].
+    pub fn max_operations(&self) -> usize {
+        self.max_operations
+    }
+
+    /// See [`BulkLimits::with_max_payload_size`].
+    pub fn max_payload_size(&self) -> usize {
+        self.max_payload_size
     }
 }
 

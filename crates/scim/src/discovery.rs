@@ -15,6 +15,7 @@
 
 use serde_json::{json, Value};
 
+use crate::resource::get_attr;
 use crate::schema::{SchemaRegistry, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA};
 
 /// URN of the ListResponse message (RFC 7644 §3.4.2).
@@ -256,10 +257,6 @@ fn list_items(doc: &Value) -> &[Value] {
         .unwrap_or_default()
 }
 
-fn field<'v>(obj: &'v serde_json::Map<String, Value>, name: &str) -> Option<(&'v String, &'v Value)> {
-    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
-}
-
 fn published<'v>(attrs: &'v [Value], name: &str) -> Option<&'v Value> {
     attrs.iter().find(|a| {
         a.get("name")
@@ -396,7 +393,7 @@ fn check_meta(id: &str, meta: &Value, problems: &mut Vec<String>) {
             problems.push(format!("{id}: meta.{k} must be a string"));
         }
     }
-    if field(m, "resourceType").is_none() {
+    if get_attr(m, "resourceType").is_none() {
         problems.push(format!("{id}: meta.resourceType is missing"));
     }
 }

@@ -11,3 +11,4 @@ pub mod patch;
 pub mod projection;
 pub mod resource;
 pub mod schema;
+pub mod settings;

@@ -39,6 +39,7 @@ use crate::filter::{parse_filter, AttrPath, EvalContext, Filter, FilterError, Fi
 use crate::projection::{Projection, ProjectionError};
 use crate::resource::{get_attr, ResourceSchema};
 use crate::schema::{AttributeDef, AttributeType, SchemaRegistry};
+use crate::settings::SettingsError;
 
 mod window;
 pub use window::PageWindow;
@@ -219,14 +220,21 @@ pub fn sort_resources(resources: &mut [Value], sort: &SortSpec, schema: &Resourc
     }
 }
 
-/// Server-side paging limits.
+/// Server-side paging limits. Both are at least 1 and the default page size is never above
+/// the maximum, whatever the order of the setters.
+///
+/// ```
+/// use fedkit_scim::list::ListLimits;
+/// let limits = ListLimits::default().with_max_results(50)?.with_default_count(20)?;
+/// assert_eq!((limits.max_results(), limits.default_count()), (50, 20));
+/// assert!(limits.with_default_count(51).is_err());
+/// # Ok::<(), fedkit_scim::settings::SettingsError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ListLimits {
-    /// The most resources one page returns (advertise it as `filter.maxResults`). Default 200.
-    pub max_results: usize,
-    /// The page size when the client gives no `count`. Default 100.
-    pub default_count: usize,
+    max_results: usize,
+    default_count: usize,
 }
 
 impl Default for ListLimits {
@@ -239,18 +247,31 @@ impl Default for ListLimits {
 }
 
 impl ListLimits {
-    /// Sets the maximum page size.
-    #[must_use]
-    pub fn with_max_results(mut self, max: usize) -> Self {
-        self.max_results = max;
-        self
+    /// Sets the most resources one page returns (advertise it as `filter.maxResults`).
+    /// Default 200. At least 1 (0 would make every page empty); a default page size above
+    /// the new maximum is lowered to it.
+    pub fn with_max_results(mut self, max: usize) -> Result<Self, SettingsError> {
+        self.max_results = crate::settings::positive("ListLimits::max_results", max)?;
+        self.default_count = self.default_count.min(self.max_results);
+        Ok(self)
     }
 
-    /// Sets the default page size.
-    #[must_use]
-    pub fn with_default_count(mut self, count: usize) -> Self {
-        self.default_count = count;
-        self
+    /// Sets the page size when the client gives no `count`. Default 100. Between 1 and
+    /// [`ListLimits::max_results`].
+    pub fn with_default_count(mut self, count: usize) -> Result<Self, SettingsError> {
+        self.default_count =
+            crate::settings::in_range("ListLimits::default_count", count, 1, self.max_results)?;
+        Ok(self)
+    }
+
+    /// See [`ListLimits::with_max_results`].
+    pub fn max_results(&self) -> usize {
+        self.max_results
+    }
+
+    /// See [`ListLimits::with_default_count`].
+    pub fn default_count(&self) -> usize {
+        self.default_count
     }
 }
 

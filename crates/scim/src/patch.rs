@@ -166,7 +166,9 @@ mod value;
 use serde_json::Value;
 
 use crate::filter::{parse_path_with_limits, FilterLimits, PatchPath};
+use crate::resource::get_attr;
 use crate::schema::SchemaRegistry;
+use crate::settings::SettingsError;
 
 pub use error::{OperationRef, PatchError, PatchErrorKind};
 
@@ -217,12 +219,9 @@ impl std::fmt::Display for PatchOpKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PatchLimits {
-    /// Maximum number of operations in one request. Default 1 000.
-    pub max_operations: usize,
-    /// Maximum size of a request body read by [`PatchRequest::from_slice`]. Default 1 MiB.
-    pub max_request_bytes: usize,
-    /// Limits for each `path` (and each path used as a key of a path-less value).
-    pub path: FilterLimits,
+    max_operations: usize,
+    max_request_bytes: usize,
+    path: FilterLimits,
 }
 
 impl Default for PatchLimits {
@@ -236,25 +235,46 @@ impl Default for PatchLimits {
 }
 
 impl PatchLimits {
-    /// Sets the maximum number of operations.
-    #[must_use]
-    pub fn with_max_operations(mut self, max: usize) -> Self {
-        self.max_operations = max;
-        self
+    /// Sets the most operations one request may carry. Default 1 000. At least 1.
+    ///
+    /// ```
+    /// use fedkit_scim::patch::PatchLimits;
+    /// assert_eq!(PatchLimits::default().with_max_operations(1)?.max_operations(), 1);
+    /// assert!(PatchLimits::default().with_max_operations(0).is_err());
+    /// # Ok::<(), fedkit_scim::settings::SettingsError>(())
+    /// ```
+    pub fn with_max_operations(mut self, max: usize) -> Result<Self, SettingsError> {
+        self.max_operations = crate::settings::positive("PatchLimits::max_operations", max)?;
+        Ok(self)
     }
 
-    /// Sets the maximum request size in bytes.
-    #[must_use]
-    pub fn with_max_request_bytes(mut self, max: usize) -> Self {
-        self.max_request_bytes = max;
-        self
+    /// Sets the largest request body [`PatchRequest::from_slice`] reads, in bytes. Default
+    /// 1 MiB. At least 1.
+    pub fn with_max_request_bytes(mut self, max: usize) -> Result<Self, SettingsError> {
+        self.max_request_bytes = crate::settings::positive("PatchLimits::max_request_bytes", max)?;
+        Ok(self)
     }
 
-    /// Sets the limits for paths.
+    /// Sets the limits for each `path` (and each path used as a key of a path-less value).
     #[must_use]
     pub fn with_path_limits(mut self, path: FilterLimits) -> Self {
         self.path = path;
         self
+    }
+
+    /// See [`PatchLimits::with_max_operations`].
+    pub fn max_operations(&self) -> usize {
+        self.max_operations
+    }
+
+    /// See [`PatchLimits::with_max_request_bytes`].
+    pub fn max_request_bytes(&self) -> usize {
+        self.max_request_bytes
+    }
+
+    /// See [`PatchLimits::with_path_limits`].
+    pub fn path_limits(&self) -> &FilterLimits {
+        &self.path
     }
 }
 
@@ -264,31 +284,16 @@ impl PatchLimits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PatchOptions {
-    /// Accept `op` in any letter case (`"Replace"`). Default on.
-    pub op_names_any_case: bool,
-    /// Accept `"true"`/`"false"` strings (any case) for boolean attributes. Default on.
-    pub boolean_strings: bool,
-    /// Accept paths (`name.givenName`, URN-qualified names, value filters) as keys of a
-    /// path-less value. Default on.
-    pub path_keys_in_value: bool,
-    /// Accept `remove` with a `value` listing the values of a multi-valued attribute to
-    /// remove. Default on.
-    pub remove_with_value: bool,
-    /// Accept a bare string for a complex attribute with a `value` sub-attribute. Default on.
-    pub bare_value_for_complex: bool,
-    /// Accept one value instead of an array for a multi-valued attribute. Default on.
-    pub single_value_for_multi_valued: bool,
-    /// Drop sub-attributes the schema does not define instead of refusing the value.
-    /// Default on.
-    pub ignore_unknown_sub_attributes: bool,
-    /// Make `remove` of something absent (an unmatched filter, an unlisted member) a
-    /// `noTarget` error instead of a successful no-op. Default off.
-    pub require_remove_target: bool,
-    /// Create the value an unmatched `add`/`replace` value filter describes instead of
-    /// answering `noTarget`, as Microsoft Entra ID expects. Default off (RFC 7644 §3.5.2.3).
-    pub create_on_unmatched_filter: bool,
-    /// Resource limits.
-    pub limits: PatchLimits,
+    op_names_any_case: bool,
+    boolean_strings: bool,
+    path_keys_in_value: bool,
+    remove_with_value: bool,
+    bare_value_for_complex: bool,
+    single_value_for_multi_valued: bool,
+    ignore_unknown_sub_attributes: bool,
+    require_remove_target: bool,
+    create_on_unmatched_filter: bool,
+    limits: PatchLimits,
 }
 
 impl Default for PatchOptions {
@@ -326,7 +331,7 @@ impl PatchOptions {
     }
 
     /// The "IdP-compatible" profile: [`PatchOptions::default`] plus
-    /// [`PatchOptions::create_on_unmatched_filter`], so Microsoft Entra ID's
+    /// [`PatchOptions::with_create_on_unmatched_filter`], so Microsoft Entra ID's
     /// `replace` of `addresses[type eq "work"].formatted` for a user without a work address
     /// creates the address. What `fedkit scim serve` and fedkit-scim-service use unless told
     /// to be strict.
@@ -334,74 +339,129 @@ impl PatchOptions {
         Self::default().with_create_on_unmatched_filter(true)
     }
 
-    /// Sets [`PatchOptions::op_names_any_case`].
+    /// Accept `op` in any letter case (`"Replace"`). Default on.
     #[must_use]
     pub fn with_op_names_any_case(mut self, on: bool) -> Self {
         self.op_names_any_case = on;
         self
     }
 
-    /// Sets [`PatchOptions::boolean_strings`].
+    /// Accept `"true"`/`"false"` strings (any case) for boolean attributes. Default on.
     #[must_use]
     pub fn with_boolean_strings(mut self, on: bool) -> Self {
         self.boolean_strings = on;
         self
     }
 
-    /// Sets [`PatchOptions::path_keys_in_value`].
+    /// Accept paths (`name.givenName`, URN-qualified names, value filters) as keys of a
+    /// path-less value. Default on.
     #[must_use]
     pub fn with_path_keys_in_value(mut self, on: bool) -> Self {
         self.path_keys_in_value = on;
         self
     }
 
-    /// Sets [`PatchOptions::remove_with_value`].
+    /// Accept `remove` with a `value` listing the values of a multi-valued attribute to
+    /// remove. Default on.
     #[must_use]
     pub fn with_remove_with_value(mut self, on: bool) -> Self {
         self.remove_with_value = on;
         self
     }
 
-    /// Sets [`PatchOptions::bare_value_for_complex`].
+    /// Accept a bare string for a complex attribute with a `value` sub-attribute. Default on.
     #[must_use]
     pub fn with_bare_value_for_complex(mut self, on: bool) -> Self {
         self.bare_value_for_complex = on;
         self
     }
 
-    /// Sets [`PatchOptions::single_value_for_multi_valued`].
+    /// Accept one value instead of an array for a multi-valued attribute. Default on.
     #[must_use]
     pub fn with_single_value_for_multi_valued(mut self, on: bool) -> Self {
         self.single_value_for_multi_valued = on;
         self
     }
 
-    /// Sets [`PatchOptions::ignore_unknown_sub_attributes`].
+    /// Drop sub-attributes the schema does not define instead of refusing the value.
+    /// Default on.
     #[must_use]
     pub fn with_ignore_unknown_sub_attributes(mut self, on: bool) -> Self {
         self.ignore_unknown_sub_attributes = on;
         self
     }
 
-    /// Sets [`PatchOptions::require_remove_target`].
+    /// Make `remove` of something absent (an unmatched filter, an unlisted member) a
+    /// `noTarget` error instead of a successful no-op. Default off.
     #[must_use]
     pub fn with_require_remove_target(mut self, on: bool) -> Self {
         self.require_remove_target = on;
         self
     }
 
-    /// Sets [`PatchOptions::create_on_unmatched_filter`] (Microsoft Entra ID compatibility).
+    /// Create the value an unmatched `add`/`replace` value filter describes instead of
+    /// answering `noTarget`, as Microsoft Entra ID expects. Default off (RFC 7644 §3.5.2.3).
     #[must_use]
     pub fn with_create_on_unmatched_filter(mut self, on: bool) -> Self {
         self.create_on_unmatched_filter = on;
         self
     }
 
-    /// Sets the limits.
+    /// Sets the resource limits.
     #[must_use]
     pub fn with_limits(mut self, limits: PatchLimits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// See [`PatchOptions::with_op_names_any_case`].
+    pub fn op_names_any_case(&self) -> bool {
+        self.op_names_any_case
+    }
+
+    /// See [`PatchOptions::with_boolean_strings`].
+    pub fn boolean_strings(&self) -> bool {
+        self.boolean_strings
+    }
+
+    /// See [`PatchOptions::with_path_keys_in_value`].
+    pub fn path_keys_in_value(&self) -> bool {
+        self.path_keys_in_value
+    }
+
+    /// See [`PatchOptions::with_remove_with_value`].
+    pub fn remove_with_value(&self) -> bool {
+        self.remove_with_value
+    }
+
+    /// See [`PatchOptions::with_bare_value_for_complex`].
+    pub fn bare_value_for_complex(&self) -> bool {
+        self.bare_value_for_complex
+    }
+
+    /// See [`PatchOptions::with_single_value_for_multi_valued`].
+    pub fn single_value_for_multi_valued(&self) -> bool {
+        self.single_value_for_multi_valued
+    }
+
+    /// See [`PatchOptions::with_ignore_unknown_sub_attributes`].
+    pub fn ignore_unknown_sub_attributes(&self) -> bool {
+        self.ignore_unknown_sub_attributes
+    }
+
+    /// See [`PatchOptions::with_require_remove_target`].
+    pub fn require_remove_target(&self) -> bool {
+        self.require_remove_target
+    }
+
+    /// See [`PatchOptions::with_create_on_unmatched_filter`].
+    pub fn create_on_unmatched_filter(&self) -> bool {
+        self.create_on_unmatched_filter
+    }
+
+    /// See [`PatchOptions::with_limits`].
+    pub fn limits(&self) -> &PatchLimits {
+        &self.limits
     }
 }
 
@@ -499,14 +559,6 @@ pub struct PatchRequest {
     operations: Vec<PatchOperation>,
 }
 
-fn member<'v>(obj: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
 impl PatchRequest {
     /// A request from operations built with [`PatchOperation::new`].
     pub fn new(operations: Vec<PatchOperation>) -> Self {
@@ -552,7 +604,7 @@ impl PatchRequest {
                 found: describe(body),
             }));
         };
-        let schemas = member(obj, "schemas");
+        let schemas = get_attr(obj, "schemas");
         let listed = matches!(schemas, Some(Value::Array(items))
             if items.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_SCHEMA))));
         if !listed {
@@ -560,7 +612,7 @@ impl PatchRequest {
                 found: schemas.map_or_else(|| "nothing".to_owned(), error::snippet),
             }));
         }
-        let ops = match member(obj, "Operations") {
+        let ops = match get_attr(obj, "Operations") {
             None => return Err(req(PatchErrorKind::MissingOperations)),
             Some(Value::Array(ops)) => ops,
             Some(other) => {
@@ -606,7 +658,7 @@ impl PatchRequest {
                 PatchErrorKind::OperationNotObject { found: describe(op) },
             ));
         };
-        let kind = match member(obj, "op") {
+        let kind = match get_attr(obj, "op") {
             None | Some(Value::Null) => return Err(fail(&at, PatchErrorKind::MissingOp)),
             Some(Value::String(s)) => match PatchOpKind::parse(s, options.op_names_any_case) {
                 Some(k) => k,
@@ -636,7 +688,7 @@ impl PatchRequest {
             }
         };
         at.op = Some(kind);
-        let path = match member(obj, "path") {
+        let path = match get_attr(obj, "path") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
                 at.path = Some(s.clone());
@@ -651,7 +703,7 @@ impl PatchRequest {
                 ))
             }
         };
-        let value = member(obj, "value").cloned();
+        let value = get_attr(obj, "value").cloned();
         PatchOperation::new(kind, path, value, options).map_err(|k| fail(&at, k))
     }
 }

@@ -399,7 +399,7 @@ fn errors_say_what_was_expected() {
 
 #[test]
 fn limits_are_enforced() {
-    let limits = FilterLimits::default().with_max_length(20);
+    let limits = FilterLimits::default().with_max_length(20).unwrap();
     let err = parse_filter(r#"userName eq "0123456789""#, &limits).unwrap_err();
     assert_eq!(err.kind, FilterErrorKind::TooLong { max: 20, actual: 24 });
 
@@ -965,7 +965,7 @@ proptest! {
     #[test]
     fn display_parse_round_trip(f in arb_filter(false)) {
         let text = f.to_string();
-        let limits = FilterLimits::default().with_max_length(1 << 20).with_max_depth(64).with_max_terms(1024);
+        let limits = FilterLimits::default().with_max_length(1 << 20).unwrap().with_max_depth(64).unwrap().with_max_terms(1024).unwrap();
         let back = parse_filter(&text, &limits);
         prop_assert_eq!(back, Ok(f), "{}", text);
     }

@@ -1082,7 +1082,9 @@ fn limits_are_413() {
     let options = PatchOptions::default().with_limits(
         PatchLimits::default()
             .with_max_operations(2)
-            .with_max_request_bytes(200),
+            .unwrap()
+            .with_max_request_bytes(200)
+            .unwrap(),
     );
     let ops: Vec<Value> = (0..3)
         .map(|_| json!({"op": "add", "path": "title", "value": "x"}))

@@ -268,7 +268,11 @@ fn sorting() {
 
 #[test]
 fn pagination_clamps() {
-    let limits = ListLimits::default().with_max_results(50).with_default_count(20);
+    let limits = ListLimits::default()
+        .with_max_results(50)
+        .unwrap()
+        .with_default_count(20)
+        .unwrap();
     assert_eq!(
         Pagination::new(None, None, &limits),
         Pagination {
@@ -537,7 +541,9 @@ fn bulk_request_checks() {
 
     let small = BulkLimits::default()
         .with_max_operations(1)
-        .with_max_payload_size(100);
+        .unwrap()
+        .with_max_payload_size(100)
+        .unwrap();
     let two =
         with_ops(json!([{"method": "DELETE", "path": "/Users/1"}, {"method": "DELETE", "path": "/Users/2"}]));
     assert_eq!(

@@ -441,7 +441,7 @@ fn unassigned_values_are_removed_and_required_checked() {
 
 #[test]
 fn limits() {
-    let limits = ResourceLimits::default().with_max_bytes(10);
+    let limits = ResourceLimits::default().with_max_bytes(10).unwrap();
     assert_eq!(
         parse_json(br#"{"userName": "x"}"#, &limits).unwrap_err(),
         ResourceError::TooLarge { max: 10, actual: 17 }
@@ -454,8 +454,9 @@ fn limits() {
     assert_eq!(ScimError::from(err).scim_type, Some(ScimType::InvalidSyntax));
 
     let registry = SchemaRegistry::core();
-    let small = users(&registry)
-        .with_options(ValidationOptions::default().with_limits(ResourceLimits::default().with_max_values(2)));
+    let small = users(&registry).with_options(
+        ValidationOptions::default().with_limits(ResourceLimits::default().with_max_values(2).unwrap()),
+    );
     let err = small
         .validate_input(&user_input(
             json!({"emails": [{"value": "a"}, {"value": "b"}, {"value": "c"}]}),

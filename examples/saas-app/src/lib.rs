@@ -820,15 +820,18 @@ async fn scim(State(app): State<Arc<App>>, request: Request) -> Response {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if let Err(e) = tokens.authenticate(authorization) {
-        let mut response = fedkit_scim_service::http::error_response(&e.into());
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response.map(Body::from);
+        let response = fedkit_scim_service::host::auth_error_response(&e, "saas-app");
+        return fedkit_scim_service::http::into_http_response(response).map(Body::from);
     }
     let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, 1024 * 1024).await else {
-        let error = ScimError::new(413, None, "the request body is larger than 1 MiB");
+    // The cap the service's settings call for (the larger of the body and Bulk limits).
+    let cap = app.directory.service.config().max_request_bytes();
+    let Ok(body) = axum::body::to_bytes(body, cap).await else {
+        let error = ScimError::new(
+            413,
+            None,
+            format!("the request body is larger than {cap} bytes, the most this service accepts"),
+        );
         return fedkit_scim_service::http::error_response(&error).map(Body::from);
     };
     let request = Request::from_parts(parts, body);

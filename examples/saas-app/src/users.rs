@@ -1,9 +1,8 @@
 //! The app's users are the SCIM store's users: a login looks the user up through the same
 //! [`ScimService`] the IdP provisions through, so a user deactivated over SCIM cannot log in.
 
-use fedkit_saml::bindings::percent_encode;
 use fedkit_scim_service::auth::TenantId;
-use fedkit_scim_service::{Request, RequestContext, ScimService};
+use fedkit_scim_service::{RequestContext, ScimRequest, ScimService, UserKey, UserStatus};
 use serde_json::Value;
 
 /// Who may log in.
@@ -110,7 +109,7 @@ impl Directory {
         let headers = [("Content-Type", "application/scim+json")];
         let response = self.service.handle(
             &ctx,
-            &Request {
+            &ScimRequest {
                 method,
                 path,
                 query,
@@ -122,29 +121,14 @@ impl Directory {
         (response.status, value)
     }
 
-    /// The user whose `userName` or an email is `email` (case-insensitively for `userName`).
-    fn find(&self, email: &str) -> Result<Option<Value>, Refusal> {
-        // A JSON string literal is a SCIM filter string literal: quotes and backslashes escaped.
-        let literal = serde_json::to_string(email).map_err(|e| Refusal::Store {
-            detail: e.to_string(),
-        })?;
-        let filter = format!("userName eq {literal} or emails.value eq {literal}");
-        let (status, body) = self.call(
-            "GET",
-            "/Users",
-            &format!("filter={}", percent_encode(&filter)),
-            b"",
-        );
-        if status != 200 {
-            return Err(Refusal::Store {
-                detail: format!("user lookup answered {status}: {body}"),
-            });
-        }
-        Ok(body
-            .get("Resources")
-            .and_then(Value::as_array)
-            .and_then(|r| r.first())
-            .cloned())
+    /// The user whose `userName` is `email` (case-insensitively), read from the store
+    /// through its `userName` index (no SCIM request is made up).
+    fn find(&self, email: &str) -> Result<Option<UserStatus>, Refusal> {
+        self.service
+            .user_status(&self.tenant, UserKey::UserName(email))
+            .map_err(|e| Refusal::Store {
+                detail: format!("user lookup failed ({}): {e}", e.code()),
+            })
     }
 
     /// Applies the login policy to a verified email: the user must exist and be active, or is
@@ -158,18 +142,16 @@ impl Directory {
     ) -> Result<AppUser, Refusal> {
         if let Some(user) = self.find(email)? {
             // RFC 7643 §4.1.1: `active` absent means the service has no opinion; only an explicit
-            // false blocks the login.
-            if user.get("active").and_then(Value::as_bool) == Some(false) {
+            // false blocks the login (`UserStatus::active` is false only then).
+            if !user.active {
                 return Err(Refusal::Deactivated {
                     email: email.to_owned(),
                 });
             }
-            let id = user
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            return Ok(AppUser { id, created: false });
+            return Ok(AppUser {
+                id: user.id,
+                created: false,
+            });
         }
         if mode != Provisioning::Jit {
             return Err(Refusal::NotProvisioned {

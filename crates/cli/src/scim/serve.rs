@@ -26,7 +26,7 @@ use fedkit_scim_service::auth::{AuthError, Principal, TenantId, TokenId, TokenRe
 use fedkit_scim_service::events::Event;
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::Store;
-use fedkit_scim_service::{RequestContext, ScimService, ServiceConfig};
+use fedkit_scim_service::{RequestContext, ScimService, ScimSettings};
 use fedkit_scim_sqlite::{Durability, SqliteStore};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
@@ -142,15 +142,15 @@ enum UndefinedSchemasArg {
 }
 
 /// The service configuration the profile flags select.
-fn service_config(args: &ServeArgs) -> ServiceConfig {
+fn service_config(args: &ServeArgs) -> Result<ScimSettings, Failure> {
     let mut config = if args.strict {
-        ServiceConfig::strict()
+        ScimSettings::strict()
     } else {
-        ServiceConfig::default()
+        ScimSettings::default()
     };
     if let Some(u) = args.unmatched_filter {
         let patch = config
-            .patch
+            .patch_options()
             .clone()
             .with_create_on_unmatched_filter(u == UnmatchedFilterArg::Create);
         config = config.with_patch_options(patch);
@@ -161,7 +161,9 @@ fn service_config(args: &ServeArgs) -> ServiceConfig {
             UndefinedSchemasArg::Reject => UndefinedSchemas::Reject,
         });
     }
-    config.with_max_inline_members(args.max_inline_members)
+    config
+        .with_max_inline_members(args.max_inline_members)
+        .map_err(|e| Failure::new("invalid_setting", format!("--max-inline-members: {e}")))
 }
 
 /// Logs the events an administrator should see: schema URNs the service ignored.
@@ -456,16 +458,14 @@ pub(crate) fn run(args: &ServeArgs, _json: bool) -> Result<Output, CommandError>
     // Outside the runtime: opening a PostgreSQL store blocks. `store` is also the reference
     // dropped last, after the runtime (a PostgreSQL connection must not be dropped on a
     // runtime thread).
+    let settings = service_config(args)?;
     let (store, store_description) = open_store(args)?;
     let output = runtime.block_on(async {
         let service = ScimService::new(Arc::clone(&store), Arc::new(RandomIds::new()))
-            .with_config(service_config(args))
+            .with_config(settings)
             .with_events(Arc::new(log_events));
         let config = service.config();
-        let body_cap = config
-            .max_body_bytes
-            .max(config.bulk.max_payload_size)
-            .max(MIN_BODY_CAP);
+        let body_cap = config.max_request_bytes().max(MIN_BODY_CAP);
         let base_url = public_url.unwrap_or_else(|| format!("http://{bound}{base_path}"));
         let app = Arc::new(App {
             service: Arc::new(service),
@@ -665,16 +665,10 @@ fn authenticate(app: &App, request: &axum::extract::Request) -> Result<Principal
 
 /// 401 with `WWW-Authenticate` (RFC 6750 §3) and the SCIM Error document.
 fn unauthorized(error: &AuthError) -> HttpResponse {
-    let mut response = fedkit_scim_service::http::error_response(&ScimError::from(error.clone()));
-    let challenge = match error {
-        AuthError::InvalidToken => "Bearer realm=\"fedkit-scim\", error=\"invalid_token\"",
-        _ => "Bearer realm=\"fedkit-scim\"",
-    };
-    response.headers_mut().insert(
-        axum::http::header::WWW_AUTHENTICATE,
-        axum::http::HeaderValue::from_static(challenge),
-    );
-    response
+    fedkit_scim_service::http::into_http_response(fedkit_scim_service::host::auth_error_response(
+        error,
+        "fedkit-scim",
+    ))
 }
 
 fn too_many_requests(limit: RateLimit, wait: Duration) -> HttpResponse {

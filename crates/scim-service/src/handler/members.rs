@@ -10,7 +10,7 @@
 //!   difference between the proxy's members before and after is written as rows
 //!   ([`Transaction::add_members`], [`Transaction::remove_members`]).
 //! * Reads load members only when the response carries them, and never more than
-//!   [`ServiceConfig::max_inline_members`](super::ServiceConfig::max_inline_members) for one
+//!   [`ScimSettings::max_inline_members`](super::ScimSettings::max_inline_members) for one
 //!   group: a larger group is returned without `members`; a request that names `members`
 //!   in `attributes` gets 400 `tooMany` (RFC 7644 §3.12).
 //!
@@ -188,7 +188,7 @@ fn named_members(body: &Value) -> Option<Vec<String>> {
 
 impl Ops<'_> {
     pub(super) fn member_cap(&self) -> usize {
-        self.service.config.max_inline_members
+        self.service.config.max_inline_members()
     }
 
     /// Whether `projection` keeps a group's `members`, and whether it names them explicitly.
@@ -366,7 +366,7 @@ impl Ops<'_> {
             kind.name(),
             &mut working,
             request,
-            &self.service.config.patch,
+            self.service.config.patch_options(),
         )?;
         if !outcome.changed {
             reseal(&mut shallow, Some(previous));

@@ -17,7 +17,7 @@ pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 
 /// One HTTP request, as the host's server received it.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub struct ScimRequest<'a> {
     /// The method, e.g. `GET` (compared case-insensitively).
     pub method: &'a str,
     /// The path after the base path, e.g. `/Users/2819c223`, still percent-encoded.
@@ -30,7 +30,7 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-impl Request<'_> {
+impl ScimRequest<'_> {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -42,7 +42,7 @@ impl Request<'_> {
 
 /// What to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub struct ScimResponse {
     /// The HTTP status code.
     pub status: u16,
     /// Response headers (`Content-Type`, `Location`, `ETag`, `Retry-After`, ...).
@@ -51,7 +51,7 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-impl Response {
+impl ScimResponse {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -78,8 +78,22 @@ mod members;
 mod ops;
 mod route;
 mod search;
+mod status;
 
-pub use config::{DeleteAction, MeResolver, ServiceConfig, UserDeletionPolicy, DEFAULT_MAX_INLINE_MEMBERS};
+pub use config::{DeleteAction, MeResolver, ScimSettings, UserDeletionPolicy, DEFAULT_MAX_INLINE_MEMBERS};
+pub use status::{UserKey, UserStatus, UserStatusError};
+
+/// The old name of [`ScimSettings`].
+#[deprecated(note = "renamed to ScimSettings (component configuration is named `…Settings`)")]
+pub type ServiceConfig = ScimSettings;
+
+/// The old name of [`ScimRequest`].
+#[deprecated(note = "renamed to ScimRequest (no clash with the framework's Request)")]
+pub type Request<'a> = ScimRequest<'a>;
+
+/// The old name of [`ScimResponse`].
+#[deprecated(note = "renamed to ScimResponse (no clash with the framework's Response)")]
+pub type Response = ScimResponse;
 
 use fedkit_scim::discovery::ServiceProviderConfig;
 use fedkit_scim::error::ScimError;
@@ -97,7 +111,7 @@ use crate::events::EventSink;
 /// use fedkit_scim_service::auth::TenantId;
 /// use fedkit_scim_service::ids::RandomIds;
 /// use fedkit_scim_service::store::MemoryStore;
-/// use fedkit_scim_service::{Request, RequestContext, ScimService};
+/// use fedkit_scim_service::{ScimRequest, RequestContext, ScimService};
 ///
 /// let service = ScimService::new(Arc::new(MemoryStore::new()), Arc::new(RandomIds::new()));
 /// let tenant = TenantId::new("acme")?;
@@ -108,14 +122,14 @@ use crate::events::EventSink;
 /// };
 /// let body = br#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
 ///                 "userName": "bjensen@example.com", "active": true}"#;
-/// let created = service.handle(&ctx, &Request {
+/// let created = service.handle(&ctx, &ScimRequest {
 ///     method: "POST", path: "/Users", query: "", headers: &[], body,
 /// });
 /// assert_eq!(created.status, 201);
 /// let location = created.header("Location").unwrap().to_owned();
 /// assert!(location.starts_with("https://app.example.com/scim/v2/Users/"));
 ///
-/// let found = service.handle(&ctx, &Request {
+/// let found = service.handle(&ctx, &ScimRequest {
 ///     method: "GET", path: "/Users",
 ///     query: "filter=userName%20eq%20%22BJENSEN@example.com%22", headers: &[], body: b"",
 /// });
@@ -127,7 +141,7 @@ pub struct ScimService {
     store: Arc<dyn Store>,
     ids: Arc<dyn IdSource>,
     registry: SchemaRegistry,
-    config: ServiceConfig,
+    config: ScimSettings,
     events: Option<Arc<dyn EventSink>>,
 }
 
@@ -143,20 +157,20 @@ impl std::fmt::Debug for ScimService {
 impl ScimService {
     /// A service over `store`, naming new resources with ids from `ids` (e.g.
     /// `ids::RandomIds`, feature `getrandom`), with the core schemas
-    /// (User with the Enterprise User extension, Group) and the default [`ServiceConfig`].
+    /// (User with the Enterprise User extension, Group) and the default [`ScimSettings`].
     pub fn new(store: Arc<dyn Store>, ids: Arc<dyn IdSource>) -> Self {
         Self {
             store,
             ids,
             registry: SchemaRegistry::core(),
-            config: ServiceConfig::default(),
+            config: ScimSettings::default(),
             events: None,
         }
     }
 
     /// Uses `config`.
     #[must_use]
-    pub fn with_config(mut self, config: ServiceConfig) -> Self {
+    pub fn with_config(mut self, config: ScimSettings) -> Self {
         self.config = config;
         self
     }
@@ -177,7 +191,7 @@ impl ScimService {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &ServiceConfig {
+    pub fn config(&self) -> &ScimSettings {
         &self.config
     }
 
@@ -189,19 +203,19 @@ impl ScimService {
     /// The `/ServiceProviderConfig` this service advertises (from its configuration).
     pub fn service_provider_config(&self) -> ServiceProviderConfig {
         let mut spc = ServiceProviderConfig::default();
-        spc.bulk = self.config.bulk_enabled;
-        if self.config.bulk_enabled {
-            spc.bulk_max_operations = self.config.bulk.max_operations as u64;
-            spc.bulk_max_payload_size = self.config.bulk.max_payload_size as u64;
+        spc.bulk = self.config.bulk_enabled();
+        if self.config.bulk_enabled() {
+            spc.bulk_max_operations = self.config.bulk_limits().max_operations() as u64;
+            spc.bulk_max_payload_size = self.config.bulk_limits().max_payload_size() as u64;
         }
-        spc.filter_max_results = self.config.list.max_results as u64;
+        spc.filter_max_results = self.config.list_limits().max_results() as u64;
         spc
     }
 
     /// Answers one request. Never panics; every failure is a SCIM `Error` document with
     /// the status and `scimType` RFC 7644 gives it. Bad client input never gets a 5xx; a
     /// 5xx means the store failed (503 with `Retry-After` when it was only busy).
-    pub fn handle(&self, ctx: &RequestContext<'_>, request: &Request<'_>) -> Response {
+    pub fn handle(&self, ctx: &RequestContext<'_>, request: &ScimRequest<'_>) -> ScimResponse {
         match route::dispatch(self, ctx, request) {
             Ok(response) => response,
             Err(error) => error_response(&error),
@@ -209,13 +223,29 @@ impl ScimService {
     }
 }
 
-/// The response carrying a SCIM error document.
-pub(crate) fn error_response(error: &ScimError) -> Response {
+/// The SCIM Error response (RFC 7644 §3.12) for `error`: its status, `Content-Type:
+/// application/scim+json`, the error document as body, and `Retry-After: 1` on a 503. What
+/// [`ScimService::handle`] answers a failure with, for the failures a host finds before
+/// calling it (rate limits, a body over
+/// [`ScimSettings::max_request_bytes`](crate::ScimSettings::max_request_bytes)); for
+/// authentication see [`crate::host::auth_error_response`].
+///
+/// ```
+/// use fedkit_scim::error::ScimError;
+/// let response = fedkit_scim_service::error_response(&ScimError::new(429, None, "slow down"));
+/// assert_eq!(response.status, 429);
+/// assert_eq!(response.header("Content-Type"), Some("application/scim+json"));
+/// let body: serde_json::Value = serde_json::from_slice(&response.body)?;
+/// assert_eq!(body["status"], "429");
+/// assert_eq!(body["detail"], "slow down");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn error_response(error: &ScimError) -> ScimResponse {
     let mut headers = vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())];
     if error.status == 503 {
         headers.push(("Retry-After", "1".to_owned()));
     }
-    Response {
+    ScimResponse {
         status: error.status,
         headers,
         body: error.to_json().to_string().into_bytes(),
@@ -223,8 +253,8 @@ pub(crate) fn error_response(error: &ScimError) -> Response {
 }
 
 /// A JSON response.
-pub(crate) fn json_response(status: u16, body: &serde_json::Value) -> Response {
-    Response {
+pub(crate) fn json_response(status: u16, body: &serde_json::Value) -> ScimResponse {
+    ScimResponse {
         status,
         headers: vec![("Content-Type", SCIM_CONTENT_TYPE.to_owned())],
         body: body.to_string().into_bytes(),

@@ -9,11 +9,11 @@ use fedkit_scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use fedkit_scim::list::SearchRequest;
 use fedkit_scim::patch::{self, PatchRequest};
 use fedkit_scim::projection::Projection;
-use fedkit_scim::resource::{get_attr, parse_json, version_of, MetaContext, ResourceLimits, ResourceSchema};
+use fedkit_scim::resource::{get_attr, version_of, MetaContext, ResourceError, ResourceSchema};
 use serde_json::{json, Map, Value};
 
 use super::route::tag_list_matches;
-use super::{json_response, DeleteAction, RequestContext, Response, ScimService};
+use super::{json_response, DeleteAction, RequestContext, ScimResponse, ScimService};
 use crate::events::Event;
 use crate::store::{member_ids, ResourceKind, StoreError, Transaction};
 
@@ -150,7 +150,7 @@ impl<'s> Ops<'s> {
 
     pub(super) fn schema(&self, kind: ResourceKind) -> Result<ResourceSchema<'s>, ScimError> {
         Ok(ResourceSchema::new(&self.service.registry, kind.name())?
-            .with_options(self.service.config.validation))
+            .with_options(*self.service.config.validation_options()))
     }
 
     fn parse_body(&self, body: &[u8]) -> Result<Value, ScimError> {
@@ -160,13 +160,23 @@ impl<'s> Ops<'s> {
                 "the request has no body; send a SCIM JSON document",
             ));
         }
-        let limits = ResourceLimits::default().with_max_bytes(self.service.config.max_body_bytes);
-        Ok(parse_json(body, &limits)?)
+        let max = self.service.config.max_body_bytes();
+        if body.len() > max {
+            return Err(ResourceError::TooLarge {
+                max,
+                actual: body.len(),
+            }
+            .into());
+        }
+        Ok(fedkit_scim::json::parse(body).map_err(ResourceError::from)?)
     }
 
     pub(crate) fn parse_search_body(&self, body: &[u8]) -> Result<SearchRequest, ScimError> {
         let value = self.parse_body(body)?;
-        Ok(SearchRequest::from_json(&value, &self.service.config.filter)?)
+        Ok(SearchRequest::from_json(
+            &value,
+            self.service.config.filter_limits(),
+        )?)
     }
 
     pub(super) fn location(&self, kind: ResourceKind, id: &str) -> Result<String, ScimError> {
@@ -248,7 +258,8 @@ impl<'s> Ops<'s> {
         kind: ResourceKind,
         mut stored: Value,
     ) -> Result<Written, ScimError> {
-        if kind == ResourceKind::Group && member_ids(&stored).len() > self.service.config.max_inline_members {
+        if kind == ResourceKind::Group && member_ids(&stored).len() > self.service.config.max_inline_members()
+        {
             crate::store::drop_members(&mut stored);
         }
         let resource = self.render(tx, kind, stored)?;
@@ -332,7 +343,7 @@ impl<'s> Ops<'s> {
                     format!("a group cannot be a member of itself (members value {member:?})"),
                 ));
             }
-            if self.service.config.check_members_exist
+            if self.service.config.member_check()
                 && !known.contains(member)
                 && tx.get(ResourceKind::User, member).map_err(store_error)?.is_none()
                 && tx
@@ -349,7 +360,7 @@ impl<'s> Ops<'s> {
                 ));
             }
         }
-        if self.service.config.unique_group_display_name {
+        if self.service.config.unique_group_display_name() {
             if let Some(name) = group
                 .as_object()
                 .and_then(|o| get_attr(o, "displayName"))
@@ -557,7 +568,7 @@ impl<'s> Ops<'s> {
         body: &Value,
         if_match: Option<&str>,
     ) -> Result<Written, ScimError> {
-        let options = &self.service.config.patch;
+        let options = self.service.config.patch_options();
         let request = PatchRequest::parse_with_options(body, options)?;
         if kind == ResourceKind::Group {
             if let Some(written) = self.patch_members_in_place(id, body, &request, if_match)? {
@@ -603,7 +614,7 @@ impl<'s> Ops<'s> {
         let mut tx = self.begin()?;
         let stored = self.load(&mut tx, kind, id)?;
         self.check_if_match(&mut tx, kind, &stored, if_match)?;
-        let action = match (&self.service.config.user_deletion, kind) {
+        let action = match (&self.service.config.user_deletion(), kind) {
             (Some(policy), ResourceKind::User) => policy(self.ctx.tenant, &stored),
             _ => DeleteAction::Delete,
         };
@@ -641,7 +652,7 @@ impl<'s> Ops<'s> {
         written: &Written,
         projection: &Projection,
         location: bool,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let body = projection.apply(&written.resource, &self.schema(kind)?);
         let mut response = json_response(status, &body);
         response.headers.push(("ETag", written.version.clone()));
@@ -656,7 +667,7 @@ impl<'s> Ops<'s> {
         kind: ResourceKind,
         body: &[u8],
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let input = self.parse_body(body)?;
         let written = self.do_create(kind, &input)?;
         self.resource_response(201, kind, &written, projection, true)
@@ -668,7 +679,7 @@ impl<'s> Ops<'s> {
         id: &str,
         pre: &Preconditions<'_>,
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let mut tx = self.begin_read()?;
         let stored = if kind == ResourceKind::Group {
             self.load_group(&mut tx, id, projection)?
@@ -682,7 +693,7 @@ impl<'s> Ops<'s> {
             .if_none_match
             .is_some_and(|h| tag_list_matches(h, &written.version))
         {
-            return Ok(Response {
+            return Ok(ScimResponse {
                 status: 304,
                 headers: vec![("ETag", written.version), ("Location", written.location)],
                 body: Vec::new(),
@@ -698,7 +709,7 @@ impl<'s> Ops<'s> {
         body: &[u8],
         pre: &Preconditions<'_>,
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let input = self.parse_body(body)?;
         let written = self.do_replace(kind, id, &input, pre.if_match)?;
         self.resource_response(200, kind, &written, projection, true)
@@ -711,7 +722,7 @@ impl<'s> Ops<'s> {
         body: &[u8],
         pre: &Preconditions<'_>,
         projection: &Projection,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let input = self.parse_body(body)?;
         if kind == ResourceKind::Group {
             self.members_in_response.set(self.members_wanted(projection)?.0);
@@ -725,9 +736,9 @@ impl<'s> Ops<'s> {
         kind: ResourceKind,
         id: &str,
         pre: &Preconditions<'_>,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         self.do_delete(kind, id, pre.if_match)?;
-        Ok(Response {
+        Ok(ScimResponse {
             status: 204,
             headers: Vec::new(),
             body: Vec::new(),
@@ -738,8 +749,8 @@ impl<'s> Ops<'s> {
     // Bulk (RFC 7644 §3.7): each operation is its own transaction, as the RFC makes
     // operations independent; `failOnErrors` stops processing after that many errors.
 
-    pub(crate) fn bulk(&self, body: &[u8]) -> Result<Response, ScimError> {
-        let request = BulkRequest::parse(body, &self.service.config.bulk)?;
+    pub(crate) fn bulk(&self, body: &[u8]) -> Result<ScimResponse, ScimError> {
+        let request = BulkRequest::parse(body, self.service.config.bulk_limits())?;
         // Bulk results carry no resource.
         self.members_in_response.set(false);
         let order = request.execution_order()?;

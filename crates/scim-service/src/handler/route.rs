@@ -8,7 +8,7 @@ use fedkit_scim::list::SearchRequest;
 use fedkit_scim::projection::Projection;
 
 use super::ops::{Ops, Preconditions};
-use super::{json_response, Request, RequestContext, Response, ScimService, SCIM_CONTENT_TYPE};
+use super::{json_response, RequestContext, ScimRequest, ScimResponse, ScimService, SCIM_CONTENT_TYPE};
 use crate::store::ResourceKind;
 
 /// Percent-decodes `text` (the `percent-encoding` crate; an invalid escape stays as it is);
@@ -96,7 +96,7 @@ const JSON_TYPES: [&str; 2] = [SCIM_CONTENT_TYPE, "application/json"];
 /// `application/scim+json` or `application/json`, in UTF-8 (RFC 8259 §8.1); parameters are
 /// allowed. A request without `Content-Type` is read as JSON: some provisioning clients and
 /// scripts omit it, and the body is parsed and validated as JSON either way.
-fn check_content_type(method: &str, request: &Request<'_>) -> Result<(), ScimError> {
+fn check_content_type(method: &str, request: &ScimRequest<'_>) -> Result<(), ScimError> {
     if !matches!(method, "POST" | "PUT" | "PATCH") {
         return Ok(());
     }
@@ -125,7 +125,7 @@ fn check_content_type(method: &str, request: &Request<'_>) -> Result<(), ScimErr
 /// header must allow it or `application/json` with a non-zero quality: `*/*`, `application/*`
 /// or one of the two. The most specific range naming a type decides its quality. No
 /// `Accept` accepts anything.
-fn check_accept(request: &Request<'_>) -> Result<(), ScimError> {
+fn check_accept(request: &ScimRequest<'_>) -> Result<(), ScimError> {
     let Some(header) = request.header("Accept").filter(|h| !h.trim().is_empty()) else {
         return Ok(());
     };
@@ -175,8 +175,8 @@ fn check_accept(request: &Request<'_>) -> Result<(), ScimError> {
 pub(super) fn dispatch(
     service: &ScimService,
     ctx: &RequestContext<'_>,
-    request: &Request<'_>,
-) -> Result<Response, ScimError> {
+    request: &ScimRequest<'_>,
+) -> Result<ScimResponse, ScimError> {
     let method = request.method.to_ascii_uppercase();
     check_accept(request)?;
     check_content_type(&method, request)?;
@@ -194,9 +194,9 @@ pub(super) fn dispatch(
         .collect::<Result<_, _>>()?;
     let is_bulk = segments.len() == 1 && segments.first().is_some_and(|s| s.eq_ignore_ascii_case("Bulk"));
     let max_body = if is_bulk {
-        service.config.bulk.max_payload_size
+        service.config.bulk_limits().max_payload_size()
     } else {
-        service.config.max_body_bytes
+        service.config.max_body_bytes()
     };
     if request.body.len() > max_body {
         return Err(ScimError::new(
@@ -266,7 +266,7 @@ pub(super) fn dispatch(
             if method != "POST" {
                 return Err(method_not_allowed(&method, raw_path, "POST"));
             }
-            if !service.config.bulk_enabled {
+            if !service.config.bulk_enabled() {
                 return Err(ScimError::new(
                     501,
                     None,
@@ -283,7 +283,7 @@ pub(super) fn dispatch(
             ops.search(&ResourceKind::ALL, &search)
         }
         [first, rest @ ..] if first.eq_ignore_ascii_case("Me") => {
-            let Some(resolver) = &service.config.me else {
+            let Some(resolver) = &service.config.me() else {
                 return Err(ScimError::new(
                     501,
                     None,
@@ -310,7 +310,7 @@ pub(super) fn dispatch(
                     "GET" => {
                         let search = SearchRequest::from_query_with_limits(
                             pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-                            &service.config.filter,
+                            service.config.filter_limits(),
                         )?;
                         ops.search(&[kind], &search)
                     }
@@ -337,9 +337,9 @@ fn by_id(
     raw_path: &str,
     kind: ResourceKind,
     id: &str,
-    request: &Request<'_>,
+    request: &ScimRequest<'_>,
     pairs: &[(String, String)],
-) -> Result<Response, ScimError> {
+) -> Result<ScimResponse, ScimError> {
     let pre = Preconditions {
         if_match: request.header("If-Match"),
         if_none_match: request.header("If-None-Match"),

@@ -10,7 +10,7 @@ use fedkit_scim::list::{ListResponse, PageWindow, SearchRequest, SortOrder};
 use serde_json::Value;
 
 use super::ops::{store_error, Ops, Tx};
-use super::{json_response, Response};
+use super::{json_response, ScimResponse};
 use crate::store::{PageQuery, ResourceKind, SortKey};
 
 /// Candidates read per statement when groups come without their members.
@@ -46,14 +46,14 @@ impl<'s> Ops<'s> {
         &self,
         kinds: &[ResourceKind],
         search: &SearchRequest,
-    ) -> Result<Response, ScimError> {
+    ) -> Result<ScimResponse, ScimError> {
         let mut tx = self.begin_read()?;
         if let [kind] = kinds {
             if let Some(response) = self.search_in_store(&mut tx, *kind, search)? {
                 return Ok(response);
             }
         }
-        let page = search.pagination(&self.service.config.list);
+        let page = search.pagination(self.service.config.list_limits());
         let start = page.start_index.saturating_sub(1);
         let end = start.saturating_add(page.count);
         let mut total = 0usize;
@@ -193,7 +193,7 @@ impl<'s> Ops<'s> {
         tx: &mut Tx<'_>,
         kind: ResourceKind,
         search: &SearchRequest,
-    ) -> Result<Option<Response>, ScimError> {
+    ) -> Result<Option<ScimResponse>, ScimError> {
         let mut filter = None;
         let member_of = match (&search.filter, kind) {
             (None, _) => None,
@@ -240,7 +240,7 @@ impl<'s> Ops<'s> {
             }
             Some(_) => return Ok(None),
         };
-        let page = search.pagination(&self.service.config.list);
+        let page = search.pagination(self.service.config.list_limits());
         let (keeps, explicit) = if kind == ResourceKind::Group {
             self.members_wanted(&search.projection)?
         } else {

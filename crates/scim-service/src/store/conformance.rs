@@ -11,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod handler;
 pub mod props;
 
 use fedkit_scim::filter::Filter;

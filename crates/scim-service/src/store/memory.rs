@@ -56,6 +56,11 @@ struct TenantData {
     /// Users whose `userName` is not one string (absent, an array, a number): the index
     /// cannot answer for them, so a `userName eq` lookup always considers them.
     unindexed_users: std::collections::BTreeSet<String>,
+    /// `externalId` (caseExact, not unique) → the ids of the users with it.
+    external_ids: HashMap<String, std::collections::BTreeSet<String>>,
+    /// Users whose `externalId` is present but not one string: an `externalId eq` lookup
+    /// always considers them.
+    unindexed_external_ids: std::collections::BTreeSet<String>,
     next_seq: u64,
 }
 
@@ -97,6 +102,27 @@ impl TenantData {
                 }
                 None => {}
             }
+            if let Some(Value::String(old_external)) = old.as_ref().and_then(|(_, v)| external_id(v)) {
+                if let Some(ids) = self.external_ids.get_mut(old_external) {
+                    ids.remove(id);
+                    if ids.is_empty() {
+                        self.external_ids.remove(old_external);
+                    }
+                }
+            }
+            self.unindexed_external_ids.remove(id);
+            match row.as_ref().and_then(|(_, v)| external_id(v)) {
+                Some(Value::String(external)) => {
+                    self.external_ids
+                        .entry(external.clone())
+                        .or_default()
+                        .insert(id.to_owned());
+                }
+                Some(_) => {
+                    self.unindexed_external_ids.insert(id.to_owned());
+                }
+                None => {}
+            }
         }
         old
     }
@@ -118,8 +144,15 @@ impl TenantData {
     }
 }
 
-/// The ids that can match `filter` when the indexes answer it (`id eq`, `userName eq`, and an
-/// `and` with one such side); `None` when every resource must be considered.
+/// A user's `externalId` member, whatever its type.
+fn external_id(user: &Value) -> Option<&Value> {
+    user.as_object()
+        .and_then(|o| fedkit_scim::resource::get_attr(o, "externalId"))
+}
+
+/// The ids that can match `filter` when the indexes answer it (`id eq`, `userName eq`,
+/// users' `externalId eq`, and an `and` with one such side); `None` when every resource must
+/// be considered.
 fn indexed_ids(data: &TenantData, kind: ResourceKind, filter: &Filter) -> Option<Vec<String>> {
     match filter {
         Filter::And(l, r) => indexed_ids(data, kind, l).or_else(|| indexed_ids(data, kind, r)),
@@ -136,6 +169,13 @@ fn indexed_ids(data: &TenantData, kind: ResourceKind, filter: &Filter) -> Option
                     indexed
                         .into_iter()
                         .chain(data.unindexed_users.iter().cloned())
+                        .collect(),
+                )
+            } else if kind == ResourceKind::User && path.name.eq_ignore_ascii_case("externalId") {
+                let indexed = data.external_ids.get(v).into_iter().flatten().cloned();
+                Some(
+                    indexed
+                        .chain(data.unindexed_external_ids.iter().cloned())
                         .collect(),
                 )
             } else {

@@ -571,7 +571,7 @@ pub fn attach_members(body: &mut Value, members: Vec<Value>) {
 }
 
 /// The group's `members` attribute (any case of the name), if any.
-pub fn members_of(group: &Value) -> Option<Value> {
+pub(crate) fn members_of(group: &Value) -> Option<Value> {
     group
         .as_object()
         .and_then(|o| fedkit_scim::resource::get_attr(o, "members"))
@@ -589,7 +589,7 @@ pub fn drop_members(group: &mut Value) {
 
 /// Replaces a group's `members` (any case of the name) with an empty array, if it has the
 /// attribute: the shape of a group whose members are kept elsewhere.
-pub fn strip_members(group: &mut Value) {
+pub(crate) fn strip_members(group: &mut Value) {
     if let Some(obj) = group.as_object_mut() {
         if let Some(k) = fedkit_scim::resource::find_key(obj, "members").map(str::to_owned) {
             obj.remove(&k);

@@ -27,7 +27,9 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, FixedOffset};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
+
+use crate::resource::get_attr;
 
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use super::{FilterError, FilterErrorKind as K};
@@ -115,38 +117,8 @@ enum Cmp {
     },
 }
 
-/// Objects up to this many members are searched by [`get_ci`] in one pass.
-const SCAN_MAX: usize = 32;
-
-/// The member named `key`: the exact spelling if present, else the first whose name equals
-/// `key` ignoring ASCII case. Resources and their elements are small objects whose key texts
-/// live behind pointers, so for those one pass compares the lengths stored inline first and
-/// reads the text of same-length keys only (the scan is memory-bound: a filter over many
-/// resources spends its time waiting for key texts).
-fn get_ci<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    if m.len() > SCAN_MAX {
-        return m.get(key).or_else(|| {
-            m.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v)
-        });
-    }
-    let mut folded = None;
-    for (k, v) in m {
-        if k.len() == key.len() {
-            if k == key {
-                return Some(v);
-            }
-            if folded.is_none() && k.eq_ignore_ascii_case(key) {
-                folded = Some(v);
-            }
-        }
-    }
-    folded
-}
-
 fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    v.as_object().and_then(|m| get_ci(m, key))
+    v.as_object().and_then(|m| get_attr(m, key))
 }
 
 /// Calls `f` on `v`, or on each item when `v` is an array; true as soon as `f` is.
@@ -630,43 +602,5 @@ impl Filter {
         _ctx: &EvalContext<'_>,
     ) -> Result<bool, FilterError> {
         Ok(compile_element(self, attribute)?.eval(element))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::{get_ci, SCAN_MAX};
-    use serde_json::{json, Map, Value};
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
-
-    #[test]
-    fn get_ci_prefers_the_exact_spelling_then_the_first_case_insensitive_match() {
-        let m = obj(json!({"EMAILS": 1, "Emails": 2, "emails": 3, "email": 4, "emailsX": 5}));
-        assert_eq!(get_ci(&m, "emails"), Some(&json!(3)));
-        assert_eq!(get_ci(&m, "Emails"), Some(&json!(2)));
-        // No exact spelling: the first in the map's order ("EMAILS" < "Emails" in a BTreeMap).
-        assert_eq!(get_ci(&m, "eMails"), Some(&json!(1)));
-        assert_eq!(get_ci(&m, "emai"), None);
-        assert_eq!(get_ci(&m, "emailsx"), Some(&json!(5)));
-        assert_eq!(get_ci(&m, ""), None);
-    }
-
-    #[test]
-    fn get_ci_on_large_objects_gives_the_same_answers() {
-        let mut m = obj(json!({"EMAILS": 1, "Emails": 2, "emails": 3}));
-        for i in 0..SCAN_MAX {
-            m.insert(format!("pad{i:02}"), json!(i));
-        }
-        assert!(m.len() > SCAN_MAX);
-        assert_eq!(get_ci(&m, "emails"), Some(&json!(3)));
-        assert_eq!(get_ci(&m, "Emails"), Some(&json!(2)));
-        assert_eq!(get_ci(&m, "eMails"), Some(&json!(1)));
-        assert_eq!(get_ci(&m, "PAD07"), Some(&json!(7)));
-        assert_eq!(get_ci(&m, "title"), None);
     }
 }

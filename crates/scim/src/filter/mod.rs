@@ -42,17 +42,24 @@ pub use visit::Visitor;
 
 use std::fmt;
 
+use crate::settings::SettingsError;
+
 /// Resource limits for filter and path parsing. Exceeding one is a
 /// [`FilterErrorKind::TooLong`] or [`FilterErrorKind::TooDeep`] error.
+///
+/// ```
+/// use fedkit_scim::filter::FilterLimits;
+/// let limits = FilterLimits::default().with_max_depth(FilterLimits::MAX_DEPTH)?;
+/// assert_eq!(limits.max_depth(), 64);
+/// assert!(FilterLimits::default().with_max_depth(65).is_err());
+/// # Ok::<(), fedkit_scim::settings::SettingsError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FilterLimits {
-    /// Maximum filter length in bytes. Default 4096.
-    pub max_length: usize,
-    /// Maximum nesting depth of `( )`, `not ( )` and `[ ]` together. Default 16.
-    pub max_depth: usize,
-    /// Maximum number of attribute expressions (comparisons and `pr`). Default 128.
-    pub max_terms: usize,
+    max_length: usize,
+    max_depth: usize,
+    max_terms: usize,
 }
 
 impl Default for FilterLimits {
@@ -66,25 +73,43 @@ impl Default for FilterLimits {
 }
 
 impl FilterLimits {
-    /// Sets the maximum length in bytes.
-    #[must_use]
-    pub fn with_max_length(mut self, max_length: usize) -> Self {
-        self.max_length = max_length;
-        self
+    /// The deepest nesting [`FilterLimits::with_max_depth`] accepts: parsing and evaluation
+    /// recurse once per level, and a deeper limit could exhaust a thread's stack.
+    pub const MAX_DEPTH: usize = 64;
+
+    /// Sets the maximum filter length in bytes. Default 4096. At least 1.
+    pub fn with_max_length(mut self, max_length: usize) -> Result<Self, SettingsError> {
+        self.max_length = crate::settings::positive("FilterLimits::max_length", max_length)?;
+        Ok(self)
     }
 
-    /// Sets the maximum nesting depth.
-    #[must_use]
-    pub fn with_max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
-        self
+    /// Sets the maximum nesting depth of `( )`, `not ( )` and `[ ]` together. Default 16.
+    /// Between 1 and [`FilterLimits::MAX_DEPTH`].
+    pub fn with_max_depth(mut self, max_depth: usize) -> Result<Self, SettingsError> {
+        self.max_depth = crate::settings::in_range("FilterLimits::max_depth", max_depth, 1, Self::MAX_DEPTH)?;
+        Ok(self)
     }
 
-    /// Sets the maximum number of attribute expressions.
-    #[must_use]
-    pub fn with_max_terms(mut self, max_terms: usize) -> Self {
-        self.max_terms = max_terms;
-        self
+    /// Sets the maximum number of attribute expressions (comparisons and `pr`). Default
+    /// 128. At least 1.
+    pub fn with_max_terms(mut self, max_terms: usize) -> Result<Self, SettingsError> {
+        self.max_terms = crate::settings::positive("FilterLimits::max_terms", max_terms)?;
+        Ok(self)
+    }
+
+    /// See [`FilterLimits::with_max_length`].
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// See [`FilterLimits::with_max_depth`].
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    /// See [`FilterLimits::with_max_terms`].
+    pub fn max_terms(&self) -> usize {
+        self.max_terms
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::error::{snippet, PatchErrorKind as K};
 use super::PatchOptions;
+pub(super) use crate::resource::{find_key, get_attr};
 use crate::schema::{AttributeDef, AttributeType};
 
 /// Normalizes values for one apply call.
@@ -250,39 +251,6 @@ pub(super) fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
-/// Looks a key up exactly, then case-insensitively (attribute names are case-insensitive,
-/// RFC 7643 §2.1). Returns the key as stored.
-pub(super) fn find_key<'m>(m: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
-    if let Some((k, _)) = m.get_key_value(name) {
-        return Some(k.as_str());
-    }
-    m.keys()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .map(String::as_str)
-}
-
-/// Looks a value up by case-insensitive key (an exact match wins).
-///
-/// Scans the entries comparing key *lengths* first: the length is stored inline, the key's
-/// text behind a pointer. In a scan over 100 000 group members, `BTreeMap::get` would read
-/// the text of every key it passes (`$ref`, `type`, then `value`), a cache miss each; this
-/// reads one.
-pub(super) fn get_ci<'m>(m: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
-    let mut folded = None;
-    for (k, v) in m {
-        if k.len() != name.len() {
-            continue;
-        }
-        if k == name {
-            return Some(v);
-        }
-        if folded.is_none() && k.eq_ignore_ascii_case(name) {
-            folded = Some(v);
-        }
-    }
-    folded
-}
-
 /// How two values of a multi-valued attribute are recognized as "the same value" (RFC 7644
 /// §3.5.2.1: adding a value that is already there changes nothing).
 ///
@@ -331,7 +299,7 @@ impl<'d> Identity<'d> {
         }
         let sub = self.value_sub?;
         let obj = element.as_object()?;
-        get_ci(obj, &sub.name)?.as_str()
+        get_attr(obj, &sub.name)?.as_str()
     }
 
     pub(super) fn case_exact(&self) -> bool {
@@ -351,7 +319,7 @@ impl<'d> Identity<'d> {
                 let (Some(c), Some(e)) = (candidate.as_object(), element.as_object()) else {
                     return candidate == element;
                 };
-                let (Some(cv), Some(ev)) = (get_ci(c, &vsub.name), get_ci(e, &vsub.name)) else {
+                let (Some(cv), Some(ev)) = (get_attr(c, &vsub.name), get_attr(e, &vsub.name)) else {
                     // No `value` on one side: compare what the candidate specifies.
                     return subset_equal(c, e);
                 };
@@ -363,7 +331,7 @@ impl<'d> Identity<'d> {
                     return false;
                 }
                 match self.type_sub {
-                    Some(tsub) => match (get_ci(c, &tsub.name), get_ci(e, &tsub.name)) {
+                    Some(tsub) => match (get_attr(c, &tsub.name), get_attr(e, &tsub.name)) {
                         (Some(Value::String(a)), Some(Value::String(b))) => str_eq(a, b, tsub.case_exact),
                         _ => true,
                     },
@@ -381,7 +349,7 @@ fn objects_equal(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
 
 /// Whether every member of `a` is in `b` with an equal value (keys case-insensitive).
 fn subset_equal(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
-    a.iter().all(|(k, v)| get_ci(b, k) == Some(v))
+    a.iter().all(|(k, v)| get_attr(b, k) == Some(v))
 }
 
 #[cfg(test)]

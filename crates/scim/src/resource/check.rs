@@ -133,10 +133,10 @@ pub(super) fn check_attr(
             found: JsonKind::of(v),
         });
     };
-    if items.len() > ck.options.limits.max_values {
+    if items.len() > ck.options.limits().max_values() {
         return Err(ResourceError::TooManyValues {
             attribute: path.to_owned(),
-            max: ck.options.limits.max_values,
+            max: ck.options.limits().max_values(),
             actual: items.len(),
         });
     }
@@ -195,10 +195,10 @@ fn check_single(
         },
         AttributeType::Boolean => match v {
             Value::Bool(_) => v.clone(),
-            Value::String(s) if ck.options.boolean_strings && s.eq_ignore_ascii_case("true") => {
+            Value::String(s) if ck.options.boolean_strings() && s.eq_ignore_ascii_case("true") => {
                 Value::Bool(true)
             }
-            Value::String(s) if ck.options.boolean_strings && s.eq_ignore_ascii_case("false") => {
+            Value::String(s) if ck.options.boolean_strings() && s.eq_ignore_ascii_case("false") => {
                 Value::Bool(false)
             }
             _ => return Err(wrong()),
@@ -270,7 +270,7 @@ fn check_complex(
     let mut spelled: Vec<(&str, &str)> = Vec::new();
     for (k, val) in obj {
         let Some(sub) = sub_attribute(def, k) else {
-            match ck.options.unknown_attributes {
+            match ck.options.unknown_attributes() {
                 UnknownAttributes::Ignore => continue,
                 UnknownAttributes::Reject => {
                     return Err(ResourceError::UnknownAttribute {

@@ -3,16 +3,23 @@
 use serde_json::Value;
 
 use super::error::ResourceError;
+use crate::settings::SettingsError;
 
-/// Resource limits for request bodies. Exceeding one is its own [`ResourceError`].
+/// Resource limits for request bodies. Exceeding one is its own [`ResourceError`]. Both are
+/// at least 1.
+///
+/// ```
+/// use fedkit_scim::resource::ResourceLimits;
+/// let limits = ResourceLimits::default().with_max_values(1_000)?;
+/// assert_eq!(limits.max_values(), 1_000);
+/// assert!(ResourceLimits::default().with_max_bytes(0).is_err());
+/// # Ok::<(), fedkit_scim::settings::SettingsError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResourceLimits {
-    /// Maximum body size in bytes for [`parse_json`]. Default 8 MiB (a Group with tens of
-    /// thousands of members fits).
-    pub max_bytes: usize,
-    /// Maximum number of values of one multi-valued attribute. Default 200 000.
-    pub max_values: usize,
+    max_bytes: usize,
+    max_values: usize,
 }
 
 impl Default for ResourceLimits {
@@ -25,18 +32,28 @@ impl Default for ResourceLimits {
 }
 
 impl ResourceLimits {
-    /// Sets the maximum body size in bytes.
-    #[must_use]
-    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
-        self.max_bytes = max_bytes;
-        self
+    /// Sets the maximum body size in bytes for [`parse_json`]. Default 8 MiB (a Group with
+    /// tens of thousands of members fits). At least 1.
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Result<Self, SettingsError> {
+        self.max_bytes = crate::settings::positive("ResourceLimits::max_bytes", max_bytes)?;
+        Ok(self)
     }
 
-    /// Sets the maximum number of values of one multi-valued attribute.
-    #[must_use]
-    pub fn with_max_values(mut self, max_values: usize) -> Self {
-        self.max_values = max_values;
-        self
+    /// Sets the maximum number of values of one multi-valued attribute. Default 200 000. At
+    /// least 1.
+    pub fn with_max_values(mut self, max_values: usize) -> Result<Self, SettingsError> {
+        self.max_values = crate::settings::positive("ResourceLimits::max_values", max_values)?;
+        Ok(self)
+    }
+
+    /// See [`ResourceLimits::with_max_bytes`].
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// See [`ResourceLimits::with_max_values`].
+    pub fn max_values(&self) -> usize {
+        self.max_values
     }
 }
 
@@ -79,15 +96,10 @@ pub enum UndefinedSchemas {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ValidationOptions {
-    /// Unknown attributes and extension URNs.
-    pub unknown_attributes: UnknownAttributes,
-    /// Body and value-count limits.
-    pub limits: ResourceLimits,
-    /// Accept the strings `"true"`/`"false"` (any case) for boolean attributes and store them
-    /// as JSON booleans. Default on: Entra ID sends `"False"`.
-    pub boolean_strings: bool,
-    /// Undefined URNs listed in `schemas`.
-    pub undefined_schemas: UndefinedSchemas,
+    unknown_attributes: UnknownAttributes,
+    limits: ResourceLimits,
+    boolean_strings: bool,
+    undefined_schemas: UndefinedSchemas,
 }
 
 impl Default for ValidationOptions {
@@ -102,14 +114,15 @@ impl Default for ValidationOptions {
 }
 
 impl ValidationOptions {
-    /// Sets the unknown-attribute policy.
+    /// Sets the policy for unknown attributes and extension URNs (default
+    /// [`UnknownAttributes::Reject`]).
     #[must_use]
     pub fn with_unknown_attributes(mut self, policy: UnknownAttributes) -> Self {
         self.unknown_attributes = policy;
         self
     }
 
-    /// Sets the limits.
+    /// Sets the body and value-count limits.
     #[must_use]
     pub fn with_limits(mut self, limits: ResourceLimits) -> Self {
         self.limits = limits;
@@ -123,11 +136,32 @@ impl ValidationOptions {
         self
     }
 
-    /// Accepts or refuses boolean values written as strings.
+    /// Accepts or refuses the strings `"true"`/`"false"` (any case) for boolean attributes
+    /// (stored as JSON booleans). Default on: Entra ID sends `"False"`.
     #[must_use]
     pub fn with_boolean_strings(mut self, accept: bool) -> Self {
         self.boolean_strings = accept;
         self
+    }
+
+    /// See [`ValidationOptions::with_unknown_attributes`].
+    pub fn unknown_attributes(&self) -> UnknownAttributes {
+        self.unknown_attributes
+    }
+
+    /// See [`ValidationOptions::with_limits`].
+    pub fn limits(&self) -> &ResourceLimits {
+        &self.limits
+    }
+
+    /// See [`ValidationOptions::with_boolean_strings`].
+    pub fn boolean_strings(&self) -> bool {
+        self.boolean_strings
+    }
+
+    /// See [`ValidationOptions::with_undefined_schemas`].
+    pub fn undefined_schemas(&self) -> UndefinedSchemas {
+        self.undefined_schemas
     }
 }
 

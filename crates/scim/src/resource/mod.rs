@@ -22,8 +22,8 @@
 //! * [`ResourceSchema::finish_update`] recomputes `schemas` and `meta` after any other change
 //!   (e.g. a PATCH).
 //!
-//! Helpers for code that edits resources directly (the PATCH engine): [`get_attr`],
-//! [`get_attr_mut`], [`find_key`] for case-insensitive member lookup, [`attribute_container`]
+//! Helpers for code that edits resources directly (the PATCH engine): [`get_attr`] and
+//! [`find_key`] for case-insensitive member lookup, [`attribute_container`]
 //! and [`attribute_container_mut`] for where a resolved attribute lives, [`check_value`] /
 //! [`check_element`] to type-check and canonicalize a value for one attribute definition, and
 //! [`values_equal`] for schema-aware equality.
@@ -69,9 +69,7 @@ pub use equal::{element_equal, values_equal};
 pub use error::{JsonKind, ResourceError};
 pub use etag::version_of;
 pub use limits::{parse_json, ResourceLimits, UndefinedSchemas, UnknownAttributes, ValidationOptions};
-pub use lookup::{
-    attribute_container, attribute_container_mut, find_key, get_attr, get_attr_mut, remove_attr,
-};
+pub use lookup::{attribute_container, attribute_container_mut, find_key, get_attr};
 pub use meta::MetaContext;
 
 use chrono::SecondsFormat;
@@ -182,7 +180,7 @@ impl<'r> ResourceSchema<'r> {
     }
 
     fn unknown_attribute(&self, attribute: &str) -> Result<(), ResourceError> {
-        match self.options.unknown_attributes {
+        match self.options.unknown_attributes() {
             UnknownAttributes::Ignore => Ok(()),
             UnknownAttributes::Reject => Err(ResourceError::UnknownAttribute {
                 attribute: attribute.to_owned(),
@@ -192,7 +190,7 @@ impl<'r> ResourceSchema<'r> {
     }
 
     fn unknown_schema(&self, urn: &str) -> Result<(), ResourceError> {
-        match self.options.unknown_attributes {
+        match self.options.unknown_attributes() {
             UnknownAttributes::Ignore => Ok(()),
             UnknownAttributes::Reject => Err(ResourceError::UnknownSchema {
                 urn: urn.to_owned(),
@@ -402,7 +400,7 @@ impl<'r> ResourceSchema<'r> {
         }
         for urn in urns {
             if !urn.eq_ignore_ascii_case(&self.core.id) && self.ext_index(urn).is_none() {
-                let ignorable = self.options.undefined_schemas == UndefinedSchemas::IgnoreUnused
+                let ignorable = self.options.undefined_schemas() == UndefinedSchemas::IgnoreUnused
                     && !uses_schema(obj, urn);
                 if !ignorable {
                     self.unknown_schema(urn)?;
@@ -438,7 +436,7 @@ impl<'r> ResourceSchema<'r> {
     ///     ["http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"]);
     /// ```
     pub fn ignored_schemas(&self, input: &Value) -> Vec<String> {
-        if self.options.undefined_schemas != UndefinedSchemas::IgnoreUnused {
+        if self.options.undefined_schemas() != UndefinedSchemas::IgnoreUnused {
             return Vec::new();
         }
         let Some(obj) = input.as_object() else {

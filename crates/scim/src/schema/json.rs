@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use super::error::SchemaError;
 use super::model::{AttributeDef, AttributeType, Mutability, ResourceType, Returned, Schema, Uniqueness};
 use super::{RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA};
+use crate::resource::get_attr;
 
 impl AttributeDef {
     /// The attribute as it appears in a `/Schemas` document (RFC 7643 §7). `caseExact` is
@@ -54,20 +55,12 @@ impl AttributeDef {
 
 const MAX_SCHEMA_DEPTH: usize = 4;
 
-fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    m.get(key).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
 fn from_json_attr(value: &Value, depth: usize) -> Result<AttributeDef, SchemaError> {
     let obj = value.as_object().ok_or(SchemaError::Invalid {
         attribute: String::new(),
         reason: "an attribute definition must be a JSON object".into(),
     })?;
-    let name = get_ci(obj, "name")
+    let name = get_attr(obj, "name")
         .and_then(Value::as_str)
         .ok_or(SchemaError::Invalid {
             attribute: String::new(),
@@ -77,16 +70,16 @@ fn from_json_attr(value: &Value, depth: usize) -> Result<AttributeDef, SchemaErr
         attribute: name.to_owned(),
         reason,
     };
-    let text = |key: &str| get_ci(obj, key).and_then(Value::as_str);
+    let text = |key: &str| get_attr(obj, key).and_then(Value::as_str);
     let flag = |key: &str| -> Result<bool, SchemaError> {
-        match get_ci(obj, key) {
+        match get_attr(obj, key) {
             None | Some(Value::Null) => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
             Some(_) => Err(bad(format!("\"{key}\" must be true or false"))),
         }
     };
     let strings = |key: &str| -> Result<Vec<String>, SchemaError> {
-        match get_ci(obj, key) {
+        match get_attr(obj, key) {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(items)) => items
                 .iter()
@@ -132,7 +125,7 @@ fn from_json_attr(value: &Value, depth: usize) -> Result<AttributeDef, SchemaErr
     }
     def.canonical_values = strings("canonicalValues")?;
     def.reference_types = strings("referenceTypes")?;
-    match get_ci(obj, "subAttributes") {
+    match get_attr(obj, "subAttributes") {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             if depth >= MAX_SCHEMA_DEPTH {
@@ -161,18 +154,18 @@ impl Schema {
             attribute: String::new(),
             reason: "a schema must be a JSON object".into(),
         })?;
-        let id = get_ci(obj, "id")
+        let id = get_attr(obj, "id")
             .and_then(Value::as_str)
             .ok_or(SchemaError::Invalid {
                 attribute: String::new(),
                 reason: "a schema needs an \"id\" string (its URN)".into(),
             })?;
-        let name = get_ci(obj, "name").and_then(Value::as_str).unwrap_or_default();
-        let description = get_ci(obj, "description")
+        let name = get_attr(obj, "name").and_then(Value::as_str).unwrap_or_default();
+        let description = get_attr(obj, "description")
             .and_then(Value::as_str)
             .unwrap_or_default();
         let mut schema = Schema::new(id, name, description);
-        match get_ci(obj, "attributes") {
+        match get_attr(obj, "attributes") {
             Some(Value::Array(items)) => {
                 for item in items {
                     schema.attributes.push(AttributeDef::from_json(item)?);

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::patch::error::PatchErrorKind as K;
 use crate::patch::journal::{resolve, Loc, Step};
-use crate::patch::value::{find_key, get_ci, str_eq, truthy, Identity};
+use crate::patch::value::{find_key, get_attr, str_eq, truthy, Identity};
 use crate::patch::PatchOpKind;
 use crate::schema::Mutability;
 
@@ -170,7 +170,7 @@ impl<'r, 'o> Engine<'r, 'o> {
                     let stored_type = Self::elements(root, Some(loc.as_slice()))
                         .get(i)
                         .and_then(Value::as_object)
-                        .and_then(|o| get_ci(o, &t.name))
+                        .and_then(|o| get_attr(o, &t.name))
                         .is_some();
                     if stored_type {
                         m.remove(&t.name);
@@ -185,7 +185,7 @@ impl<'r, 'o> Engine<'r, 'o> {
         for (n, item) in fresh.into_iter().enumerate() {
             if primary_key
                 .as_ref()
-                .is_some_and(|p| truthy(item.as_object().and_then(|o| get_ci(o, p))))
+                .is_some_and(|p| truthy(item.as_object().and_then(|o| get_attr(o, p))))
             {
                 primaries.push(stored_len + n);
             }
@@ -248,7 +248,7 @@ impl<'r, 'o> Engine<'r, 'o> {
         if let Some(p) = attr.def.find_sub_attribute("primary") {
             let count = unique
                 .iter()
-                .filter(|u| truthy(u.as_object().and_then(|o| get_ci(o, &p.name))))
+                .filter(|u| truthy(u.as_object().and_then(|o| get_attr(o, &p.name))))
                 .count();
             if count > 1 {
                 return Err(K::MultiplePrimary {
