@@ -367,8 +367,9 @@ fn append_cookie(response: &mut Response, set_cookie: &str) {
     }
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers (the first one).
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of cookie `name` in the request's `Cookie` headers (the first one): for hosts
+/// reading their session cookie.
+pub fn request_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -449,7 +450,7 @@ async fn acs<H: SamlHost>(
         Ok(Form(form)) => {
             let worker = saml.clone();
             let done = blocking(move || {
-                let cookie = cookie(&parts.headers, connection.flow.cookie_name());
+                let cookie = request_cookie(&parts.headers, connection.flow.cookie_name());
                 let inner = &worker.inner;
                 match connection.flow.finish(
                     &form.saml_response,
