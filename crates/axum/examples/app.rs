@@ -10,35 +10,36 @@
 //! The loopback tests (`tests/loopback.rs`) run this `app` against fedkit's test IdP.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use fedkit_axum::{refusal_response, request_cookie, Connection, Directory, Saml, SamlHost, Scim, SessionRef};
+use fedkit_axum::{
+    refusal_response, request_cookie, Connection, Directory, Saml, SamlHost, Scim, SessionRef,
+};
 use fedkit_saml::logout::LogoutRequest;
 use fedkit_saml::Login;
 use fedkit_scim_service::ScimService;
 use rand_core::{OsRng, RngCore as _};
 
-/// The host's part: its sessions (id → who), and its directory.
-pub struct Host {
-    sessions: Mutex<HashMap<String, SessionRef>>,
-    directory: Directory,
-}
+/// The host's sessions (id → who; a stand-in for the app's own session store).
+type Sessions = Mutex<HashMap<String, SessionRef>>;
+/// What fedkit-axum calls: the sessions, and the SCIM directory asked at login.
+pub struct Host(Sessions, Directory);
 
 impl SamlHost for Host {
     fn logged_in(&self, login: Login, _request: &Parts) -> Response {
-        if let Err(refused) = self.directory.check_login(&login) {
+        if let Err(refused) = self.1.check_login(&login) {
             return refusal_response(&refused, refused.status());
         }
         let id = format!("{:016x}{:016x}", OsRng.next_u64(), OsRng.next_u64());
         self.sessions().insert(id.clone(), SessionRef::of(&login));
         let cookie = format!("sid={id}; Path=/; HttpOnly; Secure; SameSite=Lax");
-        let target = login.redirect_target(&[]).unwrap_or("/").to_owned();
-        (StatusCode::SEE_OTHER, [(header::LOCATION, target), (header::SET_COOKIE, cookie)]).into_response()
+        let target = Redirect::to(login.redirect_target(&[]).unwrap_or("/"));
+        ([(header::SET_COOKIE, cookie)], target).into_response()
     }
 
     fn end_session(&self, request: &Parts) -> Option<SessionRef> {
@@ -46,27 +47,27 @@ impl SamlHost for Host {
     }
 
     fn end_sessions_for(&self, request: &LogoutRequest) {
-        self.sessions().retain(|_, s| s.name_id.value != request.name_id().value);
+        let user = &request.name_id().value;
+        self.sessions().retain(|_, s| &s.name_id.value != user);
     }
 }
 
 impl Host {
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionRef>> {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Who this request's session belongs to.
-    pub fn user(&self, headers: &HeaderMap) -> Option<String> {
-        Some(self.sessions().get(request_cookie(headers, "sid")?)?.name_id.value.clone())
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, SessionRef>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// The app: `/saml/*`, `/scim/v2/*` and a home page naming the user.
 pub fn app(connection: Connection, scim: Scim, directory: Directory) -> Router {
-    let saml = Saml::new(Some(connection), Host { sessions: Mutex::default(), directory });
-    let home = saml.clone();
+    let saml = Saml::new(Some(connection), Host(Mutex::default(), directory));
+    let host = saml.clone();
+    let home = move |headers: HeaderMap| async move {
+        let user = request_cookie(&headers, "sid").and_then(|id| host.host().sessions().get(id).cloned());
+        format!("user: {:?}", user.map(|s| s.name_id.value))
+    };
     Router::new()
-        .route("/", get(move |headers: HeaderMap| async move { format!("user: {:?}", home.host().user(&headers)) }))
+        .route("/", get(home))
         .nest("/saml", saml.router())
         .merge(scim.router())
 }
@@ -85,9 +86,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?
     .with_settings(fedkit_saml::Settings::default().with_idp_initiated(true));
     let idp_slo = std::env::var("IDP_SLO_URL").ok();
-    let connection = Connection::from_setup(&setup).with_single_logout(&format!("{base}/saml/slo"), idp_slo.as_deref());
+    let connection =
+        Connection::from_setup(&setup).with_single_logout(&format!("{base}/saml/slo"), idp_slo.as_deref());
     let store = Arc::new(fedkit_scim_service::store::MemoryStore::new());
-    let service = Arc::new(ScimService::new(store, Arc::new(fedkit_scim_service::ids::RandomIds::new())));
+    let service = Arc::new(ScimService::new(
+        store,
+        Arc::new(fedkit_scim_service::ids::RandomIds::new()),
+    ));
     let tenant = fedkit_scim_service::auth::TenantId::new("default")?;
     let tokens = fedkit_scim_service::auth::TokenRegistry::new();
     tokens.add(&tenant, &var("SCIM_TOKEN")?)?;

@@ -192,7 +192,11 @@ impl Connection {
     }
 
     /// The URL that sends `message` to the IdP (signed when a key was given).
-    fn redirect(slo: &Slo, message: &OutgoingLogout, relay_state: Option<&str>) -> Result<String, RouteError> {
+    fn redirect(
+        slo: &Slo,
+        message: &OutgoingLogout,
+        relay_state: Option<&str>,
+    ) -> Result<String, RouteError> {
         match &slo.signing {
             Some((key, provider)) => message
                 .signed_redirect_url(relay_state, key, *provider)
@@ -391,7 +395,10 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-async fn login<H: SamlHost>(State(saml): State<Saml<H>>, query: Result<Query<LoginQuery>, QueryRejection>) -> Response {
+async fn login<H: SamlHost>(
+    State(saml): State<Saml<H>>,
+    query: Result<Query<LoginQuery>, QueryRejection>,
+) -> Response {
     // Only a path on this site is kept: anything else is dropped, never an open redirect.
     let next = query
         .ok()
@@ -517,7 +524,11 @@ async fn logout<H: SamlHost>(State(saml): State<Saml<H>>, parts: Parts) -> Respo
         );
         saml.inner
             .requests
-            .remember(request.id(), now + Duration::minutes(LOGOUT_LIFETIME_MINUTES), now)
+            .remember(
+                request.id(),
+                now + Duration::minutes(LOGOUT_LIFETIME_MINUTES),
+                now,
+            )
             .map_err(|e| RouteError::Store(e.to_string()))?;
         // The RelayState names the request the LogoutResponse must answer; it is only used
         // while the request is outstanding, and the signed InResponseTo must equal it.
@@ -572,8 +583,14 @@ async fn slo_post<H: SamlHost>(
 
 /// What the SLO route decided, computed off the runtime.
 enum SloOutcome {
+    /// The IdP answered the SP's LogoutRequest.
     Answered(LogoutResponse),
+    /// The IdP's LogoutRequest was honoured: send the browser back with this URL.
     Ended(String),
+    /// Honoured, with no IdP endpoint to answer to.
+    Local,
+    /// Refused: this page.
+    Refused(Response),
 }
 
 async fn slo<H: SamlHost>(saml: Saml<H>, message: SloMessage, relay_state: Option<String>) -> Response {
@@ -581,7 +598,7 @@ async fn slo<H: SamlHost>(saml: Saml<H>, message: SloMessage, relay_state: Optio
         return saml.refuse_route(&RouteError::NoSingleLogout);
     };
     let worker = saml.clone();
-    let outcome = blocking(move || -> Result<Option<SloOutcome>, Response> {
+    let outcome = blocking(move || {
         let now = Utc::now();
         let inner = &worker.inner;
         // Only a RelayState naming an outstanding request of ours selects it.
@@ -592,40 +609,42 @@ async fn slo<H: SamlHost>(saml: Saml<H>, message: SloMessage, relay_state: Optio
         };
         match verified {
             Ok(LogoutMessage::Response(response)) => {
+                // Answered once: a second copy finds the request no longer outstanding.
                 let _ = inner.requests.consume(response.in_response_to(), now);
-                Ok(Some(SloOutcome::Answered(response)))
+                SloOutcome::Answered(response)
             }
             Ok(LogoutMessage::Request(request)) => {
                 inner.host.end_sessions_for(&request);
                 let Some(idp_slo_url) = &slo.idp_slo_url else {
-                    return Ok(None);
+                    return SloOutcome::Local;
                 };
-                let answer = OutgoingLogout::response(
-                    slo.validator.service_provider(),
-                    idp_slo_url,
-                    &request,
-                    random::<16>().map_err(|e| worker.refuse_route(&e))?,
-                    now,
-                );
-                Connection::redirect(&slo, &answer, None)
-                    .map(|url| Some(SloOutcome::Ended(url)))
-                    .map_err(|e| worker.refuse_route(&e))
+                let answer = random::<16>().and_then(|random| {
+                    let answer = OutgoingLogout::response(
+                        slo.validator.service_provider(),
+                        idp_slo_url,
+                        &request,
+                        random,
+                        now,
+                    );
+                    Connection::redirect(&slo, &answer, None)
+                });
+                match answer {
+                    Ok(url) => SloOutcome::Ended(url),
+                    Err(e) => SloOutcome::Refused(worker.refuse_route(&e)),
+                }
             }
-            Ok(_) => Ok(None),
-            Err(e) => Err(worker.refuse(&e, StatusCode::FORBIDDEN)),
+            Ok(_) => SloOutcome::Local,
+            Err(e) => SloOutcome::Refused(worker.refuse(&e, StatusCode::FORBIDDEN)),
         }
     })
     .await;
+    let host = &saml.inner.host;
     match outcome {
-        Ok(Ok(Some(SloOutcome::Answered(response)))) => saml.inner.host.signed_out(if response.success() {
-            SignedOut::Confirmed
-        } else {
-            SignedOut::Partial
-        }),
-        Ok(Ok(Some(SloOutcome::Ended(url)))) => see_other(&url),
-        Ok(Ok(None)) => saml.inner.host.signed_out(SignedOut::Local),
-        Ok(Err(response)) => response,
+        Ok(SloOutcome::Answered(response)) if response.success() => host.signed_out(SignedOut::Confirmed),
+        Ok(SloOutcome::Answered(_)) => host.signed_out(SignedOut::Partial),
+        Ok(SloOutcome::Ended(url)) => see_other(&url),
+        Ok(SloOutcome::Local) => host.signed_out(SignedOut::Local),
+        Ok(SloOutcome::Refused(response)) => response,
         Err(e) => saml.refuse_route(&e),
     }
 }
-

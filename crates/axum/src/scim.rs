@@ -58,7 +58,10 @@ impl core::fmt::Debug for Scim {
 /// The path of an absolute URL, without a trailing `/` (`""` for the root).
 fn path_of(url: &str) -> String {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = after_scheme.find('/').and_then(|i| after_scheme.get(i..)).unwrap_or("");
+    let path = after_scheme
+        .find('/')
+        .and_then(|i| after_scheme.get(i..))
+        .unwrap_or("");
     path.split(['?', '#'])
         .next()
         .unwrap_or("")

@@ -1,6 +1,11 @@
 //! The example app (`examples/app.rs`) over real sockets on 127.0.0.1, driven by a real HTTP
 //! client, against fedkit's test IdP in process (`fedkit_cli::idp::TestIdp`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "../examples/app.rs"]
 #[allow(dead_code, unreachable_pub)]
@@ -215,7 +220,12 @@ fn start_login(app: &Running, next: &str) -> (String, String) {
 }
 
 /// The IdP's answer to `authn_request` (`None`: IdP-initiated) for `user`, as form fields.
-fn respond(app: &Running, authn_request: Option<&str>, relay_state: Option<&str>, user: &str) -> Vec<(String, String)> {
+fn respond(
+    app: &Running,
+    authn_request: Option<&str>,
+    relay_state: Option<&str>,
+    user: &str,
+) -> Vec<(String, String)> {
     let posted = app
         .idp
         .respond(authn_request, relay_state, user, Fault::None, Utc::now())
@@ -305,7 +315,11 @@ fn a_response_posted_from_another_browser_is_refused_and_the_genuine_one_still_l
     // Another login's cookie.
     let (_, other_cookie) = start_login(&app, "/");
     let refused = acs(&app, Some(&other_cookie), &fields);
-    assert_eq!(refused.error.as_deref(), Some("login_not_started_here"), "{refused:?}");
+    assert_eq!(
+        refused.error.as_deref(),
+        Some("login_not_started_here"),
+        "{refused:?}"
+    );
     // The browser that started the login still can.
     let done = acs(&app, Some(&cookie), &fields);
     assert_eq!(done.status, 303, "{done:?}");
@@ -335,22 +349,40 @@ fn a_user_scim_deactivated_or_deleted_is_refused_at_login() {
     assert_eq!(refused.error.as_deref(), Some("user_deactivated"));
     assert!(refused.cookie("sid").is_none());
     // Reactivated over SCIM: John logs in.
-    let (_, list) = scim(&app, "GET", &format!("/Users?filter=userName%20eq%20%22{JOHN}%22"), Some(TOKEN), "");
+    let (_, list) = scim(
+        &app,
+        "GET",
+        &format!("/Users?filter=userName%20eq%20%22{JOHN}%22"),
+        Some(TOKEN),
+        "",
+    );
     let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
     let id = list["Resources"][0]["id"].as_str().unwrap().to_owned();
     let patch = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}"#;
-    assert_eq!(scim(&app, "PATCH", &format!("/Users/{id}"), Some(TOKEN), patch).0, 200);
+    assert_eq!(
+        scim(&app, "PATCH", &format!("/Users/{id}"), Some(TOKEN), patch).0,
+        200
+    );
     assert_eq!(acs(&app, None, &respond(&app, None, None, JOHN)).status, 303);
     // Deleted (deprovisioned) over SCIM: refused again, as never provisioned.
-    assert_eq!(scim(&app, "DELETE", &format!("/Users/{id}"), Some(TOKEN), "").0, 204);
+    assert_eq!(
+        scim(&app, "DELETE", &format!("/Users/{id}"), Some(TOKEN), "").0,
+        204
+    );
     let refused = acs(&app, None, &respond(&app, None, None, JOHN));
-    assert_eq!(refused.error.as_deref(), Some("user_not_provisioned"), "{refused:?}");
+    assert_eq!(
+        refused.error.as_deref(),
+        Some("user_not_provisioned"),
+        "{refused:?}"
+    );
 }
 
 #[test]
 fn single_logout_from_the_idp_ends_the_users_sessions_and_is_answered() {
     let app = start();
-    let jane = acs(&app, None, &respond(&app, None, None, JANE)).cookie("sid").unwrap();
+    let jane = acs(&app, None, &respond(&app, None, None, JANE))
+        .cookie("sid")
+        .unwrap();
     let xml = format!(
         "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"{SAML_NS}\" \
          ID=\"_idp-logout-1\" Version=\"2.0\" IssueInstant=\"{}\" Destination=\"{}/saml/slo\">\
@@ -363,7 +395,11 @@ fn single_logout_from_the_idp_ends_the_users_sessions_and_is_answered() {
     );
     // Unsigned: refused, Jane still signed in.
     let unsigned = base64::engine::general_purpose::STANDARD.encode(&xml);
-    let refused = post_form(&format!("{}/saml/slo", app.base), None, &[("SAMLRequest", &unsigned)]);
+    let refused = post_form(
+        &format!("{}/saml/slo", app.base),
+        None,
+        &[("SAMLRequest", &unsigned)],
+    );
     assert_eq!(refused.status, 403, "{refused:?}");
     assert_eq!(refused.error.as_deref(), Some("unsigned"));
     assert!(whoami(&app, &jane).contains(JANE));
@@ -375,7 +411,10 @@ fn single_logout_from_the_idp_ends_the_users_sessions_and_is_answered() {
     );
     assert_eq!(answer.status, 303, "{answer:?}");
     let to_idp = answer.location.unwrap();
-    assert!(to_idp.starts_with(&format!("{}?SAMLResponse=", app.idp_slo())), "{to_idp}");
+    assert!(
+        to_idp.starts_with(&format!("{}?SAMLResponse=", app.idp_slo())),
+        "{to_idp}"
+    );
     let response = redirect_xml(&to_idp, "SAMLResponse");
     assert!(response.contains("InResponseTo=\"_idp-logout-1\""), "{response}");
     assert!(response.contains("status:Success"), "{response}");
@@ -385,26 +424,51 @@ fn single_logout_from_the_idp_ends_the_users_sessions_and_is_answered() {
 #[test]
 fn sp_initiated_logout_sends_a_logout_request_and_takes_the_idps_answer() {
     let app = start();
-    let jane = acs(&app, None, &respond(&app, None, None, JANE)).cookie("sid").unwrap();
-    let sent = post_form(&format!("{}/saml/logout", app.base), Some(&format!("sid={jane}")), &[]);
+    let jane = acs(&app, None, &respond(&app, None, None, JANE))
+        .cookie("sid")
+        .unwrap();
+    let sent = post_form(
+        &format!("{}/saml/logout", app.base),
+        Some(&format!("sid={jane}")),
+        &[],
+    );
     assert_eq!(sent.status, 303, "{sent:?}");
     assert_eq!(whoami(&app, &jane), "user: None");
     let to_idp = sent.location.unwrap();
-    assert!(to_idp.starts_with(&format!("{}?SAMLRequest=", app.idp_slo())), "{to_idp}");
+    assert!(
+        to_idp.starts_with(&format!("{}?SAMLRequest=", app.idp_slo())),
+        "{to_idp}"
+    );
     let request = redirect_xml(&to_idp, "SAMLRequest");
     assert!(request.contains(JANE), "{request}");
     let request_id = query_param(&to_idp, "RelayState").unwrap();
     assert!(request.contains(&format!("ID=\"{request_id}\"")), "{request}");
 
-    let answer = LogoutResponseBuilder::new(app.idp.entity_id(), &format!("{}/saml/slo", app.base), &request_id)
-        .build([9; 16], Utc::now());
+    let answer = LogoutResponseBuilder::new(
+        app.idp.entity_id(),
+        &format!("{}/saml/slo", app.base),
+        &request_id,
+    )
+    .build([9; 16], Utc::now());
     let signed = sign(answer.xml(), answer.id());
     let slo = format!("{}/saml/slo", app.base);
-    let confirmed = post_form(&slo, None, &[("SAMLResponse", &signed), ("RelayState", &request_id)]);
+    let confirmed = post_form(
+        &slo,
+        None,
+        &[("SAMLResponse", &signed), ("RelayState", &request_id)],
+    );
     assert_eq!(confirmed.status, 200, "{confirmed:?}");
-    assert!(confirmed.body.contains("id=\"idp-confirmed\""), "{}", confirmed.body);
+    assert!(
+        confirmed.body.contains("id=\"idp-confirmed\""),
+        "{}",
+        confirmed.body
+    );
     // The request is answered once.
-    let again = post_form(&slo, None, &[("SAMLResponse", &signed), ("RelayState", &request_id)]);
+    let again = post_form(
+        &slo,
+        None,
+        &[("SAMLResponse", &signed), ("RelayState", &request_id)],
+    );
     assert_eq!(again.status, 403, "{again:?}");
     assert!(again.error.is_some());
 }
@@ -412,7 +476,8 @@ fn sp_initiated_logout_sends_a_logout_request_and_takes_the_idps_answer() {
 #[test]
 fn scim_create_get_patch_delete_with_the_token_and_401_with_a_challenge_without() {
     let app = start();
-    let body = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com"}"#;
+    let body =
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com"}"#;
     let (status, created) = scim(&app, "POST", "/Users", Some(TOKEN), body);
     assert_eq!(status, 201, "{created:?}");
     let user: serde_json::Value = serde_json::from_str(&created.body).unwrap();
@@ -428,18 +493,29 @@ fn scim_create_get_patch_delete_with_the_token_and_401_with_a_challenge_without(
     let (status, patched) = scim(&app, "PATCH", &format!("/Users/{id}"), Some(TOKEN), patch);
     assert_eq!(status, 200, "{patched:?}");
     assert!(patched.body.contains("\"active\":false"), "{}", patched.body);
-    assert_eq!(scim(&app, "DELETE", &format!("/Users/{id}"), Some(TOKEN), "").0, 204);
+    assert_eq!(
+        scim(&app, "DELETE", &format!("/Users/{id}"), Some(TOKEN), "").0,
+        204
+    );
     assert_eq!(scim(&app, "GET", &format!("/Users/{id}"), Some(TOKEN), "").0, 404);
 
     let (status, refused) = scim(&app, "GET", "/Users", None, "");
     assert_eq!(status, 401);
-    assert_eq!(refused.www_authenticate.as_deref(), Some(r#"Bearer realm="SCIM""#));
-    assert!(refused.body.contains("urn:ietf:params:scim:api:messages:2.0:Error"));
+    assert_eq!(
+        refused.www_authenticate.as_deref(),
+        Some(r#"Bearer realm="SCIM""#)
+    );
+    assert!(refused
+        .body
+        .contains("urn:ietf:params:scim:api:messages:2.0:Error"));
     let (status, refused) = scim(&app, "GET", "/Users", Some("scim_wrong_token_000000"), "");
     assert_eq!(status, 401);
     assert!(refused.www_authenticate.unwrap().contains("invalid_token"));
     // The service discovery answers at the base path's endpoints.
-    assert_eq!(scim(&app, "GET", "/ServiceProviderConfig", Some(TOKEN), "").0, 200);
+    assert_eq!(
+        scim(&app, "GET", "/ServiceProviderConfig", Some(TOKEN), "").0,
+        200
+    );
 }
 
 #[test]
@@ -452,7 +528,13 @@ fn a_scim_body_over_the_cap_is_refused_before_the_handler() {
     let (status, refused) = scim(&app, "POST", "/Users", Some(TOKEN), &body);
     assert_eq!(status, 413, "{refused:?}");
     assert!(refused.body.contains("4096 bytes"), "{}", refused.body);
-    let (_, list) = scim(&app, "GET", "/Users?filter=userName%20eq%20%22big@example.com%22", Some(TOKEN), "");
+    let (_, list) = scim(
+        &app,
+        "GET",
+        "/Users?filter=userName%20eq%20%22big@example.com%22",
+        Some(TOKEN),
+        "",
+    );
     assert!(list.body.contains("\"totalResults\":0"), "{}", list.body);
     // Without a token, the body is not even considered: 401 first.
     assert_eq!(scim(&app, "POST", "/Users", None, &body).0, 401);
@@ -463,11 +545,14 @@ fn the_sp_metadata_names_the_acs_and_slo_urls() {
     let app = start();
     let url = format!("{}/saml/metadata", app.base);
     let response = agent().get(&url).call().unwrap();
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/samlmetadata+xml"
-    );
+    assert_eq!(response.headers()["content-type"], "application/samlmetadata+xml");
     let xml = answer(response).body;
-    assert!(xml.contains(&format!("Location=\"{}/saml/acs\"", app.base)), "{xml}");
-    assert!(xml.contains(&format!("Location=\"{}/saml/slo\"", app.base)), "{xml}");
+    assert!(
+        xml.contains(&format!("Location=\"{}/saml/acs\"", app.base)),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("Location=\"{}/saml/slo\"", app.base)),
+        "{xml}"
+    );
 }
