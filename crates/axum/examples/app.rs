@@ -42,7 +42,7 @@ impl SamlHost for Host {
         ([(header::SET_COOKIE, cookie)], target).into_response()
     }
 
-    fn end_session(&self, request: &Parts) -> Option<SessionRef> {
+    fn end_session(&self, request: &Parts, _response: &mut HeaderMap) -> Option<SessionRef> {
         self.sessions().remove(request_cookie(&request.headers, "sid")?)
     }
 

@@ -8,7 +8,7 @@ use axum::extract::{Form, Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use chrono::{Duration, Utc};
 use fedkit_saml::crypto::CryptoProvider;
@@ -46,8 +46,10 @@ pub trait SamlHost: Send + Sync + 'static {
     /// The user of this request asked to log out (`POST` to the logout route): end the
     /// host's session and return the IdP-side identity of that session (from the assertion
     /// it started with), so the adapter can send a LogoutRequest to the IdP; `None` when
-    /// there was no session, or its user should not be logged out at the IdP.
-    fn end_session(&self, request: &Parts) -> Option<SessionRef>;
+    /// there was no session, or its user should not be logged out at the IdP. Headers put in
+    /// `response` (e.g. the `Set-Cookie` that deletes the session cookie) go out with the
+    /// answer, whatever it is.
+    fn end_session(&self, request: &Parts, response: &mut HeaderMap) -> Option<SessionRef>;
 
     /// The IdP asks to end the sessions of `request.name_id()` (all of them when
     /// `request.session_indexes()` is empty, else those with one of these SessionIndexes).
@@ -168,6 +170,21 @@ impl Connection {
         self
     }
 
+    /// Turns Single Logout on with this validator (made for the SP's SLO URL; e.g. with a
+    /// decryption key for encrypted NameIDs, or another crypto provider); messages go to
+    /// `idp_slo_url` as with [`with_single_logout`](Self::with_single_logout). The SP
+    /// metadata is left as it is: give it the SLO URL with
+    /// [`with_sp_metadata`](Self::with_sp_metadata).
+    #[must_use]
+    pub fn with_logout_validator(mut self, validator: LogoutValidator, idp_slo_url: Option<&str>) -> Self {
+        self.logout = Some(Slo {
+            validator,
+            idp_slo_url: idp_slo_url.map(str::to_owned),
+            signing: None,
+        });
+        self
+    }
+
     /// Serves this SP metadata document instead (e.g. with a NameID format or certificates:
     /// build it with [`fedkit_saml::sp_metadata::SpMetadata`]).
     #[must_use]
@@ -241,6 +258,7 @@ struct Inner<H> {
     connection: RwLock<Option<Arc<Connection>>>,
     requests: Arc<dyn RequestStore>,
     replay: Arc<dyn ReplayCache>,
+    metadata_before_setup: Option<String>,
 }
 
 impl<H: SamlHost> Saml<H> {
@@ -270,8 +288,20 @@ impl<H: SamlHost> Saml<H> {
                 connection: RwLock::new(connection.map(Arc::new)),
                 requests,
                 replay,
+                metadata_before_setup: None,
             }),
         }
+    }
+
+    /// Serves `sp_metadata_xml` at the metadata route while no connection is set up: the SP
+    /// metadata does not depend on the IdP, and an admin gives it to the IdP before importing
+    /// the IdP's. Call it before cloning.
+    #[must_use]
+    pub fn with_metadata_before_setup(mut self, sp_metadata_xml: String) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.metadata_before_setup = Some(sp_metadata_xml);
+        }
+        self
     }
 
     /// Replaces the connection (an admin imported another IdP); logins in progress with the
@@ -307,6 +337,12 @@ impl<H: SamlHost> Saml<H> {
             .route("/slo", get(slo_redirect::<H>).post(slo_post::<H>))
             .route("/logout", post(logout::<H>))
             .with_state(self.clone())
+    }
+
+    /// The logout route alone (`POST`), for a host that wants it elsewhere too, e.g.
+    /// `.route("/logout", saml.logout_route())` beside `.nest("/saml", saml.router())`.
+    pub fn logout_route<S: Clone + Send + Sync + 'static>(&self) -> MethodRouter<S> {
+        post(logout::<H>).with_state(self.clone())
     }
 
     fn connected(&self) -> Result<Arc<Connection>, RouteError> {
@@ -488,55 +524,73 @@ async fn acs<H: SamlHost>(
 }
 
 async fn metadata<H: SamlHost>(State(saml): State<Saml<H>>) -> Response {
-    match saml.connected() {
-        Ok(c) => (
-            [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
-            c.metadata_xml.clone(),
-        )
-            .into_response(),
-        Err(e) => saml.refuse_route(&e),
-    }
+    let xml = match saml.connected() {
+        Ok(c) => c.metadata_xml.clone(),
+        Err(e) => match &saml.inner.metadata_before_setup {
+            Some(xml) => xml.clone(),
+            None => return saml.refuse_route(&e),
+        },
+    };
+    ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response()
 }
 
 async fn logout<H: SamlHost>(State(saml): State<Saml<H>>, parts: Parts) -> Response {
     let worker = saml.clone();
-    let ended = match blocking(move || worker.inner.host.end_session(&parts)).await {
+    let ended = blocking(move || {
+        let mut headers = HeaderMap::new();
+        let ended = worker.inner.host.end_session(&parts, &mut headers);
+        (ended, headers)
+    })
+    .await;
+    let (ended, headers) = match ended {
         Ok(ended) => ended,
         Err(e) => return saml.refuse_route(&e),
     };
-    let slo = saml
-        .connection()
-        .and_then(|c| c.logout.clone())
-        .filter(|slo| slo.idp_slo_url.is_some());
-    let (Some(session), Some(slo)) = (ended, slo) else {
-        return saml.inner.host.signed_out(SignedOut::Local);
-    };
-    let sent = (|| {
-        let now = Utc::now();
-        let idp_slo_url = slo.idp_slo_url.as_deref().unwrap_or_default();
-        let request = OutgoingLogout::request(
-            slo.validator.service_provider(),
-            idp_slo_url,
-            &session.name_id,
-            session.session_index.as_deref(),
-            random::<16>()?,
-            now,
-        );
-        saml.inner
-            .requests
-            .remember(
-                request.id(),
-                now + Duration::minutes(LOGOUT_LIFETIME_MINUTES),
+    let mut response = saml.send_logout_request(ended);
+    for (name, value) in &headers {
+        response.headers_mut().append(name, value.clone());
+    }
+    response
+}
+
+impl<H: SamlHost> Saml<H> {
+    /// After the host ended `session`: a LogoutRequest to the IdP when Single Logout is on,
+    /// else the signed-out page.
+    fn send_logout_request(&self, session: Option<SessionRef>) -> Response {
+        let slo = self
+            .connection()
+            .and_then(|c| c.logout.clone())
+            .filter(|slo| slo.idp_slo_url.is_some());
+        let (Some(session), Some(slo)) = (session, slo) else {
+            return self.inner.host.signed_out(SignedOut::Local);
+        };
+        let sent = (|| {
+            let now = Utc::now();
+            let idp_slo_url = slo.idp_slo_url.as_deref().unwrap_or_default();
+            let request = OutgoingLogout::request(
+                slo.validator.service_provider(),
+                idp_slo_url,
+                &session.name_id,
+                session.session_index.as_deref(),
+                random::<16>()?,
                 now,
-            )
-            .map_err(|e| RouteError::Store(e.to_string()))?;
-        // The RelayState names the request the LogoutResponse must answer; it is only used
-        // while the request is outstanding, and the signed InResponseTo must equal it.
-        Connection::redirect(&slo, &request, Some(request.id()))
-    })();
-    match sent {
-        Ok(url) => see_other(&url),
-        Err(e) => saml.refuse_route(&e),
+            );
+            self.inner
+                .requests
+                .remember(
+                    request.id(),
+                    now + Duration::minutes(LOGOUT_LIFETIME_MINUTES),
+                    now,
+                )
+                .map_err(|e| RouteError::Store(e.to_string()))?;
+            // The RelayState names the request the LogoutResponse must answer; it is only
+            // used while the request is outstanding, and the signed InResponseTo must equal it.
+            Connection::redirect(&slo, &request, Some(request.id()))
+        })();
+        match sent {
+            Ok(url) => see_other(&url),
+            Err(e) => self.refuse_route(&e),
+        }
     }
 }
 
