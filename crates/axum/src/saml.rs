@@ -258,7 +258,7 @@ struct Inner<H> {
     connection: RwLock<Option<Arc<Connection>>>,
     requests: Arc<dyn RequestStore>,
     replay: Arc<dyn ReplayCache>,
-    metadata_before_setup: Option<String>,
+    metadata_before_setup: RwLock<Option<String>>,
 }
 
 impl<H: SamlHost> Saml<H> {
@@ -288,19 +288,21 @@ impl<H: SamlHost> Saml<H> {
                 connection: RwLock::new(connection.map(Arc::new)),
                 requests,
                 replay,
-                metadata_before_setup: None,
+                metadata_before_setup: RwLock::new(None),
             }),
         }
     }
 
     /// Serves `sp_metadata_xml` at the metadata route while no connection is set up: the SP
     /// metadata does not depend on the IdP, and an admin gives it to the IdP before importing
-    /// the IdP's. Call it before cloning.
+    /// the IdP's.
     #[must_use]
-    pub fn with_metadata_before_setup(mut self, sp_metadata_xml: String) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.metadata_before_setup = Some(sp_metadata_xml);
-        }
+    pub fn with_metadata_before_setup(self, sp_metadata_xml: String) -> Self {
+        *self
+            .inner
+            .metadata_before_setup
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(sp_metadata_xml);
         self
     }
 
@@ -526,10 +528,13 @@ async fn acs<H: SamlHost>(
 async fn metadata<H: SamlHost>(State(saml): State<Saml<H>>) -> Response {
     let xml = match saml.connected() {
         Ok(c) => c.metadata_xml.clone(),
-        Err(e) => match &saml.inner.metadata_before_setup {
-            Some(xml) => xml.clone(),
-            None => return saml.refuse_route(&e),
-        },
+        Err(e) => {
+            let before = saml.inner.metadata_before_setup.read().map(|m| m.clone());
+            match before.unwrap_or_else(|poisoned| poisoned.into_inner().clone()) {
+                Some(xml) => xml,
+                None => return saml.refuse_route(&e),
+            }
+        }
     };
     ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response()
 }
@@ -700,5 +705,21 @@ async fn slo<H: SamlHost>(saml: Saml<H>, message: SloMessage, relay_state: Optio
         Ok(SloOutcome::Local) => host.signed_out(SignedOut::Local),
         Ok(SloOutcome::Refused(response)) => response,
         Err(e) => saml.refuse_route(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name_in_any_cookie_header() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; sid_x=2"));
+        headers.append(header::COOKIE, HeaderValue::from_static(" sid=abc ;b=3"));
+        assert_eq!(request_cookie(&headers, "sid"), Some("abc"));
+        assert_eq!(request_cookie(&headers, "a"), Some("1"));
+        assert_eq!(request_cookie(&headers, "sid_"), None);
+        assert_eq!(request_cookie(&HeaderMap::new(), "sid"), None);
     }
 }

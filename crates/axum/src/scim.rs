@@ -186,3 +186,16 @@ async fn handle(State(scim): State<Scim>, request: Request) -> Response {
         Err(_) => reply(error_response(&ScimError::new(500, None, "internal error"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::path_of;
+
+    #[test]
+    fn the_base_path_is_the_base_urls_path_without_a_trailing_slash() {
+        assert_eq!(path_of("https://app.example.com/scim/v2"), "/scim/v2");
+        assert_eq!(path_of("https://app.example.com/scim/v2/"), "/scim/v2");
+        assert_eq!(path_of("https://app.example.com"), "");
+        assert_eq!(path_of("https://app.example.com/?x"), "");
+    }
+}

@@ -1,7 +1,12 @@
 //! docs/integrate.md's axum section quotes `examples/app.rs`, which the loopback tests compile
 //! and run: every Rust snippet of the section must still be in that file, line for line
 //! (indentation aside).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 /// The trimmed, non-empty lines of `text`, joined by `\n`.
 fn lines(text: &str) -> String {

@@ -538,6 +538,30 @@ fn a_scim_body_over_the_cap_is_refused_before_the_handler() {
     assert!(list.body.contains("\"totalResults\":0"), "{}", list.body);
     // Without a token, the body is not even considered: 401 first.
     assert_eq!(scim(&app, "POST", "/Users", None, &body).0, 401);
+    // Sent chunked (no Content-Length): reading stops at the cap.
+    let mut reader = body.as_bytes();
+    let chunked = agent()
+        .post(format!("{}/scim/v2/Users", app.base))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Content-Type", "application/scim+json")
+        .send(ureq::SendBody::from_reader(&mut reader))
+        .unwrap();
+    let refused = answer(chunked);
+    assert_eq!(refused.status, 413, "{refused:?}");
+    assert!(refused
+        .body
+        .contains("urn:ietf:params:scim:api:messages:2.0:Error"));
+    // A body within the cap, chunked too, is served.
+    let small =
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"small@example.com"}"#;
+    let mut reader = small.as_bytes();
+    let created = agent()
+        .post(format!("{}/scim/v2/Users", app.base))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Content-Type", "application/scim+json")
+        .send(ureq::SendBody::from_reader(&mut reader))
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
 }
 
 #[test]
