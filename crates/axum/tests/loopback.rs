@@ -20,6 +20,7 @@ use fedkit_cli::idp::{Fault, TestIdp};
 use fedkit_saml::bindings::{inflate, percent_decode};
 use fedkit_saml::fedkit_xmldsig::crypto::default_provider;
 use fedkit_saml::fedkit_xmldsig::sign::sign_enveloped;
+use fedkit_saml::flow::{LoginFlow, RequestBinding};
 use fedkit_saml::logout::LogoutResponseBuilder;
 use fedkit_saml::setup::SsoSetup;
 use fedkit_saml::{Settings, SigningKey};
@@ -51,6 +52,11 @@ impl Running {
 
 /// The example app on a fresh port, with Jane and John provisioned (John deactivated).
 fn start() -> Running {
+    start_with(|flow| flow)
+}
+
+/// [`start`] with the login flow adjusted.
+fn start_with(adjust: impl FnOnce(LoginFlow) -> LoginFlow) -> Running {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -72,7 +78,7 @@ fn start() -> Running {
     .unwrap()
     .with_settings(Settings::default().with_idp_initiated(true));
     let running = Running { base, idp };
-    let connection = Connection::from_setup(&setup)
+    let connection = Connection::new(adjust(setup.flow().clone()), setup.sp_metadata_xml())
         .with_single_logout(&format!("{}/saml/slo", running.base), Some(&running.idp_slo()));
     let settings = ScimSettings::default()
         .with_max_body_bytes(MAX_BODY)
@@ -579,4 +585,26 @@ fn the_sp_metadata_names_the_acs_and_slo_urls() {
         xml.contains(&format!("Location=\"{}/saml/slo\"", app.base)),
         "{xml}"
     );
+}
+
+#[test]
+fn an_idp_that_wants_post_gets_a_form_and_the_login_completes() {
+    let app = start_with(|flow| flow.with_request_binding(RequestBinding::Post));
+    let started = get(&format!("{}/saml/login?next=/inbox", app.base), None);
+    assert_eq!(started.status, 200, "{started:?}");
+    assert!(
+        started
+            .body
+            .contains(&format!("action=\"{}\"", app.idp.sso_url())),
+        "{}",
+        started.body
+    );
+    let marker = "name=\"SAMLRequest\" value=\"";
+    let at = started.body.find(marker).unwrap() + marker.len();
+    let saml_request = &started.body[at..at + started.body[at..].find('"').unwrap()];
+    let cookie = started.cookie("fedkit_saml_login").unwrap();
+    let fields = respond(&app, Some(saml_request), None, JANE);
+    let done = acs(&app, Some(&format!("fedkit_saml_login={cookie}")), &fields);
+    assert_eq!(done.status, 303, "{done:?}");
+    assert_eq!(done.location.as_deref(), Some("/inbox"));
 }
