@@ -60,7 +60,10 @@ impl RouteError {
     pub fn status(&self) -> StatusCode {
         match self {
             RouteError::NoConnection | RouteError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-            RouteError::Start(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // The stores are full or down: try later; the request could not be signed: a
+            // configuration problem.
+            RouteError::Start(e) if e.user_message() == TRY_AGAIN_LATER => StatusCode::SERVICE_UNAVAILABLE,
+            RouteError::Start(_) => StatusCode::INTERNAL_SERVER_ERROR,
             RouteError::NoSingleLogout => StatusCode::NOT_FOUND,
             RouteError::Form(_) => StatusCode::BAD_REQUEST,
             RouteError::Random(_) | RouteError::Signing(_) | RouteError::Internal(_) => {
@@ -81,5 +84,22 @@ impl Refusal for RouteError {
             RouteError::Store(_) | RouteError::Random(_) | RouteError::Internal(_) => TRY_AGAIN_LATER,
             _ => ASK_ADMIN,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses() {
+        let full = RouteError::Start(StartError::RequestStoreFull { capacity: 1 });
+        assert_eq!(full.code(), "request_store_full");
+        assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(Refusal::user_message(&full), TRY_AGAIN_LATER);
+        assert_eq!(RouteError::NoConnection.code(), "no_idp");
+        assert_eq!(RouteError::NoConnection.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(RouteError::Form(String::new()).status(), StatusCode::BAD_REQUEST);
+        assert_eq!(RouteError::NoSingleLogout.status(), StatusCode::NOT_FOUND);
     }
 }
