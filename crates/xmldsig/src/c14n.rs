@@ -150,15 +150,47 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// Which part of an element's subtree to canonicalize.
+/// Which part of an element's subtree to canonicalize. The default is all of it, comments
+/// as the algorithm says.
+///
+/// ```
+/// use fedkit_xmldsig::c14n::SubtreeOptions;
+/// let options = SubtreeOptions::default().without_comments();
+/// assert!(options.strips_comments() && options.excluded().is_none());
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub struct SubtreeOptions {
-    /// A descendant element to leave out with its whole subtree (the enveloped-signature
-    /// transform's `ds:Signature`).
-    pub exclude: Option<NodeId>,
-    /// Drop comments even if the algorithm keeps them: a same-document `#ID` reference
+    exclude: Option<NodeId>,
+    strip_comments: bool,
+}
+
+impl SubtreeOptions {
+    /// Leaves out a descendant element with its whole subtree (the enveloped-signature
+    /// transform's `ds:Signature`); `None` leaves nothing out.
+    #[must_use]
+    pub fn excluding(mut self, element: Option<NodeId>) -> Self {
+        self.exclude = element;
+        self
+    }
+
+    /// Drops comments even if the algorithm keeps them: a same-document `#ID` reference
     /// selects a node-set without comments.
-    pub strip_comments: bool,
+    #[must_use]
+    pub fn without_comments(mut self) -> Self {
+        self.strip_comments = true;
+        self
+    }
+
+    /// See [`SubtreeOptions::excluding`].
+    pub fn excluded(&self) -> Option<NodeId> {
+        self.exclude
+    }
+
+    /// See [`SubtreeOptions::without_comments`].
+    pub fn strips_comments(&self) -> bool {
+        self.strip_comments
+    }
 }
 
 /// Canonicalizes the whole document into `out`.
@@ -643,6 +675,15 @@ fn write_escaped_text<S: Sink>(out: &mut S, s: &str) {
         b'\r' => Some(b"&#xD;"),
         _ => None,
     });
+}
+
+/// `s` escaped for a double-quoted attribute value as canonical XML writes it: the one XML
+/// attribute escaping of this crate (decryption uses it to re-declare namespaces).
+pub(crate) fn escape_attribute(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    write_escaped_attr(&mut out, s);
+    // Only ASCII bytes were replaced, by ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn write_escaped_attr<S: Sink>(out: &mut S, s: &str) {

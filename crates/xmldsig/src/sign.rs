@@ -142,14 +142,8 @@ pub fn sign_enveloped_with(
     // The digest of the element as it is now: the enveloped-signature transform removes the
     // signature again when verifying, so this is what the verifier will digest.
     let method = Method::new(Algorithm::Exclusive);
-    let canonical = c14n::canonicalize_subtree_to_vec(
-        element,
-        &method,
-        SubtreeOptions {
-            exclude: None,
-            strip_comments: true,
-        },
-    )?;
+    let canonical =
+        c14n::canonicalize_subtree_to_vec(element, &method, SubtreeOptions::default().without_comments())?;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let digest = b64(&provider.digest(algorithm.hash(), &canonical));
     let signature_method = algorithm.uri();

@@ -447,10 +447,7 @@ impl Verifier {
         }
         let exclude = (parsed.reference.enveloped && signature.ancestors().any(|a| a.id() == target.id()))
             .then(|| signature.id());
-        let options = SubtreeOptions {
-            exclude,
-            strip_comments: true,
-        };
+        let options = SubtreeOptions::default().excluding(exclude).without_comments();
         let (digest, len) = digest_subtree(
             self.provider,
             digest_algorithm,

@@ -546,11 +546,7 @@ pub fn decrypt_verified_content(
             bindings.push((prefix, uri));
         }
     }
-    let escape = |v: &str| {
-        v.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('"', "&quot;")
-    };
+    let escape = crate::c14n::escape_attribute;
     let mut wrapped = String::from("<fedkit-decrypted");
     for (prefix, uri) in bindings {
         match prefix.as_deref() {

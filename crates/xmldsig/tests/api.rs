@@ -459,10 +459,9 @@ mod mutation {
     fn canonical_of_root(xml: &str) -> Vec<u8> {
         let doc = Document::parse(xml).unwrap();
         let sig = find_signatures(&doc).next().unwrap();
-        let opts = SubtreeOptions {
-            exclude: Some(sig.id()),
-            strip_comments: true,
-        };
+        let opts = SubtreeOptions::default()
+            .excluding(Some(sig.id()))
+            .without_comments();
         c14n::canonicalize_subtree_to_vec(
             doc.root_element(),
             &c14n::Method::new(c14n::Algorithm::Exclusive),

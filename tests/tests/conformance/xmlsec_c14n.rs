@@ -204,10 +204,7 @@ mod c14n_cases {
         });
         // A same-document reference selects the subtree; the `#xpointer(id(...))` references of
         // merlin-exc-c14n-one keep comments, so comments follow the algorithm here.
-        let options = SubtreeOptions {
-            exclude: None,
-            strip_comments: false,
-        };
+        let options = SubtreeOptions::default().excluding(None);
         c14n::canonicalize_subtree_to_vec(apex, &method, options).map_err(|e| Failure::of(&e))
     }
 

@@ -135,10 +135,9 @@ fn bench_c14n(c: &mut Criterion) {
     let limits = Limits::large_documents();
     let doc = Document::parse_with_limits(&xml, &limits).unwrap();
     let root = doc.root_element();
-    let options = SubtreeOptions {
-        exclude: root.children().find(|n| is_signature(*n)).map(|n| n.id()),
-        strip_comments: true,
-    };
+    let options = SubtreeOptions::default()
+        .excluding(root.children().find(|n| is_signature(*n)).map(|n| n.id()))
+        .without_comments();
     let method = Method::new(Algorithm::Exclusive);
     let canonical = c14n::canonicalize_subtree_to_vec(root, &method, options).unwrap();
     let mut group = c.benchmark_group("breakdown_50mib");

@@ -106,10 +106,9 @@ fn bench_verify(c: &mut Criterion) {
     let doc = Document::parse(&xml).unwrap();
     let root = doc.root_element();
     let signature = root.children().find(|n| is_signature(*n)).unwrap();
-    let options = SubtreeOptions {
-        exclude: Some(signature.id()),
-        strip_comments: true,
-    };
+    let options = SubtreeOptions::default()
+        .excluding(Some(signature.id()))
+        .without_comments();
     let method = Method::new(Algorithm::Exclusive);
     let canonical = c14n::canonicalize_subtree_to_vec(root, &method, options).unwrap();
     let signed_info = signature

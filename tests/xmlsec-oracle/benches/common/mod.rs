@@ -474,10 +474,9 @@ impl Sink for DigestSink {
 pub(crate) fn fedkit_c14n_sha256(xml: &str, provider: &dyn CryptoProvider) -> Vec<u8> {
     let doc = Document::parse_with_limits(xml, &Limits::large_documents()).expect("fedkit parses");
     let root = doc.root_element();
-    let options = SubtreeOptions {
-        exclude: root.children().find(|n| is_signature(*n)).map(|n| n.id()),
-        strip_comments: true,
-    };
+    let options = SubtreeOptions::default()
+        .excluding(root.children().find(|n| is_signature(*n)).map(|n| n.id()))
+        .without_comments();
     let mut sink = DigestSink::new(provider);
     c14n::canonicalize_subtree(root, &Method::new(Algorithm::Exclusive), options, &mut sink)
         .expect("fedkit canonicalizes");
