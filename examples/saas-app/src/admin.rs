@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::html::{escape, page as html_page, Failure};
-use crate::{connect, App, IdpConnection};
+use crate::{App, IdpConnection};
 
 /// The file the admin page saves the connection to.
 pub(crate) const CONNECTION_FILE: &str = "idp-connection.json";
@@ -77,9 +77,9 @@ pub(crate) async fn page(State(app): State<Arc<App>>) -> Response {
         Ok(c) => format!(
             "<table id=\"current\"><tr><th>IdP Entity ID</th><td>{}</td></tr><tr><th>SSO URL</th><td>{}</td></tr>\
              <tr><th>SLO URL</th><td>{}</td></tr></table>",
-            escape(&c.idp.entity_id),
-            escape(&c.idp.sso_url),
-            escape(c.idp.slo_url.as_deref().unwrap_or("(none)")),
+            escape(&c.entity_id),
+            escape(&c.sso_url),
+            escape(c.slo_url.as_deref().unwrap_or("(none)")),
         ),
         Err(_) => "<p>No IdP is configured yet.</p>".to_owned(),
     };
@@ -181,8 +181,8 @@ pub(crate) async fn save(State(app): State<Arc<App>>, Form(form): Form<AdminForm
 fn save_inner(app: &App, form: &AdminForm) -> Result<IdpConnection, Failure> {
     check_token(app, &form.token)?;
     let idp = connection_from(app, form)?;
-    let connected =
-        connect(&app.sp, &app.config, idp.clone()).map_err(|e| invalid(e, "certificate_refused"))?;
+    // Checked (the certificate parses) before anything is saved.
+    crate::IdpConnection::identity_provider(&idp).map_err(|e| invalid(e, "certificate_refused"))?;
     store(&app.config.data_dir, &idp).map_err(|e| {
         Failure::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -191,9 +191,8 @@ fn save_inner(app: &App, form: &AdminForm) -> Result<IdpConnection, Failure> {
             "save_failed",
         )
     })?;
-    *app.connection
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(connected));
+    app.set_idp(idp.clone())
+        .map_err(|e| invalid(e, "certificate_refused"))?;
     Ok(idp)
 }
 

@@ -2,23 +2,27 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::body::Body;
-use axum::extract::{Form, Query, RawQuery, Request, State};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use chrono::{Duration, Utc};
+use fedkit_axum::{Connection, Saml, SamlHost, Scim, SessionRef, SignedOut, ERROR_HEADER};
 use fedkit_saml::bindings::percent_encode;
-use fedkit_saml::logout::{LogoutMessage, LogoutValidator, OutgoingLogout};
-use fedkit_saml::request::{safe_redirect, AuthnRequest};
+use fedkit_saml::flow::LoginFlow;
+use fedkit_saml::logout::{LogoutRequest, LogoutValidator};
+use fedkit_saml::render::Refusal;
 use fedkit_saml::sp_metadata::{SpMetadata, NAME_ID_EMAIL};
 use fedkit_saml::{
-    AttributeMapping, EmailDomainAllowlist, IdentityProvider, InMemoryReplayCache, InMemoryRequestStore,
-    NameId, RequestStore as _, ResponseValidator, ServiceProvider, Settings,
+    AttributeMapping, EmailDomainAllowlist, IdentityProvider, Login, NameId, ResponseValidator,
+    ServiceProvider, Settings,
 };
 use fedkit_scim::error::ScimError;
 use fedkit_scim_service::auth::{TenantId, TokenRegistry};
@@ -40,8 +44,6 @@ pub use users::Provisioning;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "saas_session";
-/// How long an AuthnRequest may stay unanswered.
-const REQUEST_LIFETIME_MINUTES: i64 = 10;
 /// How long a session lasts (the app has no "remember me").
 const SESSION_HOURS: i64 = 8;
 
@@ -148,32 +150,33 @@ struct Session {
     user_id: String,
     created_by_login: bool,
     idp_initiated: bool,
-    /// The AuthnRequest this login answered (SP-initiated).
-    in_response_to: Option<String>,
     expires: chrono::DateTime<Utc>,
 }
 
-/// The IdP in use, with the validator built for it.
-struct Connected {
-    idp: IdpConnection,
-    validator: ResponseValidator,
-    /// Checks the IdP's LogoutRequests and LogoutResponses at `/saml/slo`.
-    logout: LogoutValidator,
-}
-
-/// The app's state.
-struct App {
+/// Everything the app's pages and its SSO callbacks share.
+struct Core {
     config: Config,
     sp: ServiceProvider,
-    /// Replaced when the admin imports another IdP.
-    connection: RwLock<Option<Arc<Connected>>>,
-    requests: InMemoryRequestStore,
-    replay: InMemoryReplayCache,
+    /// The IdP in use (replaced when the admin imports another); fedkit-axum holds the
+    /// login flow and logout validator built for it.
+    idp: RwLock<Option<IdpConnection>>,
     sessions: Mutex<HashMap<String, Session>>,
-    /// IDs of the LogoutRequests sent to the IdP, until their LogoutResponse arrives.
-    pending_logouts: Mutex<HashMap<String, chrono::DateTime<Utc>>>,
     directory: Directory,
-    tokens: Option<TokenRegistry>,
+}
+
+/// The app's state: the shared core and the SAML routes (fedkit-axum), which call back into
+/// the core through [`Sso`].
+struct App {
+    core: Arc<Core>,
+    saml: Saml<Sso>,
+}
+
+impl Deref for App {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -198,6 +201,14 @@ fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
+/// The SP metadata: entity ID, ACS URL, the email NameID format, and the SLO URL.
+fn sp_metadata(sp: &ServiceProvider, config: &Config) -> String {
+    SpMetadata::new(sp)
+        .name_id_format(NAME_ID_EMAIL)
+        .single_logout(&config.slo_url())
+        .to_xml()
+}
+
 /// Builds the router. Fails when the IdP certificate or the data directory is unusable.
 pub fn router(config: Config) -> Result<Router, String> {
     let sp = ServiceProvider::new(&config.sp_entity_id(), [config.acs_url()]).map_err(|e| e.to_string())?;
@@ -211,56 +222,57 @@ pub fn router(config: Config) -> Result<Router, String> {
         Some(saved) => Some(saved),
         None => config.idp.clone(),
     };
-    let connection = match idp {
-        Some(idp) => Some(Arc::new(connect(&sp, &config, idp)?)),
+    let connection = match &idp {
+        Some(idp) => Some(connect(&sp, &config, idp)?),
         None => None,
     };
     let db = config.data_dir.join("saas-app.sqlite");
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let tenant = TenantId::new("default").map_err(|e| e.to_string())?;
-    let tokens = match &config.scim_token {
+    let service = Arc::new(ScimService::new(Arc::new(store), Arc::new(RandomIds::new())));
+    let scim_base_url = format!("{}/scim/v2", config.base_url);
+    let scim = match &config.scim_token {
         Some(token) => {
             let registry = TokenRegistry::new();
             registry
                 .add(&tenant, token)
                 .map_err(|e| format!("--scim-token: {e}"))?;
-            Some(registry)
+            Scim::new(service.clone(), Arc::new(registry), &scim_base_url).router()
         }
-        None => None,
+        None => Router::new().nest("/scim/v2", Router::new().fallback(scim_disabled)),
     };
     let directory = Directory {
-        service: ScimService::new(Arc::new(store), Arc::new(RandomIds::new())),
+        service,
         tenant,
-        base_url: format!("{}/scim/v2", config.base_url),
+        base_url: scim_base_url,
     };
-    let app = Arc::new(App {
+    let metadata = sp_metadata(&sp, &config);
+    let core = Arc::new(Core {
         config,
         sp,
-        connection: RwLock::new(connection),
-        requests: InMemoryRequestStore::new(100_000),
-        replay: InMemoryReplayCache::new(100_000),
+        idp: RwLock::new(idp),
         sessions: Mutex::new(HashMap::new()),
-        pending_logouts: Mutex::new(HashMap::new()),
         directory,
-        tokens,
     });
-    let scim = Router::new().fallback(scim).with_state(app.clone());
+    let saml = Saml::new(connection, Sso(core.clone())).with_metadata_before_setup(metadata);
+    let app = Arc::new(App {
+        core,
+        saml: saml.clone(),
+    });
     Ok(Router::new()
         .route("/", get(home))
         .route("/profile", get(protected))
         .route("/app/{*rest}", get(protected))
-        .route("/saml/login", get(login))
-        .route("/saml/acs", post(acs))
-        .route("/saml/metadata", get(sp_metadata))
-        .route("/saml/slo", get(slo_redirect).post(slo_post))
-        .route("/logout", post(logout))
+        .route("/logout", saml.logout_route())
         .route("/admin", get(admin::page).post(admin::save))
-        .nest("/scim/v2", scim)
-        .with_state(app))
+        .with_state(app)
+        .nest("/saml", saml.router())
+        .merge(scim))
 }
 
-/// The validator for `idp`: IdP-initiated logins as configured, everything else fedkit's defaults.
-fn connect(sp: &ServiceProvider, config: &Config, idp: IdpConnection) -> Result<Connected, String> {
+/// The login flow and Single Logout for `idp`: IdP-initiated logins as configured, the email
+/// NameID asked for, aws-lc-rs verifying, everything else fedkit's defaults.
+fn connect(sp: &ServiceProvider, config: &Config, idp: &IdpConnection) -> Result<Connection, String> {
     let settings = Settings::default().with_idp_initiated(config.allow_idp_initiated);
     let identity_provider = idp.identity_provider()?;
     let logout = LogoutValidator::new(
@@ -272,11 +284,10 @@ fn connect(sp: &ServiceProvider, config: &Config, idp: IdpConnection) -> Result<
     .with_provider(&AwsLcRs);
     let validator =
         ResponseValidator::with_settings(sp.clone(), identity_provider, settings).with_provider(&AwsLcRs);
-    Ok(Connected {
-        idp,
-        validator,
-        logout,
-    })
+    let flow = LoginFlow::new(validator, &idp.sso_url)
+        .map_err(|e| e.to_string())?
+        .with_name_id_format(NAME_ID_EMAIL);
+    Ok(Connection::new(flow, sp_metadata(sp, config)).with_logout_validator(logout, idp.slo_url.as_deref()))
 }
 
 /// Serves the app on `listener` until the process ends.
@@ -285,22 +296,25 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<
     axum::serve(listener, app).await.map_err(|e| e.to_string())
 }
 
-impl App {
+/// The page saying no IdP is set up.
+fn no_idp() -> Failure {
+    Failure::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Single sign-on is not set up",
+        "no IdP is configured: start the app with --idp-metadata (or --idp-entity-id, \
+         --idp-sso-url and --idp-cert), or import the IdP on the admin page (/admin)",
+        "no_idp",
+    )
+}
+
+impl Core {
     /// The IdP in use, or the page saying there is none.
-    fn connected(&self) -> Result<Arc<Connected>, Failure> {
-        self.connection
+    fn connected(&self) -> Result<IdpConnection, Failure> {
+        self.idp
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
-            .ok_or_else(|| {
-                Failure::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Single sign-on is not set up",
-                    "no IdP is configured: start the app with --idp-metadata (or --idp-entity-id, \
-                     --idp-sso-url and --idp-cert), or import the IdP on the admin page (/admin)",
-                    "no_idp",
-                )
-            })
+            .ok_or_else(no_idp)
     }
 
     /// The session of this request, if its cookie names a live one.
@@ -317,20 +331,6 @@ impl App {
         }
     }
 
-    /// The cookie binding the login of AuthnRequest `id` to this browser (`max_age` 0 clears
-    /// it). It must reach the ACS on the IdP's cross-site POST, so over https it is
-    /// `SameSite=None; Secure`; over http (a local test IdP on the same site) `SameSite=Lax`.
-    fn login_cookie(&self, id: &str, max_age: i64) -> String {
-        let same_site = if self.config.base_url.starts_with("https://") {
-            "None; Secure"
-        } else {
-            "Lax"
-        };
-        format!(
-            "{LOGIN_COOKIE_PREFIX}{id}=1; Path=/saml/acs; HttpOnly; SameSite={same_site}; Max-Age={max_age}"
-        )
-    }
-
     fn cookie(&self, value: &str, max_age: i64) -> String {
         let secure = if self.config.base_url.starts_with("https://") {
             "; Secure"
@@ -339,39 +339,19 @@ impl App {
         };
         format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
     }
+}
 
-    /// Where a RelayState may send the browser: a local path or this app's own origin.
-    fn redirect_target<'a>(&self, relay_state: Option<&'a str>) -> &'a str {
-        relay_state
-            .and_then(|r| safe_redirect(r, &[self.config.base_url.as_str()]))
-            .unwrap_or("/profile")
+impl App {
+    /// Switches logins to `idp` (the admin page).
+    fn set_idp(&self, idp: IdpConnection) -> Result<(), String> {
+        let connection = connect(&self.sp, &self.config, &idp)?;
+        self.saml.set_connection(Some(connection));
+        *self
+            .idp
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(idp);
+        Ok(())
     }
-}
-
-/// The prefix of the cookies that bind an SP-initiated login to the browser that started it:
-/// `saas_login_<AuthnRequest ID>=1`, scoped to the ACS path, for the request's lifetime.
-pub const LOGIN_COOKIE_PREFIX: &str = "saas_login_";
-
-/// Whether an AuthnRequest ID can be part of a cookie name (fedkit's IDs always can).
-fn cookie_safe(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// The AuthnRequest IDs whose login cookies this request carries.
-fn login_cookies(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter_map(|(name, _)| name.strip_prefix(LOGIN_COOKIE_PREFIX))
-        .map(str::to_owned)
-        .collect()
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
@@ -400,7 +380,7 @@ async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     };
     let idp_entity_id = app
         .connected()
-        .map(|c| c.idp.entity_id.clone())
+        .map(|c| c.entity_id.clone())
         .unwrap_or_else(|_| "(none: set it up on /admin)".to_owned());
     let body = format!(
         "{body}<h2>Setup</h2><table>\
@@ -415,7 +395,7 @@ async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
         escape(&idp_entity_id),
         app.config.provisioning,
         escape(&app.directory.base_url),
-        if app.tokens.is_some() {
+        if app.config.scim_token.is_some() {
             ""
         } else {
             " (disabled: no --scim-token)"
@@ -475,132 +455,103 @@ async fn protected(State(app): State<Arc<App>>, headers: HeaderMap, request: Req
     page(StatusCode::OK, "Your account", &body)
 }
 
-#[derive(Deserialize)]
-struct LoginQuery {
-    next: Option<String>,
-}
+/// fedkit-axum's callbacks: the app's login policy and sessions, and its pages.
+struct Sso(Arc<Core>);
 
-/// SP-initiated login: an AuthnRequest over HTTP-Redirect, its ID remembered until answered.
-async fn login(State(app): State<Arc<App>>, Query(q): Query<LoginQuery>) -> Response {
-    let random = match random_bytes::<16>() {
-        Ok(r) => r,
-        Err(failure) => return failure.into_response(),
-    };
-    let connected = match app.connected() {
-        Ok(c) => c,
-        Err(failure) => return failure.into_response(),
-    };
-    let now = Utc::now();
-    let request =
-        AuthnRequest::new(&app.sp, &connected.idp.sso_url, random, now).with_name_id_format(NAME_ID_EMAIL);
-    if let Err(e) = app.requests.remember(
-        request.id(),
-        now + Duration::minutes(REQUEST_LIFETIME_MINUTES),
-        now,
-    ) {
-        return Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Login not started",
-            e.to_string(),
-            e.code(),
-        )
-        .into_response();
-    }
-    let next = app.redirect_target(q.next.as_deref());
-    let mut response = see_other(&request.redirect_url(Some(next)));
-    if cookie_safe(request.id()) {
-        if let Ok(cookie) =
-            HeaderValue::from_str(&app.login_cookie(request.id(), REQUEST_LIFETIME_MINUTES * 60))
+impl SamlHost for Sso {
+    /// fedkit-saml accepted the login (signature, conditions, request store, browser binding,
+    /// replay); then the app's policy (email domain, SCIM status, provisioning mode), and the
+    /// session.
+    fn logged_in(&self, login: Login, _request: &Parts) -> Response {
+        let app = &self.0;
+        let session_id = match random_bytes::<32>() {
+            Ok(r) => base16ct::lower::encode_string(&r),
+            Err(failure) => return refused(failure),
+        };
+        let session = match app.admit(&login) {
+            Ok(s) => s,
+            Err(failure) => return refused(failure),
+        };
+        let target = login
+            .redirect_target(&[app.config.base_url.as_str()])
+            .unwrap_or("/profile")
+            .to_owned();
+        let max_age = (session.expires - Utc::now()).num_seconds();
         {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
+            let mut sessions = lock(&app.sessions);
+            let now = Utc::now();
+            sessions.retain(|_, s| s.expires > now);
+            sessions.insert(session_id.clone(), session);
         }
+        let mut response = see_other(&target);
+        if let Ok(cookie) = HeaderValue::from_str(&app.cookie(&session_id, max_age)) {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        response
     }
-    response
-}
 
-#[derive(Deserialize)]
-struct AcsForm {
-    #[serde(rename = "SAMLResponse")]
-    saml_response: String,
-    #[serde(rename = "RelayState")]
-    relay_state: Option<String>,
-}
+    fn end_session(&self, request: &Parts, response: &mut HeaderMap) -> Option<SessionRef> {
+        let app = &self.0;
+        if let Ok(cookie) = HeaderValue::from_str(&app.cookie("", 0)) {
+            response.insert(header::SET_COOKIE, cookie);
+        }
+        let (id, _) = app.session(&request.headers)?;
+        let ended = lock(&app.sessions).remove(&id)?;
+        Some(SessionRef {
+            name_id: ended.name_id,
+            session_index: ended.session_index,
+        })
+    }
 
-/// The Assertion Consumer Service: the IdP's POSTed Response, checked by fedkit-saml, then
-/// the app's policy (email domain, SCIM status, provisioning mode).
-async fn acs(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): Form<AcsForm>) -> Response {
-    let session_id = match random_bytes::<32>() {
-        Ok(r) => base16ct::lower::encode_string(&r),
-        Err(failure) => return failure.into_response(),
-    };
-    let started_here = login_cookies(&headers);
-    let worker = app.clone();
-    let result = tokio::task::spawn_blocking(move || worker.accept(&form.saml_response, &started_here))
-        .await
-        .unwrap_or_else(|e| {
-            Err(Failure::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                e.to_string(),
-                "internal",
-            ))
-        });
-    let session = match result {
-        Ok(s) => s,
-        Err(failure) => return failure.into_response(),
-    };
-    let answered = session.in_response_to.clone();
-    let target = app.redirect_target(form.relay_state.as_deref()).to_owned();
-    let max_age = (session.expires - Utc::now()).num_seconds();
-    {
+    fn end_sessions_for(&self, request: &LogoutRequest) {
+        let app = &self.0;
+        let Ok(idp) = app.connected() else { return };
         let mut sessions = lock(&app.sessions);
-        let now = Utc::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(session_id.clone(), session);
+        sessions.retain(|_, s| {
+            let same_user = s.issuer == idp.entity_id && s.name_id.value == request.name_id().value;
+            let named = request.session_indexes().is_empty()
+                || s.session_index
+                    .as_ref()
+                    .is_some_and(|i| request.session_indexes().contains(i));
+            !(same_user && named)
+        });
     }
-    let mut response = see_other(&target);
-    if let Ok(cookie) = HeaderValue::from_str(&app.cookie(&session_id, max_age)) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
-    if let Some(id) = answered.filter(|id| cookie_safe(id)) {
-        if let Ok(cookie) = HeaderValue::from_str(&app.login_cookie(&id, 0)) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
+
+    fn refused(&self, refusal: &dyn Refusal, status: StatusCode) -> Response {
+        if refusal.code() == "no_idp" {
+            return no_idp().into_response();
         }
+        Failure::new(status, "Login refused", refusal.to_string(), refusal.code()).into_response()
+    }
+
+    fn signed_out(&self, outcome: SignedOut) -> Response {
+        signed_out(match outcome {
+            SignedOut::Confirmed => "<p id=\"idp-confirmed\">The IdP confirmed the logout.</p>",
+            SignedOut::Partial => {
+                "<p id=\"idp-partial\">The IdP reported a partial logout: you may still be signed in at the IdP.</p>"
+            }
+            _ => "",
+        })
+    }
+}
+
+/// A refusal of the app's own, with the code header fedkit-axum puts on its refusals.
+fn refused(failure: Failure) -> Response {
+    let code = HeaderValue::from_str(&failure.code).ok();
+    let mut response = failure.into_response();
+    if let Some(code) = code {
+        response.headers_mut().insert(ERROR_HEADER, code);
     }
     response
 }
 
-impl App {
-    /// Everything the ACS decides, off the async executor (signature checks, SQLite).
-    ///
-    /// `started_here`: the AuthnRequest IDs whose login cookies the browser sent. A Response
-    /// to a request is accepted only from the browser that started that login, so an attacker
-    /// cannot start a login in their own browser and make a victim's browser post the answer
-    /// (login CSRF: the victim would work in the attacker's account).
-    fn accept(&self, saml_response: &str, started_here: &[String]) -> Result<Session, Failure> {
+impl Core {
+    /// The app's login policy for a login fedkit accepted, off the async executor (SQLite).
+    fn admit(&self, login: &Login) -> Result<Session, Failure> {
         let now = Utc::now();
-        let connected = self.connected()?;
-        let assertion = connected
-            .validator
-            .process_post_with_store(saml_response, &self.requests, now, &self.replay)
-            .map_err(|e| Failure::login(&e, e.code()))?;
-        if let Some(id) = assertion.in_response_to() {
-            if !started_here.iter().any(|s| s == id) {
-                return Err(Failure::new(
-                    StatusCode::FORBIDDEN,
-                    "Login refused",
-                    format!(
-                        "this login was not started in this browser: the IdP's Response answers \
-                         AuthnRequest {id}, but the browser that posted it did not send that \
-                         request (no {LOGIN_COOKIE_PREFIX}{id} cookie; it expires after \
-                         {REQUEST_LIFETIME_MINUTES} minutes). Start the login again from this app"
-                    ),
-                    "login_not_started_here",
-                ));
-            }
-        }
+        let assertion = login.assertion();
         let profile = AttributeMapping::default()
-            .profile_with_email(&assertion)
+            .profile_with_email(assertion)
             .map_err(|e| Failure::login(e, "attribute_mapping"))?;
         let email = profile.email.clone().unwrap_or_default();
         if !self.config.allowed_email_domains.is_empty() {
@@ -643,58 +594,10 @@ impl App {
                 .collect(),
             user_id: user.id,
             created_by_login: user.created,
-            idp_initiated: assertion.in_response_to().is_none(),
-            in_response_to: assertion.in_response_to().map(str::to_owned),
+            idp_initiated: login.is_idp_initiated(),
             expires,
         })
     }
-}
-
-async fn sp_metadata(State(app): State<Arc<App>>) -> Response {
-    let xml = SpMetadata::new(&app.sp)
-        .name_id_format(NAME_ID_EMAIL)
-        .single_logout(&app.config.slo_url())
-        .to_xml();
-    ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response()
-}
-
-/// Ends the local session, then (when the IdP has an SLO endpoint) sends the browser to it.
-async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let ended = app
-        .session(&headers)
-        .and_then(|(id, _)| lock(&app.sessions).remove(&id));
-    let slo_url = app.connected().ok().and_then(|c| c.idp.slo_url.clone());
-    let target = match (ended, &slo_url) {
-        (Some(s), Some(slo)) => match random_bytes::<16>() {
-            Ok(random) => {
-                let now = Utc::now();
-                let request = OutgoingLogout::request(
-                    &app.sp,
-                    slo,
-                    &s.name_id,
-                    s.session_index.as_deref(),
-                    random,
-                    now,
-                );
-                let mut pending = lock(&app.pending_logouts);
-                pending.retain(|_, expires| *expires > now);
-                pending.insert(
-                    request.id().to_owned(),
-                    now + Duration::minutes(REQUEST_LIFETIME_MINUTES),
-                );
-                // The RelayState names the request the LogoutResponse must answer; only an ID
-                // still pending here is used, and the signed InResponseTo must equal it.
-                request.redirect_url(Some(request.id()))
-            }
-            Err(_) => "/saml/slo".to_owned(),
-        },
-        _ => "/saml/slo".to_owned(),
-    };
-    let mut response = see_other(&target);
-    if let Ok(cookie) = HeaderValue::from_str(&app.cookie("", 0)) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
-    response
 }
 
 fn signed_out(note: &str) -> Response {
@@ -707,147 +610,10 @@ fn signed_out(note: &str) -> Response {
     )
 }
 
-/// The Single Logout message sent to `/saml/slo`, over either binding.
-enum SloMessage {
-    Redirect(String),
-    Post(String),
-}
-
-#[derive(Deserialize)]
-struct SloForm {
-    #[serde(rename = "SAMLRequest")]
-    saml_request: Option<String>,
-    #[serde(rename = "SAMLResponse")]
-    saml_response: Option<String>,
-    #[serde(rename = "RelayState")]
-    relay_state: Option<String>,
-}
-
-/// `GET /saml/slo`: HTTP-Redirect binding (or a browser just landing here).
-async fn slo_redirect(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
-    let query = query.unwrap_or_default();
-    let has_message = query
-        .split('&')
-        .any(|p| p.starts_with("SAMLRequest=") || p.starts_with("SAMLResponse="));
-    if !has_message {
-        return signed_out("");
-    }
-    let relay_state = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("RelayState="))
-        .map(str::to_owned);
-    slo(&app, SloMessage::Redirect(query), relay_state)
-}
-
-/// `POST /saml/slo`: HTTP-POST binding.
-async fn slo_post(State(app): State<Arc<App>>, Form(form): Form<SloForm>) -> Response {
-    match form.saml_response.or(form.saml_request) {
-        Some(value) => slo(&app, SloMessage::Post(value), form.relay_state),
-        None => signed_out(""),
-    }
-}
-
-/// Verifies the IdP's logout message: a LogoutResponse must answer a LogoutRequest this app
-/// sent; a LogoutRequest (IdP-initiated logout) ends the user's sessions and is answered.
-fn slo(app: &App, message: SloMessage, relay_state: Option<String>) -> Response {
-    let connected = match app.connected() {
-        Ok(c) => c,
-        Err(failure) => return failure.into_response(),
-    };
-    let now = Utc::now();
-    // Only a RelayState naming a pending request selects it (our IDs are URL-safe).
-    let expected = relay_state.filter(|id| {
-        lock(&app.pending_logouts)
-            .get(id)
-            .is_some_and(|expires| *expires > now)
-    });
-    let verified = match &message {
-        SloMessage::Redirect(query) => connected.logout.process_redirect(query, expected.as_deref(), now),
-        SloMessage::Post(value) => connected.logout.process_post(value, expected.as_deref(), now),
-    };
-    match verified {
-        Ok(LogoutMessage::Response(response)) => {
-            lock(&app.pending_logouts).remove(response.in_response_to());
-            if response.success() {
-                signed_out("<p id=\"idp-confirmed\">The IdP confirmed the logout.</p>")
-            } else {
-                signed_out(&format!(
-                    "<p id=\"idp-partial\">The IdP reported {}: you may still be signed in at the IdP.</p>",
-                    escape(response.status())
-                ))
-            }
-        }
-        Ok(LogoutMessage::Request(request)) => {
-            let ended = {
-                let mut sessions = lock(&app.sessions);
-                let before = sessions.len();
-                sessions.retain(|_, s| {
-                    let same_user =
-                        s.issuer == connected.idp.entity_id && s.name_id.value == request.name_id().value;
-                    let named = request.session_indexes().is_empty()
-                        || s.session_index
-                            .as_ref()
-                            .is_some_and(|i| request.session_indexes().contains(i));
-                    !(same_user && named)
-                });
-                before - sessions.len()
-            };
-            let (Some(idp_slo), Ok(random)) = (&connected.idp.slo_url, random_bytes::<16>()) else {
-                return signed_out(&format!("<p>{ended} session(s) ended.</p>"));
-            };
-            let answer = OutgoingLogout::response(&app.sp, idp_slo, &request, random, now);
-            see_other(&answer.redirect_url(None))
-        }
-        Ok(_) => signed_out(""),
-        Err(e) => Failure::new(
-            StatusCode::FORBIDDEN,
-            "Logout not verified",
-            e.to_string(),
-            e.code(),
-        )
-        .into_response(),
-    }
-}
-
-/// `/scim/v2`: bearer token, body cap, then fedkit-scim-service's http adapter.
-async fn scim(State(app): State<Arc<App>>, request: Request) -> Response {
-    let Some(tokens) = &app.tokens else {
-        let error = ScimError::not_found("SCIM is disabled: start the app with --scim-token");
-        return fedkit_scim_service::http::error_response(&error).map(Body::from);
-    };
-    let authorization = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if let Err(e) = tokens.authenticate(authorization) {
-        let response = fedkit_scim_service::host::auth_error_response(&e, "saas-app");
-        return fedkit_scim_service::http::into_http_response(response).map(Body::from);
-    }
-    let (parts, body) = request.into_parts();
-    // The cap the service's settings call for (the larger of the body and Bulk limits).
-    let cap = app.directory.service.config().max_request_bytes();
-    let Ok(body) = axum::body::to_bytes(body, cap).await else {
-        let error = ScimError::new(
-            413,
-            None,
-            format!("the request body is larger than {cap} bytes, the most this service accepts"),
-        );
-        return fedkit_scim_service::http::error_response(&error).map(Body::from);
-    };
-    let request = Request::from_parts(parts, body);
-    let response = tokio::task::spawn_blocking(move || {
-        let ctx = fedkit_scim_service::RequestContext {
-            tenant: &app.directory.tenant,
-            base_url: &app.directory.base_url,
-            now: Utc::now(),
-        };
-        fedkit_scim_service::http::handle(&app.directory.service, &ctx, &request)
-    })
-    .await
-    .unwrap_or_else(|_| {
-        fedkit_scim_service::http::error_response(&ScimError::new(500, None, "internal error"))
-    });
-    response.map(Body::from)
+/// `/scim/v2` without `--scim-token`.
+async fn scim_disabled() -> Response {
+    let error = ScimError::not_found("SCIM is disabled: start the app with --scim-token");
+    fedkit_scim_service::http::error_response(&error).map(Body::from)
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ pub(crate) struct AppUser {
 
 /// The app's view of the SCIM store.
 pub(crate) struct Directory {
-    pub(crate) service: ScimService,
+    pub(crate) service: std::sync::Arc<ScimService>,
     pub(crate) tenant: TenantId,
     /// The public URL of `/scim/v2`.
     pub(crate) base_url: String,
@@ -199,10 +199,10 @@ mod tests {
 
     fn directory() -> Directory {
         Directory {
-            service: ScimService::new(
+            service: Arc::new(ScimService::new(
                 Arc::new(fedkit_scim_service::store::MemoryStore::new()),
                 Arc::new(fedkit_scim_service::ids::RandomIds::new()),
-            ),
+            )),
             tenant: TenantId::new("default").unwrap_or_else(|_| unreachable!()),
             base_url: "http://localhost:3000/scim/v2".to_owned(),
         }

@@ -34,6 +34,8 @@ const IDP_SSO: &str = "http://localhost:8081/saml2/fedkit-test";
 const IDP_SLO: &str = "http://localhost:8081/saml2/fedkit-test/slo";
 const SCIM_TOKEN: &str = "scim_4f9d2c7e1b8a6d3f0e5c";
 const ADMIN_TOKEN: &str = "admin_9c1e7a53b2d84f60";
+/// The login cookie fedkit-saml's login flow sets (its default name), up to its value.
+const LOGIN_COOKIE: &str = "fedkit_saml_login=";
 const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
 /// The app, served on a free loopback port by a runtime on its own thread (for the whole
@@ -167,7 +169,7 @@ fn login_cookie(answer: &Answer) -> String {
     answer
         .set_cookies
         .iter()
-        .find(|c| c.starts_with(fedkit_example_saas_app::LOGIN_COOKIE_PREFIX))
+        .find(|c| c.starts_with(LOGIN_COOKIE))
         .map(|c| c.split(';').next().unwrap().to_owned())
         .unwrap_or_else(|| panic!("no login cookie in {:?}", answer.set_cookies))
 }
@@ -347,7 +349,8 @@ fn sp_initiated_login_returns_to_the_page_asked_for_and_logout_ends_the_session(
         idp_url.starts_with(&format!("{IDP_SSO}?SAMLRequest=")),
         "{idp_url}"
     );
-    assert_eq!(query_param(&idp_url, "RelayState").as_deref(), Some(asked));
+    // The page asked for stays in the app's request store: nothing goes to the IdP.
+    assert_eq!(query_param(&idp_url, "RelayState"), None);
     let request_xml = String::from_utf8(
         inflate_redirect_message(&query_param(&idp_url, "SAMLRequest").unwrap(), 1 << 16).unwrap(),
     )
@@ -378,17 +381,19 @@ fn sp_initiated_login_returns_to_the_page_asked_for_and_logout_ends_the_session(
     // The same login again, from the browser that starts it.
     let to_idp = get(&format!("{}{login}", app.base), None);
     let cookie = login_cookie(&to_idp);
-    assert!(to_idp
-        .set_cookies
-        .iter()
-        .any(|c| c.contains("; Path=/saml/acs; HttpOnly; SameSite=Lax")));
+    assert!(to_idp.set_cookies.iter().any(|c| c.starts_with(LOGIN_COOKIE)
+        && c.ends_with("; Max-Age=600; Path=/saml/acs; HttpOnly; Secure; SameSite=None")));
     let idp_url = to_idp.location.unwrap();
     let request_xml = String::from_utf8(
         inflate_redirect_message(&query_param(&idp_url, "SAMLRequest").unwrap(), 1 << 16).unwrap(),
     )
     .unwrap();
     let request_id = xml_attribute(&request_xml, "AuthnRequest ", "ID");
-    assert_eq!(cookie, format!("saas_login_{request_id}=1"));
+    assert_eq!(
+        cookie.len(),
+        LOGIN_COOKIE.len() + 43,
+        "{cookie}: 32 random bytes, base64url"
+    );
     let response = b64(&idp_response(&app, &JANE, Some(&request_id), Utc::now(), IDP_KEY));
     let fields = [("SAMLResponse", response.as_str()), ("RelayState", asked)];
     let acs = post_form_with_cookie(&format!("{}/saml/acs", app.base), &cookie, &fields);
@@ -397,7 +402,7 @@ fn sp_initiated_login_returns_to_the_page_asked_for_and_logout_ends_the_session(
     assert!(
         acs.set_cookies
             .iter()
-            .any(|c| c.starts_with(&format!("saas_login_{request_id}=1;")) && c.contains("Max-Age=0")),
+            .any(|c| c.starts_with(&format!("{LOGIN_COOKIE};")) && c.contains("Max-Age=0")),
         "the login cookie is cleared: {:?}",
         acs.set_cookies
     );
@@ -865,7 +870,8 @@ fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
     assert_eq!(login_page.status, 200, "{}", login_page.body);
     let to_acs = click_user(&idp, &login_page.body, "jane.doe@example.com");
     assert_eq!(to_acs.action, app.config.acs_url());
-    assert_eq!(to_acs.field("RelayState"), Some(asked));
+    // The page asked for stays in the app's request store; the IdP sends no RelayState back.
+    assert_eq!(to_acs.field("RelayState"), None);
     let acs = post_form_with_cookie(&to_acs.action, &login_cookie, &to_acs.pairs());
     assert_eq!(acs.status, 303, "{}", acs.body);
     assert_eq!(acs.location.as_deref(), Some(asked));
