@@ -636,13 +636,20 @@ fn check(expect: Expect, outcome: &Outcome) -> Result<(), String> {
             Ok(())
         }
         (Expect::Accepted, Outcome::Accepted(w)) if w.is_empty() => Ok(()),
+        // AwsLcRs hands Triple-DES to RustCrypto and the login says so (`crypto_delegated`).
         (Expect::AcceptedWithLegacyEncryptionWarning, Outcome::Accepted(w))
             if matches!(
                 &w[..],
-                [LoginWarning::LegacyEncryption {
-                    element: "EncryptedAssertion",
-                    algorithm: ContentAlgorithm::TripleDesCbc,
-                }]
+                [
+                    LoginWarning::LegacyEncryption {
+                        element: "EncryptedAssertion",
+                        algorithm: ContentAlgorithm::TripleDesCbc,
+                    },
+                    LoginWarning::CryptoDelegated {
+                        element: "EncryptedAssertion",
+                        delegation,
+                    },
+                ] if delegation.operation == fedkit_xmldsig::crypto::Operation::TripleDesCbcDecrypt
             ) =>
         {
             Ok(())

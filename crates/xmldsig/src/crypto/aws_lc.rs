@@ -19,7 +19,7 @@ use crate::error::KeyError;
 use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 
 /// aws-lc-rs: AWS-LC's verified, constant-time primitives; several times faster than
-/// [`RustCrypto`] for RSA. Keys are parsed by AWS-LC (`EVP_PKEY`, freed and cleansed by
+/// `RustCrypto` for RSA. Keys are parsed by AWS-LC (`EVP_PKEY`, freed and cleansed by
 /// AWS-LC when dropped).
 ///
 /// When the `aws-lc-rs` feature is on, this is the default provider

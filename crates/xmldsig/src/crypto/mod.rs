@@ -2,14 +2,14 @@
 //!
 //! Two providers ship with the crate, each behind a feature:
 //!
-//! - [`RustCrypto`] (feature `rust-crypto`, on by default): pure Rust (`rsa`, `p256`, `p384`,
+//! - `RustCrypto` (feature `rust-crypto`, on by default): pure Rust (`rsa`, `p256`, `p384`,
 //!   `sha1`, `sha2`, `aes`, `des`);
 //! - `AwsLcRs` (feature `aws-lc-rs`): AWS-LC, several times faster for RSA verification, and
 //!   constant-time RSA decryption.
 //!
 //! # The compiled-in provider is the default
 //!
-//! [`default_provider`] is `AwsLcRs` when the `aws-lc-rs` feature is on, else [`RustCrypto`].
+//! [`default_provider`] is `AwsLcRs` when the `aws-lc-rs` feature is on, else `RustCrypto`.
 //! Everything that takes a provider uses it unless told otherwise: `Verifier::new`, the
 //! validators and metadata import of fedkit-saml and fedkit-metadata, and
 //! [`SigningKey::from_pem`] / [`DecryptionKey::from_pem`]. Enabling `aws-lc-rs` selects
@@ -20,7 +20,7 @@
 //!
 //! | features                         | default provider | compiled providers      |
 //! |----------------------------------|------------------|-------------------------|
-//! | `rust-crypto` (the default)      | [`RustCrypto`]   | RustCrypto              |
+//! | `rust-crypto` (the default)      | `RustCrypto`   | RustCrypto              |
 //! | `rust-crypto`, `aws-lc-rs`       | `AwsLcRs`        | AwsLcRs, RustCrypto     |
 //! | `aws-lc-rs` only (`default-features = false`) | `AwsLcRs` | AwsLcRs (no `rsa` crate) |
 //!
@@ -356,7 +356,7 @@ pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
     ) -> Result<Vec<u8>, CryptoError>;
 
     /// Signs `message` with an EC key (P-256 or P-384): ECDSA with SHA-256/384/512, the
-    /// signature as XML-DSig encodes it (`r || s`). [`RustCrypto`] signs deterministically
+    /// signature as XML-DSig encodes it (`r || s`). `RustCrypto` signs deterministically
     /// (RFC 6979), AWS-LC with a random nonce. An RSA key or another algorithm is refused.
     fn ecdsa_sign(
         &self,
@@ -538,7 +538,7 @@ impl<P: CryptoProvider> CryptoProvider for Strict<P> {
     }
 }
 
-/// What [`RustCrypto`] does: everything fedkit uses, except signing with SHA-1 or RSA-PSS and
+/// What `RustCrypto` does: everything fedkit uses, except signing with SHA-1 or RSA-PSS and
 /// AES-GCM with 192-bit keys (which XML Encryption does not define). Also the bound of what
 /// `AwsLcRs` may delegate. Pure logic: compiled whichever providers are.
 pub(crate) fn rust_crypto_supports(operation: Operation) -> Support {
@@ -573,7 +573,7 @@ pub(crate) fn rust_crypto_supports(operation: Operation) -> Support {
 }
 
 /// The default provider: the one compiled in, AWS-LC first. `AwsLcRs` when the `aws-lc-rs`
-/// feature is on (whether or not `rust-crypto` is), else [`RustCrypto`]. Every verifier,
+/// feature is on (whether or not `rust-crypto` is), else `RustCrypto`. Every verifier,
 /// validator, metadata import and key load uses it unless given another provider.
 ///
 /// ```
@@ -599,11 +599,10 @@ pub fn default_provider() -> &'static dyn CryptoProvider {
 /// Every provider compiled into this build, [`default_provider`] first. Test suites iterate
 /// over it.
 pub fn all_providers() -> Vec<&'static dyn CryptoProvider> {
-    #[allow(unused_mut)]
-    let mut v: Vec<&'static dyn CryptoProvider> = Vec::new();
-    #[cfg(feature = "aws-lc-rs")]
-    v.push(&AwsLcRs);
-    #[cfg(feature = "rust-crypto")]
-    v.push(&RustCrypto);
-    v
+    vec![
+        #[cfg(feature = "aws-lc-rs")]
+        &AwsLcRs,
+        #[cfg(feature = "rust-crypto")]
+        &RustCrypto,
+    ]
 }
