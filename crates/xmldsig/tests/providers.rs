@@ -292,6 +292,103 @@ fn rustcrypto_does_everything_itself_and_refuses_the_rest_by_name() {
     );
 }
 
+/// The default provider, except that it refuses every signature verification.
+#[derive(Debug)]
+struct RefusesVerification;
+
+impl CryptoProvider for RefusesVerification {
+    fn name(&self) -> &'static str {
+        "refuses-verification"
+    }
+    fn supports(&self, operation: Operation) -> Support {
+        match operation {
+            Operation::Verify { .. } => Support::Unsupported,
+            _ => default_provider().supports(operation),
+        }
+    }
+    fn hasher(&self, algorithm: DigestAlgorithm) -> Box<dyn fedkit_xmldsig::crypto::Hasher> {
+        default_provider().hasher(algorithm)
+    }
+    fn verify(
+        &self,
+        _: SignatureAlgorithm,
+        _: &fedkit_xmldsig::key::PublicKey,
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<(), fedkit_xmldsig::crypto::BadSignature> {
+        panic!("verify called although supports refused it")
+    }
+    fn load_private_key(
+        &self,
+        der: PrivateKeyDer<'_>,
+    ) -> Result<std::sync::Arc<dyn fedkit_xmldsig::crypto::PrivateKey>, KeyError> {
+        default_provider().load_private_key(der)
+    }
+    fn rsa_oaep_decrypt(
+        &self,
+        key: &DecryptionKey,
+        digest: DigestAlgorithm,
+        mgf1: DigestAlgorithm,
+        label: Option<&[u8]>,
+        ciphertext: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+        default_provider().rsa_oaep_decrypt(key, digest, mgf1, label, ciphertext)
+    }
+    fn rsa_pkcs1v15_decrypt(
+        &self,
+        key: &DecryptionKey,
+        ciphertext: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+        default_provider().rsa_pkcs1v15_decrypt(key, ciphertext)
+    }
+    fn rsa_sign(&self, a: SignatureAlgorithm, key: &SigningKey, m: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().rsa_sign(a, key, m)
+    }
+    fn ecdsa_sign(&self, a: SignatureAlgorithm, key: &SigningKey, m: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().ecdsa_sign(a, key, m)
+    }
+    fn aes_gcm_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().aes_gcm_decrypt(key, data)
+    }
+    fn aes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().aes_cbc_decrypt(key, data)
+    }
+    fn tdes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().tdes_cbc_decrypt(key, data)
+    }
+}
+
+/// A verification the provider refuses is reported as that refusal (`crypto_unsupported`,
+/// naming the provider and the operation), not as a bad signature, and `verify` is never
+/// called for it.
+#[test]
+fn a_verification_the_provider_refuses_is_reported_by_name_not_as_a_bad_signature() {
+    let key = SigningKey::from_pem(RSA_KEY).unwrap();
+    let signed = sign::sign_enveloped(XML, "_1", None, &key, None, default_provider()).unwrap();
+    assert!(verify(&signed, RSA_CERT, default_provider()));
+    let doc = Document::parse(&signed).unwrap();
+    let err = Verifier::new(
+        TrustedKeys::from_pem(RSA_CERT).unwrap(),
+        AlgorithmPolicy::default(),
+    )
+    .with_provider(&RefusesVerification)
+    .verify_enveloped(&doc, doc.root_element())
+    .unwrap_err();
+    assert_eq!(
+        err,
+        fedkit_xmldsig::VerifyError::Crypto(CryptoError::Unsupported {
+            provider: "refuses-verification",
+            operation: Operation::Verify {
+                algorithm: SignatureAlgorithm::RSA_SHA256,
+                key: KeyType::Rsa { bits: 2048 },
+            },
+            delegate: None,
+        })
+    );
+    assert_eq!(err.code(), "crypto_unsupported");
+    assert!(err.to_string().contains("refuses-verification"), "{err}");
+}
+
 #[test]
 fn keys_never_print_their_secret() {
     let key = SigningKey::from_pem(RSA_KEY).unwrap();
