@@ -20,7 +20,7 @@
 //!
 //! | features                         | default provider | compiled providers      |
 //! |----------------------------------|------------------|-------------------------|
-//! | `rust-crypto` (the default)      | `RustCrypto`   | RustCrypto              |
+//! | `rust-crypto` (the default)      | `RustCrypto`     | RustCrypto              |
 //! | `rust-crypto`, `aws-lc-rs`       | `AwsLcRs`        | AwsLcRs, RustCrypto     |
 //! | `aws-lc-rs` only (`default-features = false`) | `AwsLcRs` | AwsLcRs (no `rsa` crate) |
 //!
