@@ -636,6 +636,7 @@ fn check(expect: Expect, outcome: &Outcome) -> Result<(), String> {
             Ok(())
         }
         (Expect::Accepted, Outcome::Accepted(w)) if w.is_empty() => Ok(()),
+        // AwsLcRs hands Triple-DES to RustCrypto and the login says so (`crypto_delegated`).
         (Expect::AcceptedWithLegacyEncryptionWarning, Outcome::Accepted(w))
             // The validator runs on AwsLcRs, which hands Triple-DES to RustCrypto and says so.
             if matches!(

@@ -6,8 +6,7 @@
 //! (`Accept: application/samlmetadata+xml`), and hands the bytes to [`parse_response`].
 
 use chrono::{DateTime, Utc};
-use fedkit_xmldsig::TrustedKeys;
-use sha1::Digest as _;
+use fedkit_xmldsig::{DigestAlgorithm, TrustedKeys};
 
 use crate::error::Error;
 use crate::metadata::{ImportSettings, Metadata, SignaturePolicy};
@@ -54,9 +53,12 @@ pub fn sha1_identifier(entity_id: &str) -> String {
     format!("{{sha1}}{}", sha1_hex(entity_id))
 }
 
-/// The lower-case hex SHA-1 of an entity ID.
+/// The lower-case hex SHA-1 of an entity ID (an identifier, not a signature: computed by
+/// fedkit-xmldsig's default crypto provider).
 pub fn sha1_hex(entity_id: &str) -> String {
-    base16ct::lower::encode_string(&sha1::Sha1::digest(entity_id.as_bytes()))
+    let digest =
+        fedkit_xmldsig::crypto::default_provider().digest(DigestAlgorithm::Sha1, entity_id.as_bytes());
+    base16ct::lower::encode_string(&digest)
 }
 
 /// The request path for the `{sha1}` form: `entities/%7Bsha1%7D` and the hex digest.

@@ -84,7 +84,10 @@ impl ImportSettings {
         self
     }
 
-    /// Verifies with this crypto provider (for example `fedkit_xmldsig::crypto::AwsLcRs`).
+    /// Verifies with this crypto provider instead of the default one
+    /// ([`fedkit_xmldsig::crypto::default_provider`]: `AwsLcRs` when the `aws-lc-rs` feature
+    /// is on, else `RustCrypto`), e.g. `&RustCrypto` to keep the pure-Rust provider in a
+    /// build that has both.
     pub fn with_provider(mut self, provider: &'static dyn CryptoProvider) -> Self {
         self.provider = Some(provider);
         self

@@ -404,7 +404,8 @@ impl LogoutValidator {
         self
     }
 
-    /// Uses `provider` for signatures and decryption (e.g. aws-lc-rs for constant-time RSA).
+    /// Uses `provider` for signatures and decryption instead of the default one
+    /// (`fedkit_xmldsig::crypto::default_provider()`: `AwsLcRs` with the `aws-lc-rs` feature).
     pub fn with_provider(mut self, provider: &'static dyn CryptoProvider) -> Self {
         self.verifier = self.verifier.with_provider(provider);
         self

@@ -93,7 +93,8 @@ impl ResponseValidator {
         self
     }
 
-    /// Uses another crypto provider (e.g. `fedkit_xmldsig::crypto::AwsLcRs`).
+    /// Uses `provider` for signatures and decryption instead of the default one
+    /// (`fedkit_xmldsig::crypto::default_provider()`: `AwsLcRs` with the `aws-lc-rs` feature).
     pub fn with_provider(mut self, provider: &'static dyn CryptoProvider) -> Self {
         self.verifier = self.verifier.with_provider(provider);
         self

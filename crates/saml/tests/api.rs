@@ -14,6 +14,7 @@ use fedkit_saml::{
     SignedPart, SigningRequirement,
 };
 use fedkit_xmldsig::crypto::all_providers;
+#[cfg(feature = "rust-crypto")]
 use fedkit_xmldsig::xmlenc::ContentAlgorithm;
 use fedkit_xmldsig::{AlgorithmPolicy, ParseError, TrustedKeys, VerifyError};
 
@@ -1676,6 +1677,7 @@ fn decryption_failures_are_uniform_and_weak_transport_is_refused() {
 }
 
 /// The `LegacyEncryption` warnings of an accepted login.
+#[cfg(feature = "rust-crypto")]
 fn legacy_encryption(a: &fedkit_saml::VerifiedAssertion) -> Vec<(&'static str, ContentAlgorithm)> {
     a.warnings()
         .iter()
@@ -1687,7 +1689,9 @@ fn legacy_encryption(a: &fedkit_saml::VerifiedAssertion) -> Vec<(&'static str, C
 }
 
 // XML Encryption 1.0 §5.2.1: tripledes-cbc is REQUIRED; decrypted (under every provider),
-// with a warning naming the algorithm and what to set instead.
+// with a warning naming the algorithm and what to set instead. Needs RustCrypto's `des`
+// (an aws-lc-only build refuses it: see the test after the next).
+#[cfg(feature = "rust-crypto")]
 #[test]
 fn xmlenc_5_2_1_triple_des_content_encryption_is_accepted_with_a_warning() {
     let v = decrypting(Settings::default());
@@ -1725,6 +1729,7 @@ fn xmlenc_5_2_1_triple_des_content_encryption_is_accepted_with_a_warning() {
     }
 }
 
+#[cfg(feature = "rust-crypto")]
 #[test]
 fn xmlenc_5_2_1_altered_triple_des_ciphertext_is_a_uniform_decryption_failure() {
     let v = decrypting(Settings::default());
@@ -1765,6 +1770,29 @@ fn xmlenc_5_2_1_altered_triple_des_ciphertext_is_a_uniform_decryption_failure() 
     }
 }
 
+/// An aws-lc-only build (`default-features = false, features = ["aws-lc-rs"]`): AWS-LC has
+/// no Triple-DES and RustCrypto is not compiled, so a Triple-DES assertion is refused, by
+/// name and before any decryption, with `crypto_unsupported` naming the `rust-crypto`
+/// feature. AES content encryption decrypts as in every build.
+#[cfg(not(feature = "rust-crypto"))]
+#[test]
+fn without_rust_crypto_a_triple_des_assertion_is_refused_naming_the_feature() {
+    assert_eq!(fedkit_xmldsig::crypto::default_provider().name(), "aws-lc-rs");
+    let v = decrypting(Settings::default());
+    for name in ["encrypted-3des", "encrypted-name-id-3des"] {
+        let err = process_with(&v, &fixture(name), Some(REQUEST), now()).unwrap_err();
+        assert_eq!(err.code(), "crypto_unsupported", "{name}: {err}");
+        let message = err.to_string();
+        for needle in ["aws-lc-rs", "Triple-DES", "`rust-crypto` feature is off"] {
+            assert!(message.contains(needle), "{name}: {needle}: {message}");
+        }
+    }
+    for name in ["encrypted-gcm", "encrypted-cbc", "encrypted-name-id"] {
+        let a = process_with(&v, &fixture(name), Some(REQUEST), now()).unwrap();
+        assert_eq!(a.name_id().value, "jane.doe@example.com", "{name}");
+    }
+}
+
 #[test]
 fn sp_decryption_keys_under_2048_bits_are_refused_when_loaded() {
     let pem = include_str!("data/keys/sp-1024.key.pem");
@@ -1780,7 +1808,16 @@ fn sp_decryption_keys_under_2048_bits_are_refused_when_loaded() {
     assert!(message.contains("1024-bit"), "{message}");
     assert!(message.contains("--dangerous-min-sp-key-bits 1024"), "{message}");
     // Opted in, the key decrypts what xmlsec1 encrypted to its certificate, under every
-    // provider (aws-lc-rs hands such keys to RustCrypto).
+    // provider (aws-lc-rs hands such keys to RustCrypto)...
+    #[cfg(not(feature = "rust-crypto"))]
+    {
+        // ...but AWS-LC alone cannot hold it: refused by name.
+        let err = fedkit_xmldsig::DecryptionKey::from_pem_dangerous_min_rsa_bits(pem, 1024).unwrap_err();
+        assert_eq!(err.code(), "crypto_unsupported");
+        assert!(err.to_string().contains("`rust-crypto` feature is off"), "{err}");
+        return;
+    }
+    #[allow(unreachable_code)]
     let key = fedkit_xmldsig::DecryptionKey::from_pem_dangerous_min_rsa_bits(pem, 1024).unwrap();
     let v = validator().with_decryption_key(key);
     let a = process_with(&v, &fixture("encrypted-to-1024-bit-sp"), Some(REQUEST), now()).unwrap();
@@ -2032,10 +2069,10 @@ fn settings_are_bounded_and_time_checks_never_overflow() {
 
 /// A provider that hands an operation to another says so on the accepted login: AwsLcRs does
 /// Triple-DES through RustCrypto, and the login carries `crypto_delegated` naming both.
-#[cfg(feature = "aws-lc-rs")]
+#[cfg(all(feature = "aws-lc-rs", feature = "rust-crypto"))]
 #[test]
 fn a_decryption_the_provider_delegated_is_reported_on_the_login() {
-    use fedkit_xmldsig::crypto::{AwsLcRs, Operation};
+    use fedkit_xmldsig::crypto::{AwsLcRs, Operation, RustCrypto};
     let v = decrypting(Settings::default()).with_provider(&AwsLcRs);
     let delegated = |a: &fedkit_saml::VerifiedAssertion| -> Vec<(&'static str, Operation, &'static str)> {
         a.warnings()
@@ -2076,14 +2113,17 @@ fn a_decryption_the_provider_delegated_is_reported_on_the_login() {
     // AES-GCM with RSA-OAEP is AWS-LC's own: nothing delegated.
     let a = accept(&v, "encrypted-gcm");
     assert_eq!(delegated(&a), []);
-    // The default provider does everything itself.
-    let a = process_with(
-        &decrypting(Settings::default()),
-        &fixture("encrypted-3des"),
-        Some(REQUEST),
-        now(),
-    )
-    .unwrap();
+    // The default provider is AwsLcRs (the feature is on): it delegates the same way.
+    let a = accept(&decrypting(Settings::default()), "encrypted-3des");
+    assert_eq!(
+        delegated(&a),
+        [("EncryptedAssertion", Operation::TripleDesCbcDecrypt, "rustcrypto")]
+    );
+    // RustCrypto does everything itself.
+    let a = accept(
+        &decrypting(Settings::default()).with_provider(&RustCrypto),
+        "encrypted-3des",
+    );
     assert_eq!(delegated(&a), []);
 }
 

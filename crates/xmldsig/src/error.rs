@@ -313,6 +313,12 @@ pub enum VerifyError {
     /// Canonicalization failed.
     #[error("canonicalization failed: {0}")]
     C14n(#[from] C14nError),
+    /// The crypto provider does not verify this signature algorithm with the pinned key's
+    /// type (for example the aws-lc-rs provider in a build without the `rust-crypto`
+    /// feature, for an algorithm AWS-LC lacks): the message names the provider, the
+    /// operation and what to change. Code `crypto_unsupported`.
+    #[error("{0}")]
+    Crypto(crate::crypto::CryptoError),
 }
 
 fn weak_decryption_key_message(bits: usize, min: usize) -> String {
@@ -491,6 +497,7 @@ impl VerifyError {
             VerifyError::NoUsableKey { .. } => "no_usable_key",
             VerifyError::WeakKey { .. } => "weak_key",
             VerifyError::C14n(e) => e.code(),
+            VerifyError::Crypto(e) => e.code(),
         }
     }
 }

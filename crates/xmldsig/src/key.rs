@@ -1,7 +1,6 @@
 //! Pinned keys: certificates and public keys the host trusts, with SHA-256 fingerprints.
 
 use base64::Engine as _;
-use sha2::Digest as _;
 use x509_parser::prelude::FromDer as _;
 
 use std::sync::Arc;
@@ -23,9 +22,11 @@ const OID_P384: &str = "1.3.132.0.34";
 pub struct Fingerprint(pub [u8; 32]);
 
 impl Fingerprint {
-    /// SHA-256 of `der`.
+    /// SHA-256 of `der` (computed by the [default provider](crate::crypto::default_provider)).
     pub fn of(der: &[u8]) -> Self {
-        Self(sha2::Sha256::digest(der).into())
+        let digest = crate::crypto::default_provider().digest(crate::DigestAlgorithm::Sha256, der);
+        // Both providers return 32 bytes for SHA-256.
+        Self(<[u8; 32]>::try_from(digest.as_slice()).unwrap_or([0; 32]))
     }
 
     /// The raw digest.
@@ -434,11 +435,11 @@ impl KeyMaterial {
 
     /// Whether `public` is this key's public half.
     fn matches(&self, public: &PublicKey) -> bool {
-        use rsa::pkcs1::der::Decode as _;
+        use pkcs1::der::Decode as _;
         let mine = self.loaded.public_key();
         match (self.key_type(), public.key_type()) {
             (KeyType::Rsa { .. }, KeyType::Rsa { .. }) => {
-                let Ok(parsed) = rsa::pkcs1::RsaPublicKey::from_der(&mine) else {
+                let Ok(parsed) = pkcs1::RsaPublicKey::from_der(&mine) else {
                     return false;
                 };
                 strip_leading_zeros(parsed.modulus.as_bytes()) == public.rsa_modulus()
@@ -468,7 +469,8 @@ impl core::fmt::Debug for SigningKey {
 impl SigningKey {
     /// A private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8, RSA or EC P-256/P-384),
     /// `BEGIN RSA PRIVATE KEY` (PKCS#1) or `BEGIN EC PRIVATE KEY` (SEC 1), parsed by the
-    /// default provider ([`RustCrypto`](crate::crypto::RustCrypto)).
+    /// [default provider](crate::crypto::default_provider) (`AwsLcRs` with the `aws-lc-rs`
+    /// feature, else `RustCrypto`).
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
         Self::from_pem_with(text, crate::crypto::default_provider())
     }
@@ -551,7 +553,8 @@ impl DecryptionKey {
 
     /// An RSA private key from PEM: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`
     /// (PKCS#1), of at least [`MIN_RSA_BITS`](Self::MIN_RSA_BITS) (2048) bits, parsed by the
-    /// default provider ([`RustCrypto`](crate::crypto::RustCrypto)).
+    /// [default provider](crate::crypto::default_provider) (`AwsLcRs` with the `aws-lc-rs`
+    /// feature, else `RustCrypto`).
     ///
     /// A shorter key is refused here, when it is loaded, with
     /// [`KeyError::WeakDecryptionKey`] naming its size: RSA keys under 2048 bits are within
@@ -578,22 +581,36 @@ impl DecryptionKey {
     /// `provider`. AWS-LC refuses RSA keys under 2048 bits: the aws-lc-rs provider delegates
     /// such a key, and every operation with it, to RustCrypto (blinded, not constant-time),
     /// as its [`supports`](crate::crypto::CryptoProvider::supports) says;
-    /// `crypto::Strict(AwsLcRs)` refuses it with [`KeyError::Crypto`].
+    /// `crypto::Strict(AwsLcRs)`, and `AwsLcRs` in a build without the `rust-crypto` feature,
+    /// refuse it with [`KeyError::Crypto`].
     pub fn from_pem_dangerous_min_rsa_bits_with(
         text: &str,
         bits: usize,
         provider: &dyn CryptoProvider,
     ) -> Result<Self, KeyError> {
-        Self::checked(KeyMaterial::from_pem(text, provider)?, bits)
+        Self::checked(KeyMaterial::from_pem(text, provider), bits)
     }
 
     /// An RSA private key from DER (PKCS#8 or PKCS#1) of at least
     /// [`MIN_RSA_BITS`](Self::MIN_RSA_BITS), parsed by `provider`.
     pub fn from_der(der: PrivateKeyDer<'_>, provider: &dyn CryptoProvider) -> Result<Self, KeyError> {
-        Self::checked(KeyMaterial::from_der(der, provider)?, Self::MIN_RSA_BITS)
+        Self::checked(KeyMaterial::from_der(der, provider), Self::MIN_RSA_BITS)
     }
 
-    fn checked(material: KeyMaterial, min: usize) -> Result<Self, KeyError> {
+    fn checked(material: Result<KeyMaterial, KeyError>, min: usize) -> Result<Self, KeyError> {
+        let floor = min.max(1024);
+        let material = match material {
+            // A provider that cannot hold a key this short (AWS-LC without RustCrypto): the
+            // key is refused for its size first, which is what the admin must change.
+            Err(KeyError::Crypto(CryptoError::Unsupported {
+                operation:
+                    crate::crypto::Operation::LoadPrivateKey {
+                        key: KeyType::Rsa { bits },
+                    },
+                ..
+            })) if bits < floor => return Err(KeyError::WeakDecryptionKey { bits, min: floor }),
+            other => other?,
+        };
         let KeyType::Rsa { bits } = material.key_type() else {
             return Err(KeyError::BadPublicKey {
                 reason: format!(

@@ -585,8 +585,19 @@ impl Verifier {
         order.sort_by_key(|&i| !keys.get(i).is_some_and(matches_keyinfo));
 
         let mut weak = None;
+        // A key the provider cannot verify with (e.g. aws-lc-rs without the `rust-crypto`
+        // feature, for an algorithm AWS-LC lacks): reported as such when no key verifies.
+        let mut refused = None;
         for &i in &order {
             let Some(k) = keys.get(i) else { continue };
+            let operation = crypto::Operation::Verify {
+                algorithm,
+                key: k.public_key().key_type(),
+            };
+            if let Err(e) = self.provider.check(operation) {
+                refused.get_or_insert(e);
+                continue;
+            }
             let verifies = || {
                 self.provider
                     .verify(algorithm, k.public_key(), message, signature)
@@ -611,6 +622,9 @@ impl Verifier {
         }
         if let Some(weak) = weak {
             return Err(weak);
+        }
+        if let Some(refused) = refused {
+            return Err(VerifyError::Crypto(refused));
         }
         Err(VerifyError::SignatureInvalid {
             keyinfo_certificate: keyinfo_fp,

@@ -771,6 +771,7 @@ mod tests {
             .collect()
     }
 
+    #[cfg(feature = "rust-crypto")]
     #[test]
     fn triple_des_cbc_decrypts_with_every_provider_and_is_reported_as_legacy() {
         // "<a>secret</a>" is 13 octets: 3 octets of XML Encryption padding, arbitrary but the last.
@@ -790,6 +791,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "rust-crypto")]
     #[test]
     fn triple_des_bad_padding_and_truncation_fail_uniformly() {
         // The last octet names more padding than one 8-octet block, or none.
@@ -861,11 +863,41 @@ mod tests {
         let err = DecryptionKey::from_pem_dangerous_min_rsa_bits(&tiny, 512).unwrap_err();
         assert_eq!(err, crate::KeyError::WeakDecryptionKey { bits: 768, min: 1024 });
         assert!(err.to_string().contains("never accepted"), "{err}");
-        // 2048 bits load as before; signing keys are not subject to this check.
+        // 2048 bits load as before; signing keys are not subject to this check (but an
+        // aws-lc-only build cannot hold a 1024-bit key at all).
         assert_eq!(DecryptionKey::from_pem(SP_KEY).unwrap().bits(), 2048);
+        #[cfg(feature = "rust-crypto")]
         assert_eq!(crate::SigningKey::from_pem(&pem).unwrap().bits(), 1024);
     }
 
+    /// An aws-lc-only build: Triple-DES and 1024-bit SP keys (which AWS-LC lacks, and
+    /// RustCrypto is not compiled) are refused by name, before any decryption.
+    #[cfg(not(feature = "rust-crypto"))]
+    #[test]
+    fn without_rust_crypto_triple_des_and_short_keys_are_refused_naming_the_feature() {
+        let mut body = b"<a>secret</a>".to_vec();
+        body.extend([0xAA, 0x55, 3]);
+        let results = decrypt_all(&encrypt_3des(&body));
+        assert_eq!(results.len(), 1);
+        for result in results {
+            let err = result.unwrap_err();
+            assert_eq!(
+                err,
+                XmlEncError::Provider(CryptoError::Unsupported {
+                    provider: "aws-lc-rs",
+                    operation: Operation::TripleDesCbcDecrypt,
+                    delegate: None,
+                })
+            );
+            assert_eq!(err.code(), "crypto_unsupported");
+            assert!(err.to_string().contains("`rust-crypto` feature is off"), "{err}");
+        }
+        let err = DecryptionKey::from_pem_dangerous_min_rsa_bits(&rsa_pem(1024), 1024).unwrap_err();
+        assert_eq!(err.code(), "crypto_unsupported");
+        assert!(err.to_string().contains("`rust-crypto` feature is off"), "{err}");
+    }
+
+    #[cfg(feature = "rust-crypto")]
     #[test]
     fn a_1024_bit_sp_key_decrypts_with_every_provider_once_allowed() {
         let pem = rsa_pem(1024);
@@ -918,6 +950,15 @@ mod tests {
         ] {
             let xml = encrypt_11(b"<a>secret</a>", mgf);
             let doc = crate::Document::parse(&xml).unwrap();
+            // aws-lc-rs without RustCrypto refuses OAEP whose MGF1 hash differs from its
+            // digest (AWS-LC lacks it), before decrypting: by name, not as a failure.
+            let refuses = |provider: &dyn CryptoProvider, mgf1| {
+                provider.supports(Operation::RsaOaepDecrypt {
+                    digest: DigestAlgorithm::Sha256,
+                    mgf1,
+                    bits: 2048,
+                }) == Support::Unsupported
+            };
             for provider in all_providers() {
                 let plain = decrypt(
                     provider,
@@ -926,6 +967,13 @@ mod tests {
                     &key,
                     &DecryptionPolicy::default(),
                 );
+                if refuses(provider, mgf.1) {
+                    assert!(
+                        matches!(plain, Err(XmlEncError::Provider(CryptoError::Unsupported { .. }))),
+                        "{plain:?}"
+                    );
+                    continue;
+                }
                 assert_eq!(
                     plain.as_deref(),
                     Ok(&b"<a>secret</a>"[..]),
@@ -944,7 +992,12 @@ mod tests {
                 },
             );
             let doc = crate::Document::parse(&wrong).unwrap();
-            for provider in all_providers() {
+            let wrong_mgf1 = if mgf.1 == DigestAlgorithm::Sha1 {
+                DigestAlgorithm::Sha256
+            } else {
+                DigestAlgorithm::Sha1
+            };
+            for provider in all_providers().into_iter().filter(|p| !refuses(*p, wrong_mgf1)) {
                 assert_eq!(
                     decrypt(
                         provider,

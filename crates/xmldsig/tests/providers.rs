@@ -9,8 +9,10 @@
 )]
 
 use base64::Engine as _;
+#[cfg(feature = "rust-crypto")]
+use fedkit_xmldsig::crypto::RustCrypto;
 use fedkit_xmldsig::crypto::{
-    all_providers, CryptoError, CryptoProvider, Operation, PrivateKeyDer, RustCrypto, Support,
+    all_providers, default_provider, CryptoError, CryptoProvider, Operation, PrivateKeyDer, Support,
 };
 use fedkit_xmldsig::key::KeyType;
 use fedkit_xmldsig::sign;
@@ -100,9 +102,16 @@ fn keys_are_loaded_by_the_provider_asked_in_every_format() {
             assert_eq!(from_der.provider(), provider.name());
         }
     }
-    // The default loader is RustCrypto, as before.
-    assert_eq!(SigningKey::from_pem(RSA_KEY).unwrap().provider(), "rustcrypto");
-    assert_eq!(DecryptionKey::from_pem(RSA_KEY).unwrap().provider(), "rustcrypto");
+    // The default loader is the default provider: aws-lc-rs when it is compiled in.
+    let expected = if cfg!(feature = "aws-lc-rs") {
+        "aws-lc-rs"
+    } else {
+        "rustcrypto"
+    };
+    assert_eq!(default_provider().name(), expected);
+    assert_eq!(all_providers()[0].name(), expected);
+    assert_eq!(SigningKey::from_pem(RSA_KEY).unwrap().provider(), expected);
+    assert_eq!(DecryptionKey::from_pem(RSA_KEY).unwrap().provider(), expected);
 }
 
 #[test]
@@ -166,6 +175,18 @@ fn signatures_verify_across_providers_whoever_loaded_the_key() {
             for loader in all_providers() {
                 let key = SigningKey::from_pem_with(pem, loader).unwrap();
                 for signer in all_providers() {
+                    let operation = Operation::Sign {
+                        algorithm,
+                        key: key.key_type(),
+                    };
+                    if signer.supports(operation) == Support::Unsupported {
+                        // aws-lc-rs without RustCrypto: the ECDSA hashes AWS-LC lacks (tested
+                        // in aws_lc_rs::without_rust_crypto_...).
+                        if cfg!(feature = "rust-crypto") {
+                            panic!("{operation} refused by {}", signer.name());
+                        }
+                        continue;
+                    }
                     let signed = sign::sign_enveloped_with(XML, "_1", None, &key, None, algorithm, signer)
                         .unwrap_or_else(|e| panic!("{algorithm} {} {}: {e}", loader.name(), signer.name()));
                     for verifier in all_providers() {
@@ -191,6 +212,7 @@ fn signatures_verify_across_providers_whoever_loaded_the_key() {
     }
 }
 
+#[cfg(feature = "rust-crypto")]
 #[test]
 fn rustcrypto_does_everything_itself_and_refuses_the_rest_by_name() {
     let rsa = KeyType::Rsa { bits: 2048 };
@@ -270,11 +292,111 @@ fn rustcrypto_does_everything_itself_and_refuses_the_rest_by_name() {
     );
 }
 
+/// The default provider, except that it refuses every signature verification.
+#[derive(Debug)]
+struct RefusesVerification;
+
+impl CryptoProvider for RefusesVerification {
+    fn name(&self) -> &'static str {
+        "refuses-verification"
+    }
+    fn supports(&self, operation: Operation) -> Support {
+        match operation {
+            Operation::Verify { .. } => Support::Unsupported,
+            _ => default_provider().supports(operation),
+        }
+    }
+    fn hasher(&self, algorithm: DigestAlgorithm) -> Box<dyn fedkit_xmldsig::crypto::Hasher> {
+        default_provider().hasher(algorithm)
+    }
+    fn verify(
+        &self,
+        _: SignatureAlgorithm,
+        _: &fedkit_xmldsig::key::PublicKey,
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<(), fedkit_xmldsig::crypto::BadSignature> {
+        panic!("verify called although supports refused it")
+    }
+    fn load_private_key(
+        &self,
+        der: PrivateKeyDer<'_>,
+    ) -> Result<std::sync::Arc<dyn fedkit_xmldsig::crypto::PrivateKey>, KeyError> {
+        default_provider().load_private_key(der)
+    }
+    fn rsa_oaep_decrypt(
+        &self,
+        key: &DecryptionKey,
+        digest: DigestAlgorithm,
+        mgf1: DigestAlgorithm,
+        label: Option<&[u8]>,
+        ciphertext: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+        default_provider().rsa_oaep_decrypt(key, digest, mgf1, label, ciphertext)
+    }
+    fn rsa_pkcs1v15_decrypt(
+        &self,
+        key: &DecryptionKey,
+        ciphertext: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+        default_provider().rsa_pkcs1v15_decrypt(key, ciphertext)
+    }
+    fn rsa_sign(&self, a: SignatureAlgorithm, key: &SigningKey, m: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().rsa_sign(a, key, m)
+    }
+    fn ecdsa_sign(&self, a: SignatureAlgorithm, key: &SigningKey, m: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().ecdsa_sign(a, key, m)
+    }
+    fn aes_gcm_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().aes_gcm_decrypt(key, data)
+    }
+    fn aes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().aes_cbc_decrypt(key, data)
+    }
+    fn tdes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        default_provider().tdes_cbc_decrypt(key, data)
+    }
+}
+
+/// A verification the provider refuses is reported as that refusal (`crypto_unsupported`,
+/// naming the provider and the operation), not as a bad signature, and `verify` is never
+/// called for it.
+#[test]
+fn a_verification_the_provider_refuses_is_reported_by_name_not_as_a_bad_signature() {
+    let key = SigningKey::from_pem(RSA_KEY).unwrap();
+    let signed = sign::sign_enveloped(XML, "_1", None, &key, None, default_provider()).unwrap();
+    assert!(verify(&signed, RSA_CERT, default_provider()));
+    let doc = Document::parse(&signed).unwrap();
+    let err = Verifier::new(
+        TrustedKeys::from_pem(RSA_CERT).unwrap(),
+        AlgorithmPolicy::default(),
+    )
+    .with_provider(&RefusesVerification)
+    .verify_enveloped(&doc, doc.root_element())
+    .unwrap_err();
+    assert_eq!(
+        err,
+        fedkit_xmldsig::VerifyError::Crypto(CryptoError::Unsupported {
+            provider: "refuses-verification",
+            operation: Operation::Verify {
+                algorithm: SignatureAlgorithm::RSA_SHA256,
+                key: KeyType::Rsa { bits: 2048 },
+            },
+            delegate: None,
+        })
+    );
+    assert_eq!(err.code(), "crypto_unsupported");
+    assert!(err.to_string().contains("refuses-verification"), "{err}");
+}
+
 #[test]
 fn keys_never_print_their_secret() {
     let key = SigningKey::from_pem(RSA_KEY).unwrap();
     let text = format!("{key:?}");
-    assert!(text.contains("RSA-2048") && text.contains("rustcrypto"), "{text}");
+    assert!(
+        text.contains("RSA-2048") && text.contains(default_provider().name()),
+        "{text}"
+    );
     let der = der_of(RSA_KEY);
     let shown = format!("{:?}", PrivateKeyDer::Pkcs8(&der));
     assert_eq!(shown, format!("PrivateKeyDer::Pkcs8({} bytes)", der.len()));
@@ -290,7 +412,12 @@ mod aws_lc_rs {
 
     #[test]
     fn supports_names_every_delegation_to_rustcrypto() {
-        let rustcrypto = Support::Delegated { to: "rustcrypto" };
+        // Without the `rust-crypto` feature there is nothing to delegate to: refused.
+        let rustcrypto = if cfg!(feature = "rust-crypto") {
+            Support::Delegated { to: "rustcrypto" }
+        } else {
+            Support::Unsupported
+        };
         let rsa = |bits| KeyType::Rsa { bits };
         for (operation, expected) in [
             (Operation::TripleDesCbcDecrypt, rustcrypto),
@@ -391,6 +518,7 @@ mod aws_lc_rs {
         pem_of("PRIVATE KEY", key.to_pkcs8_der().unwrap().as_bytes())
     }
 
+    #[cfg(feature = "rust-crypto")]
     #[test]
     fn a_signature_aws_lc_cannot_make_is_refused_by_name_not_made_elsewhere() {
         let small = SigningKey::from_pem(&rsa_pem(1024)).unwrap();
@@ -449,6 +577,7 @@ mod aws_lc_rs {
         assert!(verify(&signed, P256_CERT, &RustCrypto));
     }
 
+    #[cfg(feature = "rust-crypto")]
     #[test]
     fn strict_refuses_loading_a_key_aws_lc_cannot_hold() {
         let pem = rsa_pem(1024);
@@ -472,5 +601,79 @@ mod aws_lc_rs {
                 .provider(),
             "aws-lc-rs"
         );
+    }
+
+    /// An aws-lc-only build (`default-features = false, features = ["aws-lc-rs"]`): what
+    /// AWS-LC lacks is refused, naming the `rust-crypto` feature, never done elsewhere.
+    #[cfg(not(feature = "rust-crypto"))]
+    #[test]
+    fn without_rust_crypto_what_aws_lc_lacks_is_refused_naming_the_feature() {
+        assert_eq!(all_providers().len(), 1);
+        let names_feature = |e: &dyn std::fmt::Display| {
+            let message = e.to_string();
+            assert!(
+                message.contains("aws-lc-rs") && message.contains("`rust-crypto` feature is off"),
+                "{message}"
+            );
+        };
+        // A key AWS-LC cannot hold.
+        let err = SigningKey::from_pem(&rsa_pem(1024)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                KeyError::Crypto(CryptoError::Unsupported {
+                    provider: "aws-lc-rs",
+                    operation: Operation::LoadPrivateKey {
+                        key: KeyType::Rsa { bits: 1024 }
+                    },
+                    delegate: None,
+                })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), "crypto_unsupported");
+        names_feature(&err);
+        // A signature AWS-LC does not make: ECDSA P-256 with SHA-512.
+        let p256 = SigningKey::from_pem(P256_KEY).unwrap();
+        let err = sign::sign_enveloped_with(
+            XML,
+            "_1",
+            None,
+            &p256,
+            None,
+            SignatureAlgorithm::ECDSA_SHA512,
+            &AwsLcRs,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, SignError::Crypto(CryptoError::Unsupported { .. })),
+            "{err:?}"
+        );
+        names_feature(&err);
+        // Triple-DES, at the provider: refused before any decryption.
+        let err = AwsLcRs.tdes_cbc_decrypt(&[7; 24], &[0; 16]).unwrap_err();
+        assert_eq!(
+            err,
+            CryptoError::Unsupported {
+                provider: "aws-lc-rs",
+                operation: Operation::TripleDesCbcDecrypt,
+                delegate: None,
+            }
+        );
+        names_feature(&err);
+        // A verification AWS-LC does not do (RSA-1024 with SHA-384).
+        let err = AwsLcRs
+            .check(Operation::Verify {
+                algorithm: SignatureAlgorithm::RSA_SHA384,
+                key: KeyType::Rsa { bits: 1024 },
+            })
+            .unwrap_err();
+        names_feature(&err);
+        // What AWS-LC does is unaffected, and other refusals keep their own message.
+        assert!(sign::sign_enveloped(XML, "_1", None, &p256, None, &AwsLcRs).is_ok());
+        let err = AwsLcRs
+            .check(Operation::AesGcmDecrypt { key_bits: 192 })
+            .unwrap_err();
+        assert!(!err.to_string().contains("rust-crypto"), "{err}");
     }
 }

@@ -6,19 +6,26 @@ use aws_lc_rs::signature::KeyPair as _;
 use aws_lc_rs::{digest, signature as sig};
 use zeroize::Zeroizing;
 
+use pkcs8::der::{Decode as _, Encode as _};
+
 use super::{
-    aes_key_bits, rust_crypto, BadSignature, CryptoError, CryptoProvider, Hasher, Operation, PrivateKey,
-    PrivateKeyDer, RustCrypto, Support,
+    aes_key_bits, BadSignature, CryptoError, CryptoProvider, Hasher, Operation, PrivateKey, PrivateKeyDer,
+    Support,
 };
+#[cfg(feature = "rust-crypto")]
+use super::{rust_crypto, RustCrypto};
 use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
 use crate::error::KeyError;
 use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 
 /// aws-lc-rs: AWS-LC's verified, constant-time primitives; several times faster than
-/// [`RustCrypto`] for RSA. Keys are parsed by AWS-LC (`EVP_PKEY`, freed and cleansed by
+/// `RustCrypto` for RSA. Keys are parsed by AWS-LC (`EVP_PKEY`, freed and cleansed by
 /// AWS-LC when dropped).
 ///
-/// What AWS-LC does not offer is delegated to [`RustCrypto`], and
+/// When the `aws-lc-rs` feature is on, this is the default provider
+/// ([`default_provider`](super::default_provider)).
+///
+/// What AWS-LC does not offer is delegated to `RustCrypto`, and
 /// [`supports`](CryptoProvider::supports) says so (`Support::Delegated { to: "rustcrypto" }`)
 /// for exactly these operations:
 ///
@@ -38,11 +45,22 @@ use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 /// ([`CryptoError::Unsupported`]). Wrap the provider in [`Strict`](super::Strict) to refuse
 /// every delegation of a secret-key or decryption operation instead (verification keeps its
 /// delegations: it involves no secret).
+///
+/// Without the `rust-crypto` feature (an aws-lc-only build: `default-features = false,
+/// features = ["aws-lc-rs"]`) `RustCrypto` is not compiled, and the operations above are
+/// refused instead: `supports` says [`Support::Unsupported`], and the
+/// [`CryptoError::Unsupported`] message says the `rust-crypto` feature is off.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AwsLcRs;
 
-const NAME: &str = "aws-lc-rs";
-const RUSTCRYPTO: Support = Support::Delegated { to: "rustcrypto" };
+pub(super) const NAME: &str = "aws-lc-rs";
+/// What AWS-LC does not do itself: delegated to RustCrypto when it is compiled in, else
+/// refused.
+const RUSTCRYPTO: Support = if cfg!(feature = "rust-crypto") {
+    Support::Delegated { to: "rustcrypto" }
+} else {
+    Support::Unsupported
+};
 
 fn rsa_in_range(bits: usize) -> bool {
     (2048..=8192).contains(&bits)
@@ -87,8 +105,7 @@ impl PrivateKey for LcKey {
 
 /// The modulus size of a PKCS#1 `RSAPrivateKey`, read from its ASN.1 (no key parsing).
 fn pkcs1_bits(der: &[u8]) -> Option<usize> {
-    use rsa::pkcs1::der::Decode as _;
-    let key = rsa::pkcs1::RsaPrivateKey::from_der(der).ok()?;
+    let key = pkcs1::RsaPrivateKey::from_der(der).ok()?;
     let n = key.modulus.as_bytes();
     let start = n.iter().position(|&b| b != 0)?;
     let first = *n.get(start)?;
@@ -98,27 +115,35 @@ fn pkcs1_bits(der: &[u8]) -> Option<usize> {
 /// Wraps a PKCS#1 `RSAPrivateKey` in a PKCS#8 `PrivateKeyInfo` (AWS-LC's decrypting key reads
 /// only PKCS#8). ASN.1 only; zeroized when dropped.
 fn pkcs1_to_pkcs8(der: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    use rsa::pkcs8::der::Encode as _;
-    let algorithm = rsa::pkcs8::AlgorithmIdentifierRef {
-        oid: rsa::pkcs1::ALGORITHM_OID,
-        parameters: Some(rsa::pkcs8::der::asn1::AnyRef::NULL),
+    let algorithm = pkcs8::AlgorithmIdentifierRef {
+        oid: pkcs1::ALGORITHM_OID,
+        parameters: Some(pkcs8::der::asn1::AnyRef::NULL),
     };
-    rsa::pkcs8::PrivateKeyInfo::new(algorithm, der)
+    pkcs8::PrivateKeyInfo::new(algorithm, der)
         .to_der()
         .ok()
         .map(Zeroizing::new)
 }
 
 fn load(der: PrivateKeyDer<'_>) -> Result<Arc<dyn PrivateKey>, KeyError> {
-    use rsa::pkcs8::der::Decode as _;
     let bad = |what: &str| KeyError::BadPublicKey {
         reason: format!("the private key cannot be parsed: {what}"),
     };
     let rsa = |pkcs1: &[u8], pkcs8: &[u8]| -> Result<Arc<dyn PrivateKey>, KeyError> {
         let bits = pkcs1_bits(pkcs1).ok_or_else(|| bad("the RSA key is malformed"))?;
         if !rsa_in_range(bits) {
-            // AWS-LC refuses such keys: delegated, as `supports` says.
+            // AWS-LC refuses such keys: delegated, as `supports` says (refused without
+            // RustCrypto).
+            #[cfg(feature = "rust-crypto")]
             return rust_crypto::load(PrivateKeyDer::Pkcs1(pkcs1));
+            #[cfg(not(feature = "rust-crypto"))]
+            return Err(KeyError::Crypto(CryptoError::Unsupported {
+                provider: NAME,
+                operation: Operation::LoadPrivateKey {
+                    key: KeyType::Rsa { bits },
+                },
+                delegate: None,
+            }));
         }
         let decrypting = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8)
             .map_err(|e| bad(&format!("AWS-LC refuses the RSA key ({e})")))?;
@@ -148,8 +173,8 @@ fn load(der: PrivateKeyDer<'_>) -> Result<Arc<dyn PrivateKey>, KeyError> {
         }
         PrivateKeyDer::Sec1(key) => ec(key),
         PrivateKeyDer::Pkcs8(pkcs8) => {
-            let info = rsa::pkcs8::PrivateKeyInfo::from_der(pkcs8).map_err(|e| bad(&e.to_string()))?;
-            if info.algorithm.oid == rsa::pkcs1::ALGORITHM_OID {
+            let info = pkcs8::PrivateKeyInfo::from_der(pkcs8).map_err(|e| bad(&e.to_string()))?;
+            if info.algorithm.oid == pkcs1::ALGORITHM_OID {
                 rsa(info.private_key, pkcs8)
             } else {
                 ec(pkcs8)
@@ -206,25 +231,41 @@ fn verify_plan(algorithm: SignatureAlgorithm, key_type: KeyType) -> VerifyPlan {
     }
 }
 
-/// What aws-lc-rs does itself, delegates (see [`AwsLcRs`]) or refuses.
-fn supports(operation: Operation) -> Support {
-    let rustcrypto = rust_crypto::supports(operation);
-    if rustcrypto == Support::Unsupported {
+/// Whether AWS-LC lacks `operation` and only RustCrypto could do it: delegated when the
+/// `rust-crypto` feature is on, refused (with a message naming the feature) when it is off.
+#[cfg_attr(feature = "rust-crypto", allow(dead_code))]
+pub(super) fn needs_rust_crypto(operation: Operation) -> bool {
+    plan(operation) == Plan::RustCrypto
+}
+
+/// Who does an operation asked of aws-lc-rs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// AWS-LC.
+    Lc,
+    /// RustCrypto, as AWS-LC does not offer it (refused without the `rust-crypto` feature).
+    RustCrypto,
+    /// Nobody.
+    Refuse,
+}
+
+fn plan(operation: Operation) -> Plan {
+    if super::rust_crypto_supports(operation) == Support::Unsupported {
         // Nothing is delegated that RustCrypto would refuse.
-        return Support::Unsupported;
+        return Plan::Refuse;
     }
     match operation {
         Operation::Verify { algorithm, key } => match verify_plan(algorithm, key) {
-            VerifyPlan::Lc(..) => Support::Native,
-            VerifyPlan::RustCrypto => RUSTCRYPTO,
-            VerifyPlan::Refuse => Support::Unsupported,
+            VerifyPlan::Lc(..) => Plan::Lc,
+            VerifyPlan::RustCrypto => Plan::RustCrypto,
+            VerifyPlan::Refuse => Plan::Refuse,
         },
         Operation::Sign { algorithm, key } => match (algorithm.scheme(), key, algorithm.hash()) {
-            (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { bits }, _) if rsa_in_range(bits) => Support::Native,
-            (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { .. }, _) => Support::Unsupported,
+            (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { bits }, _) if rsa_in_range(bits) => Plan::Lc,
+            (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { .. }, _) => Plan::Refuse,
             (SignatureScheme::Ecdsa, KeyType::EcP256, DigestAlgorithm::Sha256)
-            | (SignatureScheme::Ecdsa, KeyType::EcP384, DigestAlgorithm::Sha384) => Support::Native,
-            _ => RUSTCRYPTO,
+            | (SignatureScheme::Ecdsa, KeyType::EcP384, DigestAlgorithm::Sha384) => Plan::Lc,
+            _ => Plan::RustCrypto,
         },
         Operation::LoadPrivateKey {
             key: KeyType::Rsa { bits },
@@ -232,13 +273,22 @@ fn supports(operation: Operation) -> Support {
         | Operation::RsaPkcs1v15Decrypt { bits }
             if !rsa_in_range(bits) =>
         {
-            RUSTCRYPTO
+            Plan::RustCrypto
         }
         Operation::RsaOaepDecrypt { digest, mgf1, bits } if !rsa_in_range(bits) || digest != mgf1 => {
-            RUSTCRYPTO
+            Plan::RustCrypto
         }
-        Operation::TripleDesCbcDecrypt => RUSTCRYPTO,
-        _ => Support::Native,
+        Operation::TripleDesCbcDecrypt => Plan::RustCrypto,
+        _ => Plan::Lc,
+    }
+}
+
+/// What aws-lc-rs does itself, delegates (see [`AwsLcRs`]) or refuses.
+fn supports(operation: Operation) -> Support {
+    match plan(operation) {
+        Plan::Lc => Support::Native,
+        Plan::RustCrypto => RUSTCRYPTO,
+        Plan::Refuse => Support::Unsupported,
     }
 }
 
@@ -373,7 +423,11 @@ impl CryptoProvider for AwsLcRs {
         signature: &[u8],
     ) -> Result<(), BadSignature> {
         match verify_plan(algorithm, key.key_type()) {
+            #[cfg(feature = "rust-crypto")]
             VerifyPlan::RustCrypto => RustCrypto.verify(algorithm, key, message, signature),
+            // Refused by `supports` (the verifier asks first): nothing verifies here.
+            #[cfg(not(feature = "rust-crypto"))]
+            VerifyPlan::RustCrypto => Err(BadSignature),
             VerifyPlan::Refuse => Err(BadSignature),
             VerifyPlan::Lc(params, der) => {
                 let field_len = match key.key_type() {
@@ -421,6 +475,7 @@ impl CryptoProvider for AwsLcRs {
         };
         match self.supports(operation) {
             Support::Native => {}
+            #[cfg(feature = "rust-crypto")]
             Support::Delegated { .. } => {
                 return rust_crypto::oaep_decrypt(&RustCrypto, key, digest, mgf1, label, ciphertext)
             }
@@ -457,6 +512,7 @@ impl CryptoProvider for AwsLcRs {
         let operation = Operation::RsaPkcs1v15Decrypt { bits: key.bits() };
         match self.supports(operation) {
             Support::Native => {}
+            #[cfg(feature = "rust-crypto")]
             Support::Delegated { .. } => return RustCrypto.rsa_pkcs1v15_decrypt(key, ciphertext),
             _ => return Err(self.check(operation).err().unwrap_or(CryptoError::Failed)),
         }
@@ -519,6 +575,7 @@ impl CryptoProvider for AwsLcRs {
         };
         match self.supports(operation) {
             Support::Native => {}
+            #[cfg(feature = "rust-crypto")]
             Support::Delegated { .. } => {
                 return rust_crypto::ecdsa_sign(&RustCrypto, algorithm, key, message)
             }
@@ -587,9 +644,17 @@ impl CryptoProvider for AwsLcRs {
         Ok(in_out)
     }
 
-    /// Delegated to RustCrypto's `des` (see [`AwsLcRs`]).
+    /// Delegated to RustCrypto's `des` (see [`AwsLcRs`]); refused without the `rust-crypto`
+    /// feature.
     fn tdes_cbc_decrypt(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        rust_crypto::tdes_cbc_decrypt(key, data)
+        self.check(Operation::TripleDesCbcDecrypt)?;
+        #[cfg(feature = "rust-crypto")]
+        return rust_crypto::tdes_cbc_decrypt(key, data);
+        #[cfg(not(feature = "rust-crypto"))]
+        {
+            let _ = (key, data);
+            Err(CryptoError::Failed)
+        }
     }
 }
 

@@ -1,10 +1,31 @@
 //! Cryptography behind a provider trait.
 //!
-//! [`RustCrypto`] (pure Rust: `rsa`, `p256`, `p384`, `sha1`, `sha2`, `aes`, `des`) is always
-//! available and is the default. With the `aws-lc-rs` feature, `AwsLcRs` adds the aws-lc-rs
-//! implementation: several times faster for RSA verification, and constant-time RSA
-//! decryption. Both are driven by the same test suite; enabling the feature never changes the
-//! default.
+//! Two providers ship with the crate, each behind a feature:
+//!
+//! - `RustCrypto` (feature `rust-crypto`, on by default): pure Rust (`rsa`, `p256`, `p384`,
+//!   `sha1`, `sha2`, `aes`, `des`);
+//! - `AwsLcRs` (feature `aws-lc-rs`): AWS-LC, several times faster for RSA verification, and
+//!   constant-time RSA decryption.
+//!
+//! # The compiled-in provider is the default
+//!
+//! [`default_provider`] is `AwsLcRs` when the `aws-lc-rs` feature is on, else `RustCrypto`.
+//! Everything that takes a provider uses it unless told otherwise: `Verifier::new`, the
+//! validators and metadata import of fedkit-saml and fedkit-metadata, and
+//! [`SigningKey::from_pem`] / [`DecryptionKey::from_pem`]. Enabling `aws-lc-rs` selects
+//! AWS-LC; it never weakens anything: both providers pass the same test suite
+//! ([`all_providers`]), and what AWS-LC lacks is delegated visibly or refused (below). A host
+//! that wants RustCrypto while `aws-lc-rs` is on asks for it with `.with_provider(&RustCrypto)`
+//! (and `from_pem_with(.., &RustCrypto)`).
+//!
+//! | features                         | default provider | compiled providers      |
+//! |----------------------------------|------------------|-------------------------|
+//! | `rust-crypto` (the default)      | `RustCrypto`     | RustCrypto              |
+//! | `rust-crypto`, `aws-lc-rs`       | `AwsLcRs`        | AwsLcRs, RustCrypto     |
+//! | `aws-lc-rs` only (`default-features = false`) | `AwsLcRs` | AwsLcRs (no `rsa` crate) |
+//!
+//! At least one of the two features must be on: without a provider the crate does not
+//! compile (a `compile_error!` names both features).
 //!
 //! # Every operation is the chosen provider's, or visibly delegated, or refused
 //!
@@ -12,10 +33,12 @@
 //! delegates it to another provider (naming it), or refuses it with
 //! [`CryptoError::Unsupported`] naming itself and the operation. The trait has no default
 //! implementations that could quietly run another library's code. `AwsLcRs` delegates to
-//! [`RustCrypto`] only what AWS-LC does not offer (listed on `AwsLcRs`); wrap it in
+//! `RustCrypto` only what AWS-LC does not offer (listed on `AwsLcRs`); wrap it in
 //! [`Strict`] to refuse those instead, e.g. so that no RSA private-key operation ever runs
 //! outside AWS-LC's constant-time code (RUSTSEC-2023-0071, the Marvin attack, concerns the
-//! `rsa` crate that RustCrypto uses).
+//! `rsa` crate that RustCrypto uses). In a build without the `rust-crypto` feature there is
+//! nothing to delegate to: `AwsLcRs` refuses those operations ([`Support::Unsupported`]), and
+//! the [`CryptoError::Unsupported`] message says that the `rust-crypto` feature is off.
 //!
 //! # Keys belong to a provider
 //!
@@ -34,18 +57,27 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm};
+use crate::algorithm::{DigestAlgorithm, SignatureAlgorithm, SignatureScheme};
 use crate::error::KeyError;
 use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
+
+#[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
+compile_error!(
+    "fedkit-xmldsig needs a crypto provider: enable its `rust-crypto` feature (pure Rust, the \
+     default) or its `aws-lc-rs` feature (AWS-LC), or both. With `default-features = false`, \
+     add `features = [\"aws-lc-rs\"]` (fedkit-saml and fedkit-metadata forward both features)."
+);
 
 #[cfg(feature = "aws-lc-rs")]
 mod aws_lc;
 #[cfg(feature = "aws-lc-rs")]
 pub(crate) use aws_lc::ParsedKeyCache;
+#[cfg(feature = "rust-crypto")]
 mod rust_crypto;
 
 #[cfg(feature = "aws-lc-rs")]
 pub use aws_lc::AwsLcRs;
+#[cfg(feature = "rust-crypto")]
 pub use rust_crypto::RustCrypto;
 
 /// An incremental hash.
@@ -175,6 +207,17 @@ pub enum CryptoError {
 }
 
 fn unsupported_message(provider: &str, operation: &Operation, delegate: Option<&str>) -> String {
+    #[cfg(all(feature = "aws-lc-rs", not(feature = "rust-crypto")))]
+    if delegate.is_none() && provider == aws_lc::NAME && aws_lc::needs_rust_crypto(*operation) {
+        return format!(
+            "the {provider} crypto provider cannot do {operation}: AWS-LC does not offer it, and \
+             this build has no pure-Rust fallback because fedkit-xmldsig's `rust-crypto` feature is \
+             off (default-features = false). Enable the `rust-crypto` feature (fedkit-saml and \
+             fedkit-metadata forward it), or configure the IdP (or the key) for what AWS-LC does: \
+             AES-GCM or AES-CBC rather than Triple-DES, RSA keys of 2048 to 8192 bits, RSA-OAEP \
+             with the same digest and MGF1 hash, ECDSA with the curve's own hash"
+        );
+    }
     match delegate {
         Some(to) => format!(
             "the {provider} crypto provider does not do {operation} itself, and its delegation to \
@@ -313,7 +356,7 @@ pub trait CryptoProvider: core::fmt::Debug + Send + Sync {
     ) -> Result<Vec<u8>, CryptoError>;
 
     /// Signs `message` with an EC key (P-256 or P-384): ECDSA with SHA-256/384/512, the
-    /// signature as XML-DSig encodes it (`r || s`). [`RustCrypto`] signs deterministically
+    /// signature as XML-DSig encodes it (`r || s`). `RustCrypto` signs deterministically
     /// (RFC 6979), AWS-LC with a random nonce. An RSA key or another algorithm is refused.
     fn ecdsa_sign(
         &self,
@@ -351,7 +394,7 @@ pub(crate) fn aes_key_bits(len: usize) -> Option<usize> {
 /// `supports`.
 ///
 /// ```
-/// # #[cfg(feature = "aws-lc-rs")] {
+/// # #[cfg(all(feature = "aws-lc-rs", feature = "rust-crypto"))] {
 /// use fedkit_xmldsig::crypto::{AwsLcRs, CryptoProvider, Operation, Strict, Support};
 /// // A constant: usable wherever a `&'static dyn CryptoProvider` is asked for.
 /// let provider: &'static dyn CryptoProvider = &Strict(AwsLcRs);
@@ -495,16 +538,71 @@ impl<P: CryptoProvider> CryptoProvider for Strict<P> {
     }
 }
 
-/// The default provider: [`RustCrypto`].
-pub fn default_provider() -> &'static dyn CryptoProvider {
-    &RustCrypto
+/// What `RustCrypto` does: everything fedkit uses, except signing with SHA-1 or RSA-PSS and
+/// AES-GCM with 192-bit keys (which XML Encryption does not define). Also the bound of what
+/// `AwsLcRs` may delegate. Pure logic: compiled whichever providers are.
+pub(crate) fn rust_crypto_supports(operation: Operation) -> Support {
+    let ok = match operation {
+        Operation::Verify { algorithm, key } => matches!(
+            (algorithm.scheme(), key),
+            (
+                SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss,
+                KeyType::Rsa { .. }
+            ) | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
+        ),
+        Operation::Sign { algorithm, key } => {
+            algorithm.hash() != DigestAlgorithm::Sha1
+                && matches!(
+                    (algorithm.scheme(), key),
+                    (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { .. })
+                        | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
+                )
+        }
+        Operation::LoadPrivateKey { .. }
+        | Operation::RsaOaepDecrypt { .. }
+        | Operation::RsaPkcs1v15Decrypt { .. }
+        | Operation::TripleDesCbcDecrypt => true,
+        Operation::AesGcmDecrypt { key_bits } => matches!(key_bits, 128 | 256),
+        Operation::AesCbcDecrypt { key_bits } => matches!(key_bits, 128 | 192 | 256),
+    };
+    if ok {
+        Support::Native
+    } else {
+        Support::Unsupported
+    }
 }
 
-/// Every provider compiled into this build, default first. Test suites iterate over it.
-pub fn all_providers() -> Vec<&'static dyn CryptoProvider> {
-    #[allow(unused_mut)]
-    let mut v: Vec<&'static dyn CryptoProvider> = vec![&RustCrypto];
+/// The default provider: the one compiled in, AWS-LC first. `AwsLcRs` when the `aws-lc-rs`
+/// feature is on (whether or not `rust-crypto` is), else `RustCrypto`. Every verifier,
+/// validator, metadata import and key load uses it unless given another provider.
+///
+/// ```
+/// use fedkit_xmldsig::crypto::default_provider;
+/// let expected = if cfg!(feature = "aws-lc-rs") { "aws-lc-rs" } else { "rustcrypto" };
+/// assert_eq!(default_provider().name(), expected);
+/// ```
+pub fn default_provider() -> &'static dyn CryptoProvider {
     #[cfg(feature = "aws-lc-rs")]
-    v.push(&AwsLcRs);
-    v
+    {
+        &AwsLcRs
+    }
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    {
+        &RustCrypto
+    }
+    #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
+    {
+        unreachable!()
+    }
+}
+
+/// Every provider compiled into this build, [`default_provider`] first. Test suites iterate
+/// over it.
+pub fn all_providers() -> Vec<&'static dyn CryptoProvider> {
+    vec![
+        #[cfg(feature = "aws-lc-rs")]
+        &AwsLcRs,
+        #[cfg(feature = "rust-crypto")]
+        &RustCrypto,
+    ]
 }

@@ -15,7 +15,8 @@ use crate::error::KeyError;
 use crate::key::{DecryptionKey, KeyType, PublicKey, SigningKey};
 
 /// RustCrypto: `rsa` 0.9, `p256`/`p384` 0.13, `sha1`/`sha2` 0.10, `aes`, `aes-gcm`, `cbc`,
-/// `des`. Pure Rust, the default. Does every operation fedkit uses itself (its
+/// `des`. Pure Rust; compiled with the `rust-crypto` feature (on by default), and the default
+/// provider unless the `aws-lc-rs` feature is on. Does every operation fedkit uses itself (its
 /// [`supports`](CryptoProvider::supports) never says `Delegated`).
 ///
 /// RSA private-key operations use `rsa` 0.9, blinded with the OS RNG but not constant-time
@@ -98,39 +99,6 @@ pub(crate) fn load(der: PrivateKeyDer<'_>) -> Result<Arc<dyn PrivateKey>, KeyErr
     Ok(Arc::new(key))
 }
 
-/// What RustCrypto does: everything fedkit uses, except signing with SHA-1 or RSA-PSS and
-/// AES-GCM with 192-bit keys (which XML Encryption does not define).
-pub(crate) fn supports(operation: Operation) -> Support {
-    let ok = match operation {
-        Operation::Verify { algorithm, key } => matches!(
-            (algorithm.scheme(), key),
-            (
-                SignatureScheme::RsaPkcs1v15 | SignatureScheme::RsaPss,
-                KeyType::Rsa { .. }
-            ) | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
-        ),
-        Operation::Sign { algorithm, key } => {
-            algorithm.hash() != DigestAlgorithm::Sha1
-                && matches!(
-                    (algorithm.scheme(), key),
-                    (SignatureScheme::RsaPkcs1v15, KeyType::Rsa { .. })
-                        | (SignatureScheme::Ecdsa, KeyType::EcP256 | KeyType::EcP384)
-                )
-        }
-        Operation::LoadPrivateKey { .. }
-        | Operation::RsaOaepDecrypt { .. }
-        | Operation::RsaPkcs1v15Decrypt { .. }
-        | Operation::TripleDesCbcDecrypt => true,
-        Operation::AesGcmDecrypt { key_bits } => matches!(key_bits, 128 | 256),
-        Operation::AesCbcDecrypt { key_bits } => matches!(key_bits, 128 | 192 | 256),
-    };
-    if ok {
-        Support::Native
-    } else {
-        Support::Unsupported
-    }
-}
-
 struct DigestHasher<D>(D);
 
 impl<D: sha2::Digest + Send> Hasher for DigestHasher<D> {
@@ -154,7 +122,7 @@ impl CryptoProvider for RustCrypto {
     }
 
     fn supports(&self, operation: Operation) -> Support {
-        supports(operation)
+        super::rust_crypto_supports(operation)
     }
 
     fn load_private_key(&self, der: PrivateKeyDer<'_>) -> Result<Arc<dyn PrivateKey>, KeyError> {
