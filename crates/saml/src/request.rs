@@ -19,10 +19,7 @@ use crate::time::show;
 /// assert_eq!(fedkit_saml::request::message_id([0xab; 16]), format!("_{}", "ab".repeat(16)));
 /// ```
 pub fn message_id(random: [u8; 16]) -> String {
-    random.iter().fold(String::from("_"), |mut s, b| {
-        s.push_str(&format!("{b:02x}"));
-        s
-    })
+    format!("_{}", base16ct::lower::encode_string(&random))
 }
 
 /// `xml` (a request or logout message with this `id`) with an enveloped XML signature after

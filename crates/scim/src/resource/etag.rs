@@ -23,11 +23,8 @@ pub fn version_of(resource: &Map<String, Value>) -> String {
     }
     h.update(b"}");
     let digest = h.finalize();
-    let mut hex = String::with_capacity(34);
-    for b in digest.iter().take(16) {
-        hex.push_str(&format!("{b:02x}"));
-    }
-    format!("W/\"{hex}\"")
+    let half = digest.get(..16).unwrap_or_default();
+    format!("W/\"{}\"", base16ct::lower::encode_string(half))
 }
 
 fn hash_string(h: &mut Sha256, s: &str) {
