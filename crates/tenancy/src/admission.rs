@@ -202,7 +202,11 @@ pub trait Directory {
     /// The SCIM directory's view of a user of `tenant` (back it with
     /// `ScimService::user_status`); `None` when SCIM does not know the user or the host has
     /// no SCIM.
-    fn scim_status(&self, tenant: &TenantId, lookup: ScimLookup<'_>) -> Result<Option<ScimState>, Self::Error>;
+    fn scim_status(
+        &self,
+        tenant: &TenantId,
+        lookup: ScimLookup<'_>,
+    ) -> Result<Option<ScimState>, Self::Error>;
 
     /// The NameID format pinned for the connection by its first login: `None` when nothing is
     /// pinned yet, `Some(None)` when the first login carried no format (or `unspecified`).
@@ -306,7 +310,9 @@ pub enum Refusal {
     #[error("{0}")]
     Mapping(MappingError),
     /// The unique ID cannot form an identity key (empty).
-    #[error("the IdP sent an empty unique ID (NameID); set the SAMLSubject NameID in the IdP (JumpCloud: email)")]
+    #[error(
+        "the IdP sent an empty unique ID (NameID); set the SAMLSubject NameID in the IdP (JumpCloud: email)"
+    )]
     UniqueIdEmpty,
     /// The IdP changed the NameID format after users signed in.
     #[error("the IdP sent NameID format {arrived:?} but this connection's users signed in with {pinned:?}: every user would get a new identity. {NAME_ID_FORMAT_WARNING} Set the format back in the IdP; to really change it, create a new connection")]
@@ -663,7 +669,10 @@ fn decide<D: Directory>(
     };
     if login.keyed_by_name_id {
         let pinned = directory.pinned_name_id_format(&connection.id)?;
-        match check_name_id_format(pinned.as_ref().map(Option::as_deref), login.name_id_format.as_deref()) {
+        match check_name_id_format(
+            pinned.as_ref().map(Option::as_deref),
+            login.name_id_format.as_deref(),
+        ) {
             FormatCheck::Changed { pinned, arrived } => {
                 return Ok(Refusal::NameIdFormatChanged { pinned, arrived }.into())
             }
@@ -691,7 +700,12 @@ fn decide<D: Directory>(
         domain: domain
             .as_ref()
             .map(|d| d.to_string())
-            .or_else(|| email.as_deref().and_then(|e| e.split_once('@')).map(|(_, d)| d.to_owned()))
+            .or_else(|| {
+                email
+                    .as_deref()
+                    .and_then(|e| e.split_once('@'))
+                    .map(|(_, d)| d.to_owned())
+            })
             .unwrap_or_default(),
         tenant: ctx.tenant.clone(),
         what,
@@ -737,7 +751,11 @@ fn decide<D: Directory>(
         .into());
     }
     if let Some(account) = candidates.pop() {
-        if let Some(existing) = account.identities.iter().find(|i| i.connection() == connection.id) {
+        if let Some(existing) = account
+            .identities
+            .iter()
+            .find(|i| i.connection() == connection.id)
+        {
             return Ok(Refusal::IdentityConflict {
                 account: account.id.clone(),
                 existing: existing.to_string(),

@@ -3,7 +3,7 @@
 //! "enter your organization name").
 //!
 //! ```
-//! use chrono::Utc;
+//! use chrono::{TimeZone, Utc};
 //! use fedkit_saml::connection::Connection;
 //! use fedkit_tenancy::discovery::{discover_by_email, Tenants};
 //! use fedkit_tenancy::domain::{AppName, DomainName, DomainRegistry, TenantId};
@@ -15,16 +15,17 @@
 //!         if tenant == &self.0 { vec![&self.1] } else { vec![] }
 //!     }
 //! }
+//! let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
 //! let acme = TenantId::new("acme")?;
 //! let connection: Connection = serde_json::from_str(r#"{"id": "acme-jc", "enabled": true,
 //!     "idp": {"type": "metadata_url", "url": "https://idp.acme.com/metadata"}}"#)?;
 //! let tenants = One(acme.clone(), connection);
 //! let mut domains = DomainRegistry::default();
 //! let app = AppName::new("example")?;
-//! let c = domains.claim(&acme, DomainName::parse("acme.com")?, &app, &[1; 16], Utc::now())?;
+//! let c = domains.claim(&acme, DomainName::parse("acme.com")?, &app, &[1; 16], now)?;
 //! // Claimed but not verified: does not route.
 //! assert_eq!(discover_by_email("jane@acme.com", &domains, &tenants).unwrap_err().code(), "domain_not_verified");
-//! domains.verify(&acme, &c.domain, &[c.record_value.clone()], Utc::now())?;
+//! domains.verify(&acme, &c.domain, std::slice::from_ref(&c.record_value), now)?;
 //! assert_eq!(discover_by_email("Jane@ACME.com", &domains, &tenants)?.connection.id, "acme-jc");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -126,7 +127,11 @@ impl RouteMiss {
 
 /// Picks the tenant's connection: among those listing `domain` in their allowlist (or all,
 /// without a domain or when none lists it), the enabled one; disabled ones never route.
-fn pick<'a>(tenant: TenantId, domain: Option<DomainName>, tenants: &'a impl Tenants) -> Result<Route<'a>, RouteMiss> {
+fn pick<'a>(
+    tenant: TenantId,
+    domain: Option<DomainName>,
+    tenants: &'a impl Tenants,
+) -> Result<Route<'a>, RouteMiss> {
     let all = tenants.connections(&tenant);
     let listing: Vec<&Connection> = match &domain {
         Some(d) => all
@@ -144,7 +149,10 @@ fn pick<'a>(tenant: TenantId, domain: Option<DomainName>, tenants: &'a impl Tena
     let pool = if listing.is_empty() { all } else { listing };
     let enabled: Vec<&Connection> = pool.iter().copied().filter(|c| c.enabled).collect();
     match enabled.as_slice() {
-        [one] => Ok(Route { tenant, connection: one }),
+        [one] => Ok(Route {
+            tenant,
+            connection: one,
+        }),
         [] => match pool.first() {
             Some(disabled) => Err(RouteMiss::ConnectionDisabled {
                 connection: disabled.id.clone(),
@@ -165,9 +173,12 @@ pub fn discover_by_email<'a>(
     domains: &DomainRegistry,
     tenants: &'a impl Tenants,
 ) -> Result<Route<'a>, RouteMiss> {
-    let (local, raw) = email.trim().split_once('@').ok_or_else(|| RouteMiss::NotAnEmail {
-        input: email.to_owned(),
-    })?;
+    let (local, raw) = email
+        .trim()
+        .split_once('@')
+        .ok_or_else(|| RouteMiss::NotAnEmail {
+            input: email.to_owned(),
+        })?;
     if local.is_empty() || raw.contains('@') {
         return Err(RouteMiss::NotAnEmail {
             input: email.to_owned(),
@@ -188,7 +199,9 @@ pub fn discover_by_email<'a>(
 pub fn discover_by_slug<'a>(slug: &str, tenants: &'a impl Tenants) -> Result<Route<'a>, RouteMiss> {
     let tenant = tenants
         .by_slug(slug.trim())
-        .ok_or_else(|| RouteMiss::UnknownOrganisation { slug: slug.to_owned() })?;
+        .ok_or_else(|| RouteMiss::UnknownOrganisation {
+            slug: slug.to_owned(),
+        })?;
     pick(tenant, None, tenants)
 }
 
@@ -203,10 +216,18 @@ mod tests {
     struct Set(Vec<(TenantId, Connection)>);
     impl Tenants for Set {
         fn by_slug(&self, slug: &str) -> Option<TenantId> {
-            self.0.iter().map(|(t, _)| t).find(|t| t.as_str() == slug).cloned()
+            self.0
+                .iter()
+                .map(|(t, _)| t)
+                .find(|t| t.as_str() == slug)
+                .cloned()
         }
         fn connections(&self, tenant: &TenantId) -> Vec<&Connection> {
-            self.0.iter().filter(|(t, _)| t == tenant).map(|(_, c)| c).collect()
+            self.0
+                .iter()
+                .filter(|(t, _)| t == tenant)
+                .map(|(_, c)| c)
+                .collect()
         }
     }
 
@@ -229,9 +250,16 @@ mod tests {
         let mut r = DomainRegistry::default();
         for (tenant, domain) in pairs {
             let c = r
-                .claim(&t(tenant), DomainName::parse(domain).unwrap(), &app, &[5; 16], now)
+                .claim(
+                    &t(tenant),
+                    DomainName::parse(domain).unwrap(),
+                    &app,
+                    &[5; 16],
+                    now,
+                )
                 .unwrap();
-            r.verify(&t(tenant), &c.domain, &[c.record_value.clone()], now).unwrap();
+            r.verify(&t(tenant), &c.domain, std::slice::from_ref(&c.record_value), now)
+                .unwrap();
         }
         r
     }
@@ -248,7 +276,13 @@ mod tests {
         let app = AppName::new("x").unwrap();
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         domains
-            .claim(&t("none"), DomainName::parse("pending.com").unwrap(), &app, &[6; 16], now)
+            .claim(
+                &t("none"),
+                DomainName::parse("pending.com").unwrap(),
+                &app,
+                &[6; 16],
+                now,
+            )
             .unwrap();
         let code = |e: &str| discover_by_email(e, &domains, &set).unwrap_err().code();
         assert_eq!(code("jane"), "not_an_email");
@@ -259,8 +293,14 @@ mod tests {
         assert_eq!(code("jane@off.com"), "connection_disabled");
         assert_eq!(code("jane@empty.com"), "no_connection");
         assert_eq!(code("jane@acme.com"), "connection_ambiguous");
-        assert_eq!(discover_by_slug("ghost", &set).unwrap_err().code(), "unknown_organisation");
-        assert_eq!(discover_by_slug("off", &set).unwrap_err().code(), "connection_disabled");
+        assert_eq!(
+            discover_by_slug("ghost", &set).unwrap_err().code(),
+            "unknown_organisation"
+        );
+        assert_eq!(
+            discover_by_slug("off", &set).unwrap_err().code(),
+            "connection_disabled"
+        );
         assert_eq!(discover_by_slug("none", &set).unwrap().connection.id, "x");
     }
 
@@ -271,6 +311,12 @@ mod tests {
             (t("acme"), conn("acme-us", true, &["ACME.com"])),
         ]);
         let domains = verified(&[("acme", "acme.com")]);
-        assert_eq!(discover_by_email("Jane@Acme.COM.", &domains, &set).unwrap().connection.id, "acme-us");
+        assert_eq!(
+            discover_by_email("Jane@Acme.COM.", &domains, &set)
+                .unwrap()
+                .connection
+                .id,
+            "acme-us"
+        );
     }
 }

@@ -37,14 +37,70 @@ pub const MIN_TOKEN_BYTES: usize = 16;
 /// mistake, and the hosting platforms whose subdomains belong to different customers).
 /// Anything not listed here is not detected: see [`DomainError::PublicSuffix`].
 const KNOWN_PUBLIC_SUFFIXES: &[&str] = &[
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "ltd.uk", "plc.uk", "me.uk", "net.uk", "com.au", "net.au",
-    "org.au", "edu.au", "gov.au", "co.nz", "org.nz", "co.jp", "ne.jp", "or.jp", "ac.jp", "co.kr",
-    "co.in", "net.in", "org.in", "com.br", "net.br", "org.br", "com.cn", "net.cn", "org.cn", "com.mx",
-    "com.ar", "com.tr", "com.tw", "com.hk", "com.sg", "com.my", "co.za", "co.il", "com.es", "com.pl",
-    "co.id", "co.th", "com.ua", "com.ru", "eu.com", "us.com", "github.io", "gitlab.io", "herokuapp.com",
-    "vercel.app", "netlify.app", "pages.dev", "workers.dev", "web.app", "firebaseapp.com", "appspot.com",
-    "blogspot.com", "azurewebsites.net", "cloudfront.net", "amazonaws.com", "onmicrosoft.com", "fly.dev",
-    "ngrok.io", "ngrok-free.app",
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "ltd.uk",
+    "plc.uk",
+    "me.uk",
+    "net.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "edu.au",
+    "gov.au",
+    "co.nz",
+    "org.nz",
+    "co.jp",
+    "ne.jp",
+    "or.jp",
+    "ac.jp",
+    "co.kr",
+    "co.in",
+    "net.in",
+    "org.in",
+    "com.br",
+    "net.br",
+    "org.br",
+    "com.cn",
+    "net.cn",
+    "org.cn",
+    "com.mx",
+    "com.ar",
+    "com.tr",
+    "com.tw",
+    "com.hk",
+    "com.sg",
+    "com.my",
+    "co.za",
+    "co.il",
+    "com.es",
+    "com.pl",
+    "co.id",
+    "co.th",
+    "com.ua",
+    "com.ru",
+    "eu.com",
+    "us.com",
+    "github.io",
+    "gitlab.io",
+    "herokuapp.com",
+    "vercel.app",
+    "netlify.app",
+    "pages.dev",
+    "workers.dev",
+    "web.app",
+    "firebaseapp.com",
+    "appspot.com",
+    "blogspot.com",
+    "azurewebsites.net",
+    "cloudfront.net",
+    "amazonaws.com",
+    "onmicrosoft.com",
+    "fly.dev",
+    "ngrok.io",
+    "ngrok-free.app",
 ];
 
 /// Why a string is not a domain a tenant can claim.
@@ -67,7 +123,9 @@ pub enum DomainError {
         input: String,
     },
     /// IDNA (UTS #46) processing refused the name.
-    #[error("{input:?} is not a valid domain name (IDNA processing refused it: {reason}); check the spelling")]
+    #[error(
+        "{input:?} is not a valid domain name (IDNA processing refused it: {reason}); check the spelling"
+    )]
     Idna {
         /// What was given.
         input: String,
@@ -188,7 +246,10 @@ impl DomainName {
                     reason: "a label is longer than 63 characters",
                 });
             }
-            if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            if !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
                 return Err(DomainError::Malformed {
                     input: input.to_owned(),
                     reason: "a label has a character other than letters, digits, '-' and '_'",
@@ -198,7 +259,11 @@ impl DomainName {
         if !ascii.contains('.') {
             return Err(DomainError::SingleLabel { domain: ascii });
         }
-        if ascii.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        if ascii
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(DomainError::Malformed {
                 input: input.to_owned(),
                 reason: "the top-level label is all digits",
@@ -261,7 +326,9 @@ pub enum NameError {
         rule: &'static str,
     },
     /// A challenge token needs at least [`MIN_TOKEN_BYTES`] random bytes.
-    #[error("a verification token needs at least {MIN_TOKEN_BYTES} random bytes from a CSPRNG; {got} were passed")]
+    #[error(
+        "a verification token needs at least {MIN_TOKEN_BYTES} random bytes from a CSPRNG; {got} were passed"
+    )]
     TooFewRandomBytes {
         /// How many bytes were passed.
         got: usize,
@@ -342,7 +409,9 @@ impl AppName {
             && lower.len() <= 40
             && !lower.starts_with('-')
             && !lower.ends_with('-')
-            && lower.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && lower
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(Self(lower))
         } else {
@@ -806,7 +875,9 @@ impl DomainRegistry {
             .iter_mut()
             .find(|c| &c.tenant == tenant && &c.challenge.domain == domain)
         else {
-            return Err(VerifyError::NoClaim { domain: domain.clone() });
+            return Err(VerifyError::NoClaim {
+                domain: domain.clone(),
+            });
         };
         let check = claim.challenge.check(resolved);
         if !check.is_verified() {
@@ -906,7 +977,12 @@ impl DomainRegistry {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;
@@ -1015,16 +1091,33 @@ mod tests {
         r.verify(&acme, &d("acme.com"), &both, now()).unwrap();
         let e = r.verify(&evil, &d("acme.com"), &both, now()).unwrap_err();
         assert_eq!(e.code(), "domain_taken");
-        let e = r.claim(&evil, d("acme.com"), &app(), &[3; 16], now()).unwrap_err();
+        let e = r
+            .claim(&evil, d("acme.com"), &app(), &[3; 16], now())
+            .unwrap_err();
         assert_eq!(e.code(), "domain_taken");
         assert_eq!(r.verified_owner(&d("ACME.com")), Some(&acme));
         // A claim never issued cannot verify.
-        assert_eq!(r.verify(&evil, &d("other.com"), &both, now()).unwrap_err().code(), "domain_not_claimed");
+        assert_eq!(
+            r.verify(&evil, &d("other.com"), &both, now()).unwrap_err().code(),
+            "domain_not_claimed"
+        );
         // Wrong records: say why.
         r.claim(&evil, d("evil.com"), &app(), &[4; 16], now()).unwrap();
-        assert_eq!(r.verify::<&str>(&evil, &d("evil.com"), &[], now()).unwrap_err().code(), "txt_record_missing");
         assert_eq!(
-            r.verify(&evil, &d("evil.com"), &[c1.record_value.clone()], now()).unwrap_err().code(),
+            r.verify::<&str>(&evil, &d("evil.com"), &[], now())
+                .unwrap_err()
+                .code(),
+            "txt_record_missing"
+        );
+        assert_eq!(
+            r.verify(
+                &evil,
+                &d("evil.com"),
+                std::slice::from_ref(&c1.record_value),
+                now()
+            )
+            .unwrap_err()
+            .code(),
             "txt_record_mismatch"
         );
     }
@@ -1034,25 +1127,46 @@ mod tests {
         let mut r = DomainRegistry::default();
         let acme = t("acme");
         let c = r.claim(&acme, d("acme.com"), &app(), &[1; 16], now()).unwrap();
-        r.verify(&acme, &d("acme.com"), &[c.record_value.clone()], now()).unwrap();
+        r.verify(
+            &acme,
+            &d("acme.com"),
+            std::slice::from_ref(&c.record_value),
+            now(),
+        )
+        .unwrap();
         let policy = RecheckPolicy::default();
         assert!(r.due_for_recheck(&policy, now() + Duration::hours(23)).is_empty());
         let later = now() + Duration::hours(24);
         assert_eq!(r.due_for_recheck(&policy, later).len(), 1);
         assert_eq!(
-            r.recheck(&acme, &d("acme.com"), &[c.record_value.clone()], &policy, true, later),
+            r.recheck(
+                &acme,
+                &d("acme.com"),
+                std::slice::from_ref(&c.record_value),
+                &policy,
+                true,
+                later
+            ),
             RecheckOutcome::StillVerified
         );
         let none: [&str; 0] = [];
         assert!(matches!(
             r.recheck(&acme, &d("acme.com"), &none, &policy, true, later),
-            RecheckOutcome::Failing { failures: 1, remaining: 1, .. }
+            RecheckOutcome::Failing {
+                failures: 1,
+                remaining: 1,
+                ..
+            }
         ));
         assert!(r.is_verified_for(&acme, &d("acme.com")));
         match r.recheck(&acme, &d("acme.com"), &none, &policy, true, later) {
             RecheckOutcome::Lost { stops, .. } => assert_eq!(
                 stops,
-                vec![LostCapability::Routing, LostCapability::AccountLinking, LostCapability::Enforcement]
+                vec![
+                    LostCapability::Routing,
+                    LostCapability::AccountLinking,
+                    LostCapability::Enforcement
+                ]
             ),
             other => panic!("{other:?}"),
         }
@@ -1064,7 +1178,8 @@ mod tests {
         // Now someone else can verify it.
         let evil = t("newowner");
         let c2 = r.claim(&evil, d("acme.com"), &app(), &[9; 16], later).unwrap();
-        r.verify(&evil, &d("acme.com"), &[c2.record_value], later).unwrap();
+        r.verify(&evil, &d("acme.com"), &[c2.record_value], later)
+            .unwrap();
         assert_eq!(r.verified_owner(&d("acme.com")), Some(&evil));
         assert!(r.release(&evil, &d("acme.com")));
         assert_eq!(r.verified_owner(&d("acme.com")), None);

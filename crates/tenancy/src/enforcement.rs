@@ -44,7 +44,11 @@ impl AdminStanding {
     /// How this admin could sign in under `enforcement`, given the tenant's enabled
     /// connections.
     fn ways_in(&self, bypass: bool, enabled_connections: &[&str]) -> (bool, bool) {
-        let sso = self.active && self.sso_connections.iter().any(|c| enabled_connections.contains(&c.as_str()));
+        let sso = self.active
+            && self
+                .sso_connections
+                .iter()
+                .any(|c| enabled_connections.contains(&c.as_str()));
         let password = self.active && bypass && self.has_password;
         (sso, password)
     }
@@ -104,7 +108,11 @@ impl Enforcement {
     /// Re-checks the current setting after a change (an admin removed or deactivated, a
     /// connection disabled, the bypass turned off): `Err` when it now locks every admin
     /// out (the host should refuse the change, or turn enforcement off).
-    pub fn still_safe(&self, admins: &[AdminStanding], enabled_connections: &[&str]) -> Result<(), EnforcementError> {
+    pub fn still_safe(
+        &self,
+        admins: &[AdminStanding],
+        enabled_connections: &[&str],
+    ) -> Result<(), EnforcementError> {
         if !self.enabled {
             return Ok(());
         }
@@ -113,9 +121,7 @@ impl Enforcement {
 
     /// Warnings for the admin: whether any admin could get in if the IdP fails.
     pub fn warnings(&self, admins: &[AdminStanding]) -> Vec<EnforcementWarning> {
-        let break_glass = admins
-            .iter()
-            .any(|a| a.ways_in(self.admins_may_bypass, &[]).1);
+        let break_glass = admins.iter().any(|a| a.ways_in(self.admins_may_bypass, &[]).1);
         if self.enabled && !break_glass {
             vec![EnforcementWarning::NoBreakGlassAdmin]
         } else {
@@ -217,10 +223,17 @@ mod tests {
         let acme = TenantId::new("acme").unwrap();
         let mut r = DomainRegistry::default();
         let c = r
-            .claim(&acme, DomainName::parse("acme.com").unwrap(), &AppName::new("x").unwrap(), &[1; 16], now)
+            .claim(
+                &acme,
+                DomainName::parse("acme.com").unwrap(),
+                &AppName::new("x").unwrap(),
+                &[1; 16],
+                now,
+            )
             .unwrap();
         if verify {
-            r.verify(&acme, &c.domain, &[c.record_value.clone()], now).unwrap();
+            r.verify(&acme, &c.domain, std::slice::from_ref(&c.record_value), now)
+                .unwrap();
         }
         (r, acme)
     }
@@ -234,14 +247,26 @@ mod tests {
         };
         let refused = password_login("jane@ACME.com", &r, |_| on, |_| false);
         assert!(matches!(&refused, PasswordLogin::Refused(e) if e.code() == "sso_required"));
-        assert_eq!(password_login("ada@acme.com", &r, |_| on, |_| true), PasswordLogin::AllowedByAdminBypass);
+        assert_eq!(
+            password_login("ada@acme.com", &r, |_| on, |_| true),
+            PasswordLogin::AllowedByAdminBypass
+        );
         let no_bypass = Enforcement {
             enabled: true,
             admins_may_bypass: false,
         };
-        assert!(matches!(password_login("ada@acme.com", &r, |_| no_bypass, |_| true), PasswordLogin::Refused(_)));
-        assert_eq!(password_login("bob@other.com", &r, |_| on, |_| false), PasswordLogin::Allowed);
-        assert_eq!(password_login("not-an-email", &r, |_| on, |_| false), PasswordLogin::Allowed);
+        assert!(matches!(
+            password_login("ada@acme.com", &r, |_| no_bypass, |_| true),
+            PasswordLogin::Refused(_)
+        ));
+        assert_eq!(
+            password_login("bob@other.com", &r, |_| on, |_| false),
+            PasswordLogin::Allowed
+        );
+        assert_eq!(
+            password_login("not-an-email", &r, |_| on, |_| false),
+            PasswordLogin::Allowed
+        );
     }
 
     #[test]
@@ -251,7 +276,10 @@ mod tests {
             enabled: true,
             admins_may_bypass: false,
         };
-        assert_eq!(password_login("jane@acme.com", &r, |_| on, |_| false), PasswordLogin::Allowed);
+        assert_eq!(
+            password_login("jane@acme.com", &r, |_| on, |_| false),
+            PasswordLogin::Allowed
+        );
     }
 
     #[test]
@@ -264,7 +292,10 @@ mod tests {
         assert!(Enforcement::enable(true, &[admin(false, true, &["c"])], &["c"]).is_err());
         assert!(Enforcement::enable(false, &[admin(true, true, &["old"])], &["c"]).is_err());
         let sso_only = Enforcement::enable(false, &[admin(true, false, &["c"])], &["c"]).unwrap();
-        assert_eq!(sso_only.warnings(&[admin(true, false, &["c"])]), vec![EnforcementWarning::NoBreakGlassAdmin]);
+        assert_eq!(
+            sso_only.warnings(&[admin(true, false, &["c"])]),
+            vec![EnforcementWarning::NoBreakGlassAdmin]
+        );
         let with_glass = Enforcement::enable(true, &[admin(true, true, &[])], &["c"]).unwrap();
         assert!(with_glass.warnings(&[admin(true, true, &[])]).is_empty());
         // Turning the bypass off later is caught.

@@ -12,7 +12,7 @@
 //! input.scim = Some(ScimGuide { base_url: "https://app.example.com/scim/v2".into(), token_with_bearer_prefix: false });
 //! let guide = IdpVendor::JumpCloud.guide(&input);
 //! let md = guide.to_markdown();
-//! assert!(md.contains("| ACS URL | `https://app.example.com/saml/acs` |"));
+//! assert!(md.contains("| ACS URL | `https://app.example.com/saml/acme/acs` |"));
 //! assert!(md.contains("Identity Management"));
 //! ```
 
@@ -360,11 +360,21 @@ fn okta(i: &GuideInput) -> Vec<Section> {
         .field("Single sign-on URL", code(&i.acs_url))
         .field("Audience URI (SP Entity ID)", code(&i.sp_entity_id))
         .field("Name ID format", vendor_format(v, &i.name_id_format))
-        .field("Application username", if i.name_id_format == EMAIL_FORMAT { "Email" } else { "a value that never changes for a user" })
+        .field(
+            "Application username",
+            if i.name_id_format == EMAIL_FORMAT {
+                "Email"
+            } else {
+                "a value that never changes for a user"
+            },
+        )
         .warning(FORMAT_WARNING);
     if let Some(slo) = &i.slo_url {
         saml = saml
-            .field("Single Logout URL (Show Advanced Settings, Enable Single Logout)", code(slo))
+            .field(
+                "Single Logout URL (Show Advanced Settings, Enable Single Logout)",
+                code(slo),
+            )
             .field("SP Issuer", code(&i.sp_entity_id));
     }
     let mut out = vec![
@@ -412,7 +422,9 @@ fn okta(i: &GuideInput) -> Vec<Section> {
     }
     out.push(section(
         "Test the connection",
-        vec![step("In a private browser window, open the application's login page and sign in as an assigned user.")],
+        vec![step(
+            "In a private browser window, open the application's login page and sign in as an assigned user.",
+        )],
     ));
     out
 }
@@ -471,7 +483,9 @@ fn entra(i: &GuideInput) -> Vec<Section> {
     }
     out.push(section(
         "Test the connection",
-        vec![step("In a private browser window, open the application's login page and sign in as an assigned user.")],
+        vec![step(
+            "In a private browser window, open the application's login page and sign in as an assigned user.",
+        )],
     ));
     out
 }
@@ -565,7 +579,11 @@ mod tests {
     use super::*;
 
     fn input(scim: bool) -> GuideInput {
-        let mut i = GuideInput::new("Acme", "https://sp.example/saml/acme/metadata", "https://sp.example/saml/acme/acs");
+        let mut i = GuideInput::new(
+            "Acme",
+            "https://sp.example/saml/acme/metadata",
+            "https://sp.example/saml/acme/acs",
+        );
         i.slo_url = Some("https://sp.example/saml/acme/slo".into());
         if scim {
             i.scim = Some(ScimGuide {
@@ -578,7 +596,12 @@ mod tests {
 
     #[test]
     fn every_guide_carries_the_connection_values() {
-        for v in [IdpVendor::JumpCloud, IdpVendor::Okta, IdpVendor::Entra, IdpVendor::Google] {
+        for v in [
+            IdpVendor::JumpCloud,
+            IdpVendor::Okta,
+            IdpVendor::Entra,
+            IdpVendor::Google,
+        ] {
             let md = v.guide(&input(true)).to_markdown();
             assert!(md.contains("`https://sp.example/saml/acme/acs`"), "{v:?}");
             assert!(md.contains("`https://sp.example/saml/acme/metadata`"), "{v:?}");
@@ -623,8 +646,17 @@ mod tests {
 
     #[test]
     fn slo_only_where_the_idp_takes_it() {
-        assert!(IdpVendor::Okta.guide(&input(false)).to_markdown().contains("saml/acme/slo"));
-        assert!(IdpVendor::Entra.guide(&input(false)).to_markdown().contains("saml/acme/slo"));
-        assert!(!IdpVendor::Google.guide(&input(false)).to_markdown().contains("saml/acme/slo"));
+        assert!(IdpVendor::Okta
+            .guide(&input(false))
+            .to_markdown()
+            .contains("saml/acme/slo"));
+        assert!(IdpVendor::Entra
+            .guide(&input(false))
+            .to_markdown()
+            .contains("saml/acme/slo"));
+        assert!(!IdpVendor::Google
+            .guide(&input(false))
+            .to_markdown()
+            .contains("saml/acme/slo"));
     }
 }

@@ -182,8 +182,20 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_refused() {
-        for bad in ["", "saml:", "saml:acme:", "saml::x", "oidc:acme:x", "saml:ACME:x", "saml:acme"] {
-            assert_eq!(IdentityKey::parse(bad).unwrap_err().code(), "identity_key_malformed", "{bad}");
+        for bad in [
+            "",
+            "saml:",
+            "saml:acme:",
+            "saml::x",
+            "oidc:acme:x",
+            "saml:ACME:x",
+            "saml:acme",
+        ] {
+            assert_eq!(
+                IdentityKey::parse(bad).unwrap_err().code(),
+                "identity_key_malformed",
+                "{bad}"
+            );
         }
         let k = IdentityKey::parse("saml:acme:urn:x:1").unwrap();
         assert_eq!(k.unique_id(), "urn:x:1");
@@ -202,7 +214,10 @@ mod tests {
     #[test]
     fn unspecified_equals_absent() {
         assert_eq!(
-            check_name_id_format(Some(None), Some("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified")),
+            check_name_id_format(
+                Some(None),
+                Some("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified")
+            ),
             FormatCheck::Unchanged
         );
     }
