@@ -558,14 +558,16 @@ impl SetupGuide {
                     for f in &st.fields {
                         let _ = writeln!(md, "   | {} | {} |", cell(&f.label), cell(&f.value));
                     }
-                    md.push('\n');
                 }
                 for note in &st.notes {
                     let label = match note.kind {
                         NoteKind::Note => "Note",
                         NoteKind::Warning => "Warning",
                     };
-                    let _ = write!(md, "\n   > **{label}:** {}\n\n", note.text);
+                    let _ = write!(md, "\n   > **{label}:** {}\n", note.text);
+                }
+                if !st.fields.is_empty() || !st.notes.is_empty() {
+                    md.push('\n');
                 }
             }
         }
