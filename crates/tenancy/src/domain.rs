@@ -1019,6 +1019,8 @@ mod tests {
         assert_eq!(code("acme.com:443"), "domain_not_bare");
         assert_eq!(code("192.0.2.10"), "domain_ip_literal");
         assert_eq!(code("[2001:db8::1]"), "domain_ip_literal");
+        // Full-width digits and dots map to a dotted quad under UTS #46.
+        assert_eq!(code("１９２。０。２。１"), "domain_ip_literal");
         assert_eq!(code("2001:db8::1"), "domain_ip_literal");
         assert_eq!(code("localhost"), "domain_single_label");
         assert_eq!(code("com."), "domain_single_label");
