@@ -204,8 +204,9 @@ struct CheckJson<'a> {
 /// The TXT strings at `name` (each record's character-strings concatenated); empty when the
 /// name has no TXT record.
 fn resolve_txt(name: &str, server: Option<SocketAddr>) -> Result<Vec<String>, Failure> {
-    use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
-    use hickory_resolver::name_server::TokioConnectionProvider;
+    use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    use hickory_resolver::proto::rr::RData;
     use hickory_resolver::TokioResolver;
 
     let dns_error = |e: &dyn std::fmt::Display| {
@@ -221,30 +222,42 @@ fn resolve_txt(name: &str, server: Option<SocketAddr>) -> Result<Vec<String>, Fa
     runtime.block_on(async {
         let mut builder = match server {
             Some(addr) => {
-                let group = NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true);
+                let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
+                    .into_iter()
+                    .map(|mut c| {
+                        c.port = addr.port();
+                        c
+                    })
+                    .collect();
+                let server = NameServerConfig::new(addr.ip(), true, connections);
                 TokioResolver::builder_with_config(
-                    ResolverConfig::from_parts(None, vec![], group),
-                    TokioConnectionProvider::default(),
+                    ResolverConfig::from_name_servers(vec![server]),
+                    TokioRuntimeProvider::default(),
                 )
             }
             None => TokioResolver::builder_tokio().map_err(|e| dns_error(&e))?,
         };
-        let opts: &mut ResolverOpts = builder.options_mut();
+        let opts = builder.options_mut();
         opts.cache_size = 0;
         opts.attempts = 1;
         opts.timeout = std::time::Duration::from_secs(5);
-        let resolver = builder.build();
+        let resolver = builder.build().map_err(|e| dns_error(&e))?;
         // The absolute name: no search-domain expansion.
         match resolver.txt_lookup(format!("{name}.")).await {
             Ok(lookup) => Ok(lookup
+                .answers()
                 .iter()
-                .map(|txt| {
-                    txt.iter()
-                        .map(|part| String::from_utf8_lossy(part).into_owned())
-                        .collect::<String>()
+                .filter_map(|record| match &record.data {
+                    RData::TXT(txt) => Some(
+                        txt.txt_data
+                            .iter()
+                            .map(|part| String::from_utf8_lossy(part).into_owned())
+                            .collect::<String>(),
+                    ),
+                    _ => None,
                 })
                 .collect()),
-            Err(e) if e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) if e.is_no_records_found() || e.is_nx_domain() => Ok(Vec::new()),
             Err(e) => Err(dns_error(&e)),
         }
     })

@@ -14,7 +14,7 @@ use std::str::FromStr as _;
 use std::thread;
 
 use common::fedkit;
-use hickory_resolver::proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_resolver::proto::op::{Message, OpCode, ResponseCode};
 use hickory_resolver::proto::rr::rdata::TXT;
 use hickory_resolver::proto::rr::{Name, RData, Record};
 
@@ -30,16 +30,12 @@ fn dns_server(name: &str, records: Vec<Vec<String>>) -> String {
             let Ok(query) = Message::from_vec(&buf[..len]) else {
                 continue;
             };
-            let mut reply = Message::new();
-            reply
-                .set_id(query.id())
-                .set_message_type(MessageType::Response)
-                .set_op_code(OpCode::Query)
-                .set_recursion_desired(query.recursion_desired())
-                .set_recursion_available(true)
-                .set_authoritative(true);
+            let mut reply = Message::response(query.metadata.id, OpCode::Query);
+            reply.metadata.recursion_desired = query.metadata.recursion_desired;
+            reply.metadata.recursion_available = true;
+            reply.metadata.authoritative = true;
             let mut answered = false;
-            for q in query.queries() {
+            for q in &query.queries {
                 reply.add_query(q.clone());
                 if q.name().to_lowercase() == served.to_lowercase() {
                     answered = true;
@@ -53,7 +49,7 @@ fn dns_server(name: &str, records: Vec<Vec<String>>) -> String {
                 }
             }
             if !answered {
-                reply.set_response_code(ResponseCode::NXDomain);
+                reply.metadata.response_code = ResponseCode::NXDomain;
             }
             let _ = socket.send_to(&reply.to_vec().unwrap(), peer);
         }
