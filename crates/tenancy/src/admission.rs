@@ -683,12 +683,23 @@ fn decide<D: Directory>(
     let arrived = incoming_fields(&login.profile);
     let email = arrived.email.clone().filter(|e| !e.is_empty());
     let domain = email.as_deref().and_then(DomainName::of_email);
-    if let (Some(email), Some(allow)) = (email.as_deref(), connection.allowlist()) {
-        if let Err(MappingError::DomainNotAllowed { domain, allowed }) = allow.check(email) {
+    // The allowlist compared after the same normalisation as verified domains (case,
+    // trailing dot, IDNA), so `Bücher.example` in the allowlist covers `xn--bcher-kva.example`.
+    let allowed = &connection.behavior.email_domain_allowlist;
+    if let (Some(email), false) = (email.as_deref(), allowed.is_empty()) {
+        let covered = domain.as_ref().is_some_and(|d| {
+            allowed
+                .iter()
+                .any(|a| DomainName::parse(a.trim().trim_start_matches('@')).is_ok_and(|a| &a == d))
+        });
+        if !covered {
             return Ok(Refusal::EmailOutsideAllowlist {
-                domain,
+                domain: domain.as_ref().map_or_else(
+                    || email.rsplit_once('@').map_or(email, |(_, d)| d).to_owned(),
+                    |d| d.to_string(),
+                ),
                 connection: connection.id.clone(),
-                allowed,
+                allowed: allowed.clone(),
             }
             .into());
         }

@@ -355,6 +355,11 @@ fn every_other_refusal_code() {
         "email_outside_allowlist"
     );
     assert_eq!(case.refused(&login("u-1", None)), "email_required");
+    // An email whose domain cannot be parsed is outside any allowlist.
+    assert_eq!(
+        case.refused(&login("x", Some("jane@acme.com@evil.com"))),
+        "email_outside_allowlist"
+    );
 
     let mut case = Case::new(Provisioning::Jit);
     case.connection = connection(true, &[]);
@@ -417,6 +422,17 @@ fn every_other_refusal_code() {
     // Keyed by an attribute, a NameID format change is harmless.
     changed.keyed_by_name_id = false;
     assert!(matches!(case.decide(&changed), Decision::Create { .. }));
+}
+
+#[test]
+fn allowlist_compares_normalised_domains() {
+    let mut case = Case::new(Provisioning::Jit);
+    case.connection = connection(true, &["Bücher.Example."]);
+    case.domains = verified(&["xn--bcher-kva.example"]);
+    assert!(matches!(
+        case.decide(&login("jane", Some("jane@XN--BCHER-KVA.example"))),
+        Decision::Create { .. }
+    ));
 }
 
 #[test]
