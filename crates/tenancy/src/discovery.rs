@@ -304,6 +304,31 @@ mod tests {
         assert_eq!(discover_by_slug("none", &set).unwrap().connection.id, "x");
     }
 
+    proptest::proptest! {
+        /// Whatever is claimed and verified, an email routes only through a domain its tenant
+        /// holds verified.
+        #[test]
+        fn only_verified_domains_route(verify in proptest::collection::vec(proptest::bool::ANY, 3), pick in 0usize..3) {
+            let names = ["a", "b", "c"];
+            let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+            let app = AppName::new("x").unwrap();
+            let mut r = DomainRegistry::default();
+            let set = Set(names.iter().map(|n| (t(n), conn(&format!("{n}-1"), true, &[]))).collect());
+            for (n, v) in names.iter().zip(&verify) {
+                let c = r.claim(&t(n), DomainName::parse(&format!("{n}.com")).unwrap(), &app, &[1; 16], now).unwrap();
+                if *v {
+                    r.verify(&t(n), &c.domain, std::slice::from_ref(&c.record_value), now).unwrap();
+                }
+            }
+            let name = names.get(pick).copied().unwrap_or("a");
+            let routed = discover_by_email(&format!("jane@{name}.com"), &r, &set);
+            proptest::prop_assert_eq!(routed.is_ok(), verify.get(pick).copied().unwrap_or(false));
+            if let Ok(route) = routed {
+                proptest::prop_assert_eq!(route.tenant.as_str(), name);
+            }
+        }
+    }
+
     #[test]
     fn routes_through_the_connection_listing_the_domain() {
         let set = Set(vec![
