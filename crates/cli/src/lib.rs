@@ -15,6 +15,7 @@ mod metadata;
 mod output;
 mod saml;
 mod scim;
+mod tenancy;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,8 @@ enum Command {
     Metadata(metadata::MetadataArgs),
     Scim(scim::ScimArgs),
     Idp(idp::IdpArgs),
+    Domain(tenancy::DomainArgs),
+    SetupGuide(tenancy::SetupGuideArgs),
 }
 
 const MAIN_HELP: &str = "\
@@ -50,6 +53,8 @@ Examples:
   fedkit dsig verify --cert examples/data/idp-cert.pem examples/data/signed-response.xml
   fedkit dsig c14n --subtree-id _assert-9b3e examples/data/signed-response.xml
   fedkit --json dsig verify --cert idp.pem response.xml
+  fedkit domain challenge --domain acme.com --app myapp
+  fedkit setup-guide --idp jumpcloud --base-url https://app.example.com --connection acme
 
 Exit status: 0 success; 1 the input was judged invalid or rejected, or a file could not be
 read (error code io_error); 2 usage error. Human messages go to stderr; with --json, stdout
@@ -73,6 +78,8 @@ pub fn main() -> ExitCode {
         Command::Metadata(args) => metadata::run(args, cli.json),
         Command::Scim(args) => scim::run(args, cli.json),
         Command::Idp(args) => idp::run(args, cli.json),
+        Command::Domain(args) => tenancy::run_domain(args, cli.json),
+        Command::SetupGuide(args) => tenancy::run_setup_guide(args, cli.json),
     };
     match result {
         Ok(out) => {
