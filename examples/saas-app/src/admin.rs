@@ -43,7 +43,8 @@ fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn disabled() -> Failure {
+/// The page saying the admin pages are off.
+pub(crate) fn disabled() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
         "Admin page disabled",
@@ -52,7 +53,8 @@ fn disabled() -> Failure {
     )
 }
 
-fn check_token(app: &App, presented: &str) -> Result<(), Failure> {
+/// Checks the admin token a form carries.
+pub(crate) fn check_token(app: &App, presented: &str) -> Result<(), Failure> {
     let Some(expected) = &app.config.admin_token else {
         return Err(disabled());
     };

@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::{Duration, Utc};
 use fedkit_axum::{Connection, Saml, SamlHost, Scim, SessionRef, SignedOut, ERROR_HEADER};
@@ -21,7 +21,7 @@ use fedkit_saml::logout::{LogoutRequest, LogoutValidator};
 use fedkit_saml::render::Refusal;
 use fedkit_saml::sp_metadata::{SpMetadata, NAME_ID_EMAIL};
 use fedkit_saml::{
-    AttributeMapping, EmailDomainAllowlist, IdentityProvider, Login, NameId, ResponseValidator,
+    AttributeMapping, IdentityProvider, Login, NameId, ResponseValidator,
     ServiceProvider, Settings,
 };
 use fedkit_scim::error::ScimError;
@@ -29,6 +29,8 @@ use fedkit_scim_service::auth::{TenantId, TokenRegistry};
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::ScimService;
 use fedkit_scim_sqlite::SqliteStore;
+use fedkit_tenancy::admission::{admit_assertion, AdmissionPolicy, Decision, LoginContext};
+use fedkit_tenancy::Provisioning as TenancyProvisioning;
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::TrustedKeys;
 use rand_core::{OsRng, RngCore as _};
@@ -36,10 +38,14 @@ use serde::{Deserialize, Serialize};
 
 mod admin;
 mod html;
+mod login;
+mod sso_admin;
+mod tenancy;
 mod users;
 
 use html::{escape, page, Failure};
 use users::Directory;
+pub use tenancy::{InMemoryTxt, TxtLookup, APP_NAME};
 pub use users::Provisioning;
 
 /// The session cookie's name.
@@ -120,6 +126,14 @@ pub struct Config {
     pub allowed_email_domains: Vec<String>,
     /// The SCIM bearer token (JumpCloud's "Token Key"); `None` disables `/scim/v2`.
     pub scim_token: Option<String>,
+    /// Link an IdP login to an existing local (password) account with the same email, when
+    /// the email's domain is verified (fedkit-tenancy's account linking).
+    pub allow_linking: bool,
+    /// Create JIT users only when their email's domain is verified (fedkit-tenancy's
+    /// default; off lets a single-tenant deployment without a verified domain use JIT).
+    pub jit_requires_verified_domain: bool,
+    /// How the admin page's "Check" resolves the domain's TXT record.
+    pub txt_lookup: Arc<dyn TxtLookup>,
 }
 
 impl Config {
@@ -150,7 +164,19 @@ struct Session {
     user_id: String,
     created_by_login: bool,
     idp_initiated: bool,
+    method: LoginMethod,
     expires: chrono::DateTime<Utc>,
+}
+
+/// How a session was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoginMethod {
+    /// SAML single sign-on.
+    Sso,
+    /// A local account's password.
+    Password,
+    /// An admin's password on a domain that enforces SSO (the emergency door).
+    AdminBypass,
 }
 
 /// Everything the app's pages and its SSO callbacks share.
@@ -162,6 +188,8 @@ struct Core {
     idp: RwLock<Option<IdpConnection>>,
     sessions: Mutex<HashMap<String, Session>>,
     directory: Directory,
+    /// Domains, enforcement, local accounts, identity links (fedkit-tenancy's inputs).
+    tenancy: tenancy::TenancyStore,
 }
 
 /// The app's state: the shared core and the SAML routes (fedkit-axum), which call back into
@@ -246,6 +274,7 @@ pub fn router(config: Config) -> Result<Router, String> {
         tenant,
         base_url: scim_base_url,
     };
+    let tenancy = tenancy::TenancyStore::open(&config.data_dir)?;
     let metadata = sp_metadata(&sp, &config);
     let core = Arc::new(Core {
         config,
@@ -253,6 +282,7 @@ pub fn router(config: Config) -> Result<Router, String> {
         idp: RwLock::new(idp),
         sessions: Mutex::new(HashMap::new()),
         directory,
+        tenancy,
     });
     let saml = Saml::new(connection, Sso(core.clone())).with_metadata_before_setup(metadata);
     let app = Arc::new(App {
@@ -265,6 +295,14 @@ pub fn router(config: Config) -> Result<Router, String> {
         .route("/app/{*rest}", get(protected))
         .route("/logout", saml.logout_route())
         .route("/admin", get(admin::page).post(admin::save))
+        .route("/admin/sso", get(sso_admin::page))
+        .route("/admin/domains/claim", post(sso_admin::claim))
+        .route("/admin/domains/check", post(sso_admin::check))
+        .route("/admin/accounts", post(sso_admin::add_account))
+        .route("/admin/enforcement", post(sso_admin::enforcement))
+        .route("/admin/guide", get(sso_admin::guide))
+        .route("/login", get(login::page).post(login::password))
+        .route("/sso", get(login::discover))
         .with_state(app)
         .nest("/saml", saml.router())
         .merge(scim))
@@ -440,10 +478,11 @@ async fn protected(State(app): State<Arc<App>>, headers: HeaderMap, request: Req
         name_id = escape(&s.name_id.value),
         issuer = escape(&s.issuer),
         session_index = escape(s.session_index.as_deref().unwrap_or("(none)")),
-        kind = if s.idp_initiated {
-            "IdP-initiated"
-        } else {
-            "SP-initiated"
+        kind = match (s.method, s.idp_initiated) {
+            (LoginMethod::Sso, true) => "IdP-initiated",
+            (LoginMethod::Sso, false) => "SP-initiated",
+            (LoginMethod::Password, _) => "password",
+            (LoginMethod::AdminBypass, _) => "password (admin bypass of SSO enforcement)",
         },
         user_id = escape(&s.user_id),
         created = if s.created_by_login {
@@ -460,14 +499,10 @@ struct Sso(Arc<Core>);
 
 impl SamlHost for Sso {
     /// fedkit-saml accepted the login (signature, conditions, request store, browser binding,
-    /// replay); then the app's policy (email domain, SCIM status, provisioning mode), and the
-    /// session.
+    /// replay); then fedkit-tenancy's admission (allowlist, SCIM status, provisioning mode,
+    /// account linking on verified domains only), and the session.
     fn logged_in(&self, login: Login, _request: &Parts) -> Response {
         let app = &self.0;
-        let session_id = match random_bytes::<32>() {
-            Ok(r) => base16ct::lower::encode_string(&r),
-            Err(failure) => return refused(failure),
-        };
         let session = match app.admit(&login) {
             Ok(s) => s,
             Err(failure) => return refused(failure),
@@ -476,18 +511,7 @@ impl SamlHost for Sso {
             .redirect_target(&[app.config.base_url.as_str()])
             .unwrap_or("/profile")
             .to_owned();
-        let max_age = (session.expires - Utc::now()).num_seconds();
-        {
-            let mut sessions = lock(&app.sessions);
-            let now = Utc::now();
-            sessions.retain(|_, s| s.expires > now);
-            sessions.insert(session_id.clone(), session);
-        }
-        let mut response = see_other(&target);
-        if let Ok(cookie) = HeaderValue::from_str(&app.cookie(&session_id, max_age)) {
-            response.headers_mut().insert(header::SET_COOKIE, cookie);
-        }
-        response
+        app.open_session(session, &target)
     }
 
     fn end_session(&self, request: &Parts, response: &mut HeaderMap) -> Option<SessionRef> {
@@ -497,6 +521,10 @@ impl SamlHost for Sso {
         }
         let (id, _) = app.session(&request.headers)?;
         let ended = lock(&app.sessions).remove(&id)?;
+        if ended.method != LoginMethod::Sso {
+            // A password session: nothing to end at the IdP.
+            return None;
+        }
         Some(SessionRef {
             name_id: ended.name_id,
             session_index: ended.session_index,
@@ -546,36 +574,114 @@ fn refused(failure: Failure) -> Response {
 }
 
 impl Core {
-    /// The app's login policy for a login fedkit accepted, off the async executor (SQLite).
+    /// The app's IdP as the connection fedkit-tenancy reads (`None` without an IdP).
+    fn tenancy_connection(&self) -> Option<fedkit_saml::connection::Connection> {
+        let idp = self.connected().ok()?;
+        Some(tenancy::connection(
+            &idp,
+            &self.config.allowed_email_domains,
+            self.config.provisioning == Provisioning::Jit,
+            self.config.allow_linking,
+            self.config.allow_idp_initiated,
+        ))
+    }
+
+    /// The connection's admission policy, from the app's flags.
+    fn admission_policy(&self) -> AdmissionPolicy {
+        let provisioning = match self.config.provisioning {
+            Provisioning::Jit => TenancyProvisioning::Jit,
+            Provisioning::InviteOnly => TenancyProvisioning::InviteOnly,
+            Provisioning::Scim => TenancyProvisioning::ScimOnly,
+        };
+        let mut policy = AdmissionPolicy::new(provisioning, "member");
+        policy.allow_linking = self.config.allow_linking;
+        policy.jit_requires_verified_domain = self.config.jit_requires_verified_domain;
+        policy
+    }
+
+    /// fedkit-tenancy's admission decision for a login fedkit-saml accepted, applied to the
+    /// app's stores (off the async executor: SQLite).
     fn admit(&self, login: &Login) -> Result<Session, Failure> {
         let now = Utc::now();
         let assertion = login.assertion();
-        let profile = AttributeMapping::default()
-            .profile_with_email(assertion)
-            .map_err(|e| Failure::login(e, "attribute_mapping"))?;
-        let email = profile.email.clone().unwrap_or_default();
-        if !self.config.allowed_email_domains.is_empty() {
-            EmailDomainAllowlist::new(&self.config.allowed_email_domains)
-                .check(&email)
-                .map_err(|e| Failure::login(e, "email_domain_not_allowed"))?;
-        }
-        let user = self
-            .directory
-            .admit(
-                &email,
-                profile.first_name.as_deref(),
-                profile.last_name.as_deref(),
-                self.config.provisioning,
+        let connection = self.tenancy_connection().ok_or_else(no_idp)?;
+        let policy = self.admission_policy();
+        let tenant = tenancy::tenant();
+        let mapping = AttributeMapping::default();
+        let store_failed = |e: String| {
+            Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Login failed",
+                e,
+                "user_store_failed",
             )
-            .map_err(|e| match e {
-                users::Refusal::Store { .. } => Failure::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Login failed",
-                    e.to_string(),
-                    e.code(),
-                ),
-                _ => Failure::login(&e, e.code()),
-            })?;
+        };
+        let mut state = self.tenancy.lock();
+        let admission = {
+            let ctx = LoginContext {
+                tenant: &tenant,
+                connection: &connection,
+                policy: &policy,
+                domains: &state.domains,
+            };
+            let directory = tenancy::AppDirectory {
+                state: &state,
+                users: &self.directory,
+            };
+            admit_assertion(ctx, assertion, &mapping, &directory).map_err(|e| store_failed(e.to_string()))?
+        };
+        // A refused login has no profile to speak of; admission said why.
+        let profile = mapping.profile(assertion).ok();
+        let email = profile
+            .as_ref()
+            .and_then(|p| p.email.clone())
+            .unwrap_or_else(|| assertion.name_id().value.clone());
+        let (user_id, created) = match admission.decision {
+            Decision::SignIn { account } | Decision::Update { account, .. } => (account, false),
+            Decision::Link {
+                account, identity, ..
+            } => {
+                state.links.insert(identity.to_string(), account.clone());
+                (account, false)
+            }
+            Decision::Create { account } => {
+                let id = match account.scim_id {
+                    Some(id) => id,
+                    None => self
+                        .directory
+                        .create(
+                            &email,
+                            account.profile.first_name.as_deref(),
+                            account.profile.last_name.as_deref(),
+                        )
+                        .map_err(store_failed)?,
+                };
+                state.links.insert(account.identity.to_string(), id.clone());
+                state.jit_created.push(id.clone());
+                (id, true)
+            }
+            Decision::Refuse {
+                code,
+                user_message,
+                admin_message,
+                ..
+            } => {
+                return Err(Failure::login(
+                    format!("{user_message} For the administrator: {admin_message}"),
+                    code,
+                ))
+            }
+            other => {
+                return Err(store_failed(format!(
+                    "fedkit-tenancy decided something this app does not handle: {other:?}"
+                )))
+            }
+        };
+        if let Some(format) = admission.pin_name_id_format {
+            state.pinned_name_id_format = Some(format);
+        }
+        self.tenancy.save(&state).map_err(store_failed)?;
+        drop(state);
         let expires = assertion
             .authn()
             .session_not_on_or_after
@@ -592,11 +698,32 @@ impl Core {
                 .iter()
                 .map(|a| (a.name.clone(), a.values.clone()))
                 .collect(),
-            user_id: user.id,
-            created_by_login: user.created,
+            user_id,
+            created_by_login: created,
             idp_initiated: login.is_idp_initiated(),
+            method: LoginMethod::Sso,
             expires,
         })
+    }
+
+    /// Stores `session` and answers with its cookie and a redirect to `target`.
+    fn open_session(&self, session: Session, target: &str) -> Response {
+        let session_id = match random_bytes::<32>() {
+            Ok(r) => base16ct::lower::encode_string(&r),
+            Err(failure) => return refused(failure),
+        };
+        let max_age = (session.expires - Utc::now()).num_seconds();
+        {
+            let mut sessions = lock(&self.sessions);
+            let now = Utc::now();
+            sessions.retain(|_, s| s.expires > now);
+            sessions.insert(session_id.clone(), session);
+        }
+        let mut response = see_other(target);
+        if let Ok(cookie) = HeaderValue::from_str(&self.cookie(&session_id, max_age)) {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        response
     }
 }
 

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fedkit_example_saas_app::{Config, IdpConnection, Provisioning};
+use std::sync::Arc;
+
+use fedkit_example_saas_app::{Config, IdpConnection, InMemoryTxt, Provisioning};
 
 /// An example SaaS app with SAML single sign-on and SCIM provisioning, built on fedkit.
 #[derive(Parser, Debug)]
@@ -57,6 +59,25 @@ struct Args {
     /// The bearer token SCIM clients send (JumpCloud's "Token Key"); without it, /scim/v2 is off.
     #[arg(long, env = "SAAS_SCIM_TOKEN", hide_env_values = true)]
     scim_token: Option<String>,
+    /// Link an IdP login to the local account with the same email, when its domain is
+    /// verified (admin page /admin/sso).
+    #[arg(long, env = "SAAS_ALLOW_LINKING")]
+    allow_linking: bool,
+    /// Create JIT users only when their email's domain is verified on /admin/sso.
+    #[arg(long, env = "SAAS_JIT_REQUIRES_VERIFIED_DOMAIN")]
+    jit_requires_verified_domain: bool,
+    /// A TXT record the domain check on /admin/sso finds, as NAME=VALUE (repeatable). The
+    /// example resolves no DNS itself: give the record you published here, or check it for
+    /// real with `fedkit domain check`.
+    #[arg(long = "txt-record", value_parser = txt_record)]
+    txt_records: Vec<(String, String)>,
+}
+
+fn txt_record(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .filter(|(name, _)| !name.is_empty())
+        .ok_or_else(|| format!("{s:?} is not NAME=VALUE"))
 }
 
 fn idp(args: &Args) -> Result<Option<IdpConnection>, String> {
@@ -92,6 +113,15 @@ async fn run(args: Args) -> Result<(), String> {
         allow_idp_initiated: args.idp_initiated,
         allowed_email_domains: args.allowed_email_domains.clone(),
         scim_token: args.scim_token.clone(),
+        allow_linking: args.allow_linking,
+        jit_requires_verified_domain: args.jit_requires_verified_domain,
+        txt_lookup: {
+            let txt = InMemoryTxt::new();
+            for (name, value) in &args.txt_records {
+                txt.publish(name, value);
+            }
+            Arc::new(txt)
+        },
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -1,5 +1,6 @@
-//! The app's users are the SCIM store's users: a login looks the user up through the same
-//! [`ScimService`] the IdP provisions through, so a user deactivated over SCIM cannot log in.
+//! The app's SSO users are the SCIM store's users: admission (fedkit-tenancy) looks them up
+//! through the same [`ScimService`] the IdP provisions through, so a user deactivated over SCIM
+//! cannot log in; a JIT login creates the user there.
 
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::{RequestContext, ScimRequest, ScimService, UserKey, UserStatus};
@@ -41,56 +42,6 @@ impl std::fmt::Display for Provisioning {
     }
 }
 
-/// Why a verified login is still refused by the app's policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// The user exists with `active: false` (deactivated in the IdP, pushed over SCIM).
-    Deactivated { email: String },
-    /// The user is not in the store and the mode does not create users.
-    NotProvisioned { email: String, mode: Provisioning },
-    /// The store failed.
-    Store { detail: String },
-}
-
-impl Refusal {
-    pub(crate) fn code(&self) -> &'static str {
-        match self {
-            Self::Deactivated { .. } => "user_deactivated",
-            Self::NotProvisioned { .. } => "user_not_provisioned",
-            Self::Store { .. } => "user_store_failed",
-        }
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Deactivated { email } => write!(
-                f,
-                "the user {email} is deactivated in this application (active is false in its SCIM record); \
-                 the IdP signed the login, but the account was disabled — reactivate the user in the IdP \
-                 (or remove and re-add the user to the application) and let SCIM push the change"
-            ),
-            Self::NotProvisioned { email, mode } => write!(
-                f,
-                "the user {email} has no account in this application, and it runs with provisioning mode \
-                 {mode} (unknown users are not created at login); provision the user over SCIM from the IdP \
-                 or start the app with --provisioning jit"
-            ),
-            Self::Store { detail } => write!(f, "the user store failed: {detail}"),
-        }
-    }
-}
-
-/// The user record a login ends up with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AppUser {
-    /// The SCIM `id`.
-    pub(crate) id: String,
-    /// Whether the user was created by this login (JIT).
-    pub(crate) created: bool,
-}
-
 /// The app's view of the SCIM store.
 pub(crate) struct Directory {
     pub(crate) service: std::sync::Arc<ScimService>,
@@ -121,44 +72,28 @@ impl Directory {
         (response.status, value)
     }
 
-    /// The user whose `userName` is `email` (case-insensitively), read from the store
-    /// through its `userName` index (no SCIM request is made up).
-    fn find(&self, email: &str) -> Result<Option<UserStatus>, Refusal> {
+    /// The user with this SCIM `id`, read through its `userName` (`None` when deleted).
+    pub(crate) fn by_id(&self, id: &str) -> Result<Option<UserStatus>, String> {
+        let (status, body) = self.call("GET", &format!("/Users/{id}"), "", b"");
+        let user_name = match (status, body.get("userName").and_then(Value::as_str)) {
+            (200, Some(name)) => name.to_owned(),
+            (404, _) => return Ok(None),
+            _ => return Err(format!("reading user {id} answered {status}: {body}")),
+        };
         self.service
-            .user_status(&self.tenant, UserKey::UserName(email))
-            .map_err(|e| Refusal::Store {
-                detail: format!("user lookup failed ({}): {e}", e.code()),
-            })
+            .user_status(&self.tenant, UserKey::UserName(&user_name))
+            .map_err(|e| format!("user lookup failed ({}): {e}", e.code()))
     }
 
-    /// Applies the login policy to a verified email: the user must exist and be active, or is
-    /// created in JIT mode.
-    pub(crate) fn admit(
+    /// Creates the user a JIT login admitted (active, with the names that arrived); returns
+    /// its SCIM `id`. A user created meanwhile (by SCIM, or a concurrent login) is that
+    /// user, if active.
+    pub(crate) fn create(
         &self,
         email: &str,
         first_name: Option<&str>,
         last_name: Option<&str>,
-        mode: Provisioning,
-    ) -> Result<AppUser, Refusal> {
-        if let Some(user) = self.find(email)? {
-            // RFC 7643 §4.1.1: `active` absent means the service has no opinion; only an explicit
-            // false blocks the login (`UserStatus::active` is false only then).
-            if !user.active {
-                return Err(Refusal::Deactivated {
-                    email: email.to_owned(),
-                });
-            }
-            return Ok(AppUser {
-                id: user.id,
-                created: false,
-            });
-        }
-        if mode != Provisioning::Jit {
-            return Err(Refusal::NotProvisioned {
-                email: email.to_owned(),
-                mode,
-            });
-        }
+    ) -> Result<String, String> {
         let mut name = serde_json::Map::new();
         if let Some(given) = first_name {
             name.insert("givenName".into(), given.into());
@@ -174,26 +109,21 @@ impl Directory {
             "active": true,
         });
         let (status, body) = self.call("POST", "/Users", "", user.to_string().as_bytes());
-        match status {
-            201 => Ok(AppUser {
-                id: body
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                created: true,
-            }),
-            // Created meanwhile by another login or by SCIM: use that record (and its `active`).
-            409 => self.admit(email, first_name, last_name, Provisioning::InviteOnly),
-            _ => Err(Refusal::Store {
-                detail: format!("creating the user answered {status}: {body}"),
-            }),
+        match (status, body.get("id").and_then(Value::as_str)) {
+            (201, Some(id)) => Ok(id.to_owned()),
+            (409, _) => match self.service.user_status(&self.tenant, UserKey::UserName(email)) {
+                Ok(Some(user)) if user.active => Ok(user.id),
+                Ok(_) => Err(format!("the user {email} was created meanwhile, and is not active")),
+                Err(e) => Err(format!("user lookup failed ({}): {e}", e.code())),
+            },
+            _ => Err(format!("creating the user answered {status}: {body}")),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use std::sync::Arc;
 
@@ -209,44 +139,14 @@ mod tests {
     }
 
     #[test]
-    fn invite_only_refuses_unknown_users_and_jit_creates_them_once() {
+    fn created_users_are_found_by_id_and_a_second_creation_is_the_same_user() {
         let d = directory();
-        assert_eq!(
-            d.admit("ada@example.com", None, None, Provisioning::InviteOnly),
-            Err(Refusal::NotProvisioned {
-                email: "ada@example.com".into(),
-                mode: Provisioning::InviteOnly
-            })
-        );
-        let created = d.admit("ada@example.com", Some("Ada"), None, Provisioning::Jit);
-        assert!(created.as_ref().is_ok_and(|u| u.created), "{created:?}");
-        let again = d.admit("ADA@example.com", None, None, Provisioning::InviteOnly);
-        assert_eq!(again.map(|u| u.created), Ok(false));
-    }
-
-    #[test]
-    fn a_deactivated_user_is_refused_even_in_jit_mode() {
-        let d = directory();
-        let body = br#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@example.com","active":false}"#;
-        assert_eq!(d.call("POST", "/Users", "", body).0, 201);
-        assert_eq!(
-            d.admit("bob@example.com", None, None, Provisioning::Jit),
-            Err(Refusal::Deactivated {
-                email: "bob@example.com".into()
-            })
-        );
-    }
-
-    #[test]
-    fn a_quote_in_an_email_cannot_change_the_filter() {
-        let d = directory();
-        assert!(d.admit("bob@example.com", None, None, Provisioning::Jit).is_ok());
-        // Injected, `userName pr` would match bob.
-        let result = d.admit(r#"x" or userName pr or "a"#, None, None, Provisioning::Scim);
-        assert!(
-            matches!(result, Err(Refusal::NotProvisioned { .. })),
-            "{result:?}"
-        );
+        let id = d.create("ada@example.com", Some("Ada"), None).unwrap();
+        let found = d.by_id(&id).unwrap().unwrap();
+        assert_eq!(found.user_name, "ada@example.com");
+        assert!(found.active);
+        assert_eq!(d.create("ADA@example.com", None, None), Ok(id));
+        assert_eq!(d.by_id("no-such-id"), Ok(None));
     }
 
     #[test]
