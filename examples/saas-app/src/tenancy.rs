@@ -245,11 +245,13 @@ pub(crate) fn connection(
     linking: bool,
     idp_initiated: bool,
 ) -> Connection {
-    let mut behavior = Behavior::default();
-    behavior.jit_provisioning = jit;
-    behavior.email_domain_allowlist = allowlist.to_vec();
-    behavior.allow_account_merge_by_verified_email = linking;
-    behavior.allow_idp_initiated = idp_initiated;
+    let behavior = Behavior {
+        jit_provisioning: jit,
+        email_domain_allowlist: allowlist.to_vec(),
+        allow_account_merge_by_verified_email: linking,
+        allow_idp_initiated: idp_initiated,
+        ..Behavior::default()
+    };
     Connection {
         id: CONNECTION.to_owned(),
         enabled: true,

@@ -314,7 +314,7 @@ fn sso_and_scim_in_a_real_browser() {
         browser.goto(&format!("{idp_base}/"));
         log_in_at_idp(&browser, "jane.doe@example.com", None);
         let (code, message) = error_page(&browser, &app_base);
-        assert_eq!(code, "user_deactivated", "{message}");
+        assert_eq!(code, "deactivated_by_scim", "{message}");
         assert_signed_out(&browser, &app_base, &idp_base);
     }
     for (fault, expected_code, in_message) in [

@@ -13,13 +13,14 @@
 mod common;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use common::FedkitIdp;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use fedkit_example_saas_app::{Config, IdpConnection, Provisioning, SESSION_COOKIE};
+use fedkit_example_saas_app::{Config, IdpConnection, InMemoryTxt, Provisioning, SESSION_COOKIE};
 use fedkit_saml::bindings::{escape, percent_decode};
 use fedkit_saml::request::inflate_redirect_message;
 use fedkit_saml::{IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings};
@@ -44,6 +45,8 @@ struct RunningApp {
     base: String,
     config: Config,
     data_dir: PathBuf,
+    /// The DNS the app's domain check sees.
+    txt: Arc<InMemoryTxt>,
 }
 
 impl Drop for RunningApp {
@@ -67,6 +70,7 @@ fn start_on(port: u16, adjust: impl FnOnce(&mut Config)) -> RunningApp {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&data_dir);
+    let txt = Arc::new(InMemoryTxt::new());
     let mut config = Config {
         base_url: base.clone(),
         data_dir: data_dir.clone(),
@@ -82,6 +86,9 @@ fn start_on(port: u16, adjust: impl FnOnce(&mut Config)) -> RunningApp {
         allow_idp_initiated: true,
         allowed_email_domains: Vec::new(),
         scim_token: Some(SCIM_TOKEN.to_owned()),
+        allow_linking: false,
+        jit_requires_verified_domain: false,
+        txt_lookup: txt.clone(),
     };
     adjust(&mut config);
     let router = fedkit_example_saas_app::router(config.clone()).unwrap();
@@ -100,6 +107,7 @@ fn start_on(port: u16, adjust: impl FnOnce(&mut Config)) -> RunningApp {
         base,
         config,
         data_dir,
+        txt,
     }
 }
 
@@ -569,11 +577,11 @@ fn scim_provisioned_users_log_in_and_deactivated_or_unknown_ones_do_not() {
     assert_eq!(refused.status, 403);
     assert_eq!(
         refused.error_code(),
-        Some("user_not_provisioned"),
+        Some("not_provisioned"),
         "{}",
         refused.body
     );
-    assert!(refused.body.contains("has no account in this application"));
+    assert!(refused.body.contains("was not provisioned by SCIM"));
 
     // JumpCloud provisions the user over SCIM: the login works.
     let (status, user) = scim(
@@ -604,11 +612,13 @@ fn scim_provisioned_users_log_in_and_deactivated_or_unknown_ones_do_not() {
     assert!(deactivated.session().is_none());
     assert_eq!(
         deactivated.error_code(),
-        Some("user_deactivated"),
+        Some("deactivated_by_scim"),
         "{}",
         deactivated.body
     );
-    assert!(deactivated.body.contains("jane.doe@example.com is deactivated"));
+    assert!(deactivated
+        .body
+        .contains("jane.doe@example.com was deactivated by the IdP"));
 }
 
 #[test]
@@ -626,7 +636,7 @@ fn invite_only_refuses_unknown_users_and_the_email_domain_allowlist_holds() {
     assert_eq!(outsider.status, 403);
     assert_eq!(
         outsider.error_code(),
-        Some("email_domain_not_allowed"),
+        Some("email_outside_allowlist"),
         "{}",
         outsider.body
     );
@@ -634,7 +644,7 @@ fn invite_only_refuses_unknown_users_and_the_email_domain_allowlist_holds() {
     let unknown = idp_initiated(&app, &JANE, None);
     assert_eq!(
         unknown.error_code(),
-        Some("user_not_provisioned"),
+        Some("not_invited"),
         "{}",
         unknown.body
     );
@@ -949,7 +959,7 @@ fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
     let to_acs = click_user(&idp, &index.body, "jane.doe@example.com");
     let refused = post_form(&to_acs.action, None, &to_acs.pairs());
     assert_eq!(refused.status, 403, "{}", refused.body);
-    assert_eq!(refused.error_code(), Some("user_deactivated"), "{}", refused.body);
+    assert_eq!(refused.error_code(), Some("deactivated_by_scim"), "{}", refused.body);
     assert!(refused.session().is_none());
 }
 
@@ -1066,4 +1076,251 @@ fn the_binary_explains_a_missing_idp() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("give the IdP: --idp-metadata FILE"), "{stderr}");
+}
+
+// fedkit-tenancy in the app: verified domains, discovery, enforcement, linking, the guide.
+
+/// A form posted to an admin endpoint with the admin token.
+fn admin_post(app: &RunningApp, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let mut all = vec![("token", ADMIN_TOKEN)];
+    all.extend_from_slice(fields);
+    post_form(&format!("{}{path}", app.base), None, &all)
+}
+
+/// The text of the element with `id` (up to its first child tag), HTML-unescaped.
+fn text_of(body: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {body}"))
+        + marker.len();
+    html_unescape(&body[start..start + body[start..].find('<').unwrap()])
+}
+
+fn add_account(app: &RunningApp, email: &str, admin: bool) {
+    let mut fields = vec![("email", email), ("password", PASSWORD)];
+    if admin {
+        fields.push(("admin", "on"));
+    }
+    let added = admin_post(app, "/admin/accounts", &fields);
+    assert_eq!(added.status, 200, "{}", added.body);
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn password_login(app: &RunningApp, email: &str) -> Answer {
+    post_form(
+        &format!("{}/login", app.base),
+        None,
+        &[("email", email), ("password", PASSWORD)],
+    )
+}
+
+/// Claims `domain` on the admin page; returns the TXT record's (name, value).
+fn claim(app: &RunningApp, domain: &str) -> (String, String) {
+    let claimed = admin_post(app, "/admin/domains/claim", &[("domain", domain)]);
+    assert_eq!(claimed.status, 200, "{}", claimed.body);
+    (
+        text_of(&claimed.body, "record-name"),
+        text_of(&claimed.body, "record-value"),
+    )
+}
+
+fn check(app: &RunningApp, domain: &str) -> Answer {
+    admin_post(app, "/admin/domains/check", &[("domain", domain)])
+}
+
+/// Claims `domain`, publishes the record in the app's DNS and checks it.
+fn verify(app: &RunningApp, domain: &str) {
+    let (name, value) = claim(app, domain);
+    app.txt.publish(&name, &value);
+    let checked = check(app, domain);
+    assert_eq!(checked.status, 200, "{}", checked.body);
+}
+
+#[test]
+fn an_unverified_domain_neither_routes_nor_enforces_until_its_txt_record_checks() {
+    let app = start(|_| {});
+    add_account(&app, "ada@acme.test", true);
+    add_account(&app, "jane@acme.test", false);
+    let enforced = admin_post(
+        &app,
+        "/admin/enforcement",
+        &[("enabled", "on"), ("bypass", "on")],
+    );
+    assert_eq!(enforced.status, 200, "{}", enforced.body);
+    assert_eq!(
+        text_of(&enforced.body, "enforcement-saved"),
+        "Require SSO: on; admin bypass: on."
+    );
+
+    // Nobody claimed the domain: no route, and the password works.
+    let sso = |email: &str| get(&format!("{}/sso?email={email}", app.base), None);
+    assert_eq!(sso("jane@acme.test").error_code(), Some("domain_not_configured"));
+    assert_eq!(password_login(&app, "jane@acme.test").status, 303);
+
+    // Claimed, the record shown, not published yet.
+    let (name, value) = claim(&app, "ACME.test.");
+    assert_eq!(name, "_saas-app-verification.acme.test");
+    assert!(value.starts_with("saas-app-verification="), "{value}");
+    assert_eq!(value.len(), "saas-app-verification=".len() + 32);
+    let missing = check(&app, "acme.test");
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.error_code(), Some("txt_record_missing"));
+    assert!(missing
+        .body
+        .contains("no TXT record was found at _saas-app-verification.acme.test"));
+    // Claimed but unverified: still neither routes nor enforces.
+    let unverified = sso("jane@acme.test");
+    assert_eq!(unverified.status, 404);
+    assert_eq!(unverified.error_code(), Some("domain_not_verified"));
+    let allowed = password_login(&app, "jane@acme.test");
+    assert_eq!(allowed.status, 303, "{}", allowed.body);
+    let profile = get(&format!("{}/profile", app.base), allowed.session().as_deref());
+    assert_eq!(text_of(&profile.body, "login-kind"), "password");
+
+    // Another token at the name: the answer says so.
+    app.txt.publish(&name, "saas-app-verification=0123456789abcdef0123456789abcdef");
+    let mismatch = check(&app, "acme.test");
+    assert_eq!(mismatch.error_code(), Some("txt_record_mismatch"));
+    assert!(mismatch.body.contains("none with the expected value"), "{}", mismatch.body);
+
+    // Published: verified, and now it routes and enforces.
+    app.txt.publish(&name, &value);
+    let verified = check(&app, "acme.test");
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert!(text_of(&verified.body, "check-answer").contains(&value));
+    let routed = sso("Jane@ACME.test");
+    assert_eq!(routed.status, 303, "{}", routed.body);
+    assert_eq!(routed.location.as_deref(), Some("/saml/login?next=%2Fprofile"));
+    assert_eq!(
+        password_login(&app, "jane@acme.test").error_code(),
+        Some("sso_required")
+    );
+    // Another domain is unaffected.
+    assert_eq!(sso("jane@other.test").error_code(), Some("domain_not_configured"));
+    let admin_page = get(&format!("{}/admin/sso", app.base), None);
+    assert!(admin_page.body.contains("verified since"), "{}", admin_page.body);
+}
+
+#[test]
+fn an_enforced_domain_refuses_password_logins_but_lets_an_admin_bypass() {
+    let app = start(|_| {});
+    // Enforcement that would lock every admin out is refused.
+    let no_admin = admin_post(&app, "/admin/enforcement", &[("enabled", "on"), ("bypass", "on")]);
+    assert_eq!(no_admin.status, 409);
+    assert_eq!(
+        no_admin.error_code(),
+        Some("enforcement_would_lock_out_admins")
+    );
+    add_account(&app, "ada@acme.test", true);
+    add_account(&app, "jane@acme.test", false);
+    // An admin with only a password, no bypass: locked out, refused.
+    let no_bypass = admin_post(&app, "/admin/enforcement", &[("enabled", "on")]);
+    assert_eq!(
+        no_bypass.error_code(),
+        Some("enforcement_would_lock_out_admins")
+    );
+    verify(&app, "acme.test");
+    let on = admin_post(&app, "/admin/enforcement", &[("enabled", "on"), ("bypass", "on")]);
+    assert_eq!(on.status, 200, "{}", on.body);
+
+    let refused = password_login(&app, "jane@acme.test");
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.error_code(), Some("sso_required"), "{}", refused.body);
+    assert!(refused.session().is_none());
+    assert!(refused.body.contains("requires single sign-on"));
+
+    let bypass = password_login(&app, "ada@acme.test");
+    assert_eq!(bypass.status, 303, "{}", bypass.body);
+    let profile = get(&format!("{}/profile", app.base), bypass.session().as_deref());
+    assert_eq!(
+        text_of(&profile.body, "login-kind"),
+        "password (admin bypass of SSO enforcement)"
+    );
+    // A wrong password is wrong, enforced or not.
+    let wrong = post_form(
+        &format!("{}/login", app.base),
+        None,
+        &[("email", "ada@acme.test"), ("password", "not the password")],
+    );
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.error_code(), Some("invalid_credentials"));
+
+    // Enforcement off: Jane's password works again.
+    let off = admin_post(&app, "/admin/enforcement", &[("bypass", "on")]);
+    assert_eq!(off.status, 200, "{}", off.body);
+    assert_eq!(password_login(&app, "jane@acme.test").status, 303);
+}
+
+#[test]
+fn an_idp_login_links_to_a_local_account_only_on_a_verified_domain() {
+    let app = start(|c| c.allow_linking = true);
+    add_account(&app, JANE.email, false);
+    // The IdP asserts Jane's email, but example.com is not verified: no link, no duplicate.
+    let unverified = idp_initiated(&app, &JANE, None);
+    assert_eq!(unverified.status, 403);
+    assert_eq!(
+        unverified.error_code(),
+        Some("domain_not_verified"),
+        "{}",
+        unverified.body
+    );
+    assert!(unverified.session().is_none());
+    let (status, found) = scim(&app, "GET", "/Users", "");
+    assert_eq!((status, found["totalResults"].as_u64()), (200, Some(0)));
+
+    // Verified: linked to the local account.
+    verify(&app, "example.com");
+    let linked = idp_initiated(&app, &JANE, None);
+    assert_eq!(linked.status, 303, "{}", linked.body);
+    let page = get(&format!("{}/profile", app.base), linked.session().as_deref());
+    assert!(page.body.contains("<td>local-"), "{}", page.body);
+    assert!(!page.body.contains("created just in time"));
+    // The link stands: the next login signs in to the same account.
+    let again = idp_initiated(&app, &JANE, None);
+    assert_eq!(again.status, 303, "{}", again.body);
+
+    // The IdP deactivates Jane over SCIM: the linked account is refused too.
+    let (status, body) = scim(
+        &app,
+        "POST",
+        "/Users",
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"jane.doe@example.com","active":false}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let deactivated = idp_initiated(&app, &JANE, None);
+    assert_eq!(
+        deactivated.error_code(),
+        Some("deactivated_by_scim"),
+        "{}",
+        deactivated.body
+    );
+
+    // Without linking allowed, a verified domain is not enough.
+    let strict = start(|_| {});
+    add_account(&strict, JANE.email, false);
+    verify(&strict, "example.com");
+    let refused = idp_initiated(&strict, &JANE, None);
+    assert_eq!(
+        refused.error_code(),
+        Some("linking_not_allowed"),
+        "{}",
+        refused.body
+    );
+}
+
+#[test]
+fn the_setup_guide_shows_this_apps_values() {
+    let app = start(|_| {});
+    let guide = get(&format!("{}/admin/guide?idp=jumpcloud", app.base), None);
+    assert_eq!(guide.status, 200);
+    let text = text_of(&guide.body, "guide");
+    assert!(text.contains(&app.config.acs_url()), "{text}");
+    assert!(text.contains(&app.config.sp_entity_id()), "{text}");
+    assert!(text.contains(&format!("{}/scim/v2", app.base)), "{text}");
+    assert!(text.starts_with("# Set up JumpCloud single sign-on"), "{text}");
+    let unknown = get(&format!("{}/admin/guide?idp=keycloak", app.base), None);
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.error_code(), Some("unknown_idp"));
 }
