@@ -21,8 +21,7 @@ use fedkit_saml::logout::{LogoutRequest, LogoutValidator};
 use fedkit_saml::render::Refusal;
 use fedkit_saml::sp_metadata::{SpMetadata, NAME_ID_EMAIL};
 use fedkit_saml::{
-    AttributeMapping, IdentityProvider, Login, NameId, ResponseValidator,
-    ServiceProvider, Settings,
+    AttributeMapping, IdentityProvider, Login, NameId, ResponseValidator, ServiceProvider, Settings,
 };
 use fedkit_scim::error::ScimError;
 use fedkit_scim_service::auth::{TenantId, TokenRegistry};
@@ -44,8 +43,8 @@ mod tenancy;
 mod users;
 
 use html::{escape, page, Failure};
-use users::Directory;
 pub use tenancy::{InMemoryTxt, TxtLookup, APP_NAME};
+use users::Directory;
 pub use users::Provisioning;
 
 /// The session cookie's name.

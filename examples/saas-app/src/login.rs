@@ -137,7 +137,12 @@ pub(crate) async fn discover(State(app): State<Arc<App>>, Query(query): Query<Em
                 "not_an_email" => StatusCode::BAD_REQUEST,
                 _ => StatusCode::NOT_FOUND,
             };
-            refused(Failure::new(status, "Single sign-on not found", miss.to_string(), miss.code()))
+            refused(Failure::new(
+                status,
+                "Single sign-on not found",
+                miss.to_string(),
+                miss.code(),
+            ))
         }
     }
 }

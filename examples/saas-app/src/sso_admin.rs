@@ -52,7 +52,9 @@ pub(crate) async fn page(State(app): State<Arc<App>>) -> Response {
         .iter()
         .map(|c| {
             let status = match &c.state {
-                ClaimState::Verified { since, .. } => format!("verified since {}", since.format("%Y-%m-%d %H:%M UTC")),
+                ClaimState::Verified { since, .. } => {
+                    format!("verified since {}", since.format("%Y-%m-%d %H:%M UTC"))
+                }
                 ClaimState::Pending => "pending: publish the record, then Check".to_owned(),
                 ClaimState::Lost { at } => format!("lost at {}", at.format("%Y-%m-%d %H:%M UTC")),
                 _ => "unknown".to_owned(),
@@ -176,7 +178,11 @@ fn check_inner(app: &App, form: &DomainForm) -> Result<String, Failure> {
         .domains
         .claim_of(&tenant, &domain)
         .map(|c| c.challenge.record_name.clone())
-        .ok_or_else(|| verify_failure(&VerifyError::NoClaim { domain: domain.clone() }))?;
+        .ok_or_else(|| {
+            verify_failure(&VerifyError::NoClaim {
+                domain: domain.clone(),
+            })
+        })?;
     let resolved = app.config.txt_lookup.txt(&record_name).map_err(|e| {
         Failure::new(
             StatusCode::BAD_GATEWAY,
@@ -288,7 +294,12 @@ fn enforcement_inner(app: &App, form: &EnforcementForm) -> Result<String, Failur
     let admins = state.admins();
     let setting = if form.enabled.is_some() {
         Enforcement::enable(bypass, &admins, &enabled_connections).map_err(|e| {
-            Failure::new(StatusCode::CONFLICT, "SSO enforcement not enabled", e.to_string(), e.code())
+            Failure::new(
+                StatusCode::CONFLICT,
+                "SSO enforcement not enabled",
+                e.to_string(),
+                e.code(),
+            )
         })?
     } else {
         Enforcement {
@@ -296,7 +307,10 @@ fn enforcement_inner(app: &App, form: &EnforcementForm) -> Result<String, Failur
             admins_may_bypass: bypass,
         }
     };
-    let warning = if setting.warnings(&admins).contains(&EnforcementWarning::NoBreakGlassAdmin) {
+    let warning = if setting
+        .warnings(&admins)
+        .contains(&EnforcementWarning::NoBreakGlassAdmin)
+    {
         "<p id=\"warning\"><strong>Warning:</strong> no admin can sign in with a password: if the IdP fails, \
          no one can get in. Keep one admin with a password and the bypass on.</p>"
     } else {
@@ -323,7 +337,12 @@ pub(crate) async fn guide(State(app): State<Arc<App>>, Query(query): Query<Guide
     let vendor: IdpVendor = match query.idp.parse() {
         Ok(v) => v,
         Err(e) => {
-            return refused(Failure::new(StatusCode::NOT_FOUND, "No such guide", e.to_string(), e.code()))
+            return refused(Failure::new(
+                StatusCode::NOT_FOUND,
+                "No such guide",
+                e.to_string(),
+                e.code(),
+            ))
         }
     };
     let config = &app.config;

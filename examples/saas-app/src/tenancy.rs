@@ -162,9 +162,7 @@ impl TenancyState {
     /// The local account with this email (case-insensitively).
     pub(crate) fn account_by_email(&self, email: &str) -> Option<&LocalAccount> {
         let email = email.trim();
-        self.accounts
-            .iter()
-            .find(|a| a.email.eq_ignore_ascii_case(email))
+        self.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(email))
     }
 
     fn identities_of(&self, account: &str) -> Vec<IdentityKey> {
@@ -370,7 +368,12 @@ impl fedkit_tenancy::Directory for AppDirectory<'_> {
     }
 
     fn by_email(&self, _: &TenantId, email: &str) -> Result<Vec<Account>, StoreFailed> {
-        let mut found: Vec<Account> = self.state.account_by_email(email).map(|a| self.local(a)).into_iter().collect();
+        let mut found: Vec<Account> = self
+            .state
+            .account_by_email(email)
+            .map(|a| self.local(a))
+            .into_iter()
+            .collect();
         if let Some(s) = self.status(UserKey::UserName(email))? {
             found.push(self.scim(s));
         }
@@ -413,7 +416,10 @@ mod tests {
     fn the_in_memory_lookup_normalises_names() {
         let txt = InMemoryTxt::new();
         txt.publish("_saas-app-verification.Acme.test.", "v=1");
-        assert_eq!(txt.txt("_saas-app-verification.acme.test"), Ok(vec!["v=1".to_owned()]));
+        assert_eq!(
+            txt.txt("_saas-app-verification.acme.test"),
+            Ok(vec!["v=1".to_owned()])
+        );
         txt.remove("_saas-app-verification.acme.test");
         assert_eq!(txt.txt("_saas-app-verification.acme.test"), Ok(Vec::new()));
     }

@@ -113,7 +113,9 @@ impl Directory {
             (201, Some(id)) => Ok(id.to_owned()),
             (409, _) => match self.service.user_status(&self.tenant, UserKey::UserName(email)) {
                 Ok(Some(user)) if user.active => Ok(user.id),
-                Ok(_) => Err(format!("the user {email} was created meanwhile, and is not active")),
+                Ok(_) => Err(format!(
+                    "the user {email} was created meanwhile, and is not active"
+                )),
                 Err(e) => Err(format!("user lookup failed ({}): {e}", e.code())),
             },
             _ => Err(format!("creating the user answered {status}: {body}")),

@@ -109,6 +109,11 @@ fn start_idp(idp_port: u16, app_base: &str, state_dir: &Path) -> (Server, serde_
 /// Terminal 2 of the README: the app, its IdP from the IdP's metadata (logs in the evidence
 /// directory of `test`).
 fn start_app(test: &str, app_port: u16, metadata: &Path, data_dir: &Path) -> Server {
+    start_app_with(test, app_port, metadata, data_dir, &[])
+}
+
+/// [`start_app`] with more flags.
+fn start_app_with(test: &str, app_port: u16, metadata: &Path, data_dir: &Path, extra: &[String]) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_saas-app"))
         .args(["--listen", &format!("127.0.0.1:{app_port}")])
         .args(["--base-url", &format!("http://localhost:{app_port}")])
@@ -119,6 +124,7 @@ fn start_app(test: &str, app_port: u16, metadata: &Path, data_dir: &Path) -> Ser
         .arg("--dangerous-allow-http-idp")
         .args(["--provisioning", "jit"])
         .args(["--scim-token", SCIM_TOKEN, "--admin-token", ADMIN_TOKEN])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(log_file(test, "saas-app.stdout.log"))
         .stderr(log_file(test, "saas-app.log"))
@@ -340,6 +346,205 @@ fn sso_and_scim_in_a_real_browser() {
         assert_eq!(code, expected_code, "{fault}: {message}");
         assert!(message.contains(in_message), "{fault}: {message}");
         assert_signed_out(&browser, &app_base, &idp_base);
+    }
+
+    drop(browser);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fedkit-tenancy in the app: verified domains, discovery, enforcement with the admin bypass,
+// account linking.
+
+/// The evidence directory of [`tenancy_in_a_real_browser`].
+const TENANCY_TEST: &str = "tenancy";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Fills the form whose action is `action` (`(input name, text)`; `"on"` clicks a checkbox)
+/// and submits it.
+fn submit(browser: &Browser, action: &str, fields: &[(&str, &str)]) {
+    let form = format!("form[action=\"{action}\"]");
+    for (name, text) in fields {
+        let input = browser.find(&format!("{form} input[name=\"{name}\"]"));
+        if *text == "on" {
+            browser.click(&input);
+        } else {
+            browser.type_text(&input, text);
+        }
+    }
+    let button = browser.find(&format!("{form} button"));
+    browser.click(&button);
+}
+
+fn password_login(browser: &Browser, app_base: &str, email: &str) {
+    browser.goto(&format!("{app_base}/login"));
+    submit(browser, "/login", &[("email", email), ("password", PASSWORD)]);
+}
+
+#[test]
+fn tenancy_in_a_real_browser() {
+    let Some((driver, chromium)) = webdriver::installed() else {
+        assert!(
+            std::env::var_os("FEDKIT_REQUIRE_BROWSER").is_none(),
+            "FEDKIT_REQUIRE_BROWSER is set but chromium/chromedriver are not installed \
+             (apt-get install chromium chromium-driver)"
+        );
+        eprintln!(
+            "SKIPPED: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let scratch = std::env::temp_dir().join(format!("fedkit-browser-tenancy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let _serial = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = std::fs::remove_dir_all(evidence_dir(TENANCY_TEST));
+
+    let (idp_port, app_port) = (free_port(), free_port());
+    let app_base = format!("http://localhost:{app_port}");
+    let idp_base = format!("http://localhost:{idp_port}");
+    let (_idp, _) = start_idp(idp_port, &app_base, &scratch.join("idp"));
+    let metadata = http_get(&format!("http://127.0.0.1:{idp_port}/metadata")).unwrap();
+    let metadata_file = scratch.join("idp.xml");
+    std::fs::write(&metadata_file, metadata).unwrap();
+    let data_dir = scratch.join("app");
+    let linking = vec!["--allow-linking".to_owned()];
+    let app = start_app_with(TENANCY_TEST, app_port, &metadata_file, &data_dir, &linking);
+    let browser = Browser::launch(&driver, &chromium);
+    let error_code = |browser: &Browser| browser.text_of("#code");
+
+    let record = {
+        let _s = test_step(
+            &browser,
+            TENANCY_TEST,
+            "unverified-domain-neither-routes-nor-enforces",
+        );
+        for (email, admin) in [("ada@example.com", true), ("john.smith@example.com", false)] {
+            browser.goto(&format!("{app_base}/admin/sso"));
+            let mut fields = vec![("token", ADMIN_TOKEN), ("email", email), ("password", PASSWORD)];
+            if admin {
+                fields.push(("admin", "on"));
+            }
+            submit(&browser, "/admin/accounts", &fields);
+            assert!(browser.text_of("#account-added").contains(email));
+        }
+        browser.goto(&format!("{app_base}/admin/sso"));
+        submit(
+            &browser,
+            "/admin/enforcement",
+            &[("token", ADMIN_TOKEN), ("enabled", "on"), ("bypass", "on")],
+        );
+        assert_eq!(
+            browser.text_of("#enforcement-saved"),
+            "Require SSO: on; admin bypass: on."
+        );
+        browser.goto(&format!("{app_base}/admin/sso"));
+        submit(
+            &browser,
+            "/admin/domains/claim",
+            &[("token", ADMIN_TOKEN), ("domain", "example.com")],
+        );
+        let name = browser.text_of("#record-name");
+        let value = browser.text_of("#record-value");
+        assert_eq!(name, "_saas-app-verification.example.com");
+        browser.goto(&format!("{app_base}/admin/sso"));
+        submit(
+            &browser,
+            "/admin/domains/check",
+            &[("token", ADMIN_TOKEN), ("domain", "example.com")],
+        );
+        assert_eq!(error_code(&browser), "txt_record_missing");
+        // Claimed, not verified: SSO by email does not route, the password still works.
+        browser.goto(&format!("{app_base}/login"));
+        submit(&browser, "/sso", &[("email", "john.smith@example.com")]);
+        assert_eq!(error_code(&browser), "domain_not_verified");
+        password_login(&browser, &app_base, "john.smith@example.com");
+        browser.wait_for_url(&format!("{app_base}/profile"));
+        assert_eq!(browser.text_of("#login-kind"), "password");
+        (name, value)
+    };
+    {
+        let _s = test_step(&browser, TENANCY_TEST, "no-linking-on-an-unverified-domain");
+        browser.goto(&format!("{idp_base}/"));
+        log_in_at_idp(&browser, "john.smith@example.com", None);
+        let (code, message) = error_page(&browser, &app_base);
+        assert_eq!(code, "domain_not_verified", "{message}");
+    }
+    // The record is published: the app restarts with it in its DNS (its state persists).
+    drop(app);
+    let mut flags = linking.clone();
+    flags.extend(["--txt-record".to_owned(), format!("{}={}", record.0, record.1)]);
+    let _app = start_app_with(TENANCY_TEST, app_port, &metadata_file, &data_dir, &flags);
+    {
+        let _s = test_step(&browser, TENANCY_TEST, "verified-domain-routes-and-links");
+        browser.goto(&format!("{app_base}/admin/sso"));
+        submit(
+            &browser,
+            "/admin/domains/check",
+            &[("token", ADMIN_TOKEN), ("domain", "example.com")],
+        );
+        assert!(browser.text_of("#verified").contains("example.com is verified"));
+        assert!(browser.text_of("#check-answer").contains(&record.1));
+        browser.goto(&format!("{app_base}/login"));
+        submit(&browser, "/sso", &[("email", "John.Smith@EXAMPLE.com")]);
+        browser.wait_for_url(&format!("{idp_base}/saml2/"));
+        log_in_at_idp(&browser, "john.smith@example.com", None);
+        browser.wait_for_url(&format!("{app_base}/profile"));
+        assert_eq!(browser.text_of("#email"), "john.smith@example.com");
+        let account = browser.text_of("body");
+        assert!(
+            account.contains("local-"),
+            "linked to the local account: {account}"
+        );
+        let logout = browser.find("form[action=\"/logout\"] button");
+        browser.click(&logout);
+        browser.wait_for_url(&format!("{app_base}/saml/slo"));
+    }
+    {
+        let _s = test_step(&browser, TENANCY_TEST, "enforced-password-refused-admin-bypass");
+        password_login(&browser, &app_base, "john.smith@example.com");
+        assert_eq!(error_code(&browser), "sso_required");
+        password_login(&browser, &app_base, "ada@example.com");
+        browser.wait_for_url(&format!("{app_base}/profile"));
+        assert_eq!(
+            browser.text_of("#login-kind"),
+            "password (admin bypass of SSO enforcement)"
+        );
+    }
+    {
+        let _s = test_step(&browser, TENANCY_TEST, "scim-deactivated-user-refused");
+        // Jane is created at her first login (JIT, on the verified domain), then deactivated.
+        browser.goto(&format!("{idp_base}/"));
+        log_in_at_idp(&browser, "jane.doe@example.com", None);
+        browser.wait_for(&format!("the app at {app_base}"), || {
+            browser.url().starts_with(&app_base) && !browser.url().contains("/saml/acs")
+        });
+        assert_eq!(browser.text_of("#email"), "jane.doe@example.com");
+        let (status, found) = scim(
+            app_port,
+            "GET",
+            "/Users?filter=userName%20eq%20%22jane.doe@example.com%22",
+            "",
+        );
+        assert_eq!(status, 200, "{found}");
+        let id = found["Resources"][0]["id"].as_str().unwrap().to_owned();
+        let (status, body) = scim(
+            app_port,
+            "PATCH",
+            &format!("/Users/{id}"),
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}"#,
+        );
+        assert_eq!(status, 200, "{body}");
+        browser.goto(&format!("{idp_base}/"));
+        log_in_at_idp(&browser, "jane.doe@example.com", None);
+        let (code, message) = error_page(&browser, &app_base);
+        assert_eq!(code, "deactivated_by_scim", "{message}");
+    }
+    {
+        let _s = test_step(&browser, TENANCY_TEST, "setup-guide");
+        browser.goto(&format!("{app_base}/admin/guide?idp=jumpcloud"));
+        let guide = browser.text_of("#guide");
+        assert!(guide.contains(&format!("{app_base}/saml/acs")), "{guide}");
     }
 
     drop(browser);

@@ -575,12 +575,7 @@ fn scim_provisioned_users_log_in_and_deactivated_or_unknown_ones_do_not() {
     // Not provisioned yet: refused, with the reason.
     let refused = idp_initiated(&app, &JANE, None);
     assert_eq!(refused.status, 403);
-    assert_eq!(
-        refused.error_code(),
-        Some("not_provisioned"),
-        "{}",
-        refused.body
-    );
+    assert_eq!(refused.error_code(), Some("not_provisioned"), "{}", refused.body);
     assert!(refused.body.contains("was not provisioned by SCIM"));
 
     // JumpCloud provisions the user over SCIM: the login works.
@@ -642,12 +637,7 @@ fn invite_only_refuses_unknown_users_and_the_email_domain_allowlist_holds() {
     );
     assert!(outsider.body.contains("example.net"), "{}", outsider.body);
     let unknown = idp_initiated(&app, &JANE, None);
-    assert_eq!(
-        unknown.error_code(),
-        Some("not_invited"),
-        "{}",
-        unknown.body
-    );
+    assert_eq!(unknown.error_code(), Some("not_invited"), "{}", unknown.body);
 }
 
 #[test]
@@ -959,7 +949,12 @@ fn against_fedkit_idp_serve_sp_and_idp_initiated_login_and_single_logout() {
     let to_acs = click_user(&idp, &index.body, "jane.doe@example.com");
     let refused = post_form(&to_acs.action, None, &to_acs.pairs());
     assert_eq!(refused.status, 403, "{}", refused.body);
-    assert_eq!(refused.error_code(), Some("deactivated_by_scim"), "{}", refused.body);
+    assert_eq!(
+        refused.error_code(),
+        Some("deactivated_by_scim"),
+        "{}",
+        refused.body
+    );
     assert!(refused.session().is_none());
 }
 
@@ -1090,10 +1085,7 @@ fn admin_post(app: &RunningApp, path: &str, fields: &[(&str, &str)]) -> Answer {
 /// The text of the element with `id` (up to its first child tag), HTML-unescaped.
 fn text_of(body: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\">");
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no #{id} in {body}"))
-        + marker.len();
+    let start = body.find(&marker).unwrap_or_else(|| panic!("no #{id} in {body}")) + marker.len();
     html_unescape(&body[start..start + body[start..].find('<').unwrap()])
 }
 
@@ -1143,11 +1135,7 @@ fn an_unverified_domain_neither_routes_nor_enforces_until_its_txt_record_checks(
     let app = start(|_| {});
     add_account(&app, "ada@acme.test", true);
     add_account(&app, "jane@acme.test", false);
-    let enforced = admin_post(
-        &app,
-        "/admin/enforcement",
-        &[("enabled", "on"), ("bypass", "on")],
-    );
+    let enforced = admin_post(&app, "/admin/enforcement", &[("enabled", "on"), ("bypass", "on")]);
     assert_eq!(enforced.status, 200, "{}", enforced.body);
     assert_eq!(
         text_of(&enforced.body, "enforcement-saved"),
@@ -1180,10 +1168,15 @@ fn an_unverified_domain_neither_routes_nor_enforces_until_its_txt_record_checks(
     assert_eq!(text_of(&profile.body, "login-kind"), "password");
 
     // Another token at the name: the answer says so.
-    app.txt.publish(&name, "saas-app-verification=0123456789abcdef0123456789abcdef");
+    app.txt
+        .publish(&name, "saas-app-verification=0123456789abcdef0123456789abcdef");
     let mismatch = check(&app, "acme.test");
     assert_eq!(mismatch.error_code(), Some("txt_record_mismatch"));
-    assert!(mismatch.body.contains("none with the expected value"), "{}", mismatch.body);
+    assert!(
+        mismatch.body.contains("none with the expected value"),
+        "{}",
+        mismatch.body
+    );
 
     // Published: verified, and now it routes and enforces.
     app.txt.publish(&name, &value);
@@ -1209,18 +1202,12 @@ fn an_enforced_domain_refuses_password_logins_but_lets_an_admin_bypass() {
     // Enforcement that would lock every admin out is refused.
     let no_admin = admin_post(&app, "/admin/enforcement", &[("enabled", "on"), ("bypass", "on")]);
     assert_eq!(no_admin.status, 409);
-    assert_eq!(
-        no_admin.error_code(),
-        Some("enforcement_would_lock_out_admins")
-    );
+    assert_eq!(no_admin.error_code(), Some("enforcement_would_lock_out_admins"));
     add_account(&app, "ada@acme.test", true);
     add_account(&app, "jane@acme.test", false);
     // An admin with only a password, no bypass: locked out, refused.
     let no_bypass = admin_post(&app, "/admin/enforcement", &[("enabled", "on")]);
-    assert_eq!(
-        no_bypass.error_code(),
-        Some("enforcement_would_lock_out_admins")
-    );
+    assert_eq!(no_bypass.error_code(), Some("enforcement_would_lock_out_admins"));
     verify(&app, "acme.test");
     let on = admin_post(&app, "/admin/enforcement", &[("enabled", "on"), ("bypass", "on")]);
     assert_eq!(on.status, 200, "{}", on.body);
