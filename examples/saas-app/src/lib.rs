@@ -412,7 +412,8 @@ async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
         ),
         None => "<p>You are not signed in.</p>\
                  <p><a id=\"sso\" href=\"/saml/login?next=%2Fprofile\">Login with SSO</a></p>\
-                 <p>Or open a page that needs a login: <a href=\"/app/reports?year=2026\">Reports</a>.</p>"
+                 <p>Or open a page that needs a login: <a href=\"/app/reports?year=2026\">Reports</a>.</p>\
+                 <p><a id=\"login\" href=\"/login\">Sign in with a password, or SSO by email</a></p>"
             .to_owned(),
     };
     let idp_entity_id = app

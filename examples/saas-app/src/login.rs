@@ -60,9 +60,9 @@ pub(crate) async fn password(State(app): State<Arc<App>>, Form(form): Form<Passw
 }
 
 fn check_password(app: &App, form: &PasswordForm) -> Result<Session, Failure> {
-    let state = app.tenancy.lock();
-    let account = state
-        .account_by_email(&form.email)
+    // PBKDF2 runs without the state's lock held.
+    let found = app.tenancy.lock().account_by_email(&form.email).cloned();
+    let account = found
         .filter(|a| a.password_matches(&form.password))
         .ok_or_else(|| {
             Failure::new(
@@ -72,6 +72,7 @@ fn check_password(app: &App, form: &PasswordForm) -> Result<Session, Failure> {
                 "invalid_credentials",
             )
         })?;
+    let state = app.tenancy.lock();
     let method = match password_login(
         &account.email,
         &state.domains,

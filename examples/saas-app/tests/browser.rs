@@ -14,6 +14,12 @@
 //! (docs/interop.md). Without SimpleSAMLphp and PHP it says so and passes, unless
 //! `FEDKIT_REQUIRE_INTEROP=1` (set by `.ci/test`), when it fails. The two tests take turns.
 //!
+//! A third, `tenancy_in_a_real_browser`, goes through fedkit-tenancy's pages: local accounts,
+//! "Require SSO" with the admin bypass, claiming and checking a domain (the app restarted with
+//! the TXT record in its `--txt-record` map), SSO by email through verified domains only,
+//! linking to a local account only once the domain is verified, a SCIM-deactivated user
+//! refused, and the setup guide.
+//!
 //! Needs `chromium` and `chromium-driver` (Debian packages; `.ci/install-deps` installs them).
 //! Without them the test says so and passes, unless `FEDKIT_REQUIRE_BROWSER=1` (set by
 //! `.ci/test`), when it fails.
