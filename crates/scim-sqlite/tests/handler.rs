@@ -20,12 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use fedkit_scim::filter::Filter;
 use fedkit_scim_service::auth::TenantId;
 use fedkit_scim_service::ids::RandomIds;
-use fedkit_scim_service::store::{
-    member_ids, Chunk, Membership, MemoryStore, Page, PageQuery, ResourceKind, Store, StoreError, Transaction,
-};
+use fedkit_scim_service::store::conformance::handler::Counting;
+use fedkit_scim_service::store::{MemoryStore, Store};
 use fedkit_scim_service::{RequestContext, ScimRequest, ScimService, ScimSettings, SCIM_CONTENT_TYPE};
 use fedkit_scim_sqlite::SqliteStore;
 use serde_json::{json, Value};
@@ -160,141 +158,6 @@ impl Harness {
     }
 }
 
-/// Counts the group members the handler receives from the store through every read.
-/// Also counts the resources (of any kind) the store returns, and the most one read returned.
-struct Counting {
-    inner: Arc<dyn Store>,
-    members_loaded: Arc<AtomicUsize>,
-    resources_read: Arc<AtomicUsize>,
-    largest_read: Arc<AtomicUsize>,
-}
-
-struct CountingTx<'s> {
-    inner: Box<dyn Transaction + 's>,
-    members_loaded: Arc<AtomicUsize>,
-    resources_read: Arc<AtomicUsize>,
-    largest_read: Arc<AtomicUsize>,
-}
-
-impl Store for Counting {
-    fn begin(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
-        Ok(Box::new(CountingTx {
-            inner: self.inner.begin(tenant)?,
-            members_loaded: Arc::clone(&self.members_loaded),
-            resources_read: Arc::clone(&self.resources_read),
-            largest_read: Arc::clone(&self.largest_read),
-        }))
-    }
-    fn begin_read(&self, tenant: &TenantId) -> Result<Box<dyn Transaction + '_>, StoreError> {
-        Ok(Box::new(CountingTx {
-            inner: self.inner.begin_read(tenant)?,
-            members_loaded: Arc::clone(&self.members_loaded),
-            resources_read: Arc::clone(&self.resources_read),
-            largest_read: Arc::clone(&self.largest_read),
-        }))
-    }
-}
-
-impl CountingTx<'_> {
-    fn count(&self, kind: ResourceKind, values: &[Value]) {
-        self.resources_read.fetch_add(values.len(), Ordering::SeqCst);
-        self.largest_read.fetch_max(values.len(), Ordering::SeqCst);
-        if kind == ResourceKind::Group {
-            let n: usize = values.iter().map(|g| member_ids(g).len()).sum();
-            self.members_loaded.fetch_add(n, Ordering::SeqCst);
-        }
-    }
-}
-
-impl Transaction for CountingTx<'_> {
-    fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
-        let r = self.inner.get(kind, id)?;
-        self.count(kind, r.as_slice());
-        Ok(r)
-    }
-    fn find(&mut self, kind: ResourceKind, filter: Option<&Filter>) -> Result<Vec<Value>, StoreError> {
-        let r = self.inner.find(kind, filter)?;
-        self.count(kind, &r);
-        Ok(r)
-    }
-    fn find_attributes(
-        &mut self,
-        kind: ResourceKind,
-        filter: Option<&Filter>,
-    ) -> Result<Vec<Value>, StoreError> {
-        let r = self.inner.find_attributes(kind, filter)?;
-        self.count(kind, &r);
-        Ok(r)
-    }
-    fn get_attributes(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Value>, StoreError> {
-        let r = self.inner.get_attributes(kind, id)?;
-        self.count(kind, r.as_slice());
-        Ok(r)
-    }
-    fn find_page(&mut self, kind: ResourceKind, query: &PageQuery<'_>) -> Result<Option<Page>, StoreError> {
-        let r = self.inner.find_page(kind, query)?;
-        if let Some(p) = &r {
-            self.count(kind, &p.resources);
-        }
-        Ok(r)
-    }
-    fn find_chunk(
-        &mut self,
-        kind: ResourceKind,
-        filter: Option<&Filter>,
-        members: bool,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<Chunk, StoreError> {
-        let r = self.inner.find_chunk(kind, filter, members, after, limit)?;
-        self.count(kind, &r.resources);
-        Ok(r)
-    }
-    fn members_named(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<Value>, StoreError> {
-        let r = self.inner.members_named(group_id, values)?;
-        self.members_loaded.fetch_add(r.len(), Ordering::SeqCst);
-        Ok(r)
-    }
-    fn member_count(&mut self, group_id: &str) -> Result<Option<usize>, StoreError> {
-        self.inner.member_count(group_id)
-    }
-    fn insert(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
-        self.inner.insert(kind, resource)
-    }
-    fn update(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
-        self.inner.update(kind, resource)
-    }
-    fn update_attributes(&mut self, kind: ResourceKind, resource: &Value) -> Result<(), StoreError> {
-        self.inner.update_attributes(kind, resource)
-    }
-    fn get_attributes_many(&mut self, kind: ResourceKind, ids: &[&str]) -> Result<Vec<Value>, StoreError> {
-        let r = self.inner.get_attributes_many(kind, ids)?;
-        self.count(kind, &r);
-        Ok(r)
-    }
-    fn update_attributes_many(&mut self, kind: ResourceKind, resources: &[Value]) -> Result<(), StoreError> {
-        self.inner.update_attributes_many(kind, resources)
-    }
-    fn add_members(&mut self, group_id: &str, members: &[Value]) -> Result<Vec<String>, StoreError> {
-        self.inner.add_members(group_id, members)
-    }
-    fn remove_members(&mut self, group_id: &str, values: &[&str]) -> Result<Vec<String>, StoreError> {
-        self.inner.remove_members(group_id, values)
-    }
-    fn remove_from_all_groups(&mut self, member_id: &str) -> Result<Vec<String>, StoreError> {
-        self.inner.remove_from_all_groups(member_id)
-    }
-    fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, StoreError> {
-        self.inner.delete(kind, id)
-    }
-    fn memberships(&mut self, member_ids: &[&str]) -> Result<Vec<Membership>, StoreError> {
-        self.inner.memberships(member_ids)
-    }
-    fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.inner.commit()
-    }
-}
-
 fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
     vec![
         ("memory", Arc::new(MemoryStore::new()) as Arc<dyn Store>),
@@ -317,20 +180,17 @@ fn counted_all(
     store: Arc<dyn Store>,
     config: ScimSettings,
 ) -> (Harness, Arc<AtomicUsize>, Arc<AtomicUsize>, Arc<AtomicUsize>) {
-    let loaded = Arc::new(AtomicUsize::new(0));
-    let read = Arc::new(AtomicUsize::new(0));
-    let largest = Arc::new(AtomicUsize::new(0));
-    let wrapper = Counting {
-        inner: store,
-        members_loaded: Arc::clone(&loaded),
-        resources_read: Arc::clone(&read),
-        largest_read: Arc::clone(&largest),
-    };
+    let wrapper = Counting::new(store);
+    let counts = (
+        Arc::clone(&wrapper.members_loaded),
+        Arc::clone(&wrapper.resources_read),
+        Arc::clone(&wrapper.largest_read),
+    );
     (
         Harness::on_store(Arc::new(wrapper), config, "acme"),
-        loaded,
-        read,
-        largest,
+        counts.0,
+        counts.1,
+        counts.2,
     )
 }
 

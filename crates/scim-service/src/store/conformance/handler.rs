@@ -979,13 +979,31 @@ pub fn rfc_7643_3_1_ids_are_unique_across_users_and_groups(new_store: NewStore<'
 
 // ------------------------------------------------- members and paging (from fedkit-scim-sqlite)
 
-/// Counts the group members the handler receives from the store through every read.
-/// Also counts the resources (of any kind) the store returns, and the most one read returned.
-struct Counting {
-    inner: Arc<dyn Store>,
-    members_loaded: Arc<AtomicUsize>,
-    resources_read: Arc<AtomicUsize>,
-    largest_read: Arc<AtomicUsize>,
+/// A [`Store`] that passes everything to `inner` and counts what the handler reads through
+/// it: the group members it receives, the resources (of any kind) the store returns, and the
+/// most one read returned. Stores' own test suites use it to show that a request reads no
+/// more than it needs (a page, one chunk), whatever the directory's size.
+pub struct Counting {
+    /// The store counted.
+    pub inner: Arc<dyn Store>,
+    /// Group members received, over every read.
+    pub members_loaded: Arc<AtomicUsize>,
+    /// Resources returned, over every read.
+    pub resources_read: Arc<AtomicUsize>,
+    /// The most resources one read returned.
+    pub largest_read: Arc<AtomicUsize>,
+}
+
+impl Counting {
+    /// Counts the reads of `inner`, every count at 0.
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            members_loaded: Arc::default(),
+            resources_read: Arc::default(),
+            largest_read: Arc::default(),
+        }
+    }
 }
 
 struct CountingTx<'s> {
