@@ -38,6 +38,28 @@ pub enum SettingsError {
 }
 
 impl SettingsError {
+    /// `value` for the setting `field` when it lies in `min..=max`, [`SettingsError::OutOfRange`]
+    /// otherwise: the one range check of the SCIM settings, also for settings built on them
+    /// (fedkit-scim-service's `ScimSettings`).
+    ///
+    /// ```
+    /// use fedkit_scim::settings::SettingsError;
+    /// assert_eq!(SettingsError::check_range("count", 5, 1, 10), Ok(5));
+    /// assert_eq!(SettingsError::check_range("count", 0, 1, 10).unwrap_err().code(), "out_of_range");
+    /// ```
+    pub fn check_range(field: &'static str, value: usize, min: usize, max: usize) -> Result<usize, Self> {
+        if (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(SettingsError::OutOfRange {
+                field,
+                value,
+                min,
+                max,
+            })
+        }
+    }
+
     /// A stable `snake_case` code for logs and metrics.
     pub fn code(&self) -> &'static str {
         match self {
@@ -53,16 +75,7 @@ pub(crate) fn in_range(
     min: usize,
     max: usize,
 ) -> Result<usize, SettingsError> {
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(SettingsError::OutOfRange {
-            field,
-            value,
-            min,
-            max,
-        })
-    }
+    SettingsError::check_range(field, value, min, max)
 }
 
 /// `value` when it is at least 1.

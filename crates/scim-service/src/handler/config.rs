@@ -32,20 +32,6 @@ pub type UserDeletionPolicy = Arc<dyn Fn(&TenantId, &Value) -> DeleteAction + Se
 /// answers 404.
 pub type MeResolver = Arc<dyn Fn(&RequestContext<'_>, &ScimRequest<'_>) -> Option<String> + Send + Sync>;
 
-/// `value` when it lies in `min..=max`.
-fn in_range(field: &'static str, value: usize, min: usize, max: usize) -> Result<usize, SettingsError> {
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(SettingsError::OutOfRange {
-            field,
-            value,
-            min,
-            max,
-        })
-    }
-}
-
 /// The default of [`ScimSettings::max_inline_members`].
 pub const DEFAULT_MAX_INLINE_MEMBERS: usize = 10_000;
 
@@ -160,7 +146,8 @@ impl ScimSettings {
     /// members of such a group with `GET /Users?filter=groups.value eq "{id}"&startIndex=…&count=…`
     /// (see docs/scim.md, "Large groups").
     pub fn with_max_inline_members(mut self, max: usize) -> Result<Self, SettingsError> {
-        self.max_inline_members = in_range("ScimSettings::max_inline_members", max, 1, usize::MAX)?;
+        self.max_inline_members =
+            SettingsError::check_range("ScimSettings::max_inline_members", max, 1, usize::MAX)?;
         Ok(self)
     }
 
@@ -203,7 +190,7 @@ impl ScimSettings {
     /// Sets the largest body of any request other than `/Bulk`, in bytes (default 1 MiB, at
     /// least 1); beyond → 413.
     pub fn with_max_body_bytes(mut self, max: usize) -> Result<Self, SettingsError> {
-        self.max_body_bytes = in_range("ScimSettings::max_body_bytes", max, 1, usize::MAX)?;
+        self.max_body_bytes = SettingsError::check_range("ScimSettings::max_body_bytes", max, 1, usize::MAX)?;
         Ok(self)
     }
 
