@@ -5,7 +5,8 @@
 # the RFC 7643 example resources and the identity providers' PATCH bodies, the latter prefixed
 # with the selector byte scim_patch reads (0 the Enterprise User, 2 the Group; +4 strict
 # options, +8 Entra's create-on-unmatched); for scim_service, requests in its input format
-# (method byte, path byte, query NUL If-Match NUL body).
+# (method byte, path byte, query NUL If-Match NUL body); for tenancy_domain, domains and
+# emails with TXT strings.
 # Each seed is named by the SHA-1 of its content (duplicates collapse) and seeds larger than
 # the fuzz runs' -max_len (64 KiB) are dropped. Usage: bash fuzz/seed.sh
 set -euo pipefail
@@ -71,6 +72,14 @@ for f in "$data"/patch/*.json; do
   # PATCH (method 3) of the seeded user or group, with and without an If-Match.
   { byte 3; byte "$item"; byte 0; byte 0; cat "$f"; } | seed scim_service
   { byte 3; byte "$item"; byte 0; printf '*'; byte 0; cat "$f"; } | seed scim_service
+done
+
+# tenancy_domain: a domain or email on the first line, TXT strings on the next ones (the
+# shapes crates/tenancy's tests use: IDNA, trailing dots, emails, record values).
+for first in example.com "Example.COM." "bücher.example" "xn--bcher-kva.example" jane@example.com \
+  "JANE@Sub.Example.org" 192.0.2.1 "[2001:db8::1]" localhost co.uk "https://example.com/x"; do
+  printf '%s' "$first" | seed tenancy_domain
+  printf '%s\nfuzzapp-verification=5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\n"v=spf1 -all"' "$first" | seed tenancy_domain
 done
 
 for dir in "$tmp"/*/; do

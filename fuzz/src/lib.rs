@@ -13,5 +13,6 @@ pub mod scim_filter;
 pub mod scim_patch;
 pub mod scim_resource;
 pub mod scim_service;
+pub mod tenancy_domain;
 pub mod verify;
 pub mod verify_mutation;

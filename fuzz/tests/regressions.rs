@@ -66,6 +66,7 @@ targets!(
     scim_patch,
     scim_resource,
     scim_service,
+    tenancy_domain,
     verify,
     verify_mutation,
 );

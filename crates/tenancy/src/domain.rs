@@ -464,7 +464,7 @@ impl DomainChallenge {
         if random.len() < MIN_TOKEN_BYTES {
             return Err(NameError::TooFewRandomBytes { got: random.len() });
         }
-        let token: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let token = base16ct::lower::encode_string(random);
         Ok(Self::with_token(domain, app, &token))
     }
 
