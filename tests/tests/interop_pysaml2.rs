@@ -462,11 +462,11 @@ fn pysaml2_idp_responses_are_judged_by_fedkit() {
     let mut request_ids = std::collections::HashMap::new();
     let mut job_cases = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        let mut random = [0u8; 16];
+        let mut random = [0u8; 20];
         random[..8].copy_from_slice(&(i as u64).to_be_bytes());
-        random[8..].copy_from_slice(&now.timestamp_nanos_opt().unwrap().to_be_bytes());
+        random[8..16].copy_from_slice(&now.timestamp_nanos_opt().unwrap().to_be_bytes());
         let authn = AuthnRequest::new(&sp, IDP_SSO_URL, random, now).with_name_id_format(EMAIL_FORMAT);
-        let relay = Some("/dashboard?tab=1");
+        let relay = Some(fedkit_saml::RelayState::new("/dashboard?tab=1").unwrap());
         let b64 = |xml: &str| base64::engine::general_purpose::STANDARD.encode(xml);
         let request = match case.request {
             Request::None => Value::Null,

@@ -10,8 +10,9 @@ use fedkit_saml::crypto::{default_provider, CryptoProvider};
 use fedkit_saml::flow::Outgoing;
 use fedkit_saml::logout::{LogoutMessage, LogoutRequest, LogoutValidator, OutgoingLogout};
 use fedkit_saml::render::{error_html, Detail};
-use fedkit_saml::request::safe_redirect;
+use fedkit_saml::request::{safe_redirect, ID_RANDOM_BYTES};
 use fedkit_saml::sp_metadata::SpMetadata;
+use fedkit_saml::RelayState;
 use fedkit_saml::{
     ConfigError, InMemoryReplayCache, InMemoryRequestStore, Login, LoginFlow, NameId, ReplayCache,
     RequestStore, ServiceProvider, SigningKey,
@@ -648,7 +649,7 @@ async fn login(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
             return refuse(&inner, &request, &SsoError::ReturnPath { found: next.clone() });
         }
     }
-    let randoms = random::<16>().and_then(|r| Ok((r, random::<32>()?)));
+    let randoms = random::<ID_RANDOM_BYTES>().and_then(|r| Ok((r, random::<32>()?)));
     let started = match randoms {
         Ok((request_random, binding_random)) => {
             let state = Arc::clone(&inner);
@@ -777,16 +778,20 @@ async fn logout(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
             .insert_header((header::LOCATION, inner.after_logout.as_str()))
             .finish();
     };
+    let Some(session_index) = who.session_index.as_deref() else {
+        // A LogoutRequest must name the session (Profiles §4.4.4.1); with none to name, only
+        // the local session ends.
+        log::warn!(
+            "fedkit: no LogoutRequest sent to the IdP: the assertion of this session carried no \
+             SessionIndex to name (SAML Profiles 4.4.4.1); only the local session ended"
+        );
+        return response
+            .insert_header((header::LOCATION, inner.after_logout.as_str()))
+            .finish();
+    };
     let now = Utc::now();
-    let outgoing = match random::<16>() {
-        Ok(r) => OutgoingLogout::request(
-            &slo.sp,
-            &slo.idp_slo_url,
-            &who.name_id,
-            who.session_index.as_deref(),
-            r,
-            now,
-        ),
+    let outgoing = match random::<ID_RANDOM_BYTES>() {
+        Ok(r) => OutgoingLogout::request(&slo.sp, &slo.idp_slo_url, &who.name_id, session_index, r, now),
         Err(e) => return refuse(&inner, &request, &e),
     };
     let id = outgoing.id().to_owned();
@@ -813,10 +818,12 @@ async fn logout(inner: web::Data<Inner>, request: HttpRequest) -> HttpResponse {
             .insert_header((header::LOCATION, inner.after_logout.as_str()))
             .finish();
     }
-    // The RelayState names the request the LogoutResponse answers.
+    // The RelayState names the request the LogoutResponse answers (a message ID, 41 bytes,
+    // always fits in one).
+    let relay_state = RelayState::new(outgoing.id()).ok();
     let url = match &slo.signing {
-        Some((key, provider)) => outgoing.signed_redirect_url(Some(outgoing.id()), key, *provider),
-        None => Ok(outgoing.redirect_url(Some(outgoing.id()))),
+        Some((key, provider)) => outgoing.signed_redirect_url(relay_state, key, *provider),
+        None => Ok(outgoing.redirect_url(relay_state)),
     };
     match url {
         Ok(url) => response.insert_header((header::LOCATION, url)).finish(),
@@ -932,11 +939,12 @@ async fn slo(
     match outcome {
         Ok(SloOutcome::Answered) => see_other(&inner.after_logout).finish(),
         Ok(SloOutcome::Request(logout)) => {
-            let answer = match random::<16>() {
+            let answer = match random::<ID_RANDOM_BYTES>() {
                 Ok(r) => OutgoingLogout::response(&slo.sp, &slo.idp_slo_url, &logout, r, Utc::now()),
                 Err(e) => return refuse(&inner, &request, &e),
             };
-            let relay_state = relay_state.as_deref();
+            // The IdP's RelayState goes back exactly as it came (Bindings §3.4.3).
+            let relay_state = relay_state.as_deref().map(RelayState::echo);
             let url = match &slo.signing {
                 Some((key, provider)) => answer.signed_redirect_url(relay_state, key, *provider),
                 None => Ok(answer.redirect_url(relay_state)),

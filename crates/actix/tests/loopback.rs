@@ -24,7 +24,7 @@ use fedkit_cli::idp::{Fault, SignMode, TestIdp};
 use fedkit_saml::crypto::default_provider;
 use fedkit_saml::logout::{LogoutRequest, LogoutResponseBuilder, OutgoingLogout};
 use fedkit_saml::setup::SsoSetup;
-use fedkit_saml::{Login, ServiceProvider, Settings, SigningKey};
+use fedkit_saml::{Login, RelayState, ServiceProvider, Settings, SigningKey};
 use fedkit_scim_service::auth::{TenantId, TokenRegistry};
 use fedkit_scim_service::ids::RandomIds;
 use fedkit_scim_service::store::MemoryStore;
@@ -586,12 +586,16 @@ fn idp_initiated_logout_ends_the_session_and_answers_the_idp() {
         &idp_as_sender,
         &format!("{}/saml/slo", app.base),
         &who.name_id,
-        who.session_index.as_deref(),
-        [9; 16],
+        who.session_index.as_deref().unwrap(),
+        [9; 20],
         Utc::now(),
     );
     let url = request
-        .signed_redirect_url(Some("idp state/1"), &idp_key(), default_provider())
+        .signed_redirect_url(
+            Some(RelayState::new("idp state/1").unwrap()),
+            &idp_key(),
+            default_provider(),
+        )
         .unwrap();
     let answered = get(&url, None);
     assert_eq!(
@@ -613,12 +617,12 @@ fn idp_initiated_logout_ends_the_session_and_answers_the_idp() {
     // Over HTTP-POST (XML signature) too.
     app.post_acs(&app.respond(None, JANE), None);
     assert_eq!(app.sessions(), 1);
-    let request = OutgoingLogout::request(
+    // From the IdP, the session authority, a request may name no session: all of them end.
+    let request = OutgoingLogout::dangerous_request_without_session_index(
         &idp_as_sender,
         &format!("{}/saml/slo", app.base),
         &who.name_id,
-        None,
-        [10; 16],
+        [10; 20],
         Utc::now(),
     );
     let signed = request.signed_xml(&idp_key(), None, default_provider()).unwrap();
@@ -663,9 +667,9 @@ fn sp_initiated_logout_asks_the_idp_and_accepts_its_answer_once() {
         .unwrap();
 
     let answer = LogoutResponseBuilder::new(app.idp.entity_id(), &format!("{}/saml/slo", app.base), id)
-        .build([5; 16], Utc::now());
+        .build([5; 20], Utc::now());
     let url = answer
-        .signed_redirect_url(Some(id), &idp_key(), default_provider())
+        .signed_redirect_url(Some(RelayState::echo(id)), &idp_key(), default_provider())
         .unwrap();
     let back = get(&url, None);
     assert_eq!(back.status, 303, "{:?} {}", back.error_code(), back.body);

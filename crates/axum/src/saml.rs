@@ -15,8 +15,9 @@ use fedkit_saml::crypto::CryptoProvider;
 use fedkit_saml::flow::{LoginFlow, Outgoing};
 use fedkit_saml::logout::{LogoutMessage, LogoutRequest, LogoutResponse, LogoutValidator, OutgoingLogout};
 use fedkit_saml::render::{error_html, Detail, Refusal};
-use fedkit_saml::request::safe_redirect;
+use fedkit_saml::request::{safe_redirect, ID_RANDOM_BYTES};
 use fedkit_saml::setup::SsoSetup;
+use fedkit_saml::RelayState;
 use fedkit_saml::{
     InMemoryReplayCache, InMemoryRequestStore, Login, NameId, ReplayCache, RequestStore, SigningKey,
 };
@@ -212,7 +213,7 @@ impl Connection {
     fn redirect(
         slo: &Slo,
         message: &OutgoingLogout,
-        relay_state: Option<&str>,
+        relay_state: Option<RelayState<'_>>,
     ) -> Result<String, RouteError> {
         match &slo.signing {
             Some((key, provider)) => message
@@ -444,7 +445,7 @@ async fn login<H: SamlHost>(
         .filter(|n| safe_redirect(n, &[]).is_some());
     let started = (|| {
         let connection = saml.connected()?;
-        let (request, binding) = (random::<16>()?, random::<32>()?);
+        let (request, binding) = (random::<ID_RANDOM_BYTES>()?, random::<32>()?);
         connection
             .flow
             .start(
@@ -569,6 +570,15 @@ impl<H: SamlHost> Saml<H> {
         let (Some(session), Some(slo)) = (session, slo) else {
             return self.inner.host.signed_out(SignedOut::Local);
         };
+        let Some(session_index) = session.session_index.as_deref() else {
+            // A LogoutRequest must name the session (Profiles §4.4.4.1); with none to name,
+            // only the local session ends.
+            log::warn!(
+                "fedkit: no LogoutRequest sent to the IdP: the assertion of this session carried no \
+                 SessionIndex to name (SAML Profiles 4.4.4.1); only the local session ended"
+            );
+            return self.inner.host.signed_out(SignedOut::Local);
+        };
         let sent = (|| {
             let now = Utc::now();
             let idp_slo_url = slo.idp_slo_url.as_deref().unwrap_or_default();
@@ -576,8 +586,8 @@ impl<H: SamlHost> Saml<H> {
                 slo.validator.service_provider(),
                 idp_slo_url,
                 &session.name_id,
-                session.session_index.as_deref(),
-                random::<16>()?,
+                session_index,
+                random::<ID_RANDOM_BYTES>()?,
                 now,
             );
             self.inner
@@ -590,7 +600,8 @@ impl<H: SamlHost> Saml<H> {
                 .map_err(|e| RouteError::Store(e.to_string()))?;
             // The RelayState names the request the LogoutResponse must answer; it is only
             // used while the request is outstanding, and the signed InResponseTo must equal it.
-            Connection::redirect(&slo, &request, Some(request.id()))
+            // (A message ID, 41 bytes, always fits in a RelayState.)
+            Connection::redirect(&slo, &request, RelayState::new(request.id()).ok())
         })();
         match sent {
             Ok(url) => see_other(&url),
@@ -661,10 +672,12 @@ async fn slo<H: SamlHost>(saml: Saml<H>, message: SloMessage, relay_state: Optio
         let now = Utc::now();
         let inner = &worker.inner;
         // Only a RelayState naming an outstanding request of ours selects it.
-        let expected = relay_state.filter(|id| inner.requests.is_outstanding(id, now).unwrap_or(false));
+        let expected = relay_state
+            .as_deref()
+            .filter(|id| inner.requests.is_outstanding(id, now).unwrap_or(false));
         let verified = match &message {
-            SloMessage::Redirect(query) => slo.validator.process_redirect(query, expected.as_deref(), now),
-            SloMessage::Post(value) => slo.validator.process_post(value, expected.as_deref(), now),
+            SloMessage::Redirect(query) => slo.validator.process_redirect(query, expected, now),
+            SloMessage::Post(value) => slo.validator.process_post(value, expected, now),
         };
         match verified {
             Ok(LogoutMessage::Response(response)) => {
@@ -677,7 +690,7 @@ async fn slo<H: SamlHost>(saml: Saml<H>, message: SloMessage, relay_state: Optio
                 let Some(idp_slo_url) = &slo.idp_slo_url else {
                     return SloOutcome::Local;
                 };
-                let answer = random::<16>().and_then(|random| {
+                let answer = random::<ID_RANDOM_BYTES>().and_then(|random| {
                     let answer = OutgoingLogout::response(
                         slo.validator.service_provider(),
                         idp_slo_url,
@@ -685,7 +698,8 @@ async fn slo<H: SamlHost>(saml: Saml<H>, message: SloMessage, relay_state: Optio
                         random,
                         now,
                     );
-                    Connection::redirect(&slo, &answer, None)
+                    // The IdP's RelayState goes back exactly as it came (Bindings §3.4.3).
+                    Connection::redirect(&slo, &answer, relay_state.as_deref().map(RelayState::echo))
                 });
                 match answer {
                     Ok(url) => SloOutcome::Ended(url),

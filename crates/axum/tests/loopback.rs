@@ -413,7 +413,10 @@ fn single_logout_from_the_idp_ends_the_users_sessions_and_is_answered() {
     let answer = post_form(
         &format!("{}/saml/slo", app.base),
         None,
-        &[("SAMLRequest", &sign(&xml, "_idp-logout-1"))],
+        &[
+            ("SAMLRequest", &sign(&xml, "_idp-logout-1")),
+            ("RelayState", "idp state/1"),
+        ],
     );
     assert_eq!(answer.status, 303, "{answer:?}");
     let to_idp = answer.location.unwrap();
@@ -421,6 +424,8 @@ fn single_logout_from_the_idp_ends_the_users_sessions_and_is_answered() {
         to_idp.starts_with(&format!("{}?SAMLResponse=", app.idp_slo())),
         "{to_idp}"
     );
+    // The IdP's RelayState comes back exactly (Bindings §3.4.3), encoded once.
+    assert!(to_idp.contains("&RelayState=idp%20state%2F1"), "{to_idp}");
     let response = redirect_xml(&to_idp, "SAMLResponse");
     assert!(response.contains("InResponseTo=\"_idp-logout-1\""), "{response}");
     assert!(response.contains("status:Success"), "{response}");
@@ -447,6 +452,8 @@ fn sp_initiated_logout_sends_a_logout_request_and_takes_the_idps_answer() {
     );
     let request = redirect_xml(&to_idp, "SAMLRequest");
     assert!(request.contains(JANE), "{request}");
+    // The session is named, as Profiles §4.4.4.1 asks of a session participant.
+    assert!(request.contains("<samlp:SessionIndex>_"), "{request}");
     let request_id = query_param(&to_idp, "RelayState").unwrap();
     assert!(request.contains(&format!("ID=\"{request_id}\"")), "{request}");
 
@@ -455,7 +462,7 @@ fn sp_initiated_logout_sends_a_logout_request_and_takes_the_idps_answer() {
         &format!("{}/saml/slo", app.base),
         &request_id,
     )
-    .build([9; 16], Utc::now());
+    .build([9; 20], Utc::now());
     let signed = sign(answer.xml(), answer.id());
     let slo = format!("{}/saml/slo", app.base);
     let confirmed = post_form(

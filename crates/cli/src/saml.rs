@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use fedkit_saml::request::AuthnRequest;
+use fedkit_saml::request::{AuthnRequest, ID_RANDOM_BYTES};
 use fedkit_saml::sp_metadata::SpMetadata;
 use fedkit_saml::{
-    IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings, SignedPart,
-    SigningRequirement, VerifiedAssertion,
+    IdentityProvider, InMemoryReplayCache, RelayState, ResponseValidator, ServiceProvider, Settings,
+    SignedPart, SigningRequirement, VerifiedAssertion,
 };
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::{AlgorithmPolicy, DecryptionKey, SigningKey};
@@ -617,8 +617,8 @@ fn bench_verify(b: &BenchVerifyArgs, json: bool) -> Result<Output, CommandError>
     ))
 }
 
-fn random_bytes() -> Result<[u8; 16], CommandError> {
-    let mut bytes = [0u8; 16];
+fn random_bytes() -> Result<[u8; ID_RANDOM_BYTES], CommandError> {
+    let mut bytes = [0u8; ID_RANDOM_BYTES];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .map_err(|e| failure(output::IO_ERROR, format!("cannot read /dev/urandom: {e}")))?;
@@ -668,9 +668,15 @@ fn authn_request(a: &AuthnRequestArgs, json: bool) -> Result<Output, CommandErro
         }
         (None, None) => return Err(failure("bad_idp_settings", "give --sso-url or --idp-metadata")),
     };
+    let relay_state = a
+        .relay_state
+        .as_deref()
+        .map(RelayState::new)
+        .transpose()
+        .map_err(|e| failure(e.code(), format!("--relay-state: {e}")))?;
     let request = AuthnRequest::new(&sp, &sso_url, random_bytes()?, now);
     let url = match &a.sign_key {
-        None => request.redirect_url(a.relay_state.as_deref()),
+        None => request.redirect_url(relay_state),
         Some(path) => {
             let key = SigningKey::from_pem_with(&read_pem(path)?, &AwsLcRs)
                 .map_err(|e| CommandError::Failure(Failure::from_error(&display_name(path), e)))?;
@@ -692,7 +698,7 @@ fn authn_request(a: &AuthnRequestArgs, json: bool) -> Result<Output, CommandErro
                 }
             }
             request
-                .signed_redirect_url(a.relay_state.as_deref(), &key, &AwsLcRs)
+                .signed_redirect_url(relay_state, &key, &AwsLcRs)
                 .map_err(|e| failure("signing_failed", e.to_string()))?
         }
     };

@@ -11,7 +11,7 @@
 use base64::Engine as _;
 use chrono::Utc;
 use fedkit_saml::request::AuthnRequest;
-use fedkit_saml::InMemoryReplayCache;
+use fedkit_saml::{InMemoryReplayCache, RelayState};
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::SigningKey;
 use serde_json::{json, Value};
@@ -50,8 +50,8 @@ fn start(name: &str, extra: &[&str]) -> (Server, std::path::PathBuf) {
 fn sp_initiated_headless_login_with_the_authn_request_in_each_form() {
     let (server, dir) = start("headless-sp-initiated", &[]);
     let metadata = import(&server);
-    let request = AuthnRequest::new(&sp(), &server.url("sso_url"), [3; 16], Utc::now());
-    let url = request.redirect_url(Some("/dashboard"));
+    let request = AuthnRequest::new(&sp(), &server.url("sso_url"), [3; 20], Utc::now());
+    let url = request.redirect_url(Some(RelayState::new("/dashboard").unwrap()));
     let post_value = base64::engine::general_purpose::STANDARD.encode(request.to_xml());
     let replay = InMemoryReplayCache::new(100);
     for (saml_request, relay_state) in [(url.as_str(), None), (post_value.as_str(), Some("/dashboard"))] {
@@ -134,9 +134,11 @@ fn signed_requests_are_checked_and_refusals_are_json_with_a_code() {
     let cert = dir.join("sp.pem");
     std::fs::write(&cert, SP_CERT).unwrap();
     let (server, state) = start("headless-refusals", &["--sp-cert", cert.to_str().unwrap()]);
-    let request = AuthnRequest::new(&sp(), &server.url("sso_url"), [4; 16], Utc::now());
+    let request = AuthnRequest::new(&sp(), &server.url("sso_url"), [4; 20], Utc::now());
     let key = SigningKey::from_pem(SP_KEY).unwrap();
-    let signed = request.signed_redirect_url(Some("r"), &key, &AwsLcRs).unwrap();
+    let signed = request
+        .signed_redirect_url(Some(RelayState::new("r").unwrap()), &key, &AwsLcRs)
+        .unwrap();
     let (status, answer) = headless(
         &server,
         &json!({"user": "jane.doe@example.com", "saml_request": signed}),

@@ -17,7 +17,7 @@ use chrono::Utc;
 use fedkit_saml::logout::{LogoutMessage, LogoutValidator, OutgoingLogout};
 use fedkit_saml::request::AuthnRequest;
 use fedkit_saml::sp_metadata::SpMetadata;
-use fedkit_saml::{IdentityProvider, InMemoryReplayCache, NameId, ServiceProvider, Settings};
+use fedkit_saml::{IdentityProvider, InMemoryReplayCache, NameId, RelayState, ServiceProvider, Settings};
 use fedkit_xmldsig::crypto::AwsLcRs;
 use fedkit_xmldsig::SigningKey;
 use serde_json::Value;
@@ -176,9 +176,10 @@ fn sp_initiated_login_verifies_with_fedkit_saml_and_xmlsec1_in_every_sign_mode()
         assert!(sso.ends_with("/saml2/fedkit-test"));
 
         // The SP sends the browser to the IdP (HTTP-Redirect), with a RelayState.
-        let random: [u8; 16] = std::array::from_fn(|i| i as u8 + 1);
+        let random: [u8; 20] = std::array::from_fn(|i| i as u8 + 1);
         let request = AuthnRequest::new(&sp(), &sso, random, Utc::now());
-        let (status, _, login_page) = get(&request.redirect_url(Some("/reports?year=2026&q=a b")));
+        let (status, _, login_page) =
+            get(&request.redirect_url(Some(RelayState::new("/reports?year=2026&q=a b").unwrap())));
         assert_eq!(status, 200, "{login_page}");
         assert!(login_page.contains("Never use it in production."));
         for email in [
@@ -286,7 +287,7 @@ fn an_authn_request_over_http_post_and_idp_initiated_login() {
     assert!(sso.ends_with("/saml2/acme"));
 
     // HTTP-POST binding: SAMLRequest is base64 without compression.
-    let request = AuthnRequest::new(&sp(), &sso, [7; 16], Utc::now());
+    let request = AuthnRequest::new(&sp(), &sso, [7; 20], Utc::now());
     let fields = vec![
         (
             "SAMLRequest".to_owned(),
@@ -354,7 +355,7 @@ fn requests_the_idp_must_refuse_get_an_escaped_error_page() {
     let sso = server.url("sso_url");
     // An AuthnRequest from another SP.
     let other = ServiceProvider::new("http://evil.test/<sp>", ["http://evil.test/acs"]).unwrap();
-    let url = AuthnRequest::new(&other, &sso, [1; 16], Utc::now()).redirect_url(None);
+    let url = AuthnRequest::new(&other, &sso, [1; 20], Utc::now()).redirect_url(None);
     let (status, _, page) = get(&url);
     assert_eq!(status, 400);
     assert!(page.contains("[unknown_sp]"), "{page}");
@@ -414,12 +415,12 @@ fn signed_requests_and_single_logout_with_sp_metadata() {
     let sp_key = SigningKey::from_pem(SP_KEY).unwrap();
 
     // AuthnRequestsSigned="true": an unsigned request is refused, a signed one accepted.
-    let request = AuthnRequest::new(&sp(), &sso, [3; 16], Utc::now());
+    let request = AuthnRequest::new(&sp(), &sso, [3; 20], Utc::now());
     let (status, _, page) = get(&request.redirect_url(None));
     assert_eq!(status, 400);
     assert!(page.contains("[unsigned_request]"), "{page}");
     let signed = request
-        .signed_redirect_url(Some("/x"), &sp_key, &AwsLcRs)
+        .signed_redirect_url(Some(RelayState::new("/x").unwrap()), &sp_key, &AwsLcRs)
         .unwrap();
     let (status, _, login_page) = get(&signed);
     assert_eq!(status, 200, "{login_page}");
@@ -440,15 +441,15 @@ fn signed_requests_and_single_logout_with_sp_metadata() {
         &sp(),
         &slo,
         assertion.name_id(),
-        assertion.session_index(),
-        [4; 16],
+        assertion.session_index().unwrap(),
+        [4; 20],
         Utc::now(),
     );
-    let (status, _, page) = get(&logout.redirect_url(Some("/bye")));
+    let (status, _, page) = get(&logout.redirect_url(Some(RelayState::new("/bye").unwrap())));
     assert_eq!(status, 400, "unsigned LogoutRequests are refused too");
     assert!(page.contains("[unsigned_request]"));
     let (status, _, page) = get(&logout
-        .signed_redirect_url(Some("/bye"), &sp_key, &AwsLcRs)
+        .signed_redirect_url(Some(RelayState::new("/bye").unwrap()), &sp_key, &AwsLcRs)
         .unwrap());
     assert_eq!(status, 200, "{page}");
     let answer = forms(&page).remove(0);
@@ -480,7 +481,8 @@ fn signed_requests_and_single_logout_with_sp_metadata() {
         name_qualifier: None,
         sp_name_qualifier: None,
     };
-    let logout = OutgoingLogout::request(&sp(), &slo, &name_id, None, [5; 16], Utc::now());
+    let logout =
+        OutgoingLogout::dangerous_request_without_session_index(&sp(), &slo, &name_id, [5; 20], Utc::now());
     let fields = vec![(
         "SAMLRequest".to_owned(),
         base64::engine::general_purpose::STANDARD.encode(logout.signed_xml(&sp_key, None, &AwsLcRs).unwrap()),

@@ -303,6 +303,40 @@ fn bench_reports_the_time_per_verification() {
 }
 
 #[test]
+fn authn_request_relay_state_over_80_bytes_is_refused() {
+    // SAML Bindings §3.4.3: a RelayState is at most 80 bytes.
+    let run = |relay_state: &str| {
+        fedkit(
+            &[
+                "--json",
+                "saml",
+                "authn-request",
+                "--sp-entity-id",
+                SP,
+                "--acs-url",
+                ACS,
+                "--sso-url",
+                "https://sso.jumpcloud.com/saml2/acme",
+                "--relay-state",
+                relay_state,
+            ],
+            None,
+        )
+    };
+    let fits = run(&format!("/{}", "x".repeat(79)));
+    assert_eq!(fits.code, 0, "{}", fits.stderr);
+    let long = run(&format!("/{}", "x".repeat(80)));
+    assert_eq!(long.code, 1, "{}", long.stdout);
+    let err = &long.json()["error"];
+    assert_eq!(err["code"], "relay_state_too_long");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("--relay-state") && message.contains("81 bytes") && message.contains("at most 80"),
+        "{message}"
+    );
+}
+
+#[test]
 fn authn_request_and_sp_metadata() {
     let run = fedkit(
         &[
@@ -323,7 +357,7 @@ fn authn_request_and_sp_metadata() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json = run.json();
     let id = json["request_id"].as_str().unwrap();
-    assert_eq!(id.len(), 33);
+    assert_eq!(id.len(), 41, "{id}: `_` and 160 random bits in hex");
     let url = json["redirect_url"].as_str().unwrap();
     assert!(
         url.starts_with("https://sso.jumpcloud.com/saml2/acme?SAMLRequest="),

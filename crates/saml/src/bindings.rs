@@ -10,13 +10,14 @@
 //!
 //! ```
 //! use fedkit_saml::bindings::{self, RedirectMessage};
-//! let url = bindings::redirect_url("https://idp.example/slo", "SAMLRequest", "<samlp:LogoutRequest/>", Some("/bye"));
+//! let bye = bindings::RelayState::new("/bye")?;
+//! let url = bindings::redirect_url("https://idp.example/slo", "SAMLRequest", "<samlp:LogoutRequest/>", Some(bye));
 //! let (_, query) = url.split_once('?').unwrap();
 //! let message = RedirectMessage::parse(query)?;
 //! assert_eq!(message.parameter(), "SAMLRequest");
 //! assert_eq!(message.relay_state().as_deref(), Some("/bye"));
 //! assert_eq!(message.inflate(1 << 16)?, b"<samlp:LogoutRequest/>");
-//! # Ok::<(), bindings::BindingError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use base64::Engine as _;
@@ -29,6 +30,86 @@ use crate::request::{InflateError, SignError};
 /// The HTTP-Redirect binding's DEFLATE encoding, the one `SAMLEncoding` it accepts (SAML
 /// Bindings §3.4.4.1; an absent `SAMLEncoding` means this one).
 pub const DEFLATE_ENCODING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE";
+
+/// The most bytes a `RelayState` may carry (SAML Bindings §3.4.3 for HTTP-Redirect, §3.5.3
+/// for HTTP-POST: "MUST NOT exceed 80 bytes in length").
+pub const RELAY_STATE_MAX_BYTES: usize = 80;
+
+/// A `RelayState` to send with a SAML message: the only form the encoders here take, so a
+/// message this library builds never carries more than the 80 bytes SAML Bindings §3.4.3 and
+/// §3.5.3 allow. Keep a long return address on the server and send a short key to it (as
+/// [`LoginFlow`](crate::LoginFlow) does: it keeps the host's RelayState in the request store
+/// and sends none).
+///
+/// [`echo`](Self::echo) is the one way around the limit, for the answer to a request: the
+/// responder MUST return exactly the RelayState the request came with (§3.4.3, §3.5.3), even
+/// when the requester sent more than it should.
+///
+/// ```
+/// use fedkit_saml::bindings::RelayState;
+/// assert_eq!(RelayState::new("/dashboard")?.as_str(), "/dashboard");
+/// let long = "/reports?".to_owned() + &"x".repeat(80);
+/// let refused = RelayState::new(&long).unwrap_err();
+/// assert_eq!((refused.code(), refused.length()), ("relay_state_too_long", 89));
+/// assert_eq!(RelayState::echo(&long).as_str(), long);
+/// # Ok::<(), fedkit_saml::bindings::RelayStateTooLong>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayState<'a>(&'a str);
+
+impl<'a> RelayState<'a> {
+    /// A RelayState this side originates (an AuthnRequest's, an SP-initiated
+    /// LogoutRequest's): at most [`RELAY_STATE_MAX_BYTES`] bytes.
+    pub fn new(value: &'a str) -> Result<Self, RelayStateTooLong> {
+        if value.len() > RELAY_STATE_MAX_BYTES {
+            return Err(RelayStateTooLong { length: value.len() });
+        }
+        Ok(Self(value))
+    }
+
+    /// The RelayState a request arrived with, returned unchanged with the answer to it
+    /// (SAML Bindings §3.4.3, §3.5.3: "exact RelayState data it received"), whatever its
+    /// length.
+    pub fn echo(received: &'a str) -> Self {
+        Self(received)
+    }
+
+    /// The value, as it is sent (before URL or HTML encoding).
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'a> TryFrom<&'a str> for RelayState<'a> {
+    type Error = RelayStateTooLong;
+
+    fn try_from(value: &'a str) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+/// A RelayState longer than SAML Bindings §3.4.3 / §3.5.3 allow for a message this side
+/// originates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the RelayState is {length} bytes; SAML Bindings §3.4.3 and §3.5.3 allow at most {RELAY_STATE_MAX_BYTES}, \
+     and IdPs may cut or refuse a longer one: keep the return address on the server and send a short key to it"
+)]
+pub struct RelayStateTooLong {
+    length: usize,
+}
+
+impl RelayStateTooLong {
+    /// The RelayState's length in bytes.
+    pub fn length(&self) -> usize {
+        self.length
+    }
+
+    /// A stable `snake_case` code for logs, metrics and API answers: `relay_state_too_long`.
+    pub fn code(&self) -> &'static str {
+        "relay_state_too_long"
+    }
+}
 
 /// What [`percent_encode`] escapes: everything but RFC 3986's unreserved characters.
 const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -107,7 +188,12 @@ pub fn inflate(value: &str, max: usize) -> Result<Vec<u8>, InflateError> {
 
 /// The HTTP-Redirect binding URL for `xml` as `parameter` (`SAMLRequest` or `SAMLResponse`):
 /// [`deflate_encode`]d and URL-encoded, then `RelayState` when given; unsigned.
-pub fn redirect_url(destination: &str, parameter: &str, xml: &str, relay_state: Option<&str>) -> String {
+pub fn redirect_url(
+    destination: &str,
+    parameter: &str,
+    xml: &str,
+    relay_state: Option<RelayState<'_>>,
+) -> String {
     let separator = if destination.contains('?') { '&' } else { '?' };
     format!(
         "{destination}{separator}{}",
@@ -115,11 +201,11 @@ pub fn redirect_url(destination: &str, parameter: &str, xml: &str, relay_state: 
     )
 }
 
-fn unsigned_query(parameter: &str, xml: &str, relay_state: Option<&str>) -> String {
+fn unsigned_query(parameter: &str, xml: &str, relay_state: Option<RelayState<'_>>) -> String {
     let mut query = format!("{parameter}={}", percent_encode(&deflate_encode(xml)));
     if let Some(state) = relay_state {
         query.push_str("&RelayState=");
-        query.push_str(&percent_encode(state));
+        query.push_str(&percent_encode(state.as_str()));
     }
     query
 }
@@ -132,7 +218,7 @@ pub fn signed_redirect_url(
     destination: &str,
     parameter: &str,
     xml: &str,
-    relay_state: Option<&str>,
+    relay_state: Option<RelayState<'_>>,
     key: &SigningKey,
     provider: &dyn CryptoProvider,
 ) -> Result<String, SignError> {
@@ -422,13 +508,18 @@ pub fn decode_post(parameter: &'static str, value: &str, max: usize) -> Result<V
 /// The HTTP-POST binding (SAML Bindings §3.5.4): an HTML page whose form posts `xml`
 /// base64-encoded (not compressed) as `parameter`, and `RelayState` when given, to
 /// `destination` as soon as it loads (a button when scripts are off).
-pub fn post_form(destination: &str, parameter: &str, xml: &str, relay_state: Option<&str>) -> String {
+pub fn post_form(
+    destination: &str,
+    parameter: &str,
+    xml: &str,
+    relay_state: Option<RelayState<'_>>,
+) -> String {
     let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
     let relay = relay_state
         .map(|r| {
             format!(
                 "<input type=\"hidden\" name=\"RelayState\" value=\"{}\"/>",
-                escape(r)
+                escape(r.as_str())
             )
         })
         .unwrap_or_default();

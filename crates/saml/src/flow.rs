@@ -54,7 +54,7 @@
 //! let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
 //!
 //! // GET /saml/login?next=/dashboard: 16 + 32 bytes from the host's CSPRNG (e.g. getrandom).
-//! let started = flow.start(Some("/dashboard"), [1; 16], [2; 32], now, &requests)?;
+//! let started = flow.start(Some("/dashboard"), [1; 20], [2; 32], now, &requests)?;
 //! let Outgoing::Redirect(location) = started.outgoing() else { unreachable!() };
 //! assert!(location.starts_with("https://sso.jumpcloud.com/saml2/fedkit-test?SAMLRequest="));
 //! assert_eq!(
@@ -94,7 +94,7 @@ use subtle::ConstantTimeEq as _;
 use crate::assertion::VerifiedAssertion;
 use crate::error::{ConfigError, CookieProblem, Error};
 use crate::replay::{PendingLogin, ReplayCache, RequestStore};
-use crate::request::{safe_redirect, AuthnRequest, SignError};
+use crate::request::{safe_redirect, AuthnRequest, SignError, ID_RANDOM_BYTES};
 use crate::response::ResponseValidator;
 
 /// The default name of the login cookie.
@@ -300,7 +300,7 @@ impl LoginFlow {
     pub fn start(
         &self,
         relay_state: Option<&str>,
-        request_random: [u8; 16],
+        request_random: [u8; ID_RANDOM_BYTES],
         binding_random: [u8; BINDING_BYTES],
         now: DateTime<Utc>,
         requests: &dyn RequestStore,

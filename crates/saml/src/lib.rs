@@ -18,6 +18,7 @@ pub mod sp_metadata;
 mod time;
 
 pub use assertion::{Attribute, Authn, LoginWarning, NameId, VerifiedAssertion};
+pub use bindings::RelayState;
 pub use config::{IdentityProvider, ServiceProvider, Settings};
 pub use error::{ConfigError, CookieProblem, Error, SignedPart, SigningRequirement};
 /// The metadata import crate this one takes IdP descriptions from.

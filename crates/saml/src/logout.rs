@@ -10,10 +10,10 @@ use fedkit_xmldsig::{
 };
 
 use crate::assertion::NameId;
-use crate::bindings::{self, escape as xml_escape, BindingError, RedirectMessage};
+use crate::bindings::{self, escape as xml_escape, BindingError, RedirectMessage, RelayState};
 use crate::config::{IdentityProvider, ServiceProvider, Settings};
 use crate::error::{Error, SignedPart};
-use crate::request::{message_id, sign_message, SignError};
+use crate::request::{message_id, sign_message, SignError, ID_RANDOM_BYTES};
 use crate::response::{SAMLP_NS, SAML_NS};
 use crate::time::{parse_instant, show};
 
@@ -29,14 +29,46 @@ pub struct OutgoingLogout {
 }
 
 impl OutgoingLogout {
-    /// A `LogoutRequest` ending the user's session at the IdP (SP-initiated logout). `random`
-    /// must come from a CSPRNG; keep [`id`](Self::id) to match the IdP's LogoutResponse.
+    /// A `LogoutRequest` ending the user's session at the IdP (SP-initiated logout), naming
+    /// the session by `session_index`: the `SessionIndex` of the assertion that started it
+    /// ([`VerifiedAssertion::session_index`](crate::VerifiedAssertion::session_index)), which a
+    /// session participant MUST send (SAML Profiles §4.4.4.1). When the IdP's assertion
+    /// carried none, end the local session only, or see
+    /// [`dangerous_request_without_session_index`](Self::dangerous_request_without_session_index).
+    ///
+    /// `random` must come from a CSPRNG; keep [`id`](Self::id) to match the IdP's
+    /// LogoutResponse.
     pub fn request(
         sp: &ServiceProvider,
         slo_url: &str,
         name_id: &NameId,
+        session_index: &str,
+        random: [u8; ID_RANDOM_BYTES],
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self::logout_request(sp, slo_url, name_id, Some(session_index), random, now)
+    }
+
+    /// A `LogoutRequest` that names no session, which SAML Profiles §4.4.4.1 forbids a
+    /// session participant to send: for an IdP whose assertions carry no `SessionIndex` and
+    /// which ends every session of the user when asked this way. The IdP decides what such a
+    /// request ends; prefer [`request`](Self::request).
+    pub fn dangerous_request_without_session_index(
+        sp: &ServiceProvider,
+        slo_url: &str,
+        name_id: &NameId,
+        random: [u8; ID_RANDOM_BYTES],
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self::logout_request(sp, slo_url, name_id, None, random, now)
+    }
+
+    fn logout_request(
+        sp: &ServiceProvider,
+        slo_url: &str,
+        name_id: &NameId,
         session_index: Option<&str>,
-        random: [u8; 16],
+        random: [u8; ID_RANDOM_BYTES],
         now: DateTime<Utc>,
     ) -> Self {
         let id = message_id(random);
@@ -76,7 +108,7 @@ impl OutgoingLogout {
         sp: &ServiceProvider,
         slo_url: &str,
         in_response_to: &LogoutRequest,
-        random: [u8; 16],
+        random: [u8; ID_RANDOM_BYTES],
         now: DateTime<Utc>,
     ) -> Self {
         LogoutResponseBuilder::new(sp.entity_id(), slo_url, &in_response_to.id).build(random, now)
@@ -93,7 +125,7 @@ impl OutgoingLogout {
     }
 
     /// The HTTP-Redirect binding URL (raw DEFLATE, base64, URL-encoded; unsigned).
-    pub fn redirect_url(&self, relay_state: Option<&str>) -> String {
+    pub fn redirect_url(&self, relay_state: Option<RelayState<'_>>) -> String {
         bindings::redirect_url(&self.destination, self.parameter, &self.xml, relay_state)
     }
 
@@ -111,7 +143,7 @@ impl OutgoingLogout {
     /// signed logout messages).
     pub fn signed_redirect_url(
         &self,
-        relay_state: Option<&str>,
+        relay_state: Option<RelayState<'_>>,
         key: &SigningKey,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SignError> {
@@ -138,14 +170,14 @@ impl OutgoingLogout {
 /// use fedkit_saml::logout::LogoutResponseBuilder;
 ///
 /// let issued = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
-/// // 16 bytes from the host's CSPRNG make the message ID.
+/// // 20 bytes from the host's CSPRNG make the message ID.
 /// let response = LogoutResponseBuilder::new(
 ///     "https://idp.example.org/saml2/acme",  // Issuer: who answers
 ///     "https://app.example.com/saml/slo",    // Destination: the requester's SLO URL
 ///     "_sp-logout-1",                        // InResponseTo: the LogoutRequest's ID
 /// )
-/// .build([0x2a; 16], issued);
-/// assert_eq!(response.id(), format!("_{}", "2a".repeat(16)));
+/// .build([0x2a; 20], issued);
+/// assert_eq!(response.id(), format!("_{}", "2a".repeat(20)));
 /// assert!(response.xml().contains(r#"InResponseTo="_sp-logout-1""#));
 /// assert!(response.xml().contains(r#"IssueInstant="2026-11-22T10:00:00Z""#));
 /// assert!(response.xml().contains("<saml:Issuer>https://idp.example.org/saml2/acme</saml:Issuer>"));
@@ -179,9 +211,9 @@ impl LogoutResponseBuilder {
         self
     }
 
-    /// The message, with the ID made from `random` (16 bytes from a CSPRNG, as
+    /// The message, with the ID made from `random` (20 bytes from a CSPRNG, as
     /// [`message_id`]) and `IssueInstant` `issue_instant`.
-    pub fn build(&self, random: [u8; 16], issue_instant: DateTime<Utc>) -> OutgoingLogout {
+    pub fn build(&self, random: [u8; ID_RANDOM_BYTES], issue_instant: DateTime<Utc>) -> OutgoingLogout {
         let id = message_id(random);
         let xml = format!(
             "<samlp:LogoutResponse xmlns:samlp=\"{SAMLP_NS}\" xmlns:saml=\"{SAML_NS}\" ID=\"{id}\" Version=\"2.0\" \
@@ -895,8 +927,8 @@ mod tests {
             if let Some(status) = status {
                 builder = builder.status(status);
             }
-            let outgoing = builder.build([5; 16], now);
-            let url = outgoing.signed_redirect_url(Some("r"), &key, provider);
+            let outgoing = builder.build([5; 20], now);
+            let url = outgoing.signed_redirect_url(RelayState::new("r").ok(), &key, provider);
             let query = url.as_deref().unwrap_or_default().split_once('?').map(|(_, q)| q);
             let message = validator.process_redirect(query.unwrap_or_default(), Some("_sp-1"), now);
             let Ok(LogoutMessage::Response(response)) = message else {

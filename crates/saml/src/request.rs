@@ -7,18 +7,23 @@ use chrono::{DateTime, Utc};
 use fedkit_xmldsig::crypto::CryptoProvider;
 use fedkit_xmldsig::SigningKey;
 
-use crate::bindings::{self, escape as xml_escape};
+use crate::bindings::{self, escape as xml_escape, RelayState};
 use crate::config::ServiceProvider;
 use crate::response::SAML_NS;
 use crate::time::show;
 
-/// A SAML message ID from 16 bytes of a CSPRNG: `_` and 32 lower-case hex digits (an
-/// `xs:ID` must not start with a digit; 128 random bits, SAML Core §1.3.4).
+/// How many random bytes a message ID is made from: 20, the 160 bits SAML Core §1.3.4 asks
+/// of an identifier that must not collide by chance ("less than or equal to 2^-160").
+pub const ID_RANDOM_BYTES: usize = 20;
+
+/// A SAML message ID from [`ID_RANDOM_BYTES`] bytes of a CSPRNG: `_` and 40 lower-case hex
+/// digits (an `xs:ID` must not start with a digit; 160 random bits, SAML Core §1.3.4).
 ///
 /// ```
-/// assert_eq!(fedkit_saml::request::message_id([0xab; 16]), format!("_{}", "ab".repeat(16)));
+/// use fedkit_saml::request::{message_id, ID_RANDOM_BYTES};
+/// assert_eq!(message_id([0xab; ID_RANDOM_BYTES]), format!("_{}", "ab".repeat(20)));
 /// ```
-pub fn message_id(random: [u8; 16]) -> String {
+pub fn message_id(random: [u8; ID_RANDOM_BYTES]) -> String {
     format!("_{}", base16ct::lower::encode_string(&random))
 }
 
@@ -39,16 +44,17 @@ pub(crate) fn sign_message(
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
+/// use fedkit_saml::bindings::RelayState;
 /// use fedkit_saml::{request::AuthnRequest, ServiceProvider};
 /// let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"])?;
 /// let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
-/// // 16 bytes from the host's CSPRNG (e.g. getrandom); keep `request.id()` in the session.
-/// let request = AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme", [7u8; 16], now);
-/// let url = request.redirect_url(Some("/dashboard"));
+/// // 20 bytes from the host's CSPRNG (e.g. getrandom); keep `request.id()` in the session.
+/// let request = AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme", [7u8; 20], now);
+/// let url = request.redirect_url(Some(RelayState::new("/dashboard")?));
 /// assert!(url.starts_with("https://sso.jumpcloud.com/saml2/acme?SAMLRequest="));
 /// assert!(url.ends_with("&RelayState=%2Fdashboard"));
-/// assert_eq!(request.id(), "_07070707070707070707070707070707");
-/// # Ok::<(), fedkit_saml::ConfigError>(())
+/// assert_eq!(request.id(), format!("_{}", "07".repeat(20)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthnRequest {
@@ -65,7 +71,12 @@ impl AuthnRequest {
     /// A request to `sso_url` (the IdP's SSO URL, JumpCloud's "IDP URL"), asking for a
     /// Response at the SP's first ACS URL over HTTP-POST. `random` must come from a
     /// cryptographically secure generator: the ID is what ties the Response to this login.
-    pub fn new(sp: &ServiceProvider, sso_url: &str, random: [u8; 16], now: DateTime<Utc>) -> Self {
+    pub fn new(
+        sp: &ServiceProvider,
+        sso_url: &str,
+        random: [u8; ID_RANDOM_BYTES],
+        now: DateTime<Utc>,
+    ) -> Self {
         let id = message_id(random);
         Self {
             id,
@@ -126,9 +137,10 @@ impl AuthnRequest {
     }
 
     /// The HTTP-Redirect binding URL: the request DEFLATE-compressed (raw), base64- and
-    /// URL-encoded into `SAMLRequest`, then `RelayState` if given; unsigned (see
-    /// [`signed_redirect_url`](Self::signed_redirect_url) for IdPs that want signed requests).
-    pub fn redirect_url(&self, relay_state: Option<&str>) -> String {
+    /// URL-encoded into `SAMLRequest`, then `RelayState` if given (at most 80 bytes: see
+    /// [`RelayState`]); unsigned (see [`signed_redirect_url`](Self::signed_redirect_url) for
+    /// IdPs that want signed requests).
+    pub fn redirect_url(&self, relay_state: Option<RelayState<'_>>) -> String {
         bindings::redirect_url(&self.destination, "SAMLRequest", &self.to_xml(), relay_state)
     }
 
@@ -137,7 +149,7 @@ impl AuthnRequest {
     /// key; the IdP verifies it with the SP certificate from the SP metadata.
     pub fn signed_redirect_url(
         &self,
-        relay_state: Option<&str>,
+        relay_state: Option<RelayState<'_>>,
         key: &SigningKey,
         provider: &dyn CryptoProvider,
     ) -> Result<String, SignError> {
@@ -165,14 +177,14 @@ impl AuthnRequest {
 
     /// The HTTP-POST binding: an HTML page with a form that posts `SAMLRequest` (base64, not
     /// compressed) and `RelayState` to the IdP as soon as it loads.
-    pub fn post_form(&self, relay_state: Option<&str>) -> String {
+    pub fn post_form(&self, relay_state: Option<RelayState<'_>>) -> String {
         bindings::post_form(&self.destination, "SAMLRequest", &self.to_xml(), relay_state)
     }
 
     /// [`post_form`](Self::post_form) with the XML-signed request ([`signed_xml`](Self::signed_xml)).
     pub fn signed_post_form(
         &self,
-        relay_state: Option<&str>,
+        relay_state: Option<RelayState<'_>>,
         key: &SigningKey,
         certificate_der: Option<&[u8]>,
         provider: &dyn CryptoProvider,
@@ -261,10 +273,7 @@ impl InflateError {
 /// compression bomb costs nothing. The same as [`bindings::inflate`].
 ///
 /// ```
-/// # use chrono::{TimeZone, Utc};
-/// # use fedkit_saml::{request::{inflate_redirect_message, AuthnRequest}, ServiceProvider};
-/// # let sp = ServiceProvider::new("https://sp.example", ["https://sp.example/acs"]).unwrap();
-/// # let request = AuthnRequest::new(&sp, "https://idp.example/sso", [1; 16], Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+/// # use fedkit_saml::request::inflate_redirect_message;
 /// let bomb = vec![b'a'; 10_000_000];
 /// let value = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, miniz_oxide::deflate::compress_to_vec(&bomb, 9));
 /// assert!(inflate_redirect_message(&value, 1 << 20).is_err());

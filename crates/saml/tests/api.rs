@@ -10,8 +10,8 @@
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
 use fedkit_saml::{
-    Error, IdentityProvider, InMemoryReplayCache, LoginWarning, ResponseValidator, ServiceProvider, Settings,
-    SignedPart, SigningRequirement,
+    Error, IdentityProvider, InMemoryReplayCache, LoginWarning, RelayState, ResponseValidator,
+    ServiceProvider, Settings, SignedPart, SigningRequirement,
 };
 use fedkit_xmldsig::crypto::all_providers;
 #[cfg(feature = "rust-crypto")]
@@ -980,7 +980,7 @@ fn authn_request_round_trips_through_the_redirect_binding() {
     use fedkit_saml::request::{inflate_redirect_message, AuthnRequest, InflateError};
     use fedkit_xmldsig::Document;
     let sp = ServiceProvider::new(SP, [ACS]).unwrap();
-    let request = AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme?x=1", [0xab; 16], now())
+    let request = AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme?x=1", [0xab; 20], now())
         .with_name_id_format("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
         .with_force_authn();
     let xml = request.to_xml();
@@ -995,7 +995,7 @@ fn authn_request_round_trips_through_the_redirect_binding() {
     );
     assert_eq!(root.attribute("IssueInstant"), Some("2026-11-22T10:01:00Z"));
     assert_eq!(root.attribute("ForceAuthn"), Some("true"));
-    let url = request.redirect_url(Some("/reports?year=2026&q=a b"));
+    let url = request.redirect_url(Some(RelayState::new("/reports?year=2026&q=a b").unwrap()));
     let query = url
         .strip_prefix("https://sso.jumpcloud.com/saml2/acme?x=1&")
         .unwrap();
@@ -1021,7 +1021,7 @@ fn authn_request_round_trips_through_the_redirect_binding() {
     ));
     assert_eq!(inflate_redirect_message("AAAA", 100), Err(InflateError::Deflate));
     // The POST form carries the same XML, escaped.
-    let form = request.post_form(Some("\"><script>"));
+    let form = request.post_form(Some(RelayState::new("\"><script>").unwrap()));
     assert!(form.contains("&quot;&gt;&lt;script&gt;"), "{form}");
     assert!(!form.contains("\"><script>"));
 }
@@ -1501,8 +1501,8 @@ fn outgoing_logout_messages_round_trip() {
         &sp,
         "https://sso.jumpcloud.com/saml2/slo",
         a.name_id(),
-        a.session_index(),
-        [9; 16],
+        a.session_index().unwrap(),
+        [9; 20],
         now(),
     );
     let doc = Document::parse(out.xml()).unwrap();
@@ -1528,11 +1528,13 @@ fn outgoing_logout_messages_round_trip() {
         &sp,
         "https://sso.jumpcloud.com/saml2/slo",
         &request,
-        [3; 16],
+        [3; 20],
         now(),
     );
     assert!(answer.xml().contains("InResponseTo=\"_logout-req-4d1\""));
-    assert!(answer.redirect_url(Some("x")).contains("?SAMLResponse="));
+    assert!(answer
+        .redirect_url(Some(RelayState::new("x").unwrap()))
+        .contains("?SAMLResponse="));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1861,9 +1863,9 @@ fn redirect_signatures_match_openssl_and_verify() {
     // A signed outgoing message verifies with the signer's certificate, as the IdP will.
     let sp = ServiceProvider::new(SP, [ACS]).unwrap();
     let request =
-        fedkit_saml::request::AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme", [1; 16], now());
+        fedkit_saml::request::AuthnRequest::new(&sp, "https://sso.jumpcloud.com/saml2/acme", [1; 20], now());
     let url = request
-        .signed_redirect_url(Some("/x"), &idp_key, all_providers()[0])
+        .signed_redirect_url(Some(RelayState::new("/x").unwrap()), &idp_key, all_providers()[0])
         .unwrap();
     let query = url.split_once('?').unwrap().1;
     let (signed, signature) = query.split_once("&Signature=").unwrap();
@@ -1884,7 +1886,14 @@ fn redirect_signatures_match_openssl_and_verify() {
         .unwrap();
     // And a signed LogoutRequest from "the IdP" passes the SP's own Redirect check.
     let a = process(&fixture("assertion-signed")).unwrap();
-    let out = OutgoingLogout::request(&sp, SLO, a.name_id(), a.session_index(), [2; 16], at(11, 0, 0));
+    let out = OutgoingLogout::request(
+        &sp,
+        SLO,
+        a.name_id(),
+        a.session_index().unwrap(),
+        [2; 20],
+        at(11, 0, 0),
+    );
     let url = out
         .signed_redirect_url(None, &idp_key, all_providers()[0])
         .unwrap();
@@ -1901,7 +1910,7 @@ fn post_binding_requests_carry_an_xml_signature() {
     use fedkit_xmldsig::{Document, SigningKey, Verifier};
     let key = SigningKey::from_pem(include_str!("data/keys/other.key.pem")).unwrap();
     let sp = ServiceProvider::new(SP, [ACS]).unwrap();
-    let request = fedkit_saml::request::AuthnRequest::new(&sp, "https://idp.example/sso", [5; 16], now());
+    let request = fedkit_saml::request::AuthnRequest::new(&sp, "https://idp.example/sso", [5; 20], now());
     for provider in all_providers() {
         let xml = request.signed_xml(&key, None, provider).unwrap();
         let doc = Document::parse(&xml).unwrap();
@@ -1920,7 +1929,7 @@ fn post_binding_requests_carry_an_xml_signature() {
             .collect();
         assert_eq!(order, ["Issuer", "Signature"]);
         let form = request
-            .signed_post_form(Some("/x"), &key, None, provider)
+            .signed_post_form(Some(RelayState::new("/x").unwrap()), &key, None, provider)
             .unwrap();
         assert!(form.contains("name=\"SAMLRequest\""));
         assert!(form.contains("name=\"RelayState\" value=\"/x\""));
@@ -1939,8 +1948,8 @@ fn xml_signed_logout_messages_pass_the_post_check() {
         &idp_as_sp,
         SLO,
         a.name_id(),
-        a.session_index(),
-        [4; 16],
+        a.session_index().unwrap(),
+        [4; 20],
         at(11, 0, 0),
     );
     let signed = request.signed_xml(&idp_key, None, all_providers()[0]).unwrap();

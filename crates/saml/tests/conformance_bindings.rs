@@ -12,9 +12,12 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
+use fedkit_saml::bindings;
 use fedkit_saml::logout::{LogoutMessage, LogoutValidator};
 use fedkit_saml::request::{inflate_redirect_message, AuthnRequest};
-use fedkit_saml::{IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings};
+use fedkit_saml::{
+    IdentityProvider, InMemoryReplayCache, RelayState, ResponseValidator, ServiceProvider, Settings,
+};
 use fedkit_xmldsig::crypto::default_provider;
 use fedkit_xmldsig::{AlgorithmPolicy, Document, SigningKey, TrustedKeys, Verifier};
 
@@ -37,7 +40,7 @@ fn sp() -> ServiceProvider {
 }
 
 fn request() -> AuthnRequest {
-    AuthnRequest::new(&sp(), SSO, [0x5a; 16], at(10, 0, 0))
+    AuthnRequest::new(&sp(), SSO, [0x5a; 20], at(10, 0, 0))
 }
 
 fn sp_key() -> SigningKey {
@@ -91,22 +94,53 @@ fn relay_state(bytes: usize) -> String {
 #[test]
 fn bindings_3_4_3_relay_state_at_most_80_bytes_accepted() {
     let state = relay_state(80);
-    let url = request().redirect_url(Some(&state));
+    let url = request().redirect_url(Some(RelayState::new(&state).unwrap()));
     assert_eq!(param(&url, "RelayState").as_deref(), Some(state.as_str()));
 }
 
 #[test]
-#[ignore = "NOT ENFORCED: AuthnRequest::redirect_url sends a RelayState of any length"]
 fn bindings_3_4_3_relay_state_over_80_bytes_refused() {
-    let url = request().redirect_url(Some(&relay_state(81)));
-    let sent = param(&url, "RelayState").unwrap_or_default();
-    assert!(sent.len() <= 80, "a {}-byte RelayState was sent", sent.len());
+    // The encoders take only a RelayState, and a RelayState this side originates cannot be
+    // longer than 80 bytes: the refusal names both lengths and what to do instead.
+    let long = relay_state(81);
+    let refused = RelayState::new(&long).unwrap_err();
+    assert_eq!(refused.code(), "relay_state_too_long");
+    assert_eq!(refused.length(), 81);
+    let message = refused.to_string();
+    assert!(
+        message.contains("81 bytes") && message.contains("at most 80"),
+        "{message}"
+    );
+    assert!(message.contains("server"), "{message}");
+    // Multi-byte characters count as bytes, not as characters: 40 × "é" is 80 bytes, 41 is 82.
+    assert!(RelayState::new(&"é".repeat(40)).is_ok());
+    assert_eq!(RelayState::new(&"é".repeat(41)).unwrap_err().length(), 82);
+    assert!(RelayState::try_from(long.as_str()).is_err());
+}
+
+#[test]
+fn bindings_3_4_3_responder_returns_the_exact_relay_state_accepted() {
+    // Answering a request, the responder returns the RelayState it received exactly, even
+    // one longer than the sender should have sent.
+    let received = format!("{}?q=a b&é", relay_state(90));
+    let answer = fedkit_saml::logout::LogoutResponseBuilder::new(SP, SSO, "_idp-logout-1")
+        .build([9; 20], at(10, 0, 0));
+    let url = answer.redirect_url(Some(RelayState::echo(&received)));
+    assert_eq!(param(&url, "RelayState").as_deref(), Some(received.as_str()));
+    let signed = answer
+        .signed_redirect_url(Some(RelayState::echo(&received)), &sp_key(), default_provider())
+        .unwrap();
+    assert_eq!(param(&signed, "RelayState").as_deref(), Some(received.as_str()));
 }
 
 #[test]
 fn bindings_3_4_3_relay_state_is_covered_by_the_query_signature() {
     let url = request()
-        .signed_redirect_url(Some("/dashboard"), &sp_key(), default_provider())
+        .signed_redirect_url(
+            Some(RelayState::new("/dashboard").unwrap()),
+            &sp_key(),
+            default_provider(),
+        )
         .unwrap();
     let query = url.split_once('?').unwrap().1;
     let (signed, signature) = query.split_once("&Signature=").unwrap();
@@ -132,7 +166,7 @@ fn bindings_3_4_3_relay_state_is_covered_by_the_query_signature() {
 #[test]
 fn bindings_3_4_4_1_message_is_deflated_base64_without_whitespace() {
     let request = request();
-    let url = request.redirect_url(Some("/x"));
+    let url = request.redirect_url(Some(RelayState::new("/x").unwrap()));
     assert!(url.starts_with(&format!("{SSO}?SAMLRequest=")), "{url}");
     let value = param(&url, "SAMLRequest").unwrap();
     assert!(!value.bytes().any(|b| b.is_ascii_whitespace()), "{value}");
@@ -159,7 +193,11 @@ fn bindings_3_4_4_1_signed_redirect_message_carries_no_xml_signature() {
 #[test]
 fn bindings_3_4_4_1_signed_query_parameters_in_order() {
     let url = request()
-        .signed_redirect_url(Some("/a b"), &sp_key(), default_provider())
+        .signed_redirect_url(
+            Some(RelayState::new("/a b").unwrap()),
+            &sp_key(),
+            default_provider(),
+        )
         .unwrap();
     let names: Vec<String> = params(&url).into_iter().map(|(k, _)| k).collect();
     assert_eq!(names, ["SAMLRequest", "RelayState", "SigAlg", "Signature"]);
@@ -252,20 +290,33 @@ fn unescape(s: &str) -> String {
 #[test]
 fn bindings_3_5_3_relay_state_at_most_80_bytes_accepted() {
     let state = relay_state(80);
-    let (_, _, inputs) = form_fields(&request().post_form(Some(&state)));
+    let (_, _, inputs) = form_fields(&request().post_form(Some(RelayState::new(&state).unwrap())));
     assert_eq!(inputs[1], ("RelayState".to_owned(), state));
 }
 
 #[test]
-#[ignore = "NOT ENFORCED: AuthnRequest::post_form sends a RelayState of any length"]
 fn bindings_3_5_3_relay_state_over_80_bytes_refused() {
-    let (_, _, inputs) = form_fields(&request().post_form(Some(&relay_state(81))));
-    let sent = inputs
-        .iter()
-        .find(|(k, _)| k == "RelayState")
-        .map(|(_, v)| unescape(v))
-        .unwrap_or_default();
-    assert!(sent.len() <= 80, "a {}-byte RelayState was sent", sent.len());
+    let long = relay_state(81);
+    let refused = RelayState::new(&long).unwrap_err();
+    // The same value the HTTP-Redirect encoder refuses: one type serves both bindings.
+    assert_eq!((refused.code(), refused.length()), ("relay_state_too_long", 81));
+    assert!(RelayState::new(&relay_state(80)).is_ok());
+}
+
+#[test]
+fn bindings_3_5_3_responder_returns_the_exact_relay_state_accepted() {
+    let received = format!("{}\"<&>", relay_state(100));
+    let answer = fedkit_saml::logout::LogoutResponseBuilder::new(SP, SSO, "_idp-logout-1")
+        .build([9; 20], at(10, 0, 0));
+    let form = bindings::post_form(
+        SSO,
+        "SAMLResponse",
+        answer.xml(),
+        Some(RelayState::echo(&received)),
+    );
+    let (_, _, inputs) = form_fields(&form);
+    assert_eq!(inputs[1].0, "RelayState");
+    assert_eq!(unescape(&inputs[1].1), received);
 }
 
 #[test]
@@ -273,10 +324,11 @@ fn bindings_3_5_4_post_form_posts_saml_request_and_relay_state_to_the_endpoint()
     let request = AuthnRequest::new(
         &sp(),
         "https://idp.example.com/sso?a=1&b=2",
-        [3; 16],
+        [3; 20],
         at(10, 0, 0),
     );
-    let (method, action, inputs) = form_fields(&request.post_form(Some("/x?y=\"z\"")));
+    let (method, action, inputs) =
+        form_fields(&request.post_form(Some(RelayState::new("/x?y=\"z\"").unwrap())));
     assert_eq!(method, "post");
     assert_eq!(unescape(&action), "https://idp.example.com/sso?a=1&b=2");
     assert_eq!(inputs.len(), 2, "{inputs:?}");

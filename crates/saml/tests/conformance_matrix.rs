@@ -328,11 +328,26 @@ fn the_checker_reports_empty_tests_unless_not_applicable() {
 
 #[test]
 fn the_checker_reports_an_ignored_test_on_a_row_that_claims_enforcement() {
-    let table = "| Clause | Rule | fedkit | Tests |\n|---|---|---|---|\n\
-                 | Core §1.3.4 | 160 random bits | enforced | `crates/saml/tests/conformance_core.rs::core_1_3_4_request_ids_carry_160_random_bits` |\n";
-    let problems = check(table, &workspace_root());
+    // No test of the workspace is ignored as NOT ENFORCED any more: the checker reads a
+    // made-up workspace holding one.
+    let root = std::env::temp_dir().join(format!("fedkit-matrix-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("tests")).unwrap();
+    std::fs::write(
+        root.join("tests/gaps.rs"),
+        "#[test]\n#[ignore = \"NOT ENFORCED: not yet\"]\nfn core_9_9_a_rule_refused() {}\n",
+    )
+    .unwrap();
+    let cite = "`tests/gaps.rs::core_9_9_a_rule_refused`";
+    let claims = format!(
+        "| Clause | Rule | fedkit | Tests |\n|---|---|---|---|\n| Core §9.9 | a rule | enforced | {cite} |\n"
+    );
+    let admits = claims.replace("| enforced |", "| NOT ENFORCED: not yet |");
+    let problems = check(&claims, &root);
+    let honest = check(&admits, &root);
+    std::fs::remove_dir_all(&root).unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("ignored as NOT ENFORCED"), "{problems:?}");
+    assert!(honest.is_empty(), "{honest:?}");
 }
 
 #[test]

@@ -87,7 +87,7 @@ fn start(flow: &LoginFlow, store: &InMemoryRequestStore, seed: u8, relay_state: 
     let started = flow
         .start(
             relay_state,
-            [seed; 16],
+            [seed; 20],
             [seed.wrapping_add(100); 32],
             at(10, 0, 0),
             store,
@@ -105,7 +105,7 @@ fn sp_initiated_login_in_the_starting_browser_is_accepted() {
     let store = InMemoryRequestStore::new(10);
     let replay = InMemoryReplayCache::new(10);
     let started = flow
-        .start(Some("/dashboard?tab=2"), [1; 16], [2; 32], at(10, 0, 0), &store)
+        .start(Some("/dashboard?tab=2"), [1; 20], [2; 32], at(10, 0, 0), &store)
         .unwrap();
     let Outgoing::Redirect(location) = started.outgoing() else {
         panic!("{:?}", started.outgoing())
@@ -115,7 +115,7 @@ fn sp_initiated_login_in_the_starting_browser_is_accepted() {
         !location.contains("RelayState"),
         "the host's RelayState stays here: {location}"
     );
-    assert_eq!(started.request_id(), "_01010101010101010101010101010101");
+    assert_eq!(started.request_id(), format!("_{}", "01".repeat(20)));
     assert_eq!(store.is_outstanding(started.request_id(), now()), Ok(true));
 
     let cookie = started.cookie();
@@ -346,7 +346,7 @@ fn unknown_or_expired_request_is_request_not_outstanding() {
         .clone()
         .with_login_lifetime(std::time::Duration::from_secs(60))
         .unwrap();
-    let started = quick.start(None, [3; 16], [4; 32], at(9, 59, 0), &store).unwrap();
+    let started = quick.start(None, [3; 20], [4; 32], at(9, 59, 0), &store).unwrap();
     assert_eq!(started.cookie().max_age(), 60);
     let post = response_to(Some(started.request_id()), "_a2");
     let err = quick
@@ -455,7 +455,7 @@ fn post_binding_and_cookie_settings() {
         .with_request_binding(RequestBinding::Post)
         .with_cookie_name("__Host-sso")
         .unwrap();
-    let started = flow.start(None, [1; 16], [2; 32], at(10, 0, 0), &store).unwrap();
+    let started = flow.start(None, [1; 20], [2; 32], at(10, 0, 0), &store).unwrap();
     let Outgoing::PostForm(html) = started.outgoing() else {
         panic!("{:?}", started.outgoing())
     };
@@ -509,7 +509,7 @@ impl RequestStore for OldStore {
 #[test]
 fn a_store_without_login_support_refuses_to_start() {
     let err = flow()
-        .start(None, [1; 16], [2; 32], at(10, 0, 0), &OldStore)
+        .start(None, [1; 20], [2; 32], at(10, 0, 0), &OldStore)
         .unwrap_err();
     assert!(
         matches!(err, StartError::RequestStoreUnavailable { .. }),
@@ -531,7 +531,7 @@ fn a_full_store_refuses_to_start() {
     let flow = flow();
     start(&flow, &store, 1, None);
     let err = flow
-        .start(None, [2; 16], [3; 32], at(10, 0, 0), &store)
+        .start(None, [2; 20], [3; 32], at(10, 0, 0), &store)
         .unwrap_err();
     assert_eq!(err, StartError::RequestStoreFull { capacity: 1 });
     assert_eq!(err.user_message(), fedkit_saml::render::TRY_AGAIN_LATER);

@@ -1098,31 +1098,67 @@ fn core_3_2_2_2_logout_response_partial_logout_is_not_success() {
     }
 }
 
-#[test]
-#[ignore = "NOT ENFORCED: OutgoingLogout::request takes session_index: Option<&str> and sends none when given None"]
-fn profiles_4_4_4_1_sp_logout_request_names_a_session_index_refused() {
-    // A session participant's LogoutRequest must name at least one SessionIndex: building
-    // one without should be impossible (today it is not).
-    let sp = ServiceProvider::new(
-        "https://app.example.com/saml/metadata",
-        ["https://app.example.com/saml/acs"],
-    )
-    .unwrap();
-    let name_id = fedkit_saml::NameId {
+fn jane() -> fedkit_saml::NameId {
+    fedkit_saml::NameId {
         value: "jane.doe@example.com".into(),
         format: None,
         name_qualifier: None,
         sp_name_qualifier: None,
-    };
+    }
+}
+
+fn logout_sp() -> ServiceProvider {
+    ServiceProvider::new(
+        "https://app.example.com/saml/metadata",
+        ["https://app.example.com/saml/acs"],
+    )
+    .unwrap()
+}
+
+#[test]
+fn profiles_4_4_4_1_sp_logout_request_names_a_session_index_accepted() {
+    // The session the assertion started is named: the SessionIndex is required by the type.
     let request = fedkit_saml::logout::OutgoingLogout::request(
-        &sp,
+        &logout_sp(),
         "https://sso.jumpcloud.com/saml2/slo",
-        &name_id,
-        None,
-        [7; 16],
+        &jane(),
+        "_session-31d8",
+        [7; 20],
         Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap(),
     );
-    assert!(request.xml().contains("SessionIndex"), "{}", request.xml());
+    let doc = fedkit_xmldsig::Document::parse(request.xml()).unwrap();
+    let indexes: Vec<_> = doc
+        .root_element()
+        .children()
+        .filter(|c| c.tag_name().name() == "SessionIndex")
+        .map(|c| c.text().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(indexes, ["_session-31d8"]);
+}
+
+#[test]
+fn profiles_4_4_4_1_sp_logout_request_names_a_session_index_refused() {
+    // A session participant's LogoutRequest must name at least one SessionIndex. The
+    // ordinary constructor cannot leave it out (it takes `&str`, not an Option); the one way
+    // to send a request naming no session is the dangerous_ constructor, for IdPs whose
+    // assertions carry none.
+    let without = fedkit_saml::logout::OutgoingLogout::dangerous_request_without_session_index(
+        &logout_sp(),
+        "https://sso.jumpcloud.com/saml2/slo",
+        &jane(),
+        [7; 20],
+        Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap(),
+    );
+    assert!(!without.xml().contains("SessionIndex"), "{}", without.xml());
+    let with = fedkit_saml::logout::OutgoingLogout::request(
+        &logout_sp(),
+        "https://sso.jumpcloud.com/saml2/slo",
+        &jane(),
+        "_s",
+        [7; 20],
+        Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap(),
+    );
+    assert!(with.xml().contains("<samlp:SessionIndex>_s</samlp:SessionIndex>"));
 }
 
 // Refusals at the Single Logout URL are worded for logout, not for a login Response.

@@ -106,8 +106,8 @@ pub struct SignedResponse {
 ///
 /// // The SP under test: its AuthnRequest, and its validator trusting the IdP's certificate.
 /// let sp = ServiceProvider::new("https://app.example.com/saml/metadata", ["https://app.example.com/saml/acs"])?;
-/// let request = AuthnRequest::new(&sp, &idp.sso_url(), [7; 16], now);
-/// let url = request.redirect_url(Some("/dashboard"));
+/// let request = AuthnRequest::new(&sp, &idp.sso_url(), [7; 20], now);
+/// let url = request.redirect_url(Some(fedkit_saml::RelayState::new("/dashboard")?));
 ///
 /// let posted = idp.respond(Some(&url), None, "jane.doe@example.com", Fault::None, now)?;
 /// assert_eq!(posted.acs_url, "https://app.example.com/saml/acs");

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use fedkit_xmldsig::crypto::AwsLcRs;
 
 use fedkit_saml::logout::LogoutResponseBuilder;
+use fedkit_saml::RelayState;
 
 use super::super::sp::SloBinding;
 use super::request::{read_checked, saml_child_text, Incoming};
@@ -53,7 +54,7 @@ pub(crate) fn logout_response(
     idp: &Idp,
     request: &LogoutRequest,
     now: DateTime<Utc>,
-    random: [u8; 16],
+    random: [u8; fedkit_saml::request::ID_RANDOM_BYTES],
 ) -> Result<LogoutDelivery, Refused> {
     let Some(slo) = &idp.sp.slo else {
         return Ok(LogoutDelivery::Nowhere);
@@ -77,7 +78,12 @@ pub(crate) fn logout_response(
         // The query signature (SAML Bindings §3.4.4.1, RSA-SHA256 for the IdP's RSA key).
         SloBinding::Redirect => Ok(LogoutDelivery::Redirect(
             response
-                .signed_redirect_url(request.relay_state.as_deref(), &idp.key, &AwsLcRs)
+                // The SP's RelayState goes back exactly as it came (Bindings §3.4.3).
+                .signed_redirect_url(
+                    request.relay_state.as_deref().map(RelayState::echo),
+                    &idp.key,
+                    &AwsLcRs,
+                )
                 .map_err(signing_failed)?,
         )),
     }
@@ -111,12 +117,12 @@ mod tests {
                 &service_provider(),
                 &idp.slo_url(),
                 &name_id,
-                Some("_s"),
-                [2; 16],
+                "_s",
+                [2; 20],
                 now(),
             );
             let url = outgoing
-                .signed_redirect_url(Some("/bye"), &sp_key, &AwsLcRs)
+                .signed_redirect_url(Some(RelayState::new("/bye").unwrap()), &sp_key, &AwsLcRs)
                 .unwrap_or_default();
             let request = from_redirect(&idp.sp, redirect_query(&url), "SAMLRequest")
                 .and_then(|i| logout_request(&idp, &i));
@@ -132,7 +138,7 @@ mod tests {
             let keys = TrustedKeys::from_pem(IDP_CERT).unwrap_or_else(|_| unreachable!());
             let identity = IdentityProvider::new(&idp.entity_id, keys).unwrap_or_else(|_| unreachable!());
             let validator = LogoutValidator::new(service_provider(), identity, slo, Settings::default());
-            let answer = logout_response(&idp, &request, now(), [3; 16]);
+            let answer = logout_response(&idp, &request, now(), [3; 20]);
             let message = match answer {
                 Ok(LogoutDelivery::Post {
                     url,
@@ -168,7 +174,7 @@ mod tests {
             relay_state: None,
         };
         assert_eq!(
-            logout_response(&idp, &request, now(), [1; 16]),
+            logout_response(&idp, &request, now(), [1; 20]),
             Ok(LogoutDelivery::Nowhere)
         );
     }

@@ -121,13 +121,14 @@ pub(super) fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `_` and 32 hex digits from 16 random bytes (fedkit-saml's message IDs).
+/// `_` and 40 hex digits from 20 random bytes (fedkit-saml's message IDs).
 pub(crate) use fedkit_saml::request::message_id as id_from;
 
-/// 16 bytes from the operating system's CSPRNG.
-pub(crate) fn random_bytes() -> [u8; 16] {
+/// [`ID_RANDOM_BYTES`](fedkit_saml::request::ID_RANDOM_BYTES) bytes from the operating
+/// system's CSPRNG.
+pub(crate) fn random_bytes() -> [u8; fedkit_saml::request::ID_RANDOM_BYTES] {
     use rand_core::RngCore as _;
-    let mut bytes = [0u8; 16];
+    let mut bytes = [0u8; fedkit_saml::request::ID_RANDOM_BYTES];
     rand_core::OsRng.fill_bytes(&mut bytes);
     bytes
 }

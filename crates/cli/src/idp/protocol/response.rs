@@ -17,9 +17,9 @@ use super::{
 /// The random IDs of one Response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ResponseIds {
-    pub(crate) response: [u8; 16],
-    pub(crate) assertion: [u8; 16],
-    pub(crate) session: [u8; 16],
+    pub(crate) response: [u8; fedkit_saml::request::ID_RANDOM_BYTES],
+    pub(crate) assertion: [u8; fedkit_saml::request::ID_RANDOM_BYTES],
+    pub(crate) session: [u8; fedkit_saml::request::ID_RANDOM_BYTES],
 }
 
 impl ResponseIds {
@@ -301,8 +301,8 @@ mod tests {
     fn an_sp_initiated_login_verifies_at_the_sp_in_every_sign_mode() {
         for mode in [SignMode::Assertion, SignMode::Response, SignMode::Both] {
             let idp = idp(mode, None, None);
-            let request = AuthnRequest::new(&service_provider(), &idp.sso_url(), [9; 16], now());
-            let url = request.redirect_url(Some("/dashboard?tab=2"));
+            let request = AuthnRequest::new(&service_provider(), &idp.sso_url(), [9; 20], now());
+            let url = request.redirect_url(Some(RelayState::new("/dashboard?tab=2").unwrap()));
             let incoming = from_redirect(&idp.sp, redirect_query(&url), "SAMLRequest");
             let context = incoming.and_then(|i| authn_request(&idp, &i));
             assert_eq!(
@@ -333,7 +333,7 @@ mod tests {
                 Some(&["Engineering".to_owned(), "SSO Admins".to_owned()][..])
             );
             assert_eq!(assertion.in_response_to(), Some(request.id()));
-            assert_eq!(assertion.session_index(), Some(id_from([3; 16]).as_str()));
+            assert_eq!(assertion.session_index(), Some(id_from([3; 20]).as_str()));
             let signed = assertion.signed();
             let expected: &[fedkit_saml::SignedPart] = match mode {
                 SignMode::Assertion => &[fedkit_saml::SignedPart::Assertion],

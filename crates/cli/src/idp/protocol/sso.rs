@@ -124,8 +124,8 @@ mod tests {
     #[test]
     fn every_form_of_the_authn_request_is_answered_like_the_login_page_would() {
         let idp = idp(SignMode::Response, None, None);
-        let request = AuthnRequest::new(&service_provider(), &idp.sso_url(), [6; 16], now());
-        let url = request.redirect_url(Some("/after"));
+        let request = AuthnRequest::new(&service_provider(), &idp.sso_url(), [6; 20], now());
+        let url = request.redirect_url(Some(RelayState::new("/after").unwrap()));
         let value = field(
             &split_pairs(redirect_query(&url)).unwrap_or_default(),
             "SAMLRequest",
@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn requests_are_refused_for_the_same_reasons_as_over_http() {
         let idp = idp(SignMode::Response, Some(SP_CERT), None);
-        let request = AuthnRequest::new(&service_provider(), &idp.sso_url(), [6; 16], now());
+        let request = AuthnRequest::new(&service_provider(), &idp.sso_url(), [6; 20], now());
         let code = |form: &str, relay: Option<&str>| {
             respond_to(&idp, Some(form), relay, Fault::None)
                 .err()
@@ -222,7 +222,11 @@ mod tests {
         assert_eq!(code(&value, None), Some("unsigned_request"));
         let sp_key = SigningKey::from_pem(SP_KEY).unwrap_or_else(|_| unreachable!());
         let signed = request
-            .signed_redirect_url(Some("r"), &sp_key, &fedkit_xmldsig::crypto::AwsLcRs)
+            .signed_redirect_url(
+                Some(RelayState::new("r").unwrap()),
+                &sp_key,
+                &fedkit_xmldsig::crypto::AwsLcRs,
+            )
             .unwrap_or_default();
         assert_eq!(code(&signed, None), None);
         assert_eq!(code(&signed, Some("other")), Some("relay_state_conflict"));

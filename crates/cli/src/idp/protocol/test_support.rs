@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone as _, Utc};
 pub(crate) use fedkit_saml::bindings::percent_encode;
 pub(crate) use fedkit_saml::request::AuthnRequest;
 pub(crate) use fedkit_saml::{
-    IdentityProvider, InMemoryReplayCache, ResponseValidator, ServiceProvider, Settings,
+    IdentityProvider, InMemoryReplayCache, RelayState, ResponseValidator, ServiceProvider, Settings,
 };
 pub(crate) use fedkit_xmldsig::SigningKey;
 pub(crate) use fedkit_xmldsig::TrustedKeys;
@@ -64,9 +64,9 @@ pub(crate) fn validator(idp: &Idp, allow_unsolicited: bool) -> ResponseValidator
 
 pub(crate) fn ids(n: u8) -> ResponseIds {
     ResponseIds {
-        response: [n; 16],
-        assertion: [n + 1; 16],
-        session: [n + 2; 16],
+        response: [n; 20],
+        assertion: [n + 1; 20],
+        session: [n + 2; 20],
     }
 }
 
