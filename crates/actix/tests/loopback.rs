@@ -645,6 +645,30 @@ fn idp_initiated_logout_ends_the_session_and_answers_the_idp() {
 }
 
 #[test]
+fn logout_of_a_session_without_a_session_index_ends_only_the_local_session() {
+    // Profiles §4.4.4.1: the SP's LogoutRequest must name the session; an assertion that
+    // carried no SessionIndex leaves nothing to name, so no LogoutRequest goes to the IdP.
+    let app = start(Options::default());
+    let posted = app
+        .idp
+        .respond(None, None, JANE, Fault::NoSessionIndex, Utc::now())
+        .unwrap();
+    let done = app.post_acs(&posted.saml_response, None);
+    assert_eq!(done.status, 303, "{:?} {}", done.error_code(), done.body);
+    assert_eq!(app.sessions(), 1);
+    let session = done.cookie("session").unwrap();
+    let out = post_form(&format!("{}/saml/logout", app.base), &[], Some(&session));
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(app.sessions(), 0);
+    let location = out.header("Location").unwrap();
+    assert!(
+        !location.contains("SAMLRequest"),
+        "no LogoutRequest to the IdP: {location}"
+    );
+    assert!(!location.starts_with(IDP_SLO), "{location}");
+}
+
+#[test]
 fn sp_initiated_logout_asks_the_idp_and_accepts_its_answer_once() {
     let app = start(Options::default());
     let done = app.post_acs(&app.respond(None, JANE), None);

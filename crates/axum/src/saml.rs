@@ -86,7 +86,8 @@ pub trait SamlHost: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignedOut {
-    /// The host's session ended; the IdP was not involved (no SLO configured, no session).
+    /// The host's session ended; the IdP was not involved (no SLO configured, no session, or
+    /// a session whose assertion carried no `SessionIndex` for a LogoutRequest to name).
     Local,
     /// The IdP answered the SP's LogoutRequest with Success.
     Confirmed,

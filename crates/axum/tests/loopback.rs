@@ -487,6 +487,31 @@ fn sp_initiated_logout_sends_a_logout_request_and_takes_the_idps_answer() {
 }
 
 #[test]
+fn logout_of_a_session_without_a_session_index_ends_only_the_local_session() {
+    // Profiles §4.4.4.1: the SP's LogoutRequest must name the session; an assertion that
+    // carried no SessionIndex leaves nothing to name, so no LogoutRequest goes to the IdP.
+    let app = start();
+    let posted = app
+        .idp
+        .respond(None, None, JANE, Fault::NoSessionIndex, Utc::now())
+        .unwrap();
+    let jane = acs(&app, None, &[("SAMLResponse".to_owned(), posted.saml_response)])
+        .cookie("sid")
+        .unwrap();
+    assert!(whoami(&app, &jane).contains(JANE));
+    let out = post_form(
+        &format!("{}/saml/logout", app.base),
+        Some(&format!("sid={jane}")),
+        &[],
+    );
+    assert_eq!(out.status, 200, "{out:?}");
+    assert_eq!(out.location, None, "no redirect to the IdP: {out:?}");
+    assert!(out.body.contains("id=\"signed-out\""), "{}", out.body);
+    assert!(!out.body.contains("idp-confirmed"), "{}", out.body);
+    assert_eq!(whoami(&app, &jane), "user: None");
+}
+
+#[test]
 fn scim_create_get_patch_delete_with_the_token_and_401_with_a_challenge_without() {
     let app = start();
     let body =

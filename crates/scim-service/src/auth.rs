@@ -18,8 +18,20 @@ pub const MIN_TOKEN_LEN: usize = 16;
 /// The longest tenant name [`TenantId::new`] accepts, in bytes.
 pub const MAX_TENANT_LEN: usize = 128;
 
-/// A customer organisation. Every token belongs to one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A customer organisation: every SCIM token belongs to one, and fedkit-tenancy's verified
+/// domains, connections and accounts name their tenant with the same type. Serialized as its
+/// name, and checked again when read back.
+///
+/// ```
+/// use fedkit_scim_service::auth::TenantId;
+/// let acme = TenantId::new("acme")?;
+/// assert_eq!(serde_json::to_string(&acme)?, r#""acme""#);
+/// assert_eq!(serde_json::from_str::<TenantId>(r#""acme""#)?, acme);
+/// assert!(serde_json::from_str::<TenantId>(r#""""#).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
 
 impl TenantId {
@@ -41,6 +53,20 @@ impl TenantId {
 impl fmt::Display for TenantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for TenantId {
+    type Error = AuthError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(tenant: TenantId) -> Self {
+        tenant.0
     }
 }
 

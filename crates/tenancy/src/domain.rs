@@ -311,11 +311,12 @@ impl From<DomainName> for String {
     }
 }
 
-/// Why an identifier (tenant, application name) is refused.
+/// Why an application name or a verification token is refused (a [`TenantId`] is
+/// fedkit-scim-service's, refused with its `AuthError`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NameError {
-    /// Not 1–64 characters of `a-z`, `0-9`, `-`, `_` (application names: 1–40, no `_`).
+    /// An application name that is not 1–40 characters of `a-z`, `0-9` and `-`.
     #[error("{what} {value:?} must be {rule}")]
     Invalid {
         /// Which kind of name.
@@ -345,54 +346,9 @@ impl NameError {
     }
 }
 
-/// A tenant (organisation) identifier, as the host names it: 1–64 of `a-z0-9-_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TenantId(String);
-
-impl TenantId {
-    /// Checks the identifier.
-    pub fn new(id: &str) -> Result<Self, NameError> {
-        let ok = !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Self(id.to_owned()))
-        } else {
-            Err(NameError::Invalid {
-                what: "tenant id",
-                value: id.to_owned(),
-                rule: "1–64 characters of a-z, 0-9, '-' and '_'",
-            })
-        }
-    }
-
-    /// The identifier.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TenantId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for TenantId {
-    type Error = NameError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(&value)
-    }
-}
-
-impl From<TenantId> for String {
-    fn from(t: TenantId) -> Self {
-        t.0
-    }
-}
+/// A tenant (organisation): the same type as fedkit-scim-service's, so a SCIM token's tenant,
+/// a verified domain's holder and a connection's owner are one value.
+pub use fedkit_scim_service::auth::TenantId;
 
 /// The application's name as it appears in the TXT record: `_<app>-verification.<domain>`
 /// (CRA Evidence's `_craevidence-verification`). 1–40 of `a-z0-9-`, not starting or ending

@@ -49,20 +49,25 @@ pub enum Fault {
     WrongAudience,
     /// No signature at all.
     Unsigned,
+    /// A correct Response whose `AuthnStatement` has no `SessionIndex`, as some IdPs send:
+    /// the login is valid, but the SP's LogoutRequest cannot name the session (SAML Profiles
+    /// §4.4.4.1), so an SP ends only its own session.
+    NoSessionIndex,
 }
 
 impl Fault {
     /// Every fault, in the order the login page lists them.
-    pub(crate) const ALL: [Fault; 5] = [
+    pub(crate) const ALL: [Fault; 6] = [
         Fault::None,
         Fault::Expired,
         Fault::Tampered,
         Fault::WrongAudience,
         Fault::Unsigned,
+        Fault::NoSessionIndex,
     ];
 
     /// The name the login page's form and the headless endpoint use (`none`, `expired`,
-    /// `tampered`, `wrong-audience`, `unsigned`).
+    /// `tampered`, `wrong-audience`, `unsigned`, `no-session-index`).
     pub fn name(self) -> &'static str {
         match self {
             Fault::None => "none",
@@ -70,6 +75,7 @@ impl Fault {
             Fault::Tampered => "tampered",
             Fault::WrongAudience => "wrong-audience",
             Fault::Unsigned => "unsigned",
+            Fault::NoSessionIndex => "no-session-index",
         }
     }
 
@@ -81,6 +87,9 @@ impl Fault {
             Fault::Tampered => "a tampered Response (NameID changed after signing)",
             Fault::WrongAudience => "a Response for another audience",
             Fault::Unsigned => "an unsigned Response",
+            Fault::NoSessionIndex => {
+                "a correct Response without a SessionIndex (Single Logout cannot name the session)"
+            }
         }
     }
 
@@ -159,6 +168,9 @@ pub(crate) fn login_with_fault(
         _ => now,
     };
     let mut xml = response_xml(idp, user, context, issued, ids);
+    if fault == Fault::NoSessionIndex {
+        xml = replace_once(&xml, &format!(" SessionIndex=\"{}\"", id_from(ids.session)), "")?;
+    }
     if fault == Fault::WrongAudience {
         xml = replace_once(
             &xml,
@@ -401,6 +413,8 @@ mod tests {
                 (Fault::Tampered, Some("digest_mismatch")),
                 (Fault::WrongAudience, Some("audience_mismatch")),
                 (Fault::Unsigned, Some("unsigned")),
+                // Not a refusal: a valid login that names no session.
+                (Fault::NoSessionIndex, None),
             ] {
                 let value = login_with_fault(&idp, "jane.doe@example.com", &context, now(), ids(11), fault);
                 let Ok(value) = value else {
@@ -413,6 +427,14 @@ mod tests {
                     code,
                     "{mode:?} {fault:?}: {verdict:?}"
                 );
+                if let Ok(assertion) = &verdict {
+                    let expected = (fault != Fault::NoSessionIndex).then(|| id_from(ids(11).session));
+                    assert_eq!(
+                        assertion.session_index(),
+                        expected.as_deref(),
+                        "{mode:?} {fault:?}"
+                    );
+                }
             }
         }
     }
