@@ -26,8 +26,8 @@ pub trait SsoHost: Send + Sync + 'static {
 
     /// The user logged in: open the host's session and add its cookie to `response`, a `303
     /// See Other` to where the login started from ([`Login::redirect_target`]: a path on this
-    /// site) or else to the after-login path ([`SsoBuilder::with_after_login`](crate::SsoBuilder::with_after_login), default
-    /// `/`). Add headers with `append_header` (or `insert_header` to replace the
+    /// site) or else to the after-login path
+    /// ([`SsoBuilder::with_after_login`](crate::SsoBuilder::with_after_login), default `/`). Add headers with `append_header` (or `insert_header` to replace the
     /// `Location`); the adapter then appends the `Set-Cookie` that deletes the login cookie.
     fn logged_in(&self, request: &HttpRequest, login: Login, response: &mut HttpResponseBuilder);
 
