@@ -53,7 +53,7 @@
 //! let replay = InMemoryReplayCache::new(100_000);
 //! let now = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
 //!
-//! // GET /saml/login?next=/dashboard: 16 + 32 bytes from the host's CSPRNG (e.g. getrandom).
+//! // GET /saml/login?next=/dashboard: 20 + 32 bytes from the host's CSPRNG (e.g. getrandom).
 //! let started = flow.start(Some("/dashboard"), [1; 20], [2; 32], now, &requests)?;
 //! let Outgoing::Redirect(location) = started.outgoing() else { unreachable!() };
 //! assert!(location.starts_with("https://sso.jumpcloud.com/saml2/fedkit-test?SAMLRequest="));
