@@ -1,8 +1,8 @@
 //! Conformance tests for SAML Bindings §3.4 (HTTP-Redirect) and §3.5 (HTTP-POST) and the
 //! binding rule of Profiles §4.1.2, each named after the clause it proves.
 //! `docs/conformance.md` cites them; `tests/conformance_matrix.rs` checks that every cited
-//! test exists. Tests marked `#[ignore = "NOT ENFORCED: ..."]` state a rule fedkit does not
-//! enforce yet: they fail today and are listed as gaps in the matrix.
+//! test exists. None is ignored: a rule fedkit did not enforce would be stated by a test marked
+//! `#[ignore = "NOT ENFORCED: ..."]` and listed as a gap in the matrix.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

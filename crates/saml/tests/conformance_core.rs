@@ -4,9 +4,9 @@
 //!
 //! Every Response here is built from the template below and signed at run time with the
 //! test IdP key (`data/keys/idp.key.pem`) by fedkit's own signer, so a test changes exactly
-//! one thing inside the signature and only the check under test can refuse it. Tests marked
-//! `#[ignore = "NOT ENFORCED: ..."]` state a rule fedkit does not enforce yet: they fail today
-//! and are listed as gaps in the matrix.
+//! one thing inside the signature and only the check under test can refuse it. None is ignored:
+//! a rule fedkit did not enforce would be stated by a test marked
+//! `#[ignore = "NOT ENFORCED: ..."]` and listed as a gap in the matrix.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

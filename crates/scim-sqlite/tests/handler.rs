@@ -19,144 +19,16 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use fedkit_scim_service::auth::TenantId;
-use fedkit_scim_service::ids::RandomIds;
-use fedkit_scim_service::store::conformance::handler::Counting;
+use fedkit_scim_service::store::conformance::handler::{Counting, Harness};
 use fedkit_scim_service::store::{MemoryStore, Store};
-use fedkit_scim_service::{RequestContext, ScimRequest, ScimService, ScimSettings, SCIM_CONTENT_TYPE};
+use fedkit_scim_service::ScimSettings;
 use fedkit_scim_sqlite::SqliteStore;
 use serde_json::{json, Value};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const BASE: &str = "https://app.example.com/scim/v2";
 /// The most resources the handler asks a store for in one chunk (`handler::search::CHUNK`).
 const CHUNK: usize = 256;
-
-struct Harness {
-    service: ScimService,
-    tenant: TenantId,
-}
-
-struct Reply {
-    status: u16,
-    body: Value,
-}
-
-impl Reply {
-    fn scim_type(&self) -> Option<&str> {
-        self.body["scimType"].as_str()
-    }
-}
-
-fn now() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_790_000_000, 0).unwrap()
-}
-
-impl Harness {
-    fn on_store(store: Arc<dyn Store>, config: ScimSettings, tenant: &str) -> Self {
-        Self {
-            service: ScimService::new(store, Arc::new(RandomIds::new())).with_config(config),
-            tenant: TenantId::new(tenant).unwrap(),
-        }
-    }
-
-    fn call(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let ctx = RequestContext {
-            tenant: &self.tenant,
-            base_url: BASE,
-            now: now(),
-        };
-        let r = self.service.handle(
-            &ctx,
-            &ScimRequest {
-                method,
-                path,
-                query,
-                headers,
-                body,
-            },
-        );
-        if r.status != 204 && r.status != 304 {
-            assert_eq!(
-                r.header("Content-Type"),
-                Some(SCIM_CONTENT_TYPE),
-                "{method} {path_and_query}"
-            );
-        }
-        let body = if r.body.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&r.body).unwrap()
-        };
-        if r.status < 300 && !body.is_null() {
-            // Every answer holds only what the service's own /Schemas publishes.
-            let problems = self.schema_problems(&body);
-            assert!(
-                problems.is_empty(),
-                "{method} {path_and_query}: {problems:#?}\n{body:#}"
-            );
-        }
-        if r.status >= 400 {
-            assert_eq!(
-                body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
-                "{body}"
-            );
-            assert_eq!(body["status"], r.status.to_string());
-        }
-        Reply {
-            status: r.status,
-            body,
-        }
-    }
-
-    /// [`fedkit_scim::discovery::response_problems`] against this service's `/Schemas` and
-    /// `/ResourceTypes`, read through the handler as a client reads them.
-    fn schema_problems(&self, body: &Value) -> Vec<String> {
-        let ctx = RequestContext {
-            tenant: &self.tenant,
-            base_url: BASE,
-            now: now(),
-        };
-        let read = |path: &str| -> Value {
-            let r = self.service.handle(
-                &ctx,
-                &ScimRequest {
-                    method: "GET",
-                    path,
-                    query: "",
-                    headers: &[],
-                    body: b"",
-                },
-            );
-            serde_json::from_slice(&r.body).unwrap()
-        };
-        fedkit_scim::discovery::response_problems(&read("/Schemas"), &read("/ResourceTypes"), body)
-    }
-
-    fn get(&self, path: &str) -> Reply {
-        self.call("GET", path, &[], b"")
-    }
-    fn post(&self, path: &str, body: Value) -> Reply {
-        self.call("POST", path, &[], body.to_string().as_bytes())
-    }
-    fn patch(&self, path: &str, ops: Value) -> Reply {
-        self.call(
-            "PATCH",
-            path,
-            &[],
-            json!({"schemas": [PATCH_OP], "Operations": ops})
-                .to_string()
-                .as_bytes(),
-        )
-    }
-    fn delete(&self, path: &str) -> Reply {
-        self.call("DELETE", path, &[], b"")
-    }
-}
 
 fn stores() -> Vec<(&'static str, Arc<dyn Store>)> {
     vec![

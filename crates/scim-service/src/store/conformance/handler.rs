@@ -40,26 +40,46 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const BASE: &str = "https://app.example.com/scim/v2";
 
-struct Harness {
+/// A [`ScimService`] on one store, called as an IdP calls it, with every answer checked
+/// (SCIM content type, error documents, bodies against the service's own `/Schemas`): what
+/// the checks here use, public so a store's own tests can send requests the same way.
+///
+/// ```
+/// use std::sync::Arc;
+/// use fedkit_scim_service::store::{conformance::handler::Harness, MemoryStore};
+/// use fedkit_scim_service::ScimSettings;
+/// let h = Harness::on_store(Arc::new(MemoryStore::new()), ScimSettings::default(), "acme");
+/// let created = h.post("/Users", serde_json::json!({
+///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "jane@example.com"}));
+/// assert_eq!(created.status, 201);
+/// assert_eq!(h.get("/Users?filter=userName eq \"nobody\"").body["totalResults"], 0);
+/// ```
+pub struct Harness {
     service: ScimService,
     tenant: TenantId,
     events: Arc<Mutex<Vec<Event>>>,
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Value,
+/// An answer of the [`Harness`], its body parsed.
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body (`Null` when empty).
+    pub body: Value,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
-    fn scim_type(&self) -> Option<&str> {
+    /// The `scimType` of an error answer.
+    pub fn scim_type(&self) -> Option<&str> {
         self.body["scimType"].as_str()
     }
 }
@@ -80,7 +100,8 @@ impl Harness {
         Self::on_store(new_store(), config, "acme")
     }
 
-    fn on_store(store: Arc<dyn Store>, config: ScimSettings, tenant: &str) -> Self {
+    /// A service over `store` with `config`, called as `tenant` (ids from the OS generator).
+    pub fn on_store(store: Arc<dyn Store>, config: ScimSettings, tenant: &str) -> Self {
         Self::on_store_with_ids(store, Arc::new(RandomIds::new()), config, tenant)
     }
 
@@ -102,7 +123,9 @@ impl Harness {
         }
     }
 
-    fn call(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    /// Sends one request (`path_and_query` relative to the SCIM base URL) and checks the
+    /// answer: panics when it breaks the rules above.
+    pub fn call(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let ctx = RequestContext {
             tenant: &self.tenant,
@@ -179,16 +202,20 @@ impl Harness {
         fedkit_scim::discovery::response_problems(&read("/Schemas"), &read("/ResourceTypes"), body)
     }
 
-    fn get(&self, path: &str) -> Reply {
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Reply {
         self.call("GET", path, &[], b"")
     }
-    fn post(&self, path: &str, body: Value) -> Reply {
+    /// `POST path` with a JSON body.
+    pub fn post(&self, path: &str, body: Value) -> Reply {
         self.call("POST", path, &[], body.to_string().as_bytes())
     }
-    fn put(&self, path: &str, body: Value) -> Reply {
+    /// `PUT path` with a JSON body.
+    pub fn put(&self, path: &str, body: Value) -> Reply {
         self.call("PUT", path, &[], body.to_string().as_bytes())
     }
-    fn patch(&self, path: &str, ops: Value) -> Reply {
+    /// `PATCH path` with these `Operations`.
+    pub fn patch(&self, path: &str, ops: Value) -> Reply {
         self.call(
             "PATCH",
             path,
@@ -198,7 +225,8 @@ impl Harness {
                 .as_bytes(),
         )
     }
-    fn delete(&self, path: &str) -> Reply {
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str) -> Reply {
         self.call("DELETE", path, &[], b"")
     }
 
